@@ -1,0 +1,457 @@
+//! The disk's layout: its partition table (MBR with EBR chains, or GPT with its protective
+//! MBR) and the volumes it holds (partitions, LVM2 logical volumes), each probed.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::finding::Finding;
+use crate::gpt::{self, Gpt};
+use crate::guid::Guid;
+use crate::lvm::{self, LvSource, PhysicalVolume, VolumeGroup};
+use crate::mbr::{self, Mbr, TABLE_AT};
+use crate::probe::{probe, FsKind, Probe};
+use crate::source::{ReadAt, SharedSource, Slice};
+use crate::{guid, SECTOR};
+
+pub const GPT_EFI_SYSTEM: Guid = guid!("C12A7328-F81F-11D2-BA4B-00A0C93EC93B");
+pub const GPT_BIOS_BOOT: Guid = guid!("21686148-6449-6E6F-744E-656564454649");
+pub const GPT_LINUX_SWAP: Guid = guid!("0657FD6D-A4AB-43C4-84E5-0933C84B4F4F");
+pub const GPT_LINUX_LVM: Guid = guid!("E6D6D379-F507-44C2-A23C-238F2A3DF928");
+pub const GPT_LINUX_XBOOTLDR: Guid = guid!("BC13C2FF-59E6-4262-A352-B275FD6F7172");
+pub const GPT_MS_RESERVED: Guid = guid!("E3C9E316-0B5C-4DB8-817D-F92DF00215AE");
+pub const GPT_WINDOWS_RECOVERY: Guid = guid!("DE94BBA4-06D1-4D40-A16A-BFD50179D6AC");
+
+const GPT_NAMES: &[(Guid, &str)] = &[
+    (GPT_EFI_SYSTEM, "EFI System"),
+    (GPT_BIOS_BOOT, "BIOS boot"),
+    (guid!("EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"), "Microsoft basic data"),
+    (GPT_MS_RESERVED, "Microsoft reserved"),
+    (GPT_WINDOWS_RECOVERY, "Windows recovery environment"),
+    (GPT_LINUX_SWAP, "Linux swap"),
+    (guid!("0FC63DAF-8483-4772-8E79-3D69D8477DE4"), "Linux filesystem"),
+    (GPT_LINUX_LVM, "Linux LVM"),
+    (guid!("A19D880F-05FC-4D3B-A006-743F0F84911E"), "Linux RAID"),
+    (guid!("4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"), "Linux root (x86-64)"),
+    (guid!("B921B045-1DF0-41C3-AF44-4C6F280D3FAE"), "Linux root (ARM-64)"),
+    (guid!("8484680C-9521-48C6-9C11-B0720656F69E"), "Linux /usr (x86-64)"),
+    (guid!("933AC7E1-2EB4-4F13-B844-0E14E2AEF915"), "Linux home"),
+    (GPT_LINUX_XBOOTLDR, "Linux extended boot"),
+];
+
+/// The partitioning scheme of the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scheme {
+    /// No partition table (empty disk, or a filesystem on the whole disk).
+    None,
+    Mbr,
+    Gpt,
+}
+
+/// A partition's type code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PartType {
+    Mbr(u8),
+    Gpt(Guid),
+}
+
+impl PartType {
+    pub fn name(&self) -> String {
+        match self {
+            PartType::Mbr(t) => match t {
+                0x01 => "FAT12",
+                0x04 | 0x06 | 0x0e => "FAT16",
+                0x05 | 0x0f | 0x85 => "extended",
+                0x07 => "HPFS/NTFS/exFAT",
+                0x0b | 0x0c => "W95 FAT32",
+                0x27 => "Windows recovery",
+                0x82 => "Linux swap",
+                0x83 => "Linux",
+                0x8e => "Linux LVM",
+                0xee => "GPT protective",
+                0xef => "EFI System",
+                0xfd => "Linux RAID autodetect",
+                _ => "other",
+            }
+            .to_string()
+                + &format!(" ({t:#04x})"),
+            PartType::Gpt(g) => GPT_NAMES
+                .iter()
+                .find(|(x, _)| x == g)
+                .map_or_else(|| g.to_string(), |(_, n)| format!("{n} ({g})")),
+        }
+    }
+    pub fn is_swap(&self) -> bool {
+        *self == PartType::Mbr(0x82) || *self == PartType::Gpt(GPT_LINUX_SWAP)
+    }
+    pub fn is_lvm(&self) -> bool {
+        *self == PartType::Mbr(0x8e) || *self == PartType::Gpt(GPT_LINUX_LVM)
+    }
+    pub fn is_efi_system(&self) -> bool {
+        *self == PartType::Mbr(0xef) || *self == PartType::Gpt(GPT_EFI_SYSTEM)
+    }
+    pub fn is_bios_boot(&self) -> bool {
+        *self == PartType::Gpt(GPT_BIOS_BOOT)
+    }
+}
+
+/// One partition (primary, logical or GPT entry).
+#[derive(Debug, Clone, Serialize)]
+pub struct Partition {
+    /// 1..=4 primary, 5.. logical (as Linux numbers them), or the GPT entry number.
+    pub number: u32,
+    pub part_type: PartType,
+    pub type_name: String,
+    pub start_lba: u64,
+    pub sectors: u64,
+    pub bootable: bool,
+    /// GPT partition name.
+    pub name: Option<String>,
+    /// Byte offset (in the guest disk) of the entry that describes the partition.
+    pub entry_offset: u64,
+    /// An extended partition (a container of logical ones, not a volume).
+    pub container: bool,
+}
+
+impl Partition {
+    pub fn start(&self) -> u64 {
+        self.start_lba.saturating_mul(SECTOR)
+    }
+    pub fn size(&self) -> u64 {
+        self.sectors.saturating_mul(SECTOR)
+    }
+}
+
+/// The partition table and every defect it has.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartitionTable {
+    pub scheme: Scheme,
+    pub partitions: Vec<Partition>,
+    /// A protective MBR that also lists other partitions.
+    pub hybrid_mbr: bool,
+    pub findings: Vec<Finding>,
+    #[serde(skip)]
+    pub mbr: Option<Mbr>,
+    pub gpt: Option<Gpt>,
+}
+
+/// Where a volume comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum VolumeOrigin {
+    WholeDisk,
+    Partition { number: u32 },
+    LogicalVolume { vg: String, lv: String },
+}
+
+/// A volume: something that can hold a filesystem.
+#[derive(Clone, Serialize)]
+pub struct Volume {
+    /// Short identifier: `disk`, `p2`, `vg0/root`.
+    pub id: String,
+    pub origin: VolumeOrigin,
+    /// Byte offset on the guest disk (not for logical volumes).
+    pub offset: Option<u64>,
+    pub size: u64,
+    pub probe: Probe,
+    #[serde(skip)]
+    pub source: SharedSource,
+}
+
+impl std::fmt::Debug for Volume {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Volume").field("id", &self.id).field("probe", &self.probe).finish()
+    }
+}
+
+/// Everything decoded from the guest disk below the filesystems.
+#[derive(Debug, Clone, Serialize)]
+pub struct Layout {
+    pub disk_size: u64,
+    pub table: PartitionTable,
+    pub volumes: Vec<Volume>,
+    pub physical_volumes: Vec<PhysicalVolume>,
+    pub volume_groups: Vec<VolumeGroup>,
+    /// LVM2 defects outside any one PV (metadata that does not parse, missing PVs).
+    pub lvm_findings: Vec<Finding>,
+}
+
+impl PartitionTable {
+    /// Reads the partition table of `disk`.
+    pub fn read(disk: &dyn ReadAt) -> PartitionTable {
+        let mut t = PartitionTable {
+            scheme: Scheme::None,
+            partitions: Vec::new(),
+            hybrid_mbr: false,
+            findings: Vec::new(),
+            mbr: None,
+            gpt: None,
+        };
+        let total = disk.size() / SECTOR;
+        let mut lba0 = [0u8; 512];
+        if let Err(e) = disk.read_at(0, &mut lba0) {
+            t.findings.push(Finding::fail(0u64, format!("sector 0 cannot be read: {e}")));
+            return t;
+        }
+        let mbr = Mbr::parse(&lba0);
+        let protective = mbr.signature_ok.then(|| mbr.protective_entry().copied()).flatten();
+        if protective.is_some() || gpt::has_signature(disk) {
+            t.scheme = Scheme::Gpt;
+            match protective {
+                None => t.findings.push(Finding::fail(
+                    TABLE_AT as u64,
+                    "GPT disk without a protective MBR (no 0xEE entry in sector 0)",
+                )),
+                Some(p) => {
+                    let at = (TABLE_AT + 16 * p.slot) as u64;
+                    if p.start_lba != 1 {
+                        t.findings.push(Finding::fail(at, format!("protective MBR entry starts at LBA {}, not 1", p.start_lba)));
+                    }
+                    let want = total.saturating_sub(1).min(u64::from(u32::MAX));
+                    if u64::from(p.sectors) != want {
+                        t.findings.push(Finding::note(at, format!("protective MBR entry covers {} sectors, not {want}", p.sectors)));
+                    }
+                    if mbr.entries.iter().any(|e| !e.is_empty() && e.kind != 0xEE) {
+                        t.hybrid_mbr = true;
+                        t.findings.push(Finding::warning(TABLE_AT as u64, "hybrid MBR: the protective MBR also lists other partitions"));
+                    }
+                }
+            }
+            let g = gpt::read(disk);
+            t.findings.extend(g.findings.iter().cloned());
+            let entries_at = |n: u32| {
+                let h = match g.used {
+                    Some("backup") => g.backup.as_ref().map_or(&g.primary.header, |b| &b.header),
+                    _ => &g.primary.header,
+                };
+                h.entries_lba.saturating_mul(SECTOR) + u64::from(n.saturating_sub(1)) * u64::from(h.entry_size)
+            };
+            t.partitions = g
+                .entries()
+                .iter()
+                .map(|e| Partition {
+                    number: e.number,
+                    part_type: PartType::Gpt(e.type_guid),
+                    type_name: PartType::Gpt(e.type_guid).name(),
+                    start_lba: e.first_lba,
+                    sectors: e.last_lba.saturating_sub(e.first_lba).saturating_add(1),
+                    bootable: e.attributes & 4 != 0,
+                    name: Some(e.name.clone()).filter(|n| !n.is_empty()),
+                    entry_offset: entries_at(e.number),
+                    container: false,
+                })
+                .collect();
+            if g.used.is_none() {
+                t.findings.push(Finding::fail(SECTOR, "neither the primary nor the backup GPT is valid; no partitions can be read"));
+            }
+            t.mbr = Some(mbr);
+            t.gpt = Some(g);
+            return t;
+        }
+        let whole = probe(disk);
+        if matches!(whole.kind, FsKind::Ntfs | FsKind::Fat | FsKind::Xfs | FsKind::Ext2 | FsKind::Ext3 | FsKind::Ext4 | FsKind::Btrfs | FsKind::Bitlocker | FsKind::LvmPv | FsKind::Swap) {
+            return t; // a filesystem on the whole disk: no table.
+        }
+        if !mbr.signature_ok {
+            return t;
+        }
+        t.scheme = Scheme::Mbr;
+        read_mbr_partitions(disk, &mbr, total, &mut t);
+        t.mbr = Some(mbr);
+        t
+    }
+}
+
+fn read_mbr_partitions(disk: &dyn ReadAt, mbr: &Mbr, total: u64, t: &mut PartitionTable) {
+    let mut extended = 0;
+    for e in mbr.entries.iter().filter(|e| !e.is_empty()) {
+        let at = (TABLE_AT + 16 * e.slot) as u64;
+        if !matches!(e.status, 0 | 0x80) {
+            t.findings.push(Finding::warning(at, format!("MBR entry {} has status byte {:#04x} (neither 0x00 nor 0x80)", e.slot + 1, e.status)));
+        }
+        if e.sectors == 0 {
+            t.findings.push(Finding::fail(at, format!("MBR entry {} (type {:#04x}) has zero sectors", e.slot + 1, e.kind)));
+        }
+        t.partitions.push(Partition {
+            number: e.slot as u32 + 1,
+            part_type: PartType::Mbr(e.kind),
+            type_name: PartType::Mbr(e.kind).name(),
+            start_lba: u64::from(e.start_lba),
+            sectors: u64::from(e.sectors),
+            bootable: e.status == 0x80,
+            name: None,
+            entry_offset: at,
+            container: e.is_extended(),
+        });
+        if e.is_extended() {
+            extended += 1;
+            if extended > 1 {
+                t.findings.push(Finding::fail(at, "more than one extended partition in the MBR"));
+                continue;
+            }
+            let (logicals, findings) = mbr::read_ebr_chain(disk, e);
+            t.findings.extend(findings);
+            for (i, l) in logicals.iter().enumerate() {
+                t.partitions.push(Partition {
+                    number: 5 + i as u32,
+                    part_type: PartType::Mbr(l.kind),
+                    type_name: PartType::Mbr(l.kind).name(),
+                    start_lba: l.start_lba,
+                    sectors: l.sectors,
+                    bootable: l.status == 0x80,
+                    name: None,
+                    entry_offset: l.ebr_lba * SECTOR + TABLE_AT as u64,
+                    container: false,
+                });
+            }
+        }
+    }
+    for p in &t.partitions {
+        let end = p.start_lba.saturating_add(p.sectors);
+        if end > total {
+            t.findings.push(Finding::fail(
+                p.entry_offset,
+                format!("partition {} (LBA {}..{end}) runs past the end of the disk ({total} sectors)", p.number, p.start_lba),
+            ));
+        }
+        if p.start_lba == 0 && p.sectors > 0 {
+            t.findings.push(Finding::fail(p.entry_offset, format!("partition {} starts at LBA 0, over the MBR", p.number)));
+        }
+    }
+    let mut spans: Vec<(u64, u64, u32)> = t
+        .partitions
+        .iter()
+        .filter(|p| !p.container && p.sectors > 0)
+        .map(|p| (p.start_lba, p.start_lba.saturating_add(p.sectors), p.number))
+        .collect();
+    spans.sort_unstable();
+    for w in spans.windows(2) {
+        if w[1].0 < w[0].1 {
+            let off = t.partitions.iter().find(|p| p.number == w[1].2).map_or(0, |p| p.entry_offset);
+            t.findings.push(Finding::fail(off, format!("partitions {} and {} overlap at LBA {}", w[0].2, w[1].2, w[1].0)));
+        }
+    }
+    // Primary partitions must not overlap the extended container unless they are inside it.
+    for c in t.partitions.iter().filter(|p| p.container) {
+        let (cs, ce) = (c.start_lba, c.start_lba.saturating_add(c.sectors));
+        for p in t.partitions.iter().filter(|p| !p.container && p.number <= 4) {
+            let (ps, pe) = (p.start_lba, p.start_lba.saturating_add(p.sectors));
+            if ps < ce && cs < pe {
+                t.findings.push(Finding::fail(p.entry_offset, format!("primary partition {} overlaps the extended partition {}", p.number, c.number)));
+            }
+        }
+    }
+}
+
+impl Layout {
+    /// Reads the table, the volumes it holds and the LVM2 logical volumes on them.
+    pub fn read(disk: SharedSource) -> Layout {
+        let table = PartitionTable::read(disk.as_ref());
+        let disk_size = disk.size();
+        let mut volumes = Vec::new();
+        if table.scheme == Scheme::None {
+            volumes.push(Volume {
+                id: "disk".into(),
+                origin: VolumeOrigin::WholeDisk,
+                offset: Some(0),
+                size: disk_size,
+                probe: probe(disk.as_ref()),
+                source: disk.clone(),
+            });
+        }
+        for p in table.partitions.iter().filter(|p| !p.container) {
+            let start = p.start().min(disk_size);
+            let size = p.size().min(disk_size - start);
+            let src: SharedSource = Arc::new(Slice::new(disk.clone(), start, size, format!("partition {}", p.number)));
+            volumes.push(Volume {
+                id: format!("p{}", p.number),
+                origin: VolumeOrigin::Partition { number: p.number },
+                offset: Some(start),
+                size,
+                probe: probe(src.as_ref()),
+                source: src,
+            });
+        }
+        let mut layout = Layout {
+            disk_size,
+            table,
+            volumes,
+            physical_volumes: Vec::new(),
+            volume_groups: Vec::new(),
+            lvm_findings: Vec::new(),
+        };
+        layout.read_lvm();
+        layout
+    }
+
+    fn read_lvm(&mut self) {
+        // PV UUID → volume source.
+        let mut by_uuid: BTreeMap<String, SharedSource> = BTreeMap::new();
+        let mut texts: BTreeMap<String, (String, u64)> = BTreeMap::new();
+        for v in self.volumes.iter().filter(|v| v.probe.kind == FsKind::LvmPv) {
+            let Some(sector) = lvm::find_label(v.source.as_ref()) else { continue };
+            let pv = lvm::read_pv(v.source.as_ref(), sector);
+            by_uuid.insert(pv.uuid.clone(), v.source.clone());
+            if let Some(text) = &pv.metadata {
+                match lvm::volume_group(text, v.offset.unwrap_or(0)) {
+                    Ok(vg) => {
+                        // Keep the newest copy of each VG's metadata.
+                        let newer = texts.get(&vg.name).is_none_or(|(t, _)| {
+                            lvm::volume_group(t, 0).map_or(true, |old| old.seqno < vg.seqno)
+                        });
+                        if newer {
+                            texts.insert(vg.name.clone(), (text.clone(), v.offset.unwrap_or(0)));
+                        }
+                    }
+                    Err(f) => self.lvm_findings.push(Finding { message: format!("{}: {}", v.id, f.message), ..f }),
+                }
+            }
+            self.physical_volumes.push(pv);
+        }
+        for (text, at) in texts.values() {
+            let Ok(mut vg) = lvm::volume_group(text, *at) else { continue };
+            let mut pvs = BTreeMap::new();
+            for (name, uuid) in &vg.pvs {
+                match by_uuid.get(uuid) {
+                    Some(src) => {
+                        pvs.insert(name.clone(), src.clone());
+                    }
+                    None => vg.findings.push(Finding::warning(None, format!("volume group {}: physical volume {name} ({uuid}) is not on this disk", vg.name))),
+                }
+            }
+            for lv in &vg.lvs {
+                match LvSource::new(lv, &pvs) {
+                    Ok(src) => {
+                        let src: SharedSource = Arc::new(src);
+                        self.volumes.push(Volume {
+                            id: format!("{}/{}", lv.vg, lv.name),
+                            origin: VolumeOrigin::LogicalVolume { vg: lv.vg.clone(), lv: lv.name.clone() },
+                            offset: None,
+                            size: src.size(),
+                            probe: probe(src.as_ref()),
+                            source: src,
+                        });
+                    }
+                    Err(why) => vg.findings.push(Finding::note(None, format!("logical volume {}/{} is not read: {why}", lv.vg, lv.name))),
+                }
+            }
+            self.volume_groups.push(vg);
+        }
+    }
+
+    /// Volumes holding real data (not swap, PVs, empty or containers).
+    pub fn volumes_of(&self, kind: impl Fn(FsKind) -> bool) -> impl Iterator<Item = &Volume> {
+        self.volumes.iter().filter(move |v| kind(v.probe.kind))
+    }
+
+    /// The partition a volume comes from.
+    pub fn partition(&self, v: &Volume) -> Option<&Partition> {
+        match v.origin {
+            VolumeOrigin::Partition { number } => self.table.partitions.iter().find(|p| p.number == number),
+            _ => None,
+        }
+    }
+}

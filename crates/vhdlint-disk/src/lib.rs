@@ -1,0 +1,37 @@
+//! Read-only decoding of disk images: the byte source, the VHD container (footer, dynamic
+//! header, BAT), the guest's virtual disk, partition tables (MBR with EBR chains, GPT with its
+//! backup), LVM2 physical volumes and their logical volumes, and filesystem signatures.
+//!
+//! Every parser here reports *every* defect it sees as a [`Finding`] instead of stopping at the
+//! first, bounds what it reads by the limits in [`limits`], and never panics on hostile bytes.
+
+pub mod bytes;
+pub mod container;
+pub mod error;
+pub mod finding;
+pub mod format;
+pub mod gpt;
+pub mod guid;
+pub mod layout;
+pub mod limits;
+pub mod lvm;
+pub mod mbr;
+pub mod probe;
+pub mod scan;
+pub mod source;
+pub mod vhd;
+pub mod virtual_disk;
+
+pub use container::Container;
+pub use error::{Error, Result};
+pub use finding::{Finding, Severity};
+pub use format::Format;
+pub use layout::{Layout, PartitionTable, Volume, VolumeOrigin};
+pub use source::{FileSource, MemSource, ReadAt, SharedSource, Slice};
+
+/// Bytes in a sector of a VHD and of every partition table this crate reads.
+pub const SECTOR: u64 = 512;
+/// One mebibyte.
+pub const MIB: u64 = 1 << 20;
+/// One gibibyte.
+pub const GIB: u64 = 1 << 30;

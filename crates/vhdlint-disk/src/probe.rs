@@ -1,0 +1,150 @@
+//! Filesystem and volume signatures at the start of a volume (libblkid's magic table).
+
+use serde::Serialize;
+
+use crate::bytes::le_u32;
+use crate::guid::Guid;
+use crate::lvm;
+use crate::source::ReadAt;
+
+/// What a volume holds, by its signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FsKind {
+    Ext2,
+    Ext3,
+    Ext4,
+    Xfs,
+    Btrfs,
+    Ntfs,
+    /// A BitLocker-encrypted volume (`-FVE-FS-`).
+    Bitlocker,
+    Fat,
+    /// Linux swap (`SWAPSPACE2` or `SWAP-SPACE`).
+    Swap,
+    /// An LVM2 physical volume (`LABELONE`).
+    LvmPv,
+    /// Every probed byte is zero.
+    Empty,
+    Unknown,
+}
+
+impl FsKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            FsKind::Ext2 => "ext2",
+            FsKind::Ext3 => "ext3",
+            FsKind::Ext4 => "ext4",
+            FsKind::Xfs => "xfs",
+            FsKind::Btrfs => "btrfs",
+            FsKind::Ntfs => "ntfs",
+            FsKind::Bitlocker => "bitlocker",
+            FsKind::Fat => "vfat",
+            FsKind::Swap => "swap",
+            FsKind::LvmPv => "LVM2_member",
+            FsKind::Empty => "empty",
+            FsKind::Unknown => "unknown",
+        }
+    }
+    /// Filesystems a Linux root can live on.
+    pub fn is_linux_fs(&self) -> bool {
+        matches!(self, FsKind::Ext2 | FsKind::Ext3 | FsKind::Ext4 | FsKind::Xfs | FsKind::Btrfs)
+    }
+}
+
+/// The probe of one volume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Probe {
+    pub kind: FsKind,
+    pub label: Option<String>,
+    pub uuid: Option<String>,
+    /// Byte offset of the signature inside the volume.
+    pub magic_offset: Option<u64>,
+}
+
+const PROBE_BYTES: usize = 68 * 1024;
+
+fn text(b: &[u8]) -> Option<String> {
+    let s: String = String::from_utf8_lossy(b).trim_end_matches(['\0', ' ']).to_string();
+    (!s.is_empty()).then_some(s)
+}
+
+/// Identifies what `vol` holds from its first 68 KiB.
+pub fn probe(vol: &dyn ReadAt) -> Probe {
+    let b = vol.read_upto(0, PROBE_BYTES).unwrap_or_default();
+    let at = |o: usize, m: &[u8]| b.get(o..o + m.len()) == Some(m);
+    let mk = |kind, label, uuid, off: usize| Probe {
+        kind,
+        label,
+        uuid,
+        magic_offset: Some(off as u64),
+    };
+    if at(3, b"-FVE-FS-") {
+        return mk(FsKind::Bitlocker, None, None, 3);
+    }
+    if at(3, b"NTFS    ") {
+        let serial = b.get(0x48..0x50).map(|s| format!("{:016X}", u64::from_le_bytes(s.try_into().unwrap_or_default())));
+        return mk(FsKind::Ntfs, None, serial, 3);
+    }
+    if at(0, b"XFSB") {
+        let uuid = b.get(32..48).map(|u| Guid(u.try_into().unwrap_or_default()).to_string().to_lowercase());
+        return mk(FsKind::Xfs, b.get(108..120).and_then(text), uuid, 0);
+    }
+    if at(1080, &[0x53, 0xEF]) {
+        let sb = &b[1024..];
+        let compat = le_u32(sb, 0x5C);
+        let incompat = le_u32(sb, 0x60);
+        let ro = le_u32(sb, 0x64);
+        let kind = if incompat & !0x0006 != 0 || ro & !0x0007 != 0 {
+            FsKind::Ext4
+        } else if compat & 0x4 != 0 {
+            FsKind::Ext3
+        } else {
+            FsKind::Ext2
+        };
+        let uuid = sb.get(0x68..0x78).map(|u| Guid(u.try_into().unwrap_or_default()).to_string().to_lowercase());
+        return mk(kind, sb.get(0x78..0x88).and_then(text), uuid, 1080);
+    }
+    if at(0x10040, b"_BHRfS_M") {
+        return mk(FsKind::Btrfs, b.get(0x1012B..0x1022B).and_then(text), None, 0x10040);
+    }
+    for ps in [4096usize, 8192, 16384, 32768, 65536] {
+        if at(ps - 10, b"SWAPSPACE2") || at(ps - 10, b"SWAP-SPACE") {
+            return mk(FsKind::Swap, b.get(1024 + 28..1024 + 44).and_then(text), None, ps - 10);
+        }
+    }
+    if let Some(s) = lvm::find_label(vol) {
+        let uuid = b.get(s as usize * 512 + 32..s as usize * 512 + 64).and_then(text);
+        return mk(FsKind::LvmPv, None, uuid, s as usize * 512);
+    }
+    if b.get(510..512) == Some(&[0x55, 0xAA]) && (at(0x52, b"FAT32   ") || at(0x36, b"FAT1") || at(0x36, b"FAT     ")) && matches!(b[0], 0xEB | 0xE9) {
+        let off = if at(0x52, b"FAT32   ") { 0x52 } else { 0x36 };
+        let label_at = if off == 0x52 { 0x47 } else { 0x2B };
+        return mk(FsKind::Fat, b.get(label_at..label_at + 11).and_then(text).filter(|l| l != "NO NAME"), None, off);
+    }
+    let kind = if b.iter().all(|&x| x == 0) { FsKind::Empty } else { FsKind::Unknown };
+    Probe { kind, label: None, uuid: None, magic_offset: None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::MemSource;
+
+    #[test]
+    fn signatures() {
+        let mut b = vec![0u8; 70 * 1024];
+        assert_eq!(probe(&MemSource::new(b.clone())).kind, FsKind::Empty);
+        b[4086..4096].copy_from_slice(b"SWAPSPACE2");
+        assert_eq!(probe(&MemSource::new(b.clone())).kind, FsKind::Swap);
+        b[3..11].copy_from_slice(b"-FVE-FS-");
+        assert_eq!(probe(&MemSource::new(b)).kind, FsKind::Bitlocker);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..2048)) {
+            let _ = probe(&MemSource::new(bytes));
+        }
+    }
+}

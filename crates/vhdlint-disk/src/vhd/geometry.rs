@@ -1,0 +1,106 @@
+//! CHS geometry of a VHD footer and the specification's algorithm that derives it from a size.
+
+use serde::Serialize;
+
+/// Cylinders, heads, sectors per track.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Geometry {
+    pub cylinders: u16,
+    pub heads: u8,
+    pub sectors: u8,
+}
+
+/// 65535 × 16 × 255 sectors: the largest geometry, which tools read as "use current size".
+pub const MAX_CHS_SECTORS: u64 = 65535 * 16 * 255;
+
+impl Geometry {
+    pub const MAX: Geometry = Geometry {
+        cylinders: 65535,
+        heads: 16,
+        sectors: 255,
+    };
+
+    /// Sectors the geometry addresses.
+    pub fn total_sectors(&self) -> u64 {
+        u64::from(self.cylinders) * u64::from(self.heads) * u64::from(self.sectors)
+    }
+
+    /// The geometry the VHD specification's appendix computes for `total_sectors`
+    /// (rounding down).
+    pub fn for_sectors(total_sectors: u64) -> Geometry {
+        let total = total_sectors.min(MAX_CHS_SECTORS);
+        let (spt, heads, cth);
+        if total >= 65535 * 16 * 63 {
+            spt = 255;
+            heads = 16;
+            cth = total / spt;
+        } else {
+            let mut s = 17;
+            let mut c = total / s;
+            let mut h = c.div_ceil(1024).max(4);
+            if c >= h * 1024 || h > 16 {
+                s = 31;
+                h = 16;
+                c = total / s;
+            }
+            if c >= h * 1024 {
+                s = 63;
+                h = 16;
+                c = total / s;
+            }
+            spt = s;
+            heads = h;
+            cth = c;
+        }
+        Geometry {
+            cylinders: (cth / heads).min(65535) as u16,
+            heads: heads as u8,
+            sectors: spt as u8,
+        }
+    }
+
+    /// The smallest size ≥ `bytes` whose geometry covers it exactly, as qemu-img rounds a
+    /// size up when `force_size` is not given.
+    pub fn rounded_up_size(bytes: u64) -> u64 {
+        let mut sectors = bytes.div_ceil(512);
+        for _ in 0..100_000 {
+            let g = Geometry::for_sectors(sectors);
+            if g.total_sectors() >= bytes.div_ceil(512) {
+                return g.total_sectors() * 512;
+            }
+            sectors += 1;
+        }
+        bytes
+    }
+}
+
+impl std::fmt::Display for Geometry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.cylinders, self.heads, self.sectors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_examples() {
+        // 30 GiB: 62914560 sectors < 65535*16*63, so 63 sectors per track.
+        let g = Geometry::for_sectors(30 << 21);
+        assert_eq!((g.heads, g.sectors), (16, 63));
+        assert_eq!(g.cylinders as u64, (30u64 << 21) / 63 / 16);
+        // Past the CHS maximum the geometry is capped.
+        assert_eq!(Geometry::for_sectors(u64::MAX), Geometry::MAX);
+        assert_eq!(Geometry::for_sectors(0).total_sectors(), 0);
+    }
+
+    #[test]
+    fn rounding_covers_request() {
+        for mib in [20u64, 64, 100, 1024, 30 * 1024] {
+            let want = mib << 20;
+            let got = Geometry::rounded_up_size(want);
+            assert!(got >= want, "{mib}");
+        }
+    }
+}
