@@ -74,10 +74,12 @@ pub fn sniff_start(src: &dyn ReadAt) -> Option<Format> {
 
 /// Like qemu's probe: skip comments and blank lines; the first other line starts `version=`.
 fn is_vmdk_descriptor(head: &[u8]) -> bool {
-    if head.contains(&0) {
+    // A descriptor may be padded with NULs to a sector; nothing but NULs may follow the text.
+    let end = head.iter().position(|&b| b == 0).unwrap_or(head.len());
+    if head[end..].iter().any(|&b| b != 0) {
         return false;
     }
-    let Ok(text) = std::str::from_utf8(head) else {
+    let Ok(text) = std::str::from_utf8(&head[..end]) else {
         return false;
     };
     text.lines()
@@ -109,6 +111,11 @@ mod tests {
             f(b"# Disk DescriptorFile\nversion=1\nCID=fffffffe\n"),
             Some(Format::VmdkDescriptor)
         );
+        assert_eq!(
+            f(b"# Disk DescriptorFile\nversion=1\n\0\0\0"),
+            Some(Format::VmdkDescriptor)
+        );
+        assert_eq!(f(b"version=1\n\0\0x"), None);
         assert_eq!(f(b"hello"), None);
         assert_eq!(f(b""), None);
     }

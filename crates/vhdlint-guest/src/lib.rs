@@ -1,1 +1,59 @@
+//! The guest's view of a disk: which operating system its volumes hold.
+//!
+//! This first version judges from the volumes' signatures only (a Linux filesystem, an NTFS
+//! or BitLocker volume); reading files inside the filesystems comes with the Linux and
+//! Windows guest inspection.
 
+use serde::Serialize;
+use vhdlint_disk::probe::FsKind;
+use vhdlint_disk::Layout;
+
+/// The operating system family a disk appears to hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OsFamily {
+    Linux,
+    Windows,
+}
+
+/// What the volume signatures suggest, with the volumes that say so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OsHint {
+    pub family: Option<OsFamily>,
+    /// Volume ids and what they hold, e.g. `p1 (ext4)`.
+    pub evidence: Vec<String>,
+}
+
+/// Judges the OS family from the volumes: a Linux filesystem means Linux, an NTFS or
+/// BitLocker volume (without a Linux filesystem) means Windows, nothing means no OS.
+pub fn os_hint(layout: &Layout) -> OsHint {
+    let describe = |v: &vhdlint_disk::Volume| format!("{} ({})", v.id, v.probe.kind.name());
+    let linux: Vec<String> = layout
+        .volumes
+        .iter()
+        .filter(|v| v.probe.kind.is_linux_fs())
+        .map(describe)
+        .collect();
+    if !linux.is_empty() {
+        return OsHint {
+            family: Some(OsFamily::Linux),
+            evidence: linux,
+        };
+    }
+    let windows: Vec<String> = layout
+        .volumes
+        .iter()
+        .filter(|v| matches!(v.probe.kind, FsKind::Ntfs | FsKind::Bitlocker))
+        .map(describe)
+        .collect();
+    if !windows.is_empty() {
+        return OsHint {
+            family: Some(OsFamily::Windows),
+            evidence: windows,
+        };
+    }
+    OsHint {
+        family: None,
+        evidence: Vec::new(),
+    }
+}

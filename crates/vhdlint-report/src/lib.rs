@@ -1,1 +1,61 @@
+//! The report of a run and its renderers: `table` (the Certification Tool's layout) and
+//! `json` (the public report contract).
 
+use serde::Serialize;
+use vhdlint_rules::{ImageReport, Status, Summary};
+
+pub mod table;
+
+/// The tool that made the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+/// A whole run: one entry per image. Field names are a public interface.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub tool: Tool,
+    pub policy: String,
+    pub images: Vec<ImageReport>,
+}
+
+impl Report {
+    pub fn new(policy: &str, images: Vec<ImageReport>) -> Self {
+        Report {
+            tool: Tool {
+                name: "vhdlint",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            policy: policy.to_string(),
+            images,
+        }
+    }
+
+    /// Counts over every image.
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for i in &self.images {
+            s.pass += i.summary.pass;
+            s.fail += i.summary.fail;
+            s.warning += i.summary.warning;
+            s.skipped += i.summary.skipped;
+            s.error += i.summary.error;
+        }
+        s
+    }
+
+    /// Whether any check not waived has this status.
+    pub fn any(&self, status: Status) -> bool {
+        self.images
+            .iter()
+            .flat_map(|i| &i.checks)
+            .any(|c| c.status == status && c.waived.is_none())
+    }
+
+    /// The JSON report.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("the report model always serializes")
+    }
+}

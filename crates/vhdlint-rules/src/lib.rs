@@ -1,1 +1,23 @@
+//! The vhdlint check catalogue: one file per check with its metadata beside its logic,
+//! the policies that hold the thresholds, profiles, the shared facts and the parallel runner.
 
+pub mod check;
+pub mod checks;
+pub mod context;
+pub mod image;
+pub mod policy;
+pub mod profile;
+pub mod runner;
+
+pub use check::{Check, CheckMeta, CheckResult, Evidence, Outcome, Status};
+pub use checks::CHECKS;
+pub use context::{Context, Progress};
+pub use image::Image;
+pub use policy::{Level, Policy, PolicyError};
+pub use profile::{Profile, ProfileChoice};
+pub use runner::{run, Facts, ImageReport, RunOptions, Selection, Summary};
+
+/// Looks a check up by its ID.
+pub fn find(id: &str) -> Option<&'static Check> {
+    CHECKS.iter().find(|c| c.meta.id == id)
+}

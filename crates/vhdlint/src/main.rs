@@ -1,1 +1,233 @@
-fn main(){}
+//! `vhdlint`: lint VHD disk images offline before submitting them to the Azure Marketplace.
+
+mod inspect;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context as _, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use vhdlint_report::Report;
+use vhdlint_rules::{Image, Policy, Profile, ProfileChoice, Progress, RunOptions, Selection, Status, CHECKS};
+
+/// Lint VHD disk images offline before submitting them to the Azure Marketplace.
+#[derive(Parser)]
+#[command(name = "vhdlint", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Lint images: every check of the catalogue, a verdict per check.
+    Check(CheckArgs),
+    /// Show what was decoded from an image: format, footer, partitions, volumes. No verdicts.
+    Inspect {
+        image: PathBuf,
+        #[arg(long, value_enum, default_value_t = InspectFormat::Text)]
+        format: InspectFormat,
+    },
+    /// List every check: id, title, profiles.
+    Rules {
+        #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
+        format: RulesFormat,
+    },
+    /// Explain a check: what it looks at, why, how to fix, sources.
+    Explain { id: String },
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// Image files to lint.
+    #[arg(required = true)]
+    images: Vec<PathBuf>,
+    /// What the disk is: auto, linux-os, windows-os or data-disk.
+    #[arg(long, default_value = "auto")]
+    profile: ProfileChoice,
+    /// Thresholds: guide (the VM image guide), current (today's certification), or a TOML file.
+    #[arg(long, default_value = "guide")]
+    policy: String,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+    format: CheckFormat,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Run only these checks: an ID or PREFIX/* (repeat or separate with commas).
+    #[arg(long, value_delimiter = ',')]
+    select: Vec<String>,
+    /// Leave out these checks: an ID or PREFIX/* (repeat or separate with commas).
+    #[arg(long, value_delimiter = ',')]
+    ignore: Vec<String>,
+    /// Exit 1 on warnings too.
+    #[arg(long)]
+    deny_warnings: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, short)]
+    jobs: Option<usize>,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CheckFormat {
+    Table,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum InspectFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RulesFormat {
+    Table,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let r = match cli.command {
+        Command::Check(a) => check(a),
+        Command::Inspect { image, format } => inspect::run(&image, matches!(format, InspectFormat::Json)).map(|()| 0),
+        Command::Rules { format } => rules(matches!(format, RulesFormat::Json)).map(|()| 0),
+        Command::Explain { id } => explain(&id).map(|()| 0),
+    };
+    match r {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("vhdlint: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A progress bar on standard error for the surface scan.
+struct Bar(indicatif::ProgressBar);
+
+impl Progress for Bar {
+    fn start(&self, total: u64) {
+        self.0.set_length(total);
+        self.0.set_position(0);
+        self.0.reset_eta();
+    }
+    fn advance(&self, n: u64) {
+        self.0.inc(n);
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+fn check(a: CheckArgs) -> Result<u8> {
+    let policy = Policy::load(&a.policy)?;
+    let selection = Selection {
+        select: a.select,
+        ignore: a.ignore,
+    };
+    let unknown = selection.unknown_patterns();
+    if !unknown.is_empty() {
+        bail!("--select/--ignore: no check matches {} (see `vhdlint rules`)", unknown.join(", "));
+    }
+    if let Some(j) = a.jobs {
+        rayon::ThreadPoolBuilder::new().num_threads(j.max(1)).build_global().context("--jobs")?;
+    }
+    let progress: Option<Arc<dyn Progress>> = (!a.quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(0).with_style(
+            indicatif::ProgressStyle::with_template("scanning {bytes}/{total_bytes} {wide_bar} {eta}").expect("static template"),
+        );
+        Arc::new(Bar(bar)) as Arc<dyn Progress>
+    });
+    let opts = RunOptions {
+        policy: policy.clone(),
+        profile: a.profile,
+        selection,
+        progress,
+    };
+    let mut reports = Vec::new();
+    let mut unreadable = false;
+    for path in &a.images {
+        match Image::open(path) {
+            Ok(img) => reports.push(vhdlint_rules::run(&img, &opts)),
+            Err(e) => {
+                eprintln!("vhdlint: {e}");
+                unreadable = true;
+            }
+        }
+    }
+    let report = Report::new(&policy.name, reports);
+    let to_terminal = a.output.is_none() && std::io::stdout().is_terminal();
+    let text = match a.format {
+        CheckFormat::Json => report.to_json() + "\n",
+        CheckFormat::Table => {
+            let width = terminal_width().filter(|_| to_terminal);
+            vhdlint_report::table::render(&report, to_terminal && std::env::var_os("NO_COLOR").is_none(), width)
+        }
+    };
+    match &a.output {
+        Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+        }
+    }
+    Ok(if unreadable {
+        2
+    } else if report.any(Status::Fail) || (a.deny_warnings && report.any(Status::Warning)) {
+        1
+    } else {
+        0
+    })
+}
+
+fn terminal_width() -> Option<u16> {
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).or(Some(160))
+}
+
+fn profiles(p: &[Profile]) -> Vec<&'static str> {
+    p.iter().map(Profile::as_str).collect()
+}
+
+fn rules(json: bool) -> Result<()> {
+    if json {
+        let list: Vec<_> = CHECKS
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "id": c.meta.id,
+                    "title": c.meta.title,
+                    "profiles": profiles(c.meta.profiles),
+                    "policies": ["guide", "current"],
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else {
+        for c in CHECKS {
+            println!("{:<26} {:<28} {}", c.meta.id, c.meta.title, profiles(c.meta.profiles).join(", "));
+        }
+    }
+    Ok(())
+}
+
+fn explain(id: &str) -> Result<()> {
+    let Some(c) = vhdlint_rules::find(id) else {
+        bail!("no check has the ID '{id}' (see `vhdlint rules`)");
+    };
+    let m = c.meta;
+    println!("# {} ({})\n", m.title, m.id);
+    println!("Applies to: {} disks; policies guide and current\n", profiles(m.profiles).join(", "));
+    println!("## What it checks\n{}\n", m.what);
+    println!("## Why it matters\n{}\n", m.why);
+    println!("## How to fix\n{}\n", m.remedy);
+    println!("## Sources");
+    for s in m.sources {
+        println!("- {s}");
+    }
+    Ok(())
+}

@@ -1,0 +1,209 @@
+//! What a check is (its metadata and its function) and what it answers.
+
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::profile::Profile;
+
+/// The final status of a check, as the Certification Tool words it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Skipped,
+    Warning,
+    Error,
+    Fail,
+}
+
+impl Status {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Warning => "warning",
+            Status::Skipped => "skipped",
+            Status::Error => "error",
+        }
+    }
+    /// The Certification Tool's word.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Status::Pass => "Passed",
+            Status::Fail => "Failed",
+            Status::Warning => "Warning",
+            Status::Skipped => "Skipped",
+            Status::Error => "Error",
+        }
+    }
+}
+
+/// A piece of evidence: a byte offset in the image, or a path (and line) inside it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    pub text: String,
+}
+
+impl Evidence {
+    /// Bytes at `offset` of the image file (container structures) or the guest disk
+    /// (partition tables); `text` says which.
+    pub fn offset(offset: u64, text: impl Into<String>) -> Self {
+        Self {
+            path: None,
+            line: None,
+            offset: Some(offset),
+            text: text.into(),
+        }
+    }
+    pub fn note(text: impl Into<String>) -> Self {
+        Self {
+            path: None,
+            line: None,
+            offset: None,
+            text: text.into(),
+        }
+    }
+}
+
+/// A check's metadata: its public ID and its documentation.
+#[derive(Debug)]
+pub struct CheckMeta {
+    /// Stable public ID, e.g. `disk/fixed`.
+    pub id: &'static str,
+    /// Short name shown in the table.
+    pub title: &'static str,
+    /// What the check looks at.
+    pub what: &'static str,
+    /// Why it matters.
+    pub why: &'static str,
+    /// How to fix a failure.
+    pub remedy: &'static str,
+    /// Where the rule comes from.
+    pub sources: &'static [&'static str],
+    /// Profiles the check applies to; on others it is skipped.
+    pub profiles: &'static [Profile],
+}
+
+/// A check: metadata beside its logic.
+pub struct Check {
+    pub meta: &'static CheckMeta,
+    pub run: fn(&Context) -> Outcome,
+}
+
+/// What a check's logic answers; the runner turns it into a [`CheckResult`].
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub status: Status,
+    pub actual: String,
+    pub required: String,
+    pub message: String,
+    pub evidence: Vec<Evidence>,
+    /// A remedy specific to this result; the metadata's remedy otherwise.
+    pub remedy: Option<String>,
+}
+
+impl Outcome {
+    fn new(status: Status, actual: impl Into<String>, required: impl Into<String>) -> Self {
+        Self {
+            status,
+            actual: actual.into(),
+            required: required.into(),
+            message: String::new(),
+            evidence: Vec::new(),
+            remedy: None,
+        }
+    }
+    pub fn pass(actual: impl Into<String>, required: impl Into<String>) -> Self {
+        Self::new(Status::Pass, actual, required)
+    }
+    pub fn fail(actual: impl Into<String>, required: impl Into<String>) -> Self {
+        Self::new(Status::Fail, actual, required)
+    }
+    pub fn warning(actual: impl Into<String>, required: impl Into<String>) -> Self {
+        Self::new(Status::Warning, actual, required)
+    }
+    /// With `status` chosen by the caller (from a policy level, say).
+    pub fn with_status(status: Status, actual: impl Into<String>, required: impl Into<String>) -> Self {
+        Self::new(status, actual, required)
+    }
+    /// Does not apply to this image; `reason` says why.
+    pub fn skipped(reason: impl Into<String>) -> Self {
+        let r = reason.into();
+        Self {
+            message: r.clone(),
+            ..Self::new(Status::Skipped, "not applicable", r)
+        }
+    }
+    /// Could not be evaluated; `reason` says what could not be read.
+    pub fn error(reason: impl Into<String>) -> Self {
+        let r = reason.into();
+        Self {
+            message: r.clone(),
+            ..Self::new(Status::Error, "could not be evaluated", "evidence that could not be read")
+        }
+    }
+    pub fn message(mut self, m: impl Into<String>) -> Self {
+        self.message = m.into();
+        self
+    }
+    pub fn evidence(mut self, e: Evidence) -> Self {
+        self.evidence.push(e);
+        self
+    }
+    pub fn evidences(mut self, e: impl IntoIterator<Item = Evidence>) -> Self {
+        self.evidence.extend(e);
+        self
+    }
+    pub fn remedy(mut self, r: impl Into<String>) -> Self {
+        self.remedy = Some(r.into());
+        self
+    }
+}
+
+/// One check's result in a report. Field names are a public interface.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub status: Status,
+    pub actual: String,
+    pub required: String,
+    pub message: String,
+    pub evidence: Vec<Evidence>,
+    /// Set on every non-pass result.
+    pub remedy: Option<String>,
+    /// The waiver that accepts this result, if any.
+    pub waived: Option<String>,
+}
+
+impl CheckResult {
+    pub fn from_outcome(meta: &'static CheckMeta, o: Outcome) -> Self {
+        let remedy = match o.status {
+            Status::Pass => None,
+            Status::Skipped => o.remedy,
+            _ => Some(o.remedy.unwrap_or_else(|| meta.remedy.to_string())),
+        };
+        let message = if o.message.is_empty() {
+            format!("{}: {}", meta.title, o.actual)
+        } else {
+            o.message
+        };
+        Self {
+            id: meta.id,
+            title: meta.title,
+            status: o.status,
+            actual: o.actual,
+            required: o.required,
+            message,
+            evidence: o.evidence,
+            remedy,
+            waived: None,
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! Facts about one image, computed once, lazily, and shared by every check.
+
+use std::sync::{Arc, OnceLock};
+
+use vhdlint_disk::scan::{self, SparseScan};
+use vhdlint_disk::vhd::Footer;
+use vhdlint_disk::{Format, Layout, SharedSource};
+use vhdlint_guest::OsHint;
+
+use crate::check::Outcome;
+use crate::image::Image;
+use crate::policy::Policy;
+use crate::profile::Profile;
+
+/// Receives the progress of long work (the surface scan).
+pub trait Progress: Send + Sync {
+    /// Work of `total` bytes begins.
+    fn start(&self, total: u64);
+    /// `n` more bytes are done.
+    fn advance(&self, n: u64);
+    fn finish(&self);
+}
+
+/// What every check sees.
+pub struct Context<'a> {
+    pub image: &'a Image,
+    pub policy: &'a Policy,
+    pub profile: Profile,
+    /// How the profile was chosen.
+    pub profile_reason: String,
+    progress: Option<Arc<dyn Progress>>,
+    disk: OnceLock<Result<SharedSource, String>>,
+    layout: OnceLock<Result<Layout, String>>,
+    sparse: OnceLock<Result<SparseScan, String>>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(image: &'a Image, policy: &'a Policy, progress: Option<Arc<dyn Progress>>) -> Self {
+        Self {
+            image,
+            policy,
+            profile: Profile::DataDisk,
+            profile_reason: String::new(),
+            progress,
+            disk: OnceLock::new(),
+            layout: OnceLock::new(),
+            sparse: OnceLock::new(),
+        }
+    }
+
+    /// The VHD footer, or the outcome a footer-based check gives when there is none.
+    pub fn footer(&self) -> Result<&Footer, Outcome> {
+        match (&self.image.container.footer, self.image.container.format) {
+            (Some(f), _) => Ok(f),
+            (None, Format::Unknown) | (None, Format::Raw) => Err(Outcome::skipped(
+                "the file has no VHD footer to read this from (see disk/footer)",
+            )),
+            (None, f) => Err(Outcome::skipped(format!(
+                "the file is a {} image, not a VHD (see disk/format)",
+                f.name()
+            ))),
+        }
+    }
+
+    /// The guest's disk (through the BAT for dynamic VHDs).
+    pub fn disk(&self) -> Result<&SharedSource, &str> {
+        self.disk
+            .get_or_init(|| self.image.container.virtual_disk().map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// The partition table and volumes, decoded once.
+    pub fn layout(&self) -> Result<&Layout, &str> {
+        self.layout
+            .get_or_init(|| self.disk().map(|d| Layout::read(d.clone())).map_err(str::to_string))
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// The layout, or the outcome a partition check gives without one.
+    pub fn layout_or_outcome(&self) -> Result<&Layout, Outcome> {
+        self.layout().map_err(|e| match self.image.container.format {
+            Format::Vhd => Outcome::error(format!("the guest disk cannot be read: {e}")),
+            _ => Outcome::skipped(format!("the guest disk cannot be read: {e} (see disk/format)")),
+        })
+    }
+
+    /// The virtual size: the footer's current size, or the size of a raw file.
+    pub fn virtual_size(&self) -> Option<u64> {
+        match &self.image.container.footer {
+            Some(f) => Some(f.current_size),
+            None if self.image.container.format == Format::Raw => Some(self.image.container.file_size),
+            None => None,
+        }
+    }
+
+    /// The surface scan of the image file, run once.
+    pub fn sparse_scan(&self) -> Result<&SparseScan, &str> {
+        self.sparse
+            .get_or_init(|| {
+                let p = self.progress.clone();
+                if let Some(p) = &p {
+                    p.start(self.image.file.bytes().len() as u64);
+                }
+                let r = scan::scan(&self.image.file, &|n| {
+                    if let Some(p) = &p {
+                        p.advance(n)
+                    }
+                });
+                if let Some(p) = &p {
+                    p.finish();
+                }
+                r.map_err(|e| format!("scanning {}: {e}", self.image.path.display()))
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// What the volumes suggest about the OS.
+    pub fn os_hint(&self) -> Option<OsHint> {
+        self.layout().ok().map(vhdlint_guest::os_hint)
+    }
+}

@@ -1,0 +1,211 @@
+//! Runs the catalogue on an image, checks in parallel, results in catalogue order.
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use vhdlint_disk::layout::{Partition, Scheme};
+use vhdlint_disk::vhd::Geometry;
+use vhdlint_guest::OsFamily;
+
+use crate::check::{Check, CheckResult, Outcome, Status};
+use crate::checks::CHECKS;
+use crate::context::{Context, Progress};
+use crate::image::Image;
+use crate::policy::Policy;
+use crate::profile::{Profile, ProfileChoice};
+
+/// Which checks run: `--select` and `--ignore` patterns (an ID, or `prefix/*`).
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+}
+
+fn matches(pattern: &str, id: &str) -> bool {
+    match pattern.strip_suffix("/*").or_else(|| pattern.strip_suffix('/')) {
+        Some(prefix) => id.split('/').next() == Some(prefix),
+        None => pattern == id || pattern == "*",
+    }
+}
+
+impl Selection {
+    pub fn includes(&self, id: &str) -> bool {
+        (self.select.is_empty() || self.select.iter().any(|p| matches(p, id)))
+            && !self.ignore.iter().any(|p| matches(p, id))
+    }
+    /// Patterns that match no check (typos), for a usage error.
+    pub fn unknown_patterns(&self) -> Vec<String> {
+        self.select
+            .iter()
+            .chain(&self.ignore)
+            .filter(|p| !CHECKS.iter().any(|c| matches(p, c.meta.id)))
+            .cloned()
+            .collect()
+    }
+}
+
+/// How to run.
+#[derive(Clone)]
+pub struct RunOptions {
+    pub policy: Policy,
+    pub profile: ProfileChoice,
+    pub selection: Selection,
+    pub progress: Option<Arc<dyn Progress>>,
+}
+
+/// Per-status counts. Field names are a public interface.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub pass: usize,
+    pub fail: usize,
+    pub warning: usize,
+    pub skipped: usize,
+    pub error: usize,
+}
+
+impl Summary {
+    pub fn of(results: &[CheckResult]) -> Summary {
+        let mut s = Summary::default();
+        for r in results {
+            match r.status {
+                Status::Pass => s.pass += 1,
+                Status::Fail => s.fail += 1,
+                Status::Warning => s.warning += 1,
+                Status::Skipped => s.skipped += 1,
+                Status::Error => s.error += 1,
+            }
+        }
+        s
+    }
+}
+
+/// Decoded facts about an image, reported beside the verdicts.
+#[derive(Debug, Clone, Serialize)]
+pub struct Facts {
+    pub format: &'static str,
+    pub file_size: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disk_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub virtual_size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creator_application: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creator_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub geometry: Option<Geometry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partition_scheme: Option<Scheme>,
+    pub partitions: Vec<Partition>,
+    pub volumes: Vec<VolumeFact>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os_family: Option<OsFamily>,
+    /// Bytes vhdlint read from the image file for this report.
+    pub bytes_read: u64,
+}
+
+/// A volume in the facts.
+#[derive(Debug, Clone, Serialize)]
+pub struct VolumeFact {
+    pub id: String,
+    pub size: u64,
+    pub filesystem: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+}
+
+/// One image's report. Field names are a public interface.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageReport {
+    pub path: String,
+    pub profile: Profile,
+    pub profile_reason: String,
+    pub facts: Facts,
+    pub summary: Summary,
+    pub checks: Vec<CheckResult>,
+}
+
+fn choose_profile(ctx: &Context, choice: ProfileChoice) -> (Profile, String) {
+    match choice {
+        ProfileChoice::Fixed(p) => (p, "given on the command line".into()),
+        ProfileChoice::Auto => match ctx.os_hint() {
+            Some(h) => match h.family {
+                Some(OsFamily::Linux) => (Profile::LinuxOs, format!("auto: Linux filesystem on {}", h.evidence.join(", "))),
+                Some(OsFamily::Windows) => (Profile::WindowsOs, format!("auto: Windows volume on {}", h.evidence.join(", "))),
+                None => (Profile::DataDisk, "auto: no operating system volume found".into()),
+            },
+            None => (Profile::DataDisk, "auto: the guest disk cannot be read, so no operating system was found".into()),
+        },
+    }
+}
+
+fn run_one(check: &Check, ctx: &Context) -> CheckResult {
+    let meta = check.meta;
+    let outcome = if meta.profiles.contains(&ctx.profile) {
+        (check.run)(ctx)
+    } else {
+        let for_: Vec<&str> = meta.profiles.iter().map(Profile::as_str).collect();
+        Outcome::skipped(format!(
+            "applies to {} disks; this is a {} disk ({})",
+            for_.join(" and "),
+            ctx.profile,
+            ctx.profile_reason
+        ))
+    };
+    CheckResult::from_outcome(meta, outcome)
+}
+
+/// Lints one opened image.
+pub fn run(image: &Image, opts: &RunOptions) -> ImageReport {
+    let mut ctx = Context::new(image, &opts.policy, opts.progress.clone());
+    let (profile, reason) = choose_profile(&ctx, opts.profile);
+    ctx.profile = profile;
+    ctx.profile_reason = reason;
+    let selected: Vec<&Check> = CHECKS.iter().filter(|c| opts.selection.includes(c.meta.id)).collect();
+    let checks: Vec<CheckResult> = selected.par_iter().map(|c| run_one(c, &ctx)).collect();
+    let facts = facts(&ctx);
+    ImageReport {
+        path: image.path.display().to_string(),
+        profile: ctx.profile,
+        profile_reason: ctx.profile_reason.clone(),
+        summary: Summary::of(&checks),
+        facts,
+        checks,
+    }
+}
+
+fn facts(ctx: &Context) -> Facts {
+    let c = &ctx.image.container;
+    let f = c.footer.as_ref();
+    let layout = ctx.layout().ok();
+    Facts {
+        format: c.format.name(),
+        file_size: c.file_size,
+        disk_type: f.map(|f| f.disk_type.name()),
+        virtual_size: ctx.virtual_size(),
+        creator_application: f.map(|f| f.creator_app.clone()),
+        creator_version: f.map(|f| f.creator_version_text()),
+        geometry: f.map(|f| f.geometry),
+        partition_scheme: layout.map(|l| l.table.scheme),
+        partitions: layout.map(|l| l.table.partitions.clone()).unwrap_or_default(),
+        volumes: layout
+            .map(|l| {
+                l.volumes
+                    .iter()
+                    .map(|v| VolumeFact {
+                        id: v.id.clone(),
+                        size: v.size,
+                        filesystem: v.probe.kind.name(),
+                        label: v.probe.label.clone(),
+                        uuid: v.probe.uuid.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        os_family: ctx.os_hint().and_then(|h| h.family),
+        bytes_read: ctx.image.file.bytes_read(),
+    }
+}

@@ -1,0 +1,149 @@
+//! `vhdlint inspect`: what was decoded, without verdicts.
+
+use std::path::Path;
+
+use anyhow::Result;
+use serde::Serialize;
+use vhdlint_disk::container::FooterPlace;
+use vhdlint_disk::vhd::{DynamicHeader, Footer};
+use vhdlint_disk::{Finding, Layout};
+use vhdlint_rules::Image;
+
+#[derive(Serialize)]
+struct Inspection<'a> {
+    path: String,
+    format: &'static str,
+    file_size: u64,
+    footer: Option<&'a Footer>,
+    footer_place: Option<FooterPlace>,
+    footer_copy_at_start: Option<&'a Footer>,
+    dynamic_header: Option<&'a DynamicHeader>,
+    bat_entries_read: Option<usize>,
+    bat_blocks_allocated: Option<usize>,
+    container_findings: Vec<&'a Finding>,
+    layout: Option<Layout>,
+    layout_error: Option<String>,
+    os_family: Option<vhdlint_guest::OsFamily>,
+}
+
+pub fn run(path: &Path, json: bool) -> Result<()> {
+    let img = Image::open(path)?;
+    let c = &img.container;
+    let (layout, layout_error) = match c.virtual_disk() {
+        Ok(d) => (Some(Layout::read(d)), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let i = Inspection {
+        path: path.display().to_string(),
+        format: c.format.name(),
+        file_size: c.file_size,
+        footer: c.footer.as_ref(),
+        footer_place: c.footer_place,
+        footer_copy_at_start: c.start_copy.as_ref(),
+        dynamic_header: c.dynamic.as_ref().map(|d| &d.header),
+        bat_entries_read: c.dynamic.as_ref().map(|d| d.bat.entries.len()),
+        bat_blocks_allocated: c.dynamic.as_ref().map(|d| d.bat.allocated().count()),
+        container_findings: c.dynamic.iter().flat_map(|d| &d.findings).collect(),
+        os_family: layout.as_ref().and_then(|l| vhdlint_guest::os_hint(l).family),
+        layout,
+        layout_error,
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&i)?);
+    } else {
+        print!("{}", text(&i));
+    }
+    Ok(())
+}
+
+fn text(i: &Inspection) -> String {
+    let mut o = String::new();
+    let mut line = |k: &str, v: String| o.push_str(&format!("{k:<24}{v}\n"));
+    line("image", i.path.clone());
+    line("format", i.format.to_string());
+    line("file size", format!("{} bytes", i.file_size));
+    if let Some(f) = i.footer {
+        line("footer", format!("at {:#x} ({:?})", f.offset, i.footer_place.unwrap_or(FooterPlace::End)));
+        line("  cookie", f.cookie.clone());
+        line("  features", format!("{:#010x}", f.features));
+        line("  format version", format!("{:#010x}", f.format_version));
+        line("  data offset", format!("{:#x}", f.data_offset));
+        line("  time stamp", format!("{} (seconds since 2000-01-01)", f.timestamp));
+        line("  creator", format!("\"{}\" {} on \"{}\"", f.creator_app, f.creator_version_text(), f.creator_host_os));
+        line("  original size", format!("{} bytes", f.original_size));
+        line("  current size", format!("{} bytes", f.current_size));
+        line("  geometry", format!("{} (= {} bytes)", f.geometry, f.geometry.total_sectors() * 512));
+        line("  disk type", f.disk_type.name());
+        line("  checksum", format!("{:#010x} (computed {:#010x})", f.checksum, f.computed_checksum));
+        line("  unique id", f.unique_id.to_string());
+        line("  saved state", f.saved_state.to_string());
+    }
+    if let Some(s) = i.footer_copy_at_start {
+        line("footer copy at 0", if Some(&s.raw) == i.footer.map(|f| &f.raw) { "identical".into() } else { "differs".into() });
+    }
+    if let Some(h) = i.dynamic_header {
+        line("dynamic header", format!("at {:#x}, cookie \"{}\"", h.offset, h.cookie));
+        line("  table offset", format!("{:#x}", h.table_offset));
+        line("  max table entries", h.max_table_entries.to_string());
+        line("  block size", format!("{} bytes", h.block_size));
+        line("  checksum", format!("{:#010x} (computed {:#010x})", h.checksum, h.computed_checksum));
+        if !h.parent_name.is_empty() {
+            line("  parent", format!("\"{}\" {}", h.parent_name, h.parent_unique_id));
+        }
+        line("  blocks allocated", format!("{} of {}", i.bat_blocks_allocated.unwrap_or(0), i.bat_entries_read.unwrap_or(0)));
+    }
+    for f in &i.container_findings {
+        line("  defect", f.message.clone());
+    }
+    if let Some(e) = &i.layout_error {
+        line("guest disk", format!("not readable: {e}"));
+    }
+    if let Some(l) = &i.layout {
+        line("partition table", format!("{:?}", l.table.scheme).to_lowercase());
+        for p in &l.table.partitions {
+            line(
+                &format!("  partition {}", p.number),
+                format!(
+                    "LBA {}..{} ({} sectors) {}{}{}",
+                    p.start_lba,
+                    p.start_lba + p.sectors.saturating_sub(1),
+                    p.sectors,
+                    p.type_name,
+                    if p.bootable { ", boot" } else { "" },
+                    p.name.as_ref().map_or(String::new(), |n| format!(", \"{n}\""))
+                ),
+            );
+        }
+        for f in &l.table.findings {
+            line("  defect", f.message.clone());
+        }
+        for v in &l.volumes {
+            line(
+                &format!("volume {}", v.id),
+                format!(
+                    "{} bytes, {}{}{}",
+                    v.size,
+                    v.probe.kind.name(),
+                    v.probe.label.as_ref().map_or(String::new(), |x| format!(", label \"{x}\"")),
+                    v.probe.uuid.as_ref().map_or(String::new(), |x| format!(", uuid {x}"))
+                ),
+            );
+        }
+        for vg in &l.volume_groups {
+            line(&format!("volume group {}", vg.name), format!("extent {} bytes, {} PV(s), seqno {}", vg.extent_size, vg.pvs.len(), vg.seqno));
+            for lv in &vg.lvs {
+                line(&format!("  lv {}", lv.name), format!("{} bytes in {} segment(s){}", lv.size, lv.segments.len(), lv.unreadable.as_ref().map_or(String::new(), |u| format!(" (not read: {u})"))));
+            }
+            for f in &vg.findings {
+                line("  note", f.message.clone());
+            }
+        }
+        for f in l.physical_volumes.iter().flat_map(|p| &p.findings).chain(&l.lvm_findings) {
+            line("  lvm", f.message.clone());
+        }
+    }
+    if let Some(f) = i.os_family {
+        line("operating system", format!("{f:?} (from volume signatures)"));
+    }
+    o
+}
