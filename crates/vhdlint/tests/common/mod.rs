@@ -1,0 +1,111 @@
+//! Shared helpers of the integration tests: fixture images built once per run by
+//! `fixtures/build.sh` with the real tools, and the `vhdlint` binary.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use serde_json::Value;
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+/// Where fixtures are built: keyed by the scripts' content so a changed script rebuilds.
+fn cache_dir() -> PathBuf {
+    let root = repo_root();
+    let mut h: u64 = 0xcbf29ce484222325;
+    for f in ["fixtures/build.sh", "fixtures/lib.sh"] {
+        for b in std::fs::read(root.join(f)).unwrap() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x100000001b3);
+        }
+    }
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("fixtures-{h:016x}"))
+}
+
+/// The path of fixture `name`, built on first use. `None` when the machine lacks a
+/// prerequisite (build.sh exit 77): the caller skips, saying so.
+pub fn fixture(name: &str) -> Option<PathBuf> {
+    static LOCKS: OnceLock<Mutex<HashMap<String, Arc<Mutex<Option<Option<PathBuf>>>>>>> = OnceLock::new();
+    let slot = LOCKS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap()
+        .entry(name.to_string())
+        .or_default()
+        .clone();
+    let mut slot = slot.lock().unwrap();
+    if let Some(p) = &*slot {
+        return p.clone();
+    }
+    let dir = cache_dir();
+    let out = Command::new("bash")
+        .arg(repo_root().join("fixtures/build.sh"))
+        .arg(name)
+        .arg(&dir)
+        .output()
+        .expect("bash runs");
+    let result = match out.status.code() {
+        Some(0) => {
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            Some(PathBuf::from(stdout.lines().last().expect("build.sh prints the path").trim()))
+        }
+        Some(77) => {
+            eprintln!("SKIP fixture {name}: {}", String::from_utf8_lossy(&out.stderr).trim());
+            None
+        }
+        _ => panic!(
+            "building fixture {name} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    };
+    *slot = Some(result.clone());
+    result
+}
+
+/// Runs the binary.
+pub fn vhdlint(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vhdlint"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("vhdlint runs")
+}
+
+/// `vhdlint check --format json` on one image with extra args: (exit code, the image report).
+pub fn check_json(image: &Path, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["check", "--quiet", "--format", "json", image.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let out = vhdlint(&args);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("not JSON ({e}): {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    });
+    (out.status.code().unwrap(), v["images"][0].clone())
+}
+
+/// The result of check `id` in an image report.
+pub fn result<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no result for {id}"))
+}
+
+pub fn status<'a>(report: &'a Value, id: &str) -> &'a str {
+    result(report, id)["status"].as_str().unwrap()
+}
+
+/// Skips the test (with a message) when a fixture cannot be built here.
+#[macro_export]
+macro_rules! fixture_or_skip {
+    ($name:expr) => {
+        match common::fixture($name) {
+            Some(p) => p,
+            None => return,
+        }
+    };
+}
