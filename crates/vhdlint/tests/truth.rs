@@ -100,7 +100,8 @@ fn filesystems_match_blkid() {
         for v in r["facts"]["volumes"].as_array().unwrap() {
             let id = v["id"].as_str().unwrap();
             let Some(num) = id.strip_prefix('p') else { continue };
-            let p = parts.iter().find(|p| p["number"].to_string() == num).unwrap();
+            let num: u64 = num.parse().unwrap();
+            let p = parts.iter().find(|p| p["number"] == num).unwrap();
             let off = p["start_lba"].as_u64().unwrap() * 512;
             let ours = v["filesystem"].as_str().unwrap();
             let theirs = blkid_type(&img, off, v["size"].as_u64().unwrap());

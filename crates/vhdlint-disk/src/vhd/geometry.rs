@@ -58,20 +58,6 @@ impl Geometry {
             sectors: spt as u8,
         }
     }
-
-    /// The smallest size ≥ `bytes` whose geometry covers it exactly, as qemu-img rounds a
-    /// size up when `force_size` is not given.
-    pub fn rounded_up_size(bytes: u64) -> u64 {
-        let mut sectors = bytes.div_ceil(512);
-        for _ in 0..100_000 {
-            let g = Geometry::for_sectors(sectors);
-            if g.total_sectors() >= bytes.div_ceil(512) {
-                return g.total_sectors() * 512;
-            }
-            sectors += 1;
-        }
-        bytes
-    }
 }
 
 impl std::fmt::Display for Geometry {
@@ -93,14 +79,5 @@ mod tests {
         // Past the CHS maximum the geometry is capped.
         assert_eq!(Geometry::for_sectors(u64::MAX), Geometry::MAX);
         assert_eq!(Geometry::for_sectors(0).total_sectors(), 0);
-    }
-
-    #[test]
-    fn rounding_covers_request() {
-        for mib in [20u64, 64, 100, 1024, 30 * 1024] {
-            let want = mib << 20;
-            let got = Geometry::rounded_up_size(want);
-            assert!(got >= want, "{mib}");
-        }
     }
 }

@@ -27,8 +27,11 @@ fn cache_dir() -> PathBuf {
 
 /// The path of fixture `name`, built on first use. `None` when the machine lacks a
 /// prerequisite (build.sh exit 77): the caller skips, saying so.
+/// Per fixture: not built yet (None), or built with this outcome.
+type Slot = Arc<Mutex<Option<Option<PathBuf>>>>;
+
 pub fn fixture(name: &str) -> Option<PathBuf> {
-    static LOCKS: OnceLock<Mutex<HashMap<String, Arc<Mutex<Option<Option<PathBuf>>>>>>> = OnceLock::new();
+    static LOCKS: OnceLock<Mutex<HashMap<String, Slot>>> = OnceLock::new();
     let slot = LOCKS
         .get_or_init(Default::default)
         .lock()
