@@ -32,6 +32,20 @@ fn lint(c: &mut Criterion) {
         let img = Image::open(&path).expect("opens");
         b.iter(|| scan::scan(&img.file, &|_| {}).expect("scans"))
     });
+    // A fixed VHD copied without holes: every zero block is allocated and must be read whole.
+    let dense = path.with_file_name("small-fixed-dense.vhd");
+    let small = vhdlint_benches::fixture("small-fixed");
+    let status = std::process::Command::new("cp")
+        .args(["--sparse=never"])
+        .arg(&small)
+        .arg(&dense)
+        .status()
+        .expect("cp runs");
+    assert!(status.success());
+    g.bench_function("surface scan, 64 MiB allocated, mostly zeros", |b| {
+        let img = Image::open(&dense).expect("opens");
+        b.iter(|| scan::scan(&img.file, &|_| {}).expect("scans"))
+    });
     g.finish();
 }
 

@@ -27,5 +27,8 @@ pub fn take<const N: usize>(b: &[u8], at: usize) -> Option<[u8; N]> {
 
 /// Printable ASCII of `b`, other bytes escaped, for messages.
 pub fn printable(b: &[u8]) -> String {
-    b.iter().flat_map(|c| std::ascii::escape_default(*c)).map(char::from).collect()
+    b.iter()
+        .flat_map(|c| std::ascii::escape_default(*c))
+        .map(char::from)
+        .collect()
 }

@@ -128,6 +128,14 @@ impl Container {
                     ))),
                     DiskType::Dynamic | DiskType::Differencing => {
                         let d = self.dynamic.as_ref().expect("read for sparse disks");
+                        let at = d.header.offset;
+                        if at.checked_add(1024).is_none_or(|end| end > self.file_size) {
+                            return Err(Error::Malformed {
+                                what: "dynamic VHD header",
+                                offset: at,
+                                reason: format!("the footer's data offset points past the end of the file ({} bytes), so the BAT cannot be found", self.file_size),
+                            });
+                        }
                         Ok(Arc::new(DynamicDisk::new(
                             self.source.clone(),
                             &d.header,
@@ -170,7 +178,10 @@ fn read_dynamic(src: &dyn ReadAt, footer: &Footer) -> Dynamic {
     if !header.cookie_ok() {
         findings.push(Finding::fail(
             at,
-            format!("dynamic header cookie is \"{}\", not \"cxsparse\"", header.cookie),
+            format!(
+                "dynamic header cookie is \"{}\", not \"cxsparse\"",
+                header.cookie
+            ),
         ));
     }
     if !header.checksum_ok() {
@@ -185,13 +196,19 @@ fn read_dynamic(src: &dyn ReadAt, footer: &Footer) -> Dynamic {
     if header.header_version != 0x0001_0000 {
         findings.push(Finding::fail(
             at + 24,
-            format!("dynamic header version {:#010x}, expected 0x00010000", header.header_version),
+            format!(
+                "dynamic header version {:#010x}, expected 0x00010000",
+                header.header_version
+            ),
         ));
     }
     if header.data_offset != u64::MAX {
         findings.push(Finding::warning(
             at + 8,
-            format!("dynamic header data offset {:#x}, expected all ones", header.data_offset),
+            format!(
+                "dynamic header data offset {:#x}, expected all ones",
+                header.data_offset
+            ),
         ));
     }
     let bs = header.block_size;
@@ -223,7 +240,10 @@ fn read_dynamic(src: &dyn ReadAt, footer: &Footer) -> Dynamic {
         ));
     }
     if header.reserved1 != 0 || header.reserved2_nonzero {
-        findings.push(Finding::warning(at + 60, "dynamic header reserved bytes are not zero"));
+        findings.push(Finding::warning(
+            at + 60,
+            "dynamic header reserved bytes are not zero",
+        ));
     }
     if footer.disk_type == DiskType::Dynamic
         && (!header.parent_unique_id.is_zero() || header.used_locators().next().is_some())

@@ -117,19 +117,30 @@ pub fn has_signature(disk: &dyn ReadAt) -> bool {
     disk.read_at(SECTOR, &mut b).is_ok() && &b == SIGNATURE
 }
 
-fn read_copy(disk: &dyn ReadAt, lba: u64, label: &str, findings: &mut Vec<Finding>) -> Option<GptCopy> {
+fn read_copy(
+    disk: &dyn ReadAt,
+    lba: u64,
+    label: &str,
+    findings: &mut Vec<Finding>,
+) -> Option<GptCopy> {
     let last_lba = (disk.size() / SECTOR).checked_sub(1)?;
     let off = lba.checked_mul(SECTOR)?;
     let mut sector = [0u8; 512];
     if let Err(e) = disk.read_at(off, &mut sector) {
-        findings.push(Finding::fail(off, format!("{label} GPT header at LBA {lba} cannot be read: {e}")));
+        findings.push(Finding::fail(
+            off,
+            format!("{label} GPT header at LBA {lba} cannot be read: {e}"),
+        ));
         return None;
     }
     let h = GptHeader::parse(&sector, lba);
     let mut ok = true;
     let mut bad = |at: u64, msg: String| {
         ok = false;
-        findings.push(Finding::fail(off + at, format!("{label} GPT header at LBA {lba}: {msg}")));
+        findings.push(Finding::fail(
+            off + at,
+            format!("{label} GPT header at LBA {lba}: {msg}"),
+        ));
     };
     if !h.signature_ok {
         bad(0, "no \"EFI PART\" signature".into());
@@ -141,22 +152,46 @@ fn read_copy(disk: &dyn ReadAt, lba: u64, label: &str, findings: &mut Vec<Findin
         });
     }
     if h.revision != 0x0001_0000 {
-        bad(8, format!("revision {:#010x}, expected 0x00010000", h.revision));
+        bad(
+            8,
+            format!("revision {:#010x}, expected 0x00010000", h.revision),
+        );
     }
     if !(92..=512).contains(&h.header_size) {
         bad(12, format!("header size {} outside 92..512", h.header_size));
     }
     if h.header_crc != h.computed_crc {
-        bad(16, format!("header CRC32 {:#010x} does not match the computed {:#010x}", h.header_crc, h.computed_crc));
+        bad(
+            16,
+            format!(
+                "header CRC32 {:#010x} does not match the computed {:#010x}",
+                h.header_crc, h.computed_crc
+            ),
+        );
     }
     if h.my_lba != lba {
-        bad(24, format!("claims to be at LBA {} but was read at LBA {lba}", h.my_lba));
+        bad(
+            24,
+            format!("claims to be at LBA {} but was read at LBA {lba}", h.my_lba),
+        );
     }
-    if h.first_usable_lba > last_lba || h.last_usable_lba > last_lba || h.last_usable_lba < h.first_usable_lba {
-        bad(40, format!("usable range LBA {}..{} does not fit the disk (last LBA {last_lba})", h.first_usable_lba, h.last_usable_lba));
+    if h.first_usable_lba > last_lba
+        || h.last_usable_lba > last_lba
+        || h.last_usable_lba < h.first_usable_lba
+    {
+        bad(
+            40,
+            format!(
+                "usable range LBA {}..{} does not fit the disk (last LBA {last_lba})",
+                h.first_usable_lba, h.last_usable_lba
+            ),
+        );
     }
     if h.entry_size != 128 {
-        bad(84, format!("partition entry size {}, expected 128", h.entry_size));
+        bad(
+            84,
+            format!("partition entry size {}, expected 128", h.entry_size),
+        );
     }
     let array_bytes = u64::from(h.num_entries) * u64::from(h.entry_size);
     let mut computed_entries_crc = None;
@@ -164,7 +199,11 @@ fn read_copy(disk: &dyn ReadAt, lba: u64, label: &str, findings: &mut Vec<Findin
     if array_bytes > MAX_GPT_ENTRY_ARRAY {
         bad(80, format!("{} entries of {} bytes ({array_bytes} bytes) exceed the {MAX_GPT_ENTRY_ARRAY}-byte limit; entries not read", h.num_entries, h.entry_size));
     } else if h.entry_size >= 128 {
-        match h.entries_lba.checked_mul(SECTOR).map(|at| (at, disk.read_vec(at, array_bytes as usize))) {
+        match h
+            .entries_lba
+            .checked_mul(SECTOR)
+            .map(|at| (at, disk.read_vec(at, array_bytes as usize)))
+        {
             Some((_, Ok(arr))) => {
                 let crc = crc32fast::hash(&arr);
                 computed_entries_crc = Some(crc);
@@ -173,8 +212,20 @@ fn read_copy(disk: &dyn ReadAt, lba: u64, label: &str, findings: &mut Vec<Findin
                 }
                 entries = parse_entries(&arr, h.entry_size as usize);
             }
-            Some((at, Err(e))) => bad(72, format!("partition entry array at LBA {} cannot be read ({e})", at / SECTOR)),
-            None => bad(72, format!("partition entry array LBA {} is out of range", h.entries_lba)),
+            Some((at, Err(e))) => bad(
+                72,
+                format!(
+                    "partition entry array at LBA {} cannot be read ({e})",
+                    at / SECTOR
+                ),
+            ),
+            None => bad(
+                72,
+                format!(
+                    "partition entry array LBA {} is out of range",
+                    h.entries_lba
+                ),
+            ),
         }
     }
     Some(GptCopy {
@@ -248,10 +299,18 @@ pub fn read(disk: &dyn ReadAt) -> Gpt {
         }
     }
     if let Some(b) = &backup {
-        if b.valid && b.header.lba != last_lba && !findings.iter().any(|f| f.message.contains("not at the last LBA")) {
+        if b.valid
+            && b.header.lba != last_lba
+            && !findings
+                .iter()
+                .any(|f| f.message.contains("not at the last LBA"))
+        {
             findings.push(Finding::warning(
                 b.header.lba * SECTOR,
-                format!("backup GPT header is at LBA {}, not at the last LBA {last_lba}", b.header.lba),
+                format!(
+                    "backup GPT header is at LBA {}, not at the last LBA {last_lba}",
+                    b.header.lba
+                ),
             ));
         }
         if b.valid && primary.valid {
@@ -261,7 +320,10 @@ pub fn read(disk: &dyn ReadAt) -> Gpt {
     let used = if primary.valid {
         Some("primary")
     } else if backup.as_ref().is_some_and(|b| b.valid) {
-        findings.push(Finding::fail(SECTOR, "primary GPT is damaged; only the backup copy is usable"));
+        findings.push(Finding::fail(
+            SECTOR,
+            "primary GPT is damaged; only the backup copy is usable",
+        ));
         Some("backup")
     } else {
         None
@@ -286,19 +348,39 @@ fn compare(p: &GptHeader, b: &GptHeader, findings: &mut Vec<Finding>) {
         ));
     };
     if p.alternate_lba != b.my_lba || b.alternate_lba != p.my_lba {
-        diff("their locations", format!("alternate {}", p.alternate_lba), format!("backup at {} pointing to {}", b.my_lba, b.alternate_lba));
+        diff(
+            "their locations",
+            format!("alternate {}", p.alternate_lba),
+            format!("backup at {} pointing to {}", b.my_lba, b.alternate_lba),
+        );
     }
     if p.first_usable_lba != b.first_usable_lba || p.last_usable_lba != b.last_usable_lba {
-        diff("the usable range", format!("{}..{}", p.first_usable_lba, p.last_usable_lba), format!("{}..{}", b.first_usable_lba, b.last_usable_lba));
+        diff(
+            "the usable range",
+            format!("{}..{}", p.first_usable_lba, p.last_usable_lba),
+            format!("{}..{}", b.first_usable_lba, b.last_usable_lba),
+        );
     }
     if p.disk_guid != b.disk_guid {
-        diff("the disk GUID", p.disk_guid.to_string(), b.disk_guid.to_string());
+        diff(
+            "the disk GUID",
+            p.disk_guid.to_string(),
+            b.disk_guid.to_string(),
+        );
     }
     if p.num_entries != b.num_entries || p.entry_size != b.entry_size {
-        diff("the entry array shape", format!("{}×{}", p.num_entries, p.entry_size), format!("{}×{}", b.num_entries, b.entry_size));
+        diff(
+            "the entry array shape",
+            format!("{}×{}", p.num_entries, p.entry_size),
+            format!("{}×{}", b.num_entries, b.entry_size),
+        );
     }
     if p.entries_crc != b.entries_crc {
-        diff("the entry array CRC", format!("{:#010x}", p.entries_crc), format!("{:#010x}", b.entries_crc));
+        diff(
+            "the entry array CRC",
+            format!("{:#010x}", p.entries_crc),
+            format!("{:#010x}", b.entries_crc),
+        );
     }
 }
 
@@ -315,13 +397,22 @@ fn check_entries(gpt: &Gpt, last_lba: u64) -> Vec<Finding> {
     let mut spans: Vec<(u64, u64, u32)> = Vec::new();
     for e in gpt.entries() {
         if e.last_lba < e.first_lba {
-            findings.push(Finding::fail(entry_at(e.number), format!("GPT entry {} ends (LBA {}) before it starts (LBA {})", e.number, e.last_lba, e.first_lba)));
+            findings.push(Finding::fail(
+                entry_at(e.number),
+                format!(
+                    "GPT entry {} ends (LBA {}) before it starts (LBA {})",
+                    e.number, e.last_lba, e.first_lba
+                ),
+            ));
             continue;
         }
         if e.first_lba < h.first_usable_lba || e.last_lba > h.last_usable_lba.min(last_lba) {
             findings.push(Finding::fail(
                 entry_at(e.number),
-                format!("GPT entry {} (LBA {}..{}) lies outside the usable range LBA {}..{}", e.number, e.first_lba, e.last_lba, h.first_usable_lba, h.last_usable_lba),
+                format!(
+                    "GPT entry {} (LBA {}..{}) lies outside the usable range LBA {}..{}",
+                    e.number, e.first_lba, e.last_lba, h.first_usable_lba, h.last_usable_lba
+                ),
             ));
         }
         spans.push((e.first_lba, e.last_lba, e.number));
@@ -329,7 +420,13 @@ fn check_entries(gpt: &Gpt, last_lba: u64) -> Vec<Finding> {
     spans.sort_unstable();
     for w in spans.windows(2) {
         if w[1].0 <= w[0].1 {
-            findings.push(Finding::fail(entry_at(w[1].2), format!("GPT entries {} and {} overlap at LBA {}", w[0].2, w[1].2, w[1].0)));
+            findings.push(Finding::fail(
+                entry_at(w[1].2),
+                format!(
+                    "GPT entries {} and {} overlap at LBA {}",
+                    w[0].2, w[1].2, w[1].0
+                ),
+            ));
         }
     }
     findings

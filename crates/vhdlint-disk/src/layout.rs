@@ -26,16 +26,31 @@ pub const GPT_WINDOWS_RECOVERY: Guid = guid!("DE94BBA4-06D1-4D40-A16A-BFD50179D6
 const GPT_NAMES: &[(Guid, &str)] = &[
     (GPT_EFI_SYSTEM, "EFI System"),
     (GPT_BIOS_BOOT, "BIOS boot"),
-    (guid!("EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"), "Microsoft basic data"),
+    (
+        guid!("EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"),
+        "Microsoft basic data",
+    ),
     (GPT_MS_RESERVED, "Microsoft reserved"),
     (GPT_WINDOWS_RECOVERY, "Windows recovery environment"),
     (GPT_LINUX_SWAP, "Linux swap"),
-    (guid!("0FC63DAF-8483-4772-8E79-3D69D8477DE4"), "Linux filesystem"),
+    (
+        guid!("0FC63DAF-8483-4772-8E79-3D69D8477DE4"),
+        "Linux filesystem",
+    ),
     (GPT_LINUX_LVM, "Linux LVM"),
     (guid!("A19D880F-05FC-4D3B-A006-743F0F84911E"), "Linux RAID"),
-    (guid!("4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"), "Linux root (x86-64)"),
-    (guid!("B921B045-1DF0-41C3-AF44-4C6F280D3FAE"), "Linux root (ARM-64)"),
-    (guid!("8484680C-9521-48C6-9C11-B0720656F69E"), "Linux /usr (x86-64)"),
+    (
+        guid!("4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"),
+        "Linux root (x86-64)",
+    ),
+    (
+        guid!("B921B045-1DF0-41C3-AF44-4C6F280D3FAE"),
+        "Linux root (ARM-64)",
+    ),
+    (
+        guid!("8484680C-9521-48C6-9C11-B0720656F69E"),
+        "Linux /usr (x86-64)",
+    ),
     (guid!("933AC7E1-2EB4-4F13-B844-0E14E2AEF915"), "Linux home"),
     (GPT_LINUX_XBOOTLDR, "Linux extended boot"),
 ];
@@ -61,23 +76,25 @@ pub enum PartType {
 impl PartType {
     pub fn name(&self) -> String {
         match self {
-            PartType::Mbr(t) => match t {
-                0x01 => "FAT12",
-                0x04 | 0x06 | 0x0e => "FAT16",
-                0x05 | 0x0f | 0x85 => "extended",
-                0x07 => "HPFS/NTFS/exFAT",
-                0x0b | 0x0c => "W95 FAT32",
-                0x27 => "Windows recovery",
-                0x82 => "Linux swap",
-                0x83 => "Linux",
-                0x8e => "Linux LVM",
-                0xee => "GPT protective",
-                0xef => "EFI System",
-                0xfd => "Linux RAID autodetect",
-                _ => "other",
+            PartType::Mbr(t) => {
+                match t {
+                    0x01 => "FAT12",
+                    0x04 | 0x06 | 0x0e => "FAT16",
+                    0x05 | 0x0f | 0x85 => "extended",
+                    0x07 => "HPFS/NTFS/exFAT",
+                    0x0b | 0x0c => "W95 FAT32",
+                    0x27 => "Windows recovery",
+                    0x82 => "Linux swap",
+                    0x83 => "Linux",
+                    0x8e => "Linux LVM",
+                    0xee => "GPT protective",
+                    0xef => "EFI System",
+                    0xfd => "Linux RAID autodetect",
+                    _ => "other",
+                }
+                .to_string()
+                    + &format!(" ({t:#04x})")
             }
-            .to_string()
-                + &format!(" ({t:#04x})"),
             PartType::Gpt(g) => GPT_NAMES
                 .iter()
                 .find(|(x, _)| x == g)
@@ -163,7 +180,10 @@ pub struct Volume {
 
 impl std::fmt::Debug for Volume {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Volume").field("id", &self.id).field("probe", &self.probe).finish()
+        f.debug_struct("Volume")
+            .field("id", &self.id)
+            .field("probe", &self.probe)
+            .finish()
     }
 }
 
@@ -193,11 +213,15 @@ impl PartitionTable {
         let total = disk.size() / SECTOR;
         let mut lba0 = [0u8; 512];
         if let Err(e) = disk.read_at(0, &mut lba0) {
-            t.findings.push(Finding::fail(0u64, format!("sector 0 cannot be read: {e}")));
+            t.findings
+                .push(Finding::fail(0u64, format!("sector 0 cannot be read: {e}")));
             return t;
         }
         let mbr = Mbr::parse(&lba0);
-        let protective = mbr.signature_ok.then(|| mbr.protective_entry().copied()).flatten();
+        let protective = mbr
+            .signature_ok
+            .then(|| mbr.protective_entry().copied())
+            .flatten();
         if protective.is_some() || gpt::has_signature(disk) {
             t.scheme = Scheme::Gpt;
             match protective {
@@ -208,15 +232,27 @@ impl PartitionTable {
                 Some(p) => {
                     let at = (TABLE_AT + 16 * p.slot) as u64;
                     if p.start_lba != 1 {
-                        t.findings.push(Finding::fail(at, format!("protective MBR entry starts at LBA {}, not 1", p.start_lba)));
+                        t.findings.push(Finding::fail(
+                            at,
+                            format!("protective MBR entry starts at LBA {}, not 1", p.start_lba),
+                        ));
                     }
                     let want = total.saturating_sub(1).min(u64::from(u32::MAX));
                     if u64::from(p.sectors) != want {
-                        t.findings.push(Finding::note(at, format!("protective MBR entry covers {} sectors, not {want}", p.sectors)));
+                        t.findings.push(Finding::note(
+                            at,
+                            format!(
+                                "protective MBR entry covers {} sectors, not {want}",
+                                p.sectors
+                            ),
+                        ));
                     }
                     if mbr.entries.iter().any(|e| !e.is_empty() && e.kind != 0xEE) {
                         t.hybrid_mbr = true;
-                        t.findings.push(Finding::warning(TABLE_AT as u64, "hybrid MBR: the protective MBR also lists other partitions"));
+                        t.findings.push(Finding::warning(
+                            TABLE_AT as u64,
+                            "hybrid MBR: the protective MBR also lists other partitions",
+                        ));
                     }
                 }
             }
@@ -227,7 +263,8 @@ impl PartitionTable {
                     Some("backup") => g.backup.as_ref().map_or(&g.primary.header, |b| &b.header),
                     _ => &g.primary.header,
                 };
-                h.entries_lba.saturating_mul(SECTOR) + u64::from(n.saturating_sub(1)) * u64::from(h.entry_size)
+                h.entries_lba.saturating_mul(SECTOR)
+                    + u64::from(n.saturating_sub(1)) * u64::from(h.entry_size)
             };
             t.partitions = g
                 .entries()
@@ -245,14 +282,29 @@ impl PartitionTable {
                 })
                 .collect();
             if g.used.is_none() {
-                t.findings.push(Finding::fail(SECTOR, "neither the primary nor the backup GPT is valid; no partitions can be read"));
+                t.findings.push(Finding::fail(
+                    SECTOR,
+                    "neither the primary nor the backup GPT is valid; no partitions can be read",
+                ));
             }
             t.mbr = Some(mbr);
             t.gpt = Some(g);
             return t;
         }
         let whole = probe(disk);
-        if matches!(whole.kind, FsKind::Ntfs | FsKind::Fat | FsKind::Xfs | FsKind::Ext2 | FsKind::Ext3 | FsKind::Ext4 | FsKind::Btrfs | FsKind::Bitlocker | FsKind::LvmPv | FsKind::Swap) {
+        if matches!(
+            whole.kind,
+            FsKind::Ntfs
+                | FsKind::Fat
+                | FsKind::Xfs
+                | FsKind::Ext2
+                | FsKind::Ext3
+                | FsKind::Ext4
+                | FsKind::Btrfs
+                | FsKind::Bitlocker
+                | FsKind::LvmPv
+                | FsKind::Swap
+        ) {
             return t; // a filesystem on the whole disk: no table.
         }
         if !mbr.signature_ok {
@@ -270,10 +322,24 @@ fn read_mbr_partitions(disk: &dyn ReadAt, mbr: &Mbr, total: u64, t: &mut Partiti
     for e in mbr.entries.iter().filter(|e| !e.is_empty()) {
         let at = (TABLE_AT + 16 * e.slot) as u64;
         if !matches!(e.status, 0 | 0x80) {
-            t.findings.push(Finding::warning(at, format!("MBR entry {} has status byte {:#04x} (neither 0x00 nor 0x80)", e.slot + 1, e.status)));
+            t.findings.push(Finding::warning(
+                at,
+                format!(
+                    "MBR entry {} has status byte {:#04x} (neither 0x00 nor 0x80)",
+                    e.slot + 1,
+                    e.status
+                ),
+            ));
         }
         if e.sectors == 0 {
-            t.findings.push(Finding::fail(at, format!("MBR entry {} (type {:#04x}) has zero sectors", e.slot + 1, e.kind)));
+            t.findings.push(Finding::fail(
+                at,
+                format!(
+                    "MBR entry {} (type {:#04x}) has zero sectors",
+                    e.slot + 1,
+                    e.kind
+                ),
+            ));
         }
         t.partitions.push(Partition {
             number: e.slot as u32 + 1,
@@ -289,7 +355,10 @@ fn read_mbr_partitions(disk: &dyn ReadAt, mbr: &Mbr, total: u64, t: &mut Partiti
         if e.is_extended() {
             extended += 1;
             if extended > 1 {
-                t.findings.push(Finding::fail(at, "more than one extended partition in the MBR"));
+                t.findings.push(Finding::fail(
+                    at,
+                    "more than one extended partition in the MBR",
+                ));
                 continue;
             }
             let (logicals, findings) = mbr::read_ebr_chain(disk, e);
@@ -314,11 +383,17 @@ fn read_mbr_partitions(disk: &dyn ReadAt, mbr: &Mbr, total: u64, t: &mut Partiti
         if end > total {
             t.findings.push(Finding::fail(
                 p.entry_offset,
-                format!("partition {} (LBA {}..{end}) runs past the end of the disk ({total} sectors)", p.number, p.start_lba),
+                format!(
+                    "partition {} (LBA {}..{end}) runs past the end of the disk ({total} sectors)",
+                    p.number, p.start_lba
+                ),
             ));
         }
         if p.start_lba == 0 && p.sectors > 0 {
-            t.findings.push(Finding::fail(p.entry_offset, format!("partition {} starts at LBA 0, over the MBR", p.number)));
+            t.findings.push(Finding::fail(
+                p.entry_offset,
+                format!("partition {} starts at LBA 0, over the MBR", p.number),
+            ));
         }
     }
     let mut spans: Vec<(u64, u64, u32)> = t
@@ -330,17 +405,37 @@ fn read_mbr_partitions(disk: &dyn ReadAt, mbr: &Mbr, total: u64, t: &mut Partiti
     spans.sort_unstable();
     for w in spans.windows(2) {
         if w[1].0 < w[0].1 {
-            let off = t.partitions.iter().find(|p| p.number == w[1].2).map_or(0, |p| p.entry_offset);
-            t.findings.push(Finding::fail(off, format!("partitions {} and {} overlap at LBA {}", w[0].2, w[1].2, w[1].0)));
+            let off = t
+                .partitions
+                .iter()
+                .find(|p| p.number == w[1].2)
+                .map_or(0, |p| p.entry_offset);
+            t.findings.push(Finding::fail(
+                off,
+                format!(
+                    "partitions {} and {} overlap at LBA {}",
+                    w[0].2, w[1].2, w[1].0
+                ),
+            ));
         }
     }
     // Primary partitions must not overlap the extended container unless they are inside it.
     for c in t.partitions.iter().filter(|p| p.container) {
         let (cs, ce) = (c.start_lba, c.start_lba.saturating_add(c.sectors));
-        for p in t.partitions.iter().filter(|p| !p.container && p.number <= 4) {
+        for p in t
+            .partitions
+            .iter()
+            .filter(|p| !p.container && p.number <= 4)
+        {
             let (ps, pe) = (p.start_lba, p.start_lba.saturating_add(p.sectors));
             if ps < ce && cs < pe {
-                t.findings.push(Finding::fail(p.entry_offset, format!("primary partition {} overlaps the extended partition {}", p.number, c.number)));
+                t.findings.push(Finding::fail(
+                    p.entry_offset,
+                    format!(
+                        "primary partition {} overlaps the extended partition {}",
+                        p.number, c.number
+                    ),
+                ));
             }
         }
     }
@@ -365,7 +460,12 @@ impl Layout {
         for p in table.partitions.iter().filter(|p| !p.container) {
             let start = p.start().min(disk_size);
             let size = p.size().min(disk_size - start);
-            let src: SharedSource = Arc::new(Slice::new(disk.clone(), start, size, format!("partition {}", p.number)));
+            let src: SharedSource = Arc::new(Slice::new(
+                disk.clone(),
+                start,
+                size,
+                format!("partition {}", p.number),
+            ));
             volumes.push(Volume {
                 id: format!("p{}", p.number),
                 origin: VolumeOrigin::Partition { number: p.number },
@@ -391,8 +491,14 @@ impl Layout {
         // PV UUID → volume source.
         let mut by_uuid: BTreeMap<String, SharedSource> = BTreeMap::new();
         let mut texts: BTreeMap<String, (String, u64)> = BTreeMap::new();
-        for v in self.volumes.iter().filter(|v| v.probe.kind == FsKind::LvmPv) {
-            let Some(sector) = lvm::find_label(v.source.as_ref()) else { continue };
+        for v in self
+            .volumes
+            .iter()
+            .filter(|v| v.probe.kind == FsKind::LvmPv)
+        {
+            let Some(sector) = lvm::find_label(v.source.as_ref()) else {
+                continue;
+            };
             let pv = lvm::read_pv(v.source.as_ref(), sector);
             by_uuid.insert(pv.uuid.clone(), v.source.clone());
             if let Some(text) = &pv.metadata {
@@ -406,20 +512,31 @@ impl Layout {
                             texts.insert(vg.name.clone(), (text.clone(), v.offset.unwrap_or(0)));
                         }
                     }
-                    Err(f) => self.lvm_findings.push(Finding { message: format!("{}: {}", v.id, f.message), ..f }),
+                    Err(f) => self.lvm_findings.push(Finding {
+                        message: format!("{}: {}", v.id, f.message),
+                        ..f
+                    }),
                 }
             }
             self.physical_volumes.push(pv);
         }
         for (text, at) in texts.values() {
-            let Ok(mut vg) = lvm::volume_group(text, *at) else { continue };
+            let Ok(mut vg) = lvm::volume_group(text, *at) else {
+                continue;
+            };
             let mut pvs = BTreeMap::new();
             for (name, uuid) in &vg.pvs {
                 match by_uuid.get(uuid) {
                     Some(src) => {
                         pvs.insert(name.clone(), src.clone());
                     }
-                    None => vg.findings.push(Finding::warning(None, format!("volume group {}: physical volume {name} ({uuid}) is not on this disk", vg.name))),
+                    None => vg.findings.push(Finding::warning(
+                        None,
+                        format!(
+                            "volume group {}: physical volume {name} ({uuid}) is not on this disk",
+                            vg.name
+                        ),
+                    )),
                 }
             }
             for lv in &vg.lvs {
@@ -428,14 +545,20 @@ impl Layout {
                         let src: SharedSource = Arc::new(src);
                         self.volumes.push(Volume {
                             id: format!("{}/{}", lv.vg, lv.name),
-                            origin: VolumeOrigin::LogicalVolume { vg: lv.vg.clone(), lv: lv.name.clone() },
+                            origin: VolumeOrigin::LogicalVolume {
+                                vg: lv.vg.clone(),
+                                lv: lv.name.clone(),
+                            },
                             offset: None,
                             size: src.size(),
                             probe: probe(src.as_ref()),
                             source: src,
                         });
                     }
-                    Err(why) => vg.findings.push(Finding::note(None, format!("logical volume {}/{} is not read: {why}", lv.vg, lv.name))),
+                    Err(why) => vg.findings.push(Finding::note(
+                        None,
+                        format!("logical volume {}/{} is not read: {why}", lv.vg, lv.name),
+                    )),
                 }
             }
             self.volume_groups.push(vg);
@@ -450,7 +573,9 @@ impl Layout {
     /// The partition a volume comes from.
     pub fn partition(&self, v: &Volume) -> Option<&Partition> {
         match v.origin {
-            VolumeOrigin::Partition { number } => self.table.partitions.iter().find(|p| p.number == number),
+            VolumeOrigin::Partition { number } => {
+                self.table.partitions.iter().find(|p| p.number == number)
+            }
             _ => None,
         }
     }

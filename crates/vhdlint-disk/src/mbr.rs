@@ -114,7 +114,10 @@ pub fn read_ebr_chain(disk: &dyn ReadAt, ext: &MbrEntry) -> (Vec<Logical>, Vec<F
         }
         let mut sector = [0u8; 512];
         if let Err(e) = disk.read_at(ebr * SECTOR, &mut sector) {
-            findings.push(Finding::fail(ebr * SECTOR, format!("EBR at LBA {ebr} cannot be read: {e}")));
+            findings.push(Finding::fail(
+                ebr * SECTOR,
+                format!("EBR at LBA {ebr} cannot be read: {e}"),
+            ));
             break;
         }
         let m = Mbr::parse(&sector);
@@ -149,7 +152,10 @@ pub fn read_ebr_chain(disk: &dyn ReadAt, ext: &MbrEntry) -> (Vec<Logical>, Vec<F
             if !e.is_empty() {
                 findings.push(Finding::warning(
                     ebr * SECTOR + TABLE_AT as u64 + 16 * e.slot as u64,
-                    format!("EBR at LBA {ebr} uses entry {} (only the first two are defined)", e.slot + 1),
+                    format!(
+                        "EBR at LBA {ebr} uses entry {} (only the first two are defined)",
+                        e.slot + 1
+                    ),
                 ));
             }
         }
@@ -160,7 +166,10 @@ pub fn read_ebr_chain(disk: &dyn ReadAt, ext: &MbrEntry) -> (Vec<Logical>, Vec<F
         if !link.is_extended() {
             findings.push(Finding::fail(
                 ebr * SECTOR + TABLE_AT as u64 + 16,
-                format!("EBR at LBA {ebr} links with type {:#04x}, not an extended type", link.kind),
+                format!(
+                    "EBR at LBA {ebr} links with type {:#04x}, not an extended type",
+                    link.kind
+                ),
             ));
             break;
         }

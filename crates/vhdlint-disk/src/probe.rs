@@ -48,7 +48,10 @@ impl FsKind {
     }
     /// Filesystems a Linux root can live on.
     pub fn is_linux_fs(&self) -> bool {
-        matches!(self, FsKind::Ext2 | FsKind::Ext3 | FsKind::Ext4 | FsKind::Xfs | FsKind::Btrfs)
+        matches!(
+            self,
+            FsKind::Ext2 | FsKind::Ext3 | FsKind::Ext4 | FsKind::Xfs | FsKind::Btrfs
+        )
     }
 }
 
@@ -65,7 +68,9 @@ pub struct Probe {
 const PROBE_BYTES: usize = 68 * 1024;
 
 fn text(b: &[u8]) -> Option<String> {
-    let s: String = String::from_utf8_lossy(b).trim_end_matches(['\0', ' ']).to_string();
+    let s: String = String::from_utf8_lossy(b)
+        .trim_end_matches(['\0', ' '])
+        .to_string();
     (!s.is_empty()).then_some(s)
 }
 
@@ -83,11 +88,20 @@ pub fn probe(vol: &dyn ReadAt) -> Probe {
         return mk(FsKind::Bitlocker, None, None, 3);
     }
     if at(3, b"NTFS    ") {
-        let serial = b.get(0x48..0x50).map(|s| format!("{:016X}", u64::from_le_bytes(s.try_into().unwrap_or_default())));
+        let serial = b.get(0x48..0x50).map(|s| {
+            format!(
+                "{:016X}",
+                u64::from_le_bytes(s.try_into().unwrap_or_default())
+            )
+        });
         return mk(FsKind::Ntfs, None, serial, 3);
     }
     if at(0, b"XFSB") {
-        let uuid = b.get(32..48).map(|u| Guid(u.try_into().unwrap_or_default()).to_string().to_lowercase());
+        let uuid = b.get(32..48).map(|u| {
+            Guid(u.try_into().unwrap_or_default())
+                .to_string()
+                .to_lowercase()
+        });
         return mk(FsKind::Xfs, b.get(108..120).and_then(text), uuid, 0);
     }
     if at(1080, &[0x53, 0xEF]) {
@@ -102,28 +116,65 @@ pub fn probe(vol: &dyn ReadAt) -> Probe {
         } else {
             FsKind::Ext2
         };
-        let uuid = sb.get(0x68..0x78).map(|u| Guid(u.try_into().unwrap_or_default()).to_string().to_lowercase());
+        let uuid = sb.get(0x68..0x78).map(|u| {
+            Guid(u.try_into().unwrap_or_default())
+                .to_string()
+                .to_lowercase()
+        });
         return mk(kind, sb.get(0x78..0x88).and_then(text), uuid, 1080);
     }
     if at(0x10040, b"_BHRfS_M") {
-        return mk(FsKind::Btrfs, b.get(0x1012B..0x1022B).and_then(text), None, 0x10040);
+        return mk(
+            FsKind::Btrfs,
+            b.get(0x1012B..0x1022B).and_then(text),
+            None,
+            0x10040,
+        );
     }
     for ps in [4096usize, 8192, 16384, 32768, 65536] {
         if at(ps - 10, b"SWAPSPACE2") || at(ps - 10, b"SWAP-SPACE") {
-            return mk(FsKind::Swap, b.get(1024 + 28..1024 + 44).and_then(text), None, ps - 10);
+            return mk(
+                FsKind::Swap,
+                b.get(1024 + 28..1024 + 44).and_then(text),
+                None,
+                ps - 10,
+            );
         }
     }
     if let Some(s) = lvm::find_label(vol) {
-        let uuid = b.get(s as usize * 512 + 32..s as usize * 512 + 64).and_then(text);
+        let uuid = b
+            .get(s as usize * 512 + 32..s as usize * 512 + 64)
+            .and_then(text);
         return mk(FsKind::LvmPv, None, uuid, s as usize * 512);
     }
-    if b.get(510..512) == Some(&[0x55, 0xAA]) && (at(0x52, b"FAT32   ") || at(0x36, b"FAT1") || at(0x36, b"FAT     ")) && matches!(b[0], 0xEB | 0xE9) {
+    if b.get(510..512) == Some(&[0x55, 0xAA])
+        && (at(0x52, b"FAT32   ") || at(0x36, b"FAT1") || at(0x36, b"FAT     "))
+        && matches!(b[0], 0xEB | 0xE9)
+    {
         let off = if at(0x52, b"FAT32   ") { 0x52 } else { 0x36 };
         let label_at = if off == 0x52 { 0x47 } else { 0x2B };
-        return mk(FsKind::Fat, b.get(label_at..label_at + 11).and_then(text).filter(|l| l != "NO NAME"), None, off);
+        return mk(
+            FsKind::Fat,
+            b.get(label_at..label_at + 11)
+                .and_then(text)
+                .filter(|l| l != "NO NAME"),
+            None,
+            off,
+        );
     }
-    let kind = if b.iter().all(|&x| x == 0) { FsKind::Empty } else { FsKind::Unknown };
-    Probe { kind, label: None, uuid: None, magic_offset: None }
+    // Compared as a slice (memcmp): a table may list tens of thousands of partitions to probe.
+    static ZEROS: [u8; PROBE_BYTES] = [0; PROBE_BYTES];
+    let kind = if b[..] == ZEROS[..b.len().min(PROBE_BYTES)] {
+        FsKind::Empty
+    } else {
+        FsKind::Unknown
+    };
+    Probe {
+        kind,
+        label: None,
+        uuid: None,
+        magic_offset: None,
+    }
 }
 
 #[cfg(test)]

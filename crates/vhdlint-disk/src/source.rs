@@ -131,7 +131,8 @@ impl ReadAt for FileSource {
         check_bounds(&|| self.name(), offset, buf.len(), self.size)?;
         let start = offset as usize;
         buf.copy_from_slice(&self.bytes()[start..start + buf.len()]);
-        self.bytes_read.fetch_add(buf.len() as u64, Ordering::Relaxed);
+        self.bytes_read
+            .fetch_add(buf.len() as u64, Ordering::Relaxed);
         Ok(())
     }
     fn name(&self) -> String {

@@ -70,7 +70,7 @@ impl DynamicDisk {
         if !bs.is_power_of_two() || bs < 512 {
             return Err(Error::Malformed {
                 what: "dynamic VHD header",
-                offset: header.offset + 32,
+                offset: header.offset.saturating_add(32),
                 reason: format!("block size {bs} is not a power of two of at least 512, so no sector can be located"),
             });
         }

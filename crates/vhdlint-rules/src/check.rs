@@ -129,7 +129,11 @@ impl Outcome {
         Self::new(Status::Warning, actual, required)
     }
     /// With `status` chosen by the caller (from a policy level, say).
-    pub fn with_status(status: Status, actual: impl Into<String>, required: impl Into<String>) -> Self {
+    pub fn with_status(
+        status: Status,
+        actual: impl Into<String>,
+        required: impl Into<String>,
+    ) -> Self {
         Self::new(status, actual, required)
     }
     /// Does not apply to this image; `reason` says why.
@@ -145,7 +149,12 @@ impl Outcome {
         let r = reason.into();
         Self {
             message: r.clone(),
-            ..Self::new(Status::Error, "could not be evaluated", "evidence that could not be read")
+            evidence: vec![Evidence::note(r.clone())],
+            ..Self::new(
+                Status::Error,
+                "could not be evaluated",
+                "evidence that could not be read",
+            )
         }
     }
     pub fn message(mut self, m: impl Into<String>) -> Self {

@@ -7,7 +7,7 @@ use vhdlint_disk::vhd::Footer;
 use vhdlint_disk::{Format, Layout, SharedSource};
 use vhdlint_guest::OsHint;
 
-use crate::check::Outcome;
+use crate::check::{Evidence, Outcome};
 use crate::image::Image;
 use crate::policy::Policy;
 use crate::profile::Profile;
@@ -65,7 +65,12 @@ impl<'a> Context<'a> {
     /// The guest's disk (through the BAT for dynamic VHDs).
     pub fn disk(&self) -> Result<&SharedSource, &str> {
         self.disk
-            .get_or_init(|| self.image.container.virtual_disk().map_err(|e| e.to_string()))
+            .get_or_init(|| {
+                self.image
+                    .container
+                    .virtual_disk()
+                    .map_err(|e| e.to_string())
+            })
             .as_ref()
             .map_err(String::as_str)
     }
@@ -73,25 +78,49 @@ impl<'a> Context<'a> {
     /// The partition table and volumes, decoded once.
     pub fn layout(&self) -> Result<&Layout, &str> {
         self.layout
-            .get_or_init(|| self.disk().map(|d| Layout::read(d.clone())).map_err(str::to_string))
+            .get_or_init(|| {
+                self.disk()
+                    .map(|d| Layout::read(d.clone()))
+                    .map_err(str::to_string)
+            })
             .as_ref()
             .map_err(String::as_str)
     }
 
     /// The layout, or the outcome a partition check gives without one.
     pub fn layout_or_outcome(&self) -> Result<&Layout, Outcome> {
-        self.layout().map_err(|e| match self.image.container.format {
-            Format::Vhd => Outcome::error(format!("the guest disk cannot be read: {e}")),
-            _ => Outcome::skipped(format!("the guest disk cannot be read: {e} (see disk/format)")),
-        })
+        self.layout()
+            .map_err(|e| match self.image.container.format {
+                Format::Vhd => Outcome::error(format!("the guest disk cannot be read: {e}")),
+                _ => Outcome::skipped(format!(
+                    "the guest disk cannot be read: {e} (see disk/format)"
+                )),
+            })
     }
 
     /// The virtual size: the footer's current size, or the size of a raw file.
     pub fn virtual_size(&self) -> Option<u64> {
         match &self.image.container.footer {
             Some(f) => Some(f.current_size),
-            None if self.image.container.format == Format::Raw => Some(self.image.container.file_size),
+            None if self.image.container.format == Format::Raw => {
+                Some(self.image.container.file_size)
+            }
             None => None,
+        }
+    }
+
+    /// Where the virtual size was read: the footer's current size field, or the file size of
+    /// a raw image.
+    pub fn size_evidence(&self) -> Evidence {
+        match &self.image.container.footer {
+            Some(f) => Evidence::offset(
+                f.offset + 48,
+                format!("footer current size {}", f.current_size),
+            ),
+            None => Evidence::note(format!(
+                "raw image: file size {} bytes",
+                self.image.container.file_size
+            )),
         }
     }
 

@@ -182,7 +182,8 @@ mod tests {
 
     #[test]
     fn unknown_key_names_line() {
-        let e = Policy::from_toml("extends = \"guide\"\nfirst-mb = \"fail\"\n", "x.toml").unwrap_err();
+        let e =
+            Policy::from_toml("extends = \"guide\"\nfirst-mb = \"fail\"\n", "x.toml").unwrap_err();
         let s = e.to_string();
         assert!(s.contains("first-mb") && s.contains("line 2"), "{s}");
     }

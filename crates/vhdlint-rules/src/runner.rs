@@ -23,7 +23,10 @@ pub struct Selection {
 }
 
 fn matches(pattern: &str, id: &str) -> bool {
-    match pattern.strip_suffix("/*").or_else(|| pattern.strip_suffix('/')) {
+    match pattern
+        .strip_suffix("/*")
+        .or_else(|| pattern.strip_suffix('/'))
+    {
         Some(prefix) => id.split('/').next() == Some(prefix),
         None => pattern == id || pattern == "*",
     }
@@ -133,11 +136,23 @@ fn choose_profile(ctx: &Context, choice: ProfileChoice) -> (Profile, String) {
         ProfileChoice::Fixed(p) => (p, "given on the command line".into()),
         ProfileChoice::Auto => match ctx.os_hint() {
             Some(h) => match h.family {
-                Some(OsFamily::Linux) => (Profile::LinuxOs, format!("auto: Linux filesystem on {}", h.evidence.join(", "))),
-                Some(OsFamily::Windows) => (Profile::WindowsOs, format!("auto: Windows volume on {}", h.evidence.join(", "))),
-                None => (Profile::DataDisk, "auto: no operating system volume found".into()),
+                Some(OsFamily::Linux) => (
+                    Profile::LinuxOs,
+                    format!("auto: Linux filesystem on {}", h.evidence.join(", ")),
+                ),
+                Some(OsFamily::Windows) => (
+                    Profile::WindowsOs,
+                    format!("auto: Windows volume on {}", h.evidence.join(", ")),
+                ),
+                None => (
+                    Profile::DataDisk,
+                    "auto: no operating system volume found".into(),
+                ),
             },
-            None => (Profile::DataDisk, "auto: the guest disk cannot be read, so no operating system was found".into()),
+            None => (
+                Profile::DataDisk,
+                "auto: the guest disk cannot be read, so no operating system was found".into(),
+            ),
         },
     }
 }
@@ -164,7 +179,10 @@ pub fn run(image: &Image, opts: &RunOptions) -> ImageReport {
     let (profile, reason) = choose_profile(&ctx, opts.profile);
     ctx.profile = profile;
     ctx.profile_reason = reason;
-    let selected: Vec<&Check> = CHECKS.iter().filter(|c| opts.selection.includes(c.meta.id)).collect();
+    let selected: Vec<&Check> = CHECKS
+        .iter()
+        .filter(|c| opts.selection.includes(c.meta.id))
+        .collect();
     let checks: Vec<CheckResult> = selected.par_iter().map(|c| run_one(c, &ctx)).collect();
     let facts = facts(&ctx);
     ImageReport {
@@ -190,7 +208,9 @@ fn facts(ctx: &Context) -> Facts {
         creator_version: f.map(|f| f.creator_version_text()),
         geometry: f.map(|f| f.geometry),
         partition_scheme: layout.map(|l| l.table.scheme),
-        partitions: layout.map(|l| l.table.partitions.clone()).unwrap_or_default(),
+        partitions: layout
+            .map(|l| l.table.partitions.clone())
+            .unwrap_or_default(),
         volumes: layout
             .map(|l| {
                 l.volumes

@@ -44,7 +44,9 @@ pub fn run(path: &Path, json: bool) -> Result<()> {
         bat_entries_read: c.dynamic.as_ref().map(|d| d.bat.entries.len()),
         bat_blocks_allocated: c.dynamic.as_ref().map(|d| d.bat.allocated().count()),
         container_findings: c.dynamic.iter().flat_map(|d| &d.findings).collect(),
-        os_family: layout.as_ref().and_then(|l| vhdlint_guest::os_hint(l).family),
+        os_family: layout
+            .as_ref()
+            .and_then(|l| vhdlint_guest::os_hint(l).family),
         layout,
         layout_error,
     };
@@ -63,34 +65,91 @@ fn text(i: &Inspection) -> String {
     line("format", i.format.to_string());
     line("file size", format!("{} bytes", i.file_size));
     if let Some(f) = i.footer {
-        line("footer", format!("at {:#x} ({:?})", f.offset, i.footer_place.unwrap_or(FooterPlace::End)));
+        line(
+            "footer",
+            format!(
+                "at {:#x} ({:?})",
+                f.offset,
+                i.footer_place.unwrap_or(FooterPlace::End)
+            ),
+        );
         line("  cookie", f.cookie.clone());
         line("  features", format!("{:#010x}", f.features));
         line("  format version", format!("{:#010x}", f.format_version));
         line("  data offset", format!("{:#x}", f.data_offset));
-        line("  time stamp", format!("{} (seconds since 2000-01-01)", f.timestamp));
-        line("  creator", format!("\"{}\" {} on \"{}\"", f.creator_app, f.creator_version_text(), f.creator_host_os));
+        line(
+            "  time stamp",
+            format!("{} (seconds since 2000-01-01)", f.timestamp),
+        );
+        line(
+            "  creator",
+            format!(
+                "\"{}\" {} on \"{}\"",
+                f.creator_app,
+                f.creator_version_text(),
+                f.creator_host_os
+            ),
+        );
         line("  original size", format!("{} bytes", f.original_size));
         line("  current size", format!("{} bytes", f.current_size));
-        line("  geometry", format!("{} (= {} bytes)", f.geometry, f.geometry.total_sectors() * 512));
+        line(
+            "  geometry",
+            format!(
+                "{} (= {} bytes)",
+                f.geometry,
+                f.geometry.total_sectors() * 512
+            ),
+        );
         line("  disk type", f.disk_type.name());
-        line("  checksum", format!("{:#010x} (computed {:#010x})", f.checksum, f.computed_checksum));
+        line(
+            "  checksum",
+            format!(
+                "{:#010x} (computed {:#010x})",
+                f.checksum, f.computed_checksum
+            ),
+        );
         line("  unique id", f.unique_id.to_string());
         line("  saved state", f.saved_state.to_string());
     }
     if let Some(s) = i.footer_copy_at_start {
-        line("footer copy at 0", if Some(&s.raw) == i.footer.map(|f| &f.raw) { "identical".into() } else { "differs".into() });
+        line(
+            "footer copy at 0",
+            if Some(&s.raw) == i.footer.map(|f| &f.raw) {
+                "identical".into()
+            } else {
+                "differs".into()
+            },
+        );
     }
     if let Some(h) = i.dynamic_header {
-        line("dynamic header", format!("at {:#x}, cookie \"{}\"", h.offset, h.cookie));
+        line(
+            "dynamic header",
+            format!("at {:#x}, cookie \"{}\"", h.offset, h.cookie),
+        );
         line("  table offset", format!("{:#x}", h.table_offset));
         line("  max table entries", h.max_table_entries.to_string());
         line("  block size", format!("{} bytes", h.block_size));
-        line("  checksum", format!("{:#010x} (computed {:#010x})", h.checksum, h.computed_checksum));
+        line(
+            "  checksum",
+            format!(
+                "{:#010x} (computed {:#010x})",
+                h.checksum, h.computed_checksum
+            ),
+        );
         if !h.parent_name.is_empty() {
-            line("  parent", format!("\"{}\" {}", h.parent_name, h.parent_unique_id));
+            line(
+                "  parent",
+                format!("\"{}\" {}", h.parent_name, h.parent_unique_id),
+            );
         }
-        line("  blocks allocated", format!("{} of {}", i.bat_blocks_allocated.unwrap_or(0), i.bat_entries_read.unwrap_or(0)));
+        line(
+            "  blocks allocated",
+            format!(
+                "{} of {}",
+                i.bat_blocks_allocated.unwrap_or(0),
+                i.bat_entries_read.unwrap_or(0)
+            ),
+        );
     }
     for f in &i.container_findings {
         line("  defect", f.message.clone());
@@ -99,7 +158,10 @@ fn text(i: &Inspection) -> String {
         line("guest disk", format!("not readable: {e}"));
     }
     if let Some(l) = &i.layout {
-        line("partition table", format!("{:?}", l.table.scheme).to_lowercase());
+        line(
+            "partition table",
+            format!("{:?}", l.table.scheme).to_lowercase(),
+        );
         for p in &l.table.partitions {
             line(
                 &format!("  partition {}", p.number),
@@ -110,7 +172,9 @@ fn text(i: &Inspection) -> String {
                     p.sectors,
                     p.type_name,
                     if p.bootable { ", boot" } else { "" },
-                    p.name.as_ref().map_or(String::new(), |n| format!(", \"{n}\""))
+                    p.name
+                        .as_ref()
+                        .map_or(String::new(), |n| format!(", \"{n}\""))
                 ),
             );
         }
@@ -124,26 +188,58 @@ fn text(i: &Inspection) -> String {
                     "{} bytes, {}{}{}",
                     v.size,
                     v.probe.kind.name(),
-                    v.probe.label.as_ref().map_or(String::new(), |x| format!(", label \"{x}\"")),
-                    v.probe.uuid.as_ref().map_or(String::new(), |x| format!(", uuid {x}"))
+                    v.probe
+                        .label
+                        .as_ref()
+                        .map_or(String::new(), |x| format!(", label \"{x}\"")),
+                    v.probe
+                        .uuid
+                        .as_ref()
+                        .map_or(String::new(), |x| format!(", uuid {x}"))
                 ),
             );
         }
         for vg in &l.volume_groups {
-            line(&format!("volume group {}", vg.name), format!("extent {} bytes, {} PV(s), seqno {}", vg.extent_size, vg.pvs.len(), vg.seqno));
+            line(
+                &format!("volume group {}", vg.name),
+                format!(
+                    "extent {} bytes, {} PV(s), seqno {}",
+                    vg.extent_size,
+                    vg.pvs.len(),
+                    vg.seqno
+                ),
+            );
             for lv in &vg.lvs {
-                line(&format!("  lv {}", lv.name), format!("{} bytes in {} segment(s){}", lv.size, lv.segments.len(), lv.unreadable.as_ref().map_or(String::new(), |u| format!(" (not read: {u})"))));
+                line(
+                    &format!("  lv {}", lv.name),
+                    format!(
+                        "{} bytes in {} segment(s){}",
+                        lv.size,
+                        lv.segments.len(),
+                        lv.unreadable
+                            .as_ref()
+                            .map_or(String::new(), |u| format!(" (not read: {u})"))
+                    ),
+                );
             }
             for f in &vg.findings {
                 line("  note", f.message.clone());
             }
         }
-        for f in l.physical_volumes.iter().flat_map(|p| &p.findings).chain(&l.lvm_findings) {
+        for f in l
+            .physical_volumes
+            .iter()
+            .flat_map(|p| &p.findings)
+            .chain(&l.lvm_findings)
+        {
             line("  lvm", f.message.clone());
         }
     }
     if let Some(f) = i.os_family {
-        line("operating system", format!("{f:?} (from volume signatures)"));
+        line(
+            "operating system",
+            format!("{f:?} (from volume signatures)"),
+        );
     }
     o
 }

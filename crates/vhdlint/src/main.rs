@@ -10,7 +10,9 @@ use std::sync::Arc;
 use anyhow::{bail, Context as _, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use vhdlint_report::Report;
-use vhdlint_rules::{Image, Policy, Profile, ProfileChoice, Progress, RunOptions, Selection, Status, CHECKS};
+use vhdlint_rules::{
+    Image, Policy, Profile, ProfileChoice, Progress, RunOptions, Selection, Status, CHECKS,
+};
 
 /// Lint VHD disk images offline before submitting them to the Azure Marketplace.
 #[derive(Parser)]
@@ -94,7 +96,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match cli.command {
         Command::Check(a) => check(a),
-        Command::Inspect { image, format } => inspect::run(&image, matches!(format, InspectFormat::Json)).map(|()| 0),
+        Command::Inspect { image, format } => {
+            inspect::run(&image, matches!(format, InspectFormat::Json)).map(|()| 0)
+        }
         Command::Rules { format } => rules(matches!(format, RulesFormat::Json)).map(|()| 0),
         Command::Explain { id } => explain(&id).map(|()| 0),
     };
@@ -132,17 +136,27 @@ fn check(a: CheckArgs) -> Result<u8> {
     };
     let unknown = selection.unknown_patterns();
     if !unknown.is_empty() {
-        bail!("--select/--ignore: no check matches {} (see `vhdlint rules`)", unknown.join(", "));
+        bail!(
+            "--select/--ignore: no check matches {} (see `vhdlint rules`)",
+            unknown.join(", ")
+        );
     }
     if let Some(j) = a.jobs {
-        rayon::ThreadPoolBuilder::new().num_threads(j.max(1)).build_global().context("--jobs")?;
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(j.max(1))
+            .build_global()
+            .context("--jobs")?;
     }
-    let progress: Option<Arc<dyn Progress>> = (!a.quiet && std::io::stderr().is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new(0).with_style(
-            indicatif::ProgressStyle::with_template("scanning {bytes}/{total_bytes} {wide_bar} {eta}").expect("static template"),
-        );
-        Arc::new(Bar(bar)) as Arc<dyn Progress>
-    });
+    let progress: Option<Arc<dyn Progress>> =
+        (!a.quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new(0).with_style(
+                indicatif::ProgressStyle::with_template(
+                    "scanning {bytes}/{total_bytes} {wide_bar} {eta}",
+                )
+                .expect("static template"),
+            );
+            Arc::new(Bar(bar)) as Arc<dyn Progress>
+        });
     let opts = RunOptions {
         policy: policy.clone(),
         profile: a.profile,
@@ -166,7 +180,11 @@ fn check(a: CheckArgs) -> Result<u8> {
         CheckFormat::Json => report.to_json() + "\n",
         CheckFormat::Table => {
             let width = terminal_width().filter(|_| to_terminal);
-            vhdlint_report::table::render(&report, to_terminal && std::env::var_os("NO_COLOR").is_none(), width)
+            vhdlint_report::table::render(
+                &report,
+                to_terminal && std::env::var_os("NO_COLOR").is_none(),
+                width,
+            )
         }
     };
     match &a.output {
@@ -186,7 +204,10 @@ fn check(a: CheckArgs) -> Result<u8> {
 }
 
 fn terminal_width() -> Option<u16> {
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).or(Some(160))
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .or(Some(160))
 }
 
 fn profiles(p: &[Profile]) -> Vec<&'static str> {
@@ -209,7 +230,12 @@ fn rules(json: bool) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&list)?);
     } else {
         for c in CHECKS {
-            println!("{:<26} {:<28} {}", c.meta.id, c.meta.title, profiles(c.meta.profiles).join(", "));
+            println!(
+                "{:<26} {:<28} {}",
+                c.meta.id,
+                c.meta.title,
+                profiles(c.meta.profiles).join(", ")
+            );
         }
     }
     Ok(())
@@ -221,7 +247,10 @@ fn explain(id: &str) -> Result<()> {
     };
     let m = c.meta;
     println!("# {} ({})\n", m.title, m.id);
-    println!("Applies to: {} disks; policies guide and current\n", profiles(m.profiles).join(", "));
+    println!(
+        "Applies to: {} disks; policies guide and current\n",
+        profiles(m.profiles).join(", ")
+    );
     println!("## What it checks\n{}\n", m.what);
     println!("## Why it matters\n{}\n", m.why);
     println!("## How to fix\n{}\n", m.remedy);

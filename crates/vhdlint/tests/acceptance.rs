@@ -38,7 +38,10 @@ fn without_force_size_fails_alignment_naming_the_nearest_size_and_fix() {
     assert!(msg.contains("32213303296 bytes (30721 MiB)"), "{msg}");
     assert!(msg.contains("force_size"), "{msg}");
     assert!(c["remedy"].as_str().unwrap().contains("force_size"));
-    assert_eq!(c["evidence"][0]["offset"], r["facts"]["file_size"].as_u64().unwrap() - 512 + 48);
+    assert_eq!(
+        c["evidence"][0]["offset"],
+        r["facts"]["file_size"].as_u64().unwrap() - 512 + 48
+    );
 }
 
 #[test]
@@ -47,7 +50,10 @@ fn dynamic_fails_fixed_and_partitions_are_found_through_the_bat() {
     let (code, r) = check_json(&img, &[]);
     assert_eq!(code, 1);
     assert_eq!(status(&r, "disk/fixed"), "fail");
-    assert!(result(&r, "disk/fixed")["remedy"].as_str().unwrap().contains("subformat=fixed,force_size"));
+    assert!(result(&r, "disk/fixed")["remedy"]
+        .as_str()
+        .unwrap()
+        .contains("subformat=fixed,force_size"));
     assert_eq!(status(&r, "disk/dynamic-structure"), "pass");
     assert_eq!(status(&r, "partition/table"), "pass");
     let parts = r["facts"]["partitions"].as_array().unwrap();
@@ -59,14 +65,23 @@ fn dynamic_fails_fixed_and_partitions_are_found_through_the_bat() {
 
 #[test]
 fn vhdx_and_qcow2_fail_format_with_the_conversion_command() {
-    for (name, fmt) in [("ext4-30g-vhdx", "vhdx"), ("ext4-30g-qcow2", "qcow2"), ("ext4-30g-vmdk", "vmdk"), ("vmdk-descriptor", "vmdk")] {
+    for (name, fmt) in [
+        ("ext4-30g-vhdx", "vhdx"),
+        ("ext4-30g-qcow2", "qcow2"),
+        ("ext4-30g-vmdk", "vmdk"),
+        ("vmdk-descriptor", "vmdk"),
+    ] {
         let img = fixture_or_skip!(name);
         let (code, r) = check_json(&img, &[]);
         assert_eq!(code, 1, "{name}");
         let c = result(&r, "disk/format");
         assert_eq!(c["status"], "fail", "{name}");
         let remedy = c["remedy"].as_str().unwrap();
-        assert_eq!(remedy, format!("qemu-img convert -f {fmt} -O vpc -o subformat=fixed,force_size IN OUT.vhd"), "{name}");
+        assert_eq!(
+            remedy,
+            format!("qemu-img convert -f {fmt} -O vpc -o subformat=fixed,force_size IN OUT.vhd"),
+            "{name}"
+        );
     }
 }
 
@@ -111,17 +126,73 @@ fn every_catalogue_check_appears_exactly_once() {
     let (_, r) = check_json(&img, &[]);
     let out = vhdlint(&["rules", "--format", "json"]);
     let rules: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let ids: Vec<&str> = rules.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
-    let got: Vec<&str> = r["checks"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    let got: Vec<&str> = r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, got);
     let s = &r["summary"];
-    let total: u64 = ["pass", "fail", "warning", "skipped", "error"].iter().map(|k| s[k].as_u64().unwrap()).sum();
+    let total: u64 = ["pass", "fail", "warning", "skipped", "error"]
+        .iter()
+        .map(|k| s[k].as_u64().unwrap())
+        .sum();
     assert_eq!(total as usize, got.len());
     // Every non-pass result carries actual, required and a remedy.
     for c in r["checks"].as_array().unwrap() {
         if c["status"] != "pass" && c["status"] != "skipped" {
-            assert!(c["remedy"].is_string() && c["actual"].is_string() && c["required"].is_string(), "{c:#}");
+            assert!(
+                c["remedy"].is_string() && c["actual"].is_string() && c["required"].is_string(),
+                "{c:#}"
+            );
             assert!(!c["evidence"].as_array().unwrap().is_empty(), "{c:#}");
+        }
+    }
+}
+
+#[test]
+fn every_non_pass_result_carries_actual_required_evidence_and_remedy() {
+    let names = [
+        "ext4-30g-noforce",
+        "ext4-30g-dynamic",
+        "ext4-30g-vhdx",
+        "footer-flipped",
+        "random-1000",
+        "raw-mbr",
+        "mbr-logical",
+        "gpt-damaged-primary",
+        "gpt-backup-not-at-end",
+        "mbr-first-mib",
+        "ebr-loop",
+        "differencing",
+    ];
+    for name in names {
+        let img = fixture_or_skip!(name);
+        let (_, r) = check_json(&img, &["--policy", "current"]);
+        for c in r["checks"].as_array().unwrap() {
+            match c["status"].as_str().unwrap() {
+                "pass" => assert!(c["remedy"].is_null(), "{name}: {c:#}"),
+                "skipped" => assert!(!c["message"].as_str().unwrap().is_empty(), "{name}: {c:#}"),
+                _ => {
+                    for k in ["actual", "required", "message", "remedy"] {
+                        assert!(
+                            !c[k].as_str().unwrap_or("").is_empty(),
+                            "{name}: {k} missing in {c:#}"
+                        );
+                    }
+                    assert!(
+                        !c["evidence"].as_array().unwrap().is_empty(),
+                        "{name}: no evidence in {c:#}"
+                    );
+                }
+            }
         }
     }
 }

@@ -61,19 +61,35 @@ pub fn read_pv(vol: &dyn ReadAt, label_sector: u64) -> PhysicalVolume {
         findings: Vec::new(),
     };
     if label.len() < 512 {
-        pv.findings.push(Finding::fail(base, "LVM2 label sector cannot be read"));
+        pv.findings
+            .push(Finding::fail(base, "LVM2 label sector cannot be read"));
         return pv;
     }
     if le_u64(&label, 8) != label_sector {
-        findings.push(Finding::warning(base + 8, format!("LVM2 label says it is in sector {} but was found in sector {label_sector}", le_u64(&label, 8))));
+        findings.push(Finding::warning(
+            base + 8,
+            format!(
+                "LVM2 label says it is in sector {} but was found in sector {label_sector}",
+                le_u64(&label, 8)
+            ),
+        ));
     }
     let crc = lvm_crc(&label[20..]);
     if crc != le_u32(&label, 16) {
-        findings.push(Finding::fail(base + 16, format!("LVM2 label CRC {:#010x} does not match the computed {crc:#010x}", le_u32(&label, 16))));
+        findings.push(Finding::fail(
+            base + 16,
+            format!(
+                "LVM2 label CRC {:#010x} does not match the computed {crc:#010x}",
+                le_u32(&label, 16)
+            ),
+        ));
     }
     let hdr = le_u32(&label, 20) as usize;
     if !(32..=448).contains(&hdr) {
-        findings.push(Finding::fail(base + 20, format!("LVM2 PV header offset {hdr} is outside the label sector")));
+        findings.push(Finding::fail(
+            base + 20,
+            format!("LVM2 PV header offset {hdr} is outside the label sector"),
+        ));
         pv.findings = findings;
         return pv;
     }
@@ -86,7 +102,10 @@ pub fn read_pv(vol: &dyn ReadAt, label_sector: u64) -> PhysicalVolume {
     for list in &mut lists {
         loop {
             if at + 16 > h.len() || list.len() > MAX_LVM_AREAS {
-                findings.push(Finding::fail(base + (hdr + at) as u64, "LVM2 PV header area list is not terminated inside the label sector"));
+                findings.push(Finding::fail(
+                    base + (hdr + at) as u64,
+                    "LVM2 PV header area list is not terminated inside the label sector",
+                ));
                 break;
             }
             let (o, s) = (le_u64(h, at), le_u64(h, at + 8));
@@ -105,11 +124,17 @@ pub fn read_pv(vol: &dyn ReadAt, label_sector: u64) -> PhysicalVolume {
                     pv.metadata = Some(text);
                 }
             }
-            Err(e) => findings.push(Finding::fail(mda_off, format!("LVM2 metadata area at {mda_off:#x}: {e}"))),
+            Err(e) => findings.push(Finding::fail(
+                mda_off,
+                format!("LVM2 metadata area at {mda_off:#x}: {e}"),
+            )),
         }
     }
     if lists[1].is_empty() {
-        findings.push(Finding::note(base, "LVM2 PV has no metadata area (its VG is described on another PV)"));
+        findings.push(Finding::note(
+            base,
+            "LVM2 PV has no metadata area (its VG is described on another PV)",
+        ));
     }
     pv.findings = findings;
     pv
@@ -119,22 +144,54 @@ fn read_mda(vol: &dyn ReadAt, start: u64, size: u64) -> Result<(String, Vec<Find
     let mut findings = Vec::new();
     let hdr = vol.read_vec(start, 512)?;
     if &hdr[4..20] != MDA_MAGIC {
-        return Err(Error::Malformed { what: "LVM2 metadata area header", offset: start + 4, reason: "wrong magic".into() });
+        return Err(Error::Malformed {
+            what: "LVM2 metadata area header",
+            offset: start + 4,
+            reason: "wrong magic".into(),
+        });
     }
     let crc = lvm_crc(&hdr[4..]);
     if crc != le_u32(&hdr, 0) {
-        findings.push(Finding::fail(start, format!("LVM2 metadata area header CRC {:#010x} does not match the computed {crc:#010x}", le_u32(&hdr, 0))));
+        findings.push(Finding::fail(
+            start,
+            format!(
+                "LVM2 metadata area header CRC {:#010x} does not match the computed {crc:#010x}",
+                le_u32(&hdr, 0)
+            ),
+        ));
+    }
+    if start.checked_add(size).is_none_or(|end| end > vol.size()) {
+        return Err(Error::Malformed {
+            what: "LVM2 metadata area",
+            offset: start,
+            reason: format!(
+                "its {size} bytes run past the end of the volume ({} bytes)",
+                vol.size()
+            ),
+        });
     }
     // The first raw location is the current metadata.
     let (off, len, sum) = (le_u64(&hdr, 40), le_u64(&hdr, 48), le_u32(&hdr, 56));
     if len == 0 {
-        return Err(Error::Malformed { what: "LVM2 metadata area header", offset: start + 40, reason: "no metadata location".into() });
+        return Err(Error::Malformed {
+            what: "LVM2 metadata area header",
+            offset: start + 40,
+            reason: "no metadata location".into(),
+        });
     }
     if len > MAX_LVM_METADATA || len > size {
-        return Err(Error::Limit { what: "LVM2 text metadata size", found: len, limit: MAX_LVM_METADATA.min(size) });
+        return Err(Error::Limit {
+            what: "LVM2 text metadata size",
+            found: len,
+            limit: MAX_LVM_METADATA.min(size),
+        });
     }
     if off < 512 || off >= size {
-        return Err(Error::Malformed { what: "LVM2 metadata location", offset: start + 40, reason: format!("offset {off} outside the {size}-byte area") });
+        return Err(Error::Malformed {
+            what: "LVM2 metadata location",
+            offset: start + 40,
+            reason: format!("offset {off} outside the {size}-byte area"),
+        });
     }
     // The area is a ring past its 512-byte header.
     let first = len.min(size - off);
@@ -144,7 +201,12 @@ fn read_mda(vol: &dyn ReadAt, start: u64, size: u64) -> Result<(String, Vec<Find
     }
     let crc = lvm_crc(&text);
     if crc != sum {
-        findings.push(Finding::fail(start + off, format!("LVM2 text metadata checksum {sum:#010x} does not match the computed {crc:#010x}")));
+        findings.push(Finding::fail(
+            start + off,
+            format!(
+                "LVM2 text metadata checksum {sum:#010x} does not match the computed {crc:#010x}"
+            ),
+        ));
     }
     Ok((String::from_utf8_lossy(&text).into_owned(), findings))
 }
@@ -187,34 +249,78 @@ pub struct VolumeGroup {
 
 /// Interprets a text metadata tree into its volume group.
 pub fn volume_group(text: &str, at: u64) -> std::result::Result<VolumeGroup, Finding> {
-    let tree = text::parse(text).map_err(|e| Finding::fail(at, format!("LVM2 text metadata: {} at byte {}", e.reason, e.position)))?;
-    let (name, vg) = tree.sections().next().ok_or_else(|| Finding::fail(at, "LVM2 text metadata holds no volume group section"))?;
+    let tree = text::parse(text).map_err(|e| {
+        Finding::fail(
+            at,
+            format!("LVM2 text metadata: {} at byte {}", e.reason, e.position),
+        )
+    })?;
+    let (name, vg) = tree
+        .sections()
+        .next()
+        .ok_or_else(|| Finding::fail(at, "LVM2 text metadata holds no volume group section"))?;
     let mut findings = Vec::new();
-    let sector_count = |v: Option<i64>| v.filter(|&x| x > 0).and_then(|x| (x as u64).checked_mul(SECTOR));
-    let extent_size = sector_count(vg.int("extent_size")).ok_or_else(|| Finding::fail(at, format!("volume group {name} has no positive extent_size")))?;
+    let sector_count = |v: Option<i64>| {
+        v.filter(|&x| x > 0)
+            .and_then(|x| (x as u64).checked_mul(SECTOR))
+    };
+    let extent_size = sector_count(vg.int("extent_size")).ok_or_else(|| {
+        Finding::fail(
+            at,
+            format!("volume group {name} has no positive extent_size"),
+        )
+    })?;
     let mut pvs = BTreeMap::new();
     let mut pe_start = BTreeMap::new();
     if let Some(p) = vg.get("physical_volumes") {
         for (pv_name, pv) in p.sections() {
-            pvs.insert(pv_name.to_string(), pv.str("id").unwrap_or_default().replace('-', ""));
-            pe_start.insert(pv_name.to_string(), sector_count(pv.int("pe_start")).unwrap_or(0));
+            pvs.insert(
+                pv_name.to_string(),
+                pv.str("id").unwrap_or_default().replace('-', ""),
+            );
+            pe_start.insert(
+                pv_name.to_string(),
+                sector_count(pv.int("pe_start")).unwrap_or(0),
+            );
         }
     }
     let mut lvs = Vec::new();
     if let Some(l) = vg.get("logical_volumes") {
         for (lv_name, lv) in l.sections() {
             if lvs.len() >= MAX_LVM_VOLUMES {
-                findings.push(Finding::fail(at, format!("more than {MAX_LVM_VOLUMES} logical volumes; the rest are not read")));
+                findings.push(Finding::fail(
+                    at,
+                    format!("more than {MAX_LVM_VOLUMES} logical volumes; the rest are not read"),
+                ));
                 break;
             }
             lvs.push(logical_volume(name, lv_name, lv, extent_size, &pe_start));
         }
     }
-    Ok(VolumeGroup { name: name.to_string(), seqno: vg.int("seqno").unwrap_or(0), extent_size, pvs, lvs, findings })
+    Ok(VolumeGroup {
+        name: name.to_string(),
+        seqno: vg.int("seqno").unwrap_or(0),
+        extent_size,
+        pvs,
+        lvs,
+        findings,
+    })
 }
 
-fn logical_volume(vg: &str, name: &str, lv: &text::Value, extent: u64, pe_start: &BTreeMap<String, u64>) -> LogicalVolume {
-    let mut out = LogicalVolume { vg: vg.into(), name: name.into(), size: 0, segments: Vec::new(), unreadable: None };
+fn logical_volume(
+    vg: &str,
+    name: &str,
+    lv: &text::Value,
+    extent: u64,
+    pe_start: &BTreeMap<String, u64>,
+) -> LogicalVolume {
+    let mut out = LogicalVolume {
+        vg: vg.into(),
+        name: name.into(),
+        size: 0,
+        segments: Vec::new(),
+        unreadable: None,
+    };
     let mut why = None;
     for (i, (_, seg)) in lv.sections().enumerate() {
         if i >= MAX_LVM_SEGMENTS {
@@ -228,14 +334,18 @@ fn logical_volume(vg: &str, name: &str, lv: &text::Value, extent: u64, pe_start:
             continue;
         };
         let len = count.saturating_mul(extent);
-        out.size = out.size.max(start.saturating_mul(extent).saturating_add(len));
+        out.size = out
+            .size
+            .max(start.saturating_mul(extent).saturating_add(len));
         let kind = seg.str("type").unwrap_or("");
         let stripes = match seg.get("stripes") {
             Some(text::Value::List(v)) => v.as_slice(),
             _ => &[],
         };
         if kind != "striped" || seg.int("stripe_count") != Some(1) || stripes.len() != 2 {
-            why.get_or_insert(format!("segment type \"{kind}\" (only linear segments are read)"));
+            why.get_or_insert(format!(
+                "segment type \"{kind}\" (only linear segments are read)"
+            ));
             continue;
         }
         let (text::Value::Str(pv), text::Value::Int(pe)) = (&stripes[0], &stripes[1]) else {
@@ -243,11 +353,21 @@ fn logical_volume(vg: &str, name: &str, lv: &text::Value, extent: u64, pe_start:
             continue;
         };
         let Some(&pv_base) = pe_start.get(pv) else {
-            why.get_or_insert(format!("a segment on {pv}, which the metadata does not list"));
+            why.get_or_insert(format!(
+                "a segment on {pv}, which the metadata does not list"
+            ));
             continue;
         };
-        let pv_offset = u64::try_from(*pe).unwrap_or(u64::MAX).saturating_mul(extent).saturating_add(pv_base);
-        out.segments.push(Segment { lv_offset: start.saturating_mul(extent), len, pv: pv.clone(), pv_offset });
+        let pv_offset = u64::try_from(*pe)
+            .unwrap_or(u64::MAX)
+            .saturating_mul(extent)
+            .saturating_add(pv_base);
+        out.segments.push(Segment {
+            lv_offset: start.saturating_mul(extent),
+            len,
+            pv: pv.clone(),
+            pv_offset,
+        });
     }
     out.segments.sort_by_key(|s| s.lv_offset);
     out.unreadable = why;
@@ -264,7 +384,10 @@ pub struct LvSource {
 
 impl LvSource {
     /// `pvs` maps the metadata's PV names to the volumes found on this disk.
-    pub fn new(lv: &LogicalVolume, pvs: &BTreeMap<String, SharedSource>) -> std::result::Result<Self, String> {
+    pub fn new(
+        lv: &LogicalVolume,
+        pvs: &BTreeMap<String, SharedSource>,
+    ) -> std::result::Result<Self, String> {
         if let Some(why) = &lv.unreadable {
             return Err(why.clone());
         }
@@ -274,14 +397,32 @@ impl LvSource {
             if s.lv_offset != expect {
                 return Err(format!("its segments leave a gap at byte {expect}"));
             }
-            let pv = pvs.get(&s.pv).ok_or_else(|| format!("{} is not on this disk", s.pv))?;
-            if s.pv_offset.checked_add(s.len).is_none_or(|end| end > pv.size()) {
-                return Err(format!("a segment runs past the end of {} ({} bytes)", s.pv, pv.size()));
+            let pv = pvs
+                .get(&s.pv)
+                .ok_or_else(|| format!("{} is not on this disk", s.pv))?;
+            if s.pv_offset
+                .checked_add(s.len)
+                .is_none_or(|end| end > pv.size())
+            {
+                return Err(format!(
+                    "a segment runs past the end of {} ({} bytes)",
+                    s.pv,
+                    pv.size()
+                ));
             }
             map.push((s.lv_offset, s.len, pv.clone(), s.pv_offset));
-            expect = s.lv_offset + s.len;
+            expect = s.lv_offset.checked_add(s.len).ok_or_else(|| {
+                format!(
+                    "its segments end past 2^64 bytes (a segment at byte {} of {} bytes)",
+                    s.lv_offset, s.len
+                )
+            })?;
         }
-        Ok(LvSource { name: format!("logical volume {}/{}", lv.vg, lv.name), size: expect, map })
+        Ok(LvSource {
+            name: format!("logical volume {}/{}", lv.vg, lv.name),
+            size: expect,
+            map,
+        })
     }
 }
 
@@ -327,7 +468,10 @@ mod tests {
         assert_eq!(lv.segments[0].pv_offset, 2 * 512 + 8 * 512);
         let data: Vec<u8> = (0..16384u32).map(|x| (x / 512) as u8).collect();
         let mut pvs = BTreeMap::new();
-        pvs.insert("pv0".to_string(), std::sync::Arc::new(crate::MemSource::new(data)) as SharedSource);
+        pvs.insert(
+            "pv0".to_string(),
+            std::sync::Arc::new(crate::MemSource::new(data)) as SharedSource,
+        );
         let src = LvSource::new(lv, &pvs).unwrap();
         let mut b = [0u8; 1];
         src.read_at(0, &mut b).unwrap();

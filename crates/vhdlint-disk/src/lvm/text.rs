@@ -99,7 +99,8 @@ fn string(i: &str) -> Res<'_, String> {
 }
 
 fn number(i: &str) -> Res<'_, Value> {
-    let (rest, text) = recognize((opt(char('-')), digit1, opt(pair(char('.'), digit1)))).parse(i)?;
+    let (rest, text) =
+        recognize((opt(char('-')), digit1, opt(pair(char('.'), digit1)))).parse(i)?;
     let v = if text.contains('.') {
         text.parse().map(Value::Float).ok()
     } else {
@@ -156,9 +157,7 @@ fn item(depth: usize) -> impl FnMut(&str) -> Res<'_, (String, Value)> {
 /// Parses a whole metadata text into its top-level section.
 pub fn parse(text: &str) -> Result<Value, SyntaxError> {
     let text = text.trim_end_matches('\0');
-    let mut top = map_res(terminated(items(0), ws), |v| {
-        Ok::<_, ()>(Value::Section(v))
-    });
+    let mut top = map_res(terminated(items(0), ws), |v| Ok::<_, ()>(Value::Section(v)));
     match top.parse(text) {
         Ok(("", v)) => Ok(v),
         Ok((rest, _)) => Err(SyntaxError {

@@ -144,7 +144,11 @@ impl Footer {
     }
     /// Creator version as `major.minor`.
     pub fn creator_version_text(&self) -> String {
-        format!("{}.{}", self.creator_version >> 16, self.creator_version & 0xffff)
+        format!(
+            "{}.{}",
+            self.creator_version >> 16,
+            self.creator_version & 0xffff
+        )
     }
 }
 

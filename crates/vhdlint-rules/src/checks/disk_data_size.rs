@@ -19,8 +19,13 @@ pub fn run(ctx: &Context) -> Outcome {
     let max = ctx.policy.data_disk_max_gib;
     let required = format!("at most {max} GiB ({} policy)", ctx.policy.name);
     if size as f64 > max * (1u64 << 30) as f64 {
-        Outcome::fail(gib(size), required).message(format!("the data disk is {}, above the {max} GiB maximum", gib(size)))
+        Outcome::fail(gib(size), required)
+            .message(format!(
+                "the data disk is {}, above the {max} GiB maximum",
+                gib(size)
+            ))
+            .evidence(ctx.size_evidence())
     } else {
-        Outcome::pass(gib(size), required)
+        Outcome::pass(gib(size), required).evidence(ctx.size_evidence())
     }
 }

@@ -18,17 +18,26 @@ pub fn run(ctx: &Context) -> Outcome {
         Err(o) => return o,
     };
     let Some(d) = &ctx.image.container.dynamic else {
-        return Outcome::skipped(format!("a {} disk has no dynamic header or BAT", f.disk_type.name()));
+        return Outcome::skipped(format!(
+            "a {} disk has no dynamic header or BAT",
+            f.disk_type.name()
+        ));
     };
     let findings: Vec<_> = d.findings.iter().collect();
     let allocated = d.bat.allocated().count();
     let mut out = findings_outcome(
         &findings,
-        format!("header valid; {} BAT entries, {allocated} blocks allocated of {} bytes", d.bat.declared, d.header.block_size),
+        format!(
+            "header valid; {} BAT entries, {allocated} blocks allocated of {} bytes",
+            d.bat.declared, d.header.block_size
+        ),
         "a valid dynamic header and BAT",
     );
     if f.disk_type == vhdlint_disk::vhd::DiskType::Differencing {
-        out = out.evidence(Evidence::offset(d.header.offset + 64, format!("parent \"{}\" (not opened)", d.header.parent_name)));
+        out = out.evidence(Evidence::offset(
+            d.header.offset + 64,
+            format!("parent \"{}\" (not opened)", d.header.parent_name),
+        ));
     }
     out
 }

@@ -26,11 +26,20 @@ pub fn run(ctx: &Context) -> Outcome {
     let why = if f.disk_type.is_sparse() {
         "a dynamic or differencing VHD stores only written blocks".to_string()
     } else if len < want {
-        format!("the file is {} short: a truncated copy", bytes_mib(want - len))
+        format!(
+            "the file is {} short: a truncated copy",
+            bytes_mib(want - len)
+        )
     } else {
         format!("the file has {} more than its footer describes: padding or a footer from a smaller disk", bytes_mib(len - want))
     };
     Outcome::fail(format!("{len} bytes"), required)
-        .message(format!("file length {len} ≠ current size {} + 512 ({why})", f.current_size))
-        .evidence(Evidence::offset(f.offset + 48, format!("current size {}", f.current_size)))
+        .message(format!(
+            "file length {len} ≠ current size {} + 512 ({why})",
+            f.current_size
+        ))
+        .evidence(Evidence::offset(
+            f.offset + 48,
+            format!("current size {}", f.current_size),
+        ))
 }

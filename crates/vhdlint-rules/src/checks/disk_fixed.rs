@@ -25,10 +25,21 @@ pub fn run(ctx: &Context) -> Outcome {
         t => {
             let mut msg = format!("the disk is {}: Azure accepts fixed VHDs only", t.name());
             if t == DiskType::Differencing {
-                let parent = ctx.image.container.dynamic.as_ref().map(|d| d.header.parent_name.clone()).unwrap_or_default();
-                msg.push_str(&format!("; it depends on the parent \"{parent}\", which is not opened"));
+                let parent = ctx
+                    .image
+                    .container
+                    .dynamic
+                    .as_ref()
+                    .map(|d| d.header.parent_name.clone())
+                    .unwrap_or_default();
+                msg.push_str(&format!(
+                    "; it depends on the parent \"{parent}\", which is not opened"
+                ));
             }
-            Outcome::fail(t.name(), "fixed").message(msg).evidence(ev).remedy(convert_command("vpc"))
+            Outcome::fail(t.name(), "fixed")
+                .message(msg)
+                .evidence(ev)
+                .remedy(convert_command("vpc"))
         }
     }
 }

@@ -18,14 +18,29 @@ pub fn run(ctx: &Context) -> Outcome {
     };
     let c = &ctx.image.container;
     let required = "stored checksum = computed checksum";
-    let at = Evidence::offset(f.offset + 64, format!("stored {:#010x}, computed {:#010x}", f.checksum, f.computed_checksum));
+    let at = Evidence::offset(
+        f.offset + 64,
+        format!(
+            "stored {:#010x}, computed {:#010x}",
+            f.checksum, f.computed_checksum
+        ),
+    );
     if !f.checksum_ok() {
-        let copy_ok = c.start_copy.as_ref().filter(|s| s.offset != f.offset).is_some_and(|s| s.checksum_ok());
+        let copy_ok = c
+            .start_copy
+            .as_ref()
+            .filter(|s| s.offset != f.offset)
+            .is_some_and(|s| s.checksum_ok());
         let mut msg = format!("footer checksum {:#010x} does not match the computed {:#010x}: the footer was altered after it was written", f.checksum, f.computed_checksum);
         if copy_ok {
             msg.push_str("; the copy at offset 0 verifies");
         }
-        return Outcome::fail(format!("{:#010x}", f.checksum), format!("{:#010x} (computed)", f.computed_checksum)).message(msg).evidence(at);
+        return Outcome::fail(
+            format!("{:#010x}", f.checksum),
+            format!("{:#010x} (computed)", f.computed_checksum),
+        )
+        .message(msg)
+        .evidence(at);
     }
     if f.disk_type.is_sparse() {
         match &c.start_copy {

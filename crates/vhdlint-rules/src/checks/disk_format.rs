@@ -21,11 +21,23 @@ pub fn run(ctx: &Context) -> Outcome {
     let c = &ctx.image.container;
     let required = "a VHD (conectix footer)";
     match c.format {
-        Format::Vhd => Outcome::pass(format!("VHD ({})", c.footer.as_ref().map_or("?".into(), |f| f.disk_type.name())), required)
-            .evidence(Evidence::offset(c.footer.as_ref().map_or(0, |f| f.offset), "\"conectix\" footer cookie")),
+        Format::Vhd => Outcome::pass(
+            format!(
+                "VHD ({})",
+                c.footer.as_ref().map_or("?".into(), |f| f.disk_type.name())
+            ),
+            required,
+        )
+        .evidence(Evidence::offset(
+            c.footer.as_ref().map_or(0, |f| f.offset),
+            "\"conectix\" footer cookie",
+        )),
         Format::Unknown => {
             let actual = if c.file_size < 512 {
-                format!("unrecognised ({} bytes, smaller than a VHD footer)", c.file_size)
+                format!(
+                    "unrecognised ({} bytes, smaller than a VHD footer)",
+                    c.file_size
+                )
             } else {
                 "unrecognised (no VHD footer, no known container magic, no partition table)".into()
             };
@@ -45,7 +57,10 @@ pub fn run(ctx: &Context) -> Outcome {
                 _ => "VMDK text descriptor (version= line)",
             };
             Outcome::fail(format!("{} image", f.name()), required)
-                .message(format!("the file is a {} image, not a VHD; Azure accepts fixed VHDs only", f.name()))
+                .message(format!(
+                    "the file is a {} image, not a VHD; Azure accepts fixed VHDs only",
+                    f.name()
+                ))
                 .evidence(Evidence::offset(0, magic))
                 .remedy(convert_command(qemu))
         }

@@ -20,7 +20,10 @@ pub fn run(ctx: &Context) -> Outcome {
         Err(o) => return o,
     };
     let expected = Geometry::for_sectors(f.current_size / 512);
-    let required = format!("{expected} (from the current size) or {} (maximum)", Geometry::MAX);
+    let required = format!(
+        "{expected} (from the current size) or {} (maximum)",
+        Geometry::MAX
+    );
     let ev = Evidence::offset(f.offset + 56, format!("geometry {}", f.geometry));
     if f.geometry != expected && f.geometry != Geometry::MAX {
         return Outcome::warning(f.geometry.to_string(), required)
@@ -28,7 +31,10 @@ pub fn run(ctx: &Context) -> Outcome {
             .evidence(ev);
     }
     let chs_size = f.geometry.total_sectors() * 512;
-    if f.size_source() == SizeSource::Chs && f.geometry != Geometry::MAX && chs_size != f.current_size {
+    if f.size_source() == SizeSource::Chs
+        && f.geometry != Geometry::MAX
+        && chs_size != f.current_size
+    {
         return Outcome::warning(format!("{} (= {chs_size} bytes)", f.geometry), "one size for every tool")
             .message(format!(
                 "creator \"{}\" makes qemu and Virtual PC size the disk from its geometry ({chs_size} bytes) while Hyper-V and Azure use the current size ({} bytes)",

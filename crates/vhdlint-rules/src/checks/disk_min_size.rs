@@ -19,8 +19,10 @@ pub fn run(ctx: &Context) -> Outcome {
     let min = ctx.policy.min_size_bytes;
     let required = format!("at least {}", bytes_mib(min));
     if size < min {
-        Outcome::fail(bytes_mib(size), required).message(format!("the disk is smaller than {}", bytes_mib(min)))
+        Outcome::fail(bytes_mib(size), required)
+            .message(format!("the disk is smaller than {}", bytes_mib(min)))
+            .evidence(ctx.size_evidence())
     } else {
-        Outcome::pass(bytes_mib(size), required)
+        Outcome::pass(bytes_mib(size), required).evidence(ctx.size_evidence())
     }
 }

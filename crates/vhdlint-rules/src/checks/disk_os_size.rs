@@ -1,5 +1,5 @@
 use super::gib;
-use crate::check::{CheckMeta, Evidence, Outcome, Status};
+use crate::check::{CheckMeta, Outcome, Status};
 use crate::policy::Level;
 use crate::{Context, Profile};
 
@@ -22,19 +22,33 @@ pub fn run(ctx: &Context) -> Outcome {
         _ => &ctx.policy.linux_os_size,
     };
     let g = size as f64 / (1u64 << 30) as f64;
-    let required = format!("{}–{} GiB ({} policy, {})", range.min_gib, range.max_gib, ctx.policy.name, ctx.profile);
-    let ev = ctx.image.container.footer.as_ref().map(|f| Evidence::offset(f.offset + 48, format!("current size {size}")));
+    let required = format!(
+        "{}–{} GiB ({} policy, {})",
+        range.min_gib, range.max_gib, ctx.policy.name, ctx.profile
+    );
     let out = if g < range.min_gib {
-        Outcome::fail(gib(size), required).message(format!("the OS disk is {}, below the {} GiB minimum", gib(size), range.min_gib))
+        Outcome::fail(gib(size), required).message(format!(
+            "the OS disk is {}, below the {} GiB minimum",
+            gib(size),
+            range.min_gib
+        ))
     } else if g > range.max_gib {
         let status = match range.above_max {
             Level::Fail => Status::Fail,
             Level::Warning => Status::Warning,
         };
-        let tail = if status == Status::Warning { " (considered case by case)" } else { "" };
-        Outcome::with_status(status, gib(size), required).message(format!("the OS disk is {}, above the {} GiB maximum{tail}", gib(size), range.max_gib))
+        let tail = if status == Status::Warning {
+            " (considered case by case)"
+        } else {
+            ""
+        };
+        Outcome::with_status(status, gib(size), required).message(format!(
+            "the OS disk is {}, above the {} GiB maximum{tail}",
+            gib(size),
+            range.max_gib
+        ))
     } else {
         Outcome::pass(gib(size), required)
     };
-    out.evidences(ev)
+    out.evidence(ctx.size_evidence())
 }

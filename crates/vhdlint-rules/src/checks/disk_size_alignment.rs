@@ -26,10 +26,15 @@ pub fn run(ctx: &Context) -> Outcome {
         return Outcome::pass(bytes_mib(size), required).evidence(ev);
     }
     let down = size / MIB * MIB;
-    let up = down + MIB;
+    // In the last MiB below 2^64 there is no whole number of MiB above the size.
+    let up = down.checked_add(MIB).unwrap_or(down);
+    let above = if up > size {
+        format!("{up} bytes ({} MiB) above, ", up >> 20)
+    } else {
+        String::new()
+    };
     let mut msg = format!(
-        "Azure would reject this disk: \"unsupported virtual size of {size} bytes. The size must be a whole number (in MBs)\". Nearest valid sizes: {up} bytes ({} MiB) above, {down} bytes ({} MiB) below",
-        up >> 20,
+        "Azure would reject this disk: \"unsupported virtual size of {size} bytes. The size must be a whole number (in MBs)\". Nearest valid sizes: {above}{down} bytes ({} MiB) below",
         down >> 20
     );
     if f.creator_app_raw == *b"qemu" {

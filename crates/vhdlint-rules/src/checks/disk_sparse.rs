@@ -20,14 +20,22 @@ pub fn run(ctx: &Context) -> Outcome {
         Err(o) => return o,
     };
     if f.disk_type != DiskType::Fixed {
-        return Outcome::skipped(format!("a {} VHD stores only written blocks; this applies to fixed VHDs", f.disk_type.name()));
+        return Outcome::skipped(format!(
+            "a {} VHD stores only written blocks; this applies to fixed VHDs",
+            f.disk_type.name()
+        ));
     }
     let s = match ctx.sparse_scan() {
         Ok(s) => s,
         Err(e) => return Outcome::error(e.to_string()),
     };
     let limit = ctx.policy.sparse_reclaim_bytes;
-    let actual = format!("{} allocated of {} ({} of zero blocks allocated)", gib(s.allocated_bytes), gib(s.file_size), gib(s.zero_bytes));
+    let actual = format!(
+        "{} allocated of {} ({} of zero blocks allocated)",
+        gib(s.allocated_bytes),
+        gib(s.file_size),
+        gib(s.zero_bytes)
+    );
     let required = format!("at most {} of allocated zero blocks", gib(limit));
     let ev = Evidence::note(format!(
         "{} data extents, {} bytes scanned, {} bytes allocated, {} bytes in zero-filled 4 KiB blocks",
@@ -35,7 +43,10 @@ pub fn run(ctx: &Context) -> Outcome {
     ));
     if s.zero_bytes > limit {
         Outcome::warning(actual, required)
-            .message(format!("{} of the file's allocated blocks hold only zeros and could be reclaimed", gib(s.zero_bytes)))
+            .message(format!(
+                "{} of the file's allocated blocks hold only zeros and could be reclaimed",
+                gib(s.zero_bytes)
+            ))
             .evidence(ev)
     } else {
         Outcome::pass(actual, required).evidence(ev)

@@ -90,7 +90,9 @@ pub(crate) fn findings_outcome(
         .collect();
     let out = match worst {
         Some(Severity::Fail) => Outcome::fail(format!("{} defect(s)", problems.len()), required),
-        Some(Severity::Warning) => Outcome::warning(format!("{} problem(s)", problems.len()), required),
+        Some(Severity::Warning) => {
+            Outcome::warning(format!("{} problem(s)", problems.len()), required)
+        }
         _ => return Outcome::pass(pass_actual, required).evidences(evidence),
     };
     out.message(problems.join("; ")).evidences(evidence)
@@ -136,8 +138,16 @@ mod tests {
     fn every_check_is_documented() {
         for c in CHECKS {
             let m = c.meta;
-            assert!(!m.title.is_empty() && !m.what.is_empty() && !m.why.is_empty(), "{}", m.id);
-            assert!(!m.remedy.is_empty() && !m.sources.is_empty() && !m.profiles.is_empty(), "{}", m.id);
+            assert!(
+                !m.title.is_empty() && !m.what.is_empty() && !m.why.is_empty(),
+                "{}",
+                m.id
+            );
+            assert!(
+                !m.remedy.is_empty() && !m.sources.is_empty() && !m.profiles.is_empty(),
+                "{}",
+                m.id
+            );
         }
     }
 

@@ -22,7 +22,10 @@ pub fn run(ctx: &Context) -> Outcome {
         return Outcome::skipped("the disk has no partitions (see partition/table)");
     }
     let required = "every partition starts at LBA 2048 or later";
-    let early: Vec<_> = parts.iter().filter(|p| p.start_lba < 2048 && p.sectors > 0).collect();
+    let early: Vec<_> = parts
+        .iter()
+        .filter(|p| p.start_lba < 2048 && p.sectors > 0)
+        .collect();
     let first = parts.iter().map(|p| p.start_lba).min().unwrap_or(0);
     if early.is_empty() {
         return Outcome::pass(format!("first partition at LBA {first}"), required);
@@ -31,8 +34,19 @@ pub fn run(ctx: &Context) -> Outcome {
         Level::Fail => Status::Fail,
         Level::Warning => Status::Warning,
     };
-    let names: Vec<String> = early.iter().map(|p| format!("partition {} at LBA {}", p.number, p.start_lba)).collect();
+    let names: Vec<String> = early
+        .iter()
+        .map(|p| format!("partition {} at LBA {}", p.number, p.start_lba))
+        .collect();
     Outcome::with_status(status, format!("first partition at LBA {first}"), required)
-        .message(format!("{} inside the first MiB of the OS disk", names.join(", ")))
-        .evidences(early.iter().map(|p| Evidence::offset(p.entry_offset, format!("partition {} starts at LBA {}", p.number, p.start_lba))))
+        .message(format!(
+            "{} inside the first MiB of the OS disk",
+            names.join(", ")
+        ))
+        .evidences(early.iter().map(|p| {
+            Evidence::offset(
+                p.entry_offset,
+                format!("partition {} starts at LBA {}", p.number, p.start_lba),
+            )
+        }))
 }

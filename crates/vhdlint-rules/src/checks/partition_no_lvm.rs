@@ -19,22 +19,49 @@ pub fn run(ctx: &Context) -> Outcome {
         Err(o) => return o,
     };
     let mut ev = Vec::new();
-    for p in layout.table.partitions.iter().filter(|p| p.part_type.is_lvm()) {
-        ev.push(Evidence::offset(p.entry_offset, format!("partition {} has type {}", p.number, p.type_name)));
+    for p in layout
+        .table
+        .partitions
+        .iter()
+        .filter(|p| p.part_type.is_lvm())
+    {
+        ev.push(Evidence::offset(
+            p.entry_offset,
+            format!("partition {} has type {}", p.number, p.type_name),
+        ));
     }
-    for v in layout.volumes.iter().filter(|v| v.probe.kind == FsKind::LvmPv) {
-        ev.push(Evidence::note(format!("volume {} is an LVM2 physical volume", v.id)));
+    for v in layout
+        .volumes
+        .iter()
+        .filter(|v| v.probe.kind == FsKind::LvmPv)
+    {
+        ev.push(Evidence::note(format!(
+            "volume {} is an LVM2 physical volume",
+            v.id
+        )));
     }
     for vg in &layout.volume_groups {
         let lvs: Vec<&str> = vg.lvs.iter().map(|l| l.name.as_str()).collect();
-        let lvs = if lvs.is_empty() { "no logical volumes".to_string() } else { format!("logical volumes {}", lvs.join(", ")) };
-        ev.push(Evidence::note(format!("volume group {} with {lvs}", vg.name)));
+        let lvs = if lvs.is_empty() {
+            "no logical volumes".to_string()
+        } else {
+            format!("logical volumes {}", lvs.join(", "))
+        };
+        ev.push(Evidence::note(format!(
+            "volume group {} with {lvs}",
+            vg.name
+        )));
     }
     let required = "standard partitions";
     if ev.is_empty() {
         return Outcome::pass("standard partitions", required);
     }
     Outcome::warning("LVM on the OS disk", required)
-        .message(ev.iter().map(|e| e.text.as_str()).collect::<Vec<_>>().join("; "))
+        .message(
+            ev.iter()
+                .map(|e| e.text.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
         .evidences(ev)
 }

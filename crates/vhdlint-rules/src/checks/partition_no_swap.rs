@@ -19,18 +19,40 @@ pub fn run(ctx: &Context) -> Outcome {
         Err(o) => return o,
     };
     let mut ev = Vec::new();
-    for p in layout.table.partitions.iter().filter(|p| p.part_type.is_swap()) {
-        ev.push(Evidence::offset(p.entry_offset, format!("partition {} has type {}", p.number, p.type_name)));
+    for p in layout
+        .table
+        .partitions
+        .iter()
+        .filter(|p| p.part_type.is_swap())
+    {
+        ev.push(Evidence::offset(
+            p.entry_offset,
+            format!("partition {} has type {}", p.number, p.type_name),
+        ));
     }
-    for v in layout.volumes.iter().filter(|v| v.probe.kind == FsKind::Swap) {
-        let at = v.offset.map_or(String::new(), |o| format!(" (disk offset {o:#x})"));
-        ev.push(Evidence::note(format!("volume {} holds a swap signature{at}", v.id)));
+    for v in layout
+        .volumes
+        .iter()
+        .filter(|v| v.probe.kind == FsKind::Swap)
+    {
+        let at = v
+            .offset
+            .map_or(String::new(), |o| format!(" (disk offset {o:#x})"));
+        ev.push(Evidence::note(format!(
+            "volume {} holds a swap signature{at}",
+            v.id
+        )));
     }
     let required = "no swap partition or swap volume";
     if ev.is_empty() {
         return Outcome::pass("no swap partition or signature", required);
     }
     Outcome::fail(format!("{} swap indication(s)", ev.len()), required)
-        .message(ev.iter().map(|e| e.text.as_str()).collect::<Vec<_>>().join("; "))
+        .message(
+            ev.iter()
+                .map(|e| e.text.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
         .evidences(ev)
 }

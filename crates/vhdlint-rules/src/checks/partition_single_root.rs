@@ -1,4 +1,6 @@
-use vhdlint_disk::layout::{Layout, PartType, GPT_LINUX_XBOOTLDR, GPT_MS_RESERVED, GPT_WINDOWS_RECOVERY};
+use vhdlint_disk::layout::{
+    Layout, PartType, GPT_LINUX_XBOOTLDR, GPT_MS_RESERVED, GPT_WINDOWS_RECOVERY,
+};
 use vhdlint_disk::probe::FsKind;
 use vhdlint_disk::Volume;
 
@@ -16,11 +18,12 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 fn is_boot(layout: &Layout, v: &Volume) -> bool {
-    let named_boot = |s: &Option<String>| s.as_deref().is_some_and(|n| n.eq_ignore_ascii_case("boot"));
+    let named_boot =
+        |s: &Option<String>| s.as_deref().is_some_and(|n| n.eq_ignore_ascii_case("boot"));
     named_boot(&v.probe.label)
-        || layout
-            .partition(v)
-            .is_some_and(|p| p.part_type == PartType::Gpt(GPT_LINUX_XBOOTLDR) || named_boot(&p.name))
+        || layout.partition(v).is_some_and(|p| {
+            p.part_type == PartType::Gpt(GPT_LINUX_XBOOTLDR) || named_boot(&p.name)
+        })
 }
 
 pub fn run(ctx: &Context) -> Outcome {
@@ -30,10 +33,20 @@ pub fn run(ctx: &Context) -> Outcome {
     };
     let mut data = Vec::new();
     let mut boot = Vec::new();
-    for v in layout.volumes.iter().filter(|v| layout.partition(v).is_some()) {
+    for v in layout
+        .volumes
+        .iter()
+        .filter(|v| layout.partition(v).is_some())
+    {
         let p = layout.partition(v).expect("filtered");
         let t = p.part_type;
-        let skip = t.is_efi_system() || t.is_bios_boot() || t.is_swap() || t.is_lvm() || t == PartType::Gpt(GPT_MS_RESERVED) || t == PartType::Gpt(GPT_WINDOWS_RECOVERY) || t == PartType::Mbr(0x27);
+        let skip = t.is_efi_system()
+            || t.is_bios_boot()
+            || t.is_swap()
+            || t.is_lvm()
+            || t == PartType::Gpt(GPT_MS_RESERVED)
+            || t == PartType::Gpt(GPT_WINDOWS_RECOVERY)
+            || t == PartType::Mbr(0x27);
         if skip || matches!(v.probe.kind, FsKind::Swap | FsKind::LvmPv | FsKind::Empty) {
             continue;
         }
@@ -44,17 +57,46 @@ pub fn run(ctx: &Context) -> Outcome {
         }
     }
     let required = "one data partition (besides EFI system, BIOS boot and /boot)";
-    let describe = |v: &&Volume| format!("{} ({}{})", v.id, v.probe.kind.name(), v.probe.label.as_ref().map_or(String::new(), |l| format!(", label {l}")));
-    let ev: Vec<Evidence> = data.iter().map(|v| Evidence::offset(v.offset.unwrap_or(0), format!("data partition {}", describe(v)))).collect();
+    let describe = |v: &&Volume| {
+        format!(
+            "{} ({}{})",
+            v.id,
+            v.probe.kind.name(),
+            v.probe
+                .label
+                .as_ref()
+                .map_or(String::new(), |l| format!(", label {l}"))
+        )
+    };
+    let ev: Vec<Evidence> = data
+        .iter()
+        .map(|v| {
+            Evidence::offset(
+                v.offset.unwrap_or(0),
+                format!("data partition {}", describe(v)),
+            )
+        })
+        .collect();
     match data.len() {
-        0 => Outcome::skipped("the OS disk has no data partition with a filesystem (see partition/table)"),
-        1 => Outcome::pass(format!("one data partition: {}", describe(&data[0])), required).evidences(ev),
+        0 => Outcome::skipped(
+            "the OS disk has no data partition with a filesystem (see partition/table)",
+        ),
+        1 => Outcome::pass(
+            format!("one data partition: {}", describe(&data[0])),
+            required,
+        )
+        .evidences(ev),
         n => {
-            let mut msg = format!("{n} data partitions: {}", data.iter().map(describe).collect::<Vec<_>>().join(", "));
+            let mut msg = format!(
+                "{n} data partitions: {}",
+                data.iter().map(describe).collect::<Vec<_>>().join(", ")
+            );
             if n == 2 && boot.is_empty() {
                 msg.push_str("; if one of them is /boot, it carries no type or name that says so (the image's fstab is read once Linux guest inspection is available)");
             }
-            Outcome::warning(format!("{n} data partitions"), required).message(msg).evidences(ev)
+            Outcome::warning(format!("{n} data partitions"), required)
+                .message(msg)
+                .evidences(ev)
         }
     }
 }

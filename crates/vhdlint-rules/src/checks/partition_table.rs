@@ -23,19 +23,48 @@ pub fn run(ctx: &Context) -> Outcome {
     let findings: Vec<_> = t.findings.iter().collect();
     let parts = t.partitions.iter().filter(|p| !p.container).count();
     match t.scheme {
+        // Sector 0 itself could not be read: whether there is a table is unknown.
+        Scheme::None if !findings.is_empty() => Outcome::error(
+            findings
+                .iter()
+                .map(|f| f.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+        .evidences(
+            findings
+                .iter()
+                .map(|f| Evidence::offset(f.offset.unwrap_or(0), &f.message)),
+        ),
         Scheme::None => {
-            let whole = layout.volumes.first().map(|v| v.probe.kind.name()).unwrap_or("empty");
+            let whole = layout
+                .volumes
+                .first()
+                .map(|v| v.probe.kind.name())
+                .unwrap_or("empty");
             if ctx.profile.is_os() {
                 Outcome::fail("no partition table", "an MBR or GPT partition table")
-                    .message(format!("the OS disk has no partition table (whole disk: {whole})"))
-                    .evidence(Evidence::offset(0, "no 55AA signature, no protective MBR, no \"EFI PART\" at LBA 1"))
+                    .message(format!(
+                        "the OS disk has no partition table (whole disk: {whole})"
+                    ))
+                    .evidence(Evidence::offset(
+                        0,
+                        "no 55AA signature, no protective MBR, no \"EFI PART\" at LBA 1",
+                    ))
             } else {
-                Outcome::pass(format!("no partition table (whole disk: {whole})"), "an MBR or GPT, or none on a data disk")
+                Outcome::pass(
+                    format!("no partition table (whole disk: {whole})"),
+                    "an MBR or GPT, or none on a data disk",
+                )
             }
         }
         Scheme::Mbr => {
             let logical = t.partitions.iter().filter(|p| p.number > 4).count();
-            findings_outcome(&findings, format!("MBR, {parts} partition(s) ({logical} logical)"), "a consistent MBR")
+            findings_outcome(
+                &findings,
+                format!("MBR, {parts} partition(s) ({logical} logical)"),
+                "a consistent MBR",
+            )
         }
         Scheme::Gpt => {
             let hybrid = if t.hybrid_mbr { ", hybrid MBR" } else { "" };

@@ -10,7 +10,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde_json::Value;
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// Where fixtures are built: keyed by the scripts' content so a changed script rebuilds.
@@ -53,10 +56,19 @@ pub fn fixture(name: &str) -> Option<PathBuf> {
     let result = match out.status.code() {
         Some(0) => {
             let stdout = String::from_utf8_lossy(&out.stdout);
-            Some(PathBuf::from(stdout.lines().last().expect("build.sh prints the path").trim()))
+            Some(PathBuf::from(
+                stdout
+                    .lines()
+                    .last()
+                    .expect("build.sh prints the path")
+                    .trim(),
+            ))
         }
         Some(77) => {
-            eprintln!("SKIP fixture {name}: {}", String::from_utf8_lossy(&out.stderr).trim());
+            eprintln!(
+                "SKIP fixture {name}: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
             None
         }
         _ => panic!(
@@ -79,11 +91,21 @@ pub fn vhdlint(args: &[&str]) -> Output {
 
 /// `vhdlint check --format json` on one image with extra args: (exit code, the image report).
 pub fn check_json(image: &Path, extra: &[&str]) -> (i32, Value) {
-    let mut args = vec!["check", "--quiet", "--format", "json", image.to_str().unwrap()];
+    let mut args = vec![
+        "check",
+        "--quiet",
+        "--format",
+        "json",
+        image.to_str().unwrap(),
+    ];
     args.extend_from_slice(extra);
     let out = vhdlint(&args);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("not JSON ({e}): {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
     });
     (out.status.code().unwrap(), v["images"][0].clone())
 }
