@@ -52,6 +52,19 @@ pub fn run(ctx: &Context) -> Outcome {
             vg.name
         )));
     }
+    // Defects of the LVM2 structures themselves, so that a damaged PV is not silent.
+    for f in layout
+        .physical_volumes
+        .iter()
+        .flat_map(|p| &p.findings)
+        .chain(&layout.lvm_findings)
+        .chain(layout.volume_groups.iter().flat_map(|g| &g.findings))
+    {
+        ev.push(match f.offset {
+            Some(o) => Evidence::offset(o, format!("LVM2: {}", f.message)),
+            None => Evidence::note(format!("LVM2: {}", f.message)),
+        });
+    }
     let required = "standard partitions";
     if ev.is_empty() {
         return Outcome::pass("standard partitions", required);
