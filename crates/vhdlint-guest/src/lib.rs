@@ -4,6 +4,10 @@
 //! or BitLocker volume); reading files inside the filesystems comes with the Linux and
 //! Windows guest inspection.
 
+pub mod config;
+pub mod fs;
+pub mod initramfs;
+
 use serde::Serialize;
 use vhdlint_disk::probe::FsKind;
 use vhdlint_disk::Layout;

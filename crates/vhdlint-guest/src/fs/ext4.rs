@@ -1,0 +1,1 @@
+//! ext2/3/4 through the `ext4-view` crate.

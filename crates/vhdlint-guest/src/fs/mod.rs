@@ -1,0 +1,87 @@
+//! Read-only filesystems of the guest, behind one small trait.
+//!
+//! Paths given to a [`Filesystem`] are absolute inside that filesystem (`/etc/fstab`),
+//! normalised (no `.`, `..` or empty components) and contain no symlink in their directory
+//! components: the guest view resolves symlinks itself, component by component, so that they
+//! resolve against the image's root and its mounts, never inside one filesystem alone and never
+//! on the host.
+
+use std::fmt;
+
+pub mod ext4;
+pub mod xfs;
+
+/// What a directory entry or inode is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileKind {
+    File,
+    Dir,
+    Symlink,
+    Other,
+}
+
+/// Metadata of one inode (`lstat`: a symlink is described, not followed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metadata {
+    pub kind: FileKind,
+    /// Size in bytes (for a symlink: the length of its target).
+    pub len: u64,
+    /// Permission bits (the low 12 bits of `st_mode`).
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// One entry of a directory (`.` and `..` are never listed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirEntry {
+    pub name: String,
+    pub kind: FileKind,
+}
+
+/// Why a filesystem operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FsError {
+    #[error("{0}: no such file or directory")]
+    NotFound(String),
+    #[error("{0}: not a directory")]
+    NotADirectory(String),
+    #[error("{0}: is a directory")]
+    IsADirectory(String),
+    #[error("{0}: not a symlink")]
+    NotASymlink(String),
+    /// The filesystem (or this file) uses a feature the reader does not support, e.g. ext4
+    /// inline_data, an encrypted file: contents cannot be inspected.
+    #[error("cannot inspect contents: {0}")]
+    Unsupported(String),
+    /// The structures on disk do not make sense.
+    #[error("corrupt filesystem: {0}")]
+    Corrupt(String),
+    /// The bytes could not be read.
+    #[error("I/O error: {0}")]
+    Io(String),
+    /// A bound in the reader was hit (directory entries, symlink hops, …).
+    #[error("limit reached: {0}")]
+    Limit(String),
+}
+
+/// A read-only filesystem.
+pub trait Filesystem: Send + Sync {
+    /// `ext4`, `xfs`, …
+    fn kind(&self) -> &'static str;
+    /// Metadata of `path`, not following a final symlink.
+    fn symlink_metadata(&self, path: &str) -> Result<Metadata, FsError>;
+    /// The entries of directory `path`.
+    fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, FsError>;
+    /// The target of symlink `path`, as stored.
+    fn read_link(&self, path: &str) -> Result<String, FsError>;
+    /// At most `max` bytes from the start of regular file `path`.
+    fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, FsError>;
+}
+
+impl fmt::Debug for dyn Filesystem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Filesystem({})", self.kind())
+    }
+}

@@ -1,0 +1,1 @@
+//! XFS (v5 as made by current xfsprogs).
