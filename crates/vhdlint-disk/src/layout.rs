@@ -127,6 +127,9 @@ pub struct Partition {
     pub bootable: bool,
     /// GPT partition name.
     pub name: Option<String>,
+    /// The partition's PARTUUID: the GPT unique GUID, or for MBR `SSSSSSSS-NN` (disk
+    /// signature and partition number, as Linux forms it).
+    pub partuuid: String,
     /// Byte offset (in the guest disk) of the entry that describes the partition.
     pub entry_offset: u64,
     /// An extended partition (a container of logical ones, not a volume).
@@ -277,6 +280,7 @@ impl PartitionTable {
                     sectors: e.last_lba.saturating_sub(e.first_lba).saturating_add(1),
                     bootable: e.attributes & 4 != 0,
                     name: Some(e.name.clone()).filter(|n| !n.is_empty()),
+                    partuuid: e.unique_guid.to_string().to_lowercase(),
                     entry_offset: entries_at(e.number),
                     container: false,
                 })
@@ -349,6 +353,7 @@ fn read_mbr_partitions(disk: &dyn ReadAt, mbr: &Mbr, total: u64, t: &mut Partiti
             sectors: u64::from(e.sectors),
             bootable: e.status == 0x80,
             name: None,
+            partuuid: format!("{:08x}-{:02x}", mbr.disk_signature, e.slot + 1),
             entry_offset: at,
             container: e.is_extended(),
         });
@@ -372,6 +377,7 @@ fn read_mbr_partitions(disk: &dyn ReadAt, mbr: &Mbr, total: u64, t: &mut Partiti
                     sectors: l.sectors,
                     bootable: l.status == 0x80,
                     name: None,
+                    partuuid: format!("{:08x}-{:02x}", mbr.disk_signature, 5 + i),
                     entry_offset: l.ebr_lba * SECTOR + TABLE_AT as u64,
                     container: false,
                 });

@@ -5,8 +5,12 @@
 //! Windows guest inspection.
 
 pub mod config;
+pub mod facts;
 pub mod fs;
 pub mod initramfs;
+pub mod limits;
+pub mod linux;
+pub mod view;
 
 use serde::Serialize;
 use vhdlint_disk::probe::FsKind;

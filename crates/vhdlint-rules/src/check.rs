@@ -61,6 +61,15 @@ impl Evidence {
             text: text.into(),
         }
     }
+    /// A path inside the image, with the line when the evidence is one line of a file.
+    pub fn path(path: impl Into<String>, line: Option<usize>, text: impl Into<String>) -> Self {
+        Self {
+            path: Some(path.into()),
+            line: line.map(|l| l as u32),
+            offset: None,
+            text: text.into(),
+        }
+    }
     pub fn note(text: impl Into<String>) -> Self {
         Self {
             path: None,

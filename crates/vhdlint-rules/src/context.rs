@@ -5,6 +5,7 @@ use std::sync::{Arc, OnceLock};
 use vhdlint_disk::scan::{self, SparseScan};
 use vhdlint_disk::vhd::Footer;
 use vhdlint_disk::{Format, Layout, SharedSource};
+use vhdlint_guest::linux::{LinuxGuest, LinuxInspection};
 use vhdlint_guest::OsHint;
 
 use crate::check::{Evidence, Outcome};
@@ -32,6 +33,7 @@ pub struct Context<'a> {
     disk: OnceLock<Result<SharedSource, String>>,
     layout: OnceLock<Result<Layout, String>>,
     sparse: OnceLock<Result<SparseScan, String>>,
+    linux: OnceLock<Result<LinuxInspection, String>>,
 }
 
 impl<'a> Context<'a> {
@@ -45,6 +47,7 @@ impl<'a> Context<'a> {
             disk: OnceLock::new(),
             layout: OnceLock::new(),
             sparse: OnceLock::new(),
+            linux: OnceLock::new(),
         }
     }
 
@@ -144,6 +147,40 @@ impl<'a> Context<'a> {
             })
             .as_ref()
             .map_err(String::as_str)
+    }
+
+    /// The search for a Linux root and, when found, the guest's tree; done once.
+    pub fn linux(&self) -> Result<&LinuxInspection, &str> {
+        self.linux
+            .get_or_init(|| {
+                self.layout()
+                    .map(vhdlint_guest::linux::inspect)
+                    .map_err(str::to_string)
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// The Linux guest, or the outcome a linux/ check gives without one.
+    pub fn linux_guest(&self) -> Result<&LinuxGuest, Outcome> {
+        let i = self
+            .linux()
+            .map_err(|e| Outcome::error(format!("the guest disk cannot be read: {e}")))?;
+        i.guest.as_ref().ok_or_else(|| {
+            let looked: Vec<String> = i
+                .candidates
+                .iter()
+                .map(|c| match &c.error {
+                    Some(e) => format!("{} ({}): {e}", c.volume, c.filesystem),
+                    None => format!("{} ({}): missing {}", c.volume, c.filesystem, c.missing.join(", ")),
+                })
+                .collect();
+            Outcome::error(if looked.is_empty() {
+                "no Linux filesystem on this disk, so there is no Linux root to inspect (see partition/os-found)".to_string()
+            } else {
+                format!("no Linux root filesystem could be inspected: {} (see partition/os-found)", looked.join("; "))
+            })
+        })
     }
 
     /// What the volumes suggest about the OS.

@@ -15,6 +15,15 @@ pub enum Level {
     Warning,
 }
 
+impl Level {
+    pub fn status(self) -> crate::check::Status {
+        match self {
+            Level::Fail => crate::check::Status::Fail,
+            Level::Warning => crate::check::Status::Warning,
+        }
+    }
+}
+
 /// An allowed range of sizes in GiB (binary, as Azure's disk documentation uses them).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -43,6 +52,30 @@ pub struct Policy {
     pub sparse_reclaim_bytes: u64,
     /// Seconds a footer timestamp may lie in the future.
     pub future_timestamp_slack_secs: u64,
+    /// Shell history: larger files fail (guide: over 1 KB; current: any non-empty one).
+    pub history_fail_above_bytes: u64,
+    /// sshd ClientAliveInterval: the accepted range in seconds, and the recommended value.
+    pub client_alive_min: u64,
+    pub client_alive_max: u64,
+    pub client_alive_recommended: Option<u64>,
+    /// What waagent.conf without RegenerateSshHostKeyPair=y / DeleteRootPassword=y gets.
+    pub agent_config: Level,
+    /// What a boot line without earlyprintk=ttyS0 or rootdelay=300 gets.
+    pub boot_extras: Level,
+    /// Lowest Azure Linux Agent version accepted when auto-update is off (none: report only).
+    pub agent_min_version: Option<String>,
+    /// Python: fail below, warn below (e.g. 3.9 and 3.10: 3.9 warns), and whether a missing
+    /// pyasn1 warns.
+    pub python_fail_below: String,
+    pub python_warn_below: Option<String>,
+    pub python_pyasn1: bool,
+    /// OpenSSL: fail below, except these exact versions.
+    pub openssl_fail_below: String,
+    pub openssl_allowed_older: Vec<String>,
+    /// Checks that only one policy has.
+    pub network_manager_check: bool,
+    pub ipv6_check: bool,
+    pub defender_check: bool,
 }
 
 impl Policy {
@@ -65,6 +98,21 @@ impl Policy {
             first_mib: Level::Warning,
             sparse_reclaim_bytes: 1 << 30,
             future_timestamp_slack_secs: 1800,
+            history_fail_above_bytes: 1024,
+            client_alive_min: 30,
+            client_alive_max: 235,
+            client_alive_recommended: Some(180),
+            agent_config: Level::Fail,
+            boot_extras: Level::Fail,
+            agent_min_version: None,
+            python_fail_below: "2.6".into(),
+            python_warn_below: None,
+            python_pyasn1: true,
+            openssl_fail_below: "1.0".into(),
+            openssl_allowed_older: Vec::new(),
+            network_manager_check: true,
+            ipv6_check: true,
+            defender_check: false,
         }
     }
 
@@ -84,6 +132,20 @@ impl Policy {
             },
             data_disk_max_gib: 1023.0,
             first_mib: Level::Fail,
+            history_fail_above_bytes: 0,
+            client_alive_min: 1,
+            client_alive_recommended: None,
+            agent_config: Level::Warning,
+            boot_extras: Level::Warning,
+            agent_min_version: Some("2.2.53.1".into()),
+            python_fail_below: "3.9".into(),
+            python_warn_below: Some("3.10".into()),
+            python_pyasn1: false,
+            openssl_fail_below: "3.0.0".into(),
+            openssl_allowed_older: vec!["1.1.1".into(), "1.0.2".into()],
+            network_manager_check: false,
+            ipv6_check: false,
+            defender_check: true,
             ..Policy::guide()
         }
     }
@@ -131,8 +193,29 @@ impl Policy {
             min_size_bytes,
             first_mib,
             sparse_reclaim_bytes,
-            future_timestamp_slack_secs
+            future_timestamp_slack_secs,
+            history_fail_above_bytes,
+            client_alive_min,
+            client_alive_max,
+            agent_config,
+            boot_extras,
+            python_fail_below,
+            python_pyasn1,
+            openssl_fail_below,
+            openssl_allowed_older,
+            network_manager_check,
+            ipv6_check,
+            defender_check
         );
+        if let Some(v) = f.client_alive_recommended {
+            p.client_alive_recommended = (v > 0).then_some(v);
+        }
+        if let Some(v) = f.agent_min_version {
+            p.agent_min_version = (!v.is_empty()).then_some(v);
+        }
+        if let Some(v) = f.python_warn_below {
+            p.python_warn_below = (!v.is_empty()).then_some(v);
+        }
         Ok(p)
     }
 }
@@ -149,6 +232,23 @@ struct PolicyFile {
     first_mib: Option<Level>,
     sparse_reclaim_bytes: Option<u64>,
     future_timestamp_slack_secs: Option<u64>,
+    history_fail_above_bytes: Option<u64>,
+    client_alive_min: Option<u64>,
+    client_alive_max: Option<u64>,
+    /// 0 turns the recommendation off.
+    client_alive_recommended: Option<u64>,
+    agent_config: Option<Level>,
+    boot_extras: Option<Level>,
+    /// "" turns the minimum off.
+    agent_min_version: Option<String>,
+    python_fail_below: Option<String>,
+    python_warn_below: Option<String>,
+    python_pyasn1: Option<bool>,
+    openssl_fail_below: Option<String>,
+    openssl_allowed_older: Option<Vec<String>>,
+    network_manager_check: Option<bool>,
+    ipv6_check: Option<bool>,
+    defender_check: Option<bool>,
 }
 
 /// A policy that could not be loaded.

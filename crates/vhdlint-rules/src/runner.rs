@@ -132,28 +132,38 @@ pub struct ImageReport {
 }
 
 fn choose_profile(ctx: &Context, choice: ProfileChoice) -> (Profile, String) {
-    match choice {
-        ProfileChoice::Fixed(p) => (p, "given on the command line".into()),
-        ProfileChoice::Auto => match ctx.os_hint() {
-            Some(h) => match h.family {
-                Some(OsFamily::Linux) => (
-                    Profile::LinuxOs,
-                    format!("auto: Linux filesystem on {}", h.evidence.join(", ")),
-                ),
-                Some(OsFamily::Windows) => (
-                    Profile::WindowsOs,
-                    format!("auto: Windows volume on {}", h.evidence.join(", ")),
-                ),
-                None => (
-                    Profile::DataDisk,
-                    "auto: no operating system volume found".into(),
-                ),
-            },
-            None => (
-                Profile::DataDisk,
-                "auto: the guest disk cannot be read, so no operating system was found".into(),
-            ),
-        },
+    if let ProfileChoice::Fixed(p) = choice {
+        return (p, "given on the command line".into());
+    }
+    let Ok(linux) = ctx.linux() else {
+        return (
+            Profile::DataDisk,
+            "auto: the guest disk cannot be read, so no operating system was found".into(),
+        );
+    };
+    if let Some(g) = &linux.guest {
+        return (
+            Profile::LinuxOs,
+            format!("auto: Linux root filesystem on {}", g.root_volume),
+        );
+    }
+    match ctx.os_hint().and_then(|h| {
+        h.family
+            .filter(|f| *f == OsFamily::Windows)
+            .map(|_| h.evidence)
+    }) {
+        Some(ev) => (
+            Profile::WindowsOs,
+            format!("auto: Windows volume on {}", ev.join(", ")),
+        ),
+        None if linux.candidates.is_empty() => (
+            Profile::DataDisk,
+            "auto: no operating system volume found".into(),
+        ),
+        None => (
+            Profile::DataDisk,
+            "auto: Linux filesystems but no Linux root (see partition/os-found)".into(),
+        ),
     }
 }
 

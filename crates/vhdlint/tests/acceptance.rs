@@ -8,7 +8,7 @@ use common::{check_json, result, status, vhdlint};
 #[test]
 fn force_size_30g_passes_every_disk_check() {
     let img = fixture_or_skip!("ext4-30g-fixed");
-    let (code, r) = check_json(&img, &[]);
+    let (code, r) = check_json(&img, &["--select", "disk/*"]);
     assert_eq!(code, 0, "{r:#}");
     assert_eq!(r["profile"], "linux-os");
     assert_eq!(r["facts"]["virtual_size"], 30u64 << 30);

@@ -151,7 +151,10 @@ fn select_and_ignore() {
         .unwrap()
         .iter()
         .all(|c| c["id"].as_str().unwrap().starts_with("partition/")));
-    let (code, r) = check_json(&img, &["--ignore", "disk/os-size"]);
+    let (code, r) = check_json(
+        &img,
+        &["--select", "disk/*,partition/*", "--ignore", "disk/os-size"],
+    );
     assert!(r["checks"]
         .as_array()
         .unwrap()
@@ -165,9 +168,21 @@ fn select_and_ignore() {
 #[test]
 fn deny_warnings_turns_a_warning_into_exit_1() {
     let img = fixture_or_skip!("gpt-backup-not-at-end");
-    let (code, _) = check_json(&img, &["--ignore", "disk/os-size"]);
+    let (code, _) = check_json(
+        &img,
+        &["--select", "disk/*,partition/*", "--ignore", "disk/os-size"],
+    );
     assert_eq!(code, 0);
-    let (code, _) = check_json(&img, &["--ignore", "disk/os-size", "--deny-warnings"]);
+    let (code, _) = check_json(
+        &img,
+        &[
+            "--select",
+            "disk/*,partition/*",
+            "--ignore",
+            "disk/os-size",
+            "--deny-warnings",
+        ],
+    );
     assert_eq!(code, 1);
 }
 

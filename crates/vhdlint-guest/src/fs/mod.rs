@@ -12,7 +12,7 @@ pub mod ext4;
 pub mod xfs;
 
 /// What a directory entry or inode is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FileKind {
     File,

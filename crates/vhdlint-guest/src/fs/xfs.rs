@@ -1,1 +1,1457 @@
-//! XFS (v5 as made by current xfsprogs).
+//! XFS (v5 as made by current xfsprogs), read-only, by reading bytes.
+//!
+//! Two layers: [`raw`] decodes on-disk structures from byte slices (big-endian, bounds-checked,
+//! no I/O); [`XfsFs`] reads blocks through the byte source and does the lookups (inode by
+//! number, extent maps, directories, symlinks, file contents).
+//!
+//! Supported: v5 (CRC) filesystems with the features current `mkfs.xfs` sets (ftype, sparse
+//! inodes, finobt, reflink, bigtime, inobtcount, nrext64, meta_uuid, parent pointers,
+//! exchange-range, metadir without realtime); directories in every format (shortform, block,
+//! leaf, node, with an extent-list or a btree data fork); regular files with an extent-list or
+//! btree data fork (holes and unwritten extents read as zeros); inline and remote symlinks.
+//! Not supported (reported as [`FsError::Unsupported`]): v4 filesystems, a realtime device,
+//! realtime files, unknown incompatible features, a filesystem mkfs did not finish or that is
+//! flagged as needing repair. The log is not replayed: a filesystem that was not unmounted
+//! cleanly is read as its metadata blocks stand. CRCs are not verified; the self-describing
+//! fields (owner, block number, magic, level) of every v5 block are.
+
+use std::collections::HashSet;
+use std::ops::ControlFlow;
+
+use vhdlint_disk::SharedSource;
+
+use super::{DirEntry, FileKind, Filesystem, FsError, Metadata};
+use crate::limits::MAX_DIR_ENTRIES;
+
+/// Levels of a block-map btree (the root in the inode counts as one).
+pub const MAX_BTREE_DEPTH: u16 = 8;
+/// Extents collected for one inode.
+const MAX_EXTENTS: usize = 1 << 21;
+/// Btree blocks visited for one inode.
+const MAX_BTREE_BLOCKS: usize = 1 << 20;
+/// Bytes of directory data blocks read for one directory.
+const MAX_DIR_BYTES: u64 = 1 << 30;
+/// Longest symlink target XFS stores (`XFS_SYMLINK_MAXLEN`).
+const MAX_SYMLINK_LEN: u64 = 1024;
+/// First logical byte of a directory's leaf (hash index) space: data blocks lie below it.
+const DIR_LEAF_OFFSET: u64 = 32 << 30;
+
+/// Raw decoding of XFS on-disk structures. Every function takes bytes and returns values or a
+/// reason; none reads from the source.
+pub mod raw {
+    use std::ops::ControlFlow;
+
+    use vhdlint_disk::bytes::{be_u16, be_u32, be_u64};
+
+    use super::FsError;
+
+    /// Called with `(name, inode number, ftype)` for each directory entry; `Break` stops.
+    pub type EntryFn<'a> = dyn FnMut(&[u8], u64, u8) -> ControlFlow<()> + 'a;
+
+    pub const SB_MAGIC: u32 = 0x5846_5342; // XFSB
+    pub const INODE_MAGIC: u16 = 0x494e; // IN
+    pub const BMBT_V5_MAGIC: u32 = 0x424d_4133; // BMA3
+    pub const DIR3_BLOCK_MAGIC: u32 = 0x5844_4233; // XDB3
+    pub const DIR3_DATA_MAGIC: u32 = 0x5844_4433; // XDD3
+    pub const SYMLINK_MAGIC: u32 = 0x5853_4c4d; // XSLM
+    /// v5 inode core (`xfs_dinode` up to the data fork).
+    pub const INODE_CORE: usize = 176;
+    /// v5 long-format btree block header.
+    pub const BMBT_HDR: usize = 72;
+    /// v5 directory data/block header (`xfs_dir3_data_hdr`).
+    pub const DIR3_DATA_HDR: usize = 64;
+    /// v5 remote symlink block header.
+    pub const SYMLINK_HDR: usize = 56;
+    /// Bytes of the superblock fields decoded here.
+    pub const SB_LEN: usize = 264;
+
+    pub const FMT_DEV: u8 = 0;
+    pub const FMT_LOCAL: u8 = 1;
+    pub const FMT_EXTENTS: u8 = 2;
+    pub const FMT_BTREE: u8 = 3;
+
+    pub const S_IFMT: u16 = 0o170000;
+    pub const S_IFREG: u16 = 0o100000;
+    pub const S_IFDIR: u16 = 0o040000;
+    pub const S_IFLNK: u16 = 0o120000;
+
+    pub const DIFLAG_REALTIME: u16 = 1;
+    pub const DIFLAG2_NREXT64: u64 = 1 << 4;
+
+    const INCOMPAT_FTYPE: u32 = 1 << 0;
+    const INCOMPAT_SPINODES: u32 = 1 << 1;
+    const INCOMPAT_META_UUID: u32 = 1 << 2;
+    const INCOMPAT_BIGTIME: u32 = 1 << 3;
+    const INCOMPAT_NEEDSREPAIR: u32 = 1 << 4;
+    const INCOMPAT_NREXT64: u32 = 1 << 5;
+    const INCOMPAT_EXCHRANGE: u32 = 1 << 6;
+    const INCOMPAT_PARENT: u32 = 1 << 7;
+    const INCOMPAT_METADIR: u32 = 1 << 8;
+    /// Incompatible features this reader knows to be harmless for reading the data device.
+    const INCOMPAT_KNOWN: u32 = INCOMPAT_FTYPE
+        | INCOMPAT_SPINODES
+        | INCOMPAT_META_UUID
+        | INCOMPAT_BIGTIME
+        | INCOMPAT_NREXT64
+        | INCOMPAT_EXCHRANGE
+        | INCOMPAT_PARENT
+        | INCOMPAT_METADIR;
+
+    /// The superblock fields the reader uses, validated.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Superblock {
+        pub blocksize: u32,
+        pub blocklog: u8,
+        pub sectsize: u16,
+        pub inodesize: u16,
+        pub inopblock: u16,
+        pub inopblog: u8,
+        pub agblocks: u32,
+        pub agblklog: u8,
+        pub agcount: u32,
+        pub dblocks: u64,
+        pub rootino: u64,
+        pub dirblklog: u8,
+        /// 0: the log is on an external device.
+        pub logstart: u64,
+        pub ftype: bool,
+        pub nrext64: bool,
+        pub label: [u8; 12],
+        pub uuid: [u8; 16],
+    }
+
+    fn sb_corrupt(why: String) -> FsError {
+        FsError::Corrupt(format!("XFS superblock: {why}"))
+    }
+
+    fn log2_exact(v: u64, log: u8, what: &str, min: u64, max: u64) -> Result<(), FsError> {
+        if !v.is_power_of_two() || v < min || v > max {
+            return Err(sb_corrupt(format!(
+                "{what} {v} is not a power of two in {min}..={max}"
+            )));
+        }
+        if u32::from(log) != v.trailing_zeros() {
+            return Err(sb_corrupt(format!(
+                "{what} {v} does not match its log2 field {log}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Decodes and checks the primary superblock (the first sector).
+    pub fn parse_superblock(b: &[u8]) -> Result<Superblock, FsError> {
+        if b.len() < SB_LEN {
+            return Err(sb_corrupt(format!("only {} bytes", b.len())));
+        }
+        let magic = be_u32(b, 0);
+        if magic != SB_MAGIC {
+            return Err(sb_corrupt(format!("bad magic {magic:#010x} (want XFSB)")));
+        }
+        let version = be_u16(b, 100) & 0xf;
+        match version {
+            5 => {}
+            1..=4 => {
+                return Err(FsError::Unsupported(format!(
+                    "XFS v{version} (no metadata CRCs) filesystem: only v5 is read"
+                )))
+            }
+            _ => return Err(sb_corrupt(format!("unknown version {version}"))),
+        }
+        let blocksize = be_u32(b, 4);
+        let blocklog = b[120];
+        log2_exact(blocksize.into(), blocklog, "block size", 1024, 65536)?;
+        let sectsize = be_u16(b, 102);
+        log2_exact(sectsize.into(), b[121], "sector size", 512, 32768)?;
+        let inodesize = be_u16(b, 104);
+        log2_exact(inodesize.into(), b[122], "inode size", 512, 2048)?;
+        if u32::from(inodesize) > blocksize {
+            return Err(sb_corrupt(format!(
+                "inode size {inodesize} exceeds block size {blocksize}"
+            )));
+        }
+        let inopblock = be_u16(b, 106);
+        let inopblog = b[123];
+        if u32::from(inopblock) != blocksize / u32::from(inodesize) {
+            return Err(sb_corrupt(format!(
+                "{inopblock} inodes per block with {blocksize}-byte blocks and {inodesize}-byte inodes"
+            )));
+        }
+        log2_exact(inopblock.into(), inopblog, "inodes per block", 1, 128)?;
+        let agcount = be_u32(b, 88);
+        let agblocks = be_u32(b, 84);
+        let agblklog = b[124];
+        if agcount == 0 {
+            return Err(sb_corrupt("agcount is 0".into()));
+        }
+        if agblocks < 16 || agblklog > 31 {
+            return Err(sb_corrupt(format!(
+                "allocation group of {agblocks} blocks (log2 {agblklog})"
+            )));
+        }
+        let ag_max = 1u64 << agblklog;
+        if u64::from(agblocks) > ag_max || u64::from(agblocks) <= ag_max / 2 {
+            return Err(sb_corrupt(format!(
+                "agblklog {agblklog} does not fit {agblocks} blocks per group"
+            )));
+        }
+        let dblocks = be_u64(b, 8);
+        let full = u64::from(agcount) * u64::from(agblocks);
+        let but_last = u64::from(agcount - 1) * u64::from(agblocks);
+        if dblocks > full || dblocks <= but_last {
+            return Err(sb_corrupt(format!(
+                "{dblocks} data blocks do not match {agcount} groups of {agblocks} blocks"
+            )));
+        }
+        let rblocks = be_u64(b, 16);
+        let rextents = be_u64(b, 24);
+        if rblocks != 0 || rextents != 0 {
+            return Err(FsError::Unsupported(format!(
+                "XFS realtime device ({rblocks} realtime blocks)"
+            )));
+        }
+        if b[126] != 0 {
+            return Err(FsError::Unsupported(
+                "XFS filesystem whose creation did not finish (sb_inprogress)".into(),
+            ));
+        }
+        let dirblklog = b[192];
+        if u32::from(blocklog) + u32::from(dirblklog) > 16 {
+            return Err(sb_corrupt(format!(
+                "directory blocks of 2^{} bytes",
+                u32::from(blocklog) + u32::from(dirblklog)
+            )));
+        }
+        let incompat = be_u32(b, 216);
+        if incompat & INCOMPAT_NEEDSREPAIR != 0 {
+            return Err(FsError::Unsupported(
+                "XFS filesystem flagged as needing xfs_repair".into(),
+            ));
+        }
+        let unknown = incompat & !INCOMPAT_KNOWN;
+        if unknown != 0 {
+            return Err(FsError::Unsupported(format!(
+                "XFS incompatible features {unknown:#x}"
+            )));
+        }
+        let mut label = [0; 12];
+        label.copy_from_slice(&b[108..120]);
+        let mut uuid = [0; 16];
+        uuid.copy_from_slice(&b[32..48]);
+        Ok(Superblock {
+            blocksize,
+            blocklog,
+            sectsize,
+            inodesize,
+            inopblock,
+            inopblog,
+            agblocks,
+            agblklog,
+            agcount,
+            dblocks,
+            rootino: be_u64(b, 56),
+            dirblklog,
+            logstart: be_u64(b, 48),
+            ftype: incompat & INCOMPAT_FTYPE != 0,
+            nrext64: incompat & INCOMPAT_NREXT64 != 0,
+            label,
+            uuid,
+        })
+    }
+
+    /// The inode fields the reader uses, and a copy of the data fork.
+    #[derive(Debug, Clone)]
+    pub struct Inode {
+        pub ino: u64,
+        pub mode: u16,
+        pub format: u8,
+        pub uid: u32,
+        pub gid: u32,
+        pub size: u64,
+        pub nextents: u64,
+        pub flags: u16,
+        pub fork: Vec<u8>,
+    }
+
+    impl Inode {
+        pub fn file_type(&self) -> u16 {
+            self.mode & S_IFMT
+        }
+    }
+
+    /// Decodes inode `ino` from its `inodesize` bytes.
+    pub fn parse_inode(b: &[u8], ino: u64, nrext64: bool) -> Result<Inode, String> {
+        if b.len() < INODE_CORE + 8 {
+            return Err(format!("inode record of {} bytes", b.len()));
+        }
+        let magic = be_u16(b, 0);
+        if magic != INODE_MAGIC {
+            return Err(format!("bad inode magic {magic:#06x}"));
+        }
+        let version = b[4];
+        if version != 3 {
+            return Err(format!("inode version {version} (v5 uses 3)"));
+        }
+        let recorded = be_u64(b, 152);
+        if recorded != ino {
+            return Err(format!("inode records its number as {recorded}"));
+        }
+        let mode = be_u16(b, 2);
+        if mode & S_IFMT == 0 {
+            return Err("inode is free (mode 0)".into());
+        }
+        let size = be_u64(b, 56);
+        if size > i64::MAX as u64 {
+            return Err(format!("negative size {size:#x}"));
+        }
+        let flags2 = be_u64(b, 120);
+        let nextents = if flags2 & DIFLAG2_NREXT64 != 0 {
+            if !nrext64 {
+                return Err("large extent counts without the nrext64 feature".into());
+            }
+            be_u64(b, 24)
+        } else {
+            u64::from(be_u32(b, 76))
+        };
+        let literal = b.len() - INODE_CORE;
+        let forkoff = usize::from(b[82]) * 8;
+        let dsize = if forkoff == 0 { literal } else { forkoff };
+        if dsize > literal {
+            return Err(format!(
+                "fork offset {forkoff} beyond the {literal}-byte literal area"
+            ));
+        }
+        Ok(Inode {
+            ino,
+            mode,
+            format: b[5],
+            uid: be_u32(b, 8),
+            gid: be_u32(b, 12),
+            size,
+            nextents,
+            flags: be_u16(b, 90),
+            fork: b[INODE_CORE..INODE_CORE + dsize].to_vec(),
+        })
+    }
+
+    /// One mapping of the block map: file blocks `[startoff, startoff+blockcount)` are at
+    /// filesystem block `startblock` (AG-encoded).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Extent {
+        pub startoff: u64,
+        pub startblock: u64,
+        pub blockcount: u64,
+        pub unwritten: bool,
+    }
+
+    /// Decodes a packed 16-byte extent record (flag:1, startoff:54, startblock:52, count:21).
+    pub fn extent(rec: &[u8]) -> Extent {
+        let hi = be_u64(rec, 0);
+        let lo = be_u64(rec, 8);
+        Extent {
+            unwritten: hi >> 63 != 0,
+            startoff: (hi >> 9) & ((1 << 54) - 1),
+            startblock: ((hi & 0x1ff) << 43) | (lo >> 21),
+            blockcount: lo & ((1 << 21) - 1),
+        }
+    }
+
+    /// The extent records of an extent-list data fork.
+    pub fn fork_extents(fork: &[u8], nextents: u64) -> Result<Vec<Extent>, String> {
+        let room = (fork.len() / 16) as u64;
+        if nextents > room {
+            return Err(format!(
+                "{nextents} extents do not fit the {}-byte fork",
+                fork.len()
+            ));
+        }
+        Ok(fork
+            .chunks_exact(16)
+            .take(nextents as usize)
+            .map(extent)
+            .collect())
+    }
+
+    /// The btree root in the inode fork (`xfs_bmdr_block`): its level and `(key, child)` pairs.
+    pub fn bmbt_root(fork: &[u8]) -> Result<(u16, Vec<(u64, u64)>), String> {
+        if fork.len() < 4 + 16 {
+            return Err(format!("btree root in a {}-byte fork", fork.len()));
+        }
+        let level = be_u16(fork, 0);
+        let numrecs = usize::from(be_u16(fork, 2));
+        let maxrecs = (fork.len() - 4) / 16;
+        if numrecs == 0 || numrecs > maxrecs {
+            return Err(format!(
+                "btree root with {numrecs} records (room for {maxrecs})"
+            ));
+        }
+        let ptrs = 4 + maxrecs * 8;
+        let recs = (0..numrecs)
+            .map(|i| (be_u64(fork, 4 + i * 8), be_u64(fork, ptrs + i * 8)))
+            .collect();
+        Ok((level, recs))
+    }
+
+    /// A decoded block-map btree block.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum BmbtNode {
+        Leaf(Vec<Extent>),
+        /// `(first file block of the child, child block)` pairs.
+        Interior(Vec<(u64, u64)>),
+    }
+
+    /// Decodes a v5 block-map btree block that must be at `level`, belong to inode `owner` and
+    /// record its own disk address `daddr` (512-byte units).
+    pub fn bmbt_block(b: &[u8], owner: u64, daddr: u64, level: u16) -> Result<BmbtNode, String> {
+        if b.len() < BMBT_HDR + 16 {
+            return Err(format!("btree block of {} bytes", b.len()));
+        }
+        let magic = be_u32(b, 0);
+        if magic != BMBT_V5_MAGIC {
+            return Err(format!(
+                "bad block-map btree magic {magic:#010x} (want BMA3)"
+            ));
+        }
+        let got = be_u16(b, 4);
+        if got != level {
+            return Err(format!("btree block at level {got}, expected {level}"));
+        }
+        let blkno = be_u64(b, 24);
+        if blkno != daddr {
+            return Err(format!("btree block records its address as {blkno}"));
+        }
+        let own = be_u64(b, 56);
+        if own != owner {
+            return Err(format!("btree block belongs to inode {own}"));
+        }
+        let numrecs = usize::from(be_u16(b, 6));
+        let maxrecs = (b.len() - BMBT_HDR) / 16;
+        if numrecs == 0 || numrecs > maxrecs {
+            return Err(format!(
+                "btree block with {numrecs} records (room for {maxrecs})"
+            ));
+        }
+        if level == 0 {
+            Ok(BmbtNode::Leaf(
+                b[BMBT_HDR..BMBT_HDR + numrecs * 16]
+                    .chunks_exact(16)
+                    .map(extent)
+                    .collect(),
+            ))
+        } else {
+            let ptrs = BMBT_HDR + maxrecs * 8;
+            Ok(BmbtNode::Interior(
+                (0..numrecs)
+                    .map(|i| (be_u64(b, BMBT_HDR + i * 8), be_u64(b, ptrs + i * 8)))
+                    .collect(),
+            ))
+        }
+    }
+
+    /// Calls `f(name, inode, ftype)` for each entry of a shortform directory of `size` bytes.
+    pub fn shortform_entries(
+        fork: &[u8],
+        size: u64,
+        ftype: bool,
+        f: &mut EntryFn<'_>,
+    ) -> Result<ControlFlow<()>, String> {
+        let d = usize::try_from(size)
+            .ok()
+            .and_then(|n| fork.get(..n))
+            .ok_or_else(|| {
+                format!(
+                    "shortform directory of {size} bytes in a {}-byte fork",
+                    fork.len()
+                )
+            })?;
+        if d.len() < 6 {
+            return Err(format!("shortform directory of {} bytes", d.len()));
+        }
+        let count = d[0];
+        let inolen = if d[1] != 0 { 8 } else { 4 };
+        let ft = usize::from(ftype);
+        let mut pos = 2 + inolen;
+        for i in 0..count {
+            let namelen = usize::from(
+                *d.get(pos)
+                    .ok_or_else(|| format!("shortform entry {i} past the end"))?,
+            );
+            let entlen = 3 + namelen + ft + inolen;
+            let ent = d
+                .get(pos..pos + entlen)
+                .ok_or_else(|| format!("shortform entry {i} past the end"))?;
+            if namelen == 0 {
+                return Err(format!("shortform entry {i} has an empty name"));
+            }
+            let name = &ent[3..3 + namelen];
+            let ftv = if ftype { ent[3 + namelen] } else { 0 };
+            let at = 3 + namelen + ft;
+            let ino = if inolen == 8 {
+                be_u64(ent, at)
+            } else {
+                u64::from(be_u32(ent, at))
+            };
+            pos += entlen;
+            if f(name, ino, ftv).is_break() {
+                return Ok(ControlFlow::Break(()));
+            }
+        }
+        Ok(ControlFlow::Continue(()))
+    }
+
+    /// Checks the v5 header of a directory data block: owner inode and own disk address.
+    pub fn dir3_header(b: &[u8], owner: u64, daddr: u64) -> Result<(), String> {
+        if b.len() < DIR3_DATA_HDR {
+            return Err(format!("directory block of {} bytes", b.len()));
+        }
+        let blkno = be_u64(b, 8);
+        if blkno != daddr {
+            return Err(format!("directory block records its address as {blkno}"));
+        }
+        let own = be_u64(b, 40);
+        if own != owner {
+            return Err(format!("directory block belongs to inode {own}"));
+        }
+        Ok(())
+    }
+
+    /// Calls `f(name, inode, ftype)` for each entry of a directory data block (`XDB3`, with
+    /// its hash index and tail, or `XDD3`). `.` and `..` are passed on too.
+    pub fn data_block_entries(
+        b: &[u8],
+        ftype: bool,
+        f: &mut EntryFn<'_>,
+    ) -> Result<ControlFlow<()>, String> {
+        let len = b.len();
+        if len < DIR3_DATA_HDR + 16 {
+            return Err(format!("directory block of {len} bytes"));
+        }
+        let magic = be_u32(b, 0);
+        let end = match magic {
+            DIR3_BLOCK_MAGIC => {
+                let count = u64::from(be_u32(b, len - 8));
+                let index = 8 + count * 8;
+                if index > (len - DIR3_DATA_HDR) as u64 {
+                    return Err(format!("block directory with {count} hash entries"));
+                }
+                len - index as usize
+            }
+            DIR3_DATA_MAGIC => len,
+            _ => return Err(format!("bad directory data magic {magic:#010x}")),
+        };
+        let ft = usize::from(ftype);
+        let mut pos = DIR3_DATA_HDR;
+        while pos < end {
+            if end - pos < 8 {
+                return Err(format!("truncated entry at byte {pos}"));
+            }
+            if be_u16(b, pos) == 0xffff {
+                let free = usize::from(be_u16(b, pos + 2));
+                if free < 8 || free % 8 != 0 || free > end - pos {
+                    return Err(format!("free region of {free} bytes at byte {pos}"));
+                }
+                pos += free;
+                continue;
+            }
+            let namelen = usize::from(b[pos + 8]);
+            let entlen = (8 + 1 + namelen + ft + 2).div_ceil(8) * 8;
+            if namelen == 0 || entlen > end - pos {
+                return Err(format!(
+                    "entry at byte {pos} with a {namelen}-byte name does not fit"
+                ));
+            }
+            let ino = be_u64(b, pos);
+            let name = &b[pos + 9..pos + 9 + namelen];
+            let ftv = if ftype { b[pos + 9 + namelen] } else { 0 };
+            pos += entlen;
+            if f(name, ino, ftv).is_break() {
+                return Ok(ControlFlow::Break(()));
+            }
+        }
+        Ok(ControlFlow::Continue(()))
+    }
+
+    /// The target bytes held by one remote symlink block, checked against its owner, its
+    /// disk address and the offset of these bytes in the target.
+    pub fn symlink_block(b: &[u8], owner: u64, daddr: u64, offset: u64) -> Result<&[u8], String> {
+        if b.len() < SYMLINK_HDR {
+            return Err(format!("symlink block of {} bytes", b.len()));
+        }
+        let magic = be_u32(b, 0);
+        if magic != SYMLINK_MAGIC {
+            return Err(format!("bad symlink block magic {magic:#010x} (want XSLM)"));
+        }
+        let off = u64::from(be_u32(b, 4));
+        if off != offset {
+            return Err(format!(
+                "symlink block holds offset {off}, expected {offset}"
+            ));
+        }
+        let own = be_u64(b, 32);
+        if own != owner {
+            return Err(format!("symlink block belongs to inode {own}"));
+        }
+        let blkno = be_u64(b, 40);
+        if blkno != daddr {
+            return Err(format!("symlink block records its address as {blkno}"));
+        }
+        let bytes = be_u32(b, 8) as usize;
+        b.get(SYMLINK_HDR..SYMLINK_HDR + bytes)
+            .ok_or_else(|| format!("symlink block claims {bytes} bytes"))
+    }
+}
+
+use raw::{Extent, Inode};
+
+/// A read-only XFS filesystem over a byte source.
+pub struct XfsFs {
+    src: SharedSource,
+    sb: raw::Superblock,
+}
+
+fn corrupt_ino(ino: u64, why: impl std::fmt::Display) -> FsError {
+    FsError::Corrupt(format!("XFS inode {ino}: {why}"))
+}
+
+fn corrupt_blk(ino: u64, fsb: u64, why: impl std::fmt::Display) -> FsError {
+    FsError::Corrupt(format!("XFS inode {ino}, block {fsb}: {why}"))
+}
+
+fn kind_of_mode(mode: u16) -> FileKind {
+    match mode & raw::S_IFMT {
+        raw::S_IFREG => FileKind::File,
+        raw::S_IFDIR => FileKind::Dir,
+        raw::S_IFLNK => FileKind::Symlink,
+        _ => FileKind::Other,
+    }
+}
+
+impl XfsFs {
+    /// Reads and checks the superblock and the root directory's inode.
+    pub fn open(source: SharedSource) -> Result<XfsFs, FsError> {
+        let mut b = vec![0; raw::SB_LEN];
+        source
+            .read_at(0, &mut b)
+            .map_err(|e| FsError::Io(format!("XFS superblock: {e}")))?;
+        let sb = raw::parse_superblock(&b)?;
+        let fs = XfsFs { src: source, sb };
+        let root = fs.inode(fs.sb.rootino)?;
+        if root.file_type() != raw::S_IFDIR {
+            return Err(corrupt_ino(root.ino, "the root inode is not a directory"));
+        }
+        Ok(fs)
+    }
+
+    /// The validated superblock.
+    pub fn superblock(&self) -> &raw::Superblock {
+        &self.sb
+    }
+
+    /// The volume label, if one is set.
+    pub fn label(&self) -> Option<String> {
+        let end = self.sb.label.iter().position(|&c| c == 0).unwrap_or(12);
+        (end > 0).then(|| String::from_utf8_lossy(&self.sb.label[..end]).into_owned())
+    }
+
+    /// Whether the log is on an external device (its state cannot be checked here).
+    pub fn has_external_log(&self) -> bool {
+        self.sb.logstart == 0
+    }
+
+    fn read_bytes(
+        &self,
+        offset: u64,
+        buf: &mut [u8],
+        what: impl Fn() -> String,
+    ) -> Result<(), FsError> {
+        self.src
+            .read_at(offset, buf)
+            .map_err(|e| FsError::Io(format!("{}: {e}", what())))
+    }
+
+    /// Byte offset of filesystem block `fsb`, checking that `count` blocks from it stay in
+    /// one allocation group.
+    fn fsb_offset(&self, fsb: u64, count: u64) -> Option<u64> {
+        let agno = fsb >> self.sb.agblklog;
+        let agbno = fsb & ((1u64 << self.sb.agblklog) - 1);
+        if agno >= u64::from(self.sb.agcount)
+            || agbno.checked_add(count)? > u64::from(self.sb.agblocks)
+        {
+            return None;
+        }
+        let linear = agno * u64::from(self.sb.agblocks) + agbno;
+        linear.checked_mul(u64::from(self.sb.blocksize))
+    }
+
+    /// Reads `buf.len()` bytes from filesystem block `fsb` (for inode `ino`'s `what`).
+    fn read_fsb(&self, ino: u64, fsb: u64, buf: &mut [u8], what: &str) -> Result<u64, FsError> {
+        let blocks = (buf.len() as u64).div_ceil(u64::from(self.sb.blocksize));
+        let off = self.fsb_offset(fsb, blocks).ok_or_else(|| {
+            corrupt_blk(
+                ino,
+                fsb,
+                format!("{what} block lies outside the filesystem"),
+            )
+        })?;
+        self.read_bytes(off, buf, || format!("XFS inode {ino}, {what} block {fsb}"))?;
+        Ok(off)
+    }
+
+    /// Reads inode `ino`, located from its number (AG, block in AG, slot in block).
+    fn inode(&self, ino: u64) -> Result<Inode, FsError> {
+        let sb = &self.sb;
+        let agino_bits = u32::from(sb.agblklog) + u32::from(sb.inopblog);
+        let agno = ino >> agino_bits;
+        let agino = ino & ((1u64 << agino_bits) - 1);
+        let agbno = agino >> sb.inopblog;
+        let slot = agino & (u64::from(sb.inopblock) - 1);
+        if ino == 0 || agno >= u64::from(sb.agcount) || agbno >= u64::from(sb.agblocks) {
+            return Err(corrupt_ino(ino, "inode number lies outside the filesystem"));
+        }
+        let block = self
+            .fsb_offset((agno << sb.agblklog) | agbno, 1)
+            .ok_or_else(|| corrupt_ino(ino, "inode number lies outside the filesystem"))?;
+        let off = block + slot * u64::from(sb.inodesize);
+        let mut b = vec![0; usize::from(sb.inodesize)];
+        self.read_bytes(off, &mut b, || format!("XFS inode {ino}"))?;
+        raw::parse_inode(&b, ino, sb.nrext64).map_err(|why| corrupt_ino(ino, why))
+    }
+
+    /// The data-fork extents of `inode` that start below file block `limit`, in file order,
+    /// checked to be non-empty, sorted and non-overlapping.
+    fn extents(&self, inode: &Inode, limit: u64) -> Result<Vec<Extent>, FsError> {
+        let ino = inode.ino;
+        let mut out = match inode.format {
+            raw::FMT_EXTENTS => {
+                let mut v = raw::fork_extents(&inode.fork, inode.nextents)
+                    .map_err(|why| corrupt_ino(ino, why))?;
+                v.retain(|e| e.startoff < limit);
+                v
+            }
+            raw::FMT_BTREE => {
+                let (level, recs) =
+                    raw::bmbt_root(&inode.fork).map_err(|why| corrupt_ino(ino, why))?;
+                if level == 0 {
+                    return Err(corrupt_ino(ino, "btree root at level 0"));
+                }
+                if level >= MAX_BTREE_DEPTH {
+                    return Err(FsError::Limit(format!(
+                        "XFS inode {ino}: block-map btree of {} levels (at most {MAX_BTREE_DEPTH})",
+                        u32::from(level) + 1
+                    )));
+                }
+                let mut out = Vec::new();
+                let mut visited = HashSet::new();
+                for (key, child) in recs {
+                    if key >= limit {
+                        break;
+                    }
+                    self.walk_bmbt(ino, child, level - 1, limit, &mut visited, &mut out)?;
+                }
+                out
+            }
+            f => {
+                return Err(corrupt_ino(
+                    ino,
+                    format!("data fork format {f} has no extents"),
+                ))
+            }
+        };
+        out.retain(|e| e.startoff < limit);
+        let mut next = 0u64;
+        for e in &out {
+            if e.blockcount == 0 {
+                return Err(corrupt_ino(
+                    ino,
+                    format!("empty extent at file block {}", e.startoff),
+                ));
+            }
+            if e.startoff < next {
+                return Err(corrupt_ino(
+                    ino,
+                    format!(
+                        "extents out of order or overlapping at file block {}",
+                        e.startoff
+                    ),
+                ));
+            }
+            next = e.startoff + e.blockcount;
+        }
+        Ok(out)
+    }
+
+    fn walk_bmbt(
+        &self,
+        ino: u64,
+        fsb: u64,
+        level: u16,
+        limit: u64,
+        visited: &mut HashSet<u64>,
+        out: &mut Vec<Extent>,
+    ) -> Result<(), FsError> {
+        if !visited.insert(fsb) {
+            return Err(corrupt_blk(
+                ino,
+                fsb,
+                "block-map btree visits this block twice",
+            ));
+        }
+        if visited.len() > MAX_BTREE_BLOCKS {
+            return Err(FsError::Limit(format!(
+                "XFS inode {ino}: more than {MAX_BTREE_BLOCKS} block-map btree blocks"
+            )));
+        }
+        let mut b = vec![0; self.sb.blocksize as usize];
+        let off = self.read_fsb(ino, fsb, &mut b, "block-map btree")?;
+        let node =
+            raw::bmbt_block(&b, ino, off / 512, level).map_err(|why| corrupt_blk(ino, fsb, why))?;
+        match node {
+            raw::BmbtNode::Leaf(recs) => {
+                for e in recs {
+                    if e.startoff >= limit {
+                        break;
+                    }
+                    out.push(e);
+                    if out.len() > MAX_EXTENTS {
+                        return Err(FsError::Limit(format!(
+                            "XFS inode {ino}: more than {MAX_EXTENTS} extents"
+                        )));
+                    }
+                }
+            }
+            raw::BmbtNode::Interior(recs) => {
+                for (key, child) in recs {
+                    if key >= limit {
+                        break;
+                    }
+                    self.walk_bmbt(ino, child, level - 1, limit, visited, out)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Calls `f(name, inode, ftype)` for each entry of directory `dir` but `.` and `..`.
+    fn for_each_entry(&self, dir: &Inode, f: &mut raw::EntryFn<'_>) -> Result<(), FsError> {
+        let ino = dir.ino;
+        let mut count = 0usize;
+        let mut over = false;
+        let mut each = |name: &[u8], child: u64, ft: u8| {
+            if name == b"." || name == b".." {
+                return ControlFlow::Continue(());
+            }
+            count += 1;
+            if count > MAX_DIR_ENTRIES {
+                over = true;
+                return ControlFlow::Break(());
+            }
+            f(name, child, ft)
+        };
+        match dir.format {
+            raw::FMT_LOCAL => {
+                // Stopping early (a lookup found its name) is not an error.
+                let _flow = raw::shortform_entries(&dir.fork, dir.size, self.sb.ftype, &mut each)
+                    .map_err(|why| corrupt_ino(ino, why))?;
+            }
+            raw::FMT_EXTENTS | raw::FMT_BTREE => self.data_blocks(dir, &mut each)?,
+            f => {
+                return Err(corrupt_ino(
+                    ino,
+                    format!("directory with data fork format {f}"),
+                ))
+            }
+        }
+        if over {
+            return Err(FsError::Limit(format!(
+                "XFS directory inode {ino}: more than {MAX_DIR_ENTRIES} entries"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Walks the data blocks (below the leaf offset) of a block, leaf or node directory.
+    fn data_blocks(&self, dir: &Inode, each: &mut raw::EntryFn<'_>) -> Result<(), FsError> {
+        let ino = dir.ino;
+        let bs = u64::from(self.sb.blocksize);
+        let leaf_first = DIR_LEAF_OFFSET >> self.sb.blocklog;
+        let exts = self.extents(dir, leaf_first)?;
+        let per = 1u64 << self.sb.dirblklog;
+        let mut buf = vec![0u8; (bs * per) as usize];
+        let mut read = 0u64;
+        let mut next = 0u64;
+        for e in &exts {
+            let end = (e.startoff + e.blockcount).min(leaf_first);
+            let mut d = e.startoff.max(next) / per * per;
+            while d < end {
+                read += bs * per;
+                if read > MAX_DIR_BYTES {
+                    return Err(FsError::Limit(format!(
+                        "XFS directory inode {ino}: more than {MAX_DIR_BYTES} bytes of data blocks"
+                    )));
+                }
+                let mut first = None;
+                for i in 0..per {
+                    let lblk = d + i;
+                    let idx = exts.partition_point(|x| x.startoff + x.blockcount <= lblk);
+                    let m = exts
+                        .get(idx)
+                        .filter(|x| x.startoff <= lblk)
+                        .ok_or_else(|| {
+                            corrupt_ino(ino, format!("directory block {d} is partly unmapped"))
+                        })?;
+                    let fsb = m.startblock + (lblk - m.startoff);
+                    let chunk = &mut buf[(i * bs) as usize..((i + 1) * bs) as usize];
+                    let off = self.read_fsb(ino, fsb, chunk, "directory")?;
+                    first.get_or_insert((fsb, off));
+                }
+                let (fsb, off) = first.unwrap_or_default();
+                raw::dir3_header(&buf, ino, off / 512).map_err(|why| corrupt_blk(ino, fsb, why))?;
+                let flow = raw::data_block_entries(&buf, self.sb.ftype, each)
+                    .map_err(|why| corrupt_blk(ino, fsb, why))?;
+                if flow.is_break() {
+                    return Ok(());
+                }
+                d += per;
+                next = d;
+            }
+        }
+        Ok(())
+    }
+
+    /// The inode at `path` (absolute, normalised), not following a final symlink.
+    fn resolve(&self, path: &str) -> Result<Inode, FsError> {
+        let mut cur = self.inode(self.sb.rootino)?;
+        let mut walked = String::new();
+        for comp in path.split('/').filter(|c| !c.is_empty() && *c != ".") {
+            if cur.file_type() != raw::S_IFDIR {
+                let parent = if walked.is_empty() { "/" } else { &walked };
+                return Err(FsError::NotADirectory(parent.to_string()));
+            }
+            walked.push('/');
+            walked.push_str(comp);
+            if comp == ".." {
+                return Err(FsError::NotFound(format!(
+                    "{path} (paths must be normalised)"
+                )));
+            }
+            let mut found = None;
+            self.for_each_entry(&cur, &mut |name, child, _| {
+                if name == comp.as_bytes() {
+                    found = Some(child);
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            })?;
+            let child = found.ok_or_else(|| FsError::NotFound(walked.clone()))?;
+            cur = self.inode(child)?;
+        }
+        Ok(cur)
+    }
+
+    /// At most `max` bytes from the start of regular file `inode`.
+    fn read_file(&self, inode: &Inode, max: u64) -> Result<Vec<u8>, FsError> {
+        let ino = inode.ino;
+        if inode.flags & raw::DIFLAG_REALTIME != 0 {
+            return Err(FsError::Unsupported(format!(
+                "XFS inode {ino}: file on the realtime device"
+            )));
+        }
+        let want = inode.size.min(max);
+        let len = usize::try_from(want)
+            .map_err(|_| FsError::Limit(format!("XFS inode {ino}: {want} bytes")))?;
+        if len == 0 {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        out.try_reserve_exact(len)
+            .map_err(|_| FsError::Limit(format!("XFS inode {ino}: cannot hold {want} bytes")))?;
+        out.resize(len, 0);
+        let bs = u64::from(self.sb.blocksize);
+        for e in self.extents(inode, want.div_ceil(bs))? {
+            if e.unwritten {
+                continue;
+            }
+            let lo = e.startoff.saturating_mul(bs);
+            let hi = (e.startoff + e.blockcount).saturating_mul(bs).min(want);
+            if lo >= hi {
+                continue;
+            }
+            let base = self.fsb_offset(e.startblock, e.blockcount).ok_or_else(|| {
+                corrupt_blk(ino, e.startblock, "file extent lies outside the filesystem")
+            })?;
+            self.read_bytes(base, &mut out[lo as usize..hi as usize], || {
+                format!("XFS inode {ino}, file block {}", e.startoff)
+            })?;
+        }
+        Ok(out)
+    }
+
+    /// The target of symlink `inode`.
+    fn symlink_target(&self, inode: &Inode) -> Result<Vec<u8>, FsError> {
+        let ino = inode.ino;
+        if inode.size == 0 || inode.size > MAX_SYMLINK_LEN {
+            return Err(corrupt_ino(ino, format!("symlink of {} bytes", inode.size)));
+        }
+        let size = inode.size as usize;
+        match inode.format {
+            raw::FMT_LOCAL => inode
+                .fork
+                .get(..size)
+                .map(<[u8]>::to_vec)
+                .ok_or_else(|| corrupt_ino(ino, format!("inline symlink of {size} bytes"))),
+            raw::FMT_EXTENTS | raw::FMT_BTREE => {
+                let bs = u64::from(self.sb.blocksize);
+                let mut out = Vec::with_capacity(size);
+                let mut b = vec![0; bs as usize];
+                let limit = (size as u64).div_ceil(bs - raw::SYMLINK_HDR as u64);
+                for e in self.extents(inode, limit)? {
+                    for i in 0..e.blockcount {
+                        if out.len() >= size || e.startoff + i >= limit {
+                            break;
+                        }
+                        let fsb = e.startblock + i;
+                        let off = self.read_fsb(ino, fsb, &mut b, "symlink")?;
+                        let part = raw::symlink_block(&b, ino, off / 512, out.len() as u64)
+                            .map_err(|why| corrupt_blk(ino, fsb, why))?;
+                        out.extend_from_slice(&part[..part.len().min(size - out.len())]);
+                    }
+                }
+                if out.len() != size {
+                    return Err(corrupt_ino(
+                        ino,
+                        format!("symlink blocks hold {} of its {size} bytes", out.len()),
+                    ));
+                }
+                Ok(out)
+            }
+            f => Err(corrupt_ino(
+                ino,
+                format!("symlink with data fork format {f}"),
+            )),
+        }
+    }
+}
+
+impl Filesystem for XfsFs {
+    fn kind(&self) -> &'static str {
+        "xfs"
+    }
+
+    fn symlink_metadata(&self, path: &str) -> Result<Metadata, FsError> {
+        let i = self.resolve(path)?;
+        Ok(Metadata {
+            kind: kind_of_mode(i.mode),
+            len: i.size,
+            mode: u32::from(i.mode & 0o7777),
+            uid: i.uid,
+            gid: i.gid,
+        })
+    }
+
+    fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, FsError> {
+        let dir = self.resolve(path)?;
+        if dir.file_type() != raw::S_IFDIR {
+            return Err(FsError::NotADirectory(path.to_string()));
+        }
+        let mut raw_entries = Vec::new();
+        self.for_each_entry(&dir, &mut |name, ino, ft| {
+            raw_entries.push((name.to_vec(), ino, ft));
+            ControlFlow::Continue(())
+        })?;
+        Ok(raw_entries
+            .into_iter()
+            .map(|(name, ino, ft)| {
+                let kind = match ft {
+                    1 => FileKind::File,
+                    2 => FileKind::Dir,
+                    3..=6 => FileKind::Other,
+                    7 => FileKind::Symlink,
+                    // No (valid) file type in the entry: ask the inode.
+                    _ => self
+                        .inode(ino)
+                        .map_or(FileKind::Other, |i| kind_of_mode(i.mode)),
+                };
+                DirEntry {
+                    name: String::from_utf8_lossy(&name).into_owned(),
+                    kind,
+                }
+            })
+            .collect())
+    }
+
+    fn read_link(&self, path: &str) -> Result<String, FsError> {
+        let i = self.resolve(path)?;
+        if i.file_type() != raw::S_IFLNK {
+            return Err(FsError::NotASymlink(path.to_string()));
+        }
+        Ok(String::from_utf8_lossy(&self.symlink_target(&i)?).into_owned())
+    }
+
+    fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, FsError> {
+        let i = self.resolve(path)?;
+        match i.file_type() {
+            raw::S_IFREG => self.read_file(&i, max),
+            raw::S_IFDIR => Err(FsError::IsADirectory(path.to_string())),
+            raw::S_IFLNK => Err(FsError::Unsupported(format!(
+                "{path}: is a symlink, not a regular file"
+            ))),
+            _ => Err(FsError::Unsupported(format!(
+                "{path}: is a device, FIFO or socket, not a regular file"
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use proptest::prelude::*;
+    use vhdlint_disk::MemSource;
+
+    use super::*;
+
+    const BS: usize = 1024;
+    const ISIZE: usize = 512;
+    const AGBLOCKS: usize = 64;
+
+    fn put(b: &mut [u8], at: usize, v: &[u8]) {
+        b[at..at + v.len()].copy_from_slice(v);
+    }
+
+    /// Inode `ino` (slot in the 2-per-block layout below) with a data fork.
+    fn inode(
+        img: &mut [u8],
+        ino: u64,
+        mode: u16,
+        format: u8,
+        size: u64,
+        nextents: u32,
+        fork: &[u8],
+    ) {
+        let at = ino as usize * ISIZE; // agno 0: inode number = agino = block * 2 + slot
+        let b = &mut img[at..at + ISIZE];
+        put(b, 0, &raw::INODE_MAGIC.to_be_bytes());
+        put(b, 2, &mode.to_be_bytes());
+        b[4] = 3;
+        b[5] = format;
+        put(b, 8, &1000u32.to_be_bytes());
+        put(b, 12, &100u32.to_be_bytes());
+        put(b, 56, &size.to_be_bytes());
+        put(b, 76, &nextents.to_be_bytes());
+        put(b, 152, &ino.to_be_bytes());
+        put(b, raw::INODE_CORE, fork);
+    }
+
+    fn rec(startoff: u64, startblock: u64, count: u64, unwritten: bool) -> [u8; 16] {
+        let hi = (u64::from(unwritten) << 63) | (startoff << 9) | (startblock >> 43);
+        let lo = (startblock << 21) | count;
+        let mut r = [0; 16];
+        r[..8].copy_from_slice(&hi.to_be_bytes());
+        r[8..].copy_from_slice(&lo.to_be_bytes());
+        r
+    }
+
+    /// Btree root in an inode fork: `(key, child)` pairs at `level`.
+    fn root(level: u16, recs: &[(u64, u64)]) -> Vec<u8> {
+        let mut f = vec![0; ISIZE - raw::INODE_CORE];
+        let maxrecs = (f.len() - 4) / 16;
+        put(&mut f, 0, &level.to_be_bytes());
+        put(&mut f, 2, &(recs.len() as u16).to_be_bytes());
+        for (i, (k, p)) in recs.iter().enumerate() {
+            put(&mut f, 4 + i * 8, &k.to_be_bytes());
+            put(&mut f, 4 + maxrecs * 8 + i * 8, &p.to_be_bytes());
+        }
+        f
+    }
+
+    fn bmbt_hdr(img: &mut [u8], fsb: usize, owner: u64, level: u16, n: usize) -> usize {
+        let at = fsb * BS;
+        put(img, at, &raw::BMBT_V5_MAGIC.to_be_bytes());
+        put(img, at + 4, &level.to_be_bytes());
+        put(img, at + 6, &(n as u16).to_be_bytes());
+        put(img, at + 24, &(at as u64 / 512).to_be_bytes());
+        put(img, at + 56, &owner.to_be_bytes());
+        at + raw::BMBT_HDR
+    }
+
+    fn bmbt_leaf(img: &mut [u8], fsb: usize, owner: u64, recs: &[[u8; 16]]) {
+        let at = bmbt_hdr(img, fsb, owner, 0, recs.len());
+        for (i, r) in recs.iter().enumerate() {
+            put(img, at + i * 16, r);
+        }
+    }
+
+    fn bmbt_node(img: &mut [u8], fsb: usize, owner: u64, level: u16, recs: &[(u64, u64)]) {
+        let at = bmbt_hdr(img, fsb, owner, level, recs.len());
+        let maxrecs = (BS - raw::BMBT_HDR) / 16;
+        for (i, (k, p)) in recs.iter().enumerate() {
+            put(img, at + i * 8, &k.to_be_bytes());
+            put(img, at + maxrecs * 8 + i * 8, &p.to_be_bytes());
+        }
+    }
+
+    fn superblock() -> Vec<u8> {
+        let mut b = vec![0; BS];
+        put(&mut b, 0, &raw::SB_MAGIC.to_be_bytes());
+        put(&mut b, 4, &(BS as u32).to_be_bytes());
+        put(&mut b, 8, &(AGBLOCKS as u64).to_be_bytes());
+        put(&mut b, 48, &8u64.to_be_bytes()); // logstart
+        put(&mut b, 56, &8u64.to_be_bytes()); // rootino
+        put(&mut b, 84, &(AGBLOCKS as u32).to_be_bytes());
+        put(&mut b, 88, &1u32.to_be_bytes());
+        put(&mut b, 100, &0xb4a5u16.to_be_bytes());
+        put(&mut b, 102, &512u16.to_be_bytes());
+        put(&mut b, 104, &(ISIZE as u16).to_be_bytes());
+        put(&mut b, 106, &((BS / ISIZE) as u16).to_be_bytes());
+        b[120..125].copy_from_slice(&[10, 9, 9, 1, 6]);
+        put(&mut b, 216, &1u32.to_be_bytes()); // ftype
+        b
+    }
+
+    /// A 64 KiB filesystem: root directory (inode 8, shortform) naming a one-level btree
+    /// file, a two-level one, one whose btree reaches a leaf twice and one too deep.
+    fn image() -> Vec<u8> {
+        let mut img = vec![0u8; AGBLOCKS * BS];
+        put(&mut img, 0, &superblock());
+        let names: [(&[u8], u64); 4] = [(b"bt", 9), (b"bt2", 10), (b"loop", 11), (b"deep", 12)];
+        let mut sf = vec![names.len() as u8, 0];
+        sf.extend_from_slice(&8u32.to_be_bytes());
+        for (name, ino) in names {
+            sf.push(name.len() as u8);
+            sf.extend_from_slice(&[0, 0]);
+            sf.extend_from_slice(name);
+            sf.push(1);
+            sf.extend_from_slice(&(ino as u32).to_be_bytes());
+        }
+        inode(
+            &mut img,
+            8,
+            0o040755,
+            raw::FMT_LOCAL,
+            sf.len() as u64,
+            0,
+            &sf,
+        );
+        // bt: file blocks 0 (A), 1 (hole), 2-3 (B, C), 4 (unwritten), 5 (past the map).
+        inode(
+            &mut img,
+            9,
+            0o100644,
+            raw::FMT_BTREE,
+            6 * BS as u64 - 10,
+            3,
+            &root(1, &[(0, 20)]),
+        );
+        bmbt_leaf(
+            &mut img,
+            20,
+            9,
+            &[
+                rec(0, 40, 1, false),
+                rec(2, 30, 2, false),
+                rec(4, 50, 1, true),
+            ],
+        );
+        img[40 * BS..41 * BS].fill(b'A');
+        img[30 * BS..31 * BS].fill(b'B');
+        img[31 * BS..32 * BS].fill(b'C');
+        img[50 * BS..51 * BS].fill(b'U');
+        // bt2: root (level 2) -> node 21 (level 1) -> leaves 22 and 23.
+        inode(
+            &mut img,
+            10,
+            0o100600,
+            raw::FMT_BTREE,
+            2 * BS as u64,
+            2,
+            &root(2, &[(0, 21)]),
+        );
+        bmbt_node(&mut img, 21, 10, 1, &[(0, 22), (1, 23)]);
+        bmbt_leaf(&mut img, 22, 10, &[rec(0, 45, 1, false)]);
+        bmbt_leaf(&mut img, 23, 10, &[rec(1, 44, 1, false)]);
+        img[45 * BS..46 * BS].fill(b'E');
+        img[44 * BS..45 * BS].fill(b'F');
+        // loop: node 24 points at leaf 25 twice.
+        inode(
+            &mut img,
+            11,
+            0o100644,
+            raw::FMT_BTREE,
+            4 * BS as u64,
+            2,
+            &root(2, &[(0, 24)]),
+        );
+        bmbt_node(&mut img, 24, 11, 1, &[(0, 25), (1, 25)]);
+        bmbt_leaf(&mut img, 25, 11, &[rec(0, 46, 1, false)]);
+        // deep: a root claiming 9 levels.
+        inode(
+            &mut img,
+            12,
+            0o100644,
+            raw::FMT_BTREE,
+            BS as u64,
+            1,
+            &root(MAX_BTREE_DEPTH, &[(0, 26)]),
+        );
+        img
+    }
+
+    fn open(img: Vec<u8>) -> Result<XfsFs, FsError> {
+        XfsFs::open(Arc::new(MemSource::new(img)))
+    }
+
+    #[test]
+    fn btree_file_with_hole_and_unwritten_extent() {
+        let fs = open(image()).unwrap();
+        let got = fs.read("/bt", u64::MAX).unwrap();
+        let mut want = vec![b'A'; BS];
+        want.extend(vec![0; BS]);
+        want.extend(vec![b'B'; BS]);
+        want.extend(vec![b'C'; BS]);
+        want.extend(vec![0; 2 * BS - 10]);
+        assert_eq!(got, want);
+        assert_eq!(fs.read("/bt", 1500).unwrap(), want[..1500]);
+        let m = fs.symlink_metadata("/bt").unwrap();
+        assert_eq!(
+            (m.kind, m.len, m.mode, m.uid, m.gid),
+            (FileKind::File, 6 * BS as u64 - 10, 0o644, 1000, 100)
+        );
+    }
+
+    #[test]
+    fn two_level_btree_file() {
+        let fs = open(image()).unwrap();
+        let got = fs.read("/bt2", u64::MAX).unwrap();
+        assert_eq!(&got[..BS], &[b'E'; BS][..]);
+        assert_eq!(&got[BS..], &[b'F'; BS][..]);
+        // Reading the first block only does not need the second leaf: break it.
+        let mut img = image();
+        img[23 * BS] = 0;
+        let fs = open(img).unwrap();
+        assert_eq!(fs.read("/bt2", 10).unwrap(), vec![b'E'; 10]);
+        assert!(matches!(
+            fs.read("/bt2", BS as u64 + 1),
+            Err(FsError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn btree_loop_and_depth_are_refused() {
+        let fs = open(image()).unwrap();
+        let e = fs.read("/loop", u64::MAX).unwrap_err();
+        assert!(
+            matches!(e, FsError::Corrupt(ref m) if m.contains("inode 11") && m.contains("twice")),
+            "{e}"
+        );
+        let e = fs.read("/deep", u64::MAX).unwrap_err();
+        assert!(
+            matches!(e, FsError::Limit(ref m) if m.contains("inode 12")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_owner_and_level_are_corrupt() {
+        let mut img = image();
+        put(&mut img, 20 * BS + 56, &99u64.to_be_bytes());
+        let e = open(img).unwrap().read("/bt", 10).unwrap_err();
+        assert!(
+            matches!(e, FsError::Corrupt(ref m) if m.contains("block 20") && m.contains("inode 99")),
+            "{e}"
+        );
+        let mut img = image();
+        put(&mut img, 22 * BS + 4, &1u16.to_be_bytes());
+        assert!(matches!(
+            open(img).unwrap().read("/bt2", 10),
+            Err(FsError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn superblock_sanity() {
+        let check = |patch: &dyn Fn(&mut Vec<u8>)| {
+            let mut img = image();
+            patch(&mut img);
+            open(img).err()
+        };
+        assert!(check(&|_| ()).is_none());
+        assert!(matches!(check(&|b| b[0] = 0), Some(FsError::Corrupt(_))));
+        assert!(matches!(
+            check(&|b| put(b, 4, &1000u32.to_be_bytes())),
+            Some(FsError::Corrupt(_))
+        ));
+        assert!(matches!(
+            check(&|b| put(b, 102, &768u16.to_be_bytes())),
+            Some(FsError::Corrupt(_))
+        ));
+        assert!(matches!(
+            check(&|b| put(b, 104, &4096u16.to_be_bytes())),
+            Some(FsError::Corrupt(_))
+        ));
+        assert!(matches!(
+            check(&|b| put(b, 88, &0u32.to_be_bytes())),
+            Some(FsError::Corrupt(_))
+        ));
+        assert!(matches!(check(&|b| b[124] = 9), Some(FsError::Corrupt(_))));
+        assert!(matches!(
+            check(&|b| put(b, 100, &0x34a4u16.to_be_bytes())),
+            Some(FsError::Unsupported(_))
+        ));
+        assert!(matches!(
+            check(&|b| put(b, 16, &8u64.to_be_bytes())),
+            Some(FsError::Unsupported(_))
+        ));
+        assert!(matches!(
+            check(&|b| put(b, 216, &0x201u32.to_be_bytes())),
+            Some(FsError::Unsupported(_))
+        ));
+        assert!(matches!(
+            check(&|b| b[126] = 1),
+            Some(FsError::Unsupported(_))
+        ));
+        // The root inode must be a directory.
+        assert!(matches!(
+            check(&|b| put(b, 8 * ISIZE + 2, &0o100644u16.to_be_bytes())),
+            Some(FsError::Corrupt(_))
+        ));
+        assert!(matches!(open(vec![0; 100]), Err(FsError::Io(_))));
+    }
+
+    #[test]
+    fn fsxfs_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<XfsFs>();
+    }
+
+    proptest! {
+        #[test]
+        fn raw_parsers_never_panic(b in proptest::collection::vec(any::<u8>(), 0..4200), n in any::<u64>()) {
+            let _ = raw::parse_superblock(&b);
+            let _ = raw::parse_inode(&b, n, true);
+            let _ = raw::fork_extents(&b, n);
+            let _ = raw::bmbt_root(&b);
+            let _ = raw::bmbt_block(&b, n, n, (n % 3) as u16);
+            let _ = raw::symlink_block(&b, n, n, 0);
+            let mut count = 0usize;
+            let mut f = |_: &[u8], _: u64, _: u8| { count += 1; ControlFlow::Continue(()) };
+            let _ = raw::shortform_entries(&b, n % 5000, n % 2 == 0, &mut f);
+            let _ = raw::data_block_entries(&b, n % 2 == 0, &mut f);
+        }
+
+        #[test]
+        fn mutated_handmade_image_never_panics(muts in proptest::collection::vec((0usize..AGBLOCKS * BS, any::<u8>()), 1..16)) {
+            let mut img = image();
+            for (at, v) in muts {
+                img[at] = v;
+            }
+            if let Ok(fs) = open(img) {
+                for p in ["/bt", "/bt2", "/loop", "/deep"] {
+                    let _ = fs.read(p, u64::MAX);
+                    let _ = fs.symlink_metadata(p);
+                }
+                let _ = fs.read_dir("/");
+            }
+        }
+    }
+}

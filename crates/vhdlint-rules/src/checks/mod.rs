@@ -14,9 +14,22 @@ pub mod disk_min_size;
 pub mod disk_os_size;
 pub mod disk_size_alignment;
 pub mod disk_sparse;
+pub mod linux_agent_config;
+pub mod linux_agent_state;
+pub mod linux_architecture;
+pub mod linux_defender;
+pub mod linux_dhcp_leases;
+pub mod linux_firewall;
+pub mod linux_hostname;
+pub mod linux_no_swap;
+pub mod linux_resolv_conf;
+pub mod linux_ssh_client_alive;
+pub mod linux_ssh_host_keys;
+pub mod linux_ssh_server;
 pub mod partition_first_mib;
 pub mod partition_no_lvm;
 pub mod partition_no_swap;
+pub mod partition_os_found;
 pub mod partition_single_root;
 pub mod partition_table;
 
@@ -45,6 +58,19 @@ catalogue!(
     partition_no_swap,
     partition_no_lvm,
     partition_single_root,
+    partition_os_found,
+    linux_agent_config,
+    linux_ssh_client_alive,
+    linux_ssh_server,
+    linux_no_swap,
+    linux_resolv_conf,
+    linux_dhcp_leases,
+    linux_hostname,
+    linux_ssh_host_keys,
+    linux_agent_state,
+    linux_firewall,
+    linux_architecture,
+    linux_defender,
 );
 
 /// The conversion every fix of the container ends with.
@@ -130,6 +156,19 @@ mod tests {
                 "partition/no-swap",
                 "partition/no-lvm",
                 "partition/single-root",
+                "partition/os-found",
+                "linux/agent-config",
+                "linux/ssh-client-alive",
+                "linux/ssh-server",
+                "linux/no-swap",
+                "linux/resolv-conf",
+                "linux/dhcp-leases",
+                "linux/hostname",
+                "linux/ssh-host-keys",
+                "linux/agent-state",
+                "linux/firewall",
+                "linux/architecture",
+                "linux/defender",
             ]
         );
     }

@@ -16,13 +16,40 @@ pub fn repo_root() -> PathBuf {
         .unwrap()
 }
 
-/// Where fixtures are built: keyed by the scripts' content so a changed script rebuilds.
+/// Where fixtures are built: keyed by the content of the fixture scripts and trees, so a
+/// change rebuilds.
 fn cache_dir() -> PathBuf {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.file_name().is_some_and(|n| n == "expected") {
+                continue;
+            }
+            if p.is_dir() && !p.is_symlink() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
     let root = repo_root();
+    let mut files = Vec::new();
+    walk(&root.join("fixtures"), &mut files);
     let mut h: u64 = 0xcbf29ce484222325;
-    for f in ["fixtures/build.sh", "fixtures/lib.sh"] {
-        for b in std::fs::read(root.join(f)).unwrap() {
-            h = (h ^ u64::from(b)).wrapping_mul(0x100000001b3);
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x100000001b3);
+        }
+    };
+    for f in files {
+        eat(f.strip_prefix(&root).unwrap().to_string_lossy().as_bytes());
+        match std::fs::read_link(&f) {
+            Ok(t) => eat(t.to_string_lossy().as_bytes()),
+            Err(_) => eat(&std::fs::read(&f).unwrap_or_default()),
         }
     }
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("fixtures-{h:016x}"))

@@ -1,0 +1,391 @@
+//! Finding a Linux root filesystem among the volumes, mounting the others where the image's
+//! own `/etc/fstab` puts them, and the distribution it says it is.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use vhdlint_disk::layout::{Layout, VolumeOrigin};
+use vhdlint_disk::probe::FsKind;
+use vhdlint_disk::Volume;
+
+use crate::facts::Facts;
+use crate::fs::ext4::Ext4Fs;
+use crate::fs::xfs::XfsFs;
+use crate::fs::{FileKind, Filesystem, FsError};
+use crate::view::{GuestView, Mount, MountInfo};
+
+/// Opens the filesystem a volume holds, when vhdlint can read it.
+pub fn open_fs(v: &Volume) -> Result<Arc<dyn Filesystem>, FsError> {
+    match v.probe.kind {
+        FsKind::Ext2 | FsKind::Ext3 | FsKind::Ext4 => Ok(Arc::new(Ext4Fs::open(
+            v.source.clone(),
+            v.probe.kind.name(),
+        )?)),
+        FsKind::Xfs => Ok(Arc::new(XfsFs::open(v.source.clone())?)),
+        FsKind::Btrfs => Err(FsError::Unsupported(
+            "btrfs contents are not inspected by this version".into(),
+        )),
+        k => Err(FsError::Unsupported(format!(
+            "{} volumes hold no Linux filesystem",
+            k.name()
+        ))),
+    }
+}
+
+/// The markers of a Linux root (as libguestfs's inspection looks for them).
+pub const ROOT_MARKERS: &[&str] = &[
+    "/etc (directory)",
+    "/bin or /usr/bin (directory)",
+    "/etc/fstab or /etc/hosts (file)",
+];
+
+/// One volume considered as the root.
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    pub volume: String,
+    pub filesystem: &'static str,
+    /// The markers of [`ROOT_MARKERS`] that were found.
+    pub found: Vec<&'static str>,
+    pub missing: Vec<&'static str>,
+    /// Why the volume could not be looked into, if it could not.
+    pub error: Option<String>,
+}
+
+/// The distribution, from /etc/os-release or the older release files.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OsRelease {
+    pub id: Option<String>,
+    pub version_id: Option<String>,
+    pub id_like: Vec<String>,
+    pub pretty_name: Option<String>,
+    /// The file it was read from.
+    pub source: Option<String>,
+}
+
+/// An fstab entry that was not mounted, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct MountNote {
+    pub line: usize,
+    pub spec: String,
+    pub point: String,
+    pub reason: String,
+}
+
+/// A Linux guest: its tree and what was learnt while assembling it.
+#[derive(Clone, Serialize)]
+pub struct LinuxGuest {
+    #[serde(skip)]
+    pub view: GuestView,
+    /// Parsed configuration shared by the checks.
+    #[serde(skip)]
+    pub facts: Arc<Facts>,
+    pub root_volume: String,
+    pub mounts: Vec<MountInfo>,
+    pub not_mounted: Vec<MountNote>,
+    pub os: OsRelease,
+}
+
+/// The result of looking for a Linux root.
+#[derive(Clone, Serialize)]
+pub struct LinuxInspection {
+    pub candidates: Vec<Candidate>,
+    pub guest: Option<LinuxGuest>,
+}
+
+fn single(fs: Arc<dyn Filesystem>, volume: &str) -> GuestView {
+    GuestView::new(Mount {
+        point: "/".into(),
+        volume: volume.into(),
+        reason: "root filesystem".into(),
+        fs,
+    })
+}
+
+fn is(view: &GuestView, path: &str, kind: FileKind) -> bool {
+    view.metadata(path).is_ok_and(|m| m.kind == kind)
+}
+
+/// Looks for a Linux root on every volume with a Linux filesystem.
+pub fn inspect(layout: &Layout) -> LinuxInspection {
+    let mut candidates = Vec::new();
+    let mut root = None;
+    for v in layout.volumes.iter().filter(|v| v.probe.kind.is_linux_fs()) {
+        let mut c = Candidate {
+            volume: v.id.clone(),
+            filesystem: v.probe.kind.name(),
+            found: vec![],
+            missing: vec![],
+            error: None,
+        };
+        match open_fs(v) {
+            Err(e) => c.error = Some(e.to_string()),
+            Ok(fs) => {
+                let view = single(fs.clone(), &v.id);
+                let checks = [
+                    is(&view, "/etc", FileKind::Dir),
+                    is(&view, "/bin", FileKind::Dir) || is(&view, "/usr/bin", FileKind::Dir),
+                    is(&view, "/etc/fstab", FileKind::File)
+                        || is(&view, "/etc/hosts", FileKind::File),
+                ];
+                for (m, ok) in ROOT_MARKERS.iter().zip(checks) {
+                    if ok {
+                        c.found.push(*m)
+                    } else {
+                        c.missing.push(*m)
+                    }
+                }
+                if c.missing.is_empty() && root.is_none() {
+                    root = Some((v, fs));
+                }
+            }
+        }
+        candidates.push(c);
+    }
+    let guest = root.map(|(v, fs)| assemble(layout, v, fs));
+    LinuxInspection { candidates, guest }
+}
+
+fn assemble(layout: &Layout, root: &Volume, fs: Arc<dyn Filesystem>) -> LinuxGuest {
+    let mut view = single(fs, &root.id);
+    let mut not_mounted = Vec::new();
+    if let Ok(text) = view.read_config("/etc/fstab") {
+        for e in crate::config::fstab::parse(&text).entries {
+            let (line, spec, point, fstype) = (e.line, e.spec, e.mountpoint, e.fstype);
+            let note = |reason: String| MountNote {
+                line,
+                spec: spec.clone(),
+                point: point.clone(),
+                reason,
+            };
+            if point == "/" || !point.starts_with('/') {
+                continue;
+            }
+            if matches!(
+                fstype.as_str(),
+                "swap"
+                    | "none"
+                    | "tmpfs"
+                    | "proc"
+                    | "sysfs"
+                    | "devpts"
+                    | "devtmpfs"
+                    | "nfs"
+                    | "nfs4"
+                    | "cifs"
+                    | "smbfs"
+                    | "bind"
+                    | "overlay"
+                    | "efivarfs"
+                    | "securityfs"
+                    | "cgroup"
+                    | "cgroup2"
+            ) {
+                continue;
+            }
+            let Some(v) = find_volume(layout, &spec) else {
+                not_mounted.push(note(format!("no volume on this disk matches {spec}")));
+                continue;
+            };
+            match open_fs(v) {
+                Ok(fs) => view.mount(Mount {
+                    point: point.clone(),
+                    volume: v.id.clone(),
+                    reason: format!("/etc/fstab line {line}: {spec}"),
+                    fs,
+                }),
+                Err(e) => {
+                    not_mounted.push(note(format!("{} ({}): {e}", v.id, v.probe.kind.name())))
+                }
+            }
+        }
+    }
+    let os = os_release(&view);
+    LinuxGuest {
+        mounts: view.mounts(),
+        view,
+        facts: Arc::default(),
+        root_volume: root.id.clone(),
+        not_mounted,
+        os,
+    }
+}
+
+/// The volume an fstab device spec names.
+pub fn find_volume<'a>(layout: &'a Layout, spec: &str) -> Option<&'a Volume> {
+    let eq = |a: &Option<String>, b: &str| a.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(b));
+    let part = |pred: &dyn Fn(&vhdlint_disk::layout::Partition) -> bool| {
+        layout
+            .volumes
+            .iter()
+            .find(|v| layout.partition(v).is_some_and(pred))
+    };
+    let (key, value) = spec.split_once('=').unwrap_or(("", spec));
+    let value = value.trim_matches('"');
+    match key {
+        "UUID" => return layout.volumes.iter().find(|v| eq(&v.probe.uuid, value)),
+        "LABEL" => {
+            return layout
+                .volumes
+                .iter()
+                .find(|v| v.probe.label.as_deref() == Some(value))
+        }
+        "PARTUUID" => return part(&|p| p.partuuid.eq_ignore_ascii_case(value)),
+        "PARTLABEL" => return part(&|p| p.name.as_deref() == Some(value)),
+        _ => {}
+    }
+    if let Some(u) = spec.strip_prefix("/dev/disk/by-uuid/") {
+        return find_volume(layout, &format!("UUID={u}"));
+    }
+    if let Some(u) = spec.strip_prefix("/dev/disk/by-label/") {
+        return find_volume(layout, &format!("LABEL={u}"));
+    }
+    if let Some(u) = spec.strip_prefix("/dev/disk/by-partuuid/") {
+        return find_volume(layout, &format!("PARTUUID={u}"));
+    }
+    let lv = |vg: &str, lv: &str| {
+        layout.volumes.iter().find(|v| matches!(&v.origin, VolumeOrigin::LogicalVolume { vg: g, lv: l } if g == vg && l == lv))
+    };
+    if let Some(rest) = spec.strip_prefix("/dev/mapper/") {
+        // Device-mapper doubles the dashes inside VG and LV names and joins them with one.
+        let mut split = None;
+        let b = rest.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'-' {
+                if b.get(i + 1) == Some(&b'-') {
+                    i += 2;
+                    continue;
+                }
+                split = Some(i);
+                break;
+            }
+            i += 1;
+        }
+        let i = split?;
+        return lv(
+            &rest[..i].replace("--", "-"),
+            &rest[i + 1..].replace("--", "-"),
+        );
+    }
+    if let Some(rest) = spec.strip_prefix("/dev/") {
+        // /dev/sda2, /dev/vda2, /dev/xvda2, /dev/hda2, /dev/nvme0n1p2, /dev/mmcblk0p2: the OS disk.
+        for prefix in ["sda", "vda", "xvda", "hda", "nvme0n1p", "mmcblk0p"] {
+            if let Some(n) = rest
+                .strip_prefix(prefix)
+                .and_then(|n| n.parse::<u32>().ok())
+            {
+                return layout
+                    .volumes
+                    .iter()
+                    .find(|v| v.origin == VolumeOrigin::Partition { number: n });
+            }
+        }
+        let mut it = rest.splitn(2, '/');
+        if let (Some(vg), Some(l)) = (it.next(), it.next()) {
+            return lv(vg, l);
+        }
+    }
+    None
+}
+
+/// Unquotes a shell-style `KEY=value` value.
+fn unquote(v: &str) -> String {
+    let v = v.trim();
+    let inner = v
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .or_else(|| v.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')))
+        .unwrap_or(v);
+    inner.replace("\\\"", "\"").replace("\\\\", "\\")
+}
+
+/// Reads the distribution from /etc/os-release (or /usr/lib/os-release), else from the older
+/// release files.
+pub fn os_release(view: &GuestView) -> OsRelease {
+    for path in ["/etc/os-release", "/usr/lib/os-release"] {
+        if let Ok(text) = view.read_config(path) {
+            let mut r = OsRelease {
+                source: Some(path.into()),
+                ..Default::default()
+            };
+            for l in text.lines() {
+                let Some((k, v)) = l.split_once('=') else {
+                    continue;
+                };
+                let v = unquote(v);
+                match k.trim() {
+                    "ID" => r.id = Some(v),
+                    "VERSION_ID" => r.version_id = Some(v),
+                    "ID_LIKE" => r.id_like = v.split_whitespace().map(str::to_string).collect(),
+                    "PRETTY_NAME" => r.pretty_name = Some(v),
+                    _ => {}
+                }
+            }
+            if r.id.is_some() {
+                return r;
+            }
+        }
+    }
+    let first_line = |p: &str| {
+        view.read_config(p)
+            .ok()
+            .and_then(|t| t.lines().next().map(|l| l.trim().to_string()))
+    };
+    let version_in = |s: &str| {
+        s.split_whitespace()
+            .find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))
+            .map(str::to_string)
+    };
+    for (path, id) in [
+        ("/etc/redhat-release", None),
+        ("/etc/centos-release", Some("centos")),
+        ("/etc/SuSE-release", Some("sles")),
+        ("/etc/debian_version", Some("debian")),
+    ] {
+        if let Some(l) = first_line(path) {
+            let id = id.map(str::to_string).unwrap_or_else(|| {
+                let low = l.to_lowercase();
+                if low.contains("centos") {
+                    "centos"
+                } else if low.contains("oracle") {
+                    "ol"
+                } else if low.contains("red hat") {
+                    "rhel"
+                } else if low.contains("fedora") {
+                    "fedora"
+                } else {
+                    "rhel"
+                }
+                .to_string()
+            });
+            let version_id = if path == "/etc/debian_version" {
+                Some(l.clone())
+            } else {
+                version_in(&l)
+            };
+            return OsRelease {
+                id: Some(id),
+                version_id,
+                id_like: vec![],
+                pretty_name: Some(l),
+                source: Some(path.into()),
+            };
+        }
+    }
+    OsRelease::default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unquoting() {
+        assert_eq!(
+            unquote("\"Debian GNU/Linux 12 (bookworm)\""),
+            "Debian GNU/Linux 12 (bookworm)"
+        );
+        assert_eq!(unquote("'a'"), "a");
+        assert_eq!(unquote("rhel"), "rhel");
+    }
+}

@@ -1,0 +1,413 @@
+//! The guest's file tree: filesystems mounted where the image's own fstab puts them, with
+//! every path resolved inside the image. Absolute symlinks resolve against the image's root,
+//! `..` never climbs above it, and at most [`MAX_SYMLINK_HOPS`] symlinks are followed per path.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::config::glob_match;
+use crate::fs::{DirEntry, FileKind, Filesystem, FsError, Metadata};
+use crate::limits::{MAX_CONFIG_BYTES, MAX_PATH_LEN, MAX_SYMLINK_HOPS};
+
+/// A filesystem mounted into the view.
+#[derive(Clone)]
+pub struct Mount {
+    /// Where it is mounted: `/`, `/boot`, …
+    pub point: String,
+    /// The volume that holds it (`p1`, `vg0/root`).
+    pub volume: String,
+    /// Why it is mounted there (`root filesystem`, `/etc/fstab line 3: UUID=…`).
+    pub reason: String,
+    pub fs: Arc<dyn Filesystem>,
+}
+
+/// What a mount looks like in reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct MountInfo {
+    pub point: String,
+    pub volume: String,
+    pub filesystem: &'static str,
+    pub reason: String,
+}
+
+/// The guest's tree.
+#[derive(Clone, Default)]
+pub struct GuestView {
+    mounts: Vec<Mount>,
+}
+
+/// Splits an absolute or relative path into its components, dropping empty ones and `.`.
+fn components(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/').filter(|c| !c.is_empty() && *c != ".")
+}
+
+fn join(parts: &[String]) -> String {
+    if parts.is_empty() {
+        "/".to_string()
+    } else {
+        format!("/{}", parts.join("/"))
+    }
+}
+
+impl GuestView {
+    /// A view with `root` mounted at `/`.
+    pub fn new(root: Mount) -> Self {
+        GuestView {
+            mounts: vec![Mount {
+                point: "/".into(),
+                ..root
+            }],
+        }
+    }
+
+    /// Mounts another filesystem (replacing one at the same point).
+    pub fn mount(&mut self, m: Mount) {
+        self.mounts.retain(|x| x.point != m.point);
+        self.mounts.push(m);
+        self.mounts
+            .sort_by_key(|m| std::cmp::Reverse(m.point.len()));
+    }
+
+    pub fn mounts(&self) -> Vec<MountInfo> {
+        let mut v: Vec<MountInfo> = self
+            .mounts
+            .iter()
+            .map(|m| MountInfo {
+                point: m.point.clone(),
+                volume: m.volume.clone(),
+                filesystem: m.fs.kind(),
+                reason: m.reason.clone(),
+            })
+            .collect();
+        v.sort_by(|a, b| a.point.cmp(&b.point));
+        v
+    }
+
+    /// The mount holding canonical path `path`, and the path inside it.
+    fn locate(&self, path: &str) -> (&Mount, String) {
+        for m in &self.mounts {
+            if m.point == "/" {
+                return (m, path.to_string());
+            }
+            if path == m.point {
+                return (m, "/".into());
+            }
+            if let Some(rest) = path.strip_prefix(&m.point) {
+                if rest.starts_with('/') {
+                    return (m, rest.to_string());
+                }
+            }
+        }
+        unreachable!("the root mount matches every path")
+    }
+
+    /// Resolves `path` to a canonical path with no symlinks, following a final symlink when
+    /// `follow` is set. Relative paths are taken from the root.
+    pub fn resolve(&self, path: &str, follow: bool) -> Result<String, FsError> {
+        let mut pending: VecDeque<String> = components(path).map(str::to_string).collect();
+        let mut done: Vec<String> = Vec::new();
+        let mut hops = 0;
+        while let Some(c) = pending.pop_front() {
+            if c == ".." {
+                done.pop();
+                continue;
+            }
+            done.push(c);
+            let last = pending.is_empty();
+            if last && !follow {
+                break;
+            }
+            let here = join(&done);
+            let (m, inner) = self.locate(&here);
+            let md = m.fs.symlink_metadata(&inner)?;
+            match md.kind {
+                FileKind::Symlink => {
+                    hops += 1;
+                    if hops > MAX_SYMLINK_HOPS {
+                        return Err(FsError::Limit(format!(
+                            "{path}: more than {MAX_SYMLINK_HOPS} symlinks"
+                        )));
+                    }
+                    let target = m.fs.read_link(&inner)?;
+                    done.pop();
+                    if target.starts_with('/') {
+                        done.clear();
+                    }
+                    for c in components(&target).collect::<Vec<_>>().into_iter().rev() {
+                        pending.push_front(c.to_string());
+                    }
+                    let len: usize = pending.iter().chain(&done).map(|c| c.len() + 1).sum();
+                    if len > MAX_PATH_LEN {
+                        return Err(FsError::Limit(format!(
+                            "{path}: resolves to more than {MAX_PATH_LEN} bytes"
+                        )));
+                    }
+                }
+                FileKind::Dir => {}
+                _ if !last => return Err(FsError::NotADirectory(here)),
+                _ => {}
+            }
+        }
+        Ok(join(&done))
+    }
+
+    /// Metadata of `path`, following symlinks.
+    pub fn metadata(&self, path: &str) -> Result<Metadata, FsError> {
+        let p = self.resolve(path, true)?;
+        let (m, inner) = self.locate(&p);
+        m.fs.symlink_metadata(&inner)
+    }
+
+    /// Metadata of `path` itself (a final symlink is not followed).
+    pub fn symlink_metadata(&self, path: &str) -> Result<Metadata, FsError> {
+        let p = self.resolve(path, false)?;
+        let (m, inner) = self.locate(&p);
+        m.fs.symlink_metadata(&inner)
+    }
+
+    /// The target of symlink `path`, as stored.
+    pub fn read_link(&self, path: &str) -> Result<String, FsError> {
+        let p = self.resolve(path, false)?;
+        let (m, inner) = self.locate(&p);
+        m.fs.read_link(&inner)
+    }
+
+    /// Whether `path` exists (following symlinks).
+    pub fn exists(&self, path: &str) -> bool {
+        self.metadata(path).is_ok()
+    }
+
+    /// The entries of directory `path`, sorted by name.
+    pub fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, FsError> {
+        let p = self.resolve(path, true)?;
+        let (m, inner) = self.locate(&p);
+        let mut v = m.fs.read_dir(&inner)?;
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(v)
+    }
+
+    /// At most `max` bytes of file `path`.
+    pub fn read_upto(&self, path: &str, max: u64) -> Result<Vec<u8>, FsError> {
+        let p = self.resolve(path, true)?;
+        let (m, inner) = self.locate(&p);
+        m.fs.read(&inner, max)
+    }
+
+    /// A configuration file as text (lossy UTF-8), at most [`MAX_CONFIG_BYTES`]; a larger
+    /// file is an error rather than silently cut.
+    pub fn read_config(&self, path: &str) -> Result<String, FsError> {
+        let b = self.read_upto(path, MAX_CONFIG_BYTES + 1)?;
+        if b.len() as u64 > MAX_CONFIG_BYTES {
+            return Err(FsError::Limit(format!(
+                "{path} is larger than {MAX_CONFIG_BYTES} bytes"
+            )));
+        }
+        Ok(String::from_utf8_lossy(&b).into_owned())
+    }
+
+    /// Paths matching a glob pattern (`*`, `?`, `[…]` in any component), in lexical order.
+    pub fn glob(&self, pattern: &str) -> Vec<String> {
+        let mut found = vec![String::new()];
+        let parts: Vec<&str> = components(pattern).collect();
+        for (i, part) in parts.iter().enumerate() {
+            let last = i + 1 == parts.len();
+            let mut next = Vec::new();
+            for base in &found {
+                if part.contains(['*', '?', '[']) {
+                    let dir = if base.is_empty() {
+                        "/".to_string()
+                    } else {
+                        base.clone()
+                    };
+                    if let Ok(entries) = self.read_dir(&dir) {
+                        for e in entries {
+                            if (!e.name.starts_with('.') || part.starts_with('.'))
+                                && glob_match(part, &e.name)
+                            {
+                                next.push(format!("{base}/{}", e.name));
+                            }
+                        }
+                    }
+                } else {
+                    let p = format!("{base}/{part}");
+                    if last || self.metadata(&p).is_ok_and(|m| m.kind == FileKind::Dir) {
+                        next.push(p);
+                    }
+                }
+                if next.len() > 10_000 {
+                    break;
+                }
+            }
+            found = next;
+        }
+        found.retain(|p| !p.is_empty() && self.symlink_metadata(p).is_ok());
+        found.sort();
+        found
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// A filesystem in memory: path → (kind, content or link target).
+    #[derive(Default)]
+    pub struct MemFs(pub BTreeMap<String, (FileKind, String)>);
+
+    impl MemFs {
+        pub fn with(entries: &[(&str, FileKind, &str)]) -> Self {
+            let mut m = BTreeMap::new();
+            m.insert("/".to_string(), (FileKind::Dir, String::new()));
+            for (p, k, c) in entries {
+                m.insert(p.to_string(), (*k, c.to_string()));
+            }
+            MemFs(m)
+        }
+    }
+
+    impl Filesystem for MemFs {
+        fn kind(&self) -> &'static str {
+            "mem"
+        }
+        fn symlink_metadata(&self, path: &str) -> Result<Metadata, FsError> {
+            let (k, c) = self
+                .0
+                .get(path)
+                .ok_or_else(|| FsError::NotFound(path.into()))?;
+            Ok(Metadata {
+                kind: *k,
+                len: c.len() as u64,
+                mode: 0o644,
+                uid: 0,
+                gid: 0,
+            })
+        }
+        fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, FsError> {
+            let prefix = if path == "/" {
+                "/".to_string()
+            } else {
+                format!("{path}/")
+            };
+            Ok(self
+                .0
+                .iter()
+                .filter_map(|(p, (k, _))| {
+                    let rest = p.strip_prefix(&prefix)?;
+                    (!rest.is_empty() && !rest.contains('/')).then(|| DirEntry {
+                        name: rest.into(),
+                        kind: *k,
+                    })
+                })
+                .collect())
+        }
+        fn read_link(&self, path: &str) -> Result<String, FsError> {
+            match self.0.get(path) {
+                Some((FileKind::Symlink, t)) => Ok(t.clone()),
+                Some(_) => Err(FsError::NotASymlink(path.into())),
+                None => Err(FsError::NotFound(path.into())),
+            }
+        }
+        fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, FsError> {
+            match self.0.get(path) {
+                Some((FileKind::File, c)) => Ok(c.as_bytes()[..c.len().min(max as usize)].to_vec()),
+                Some(_) => Err(FsError::IsADirectory(path.into())),
+                None => Err(FsError::NotFound(path.into())),
+            }
+        }
+    }
+
+    fn view(entries: &[(&str, FileKind, &str)]) -> GuestView {
+        GuestView::new(Mount {
+            point: "/".into(),
+            volume: "p1".into(),
+            reason: "test".into(),
+            fs: Arc::new(MemFs::with(entries)),
+        })
+    }
+
+    use FileKind::*;
+
+    #[test]
+    fn symlinks_resolve_inside_the_image() {
+        let v = view(&[
+            ("/etc", Dir, ""),
+            ("/etc/hostname", File, "vm"),
+            (
+                "/etc/resolv.conf",
+                Symlink,
+                "../run/systemd/resolve/stub-resolv.conf",
+            ),
+            ("/run", Dir, ""),
+            ("/abs", Symlink, "/etc/hostname"),
+            ("/escape", Symlink, "../../../../etc/hostname"),
+            ("/loop", Symlink, "/loop"),
+            ("/passwd", Symlink, "/etc/passwd"),
+        ]);
+        assert_eq!(v.read_config("/abs").unwrap(), "vm");
+        // `..` stops at the image's root.
+        assert_eq!(v.read_config("/escape").unwrap(), "vm");
+        assert_eq!(
+            v.resolve("/etc/resolv.conf", false).unwrap(),
+            "/etc/resolv.conf"
+        );
+        assert!(matches!(
+            v.read_config("/etc/resolv.conf"),
+            Err(FsError::NotFound(_))
+        ));
+        assert!(matches!(v.read_config("/loop"), Err(FsError::Limit(_))));
+        // /etc/passwd exists on the host, not in this image.
+        assert!(matches!(
+            v.read_config("/passwd"),
+            Err(FsError::NotFound(_))
+        ));
+        assert!(matches!(
+            v.read_config("/etc/hostname/x"),
+            Err(FsError::NotADirectory(_))
+        ));
+    }
+
+    #[test]
+    fn mounts_take_their_subtree() {
+        let mut v = view(&[("/boot", Dir, ""), ("/boot/old", File, "root's")]);
+        v.mount(Mount {
+            point: "/boot".into(),
+            volume: "p2".into(),
+            reason: "fstab".into(),
+            fs: Arc::new(MemFs::with(&[
+                ("/grub", Dir, ""),
+                ("/grub/grub.cfg", File, "menuentry"),
+                ("/up", Symlink, "../../../boot/grub/grub.cfg"),
+            ])),
+        });
+        assert_eq!(v.read_config("/boot/grub/grub.cfg").unwrap(), "menuentry");
+        assert!(v.read_config("/boot/old").is_err());
+        assert_eq!(v.read_config("/boot/up").unwrap(), "menuentry");
+        assert_eq!(v.read_dir("/boot").unwrap().len(), 2);
+    }
+
+    #[test]
+    fn globbing() {
+        let v = view(&[
+            ("/etc", Dir, ""),
+            ("/etc/ssh", Dir, ""),
+            ("/etc/ssh/sshd_config.d", Dir, ""),
+            ("/etc/ssh/sshd_config.d/b.conf", File, ""),
+            ("/etc/ssh/sshd_config.d/a.conf", File, ""),
+            ("/etc/ssh/sshd_config.d/c.txt", File, ""),
+        ]);
+        assert_eq!(
+            v.glob("/etc/ssh/sshd_config.d/*.conf"),
+            [
+                "/etc/ssh/sshd_config.d/a.conf",
+                "/etc/ssh/sshd_config.d/b.conf"
+            ]
+        );
+        assert_eq!(v.glob("/etc/ssh/sshd_config.d/[ab].conf").len(), 2);
+        assert!(v.glob("/nope/*").is_empty());
+        assert_eq!(v.glob("/etc/ssh/*/*.txt"), ["/etc/ssh/sshd_config.d/c.txt"]);
+    }
+}
