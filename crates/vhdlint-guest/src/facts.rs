@@ -2,6 +2,11 @@
 
 use std::sync::OnceLock;
 
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::config::grub::{self, BlsEntry, Chosen};
 use crate::config::keyvalue::{self, Dialect, KeyValues};
 use crate::config::sshd::{self, SshdConfig};
 use crate::fs::FsError;
@@ -15,6 +20,61 @@ pub const SSHD_CONFIG: &str = "/etc/ssh/sshd_config";
 pub struct Facts {
     waagent: OnceLock<Result<KeyValues, FsError>>,
     sshd: OnceLock<Result<SshdConfig, FsError>>,
+    packages: OnceLock<Packages>,
+    kernel: OnceLock<Kernel>,
+    network: OnceLock<Network>,
+}
+
+/// An installed package and where that was read.
+#[derive(Debug, Clone, Serialize)]
+pub struct Package {
+    pub name: String,
+    pub version: String,
+    /// Where the record is: the database file and line, or the file the version came from.
+    pub path: String,
+    pub line: Option<usize>,
+}
+
+/// The package inventory.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Packages {
+    /// `dpkg` when /var/lib/dpkg/status was read.
+    pub database: Option<&'static str>,
+    pub installed: BTreeMap<String, Package>,
+    /// What could not be read (e.g. an rpm database).
+    pub notes: Vec<String>,
+}
+
+impl Packages {
+    /// The first of `names` that is installed.
+    pub fn any(&self, names: &[&str]) -> Option<&Package> {
+        names.iter().find_map(|n| self.installed.get(*n))
+    }
+}
+
+/// One source of the kernel command line.
+#[derive(Debug, Clone, Serialize)]
+pub struct CmdlineSource {
+    pub path: String,
+    pub line: Option<usize>,
+    /// The arguments (after expanding `$kernelopts` for BLS entries).
+    pub args: Vec<String>,
+    pub text: String,
+}
+
+/// The default kernel and its command line, as the boot loader would use them.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Kernel {
+    /// Where the default entry was found (`/boot/grub/grub.cfg`, a BLS file).
+    pub boot_entry: Option<CmdlineSource>,
+    /// Kernel version of the default entry (from `vmlinuz-VERSION`).
+    pub version: Option<String>,
+    /// The initramfs of the default entry, as a path in the guest.
+    pub initrd: Option<String>,
+    /// `GRUB_CMDLINE_LINUX` + `GRUB_CMDLINE_LINUX_DEFAULT` from /etc/default/grub.
+    pub default_grub: Option<CmdlineSource>,
+    /// What was looked at and not usable.
+    pub notes: Vec<String>,
 }
 
 impl Facts {
@@ -44,6 +104,209 @@ impl Facts {
             })
             .as_ref()
     }
+}
+
+impl Facts {
+    /// Installed packages from the dpkg database; an rpm database is noted, not read.
+    pub fn packages(&self, view: &GuestView) -> &Packages {
+        self.packages.get_or_init(|| {
+            let mut p = Packages::default();
+            let status = "/var/lib/dpkg/status";
+            match view.read_upto(status, 64 << 20) {
+                Ok(bytes) => {
+                    let text = String::from_utf8_lossy(&bytes);
+                    let db = crate::config::dpkg::parse(&text);
+                    p.database = Some("dpkg");
+                    for pkg in db.packages.iter().filter(|x| x.is_installed()) {
+                        p.installed.insert(
+                            pkg.package.clone(),
+                            Package {
+                                name: pkg.package.clone(),
+                                version: pkg.version.clone().unwrap_or_default(),
+                                path: status.to_string(),
+                                line: Some(pkg.version_line.unwrap_or(pkg.line)),
+                            },
+                        );
+                    }
+                }
+                Err(FsError::NotFound(_)) => {}
+                Err(e) => p.notes.push(format!("{status}: {e}")),
+            }
+            for rpm in ["/var/lib/rpm/rpmdb.sqlite", "/usr/lib/sysimage/rpm/rpmdb.sqlite", "/var/lib/rpm/Packages"] {
+                if view.exists(rpm) {
+                    p.notes.push(format!("rpm database {rpm} is not read by this version; versions come from the files themselves"));
+                }
+            }
+            p
+        })
+    }
+
+    /// The network configuration.
+    pub fn network(&self, view: &GuestView) -> &Network {
+        self.network.get_or_init(|| read_network(view))
+    }
+
+    /// The default boot entry and its command line.
+    pub fn kernel(&self, view: &GuestView) -> &Kernel {
+        self.kernel.get_or_init(|| read_kernel(view))
+    }
+}
+
+fn version_of(kernel_path: &str) -> Option<String> {
+    let name = kernel_path.rsplit('/').next()?;
+    name.strip_prefix("vmlinuz-")
+        .or_else(|| name.strip_prefix("vmlinux-"))
+        .or_else(|| name.strip_prefix("Image-"))
+        .map(str::to_string)
+}
+
+fn read_kernel(view: &GuestView) -> Kernel {
+    let mut k = Kernel::default();
+    let env = ["/boot/grub2/grubenv", "/boot/grub/grubenv"]
+        .iter()
+        .find_map(|p| {
+            view.read_config(p)
+                .ok()
+                .map(|t| keyvalue::parse_with(&t, Dialect::Grubenv))
+        });
+    let saved = env
+        .as_ref()
+        .and_then(|e| e.value("saved_entry"))
+        .map(str::to_string);
+    let kernelopts = env
+        .as_ref()
+        .and_then(|e| e.value("kernelopts"))
+        .map(str::to_string);
+    let mut bls: Vec<BlsEntry> = Vec::new();
+    let mut bls_paths = BTreeMap::new();
+    for p in view.glob("/boot/loader/entries/*.conf") {
+        if let Ok(t) = view.read_config(&p) {
+            let stem = p
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+                .trim_end_matches(".conf")
+                .to_string();
+            bls_paths.insert(stem.clone(), p.clone());
+            bls.push(grub::parse_bls(&t).with_id(stem));
+        }
+    }
+    let from_bls = |e: &BlsEntry, k: &mut Kernel| {
+        let path = bls_paths.get(&e.id).cloned().unwrap_or_default();
+        let opts = grub::expand_kernelopts(&e.options_line(), kernelopts.as_deref());
+        k.boot_entry = Some(CmdlineSource {
+            path: path.clone(),
+            line: e.options.first().map(|o| o.line),
+            args: grub::cmdline_args(&opts),
+            text: format!("options {}", e.options_line()),
+        });
+        if let Some(l) = &e.linux {
+            k.version = version_of(&l.value);
+        }
+        k.version = k
+            .version
+            .clone()
+            .or_else(|| e.version.as_ref().map(|v| v.value.clone()));
+        k.initrd = e.initrd.first().map(|i| i.value.clone());
+    };
+    let cfg_path = ["/boot/grub/grub.cfg", "/boot/grub2/grub.cfg"]
+        .into_iter()
+        .find(|p| view.exists(p));
+    match cfg_path.map(|p| (p, view.read_config(p))) {
+        Some((p, Ok(text))) => {
+            let cfg = grub::parse(&text);
+            match cfg.default_entry(saved.as_deref(), &bls) {
+                Some(d) => match d.entry {
+                    Chosen::Menu(m) => match &m.linux {
+                        Some(l) => {
+                            let args = l
+                                .args
+                                .iter()
+                                .map(|a| {
+                                    if a == "$kernelopts" {
+                                        kernelopts.clone().unwrap_or_default()
+                                    } else {
+                                        a.clone()
+                                    }
+                                })
+                                .collect::<Vec<_>>()
+                                .join(" ");
+                            k.boot_entry = Some(CmdlineSource {
+                                path: p.into(),
+                                line: Some(l.line),
+                                args: grub::cmdline_args(&args),
+                                text: l.text.trim().to_string(),
+                            });
+                            k.version = version_of(&l.kernel);
+                            k.initrd = m.initrd.first().map(|i| i.0.clone());
+                        }
+                        None => k.notes.push(format!(
+                            "{p}: the default entry \"{}\" (line {}) has no linux line",
+                            m.title, m.line
+                        )),
+                    },
+                    Chosen::Bls(e) => from_bls(e, &mut k),
+                },
+                None => k.notes.push(format!("{p}: no menu entry")),
+            }
+        }
+        Some((p, Err(e))) => k.notes.push(format!("{p}: {e}")),
+        None => {
+            if let Some(e) = grub::bls_default(&bls, saved.as_deref()) {
+                from_bls(e, &mut k);
+            } else {
+                k.notes.push(
+                    "no /boot/grub/grub.cfg, /boot/grub2/grub.cfg or /boot/loader/entries/*.conf"
+                        .into(),
+                );
+            }
+        }
+    }
+    // A kernel path relative to a separate /boot partition lacks the /boot prefix.
+    if let Some(i) = &k.initrd {
+        if !i.starts_with("/boot/") && !view.exists(i) {
+            k.initrd = Some(format!(
+                "/boot{}",
+                if i.starts_with('/') {
+                    i.clone()
+                } else {
+                    format!("/{i}")
+                }
+            ));
+        }
+    }
+    let dg = "/etc/default/grub";
+    if let Ok(t) = view.read_config(dg) {
+        let mut kv = keyvalue::parse(&t);
+        for extra in view.glob("/etc/default/grub.d/*.cfg") {
+            if let Ok(t2) = view.read_config(&extra) {
+                let more = keyvalue::parse_shell_after(&t2, &kv);
+                kv.entries.extend(more.entries);
+            }
+        }
+        let a = kv.get("GRUB_CMDLINE_LINUX");
+        let b = kv.get("GRUB_CMDLINE_LINUX_DEFAULT");
+        if a.is_some() || b.is_some() {
+            let joined = [a, b]
+                .iter()
+                .flatten()
+                .map(|e| e.value.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            k.default_grub = Some(CmdlineSource {
+                path: dg.into(),
+                line: a.or(b).map(|e| e.line),
+                args: grub::cmdline_args(&joined),
+                text: [a, b]
+                    .iter()
+                    .flatten()
+                    .map(|e| e.raw.trim())
+                    .collect::<Vec<_>>()
+                    .join(" / "),
+            });
+        }
+    }
+    k
 }
 
 /// Directories whose `*.wants/` subdirectories enable systemd units at boot.
@@ -93,4 +356,266 @@ pub fn sysv_start_link(view: &GuestView, name: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// One network configuration found in the image.
+#[derive(Debug, Clone, Serialize)]
+pub struct NetConfig {
+    /// `ifupdown`, `netplan`, `networkd`, `ifcfg`, `NetworkManager`.
+    pub kind: &'static str,
+    /// The interface (or pattern) it applies to.
+    pub iface: String,
+    pub dhcp4: bool,
+    /// A static IPv4 address.
+    pub static_v4: bool,
+    /// IPv6 enabled with a static address (`IPV6INIT=yes` + `IPV6ADDR`, `inet6 static`, an IPv6
+    /// address in netplan or networkd).
+    pub static_v6: bool,
+    /// `IPV6INIT=yes` (ifcfg).
+    pub ipv6_init: bool,
+    /// Brought up at boot (`auto`/`allow-hotplug`, `ONBOOT`, `STARTMODE`).
+    pub at_boot: bool,
+    pub path: String,
+    pub line: usize,
+    pub text: String,
+}
+
+/// A line that pins the configuration to one machine's hardware.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pinned {
+    pub path: String,
+    pub line: usize,
+    pub text: String,
+}
+
+/// The image's network configuration, from every system it may use.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Network {
+    pub configs: Vec<NetConfig>,
+    /// `HWADDR=`/`MACADDR=` in ifcfg files, udev persistent-net rules.
+    pub pinned: Vec<Pinned>,
+    /// cloud-init is installed and its network configuration is not disabled.
+    pub cloud_init: Option<String>,
+}
+
+/// Reads the network configuration (ifupdown, netplan, systemd-networkd, ifcfg for RHEL and
+/// SUSE, NetworkManager keyfiles, cloud-init).
+pub fn read_network(view: &GuestView) -> Network {
+    use crate::config::network as n;
+    let mut net = Network::default();
+    // ifupdown, following `source` and `source-directory`.
+    let mut queue = vec!["/etc/network/interfaces".to_string()];
+    let mut seen = 0;
+    while let Some(path) = queue.pop() {
+        seen += 1;
+        if seen > 64 {
+            break;
+        }
+        let Ok(t) = view.read_config(&path) else {
+            continue;
+        };
+        let parsed = n::parse_interfaces(&t);
+        for s in &parsed.sources {
+            let pat = if s.pattern.starts_with('/') {
+                s.pattern.clone()
+            } else {
+                format!("/etc/network/{}", s.pattern)
+            };
+            if s.directory {
+                queue.extend(view.glob(&format!("{}/*", pat.trim_end_matches('/'))));
+            } else {
+                queue.extend(view.glob(&pat));
+            }
+        }
+        for i in &parsed.ifaces {
+            if i.name == "lo" {
+                continue;
+            }
+            net.configs.push(NetConfig {
+                kind: "ifupdown",
+                iface: i.name.clone(),
+                dhcp4: i.family == "inet" && i.method == "dhcp",
+                static_v4: i.family == "inet" && i.method == "static",
+                static_v6: i.family == "inet6" && i.method == "static",
+                ipv6_init: i.family == "inet6",
+                at_boot: parsed.starts(&i.name),
+                path: path.clone(),
+                line: i.line,
+                text: i.text.trim().to_string(),
+            });
+        }
+    }
+    // netplan.
+    let mut netplan_files = view.glob("/etc/netplan/*.yaml");
+    netplan_files.extend(view.glob("/lib/netplan/*.yaml"));
+    for path in netplan_files {
+        let Ok(t) = view.read_config(&path) else {
+            continue;
+        };
+        for i in n::parse_netplan(&t).interfaces {
+            let v6 = i.addresses.iter().any(|a| a.value.contains(':'));
+            let v4 = i.addresses.iter().any(|a| !a.value.contains(':'));
+            net.configs.push(NetConfig {
+                kind: "netplan",
+                iface: i.interface_name().to_string(),
+                dhcp4: i.dhcp4_enabled(),
+                static_v4: v4,
+                static_v6: v6,
+                ipv6_init: v6,
+                at_boot: true,
+                path: path.clone(),
+                line: i.line,
+                text: format!("{}: dhcp4 {}", i.name, i.dhcp4_enabled()),
+            });
+        }
+    }
+    // systemd-networkd.
+    for dir in [
+        "/etc/systemd/network",
+        "/usr/lib/systemd/network",
+        "/lib/systemd/network",
+    ] {
+        for path in view.glob(&format!("{dir}/*.network")) {
+            let Ok(t) = view.read_config(&path) else {
+                continue;
+            };
+            let ini = n::parse_ini(&t);
+            let (names, _) = ini.match_names();
+            let dhcp = ini.dhcp();
+            let addrs = ini.addresses();
+            let (line, text) = dhcp
+                .as_ref()
+                .map(|d| (d.1.line, format!("DHCP={}", d.1.value)))
+                .unwrap_or((1, String::new()));
+            net.configs.push(NetConfig {
+                kind: "networkd",
+                iface: if names.is_empty() {
+                    "*".into()
+                } else {
+                    names.join(" ")
+                },
+                dhcp4: dhcp.as_ref().is_some_and(|d| d.0.ipv4()),
+                static_v4: addrs.iter().any(|a| !a.value.contains(':')),
+                static_v6: addrs.iter().any(|a| a.value.contains(':')),
+                ipv6_init: addrs.iter().any(|a| a.value.contains(':')),
+                at_boot: true,
+                path,
+                line,
+                text,
+            });
+        }
+    }
+    // ifcfg: RHEL (network-scripts) and SUSE (sysconfig/network).
+    for dir in ["/etc/sysconfig/network-scripts", "/etc/sysconfig/network"] {
+        for path in view.glob(&format!("{dir}/ifcfg-*")) {
+            let name = path.rsplit("ifcfg-").next().unwrap_or("").to_string();
+            if name == "lo" || name.ends_with('~') || name.contains(".bak") {
+                continue;
+            }
+            let Ok(t) = view.read_config(&path) else {
+                continue;
+            };
+            let kv = crate::config::keyvalue::parse(&t);
+            let c = n::Ifcfg::from_keyvalues(&kv);
+            let startmode = kv.value("STARTMODE").map(|s| s.trim().to_ascii_lowercase());
+            let at_boot = match startmode.as_deref() {
+                Some("auto") | Some("hotplug") | Some("onboot") | Some("nfsroot") => true,
+                Some(_) => false,
+                None => c.onboot(),
+            };
+            let (line, text) = c
+                .bootproto
+                .as_ref()
+                .map(|e| (e.line, e.raw.trim().to_string()))
+                .unwrap_or((1, String::new()));
+            for e in [&c.hwaddr, &c.macaddr].into_iter().flatten() {
+                net.pinned.push(Pinned {
+                    path: path.clone(),
+                    line: e.line,
+                    text: e.raw.trim().to_string(),
+                });
+            }
+            net.configs.push(NetConfig {
+                kind: "ifcfg",
+                iface: name,
+                dhcp4: c.is_dhcp(),
+                static_v4: !c.is_dhcp() && c.ipaddr.is_some(),
+                static_v6: c.ipv6_static(),
+                ipv6_init: c.ipv6init(),
+                at_boot,
+                path,
+                line,
+                text,
+            });
+        }
+    }
+    // NetworkManager keyfiles.
+    for path in view.glob("/etc/NetworkManager/system-connections/*.nmconnection") {
+        let Ok(t) = view.read_config(&path) else {
+            continue;
+        };
+        let ini = n::parse_ini(&t);
+        let iface = ini
+            .get("connection", "interface-name")
+            .map(|e| e.value.clone())
+            .unwrap_or_else(|| "*".into());
+        let m4 = ini.get("ipv4", "method");
+        let m6 = ini.get("ipv6", "method");
+        net.configs.push(NetConfig {
+            kind: "NetworkManager",
+            iface,
+            dhcp4: m4.is_none_or(|m| m.value == "auto"),
+            static_v4: m4.is_some_and(|m| m.value == "manual"),
+            static_v6: m6.is_some_and(|m| m.value == "manual"),
+            ipv6_init: m6.is_some_and(|m| m.value != "disabled" && m.value != "ignore"),
+            at_boot: true,
+            line: m4.map_or(1, |m| m.line),
+            text: m4
+                .map(|m| format!("method={}", m.value))
+                .unwrap_or_default(),
+            path,
+        });
+    }
+    // udev rules pinning interface names to MAC addresses.
+    for dir in ["/etc/udev/rules.d", "/lib/udev/rules.d"] {
+        let Ok(entries) = view.read_dir(dir) else {
+            continue;
+        };
+        for e in entries
+            .iter()
+            .filter(|e| n::is_persistent_net_rules_file(&e.name))
+        {
+            let path = format!("{dir}/{}", e.name);
+            let Ok(t) = view.read_config(&path) else {
+                continue;
+            };
+            for r in n::persistent_net_rules(&t) {
+                net.pinned.push(Pinned {
+                    path: path.clone(),
+                    line: r.line,
+                    text: r.text.trim().to_string(),
+                });
+            }
+        }
+    }
+    // cloud-init configures DHCP on the primary NIC on Azure unless told not to.
+    if view.exists("/etc/cloud/cloud.cfg")
+        && (view.exists("/usr/bin/cloud-init")
+            || view.exists("/usr/lib/python3/dist-packages/cloudinit"))
+    {
+        let mut files = vec!["/etc/cloud/cloud.cfg".to_string()];
+        files.extend(view.glob("/etc/cloud/cloud.cfg.d/*.cfg"));
+        let disabled = files.iter().any(|f| {
+            view.read_config(f).is_ok_and(|t| {
+                let y = crate::config::yaml::parse(&t);
+                y.path(&["network", "config"])
+                    .and_then(|(v, _)| v.as_str())
+                    .is_some_and(|v| v == "disabled")
+            })
+        });
+        if !disabled {
+            net.cloud_init = Some("/etc/cloud/cloud.cfg".into());
+        }
+    }
+    net
 }

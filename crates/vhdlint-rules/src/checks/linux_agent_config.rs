@@ -4,7 +4,7 @@ use crate::{Context, Profile};
 pub static META: CheckMeta = CheckMeta {
     id: "linux/agent-config",
     title: "Agent configuration",
-    what: "Reads /etc/waagent.conf: `guide` requires Provisioning.RegenerateSshHostKeyPair=y and Provisioning.DeleteRootPassword=y (the agent's default for both is n); Provisioning.Agent=disabled and a ResourceDisk.EnableSwap other than exactly y or n warn.",
+    what: "Reads /etc/waagent.conf: `guide` requires Provisioning.RegenerateSshHostKeyPair=y and Provisioning.DeleteRootPassword=y (the agent's default for both is n); Provisioning.Agent=disabled, Provisioning.Agent=cloud-init without cloud-init installed, and a ResourceDisk.EnableSwap other than exactly y or n warn.",
     why: "These settings make the agent generalize each new VM: fresh SSH host keys and no root password shared by every VM. With provisioning disabled the VM is never provisioned, and LISA's verify_swap needs EnableSwap to be y or n.",
     remedy: "In /etc/waagent.conf set Provisioning.RegenerateSshHostKeyPair=y and Provisioning.DeleteRootPassword=y; set ResourceDisk.EnableSwap to y or n.",
     sources: &["Azure Marketplace VM image guide: waagent.conf settings", "WALinuxAgent azurelinuxagent/common/conf.py defaults", "LISA verify_swap"],
@@ -63,6 +63,19 @@ pub fn run(ctx: &Context) -> Outcome {
         status = status.max(Status::Warning);
         problems.push("Provisioning.Agent=disabled: new VMs are not provisioned".into());
         ev.push(Evidence::path(path, Some(e.line), e.raw.trim()));
+    }
+    if let Some(e) = conf
+        .get("Provisioning.Agent")
+        .filter(|e| e.value.trim() == "cloud-init")
+    {
+        let cloud_init = ["/usr/bin/cloud-init", "/bin/cloud-init"]
+            .iter()
+            .any(|p| g.view.exists(p));
+        if !cloud_init {
+            status = status.max(Status::Warning);
+            problems.push("Provisioning.Agent=cloud-init but cloud-init is not installed: nothing would provision new VMs".into());
+            ev.push(Evidence::path(path, Some(e.line), e.raw.trim()));
+        }
     }
     match conf.get("ResourceDisk.EnableSwap") {
         Some(e) if e.value == "y" || e.value == "n" => {

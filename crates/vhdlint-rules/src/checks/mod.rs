@@ -15,17 +15,29 @@ pub mod disk_os_size;
 pub mod disk_size_alignment;
 pub mod disk_sparse;
 pub mod linux_agent_config;
+pub mod linux_agent_installed;
 pub mod linux_agent_state;
 pub mod linux_architecture;
+pub mod linux_default_accounts;
 pub mod linux_defender;
 pub mod linux_dhcp_leases;
 pub mod linux_firewall;
 pub mod linux_hostname;
+pub mod linux_hyperv_drivers;
+pub mod linux_ipv6;
+pub mod linux_kernel_cmdline;
+pub mod linux_network;
+pub mod linux_network_manager;
 pub mod linux_no_swap;
+pub mod linux_openssl;
+pub mod linux_python;
 pub mod linux_resolv_conf;
+pub mod linux_root_password;
+pub mod linux_shell_history;
 pub mod linux_ssh_client_alive;
 pub mod linux_ssh_host_keys;
 pub mod linux_ssh_server;
+pub mod linux_sudoers;
 pub mod partition_first_mib;
 pub mod partition_no_lvm;
 pub mod partition_no_swap;
@@ -59,17 +71,29 @@ catalogue!(
     partition_no_lvm,
     partition_single_root,
     partition_os_found,
+    linux_agent_installed,
     linux_agent_config,
+    linux_kernel_cmdline,
     linux_ssh_client_alive,
     linux_ssh_server,
     linux_no_swap,
+    linux_shell_history,
     linux_resolv_conf,
     linux_dhcp_leases,
     linux_hostname,
     linux_ssh_host_keys,
+    linux_root_password,
+    linux_default_accounts,
     linux_agent_state,
+    linux_network,
+    linux_network_manager,
+    linux_ipv6,
     linux_firewall,
+    linux_hyperv_drivers,
+    linux_python,
+    linux_openssl,
     linux_architecture,
+    linux_sudoers,
     linux_defender,
 );
 
@@ -94,6 +118,35 @@ pub(crate) fn bytes_mib(bytes: u64) -> String {
     } else {
         format!("{bytes} bytes ({m:.4} MiB)")
     }
+}
+
+/// Compares dotted versions numerically, component by component (`2.10` > `2.9`); letters
+/// after the digits of a component (`1.1.1w`) order after the bare number.
+pub(crate) fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    fn parts(v: &str) -> Vec<(u64, String)> {
+        v.split(['.', '-', '+', '~'])
+            .map(|c| {
+                let digits: String = c.chars().take_while(|d| d.is_ascii_digit()).collect();
+                (digits.parse().unwrap_or(0), c[digits.len()..].to_string())
+            })
+            .collect()
+    }
+    let (pa, pb) = (parts(a), parts(b));
+    for i in 0..pa.len().max(pb.len()) {
+        let x = pa.get(i).cloned().unwrap_or_default();
+        let y = pb.get(i).cloned().unwrap_or_default();
+        match x.cmp(&y) {
+            std::cmp::Ordering::Equal => continue,
+            o => return o,
+        }
+    }
+    std::cmp::Ordering::Equal
+}
+
+/// The upstream part of a Debian or rpm package version: no epoch, no revision.
+pub(crate) fn upstream_version(v: &str) -> &str {
+    let v = v.split_once(':').map_or(v, |(_, r)| r);
+    v.rsplit_once('-').map_or(v, |(u, _)| u)
 }
 
 /// Turns parser findings into evidence, and the worst of them into a status.
@@ -157,17 +210,29 @@ mod tests {
                 "partition/no-lvm",
                 "partition/single-root",
                 "partition/os-found",
+                "linux/agent-installed",
                 "linux/agent-config",
+                "linux/kernel-cmdline",
                 "linux/ssh-client-alive",
                 "linux/ssh-server",
                 "linux/no-swap",
+                "linux/shell-history",
                 "linux/resolv-conf",
                 "linux/dhcp-leases",
                 "linux/hostname",
                 "linux/ssh-host-keys",
+                "linux/root-password",
+                "linux/default-accounts",
                 "linux/agent-state",
+                "linux/network",
+                "linux/network-manager",
+                "linux/ipv6",
                 "linux/firewall",
+                "linux/hyperv-drivers",
+                "linux/python",
+                "linux/openssl",
                 "linux/architecture",
+                "linux/sudoers",
                 "linux/defender",
             ]
         );
@@ -188,6 +253,17 @@ mod tests {
                 m.id
             );
         }
+    }
+
+    #[test]
+    fn versions() {
+        use std::cmp::Ordering::*;
+        assert_eq!(version_cmp("2.10", "2.9"), Greater);
+        assert_eq!(version_cmp("2.2.53.1", "2.2.53"), Greater);
+        assert_eq!(version_cmp("1.1.1w", "1.1.1"), Greater);
+        assert_eq!(version_cmp("3.0.0", "3.0"), Equal);
+        assert_eq!(upstream_version("1:2.7.3.0-4.1"), "2.7.3.0");
+        assert_eq!(upstream_version("3.0.11"), "3.0.11");
     }
 
     #[test]
