@@ -101,8 +101,17 @@ fn single(fs: Arc<dyn Filesystem>, volume: &str) -> GuestView {
     })
 }
 
-fn is(view: &GuestView, path: &str, kind: FileKind) -> bool {
-    view.metadata(path).is_ok_and(|m| m.kind == kind)
+/// Whether `path` is a `kind`. A filesystem that cannot be read there (corrupt, unsupported,
+/// an I/O error) is remembered in `error`: it is why a marker is missing, not that it is absent.
+fn is(view: &GuestView, path: &str, kind: FileKind, error: &mut Option<FsError>) -> bool {
+    match view.metadata(path) {
+        Ok(m) => m.kind == kind,
+        Err(e @ (FsError::Corrupt(_) | FsError::Io(_) | FsError::Unsupported(_))) => {
+            error.get_or_insert(e);
+            false
+        }
+        Err(_) => false,
+    }
 }
 
 /// Looks for a Linux root on every volume with a Linux filesystem.
@@ -121,11 +130,13 @@ pub fn inspect(layout: &Layout) -> LinuxInspection {
             Err(e) => c.error = Some(e.to_string()),
             Ok(fs) => {
                 let view = single(fs.clone(), &v.id);
+                let mut err = None;
                 let checks = [
-                    is(&view, "/etc", FileKind::Dir),
-                    is(&view, "/bin", FileKind::Dir) || is(&view, "/usr/bin", FileKind::Dir),
-                    is(&view, "/etc/fstab", FileKind::File)
-                        || is(&view, "/etc/hosts", FileKind::File),
+                    is(&view, "/etc", FileKind::Dir, &mut err),
+                    is(&view, "/bin", FileKind::Dir, &mut err)
+                        || is(&view, "/usr/bin", FileKind::Dir, &mut err),
+                    is(&view, "/etc/fstab", FileKind::File, &mut err)
+                        || is(&view, "/etc/hosts", FileKind::File, &mut err),
                 ];
                 for (m, ok) in ROOT_MARKERS.iter().zip(checks) {
                     if ok {
@@ -134,8 +145,12 @@ pub fn inspect(layout: &Layout) -> LinuxInspection {
                         c.missing.push(*m)
                     }
                 }
-                if c.missing.is_empty() && root.is_none() {
-                    root = Some((v, fs));
+                if c.missing.is_empty() {
+                    if root.is_none() {
+                        root = Some((v, fs));
+                    }
+                } else if let Some(e) = err {
+                    c.error = Some(e.to_string());
                 }
             }
         }

@@ -104,8 +104,22 @@ pub struct Facts {
     pub volumes: Vec<VolumeFact>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub os_family: Option<OsFamily>,
+    /// The Linux guest: root volume, distribution, mounts from its fstab.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub linux: Option<LinuxFacts>,
     /// Bytes vhdlint read from the image file for this report.
     pub bytes_read: u64,
+}
+
+/// What was learnt about a Linux guest.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinuxFacts {
+    pub root_volume: String,
+    pub os: vhdlint_guest::linux::OsRelease,
+    pub mounts: Vec<vhdlint_guest::view::MountInfo>,
+    pub not_mounted: Vec<vhdlint_guest::linux::MountNote>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<String>,
 }
 
 /// A volume in the facts.
@@ -236,6 +250,17 @@ fn facts(ctx: &Context) -> Facts {
             })
             .unwrap_or_default(),
         os_family: ctx.os_hint().and_then(|h| h.family),
+        linux: ctx
+            .linux()
+            .ok()
+            .and_then(|l| l.guest.as_ref())
+            .map(|g| LinuxFacts {
+                root_volume: g.root_volume.clone(),
+                os: g.os.clone(),
+                mounts: g.mounts.clone(),
+                not_mounted: g.not_mounted.clone(),
+                kernel: g.facts.kernel(&g.view).version.clone(),
+            }),
         bytes_read: ctx.image.file.bytes_read(),
     }
 }

@@ -7,6 +7,7 @@ use serde::Serialize;
 use vhdlint_disk::container::FooterPlace;
 use vhdlint_disk::vhd::{DynamicHeader, Footer};
 use vhdlint_disk::{Finding, Layout};
+use vhdlint_guest::linux::{self, LinuxGuest, LinuxInspection};
 use vhdlint_rules::Image;
 
 #[derive(Serialize)]
@@ -24,6 +25,8 @@ struct Inspection<'a> {
     layout: Option<Layout>,
     layout_error: Option<String>,
     os_family: Option<vhdlint_guest::OsFamily>,
+    linux: Option<LinuxInspection>,
+    kernel: Option<vhdlint_guest::facts::Kernel>,
 }
 
 pub fn run(path: &Path, json: bool) -> Result<()> {
@@ -47,9 +50,17 @@ pub fn run(path: &Path, json: bool) -> Result<()> {
         os_family: layout
             .as_ref()
             .and_then(|l| vhdlint_guest::os_hint(l).family),
+        linux: layout.as_ref().map(linux::inspect),
+        kernel: None,
         layout,
         layout_error,
     };
+    let mut i = i;
+    i.kernel = i
+        .linux
+        .as_ref()
+        .and_then(|l| l.guest.as_ref())
+        .map(|g| g.facts.kernel(&g.view).clone());
     if json {
         println!("{}", serde_json::to_string_pretty(&i)?);
     } else {
@@ -60,7 +71,7 @@ pub fn run(path: &Path, json: bool) -> Result<()> {
 
 fn text(i: &Inspection) -> String {
     let mut o = String::new();
-    let mut line = |k: &str, v: String| o.push_str(&format!("{k:<24}{v}\n"));
+    let mut line = |k: &str, v: String| o.push_str(&format!("{k:<23} {v}\n"));
     line("image", i.path.clone());
     line("format", i.format.to_string());
     line("file size", format!("{} bytes", i.file_size));
@@ -235,6 +246,61 @@ fn text(i: &Inspection) -> String {
             line("  lvm", f.message.clone());
         }
     }
+    if let Some(l) = &i.linux {
+        for c in &l.candidates {
+            let what = match &c.error {
+                Some(e) => format!("not readable: {e}"),
+                None if c.missing.is_empty() => "Linux root".to_string(),
+                None => format!("not a root: missing {}", c.missing.join(", ")),
+            };
+            line(
+                &format!("linux candidate {}", c.volume),
+                format!("{what} ({})", c.filesystem),
+            );
+        }
+        if let Some(g) = &l.guest {
+            line(
+                "linux distribution",
+                format!(
+                    "{} (from {})",
+                    g.os.pretty_name
+                        .as_deref()
+                        .or(g.os.id.as_deref())
+                        .unwrap_or("unknown"),
+                    g.os.source.as_deref().unwrap_or("no os-release")
+                ),
+            );
+            for m in &g.mounts {
+                line(
+                    &format!("  mount {}", m.point),
+                    format!("{} ({}), {}", m.volume, m.filesystem, m.reason),
+                );
+            }
+            for n in &g.not_mounted {
+                line(
+                    &format!("  not mounted {}", n.point),
+                    format!("/etc/fstab line {}: {}: {}", n.line, n.spec, n.reason),
+                );
+            }
+        }
+    }
+    if let Some(k) = &i.kernel {
+        if let Some(b) = &k.boot_entry {
+            line(
+                "default boot entry",
+                format!("{}:{} {}", b.path, b.line.unwrap_or(0), b.text),
+            );
+        }
+        if let Some(v) = &k.version {
+            line("  kernel", v.clone());
+        }
+        if let Some(r) = &k.initrd {
+            line("  initramfs", r.clone());
+        }
+        for n in &k.notes {
+            line("  note", n.clone());
+        }
+    }
     if let Some(f) = i.os_family {
         line(
             "operating system",
@@ -242,4 +308,79 @@ fn text(i: &Inspection) -> String {
         );
     }
     o
+}
+
+/// Opens the image and assembles the Linux guest, or says why it cannot.
+fn guest(image: &Path) -> Result<LinuxGuest> {
+    let img = Image::open(image)?;
+    let disk = img.container.virtual_disk()?;
+    let layout = Layout::read(disk);
+    let l = linux::inspect(&layout);
+    match l.guest {
+        Some(g) => Ok(g),
+        None => {
+            let why: Vec<String> = l
+                .candidates
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} ({}): {}",
+                        c.volume,
+                        c.filesystem,
+                        c.error
+                            .clone()
+                            .unwrap_or_else(|| format!("missing {}", c.missing.join(", ")))
+                    )
+                })
+                .collect();
+            anyhow::bail!(
+                "no Linux root filesystem found{}",
+                if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", why.join("; "))
+                }
+            )
+        }
+    }
+}
+
+/// `vhdlint cat IMAGE PATH`: exit 1 when the path cannot be read.
+pub fn cat(image: &Path, path: &str) -> Result<u8> {
+    use std::io::Write;
+    let g = guest(image)?;
+    match g.view.read_upto(path, u64::MAX) {
+        Ok(b) => {
+            let _ = std::io::stdout().lock().write_all(&b);
+            Ok(0)
+        }
+        Err(e) => {
+            eprintln!("vhdlint: {e}");
+            Ok(1)
+        }
+    }
+}
+
+/// `vhdlint ls IMAGE PATH`: one entry a line, `KIND NAME`; exit 1 when it cannot be listed.
+pub fn ls(image: &Path, path: &str) -> Result<u8> {
+    use vhdlint_guest::fs::FileKind;
+    let g = guest(image)?;
+    match g.view.read_dir(path) {
+        Ok(entries) => {
+            for e in entries {
+                let kind = match e.kind {
+                    FileKind::File => "file",
+                    FileKind::Dir => "dir",
+                    FileKind::Symlink => "link",
+                    FileKind::Other => "other",
+                };
+                println!("{kind} {}", e.name);
+            }
+            Ok(0)
+        }
+        Err(e) => {
+            eprintln!("vhdlint: {e}");
+            Ok(1)
+        }
+    }
 }

@@ -39,6 +39,10 @@ enum Command {
     },
     /// Explain a check: what it looks at, why, how to fix, sources.
     Explain { id: String },
+    /// Print a file from the guest's tree (Linux root with its fstab mounts), read offline.
+    Cat { image: PathBuf, path: String },
+    /// List a directory of the guest's tree (Linux root with its fstab mounts), read offline.
+    Ls { image: PathBuf, path: String },
 }
 
 #[derive(clap::Args)]
@@ -101,6 +105,8 @@ fn main() -> ExitCode {
         }
         Command::Rules { format } => rules(matches!(format, RulesFormat::Json)).map(|()| 0),
         Command::Explain { id } => explain(&id).map(|()| 0),
+        Command::Cat { image, path } => inspect::cat(&image, &path),
+        Command::Ls { image, path } => inspect::ls(&image, &path),
     };
     match r {
         Ok(code) => ExitCode::from(code),

@@ -107,6 +107,77 @@ pub fn fixture(name: &str) -> Option<PathBuf> {
     result
 }
 
+/// A Debian 12 image built from a real debootstrap root by `fixtures/debian12.sh` (the root
+/// is cached in target/tmp/debian12-cache between runs). `None` when the machine cannot build
+/// it (not root, no Debian mirror): the caller skips.
+pub fn debian12(variant: &str) -> Option<PathBuf> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let name = format!("debian12-{variant}");
+    static DONE: OnceLock<Mutex<HashMap<String, Option<PathBuf>>>> = OnceLock::new();
+    let done = DONE.get_or_init(Default::default);
+    if let Some(p) = done.lock().unwrap().get(&name) {
+        return p.clone();
+    }
+    let _guard = LOCK.lock().unwrap();
+    if let Some(p) = done.lock().unwrap().get(&name) {
+        return p.clone();
+    }
+    let script = repo_root().join("fixtures/debian12.sh");
+    let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("debian12-cache");
+    let run = |args: &[&std::ffi::OsStr]| {
+        Command::new("bash")
+            .arg(&script)
+            .args(args)
+            .output()
+            .expect("bash runs")
+    };
+    let out = run(&["rootfs".as_ref(), cache.as_os_str()]);
+    let result = match out.status.code() {
+        Some(0) => {
+            let dir = cache_dir();
+            let out = run(&[
+                "image".as_ref(),
+                variant.as_ref(),
+                cache.as_os_str(),
+                dir.as_os_str(),
+            ]);
+            match out.status.code() {
+                Some(0) => Some(PathBuf::from(
+                    String::from_utf8_lossy(&out.stdout)
+                        .lines()
+                        .last()
+                        .expect("a path")
+                        .trim(),
+                )),
+                Some(77) => {
+                    eprintln!(
+                        "SKIP {name}: {}",
+                        String::from_utf8_lossy(&out.stderr).trim()
+                    );
+                    None
+                }
+                _ => panic!(
+                    "building {name} failed:\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                ),
+            }
+        }
+        Some(77) => {
+            eprintln!(
+                "SKIP {name}: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+            None
+        }
+        _ => panic!(
+            "debootstrap of the Debian 12 root failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    };
+    done.lock().unwrap().insert(name, result.clone());
+    result
+}
+
 /// Runs the binary.
 pub fn vhdlint(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vhdlint"))
