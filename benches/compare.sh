@@ -2,13 +2,14 @@
 # Times `vhdlint check` against `qemu-img info -f vpc` on the same 30 GiB image, in one run,
 # and prints how many bytes vhdlint read from the image.
 #
-#   bash benches/compare.sh [RUNS]      (default 20 runs of each)
+#   bash benches/compare.sh [RUNS] [IMAGE]   (default 20 runs of each; default image: the
+#                                            populated 30 GiB ext4 fixture)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 runs=${1:-20}
 cd "$root"
 cargo build --release -q -p vhdlint
-img=$(bash fixtures/build.sh ext4-30g-populated target/bench-fixtures | tail -n 1)
+img=${2:-$(bash fixtures/build.sh ext4-30g-populated target/bench-fixtures | tail -n 1)}
 bin=target/release/vhdlint
 
 # Mean wall time of a command over $runs runs, in milliseconds.
