@@ -38,7 +38,7 @@ pub struct Package {
 /// The package inventory.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Packages {
-    /// `dpkg` when /var/lib/dpkg/status was read.
+    /// `dpkg` or `rpm`: the database that was read.
     pub database: Option<&'static str>,
     pub installed: BTreeMap<String, Package>,
     /// What could not be read (e.g. an rpm database).
@@ -107,7 +107,7 @@ impl Facts {
 }
 
 impl Facts {
-    /// Installed packages from the dpkg database; an rpm database is noted, not read.
+    /// Installed packages from the dpkg database or the rpm database (rpmdb.sqlite).
     pub fn packages(&self, view: &GuestView) -> &Packages {
         self.packages.get_or_init(|| {
             let mut p = Packages::default();
@@ -132,9 +132,26 @@ impl Facts {
                 Err(FsError::NotFound(_)) => {}
                 Err(e) => p.notes.push(format!("{status}: {e}")),
             }
-            for rpm in ["/var/lib/rpm/rpmdb.sqlite", "/usr/lib/sysimage/rpm/rpmdb.sqlite", "/var/lib/rpm/Packages"] {
-                if view.exists(rpm) {
-                    p.notes.push(format!("rpm database {rpm} is not read by this version; versions come from the files themselves"));
+            for rpm in ["/var/lib/rpm/rpmdb.sqlite", "/usr/lib/sysimage/rpm/rpmdb.sqlite"] {
+                let Ok(bytes) = view.read_upto(rpm, 1 << 30) else { continue };
+                match crate::config::rpmdb::read_packages(&bytes) {
+                    Ok(list) => {
+                        p.database = Some("rpm");
+                        for r in list {
+                            let version = match r.epoch {
+                                Some(e) if e > 0 => format!("{e}:{}-{}", r.version, r.release),
+                                _ => format!("{}-{}", r.version, r.release),
+                            };
+                            p.installed.insert(r.name.clone(), Package { name: r.name, version, path: rpm.to_string(), line: None });
+                        }
+                    }
+                    Err(e) => p.notes.push(format!("{rpm}: {e}")),
+                }
+                break;
+            }
+            for old in ["/var/lib/rpm/Packages", "/var/lib/rpm/Packages.db"] {
+                if p.database != Some("rpm") && view.exists(old) {
+                    p.notes.push(format!("{old}: Berkeley DB / ndb rpm databases are not read; versions come from the files themselves"));
                 }
             }
             p

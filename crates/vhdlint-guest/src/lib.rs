@@ -10,7 +10,9 @@ pub mod fs;
 pub mod initramfs;
 pub mod limits;
 pub mod linux;
+pub mod registry;
 pub mod view;
+pub mod windows;
 
 use serde::Serialize;
 use vhdlint_disk::probe::FsKind;

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::config::glob_match;
 use crate::fs::{DirEntry, FileKind, Filesystem, FsError, Metadata};
-use crate::limits::{MAX_CONFIG_BYTES, MAX_PATH_LEN, MAX_SYMLINK_HOPS};
+use crate::limits::{MAX_CONFIG_BYTES, MAX_PATH_LEN, MAX_RESOLVE_STEPS, MAX_SYMLINK_HOPS};
 
 /// A filesystem mounted into the view.
 #[derive(Clone)]
@@ -109,6 +109,7 @@ impl GuestView {
         let mut pending: VecDeque<String> = components(path).map(str::to_string).collect();
         let mut done: Vec<String> = Vec::new();
         let mut hops = 0;
+        let mut steps = 0;
         while let Some(c) = pending.pop_front() {
             if c == ".." {
                 done.pop();
@@ -118,6 +119,12 @@ impl GuestView {
             let last = pending.is_empty();
             if last && !follow {
                 break;
+            }
+            steps += done.len();
+            if steps > MAX_RESOLVE_STEPS {
+                return Err(FsError::Limit(format!(
+                    "{path}: resolving it walks more than {MAX_RESOLVE_STEPS} directory levels"
+                )));
             }
             let here = join(&done);
             let (m, inner) = self.locate(&here);
@@ -368,6 +375,26 @@ pub(crate) mod tests {
             v.read_config("/etc/hostname/x"),
             Err(FsError::NotADirectory(_))
         ));
+    }
+
+    #[test]
+    fn resolution_work_is_bounded() {
+        // 200 levels deep: walking down costs 200²/2 directory levels.
+        let dirs: Vec<String> = (1..=200).map(|n| "/d".repeat(n)).collect();
+        let mut entries: Vec<(&str, FileKind, &str)> =
+            dirs.iter().map(|d| (d.as_str(), Dir, "")).collect();
+        let shallow = format!("{}/f", "/d".repeat(100));
+        let up = format!("{}/up", "/d".repeat(100));
+        let target = "/d".repeat(100);
+        entries.push((&shallow, File, "x"));
+        entries.push((&up, Symlink, &target));
+        let v = view(&entries);
+        assert_eq!(v.read_config(&shallow).unwrap(), "x");
+        let deep = format!("{}/f", "/d".repeat(200));
+        assert!(matches!(v.read_config(&deep), Err(FsError::Limit(_))));
+        // Each hop walks the 100 levels again: one walk is within the bound, two are not.
+        let hops = format!("{up}/up/f");
+        assert!(matches!(v.read_config(&hops), Err(FsError::Limit(_))));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use vhdlint_disk::scan::{self, SparseScan};
 use vhdlint_disk::vhd::Footer;
 use vhdlint_disk::{Format, Layout, SharedSource};
 use vhdlint_guest::linux::{LinuxGuest, LinuxInspection};
+use vhdlint_guest::windows::{WindowsGuest, WindowsInspection};
 use vhdlint_guest::OsHint;
 
 use crate::check::{Evidence, Outcome};
@@ -34,6 +35,7 @@ pub struct Context<'a> {
     layout: OnceLock<Result<Layout, String>>,
     sparse: OnceLock<Result<SparseScan, String>>,
     linux: OnceLock<Result<LinuxInspection, String>>,
+    windows: OnceLock<Result<WindowsInspection, String>>,
 }
 
 impl<'a> Context<'a> {
@@ -48,6 +50,7 @@ impl<'a> Context<'a> {
             layout: OnceLock::new(),
             sparse: OnceLock::new(),
             linux: OnceLock::new(),
+            windows: OnceLock::new(),
         }
     }
 
@@ -179,6 +182,37 @@ impl<'a> Context<'a> {
                 "no Linux filesystem on this disk, so there is no Linux root to inspect (see partition/os-found)".to_string()
             } else {
                 format!("no Linux root filesystem could be inspected: {} (see partition/os-found)", looked.join("; "))
+            })
+        })
+    }
+
+    /// The search for a Windows system volume; done once.
+    pub fn windows(&self) -> Result<&WindowsInspection, &str> {
+        self.windows
+            .get_or_init(|| {
+                self.layout()
+                    .map(vhdlint_guest::windows::inspect)
+                    .map_err(str::to_string)
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// The Windows system volume, or the outcome a windows/ check gives without one.
+    pub fn windows_guest(&self) -> Result<&WindowsGuest, Outcome> {
+        let w = self
+            .windows()
+            .map_err(|e| Outcome::error(format!("the guest disk cannot be read: {e}")))?;
+        w.guest.as_ref().ok_or_else(|| {
+            let looked: Vec<String> = w
+                .candidates
+                .iter()
+                .map(|c| format!("{}: {}", c.volume, c.error.clone().unwrap_or_else(|| "no \\Windows\\System32".into())))
+                .collect();
+            Outcome::error(if looked.is_empty() {
+                "no NTFS volume on this disk, so there is no Windows system volume to inspect (see windows/ntfs)".to_string()
+            } else {
+                format!("no readable Windows system volume: {} (see windows/ntfs)", looked.join("; "))
             })
         })
     }

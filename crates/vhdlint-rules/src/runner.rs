@@ -161,14 +161,23 @@ fn choose_profile(ctx: &Context, choice: ProfileChoice) -> (Profile, String) {
             format!("auto: Linux root filesystem on {}", g.root_volume),
         );
     }
-    match ctx.os_hint().and_then(|h| {
-        h.family
-            .filter(|f| *f == OsFamily::Windows)
-            .map(|_| h.evidence)
-    }) {
-        Some(ev) => (
+    if let Some(g) = ctx.windows().ok().and_then(|w| w.guest.as_ref()) {
+        return (
             Profile::WindowsOs,
-            format!("auto: Windows volume on {}", ev.join(", ")),
+            format!("auto: Windows system volume on {}", g.volume),
+        );
+    }
+    match ctx
+        .windows()
+        .ok()
+        .and_then(|w| w.candidates.iter().find(|c| c.bitlocker))
+    {
+        Some(c) => (
+            Profile::WindowsOs,
+            format!(
+                "auto: BitLocker volume on {} (an encrypted Windows volume)",
+                c.volume
+            ),
         ),
         None if linux.candidates.is_empty() => (
             Profile::DataDisk,

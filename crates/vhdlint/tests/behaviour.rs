@@ -261,7 +261,7 @@ fn rules_and_explain_cover_every_check() {
             );
         }
     }
-    for prefix in ["disk/", "partition/", "linux/"] {
+    for prefix in ["disk/", "partition/", "linux/", "windows/"] {
         if let Some(spec) = &spec {
             for line in spec
                 .lines()

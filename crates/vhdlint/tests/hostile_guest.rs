@@ -476,6 +476,19 @@ fn symlink_loops_and_long_chains_are_bounded() {
     c.link("etc/hostname", "hchain/h0");
     // A directory loop through symlinks.
     c.link("etc/default", "/etc/default/");
+    // A tree 990 levels deep and a chain of 39 absolute links through it: each hop walks
+    // the whole depth again (tens of millions of lookups if nothing bounds the walk).
+    let deep = vec!["d"; 990].join("/");
+    c.write(&format!("{deep}/real"), "root:*:19000:0:99999:7:::\n");
+    for i in 0..39 {
+        let next = if i == 38 {
+            format!("/{deep}/real")
+        } else {
+            format!("/{deep}/h{}", i + 1)
+        };
+        c.link(&format!("{deep}/h{i}"), &next);
+    }
+    c.link("etc/shadow", &format!("/{deep}/h0"));
     let img = c.image(&[], &[], |_| {});
     let r = c.check(&img);
 
@@ -492,10 +505,21 @@ fn symlink_loops_and_long_chains_are_bounded() {
         "error",
         &["/etc/waagent.conf", loops],
     );
-    for id in ["linux/shell-history", "linux/default-accounts"] {
-        expect(&r, id, "error", &["/etc/passwd", loops]);
-    }
+    expect(&r, "linux/shell-history", "error", &["/etc/passwd", loops]);
     expect(&r, "linux/hostname", "pass", &["localhost.localdomain"]);
+    // (default-accounts reads /etc/shadow before /etc/passwd.)
+    for id in ["linux/root-password", "linux/default-accounts"] {
+        expect(
+            &r,
+            id,
+            "error",
+            &[
+                "/etc/shadow",
+                "limit reached",
+                "resolving it walks more than 8192 directory levels",
+            ],
+        );
+    }
     // /etc/default/grub is behind a looping directory: no default grub command line.
     assert_ne!(status(&r, "linux/kernel-cmdline"), "pass");
 }

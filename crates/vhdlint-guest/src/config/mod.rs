@@ -11,6 +11,7 @@ pub mod grub;
 pub mod keyvalue;
 pub mod network;
 pub mod passwd;
+pub mod rpmdb;
 pub mod sshd;
 pub mod sudoers;
 pub mod yaml;

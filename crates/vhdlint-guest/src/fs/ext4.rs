@@ -51,6 +51,10 @@ fn map_err(path: &str, e: Ext4Error) -> FsError {
             FsError::Unsupported(format!("ext4 feature not supported by the reader: {i}"))
         }
         Ext4Error::Corrupt(c) => FsError::Corrupt(format!("{path}: {c}")),
+        // The reader's own bounds (1000 components, 40 symlinks), not damage.
+        e @ (Ext4Error::PathTooLong | Ext4Error::TooManySymlinks) => {
+            FsError::Limit(format!("{path}: {e}"))
+        }
         Ext4Error::Io(e) => FsError::Io(format!("{path}: {e}")),
         other => FsError::Corrupt(format!("{path}: {other}")),
     }

@@ -9,6 +9,7 @@
 use std::fmt;
 
 pub mod ext4;
+pub mod ntfs;
 pub mod xfs;
 
 /// What a directory entry or inode is.

@@ -39,6 +39,14 @@ pub mod linux_ssh_host_keys;
 pub mod linux_ssh_server;
 pub mod linux_sudoers;
 pub mod partition_first_mib;
+pub mod windows_architecture;
+pub mod windows_drives;
+pub mod windows_generalized;
+pub mod windows_ntfs;
+pub mod windows_rdp;
+pub mod windows_unattend;
+pub mod windows_version;
+
 pub mod partition_no_lvm;
 pub mod partition_no_swap;
 pub mod partition_os_found;
@@ -95,6 +103,13 @@ catalogue!(
     linux_architecture,
     linux_sudoers,
     linux_defender,
+    windows_ntfs,
+    windows_generalized,
+    windows_version,
+    windows_architecture,
+    windows_rdp,
+    windows_unattend,
+    windows_drives,
 );
 
 /// The conversion every fix of the container ends with.
@@ -234,6 +249,13 @@ mod tests {
                 "linux/architecture",
                 "linux/sudoers",
                 "linux/defender",
+                "windows/ntfs",
+                "windows/generalized",
+                "windows/version",
+                "windows/architecture",
+                "windows/rdp",
+                "windows/unattend",
+                "windows/drives",
             ]
         );
     }

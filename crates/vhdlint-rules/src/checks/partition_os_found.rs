@@ -114,13 +114,51 @@ pub fn run(ctx: &Context) -> Outcome {
                 ))
                 .evidences(candidates);
             }
-            if ntfs.is_empty() {
-                return Outcome::fail("no NTFS volume", "a Windows system volume (NTFS)").message("no NTFS volume on the disk; looked for an NTFS or BitLocker signature at offset 3 of each volume").evidence(Evidence::note("markers looked for: NTFS volume"));
+            let w = match ctx.windows() {
+                Ok(w) => w,
+                Err(e) => return Outcome::error(format!("the guest disk cannot be read: {e}")),
+            };
+            let marker = vhdlint_guest::windows::SYSTEM_MARKER;
+            let required = format!("a Windows system volume ({marker})");
+            match &w.guest {
+                Some(g) => {
+                    Outcome::pass(format!("Windows system volume on {}", g.volume), required)
+                        .evidence(Evidence::path(
+                            "\\Windows\\System32",
+                            None,
+                            format!("on volume {}", g.volume),
+                        ))
+                }
+                None => {
+                    let ev: Vec<Evidence> = w
+                        .candidates
+                        .iter()
+                        .map(|c| {
+                            Evidence::note(format!(
+                                "{}: {}",
+                                c.volume,
+                                c.error
+                                    .clone()
+                                    .unwrap_or_else(|| "NTFS without \\Windows\\System32".into())
+                            ))
+                        })
+                        .collect();
+                    let actual = if ntfs.is_empty() {
+                        "no NTFS volume".to_string()
+                    } else {
+                        format!(
+                            "{} NTFS/BitLocker volume(s), none a readable system volume",
+                            ntfs.len()
+                        )
+                    };
+                    Outcome::fail(actual, required)
+                        .message(format!(
+                            "no Windows system volume found; looked for {marker}"
+                        ))
+                        .evidences(ev)
+                        .evidence(Evidence::note(format!("markers looked for: {marker}")))
+                }
             }
-            Outcome::skipped(format!(
-                "NTFS volume(s) {} found, but whether one holds \\Windows\\System32 cannot be confirmed until NTFS contents are read",
-                ntfs.join(", ")
-            ))
         }
     }
 }

@@ -14,7 +14,9 @@ pub static META: CheckMeta = CheckMeta {
     why: "The guide asks for a single root partition: Azure grows the OS disk's last partition and the resource disk provides scratch space, so extra partitions on the OS disk only get in the way.",
     remedy: "Move the extra filesystems into the root filesystem (or to data disks) and delete their partitions.",
     sources: &["Azure Marketplace VM image guide: a single root partition for the OS disk"],
-    profiles: Profile::OS,
+    // The rule comes from the guide's Linux preparation: Windows' own layout (System Reserved +
+    // Windows, or EFI + MSR + Windows) is what Azure's Windows images use.
+    profiles: &[Profile::LinuxOs],
 };
 
 fn is_boot(layout: &Layout, v: &Volume) -> bool {

@@ -1,0 +1,891 @@
+//! NTFS through the `ntfs` crate (0.4.0, `forbid(unsafe_code)`).
+//!
+//! What the crate does not read is reported, never misread: NTFS-compressed and EFS-encrypted
+//! `$DATA`, WOF/CompactOS-compressed system files and deduplicated files are
+//! [`FsError::Unsupported`]. Symlinks and junctions (reparse points) are [`FileKind::Symlink`],
+//! their substitute name converted to `/` form where it names a path on a drive.
+//!
+//! # Threads
+//!
+//! [`ntfs::Ntfs`] itself is plain data (geometry and the 128 KiB `$UpCase` table) and is
+//! `Send + Sync`; only the byte reader it is handed on every call must be `&mut`. Each operation
+//! therefore builds its own small [`Cursor`] (an `Arc` clone and a position) over the shared
+//! source: no lock, no thread-local cache, and threads never wait on each other.
+//!
+//! # Hostile images
+//!
+//! The crate trusts a few on-disk fields and can panic on them (it indexes slices with
+//! unchecked offsets). Every structure it parses passes through our `Cursor`, which checks the
+//! ones that matter before handing the bytes over and fails the read otherwise:
+//! * an MFT record (`FILE`, read whole): every attribute header is long enough for its
+//!   resident/non-resident layout; an `$INDEX_ROOT`'s entries range is ordered, its index
+//!   record size sane and its entries at least 16 bytes long; data runs do not overflow;
+//! * an index record (`INDX`, read whole): the same for its entries; an index record read twice
+//!   in one directory operation is a B-tree cycle, reported instead of followed.
+//!
+//! Each operation also has a read budget, so attribute lists or index chains of any length end.
+//! What remains unchecked: an index record whose bytes are split across two data runs is read by
+//! the crate in two pieces, and then is not pre-checked.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::io::{self, Read, Seek, SeekFrom};
+
+use ntfs::attribute_value::NtfsAttributeValue;
+use ntfs::indexes::NtfsFileNameIndex;
+use ntfs::structured_values::{
+    NtfsFileAttributeFlags, NtfsFileNamespace, NtfsStandardInformation, NtfsVolumeFlags,
+};
+use ntfs::{Ntfs, NtfsAttributeFlags, NtfsAttributeType, NtfsError, NtfsFile, NtfsReadSeek};
+use vhdlint_disk::SharedSource;
+
+use super::{DirEntry, FileKind, FsError, Metadata};
+use crate::limits::MAX_DIR_ENTRIES;
+
+/// Reparse tag of a symbolic link.
+pub const IO_REPARSE_TAG_SYMLINK: u32 = 0xA000_000C;
+/// Reparse tag of a junction / mount point.
+pub const IO_REPARSE_TAG_MOUNT_POINT: u32 = 0xA000_0003;
+/// Reparse tag of a WOF-compressed (CompactOS) file.
+pub const IO_REPARSE_TAG_WOF: u32 = 0x8000_0017;
+/// Reparse tag of a file moved to the deduplication chunk store.
+pub const IO_REPARSE_TAG_DEDUP: u32 = 0x8000_0013;
+
+/// Bytes the metadata side of one operation may read (index records, MFT records, attribute
+/// lists). A directory of 1,000,000 entries needs about 100 MiB of index records.
+const META_BUDGET: u64 = 512 << 20;
+/// Attributes of one file walked (attribute-list entries included).
+const MAX_ATTRIBUTES: usize = 65_536;
+/// Index records one directory operation may load.
+const MAX_INDEX_RECORDS: usize = 262_144;
+/// Bytes of a reparse point's data (Windows caps it at 16 KiB).
+const MAX_REPARSE_BYTES: usize = 16 * 1024 + 8;
+/// Chunk of a file read at once.
+const READ_CHUNK: usize = 1 << 20;
+/// Records below this number are NTFS metafiles (`$MFT` … and the reserved range).
+const FIRST_USER_RECORD: u64 = 24;
+
+/// An NTFS volume.
+pub struct NtfsFs {
+    source: SharedSource,
+    ntfs: Ntfs,
+    geo: Geometry,
+    dirty: Option<bool>,
+    label: Option<String>,
+}
+
+impl fmt::Debug for NtfsFs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NtfsFs")
+            .field("cluster_size", &self.geo.cluster_size)
+            .field("file_record_size", &self.geo.file_record_size)
+            .field("label", &self.label)
+            .field("dirty", &self.dirty)
+            .finish()
+    }
+}
+
+/// What the cursor needs to know to check records.
+#[derive(Debug, Clone, Copy)]
+struct Geometry {
+    cluster_size: u64,
+    file_record_size: usize,
+}
+
+/// Why our cursor refused a read: carried inside an `io::Error` through the crate.
+#[derive(Debug)]
+enum Refused {
+    Io(String),
+    Corrupt(String),
+    Limit(String),
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refused::Io(m) | Refused::Corrupt(m) | Refused::Limit(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for Refused {}
+
+fn refuse(r: Refused) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, r)
+}
+
+/// `Read + Seek` over the shared source for one operation, checking the records it hands out.
+struct Cursor<'a> {
+    source: &'a SharedSource,
+    geo: Geometry,
+    size: u64,
+    pos: u64,
+    budget: u64,
+    /// Pre-check `FILE` / `INDX` records (off while plain file contents are read).
+    check: bool,
+    /// Positions of the index records loaded by the current directory operation.
+    index_records: HashSet<u64>,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(fs: &'a NtfsFs, extra_budget: u64) -> Self {
+        Self::over(&fs.source, fs.geo, extra_budget)
+    }
+
+    fn over(source: &'a SharedSource, geo: Geometry, extra_budget: u64) -> Self {
+        Cursor {
+            source,
+            geo,
+            size: source.size(),
+            pos: 0,
+            budget: META_BUDGET.saturating_add(extra_budget),
+            check: true,
+            index_records: HashSet::new(),
+        }
+    }
+
+    /// Starts a new directory operation (index B-tree walk).
+    fn new_index(&mut self) {
+        self.index_records.clear();
+    }
+
+    fn check_record(&mut self, pos: u64, buf: &[u8]) -> Result<(), Refused> {
+        if buf.len() == self.geo.file_record_size && buf.starts_with(b"FILE") {
+            check_file_record(buf, self.geo)
+                .map_err(|m| Refused::Corrupt(format!("MFT record at byte {pos:#x}: {m}")))?;
+        } else if buf.len() >= 512 && buf.starts_with(b"INDX") {
+            if !self.index_records.insert(pos) {
+                return Err(Refused::Corrupt(format!(
+                    "index record at byte {pos:#x} is reached twice (B-tree cycle)"
+                )));
+            }
+            if self.index_records.len() > MAX_INDEX_RECORDS {
+                return Err(Refused::Limit(format!(
+                    "more than {MAX_INDEX_RECORDS} index records in one directory"
+                )));
+            }
+            check_index_record(buf)
+                .map_err(|m| Refused::Corrupt(format!("index record at byte {pos:#x}: {m}")))?;
+        }
+        Ok(())
+    }
+}
+
+impl Read for Cursor<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.size || buf.is_empty() {
+            return Ok(0);
+        }
+        let n = (buf.len() as u64).min(self.size - self.pos) as usize;
+        if n as u64 > self.budget {
+            return Err(refuse(Refused::Limit(
+                "read budget of one NTFS operation exhausted (attribute list or index too large)"
+                    .into(),
+            )));
+        }
+        self.budget -= n as u64;
+        let buf = &mut buf[..n];
+        self.source
+            .read_at(self.pos, buf)
+            .map_err(|e| refuse(Refused::Io(e.to_string())))?;
+        if self.check {
+            self.check_record(self.pos, buf).map_err(refuse)?;
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for Cursor<'_> {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        let new = match pos {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+            SeekFrom::End(d) => self.size.checked_add_signed(d),
+        };
+        match new {
+            Some(p) => {
+                self.pos = p;
+                Ok(p)
+            }
+            None => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before the start or past 2^64",
+            )),
+        }
+    }
+}
+
+// ------------------------------------------------------------------ record pre-checks
+
+fn le16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(
+        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
+    ))
+}
+fn le32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(
+        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
+}
+
+/// Applies the update sequence array as the crate does; `None` where the crate itself fails
+/// (it then reports the error, so there is nothing to pre-check).
+fn fixup(buf: &[u8]) -> Option<Vec<u8>> {
+    let mut data = buf.to_vec();
+    let usa_ofs = usize::from(le16(&data, 4)?);
+    let usa_count = usize::from(le16(&data, 6)?);
+    let usn: [u8; 2] = data.get(usa_ofs..usa_ofs + 2)?.try_into().ok()?;
+    let count = usa_count.checked_sub(1)?;
+    if usa_ofs + usa_count * 2 > data.len() || count * 512 > data.len() {
+        return None;
+    }
+    for i in 0..count {
+        let a = usa_ofs + 2 + 2 * i;
+        let s = 510 + 512 * i;
+        if data[s..s + 2] != usn {
+            return None;
+        }
+        let new = [data[a], data[a + 1]];
+        data[s..s + 2].copy_from_slice(&new);
+    }
+    Some(data)
+}
+
+/// Checks the attributes of an MFT record the way the crate will walk them.
+fn check_file_record(buf: &[u8], geo: Geometry) -> Result<(), String> {
+    let Some(data) = fixup(buf) else {
+        return Ok(());
+    };
+    let Some(mut off) = le16(&data, 0x14).map(usize::from) else {
+        return Ok(());
+    };
+    for _ in 0..data.len() / 16 + 1 {
+        let Some(ty) = le32(&data, off) else {
+            return Ok(());
+        };
+        if ty == 0xFFFF_FFFF {
+            return Ok(());
+        }
+        let remaining = data.len() - off;
+        if remaining < 16 {
+            return Ok(());
+        }
+        let len = le32(&data, off + 4).unwrap_or(0) as usize;
+        if len < 16 || len > remaining {
+            return Ok(()); // the crate reports it
+        }
+        let attr = &data[off..off + len];
+        let resident = attr[8] == 0;
+        if resident {
+            if len < 24 {
+                return Err(format!(
+                    "resident attribute {ty:#x} of {len} bytes is shorter than its header"
+                ));
+            }
+            if ty == 0x90 {
+                let vo = usize::from(le16(attr, 20).unwrap_or(0));
+                let vl = le32(attr, 16).unwrap_or(0) as usize;
+                if let Some(value) = attr.get(vo..vo.saturating_add(vl)) {
+                    check_index_root(value)?;
+                }
+            }
+        } else {
+            if len < 64 {
+                return Err(format!(
+                    "non-resident attribute {ty:#x} of {len} bytes is shorter than its header"
+                ));
+            }
+            let runs_ofs = usize::from(le16(attr, 32).unwrap_or(0));
+            if let Some(runs) = attr.get(runs_ofs..) {
+                check_data_runs(runs, geo.cluster_size)?;
+            }
+        }
+        off += len;
+    }
+    Ok(())
+}
+
+/// Data runs whose byte range would overflow 2^64 (the crate adds offsets unchecked).
+fn check_data_runs(runs: &[u8], cluster_size: u64) -> Result<(), String> {
+    let mut at = 0usize;
+    let mut lcn: i128 = 0;
+    while let Some(&header) = runs.get(at) {
+        if header == 0 {
+            return Ok(());
+        }
+        let nc = usize::from(header & 0x0f);
+        let no = usize::from(header >> 4);
+        if nc > 8 || no > 8 {
+            return Ok(()); // the crate reports it
+        }
+        let Some(bytes) = runs.get(at + 1..at + 1 + nc + no) else {
+            return Ok(());
+        };
+        let mut count = [0u8; 8];
+        count[..nc].copy_from_slice(&bytes[..nc]);
+        let count = u64::from_le_bytes(count);
+        if no > 0 {
+            let mut delta = [0u8; 8];
+            delta[..no].copy_from_slice(&bytes[nc..]);
+            let shift = (8 - no as u32) * 8;
+            let delta = i64::from_le_bytes(delta)
+                .wrapping_shl(shift)
+                .wrapping_shr(shift);
+            lcn += i128::from(delta);
+            let end = (lcn + i128::from(count)) * i128::from(cluster_size);
+            if lcn < 0 || end > i128::from(u64::MAX) {
+                return Err(format!("data run at cluster {lcn} lies outside 2^64 bytes"));
+            }
+        }
+        at += 1 + nc + no;
+    }
+    Ok(())
+}
+
+/// The value of an `$INDEX_ROOT` attribute.
+fn check_index_root(value: &[u8]) -> Result<(), String> {
+    if value.len() < 32 {
+        return Ok(()); // the crate reports it
+    }
+    let record_size = le32(value, 8).unwrap_or(0);
+    if !(512..=65536).contains(&record_size) {
+        return Err(format!(
+            "index record size {record_size} is not 512..=65536"
+        ));
+    }
+    let start = 16 + le32(value, 16).unwrap_or(0) as usize;
+    let end = 16 + le32(value, 20).unwrap_or(0) as usize;
+    if start >= value.len() || end > value.len() {
+        return Ok(()); // the crate reports it
+    }
+    if start > end {
+        return Err(format!(
+            "index root entries start at {start}, after their end {end}"
+        ));
+    }
+    check_index_entries(&value[start..end], 0, end - start)
+}
+
+/// An `INDX` record (as read, before fixups).
+fn check_index_record(buf: &[u8]) -> Result<(), String> {
+    let Some(data) = fixup(buf) else {
+        return Ok(());
+    };
+    let entries_offset = le32(&data, 24).unwrap_or(0) as usize;
+    let index_size = le32(&data, 28).unwrap_or(0) as usize;
+    let allocated = le32(&data, 32).unwrap_or(0) as usize;
+    if 24 + allocated > data.len() || index_size > allocated {
+        return Ok(()); // the crate reports it (or the record was read in pieces)
+    }
+    let start = 24 + entries_offset;
+    let end = 24 + index_size;
+    if start >= end {
+        return Ok(()); // empty: the crate reads no entry
+    }
+    check_index_entries(&data, start, end)
+}
+
+/// Entries of an index node in `data[start..end]`, walked as the crate walks them.
+fn check_index_entries(data: &[u8], mut at: usize, end: usize) -> Result<(), String> {
+    while at < end {
+        let remaining = data.len() - at;
+        if remaining < 16 {
+            return Ok(()); // the crate reports it
+        }
+        let len = usize::from(le16(data, at + 8).unwrap_or(0));
+        if len > remaining {
+            return Ok(()); // the crate reports it
+        }
+        if len < 16 {
+            return Err(format!("index entry at offset {at} is {len} bytes long"));
+        }
+        if data[at + 12] & 0x02 != 0 {
+            return Ok(()); // last entry
+        }
+        at += len;
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------ errors
+
+fn map_err(path: &str, e: NtfsError) -> FsError {
+    if let NtfsError::Io(io) = &e {
+        if let Some(r) = io.get_ref().and_then(|r| r.downcast_ref::<Refused>()) {
+            return match r {
+                Refused::Io(m) => FsError::Io(format!("{path}: {m}")),
+                Refused::Corrupt(m) => FsError::Corrupt(format!("{path}: {m}")),
+                Refused::Limit(m) => FsError::Limit(format!("{path}: {m}")),
+            };
+        }
+        if io.kind() == io::ErrorKind::UnexpectedEof {
+            return FsError::Corrupt(format!("{path}: structure extends past the volume"));
+        }
+        // The crate turns some of its own errors into io::Error(Other, NtfsError).
+        return FsError::Corrupt(format!("{path}: {io}"));
+    }
+    FsError::Corrupt(format!("{path}: {e}"))
+}
+
+// ------------------------------------------------------------------ reparse points
+
+/// What a reparse point says.
+#[derive(Debug, Clone)]
+struct Reparse {
+    tag: u32,
+    /// The substitute name in `/` form, for symlinks and junctions.
+    target: Option<String>,
+}
+
+fn utf16(b: &[u8]) -> String {
+    let units: Vec<u16> = b
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    String::from_utf16_lossy(&units)
+}
+
+/// Parses `REPARSE_DATA_BUFFER`.
+fn parse_reparse(data: &[u8]) -> Option<Reparse> {
+    let tag = le32(data, 0)?;
+    let len = usize::from(le16(data, 4)?);
+    let body = data.get(8..)?;
+    let body = &body[..len.min(body.len())];
+    let (buffer, relative) = match tag {
+        IO_REPARSE_TAG_SYMLINK => (body.get(12..), le32(body, 8).is_some_and(|f| f & 1 != 0)),
+        IO_REPARSE_TAG_MOUNT_POINT => (body.get(8..), false),
+        _ => return Some(Reparse { tag, target: None }),
+    };
+    let name = |o: usize, l: usize| -> Option<String> {
+        let s = buffer?.get(o..o.checked_add(l)?)?;
+        Some(utf16(s)).filter(|s| !s.is_empty())
+    };
+    let sub = name(usize::from(le16(body, 0)?), usize::from(le16(body, 2)?));
+    let print = name(usize::from(le16(body, 4)?), usize::from(le16(body, 6)?));
+    let target = sub.or(print).map(|t| to_slash_form(&t, relative));
+    Some(Reparse { tag, target })
+}
+
+/// `\??\C:\Windows\x` → `/Windows/x`; a relative target → `a/b`; other NT paths (volume GUIDs,
+/// UNC) are returned as stored.
+fn to_slash_form(t: &str, relative: bool) -> String {
+    if relative {
+        return t.replace('\\', "/");
+    }
+    let rest = t
+        .strip_prefix("\\??\\")
+        .or_else(|| t.strip_prefix("\\\\?\\"))
+        .unwrap_or(t);
+    let b = rest.as_bytes();
+    if b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':' {
+        let path = rest[2..].replace('\\', "/");
+        let path = path.trim_start_matches('/');
+        return format!("/{path}");
+    }
+    t.to_string()
+}
+
+// ------------------------------------------------------------------ the filesystem
+
+/// What we learnt about one MFT record.
+struct Info {
+    kind: FileKind,
+    reparse: Option<Reparse>,
+    attributes: NtfsFileAttributeFlags,
+}
+
+impl NtfsFs {
+    /// Opens the NTFS volume on `source`.
+    pub fn open(source: SharedSource) -> Result<NtfsFs, FsError> {
+        let boot = source
+            .read_upto(0, 512)
+            .map_err(|e| FsError::Io(format!("NTFS boot sector: {e}")))?;
+        let geo = parse_boot(&boot)?;
+        let mut ntfs = Ntfs::new(&mut io::Cursor::new(boot))
+            .map_err(|e| FsError::Corrupt(format!("NTFS boot sector: {e}")))?;
+        let mut c = Cursor::over(&source, geo, 0);
+        // Without it the crate's name lookups panic: it is required, not optional.
+        ntfs.read_upcase_table(&mut c)
+            .map_err(|e| map_err("$UpCase", e))?;
+        let dirty = ntfs
+            .volume_info(&mut c)
+            .ok()
+            .map(|v| v.flags().contains(NtfsVolumeFlags::IS_DIRTY));
+        let label = ntfs
+            .volume_name(&mut c)
+            .and_then(|r| r.ok())
+            .map(|n| n.name().to_string_lossy());
+        let fs = NtfsFs {
+            source,
+            ntfs,
+            geo,
+            dirty,
+            label,
+        };
+        // The root must be a readable directory.
+        fs.read_dir_limited("/", MAX_DIR_ENTRIES)?;
+        Ok(fs)
+    }
+
+    /// The `$Volume` dirty flag (set while mounted, or after an unclean shutdown).
+    pub fn volume_flags_dirty(&self) -> Option<bool> {
+        self.dirty
+    }
+
+    /// The volume label.
+    pub fn label(&self) -> Option<String> {
+        self.label.clone()
+    }
+
+    /// The MFT record of `path` (not following a final symlink).
+    fn lookup<'n>(&'n self, c: &mut Cursor<'_>, path: &str) -> Result<NtfsFile<'n>, FsError> {
+        let mut file = self.ntfs.root_directory(c).map_err(|e| map_err("/", e))?;
+        let mut walked = String::new();
+        for comp in path.split('/').filter(|s| !s.is_empty()) {
+            let here = if walked.is_empty() {
+                "/"
+            } else {
+                walked.as_str()
+            };
+            if !file.is_directory() || self.info(c, &file, here)?.kind != FileKind::Dir {
+                return Err(FsError::NotADirectory(here.to_string()));
+            }
+            walked.push('/');
+            walked.push_str(comp);
+            c.new_index();
+            let index = file.directory_index(c).map_err(|e| map_err(&walked, e))?;
+            let mut finder = index.finder();
+            let next = match NtfsFileNameIndex::find(&mut finder, &self.ntfs, c, comp) {
+                None => return Err(FsError::NotFound(walked)),
+                Some(Err(e)) => return Err(map_err(&walked, e)),
+                Some(Ok(entry)) => entry
+                    .to_file(&self.ntfs, c)
+                    .map_err(|e| map_err(&walked, e))?,
+            };
+            file = next;
+        }
+        Ok(file)
+    }
+
+    /// Kind, reparse point and attributes of `file`.
+    fn info(&self, c: &mut Cursor<'_>, file: &NtfsFile<'_>, path: &str) -> Result<Info, FsError> {
+        let si = file
+            .info()
+            .map_err(|e| map_err(path, e))
+            .map(|si: NtfsStandardInformation| si.file_attributes())?;
+        let reparse = if si.contains(NtfsFileAttributeFlags::REPARSE_POINT) {
+            self.reparse(c, file, path)?
+        } else {
+            None
+        };
+        let link = reparse
+            .as_ref()
+            .is_some_and(|r| matches!(r.tag, IO_REPARSE_TAG_SYMLINK | IO_REPARSE_TAG_MOUNT_POINT));
+        let kind = if link {
+            FileKind::Symlink
+        } else if file.is_directory() {
+            FileKind::Dir
+        } else {
+            FileKind::File
+        };
+        Ok(Info {
+            kind,
+            reparse,
+            attributes: si,
+        })
+    }
+
+    /// The `$REPARSE_POINT` of `file`, if any.
+    fn reparse(
+        &self,
+        c: &mut Cursor<'_>,
+        file: &NtfsFile<'_>,
+        path: &str,
+    ) -> Result<Option<Reparse>, FsError> {
+        let mut attrs = file.attributes();
+        let mut n = 0;
+        while let Some(item) = attrs.next(c) {
+            n += 1;
+            if n > MAX_ATTRIBUTES {
+                return Err(FsError::Limit(format!(
+                    "{path} has more than {MAX_ATTRIBUTES} attributes"
+                )));
+            }
+            let item = item.map_err(|e| map_err(path, e))?;
+            let attr = item.to_attribute().map_err(|e| map_err(path, e))?;
+            if attr.ty().ok() != Some(NtfsAttributeType::ReparsePoint) {
+                continue;
+            }
+            let len = attr.value_length().min(MAX_REPARSE_BYTES as u64) as usize;
+            let mut value = attr.value(c).map_err(|e| map_err(path, e))?;
+            let mut buf = vec![0u8; len];
+            value
+                .read_exact(c, &mut buf)
+                .map_err(|e| map_err(path, e))?;
+            return Ok(parse_reparse(&buf));
+        }
+        Ok(None)
+    }
+
+    /// Entries of directory `path`, at most `limit` (more is an error).
+    fn read_dir_limited(&self, path: &str, limit: usize) -> Result<Vec<DirEntry>, FsError> {
+        let mut c = Cursor::new(self, 0);
+        let dir = self.lookup(&mut c, path)?;
+        let info = self.info(&mut c, &dir, path)?;
+        if info.kind != FileKind::Dir {
+            return Err(FsError::NotADirectory(path.into()));
+        }
+        let is_root = dir.file_record_number() == 5;
+        c.new_index();
+        let index = dir.directory_index(&mut c).map_err(|e| map_err(path, e))?;
+        let mut entries = index.entries();
+        // (name, kind, record to inspect for a reparse point)
+        let mut found: Vec<(String, FileKind, Option<ntfs::NtfsFileReference>)> = Vec::new();
+        while let Some(entry) = entries.next(&mut c) {
+            let entry = entry.map_err(|e| map_err(path, e))?;
+            let Some(key) = entry.key() else {
+                continue;
+            };
+            let key = key.map_err(|e| map_err(path, e))?;
+            if key.namespace() == NtfsFileNamespace::Dos {
+                continue;
+            }
+            let name = key.name().to_string_lossy();
+            let record = entry.file_reference();
+            if name == "."
+                || (is_root && name.starts_with('$') && {
+                    record.file_record_number() < FIRST_USER_RECORD
+                })
+            {
+                continue;
+            }
+            let attrs = key.file_attributes();
+            let kind = if attrs.contains(NtfsFileAttributeFlags::IS_DIRECTORY) {
+                FileKind::Dir
+            } else {
+                FileKind::File
+            };
+            let inspect = attrs
+                .contains(NtfsFileAttributeFlags::REPARSE_POINT)
+                .then_some(record);
+            found.push((name, kind, inspect));
+            if found.len() > limit {
+                break;
+            }
+        }
+        drop(entries);
+        if found.len() > limit {
+            return Err(FsError::Limit(format!(
+                "{path} has more than {limit} entries"
+            )));
+        }
+        let mut out = Vec::with_capacity(found.len());
+        for (name, mut kind, inspect) in found {
+            if let Some(r) = inspect {
+                let child = format!("{}/{name}", path.trim_end_matches('/'));
+                let file = r
+                    .to_file(&self.ntfs, &mut c)
+                    .map_err(|e| map_err(&child, e))?;
+                kind = self.info(&mut c, &file, &child)?.kind;
+            }
+            out.push(DirEntry { name, kind });
+        }
+        Ok(out)
+    }
+}
+
+/// Checks the boot sector before the crate sees it (it allocates a record of the size given).
+fn parse_boot(b: &[u8]) -> Result<Geometry, FsError> {
+    let bad = |m: &str| FsError::Corrupt(format!("NTFS boot sector: {m}"));
+    if b.len() < 512 || b[510..512] != [0x55, 0xAA] || &b[3..11] != b"NTFS    " {
+        return Err(bad("no NTFS signature"));
+    }
+    let sector = u64::from(le16(b, 11).unwrap_or(0));
+    if !(512..=4096).contains(&sector) || !sector.is_power_of_two() {
+        return Err(bad("bad sector size"));
+    }
+    let spc = b[13];
+    let spc = if spc > 128 {
+        let e = u32::from(spc.wrapping_neg());
+        if e > 12 {
+            return Err(bad("bad sectors per cluster"));
+        }
+        1u64 << e
+    } else if spc == 0 || !spc.is_power_of_two() {
+        return Err(bad("bad sectors per cluster"));
+    } else {
+        u64::from(spc)
+    };
+    let cluster_size = sector * spc;
+    if !(512..=2 << 20).contains(&cluster_size) {
+        return Err(bad("bad cluster size"));
+    }
+    let info = b[0x40] as i8;
+    let frs = if info > 0 {
+        cluster_size * info as u64
+    } else {
+        let e = u32::from(info.unsigned_abs());
+        if !(10..=12).contains(&e) {
+            return Err(bad("bad file record size"));
+        }
+        1u64 << e
+    };
+    if !(1024..=65536).contains(&frs) {
+        return Err(bad(&format!("unsupported file record size {frs}")));
+    }
+    Ok(Geometry {
+        cluster_size,
+        file_record_size: frs as usize,
+    })
+}
+
+impl super::Filesystem for NtfsFs {
+    fn kind(&self) -> &'static str {
+        "ntfs"
+    }
+
+    fn symlink_metadata(&self, path: &str) -> Result<Metadata, FsError> {
+        let mut c = Cursor::new(self, 0);
+        let file = self.lookup(&mut c, path)?;
+        let info = self.info(&mut c, &file, path)?;
+        let (len, mode) = match info.kind {
+            FileKind::Dir => (0, 0o755),
+            FileKind::Symlink => {
+                let t = info.reparse.and_then(|r| r.target).unwrap_or_default();
+                (t.len() as u64, 0o777)
+            }
+            _ => {
+                let len = match file.data(&mut c, "") {
+                    None => 0,
+                    Some(item) => {
+                        let item = item.map_err(|e| map_err(path, e))?;
+                        let attr = item.to_attribute().map_err(|e| map_err(path, e))?;
+                        attr.value_length()
+                    }
+                };
+                (len, 0o644)
+            }
+        };
+        Ok(Metadata {
+            kind: info.kind,
+            len,
+            mode,
+            uid: 0,
+            gid: 0,
+        })
+    }
+
+    fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, FsError> {
+        self.read_dir_limited(path, MAX_DIR_ENTRIES)
+    }
+
+    fn read_link(&self, path: &str) -> Result<String, FsError> {
+        let mut c = Cursor::new(self, 0);
+        let file = self.lookup(&mut c, path)?;
+        let info = self.info(&mut c, &file, path)?;
+        if info.kind != FileKind::Symlink {
+            return Err(FsError::NotASymlink(path.into()));
+        }
+        info.reparse
+            .and_then(|r| r.target)
+            .ok_or_else(|| FsError::Corrupt(format!("{path}: reparse point without a target")))
+    }
+
+    fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, FsError> {
+        let mut c = Cursor::new(self, max);
+        let file = self.lookup(&mut c, path)?;
+        let info = self.info(&mut c, &file, path)?;
+        match info.kind {
+            FileKind::Dir => return Err(FsError::IsADirectory(path.into())),
+            FileKind::Symlink => {
+                return Err(FsError::Unsupported(format!(
+                    "{path} is a symlink (reparse point)"
+                )))
+            }
+            _ => {}
+        }
+        match info.reparse.as_ref().map(|r| r.tag) {
+            Some(IO_REPARSE_TAG_WOF) => {
+                return Err(FsError::Unsupported(format!(
+                    "{path} is WOF-compressed (CompactOS)"
+                )))
+            }
+            Some(IO_REPARSE_TAG_DEDUP) => {
+                return Err(FsError::Unsupported(format!(
+                    "{path} is deduplicated (Data Deduplication chunk store)"
+                )))
+            }
+            _ => {}
+        }
+        if info.attributes.contains(NtfsFileAttributeFlags::ENCRYPTED) {
+            return Err(FsError::Unsupported(format!(
+                "{path} is NTFS-encrypted (EFS)"
+            )));
+        }
+        let Some(item) = file.data(&mut c, "") else {
+            return Ok(Vec::new());
+        };
+        let item = item.map_err(|e| map_err(path, e))?;
+        let attr = item.to_attribute().map_err(|e| map_err(path, e))?;
+        let flags = attr.flags();
+        if flags.contains(NtfsAttributeFlags::ENCRYPTED) {
+            return Err(FsError::Unsupported(format!(
+                "{path} is NTFS-encrypted (EFS)"
+            )));
+        }
+        if flags.contains(NtfsAttributeFlags::COMPRESSED) {
+            return Err(FsError::Unsupported(format!("{path} is NTFS-compressed")));
+        }
+        let mut value = attr.value(&mut c).map_err(|e| map_err(path, e))?;
+        // Plain contents may look like records: do not check them.
+        c.check = matches!(value, NtfsAttributeValue::AttributeListNonResident(_));
+        let want = value.len().min(max);
+        let mut out = Vec::with_capacity(want.min(READ_CHUNK as u64) as usize);
+        while (out.len() as u64) < want {
+            let chunk = (want - out.len() as u64).min(READ_CHUNK as u64) as usize;
+            let start = out.len();
+            out.resize(start + chunk, 0);
+            let n = value
+                .read(&mut c, &mut out[start..])
+                .map_err(|e| map_err(path, e))?;
+            out.truncate(start + n);
+            if n == 0 {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn send_sync() {
+        fn is<T: Send + Sync>() {}
+        is::<NtfsFs>();
+    }
+
+    #[test]
+    fn slash_form() {
+        assert_eq!(to_slash_form("\\??\\C:\\Windows\\x", false), "/Windows/x");
+        assert_eq!(to_slash_form("\\??\\C:\\", false), "/");
+        assert_eq!(to_slash_form("..\\a\\b", true), "../a/b");
+        assert_eq!(
+            to_slash_form("\\??\\Volume{1}\\x", false),
+            "\\??\\Volume{1}\\x"
+        );
+    }
+
+    #[test]
+    fn index_entries_too_short() {
+        let mut d = vec![0u8; 64];
+        d[8] = 8; // length 8
+        assert!(check_index_entries(&d, 0, 64).is_err());
+        d[8] = 16;
+        d[12] = 2;
+        assert!(check_index_entries(&d, 0, 64).is_ok());
+    }
+}

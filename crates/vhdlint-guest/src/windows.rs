@@ -1,0 +1,163 @@
+//! Finding the Windows system volume among the NTFS volumes, and its registry hives, each read
+//! and parsed once.
+
+use std::sync::{Arc, OnceLock};
+
+use serde::Serialize;
+use vhdlint_disk::layout::Layout;
+use vhdlint_disk::probe::FsKind;
+
+use crate::fs::ntfs::NtfsFs;
+use crate::fs::{FileKind, Filesystem, FsError};
+use crate::registry::Hive;
+use crate::view::{GuestView, Mount};
+
+/// Where the hives are, inside the system volume.
+pub const SYSTEM_HIVE: &str = "/Windows/System32/config/SYSTEM";
+pub const SOFTWARE_HIVE: &str = "/Windows/System32/config/SOFTWARE";
+/// The marker of a Windows system volume.
+pub const SYSTEM_MARKER: &str = "\\Windows\\System32 (directory on an NTFS volume)";
+/// Bytes read from one hive file.
+const MAX_HIVE_BYTES: u64 = 512 << 20;
+
+/// One NTFS (or BitLocker) volume considered.
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    pub volume: String,
+    pub bitlocker: bool,
+    /// Whether \Windows\System32 is there.
+    pub system32: bool,
+    pub error: Option<String>,
+}
+
+/// A hive as read: parsed, or why not.
+pub type HiveResult = Result<Hive, String>;
+
+/// A Windows system volume.
+#[derive(Clone)]
+pub struct WindowsGuest {
+    pub volume: String,
+    pub view: GuestView,
+    system: Arc<OnceLock<HiveResult>>,
+    software: Arc<OnceLock<HiveResult>>,
+}
+
+impl WindowsGuest {
+    fn hive<'a>(&'a self, cell: &'a OnceLock<HiveResult>, path: &str) -> Result<&'a Hive, &'a str> {
+        cell.get_or_init(|| {
+            let bytes = self
+                .view
+                .read_upto(path, MAX_HIVE_BYTES + 1)
+                .map_err(|e| e.to_string())?;
+            if bytes.len() as u64 > MAX_HIVE_BYTES {
+                return Err(format!("{path} is larger than {MAX_HIVE_BYTES} bytes"));
+            }
+            Hive::parse(bytes).map_err(|e| format!("{path}: {e}"))
+        })
+        .as_ref()
+        .map_err(String::as_str)
+    }
+    /// The SYSTEM hive, parsed once.
+    pub fn system(&self) -> Result<&Hive, &str> {
+        self.hive(&self.system, SYSTEM_HIVE)
+    }
+    /// The SOFTWARE hive, parsed once.
+    pub fn software(&self) -> Result<&Hive, &str> {
+        self.hive(&self.software, SOFTWARE_HIVE)
+    }
+}
+
+/// The result of looking for a Windows system volume.
+#[derive(Clone)]
+pub struct WindowsInspection {
+    pub candidates: Vec<Candidate>,
+    pub guest: Option<WindowsGuest>,
+}
+
+/// Looks at every NTFS and BitLocker volume for \Windows\System32.
+pub fn inspect(layout: &Layout) -> WindowsInspection {
+    let mut candidates = Vec::new();
+    let mut guest = None;
+    for v in &layout.volumes {
+        match v.probe.kind {
+            FsKind::Bitlocker => candidates.push(Candidate {
+                volume: v.id.clone(),
+                bitlocker: true,
+                system32: false,
+                error: Some("BitLocker-encrypted: contents cannot be read".into()),
+            }),
+            FsKind::Ntfs => {
+                let mut c = Candidate {
+                    volume: v.id.clone(),
+                    bitlocker: false,
+                    system32: false,
+                    error: None,
+                };
+                match NtfsFs::open(v.source.clone()) {
+                    Err(e) => c.error = Some(e.to_string()),
+                    Ok(fs) => {
+                        let fs: Arc<dyn Filesystem> = Arc::new(fs);
+                        c.system32 = fs
+                            .symlink_metadata("/Windows/System32")
+                            .is_ok_and(|m| m.kind == FileKind::Dir);
+                        if c.system32 && guest.is_none() {
+                            let view = GuestView::new(Mount {
+                                point: "/".into(),
+                                volume: v.id.clone(),
+                                reason: "Windows system volume".into(),
+                                fs,
+                            });
+                            guest = Some(WindowsGuest {
+                                volume: v.id.clone(),
+                                view,
+                                system: Arc::default(),
+                                software: Arc::default(),
+                            });
+                        }
+                    }
+                }
+                candidates.push(c);
+            }
+            _ => {}
+        }
+    }
+    WindowsInspection { candidates, guest }
+}
+
+/// Decodes a text file that may be UTF-16 (with a byte-order mark, as State.ini is) or UTF-8.
+pub fn decode_text(bytes: &[u8]) -> Result<String, FsError> {
+    let utf16 = |b: &[u8], le: bool| {
+        let units: Vec<u16> = b
+            .chunks_exact(2)
+            .map(|c| {
+                if le {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            })
+            .collect();
+        String::from_utf16(&units).map_err(|_| FsError::Corrupt("invalid UTF-16 text".into()))
+    };
+    match bytes {
+        [0xFF, 0xFE, rest @ ..] => utf16(rest, true),
+        [0xFE, 0xFF, rest @ ..] => utf16(rest, false),
+        [0xEF, 0xBB, 0xBF, rest @ ..] => Ok(String::from_utf8_lossy(rest).into_owned()),
+        _ if bytes.len() >= 2 && bytes.len() % 2 == 0 && bytes[1] == 0 && bytes[0] != 0 => {
+            utf16(bytes, true)
+        }
+        _ => Ok(String::from_utf8_lossy(bytes).into_owned()),
+    }
+}
+
+/// The value `name` of key `key` (a path from the hive's root), if both exist.
+pub fn reg_value(
+    hive: &Hive,
+    key: &str,
+    name: &str,
+) -> Result<Option<crate::registry::Value>, crate::registry::HiveError> {
+    match hive.open(key)? {
+        Some(k) => k.value(name),
+        None => Ok(None),
+    }
+}
