@@ -1,8 +1,9 @@
 //! `NtfsFs` against real NTFS volumes made at test time with ntfs-3g, without mounting:
 //! `mkntfs` on a sparse file, `ntfscp` for a 5 MiB file, and libntfs-3g through python ctypes
 //! (the approach of `fixtures/lib.sh` `mkntfs_at`) for directories, 2,000-entry directories,
-//! hard links (an `$ATTRIBUTE_LIST`), a file fragmented into ~280 runs whose `$DATA` spans several
-//! MFT records, an NTFS-compressed file and reparse points (symlink, junction, WOF).
+//! hard links (an `$ATTRIBUTE_LIST`), a sparse file of ~1,600 runs whose `$DATA` spans several MFT
+//! records (another `$ATTRIBUTE_LIST`), an NTFS-compressed file and reparse points (symlink,
+//! junction, WOF). An EFS-encrypted file is simulated by setting the flag on a copy.
 //!
 //! Independent truth: contents against `ntfscat`, listings against `ntfsls`, attribute flags
 //! against `ntfsinfo`. A proptest mutates a small real volume (boot sector, MFT records, index
@@ -403,7 +404,13 @@ fn structures_are_the_intended_ones() {
         links.contains("$ATTRIBUTE_LIST"),
         "hard links made no attribute list"
     );
-    assert!(f.fs.read("/sparse.bin", 16).unwrap().len() == 16);
+    let data = f.fs.read("/sparse.bin", u64::MAX).unwrap();
+    assert_eq!(data.len(), 799 * 8192 + 4096);
+    assert!(
+        data[4096..8192].iter().all(|&b| b == 0),
+        "a hole reads as zeros"
+    );
+    assert_eq!(f.fs.read("/sparse.bin", 9000).unwrap(), data[..9000]);
 }
 
 #[test]
@@ -588,6 +595,46 @@ fn volume_fields() {
     img[3] = b'X';
     assert!(NtfsFs::open(Arc::new(MemSource::new(img))).is_err());
     assert!(NtfsFs::open(Arc::new(MemSource::new(vec![0; 4096]))).is_err());
+}
+
+/// Inputs on which the `ntfs` crate itself would index out of bounds: our pre-checks must turn
+/// them into errors.
+#[test]
+fn crate_panics_are_prevented() {
+    let Some(f) = fixture() else { return };
+    // A non-resident attribute of 16 bytes at the very end of an MFT record (the crate reads
+    // its data size 48 bytes in).
+    let mut img = f.small.clone();
+    let rec = find_record(&img, "tiny.txt");
+    let first = u16::from_le_bytes([img[rec + 0x14], img[rec + 0x15]]) as usize;
+    img[rec + first + 4..rec + first + 8].copy_from_slice(&(1008 - first as u32).to_le_bytes());
+    let at = rec + 1008;
+    img[at..at + 14].copy_from_slice(&[0x80, 0, 0, 0, 16, 0, 0, 0, 1, 0, 0, 0, 0, 0]);
+    let fs = NtfsFs::open(Arc::new(MemSource::new(img))).unwrap();
+    match fs.read("/tiny.txt", 100) {
+        Err(FsError::Corrupt(m)) => assert!(m.contains("shorter than its header"), "{m}"),
+        other => panic!("short attribute: {other:?}"),
+    }
+    // An index entry of 8 bytes in every index record (the crate slices it to 8 bytes and
+    // reads its flags at byte 12).
+    let mut img = f.small.clone();
+    let mut patched = 0;
+    for o in (0..img.len()).step_by(4096) {
+        if img[o..].starts_with(b"INDX") {
+            let e =
+                o + 0x18 + u32::from_le_bytes(img[o + 0x18..o + 0x1c].try_into().unwrap()) as usize;
+            img[e + 8..e + 10].copy_from_slice(&8u16.to_le_bytes());
+            patched += 1;
+        }
+    }
+    assert!(patched > 0, "no index record in the small volume");
+    if let Ok(fs) = NtfsFs::open(Arc::new(MemSource::new(img))) {
+        match fs.read_dir("/many") {
+            Err(FsError::Corrupt(m)) => assert!(m.contains("index entry"), "{m}"),
+            other => panic!("short index entry: {other:?}"),
+        }
+        walk(&fs);
+    }
 }
 
 /// Reads everything reachable, bounded; returns how many calls were made.

@@ -4,6 +4,11 @@
 use serde::Serialize;
 use vhdlint_rules::{ImageReport, Status, Summary};
 
+pub mod annotations;
+pub mod html;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 pub mod table;
 
 /// The tool that made the report.
@@ -19,6 +24,9 @@ pub struct Report {
     pub tool: Tool,
     pub policy: String,
     pub images: Vec<ImageReport>,
+    /// Waivers that matched a result but had expired, and so were ignored.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expired_waivers: Vec<vhdlint_rules::config::ExpiredWaiver>,
 }
 
 impl Report {
@@ -30,6 +38,7 @@ impl Report {
             },
             policy: policy.to_string(),
             images,
+            expired_waivers: Vec::new(),
         }
     }
 

@@ -75,11 +75,29 @@ pub fn render(report: &Report, colour_on: bool, width: Option<u16>) -> String {
             if let Some(r) = &c.remedy {
                 out.push_str(&format!("    fix: {r}\n"));
             }
+            if let Some(w) = &c.waived {
+                out.push_str(&format!("    waived: {w}\n"));
+            }
         }
         let s = img.summary;
+        let waived = img.checks.iter().filter(|c| c.waived.is_some()).count();
+        if waived > 0 {
+            out.push_str(&format!(
+                "\n{waived} result(s) waived: they do not affect the exit code\n"
+            ));
+        }
         out.push_str(&format!(
             "\n{} passed, {} failed, {} warnings, {} skipped, {} errors\n\n",
             s.pass, s.fail, s.warning, s.skipped, s.error
+        ));
+    }
+    for e in &report.expired_waivers {
+        out.push_str(&format!(
+            "expired waiver ignored: {} for {} (expired {}): {}\n",
+            e.waiver.check,
+            e.image,
+            e.waiver.expires.as_deref().unwrap_or("?"),
+            e.waiver.justification
         ));
     }
     out

@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod checks;
+pub mod config;
 pub mod context;
 pub mod image;
 pub mod policy;

@@ -22,7 +22,8 @@ pub struct Selection {
     pub ignore: Vec<String>,
 }
 
-fn matches(pattern: &str, id: &str) -> bool {
+/// Whether a selection pattern (an ID, `prefix/*`, or `*`) matches check `id`.
+pub fn matches(pattern: &str, id: &str) -> bool {
     match pattern
         .strip_suffix("/*")
         .or_else(|| pattern.strip_suffix('/'))

@@ -50,12 +50,22 @@ struct CheckArgs {
     /// Image files to lint.
     #[arg(required = true)]
     images: Vec<PathBuf>,
-    /// What the disk is: auto, linux-os, windows-os or data-disk.
-    #[arg(long, default_value = "auto")]
-    profile: ProfileChoice,
-    /// Thresholds: guide (the VM image guide), current (today's certification), or a TOML file.
-    #[arg(long, default_value = "guide")]
-    policy: String,
+    /// What the disk is: auto (default), linux-os, windows-os or data-disk.
+    #[arg(long)]
+    profile: Option<ProfileChoice>,
+    /// Thresholds: guide (default: the VM image guide), current (today's certification), or a
+    /// TOML file.
+    #[arg(long)]
+    policy: Option<String>,
+    /// Configuration file (default: vhdlint.toml in the current directory, if present).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Waivers file: accepted failures and warnings with their justification.
+    #[arg(long)]
+    waivers: Option<PathBuf>,
+    /// The publisher's answers to the Certification Tool's questions, shown in html and markdown.
+    #[arg(long)]
+    questionnaire: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
     format: CheckFormat,
     /// Write the report to FILE instead of standard output.
@@ -82,6 +92,14 @@ struct CheckArgs {
 enum CheckFormat {
     Table,
     Json,
+    Junit,
+    Sarif,
+    Html,
+    Markdown,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// Azure Pipelines logging commands.
+    Azure,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -94,6 +112,8 @@ enum InspectFormat {
 enum RulesFormat {
     Table,
     Json,
+    /// The rules reference (docs/rules.md is this output).
+    Markdown,
 }
 
 fn main() -> ExitCode {
@@ -102,6 +122,12 @@ fn main() -> ExitCode {
         Command::Check(a) => check(a),
         Command::Inspect { image, format } => {
             inspect::run(&image, matches!(format, InspectFormat::Json)).map(|()| 0)
+        }
+        Command::Rules {
+            format: RulesFormat::Markdown,
+        } => {
+            print!("{}", rules_markdown());
+            Ok(0)
         }
         Command::Rules { format } => rules(matches!(format, RulesFormat::Json)).map(|()| 0),
         Command::Explain { id } => explain(&id).map(|()| 0),
@@ -135,10 +161,73 @@ impl Progress for Bar {
 }
 
 fn check(a: CheckArgs) -> Result<u8> {
-    let policy = Policy::load(&a.policy)?;
+    use vhdlint_rules::config::{self, Config};
+    let config_path = a
+        .config
+        .clone()
+        .or_else(|| Some(PathBuf::from("vhdlint.toml")).filter(|p| p.is_file()));
+    let cfg = match &config_path {
+        Some(p) => Config::load(p)?,
+        None => Config::default(),
+    };
+    let base = config_path
+        .as_ref()
+        .and_then(|p| p.parent())
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let rel = |s: &str| -> String {
+        if matches!(s, "guide" | "current") || std::path::Path::new(s).is_absolute() {
+            s.to_string()
+        } else {
+            base.join(s).display().to_string()
+        }
+    };
+    let policy = Policy::load(&a.policy.clone().unwrap_or_else(|| {
+        cfg.policy
+            .as_deref()
+            .map(&rel)
+            .unwrap_or_else(|| "guide".into())
+    }))?;
+    let profile = match (a.profile, &cfg.profile) {
+        (Some(p), _) => p,
+        (None, Some(p)) => p.parse().map_err(|e: String| {
+            anyhow::anyhow!(
+                "{}: profile: {e}",
+                config_path
+                    .as_ref()
+                    .map_or(String::new(), |p| p.display().to_string())
+            )
+        })?,
+        (None, None) => ProfileChoice::Auto,
+    };
+    let deny_warnings = a.deny_warnings || cfg.deny_warnings.unwrap_or(false);
+    let waivers = match a
+        .waivers
+        .clone()
+        .or_else(|| cfg.waivers.as_deref().map(|w| PathBuf::from(rel(w))))
+    {
+        Some(p) => config::load_waivers(&p)?,
+        None => Vec::new(),
+    };
+    let questionnaire = match a
+        .questionnaire
+        .clone()
+        .or_else(|| cfg.questionnaire.as_deref().map(|q| PathBuf::from(rel(q))))
+    {
+        Some(p) => Some(config::load_questionnaire(&p)?),
+        None => None,
+    };
     let selection = Selection {
-        select: a.select,
-        ignore: a.ignore,
+        select: if a.select.is_empty() {
+            cfg.select.clone()
+        } else {
+            a.select
+        },
+        ignore: if a.ignore.is_empty() {
+            cfg.ignore.clone()
+        } else {
+            a.ignore
+        },
     };
     let unknown = selection.unknown_patterns();
     if !unknown.is_empty() {
@@ -165,25 +254,54 @@ fn check(a: CheckArgs) -> Result<u8> {
         });
     let opts = RunOptions {
         policy: policy.clone(),
-        profile: a.profile,
+        profile,
         selection,
         progress,
     };
+    let today = config::today();
     let mut reports = Vec::new();
+    let mut expired = Vec::new();
     let mut unreadable = false;
     for path in &a.images {
         match Image::open(path) {
-            Ok(img) => reports.push(vhdlint_rules::run(&img, &opts)),
+            Ok(img) => {
+                let mut r = vhdlint_rules::run(&img, &opts);
+                config::apply_severity(&mut r.checks, &cfg.severity);
+                expired.extend(config::apply_waivers(
+                    &r.path,
+                    &mut r.checks,
+                    &waivers,
+                    &today,
+                ));
+                r.summary = vhdlint_rules::Summary::of(&r.checks);
+                reports.push(r);
+            }
             Err(e) => {
                 eprintln!("vhdlint: {e}");
                 unreadable = true;
             }
         }
     }
-    let report = Report::new(&policy.name, reports);
+    let mut report = Report::new(&policy.name, reports);
+    for e in &expired {
+        eprintln!(
+            "vhdlint: the waiver of {} for {} expired on {}; ignored",
+            e.waiver.check,
+            e.image,
+            e.waiver.expires.as_deref().unwrap_or("?")
+        );
+    }
+    report.expired_waivers = expired;
     let to_terminal = a.output.is_none() && std::io::stdout().is_terminal();
+    let answers = questionnaire.as_deref();
     let text = match a.format {
         CheckFormat::Json => report.to_json() + "\n",
+        CheckFormat::Junit => vhdlint_report::junit::render(&report),
+        CheckFormat::Sarif => vhdlint_report::sarif::render(&report),
+        CheckFormat::Html => vhdlint_report::html::render_with_date(&report, answers, Some(&today)),
+        CheckFormat::Markdown => vhdlint_report::markdown::render(&report, answers),
+        CheckFormat::Github => vhdlint_report::annotations::github(&report),
+        CheckFormat::Azure => vhdlint_report::annotations::azure(&report),
         CheckFormat::Table => {
             let width = terminal_width().filter(|_| to_terminal);
             vhdlint_report::table::render(
@@ -202,7 +320,7 @@ fn check(a: CheckArgs) -> Result<u8> {
     }
     Ok(if unreadable {
         2
-    } else if report.any(Status::Fail) || (a.deny_warnings && report.any(Status::Warning)) {
+    } else if report.any(Status::Fail) || (deny_warnings && report.any(Status::Warning)) {
         1
     } else {
         0
@@ -245,6 +363,34 @@ fn rules(json: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The rules reference, generated from the checks' metadata.
+fn rules_markdown() -> String {
+    let mut o = String::from("# vhdlint rules\n\nGenerated from the checks' metadata by `vhdlint rules --format markdown`; do not edit by hand.\n\n| ID | Check | Applies to |\n|---|---|---|\n");
+    for c in CHECKS {
+        let anchor = c.meta.id.replace('/', "");
+        o.push_str(&format!(
+            "| [{}](#{anchor}) | {} | {} |\n",
+            c.meta.id,
+            c.meta.title,
+            profiles(c.meta.profiles).join(", ")
+        ));
+    }
+    for c in CHECKS {
+        let m = c.meta;
+        o.push_str(&format!(
+            "\n## {}\n\n**{}** — applies to {} disks; policies guide and current.\n\n",
+            m.id,
+            m.title,
+            profiles(m.profiles).join(" and ")
+        ));
+        o.push_str(&format!("### What it checks\n\n{}\n\n### Why it matters\n\n{}\n\n### How to fix\n\n{}\n\n### Sources\n\n", m.what, m.why, m.remedy));
+        for s in m.sources {
+            o.push_str(&format!("- {s}\n"));
+        }
+    }
+    o
 }
 
 fn explain(id: &str) -> Result<()> {

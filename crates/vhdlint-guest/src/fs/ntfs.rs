@@ -34,7 +34,8 @@ use std::io::{self, Read, Seek, SeekFrom};
 use ntfs::attribute_value::NtfsAttributeValue;
 use ntfs::indexes::NtfsFileNameIndex;
 use ntfs::structured_values::{
-    NtfsFileAttributeFlags, NtfsFileNamespace, NtfsStandardInformation, NtfsVolumeFlags,
+    NtfsAttributeList, NtfsAttributeListEntry, NtfsFileAttributeFlags, NtfsFileNamespace,
+    NtfsStandardInformation, NtfsVolumeFlags,
 };
 use ntfs::{Ntfs, NtfsAttributeFlags, NtfsAttributeType, NtfsError, NtfsFile, NtfsReadSeek};
 use vhdlint_disk::SharedSource;
@@ -628,6 +629,152 @@ impl NtfsFs {
         Ok(None)
     }
 
+    /// The attribute-list entries of the unnamed `$DATA` of `file`, in VCN order, or `None`
+    /// when the file has no attribute list.
+    ///
+    /// The crate's own attribute-list walk skips the entries that point into the base record
+    /// and so, when the first piece of `$DATA` is in the base record (as ntfs-3g writes it),
+    /// returns a later piece whose data size is 0; the pieces are therefore walked here.
+    fn data_list(
+        &self,
+        c: &mut Cursor<'_>,
+        file: &NtfsFile<'_>,
+        path: &str,
+    ) -> Result<Option<Vec<NtfsAttributeListEntry>>, FsError> {
+        let mut list = None;
+        for attr in file.attributes_raw().take(MAX_ATTRIBUTES) {
+            let attr = attr.map_err(|e| map_err(path, e))?;
+            if attr.ty().ok() == Some(NtfsAttributeType::AttributeList) {
+                list = Some(
+                    attr.structured_value::<_, NtfsAttributeList>(c)
+                        .map_err(|e| map_err(path, e))?,
+                );
+                break;
+            }
+        }
+        let Some(list) = list else {
+            return Ok(None);
+        };
+        let mut entries = list.entries();
+        let mut out = Vec::new();
+        let mut n = 0;
+        while let Some(entry) = entries.next(c) {
+            n += 1;
+            if n > MAX_ATTRIBUTES {
+                return Err(FsError::Limit(format!(
+                    "{path}: attribute list of more than {MAX_ATTRIBUTES} entries"
+                )));
+            }
+            let entry = entry.map_err(|e| map_err(path, e))?;
+            if entry.ty().ok() == Some(NtfsAttributeType::Data) && entry.name_length() == 0 {
+                out.push(entry);
+            }
+        }
+        out.sort_by_key(|e| e.lowest_vcn().value());
+        Ok(Some(out))
+    }
+
+    /// Flags and size of the unnamed `$DATA` of `file` (`None`: it has none).
+    fn data_header(
+        &self,
+        c: &mut Cursor<'_>,
+        file: &NtfsFile<'_>,
+        list: Option<&[NtfsAttributeListEntry]>,
+        path: &str,
+    ) -> Result<Option<(NtfsAttributeFlags, u64)>, FsError> {
+        let e = |e| map_err(path, e);
+        match list {
+            Some(list) => {
+                let Some(first) = list.first() else {
+                    return Ok(None);
+                };
+                if first.lowest_vcn().value() != 0 {
+                    return Err(FsError::Corrupt(format!(
+                        "{path}: $DATA does not start at cluster 0"
+                    )));
+                }
+                let f = first.to_file(&self.ntfs, c).map_err(e)?;
+                let a = first.to_attribute(&f).map_err(e)?;
+                Ok(Some((a.flags(), a.value_length())))
+            }
+            None => match file.data(c, "") {
+                None => Ok(None),
+                Some(item) => {
+                    let item = item.map_err(e)?;
+                    let a = item.to_attribute().map_err(e)?;
+                    Ok(Some((a.flags(), a.value_length())))
+                }
+            },
+        }
+    }
+
+    /// Reads up to `want` bytes of the `$DATA` pieces listed in `list`.
+    fn read_pieces(
+        &self,
+        c: &mut Cursor<'_>,
+        list: &[NtfsAttributeListEntry],
+        want: u64,
+        path: &str,
+    ) -> Result<Vec<u8>, FsError> {
+        let e = |e| map_err(path, e);
+        let mut out: Vec<u8> = Vec::with_capacity(want.min(READ_CHUNK as u64) as usize);
+        let mut mapped: u64 = 0;
+        for entry in list {
+            if out.len() as u64 >= want {
+                break;
+            }
+            let vcn_bytes = entry.lowest_vcn().offset(&self.ntfs).map_err(e)?;
+            if u64::try_from(vcn_bytes).ok() != Some(mapped) {
+                return Err(FsError::Corrupt(format!(
+                    "{path}: $DATA pieces do not follow each other"
+                )));
+            }
+            c.check = true;
+            let f = entry.to_file(&self.ntfs, c).map_err(e)?;
+            let a = entry.to_attribute(&f).map_err(e)?;
+            let value = a.value(c).map_err(e)?;
+            let NtfsAttributeValue::NonResident(value) = value else {
+                // A resident piece (inside its MFT record, so small): only as the single piece.
+                let mut value = value;
+                let n = value.len().min(want - out.len() as u64) as usize;
+                let mut buf = vec![0u8; n];
+                value.read_exact(c, &mut buf).map_err(e)?;
+                out.extend_from_slice(&buf);
+                mapped = mapped.saturating_add(n as u64);
+                continue;
+            };
+            c.check = false;
+            for run in value.data_runs() {
+                let mut run = run.map_err(e)?;
+                mapped = mapped.saturating_add(run.allocated_size());
+                while (out.len() as u64) < want {
+                    let left = run.allocated_size().saturating_sub(run.stream_position());
+                    let chunk = (want - out.len() as u64).min(READ_CHUNK as u64).min(left);
+                    if chunk == 0 {
+                        break;
+                    }
+                    let start = out.len();
+                    out.resize(start + chunk as usize, 0);
+                    let n = run.read(c, &mut out[start..]).map_err(e)?;
+                    out.truncate(start + n);
+                    if n == 0 {
+                        break;
+                    }
+                }
+                if out.len() as u64 >= want {
+                    break;
+                }
+            }
+        }
+        c.check = true;
+        if (out.len() as u64) < want {
+            return Err(FsError::Corrupt(format!(
+                "{path}: the data runs end before the data size"
+            )));
+        }
+        Ok(out)
+    }
+
     /// Entries of directory `path`, at most `limit` (more is an error).
     fn read_dir_limited(&self, path: &str, limit: usize) -> Result<Vec<DirEntry>, FsError> {
         let mut c = Cursor::new(self, 0);
@@ -756,15 +903,9 @@ impl super::Filesystem for NtfsFs {
                 (t.len() as u64, 0o777)
             }
             _ => {
-                let len = match file.data(&mut c, "") {
-                    None => 0,
-                    Some(item) => {
-                        let item = item.map_err(|e| map_err(path, e))?;
-                        let attr = item.to_attribute().map_err(|e| map_err(path, e))?;
-                        attr.value_length()
-                    }
-                };
-                (len, 0o644)
+                let list = self.data_list(&mut c, &file, path)?;
+                let header = self.data_header(&mut c, &file, list.as_deref(), path)?;
+                (header.map_or(0, |(_, len)| len), 0o644)
             }
         };
         Ok(Metadata {
@@ -823,12 +964,10 @@ impl super::Filesystem for NtfsFs {
                 "{path} is NTFS-encrypted (EFS)"
             )));
         }
-        let Some(item) = file.data(&mut c, "") else {
+        let list = self.data_list(&mut c, &file, path)?;
+        let Some((flags, len)) = self.data_header(&mut c, &file, list.as_deref(), path)? else {
             return Ok(Vec::new());
         };
-        let item = item.map_err(|e| map_err(path, e))?;
-        let attr = item.to_attribute().map_err(|e| map_err(path, e))?;
-        let flags = attr.flags();
         if flags.contains(NtfsAttributeFlags::ENCRYPTED) {
             return Err(FsError::Unsupported(format!(
                 "{path} is NTFS-encrypted (EFS)"
@@ -837,10 +976,18 @@ impl super::Filesystem for NtfsFs {
         if flags.contains(NtfsAttributeFlags::COMPRESSED) {
             return Err(FsError::Unsupported(format!("{path} is NTFS-compressed")));
         }
+        let want = len.min(max);
+        if let Some(list) = list {
+            return self.read_pieces(&mut c, &list, want, path);
+        }
+        let Some(item) = file.data(&mut c, "") else {
+            return Ok(Vec::new());
+        };
+        let item = item.map_err(|e| map_err(path, e))?;
+        let attr = item.to_attribute().map_err(|e| map_err(path, e))?;
         let mut value = attr.value(&mut c).map_err(|e| map_err(path, e))?;
         // Plain contents may look like records: do not check them.
         c.check = matches!(value, NtfsAttributeValue::AttributeListNonResident(_));
-        let want = value.len().min(max);
         let mut out = Vec::with_capacity(want.min(READ_CHUNK as u64) as usize);
         while (out.len() as u64) < want {
             let chunk = (want - out.len() as u64).min(READ_CHUNK as u64) as usize;

@@ -188,7 +188,14 @@ pub fn run(ctx: &Context) -> Outcome {
         ))
         .evidences(ev);
     };
-    let bytes = match v.read_upto(initrd, 1 << 30) {
+    const MAX_INITRD: u64 = 256 << 20;
+    let bytes = match v.read_upto(initrd, MAX_INITRD + 1) {
+        Ok(b) if b.len() as u64 > MAX_INITRD => {
+            return Outcome::warning(format!("kernel {version}: initramfs over {} MiB", MAX_INITRD >> 20), required)
+                .message(format!("{initrd} is larger than {} MiB and was not read, so whether the drivers are in it is unknown", MAX_INITRD >> 20))
+                .evidence(Evidence::path(initrd.clone(), None, "too large to read"))
+                .evidences(ev)
+        }
         Ok(b) => b,
         Err(e) => return Outcome::error(format!("{initrd}: {e}")),
     };

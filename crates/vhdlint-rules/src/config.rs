@@ -1,0 +1,272 @@
+//! The `vhdlint.toml` configuration file, waivers and questionnaire answers.
+//!
+//! Unknown keys and bad values are errors that name the file and the line (TOML's own error
+//! positions); command-line flags win over the file.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::check::{CheckResult, Status};
+use crate::policy::Level;
+
+/// `vhdlint.toml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    /// `guide`, `current`, or a policy file (relative to the config file).
+    pub policy: Option<String>,
+    /// `auto`, `linux-os`, `windows-os`, `data-disk`.
+    pub profile: Option<String>,
+    #[serde(default)]
+    pub select: Vec<String>,
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    pub deny_warnings: Option<bool>,
+    /// A waivers file (relative to the config file).
+    pub waivers: Option<String>,
+    /// A questionnaire answers file (relative to the config file).
+    pub questionnaire: Option<String>,
+    /// Per check ID (or `prefix/*`): the status its failures and warnings are reported with.
+    #[serde(default)]
+    pub severity: std::collections::BTreeMap<String, Level>,
+}
+
+/// A configuration, waiver or answers file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+fn load<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+        path: path.to_owned(),
+        message: e.to_string().trim_end().to_string(),
+    })
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let c: Config = load(path)?;
+        for id in c.severity.keys() {
+            if !crate::CHECKS
+                .iter()
+                .any(|k| crate::runner::matches(id, k.meta.id))
+            {
+                return Err(ConfigError::Invalid {
+                    path: path.to_owned(),
+                    message: format!("[severity] \"{id}\" matches no check (see `vhdlint rules`)"),
+                });
+            }
+        }
+        Ok(c)
+    }
+}
+
+/// Applies `[severity]` overrides to failures and warnings (pass, skipped and error stay).
+pub fn apply_severity(
+    results: &mut [CheckResult],
+    severity: &std::collections::BTreeMap<String, Level>,
+) {
+    for r in results
+        .iter_mut()
+        .filter(|r| matches!(r.status, Status::Fail | Status::Warning))
+    {
+        if let Some((_, level)) = severity
+            .iter()
+            .filter(|(p, _)| crate::runner::matches(p, r.id))
+            .max_by_key(|(p, _)| p.len())
+        {
+            r.status = level.status();
+        }
+    }
+}
+
+/// One waiver.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Waiver {
+    /// A check ID or `prefix/*`.
+    pub check: String,
+    /// The image file name (or path) it applies to; all images when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Why the result is acceptable: the explanation the Certification Tool asks for.
+    pub justification: String,
+    /// Last day the waiver applies, `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WaiverFile {
+    #[serde(default)]
+    waiver: Vec<Waiver>,
+}
+
+/// Loads a waivers file (`[[waiver]]` tables).
+pub fn load_waivers(path: &Path) -> Result<Vec<Waiver>, ConfigError> {
+    let f: WaiverFile = load(path)?;
+    for w in &f.waiver {
+        let bad = |m: String| {
+            Err(ConfigError::Invalid {
+                path: path.to_owned(),
+                message: m,
+            })
+        };
+        if w.justification.trim().is_empty() {
+            return bad(format!("the waiver for {} has no justification", w.check));
+        }
+        if !crate::CHECKS
+            .iter()
+            .any(|k| crate::runner::matches(&w.check, k.meta.id))
+        {
+            return bad(format!(
+                "the waiver for \"{}\" matches no check (see `vhdlint rules`)",
+                w.check
+            ));
+        }
+        if let Some(e) = &w.expires {
+            if parse_date(e).is_none() {
+                return bad(format!(
+                    "the waiver for {} expires on \"{e}\", not a YYYY-MM-DD date",
+                    w.check
+                ));
+            }
+        }
+    }
+    Ok(f.waiver)
+}
+
+fn parse_date(s: &str) -> Option<(i32, u32, u32)> {
+    let mut it = s.trim().splitn(3, '-');
+    let (y, m, d) = (
+        it.next()?.parse().ok()?,
+        it.next()?.parse().ok()?,
+        it.next()?.parse().ok()?,
+    );
+    (s.trim().len() == 10 && (1..=12).contains(&m) && (1..=31).contains(&d)).then_some((y, m, d))
+}
+
+/// Today's date (UTC) as `YYYY-MM-DD`.
+pub fn today() -> String {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400) as i64;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// A waiver that had expired and was ignored.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExpiredWaiver {
+    #[serde(flatten)]
+    pub waiver: Waiver,
+    pub image: String,
+}
+
+/// Marks the results the waivers accept (failures and warnings only) and returns the waivers
+/// that matched but had expired (they are ignored).
+pub fn apply_waivers(
+    image: &str,
+    results: &mut [CheckResult],
+    waivers: &[Waiver],
+    today: &str,
+) -> Vec<ExpiredWaiver> {
+    let name = Path::new(image)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut expired = Vec::new();
+    for r in results
+        .iter_mut()
+        .filter(|r| matches!(r.status, Status::Fail | Status::Warning))
+    {
+        for w in waivers
+            .iter()
+            .filter(|w| crate::runner::matches(&w.check, r.id))
+        {
+            if w.image.as_deref().is_some_and(|i| i != image && i != name) {
+                continue;
+            }
+            if w.expires.as_deref().is_some_and(|e| e < today) {
+                expired.push(ExpiredWaiver {
+                    waiver: w.clone(),
+                    image: image.to_string(),
+                });
+                continue;
+            }
+            r.waived = Some(w.justification.clone());
+            break;
+        }
+    }
+    expired
+}
+
+/// Questionnaire answers: `[[answer]] question = "…" answer = "…"`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnswerFile {
+    #[serde(default)]
+    answer: Vec<Answer>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Answer {
+    question: String,
+    answer: String,
+}
+
+/// Loads the publisher's answers to the questions the Certification Tool asks.
+pub fn load_questionnaire(path: &Path) -> Result<Vec<(String, String)>, ConfigError> {
+    let f: AnswerFile = load(path)?;
+    Ok(f.answer
+        .into_iter()
+        .map(|a| (a.question, a.answer))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        let t = today();
+        assert_eq!(t.len(), 10);
+        assert!(parse_date(&t).is_some());
+        assert!(parse_date("2027-13-01").is_none());
+        assert!(parse_date("2027-1-1").is_none());
+    }
+
+    #[test]
+    fn unknown_key_names_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("vhdlint.toml");
+        std::fs::write(&p, "policy = \"guide\"\nselcet = [\"disk/*\"]\n").unwrap();
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("selcet") && e.contains("line 2"), "{e}");
+    }
+}
