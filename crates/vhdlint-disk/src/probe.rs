@@ -63,7 +63,63 @@ pub struct Probe {
     pub uuid: Option<String>,
     /// Byte offset of the signature inside the volume.
     pub magic_offset: Option<u64>,
+    /// ext2/3/4 superblock facts the filesystem reader does not expose.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext: Option<ExtState>,
 }
+
+/// State and features from an ext2/3/4 superblock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExtState {
+    /// `s_state` has the "cleanly unmounted" bit.
+    pub clean: bool,
+    /// `s_state` has the "errors detected" bit.
+    pub errors: bool,
+    /// The journal needs recovery (incompat `needs_recovery`): not cleanly unmounted.
+    pub needs_recovery: bool,
+    pub mount_count: u16,
+    /// Seconds since the Unix epoch of the last mount (0: never mounted).
+    pub last_mount_time: u32,
+    /// Feature names, as `dumpe2fs` prints them.
+    pub features: Vec<&'static str>,
+}
+
+const EXT_FEATURES: &[(u8, u32, &str)] = &[
+    (0, 0x0004, "has_journal"),
+    (0, 0x0008, "ext_attr"),
+    (0, 0x0010, "resize_inode"),
+    (0, 0x0020, "dir_index"),
+    (0, 0x0200, "sparse_super2"),
+    (0, 0x1000, "orphan_file"),
+    (1, 0x0002, "filetype"),
+    (1, 0x0004, "needs_recovery"),
+    (1, 0x0008, "journal_dev"),
+    (1, 0x0010, "meta_bg"),
+    (1, 0x0040, "extent"),
+    (1, 0x0080, "64bit"),
+    (1, 0x0100, "mmp"),
+    (1, 0x0200, "flex_bg"),
+    (1, 0x0400, "ea_inode"),
+    (1, 0x1000, "dirdata"),
+    (1, 0x2000, "metadata_csum_seed"),
+    (1, 0x4000, "large_dir"),
+    (1, 0x8000, "inline_data"),
+    (1, 0x10000, "encrypt"),
+    (1, 0x20000, "casefold"),
+    (2, 0x0001, "sparse_super"),
+    (2, 0x0002, "large_file"),
+    (2, 0x0008, "huge_file"),
+    (2, 0x0010, "uninit_bg"),
+    (2, 0x0020, "dir_nlink"),
+    (2, 0x0040, "extra_isize"),
+    (2, 0x0100, "quota"),
+    (2, 0x0200, "bigalloc"),
+    (2, 0x0400, "metadata_csum"),
+    (2, 0x1000, "read-only"),
+    (2, 0x2000, "project"),
+    (2, 0x8000, "verity"),
+    (2, 0x10000, "orphan_present"),
+];
 
 const PROBE_BYTES: usize = 68 * 1024;
 
@@ -83,6 +139,7 @@ pub fn probe(vol: &dyn ReadAt) -> Probe {
         label,
         uuid,
         magic_offset: Some(off as u64),
+        ext: None,
     };
     if at(3, b"-FVE-FS-") {
         return mk(FsKind::Bitlocker, None, None, 3);
@@ -121,7 +178,24 @@ pub fn probe(vol: &dyn ReadAt) -> Probe {
                 .to_string()
                 .to_lowercase()
         });
-        return mk(kind, sb.get(0x78..0x88).and_then(text), uuid, 1080);
+        let words = [compat, incompat, ro];
+        let state = crate::bytes::le_u16(sb, 0x3A);
+        let ext = ExtState {
+            clean: state & 1 != 0,
+            errors: state & 2 != 0,
+            needs_recovery: incompat & 0x4 != 0,
+            mount_count: crate::bytes::le_u16(sb, 0x34),
+            last_mount_time: le_u32(sb, 0x2C),
+            features: EXT_FEATURES
+                .iter()
+                .filter(|(w, bit, _)| words[*w as usize] & bit != 0)
+                .map(|f| f.2)
+                .collect(),
+        };
+        return Probe {
+            ext: Some(ext),
+            ..mk(kind, sb.get(0x78..0x88).and_then(text), uuid, 1080)
+        };
     }
     if at(0x10040, b"_BHRfS_M") {
         return mk(
@@ -174,6 +248,7 @@ pub fn probe(vol: &dyn ReadAt) -> Probe {
         label: None,
         uuid: None,
         magic_offset: None,
+        ext: None,
     }
 }
 

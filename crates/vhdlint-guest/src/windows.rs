@@ -161,3 +161,36 @@ pub fn reg_value(
         None => Ok(None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_encodings() {
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(
+            "[State]\r\nImageState=X\r\n"
+                .encode_utf16()
+                .flat_map(|u| u.to_le_bytes()),
+        );
+        assert_eq!(decode_text(&utf16).unwrap(), "[State]\r\nImageState=X\r\n");
+        // Truncated mid-character: the odd byte is dropped, the rest decodes.
+        assert_eq!(
+            decode_text(&utf16[..utf16.len() - 1]).unwrap(),
+            "[State]\r\nImageState=X\r"
+        );
+        // An unpaired surrogate is not text.
+        assert!(decode_text(&[0xFF, 0xFE, 0x00, 0xD8, 0x41, 0x00]).is_err());
+        assert_eq!(decode_text(b"ImageState=Y").unwrap(), "ImageState=Y");
+        assert_eq!(decode_text(&[0xEF, 0xBB, 0xBF, b'a']).unwrap(), "a");
+        assert_eq!(decode_text(&[]).unwrap(), "");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(b in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let _ = decode_text(&b);
+        }
+    }
+}

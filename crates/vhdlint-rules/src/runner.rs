@@ -133,6 +133,9 @@ pub struct VolumeFact {
     pub label: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,
+    /// ext2/3/4: state and features from the superblock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext: Option<vhdlint_disk::probe::ExtState>,
 }
 
 /// One image's report. Field names are a public interface.
@@ -255,6 +258,7 @@ fn facts(ctx: &Context) -> Facts {
                         filesystem: v.probe.kind.name(),
                         label: v.probe.label.clone(),
                         uuid: v.probe.uuid.clone(),
+                        ext: v.probe.ext.clone(),
                     })
                     .collect()
             })

@@ -209,6 +209,22 @@ fn text(i: &Inspection) -> String {
                         .map_or(String::new(), |x| format!(", uuid {x}"))
                 ),
             );
+            if let Some(e) = &v.probe.ext {
+                let state = match (e.clean, e.errors, e.needs_recovery) {
+                    (_, true, _) => "errors detected",
+                    (_, _, true) => "not cleanly unmounted (journal needs recovery)",
+                    (true, _, _) => "clean",
+                    (false, _, _) => "not clean",
+                };
+                line(
+                    "  ext state",
+                    format!(
+                        "{state}; mounted {} times; features: {}",
+                        e.mount_count,
+                        e.features.join(" ")
+                    ),
+                );
+            }
         }
         for vg in &l.volume_groups {
             line(

@@ -183,3 +183,69 @@ fn logical_volume_matches_the_lvm_metadata_and_its_filesystem() {
     let uuid = String::from_utf8_lossy(&out.stdout).trim().to_string();
     assert_eq!(lv["uuid"], uuid);
 }
+
+#[test]
+fn ext_superblock_state_and_features_match_dumpe2fs() {
+    for name in ["ext4-30g-fixed", "small-fixed", "mbr-logical"] {
+        let img = fixture_or_skip!(name);
+        let (_, r) = check_json(&img, &["--select", "partition/table"]);
+        let parts = r["facts"]["partitions"].as_array().unwrap().clone();
+        for v in r["facts"]["volumes"].as_array().unwrap() {
+            let Some(ext) = v.get("ext") else { continue };
+            let Some(num) = v["id"].as_str().unwrap().strip_prefix('p') else {
+                continue;
+            };
+            let num: u64 = num.parse().unwrap();
+            let p = parts.iter().find(|p| p["number"] == num).unwrap();
+            let off = p["start_lba"].as_u64().unwrap() * 512;
+            let out = Command::new("losetup")
+                .args(["-r", "-f", "--show", "-o", &off.to_string()])
+                .arg(&img)
+                .output()
+                .unwrap();
+            if !out.status.success() {
+                eprintln!(
+                    "SKIP dumpe2fs comparison: losetup: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                return;
+            }
+            let dev = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            let dump = Command::new("dumpe2fs")
+                .args(["-h", &dev])
+                .output()
+                .unwrap();
+            let _ = Command::new("losetup").args(["-d", &dev]).status();
+            let text = String::from_utf8_lossy(&dump.stdout);
+            let field = |k: &str| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(k))
+                    .map(|v| v.trim().to_string())
+                    .unwrap_or_default()
+            };
+            let mut want: Vec<String> = field("Filesystem features:")
+                .split_whitespace()
+                .map(str::to_string)
+                .collect();
+            let mut got: Vec<String> = ext["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap().to_string())
+                .collect();
+            want.sort();
+            got.sort();
+            assert_eq!(got, want, "{name} {}", v["id"]);
+            assert_eq!(
+                ext["clean"],
+                field("Filesystem state:") == "clean",
+                "{name}"
+            );
+            assert_eq!(
+                ext["mount_count"].as_u64().unwrap().to_string(),
+                field("Mount count:"),
+                "{name}"
+            );
+        }
+    }
+}

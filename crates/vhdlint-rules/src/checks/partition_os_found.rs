@@ -65,6 +65,17 @@ pub fn run(ctx: &Context) -> Outcome {
                     "root filesystem on {}",
                     g.root_volume
                 ))];
+                let root_ext = layout
+                    .volumes
+                    .iter()
+                    .find(|v| v.id == g.root_volume)
+                    .and_then(|v| v.probe.ext.as_ref());
+                if let Some(e) = root_ext.filter(|e| e.needs_recovery || e.errors || !e.clean) {
+                    ev.push(Evidence::note(format!(
+                        "the root ext filesystem was not cleanly unmounted{} (its journal is replayed in memory when read)",
+                        if e.errors { " and has errors recorded" } else { "" }
+                    )));
+                }
                 if let Some(src) = &g.os.source {
                     ev.push(Evidence {
                         path: Some(src.clone()),
