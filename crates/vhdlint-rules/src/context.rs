@@ -217,6 +217,20 @@ impl<'a> Context<'a> {
         })
     }
 
+    /// The SYSTEM hive and its current control set (`ControlSet00N` from `Select\\Current`), or
+    /// the outcome a check that needs them gives without them.
+    pub fn windows_control_set(
+        &self,
+    ) -> Result<(&WindowsGuest, &vhdlint_guest::registry::Hive, String), Outcome> {
+        let g = self.windows_guest()?;
+        let hive = g
+            .system()
+            .map_err(|e| Outcome::error(format!("SYSTEM hive: {e}")))?;
+        let cs = vhdlint_guest::registry::current_control_set(hive)
+            .map_err(|e| Outcome::error(format!("SYSTEM\\Select\\Current: {e}")))?;
+        Ok((g, hive, cs))
+    }
+
     /// What the volumes suggest about the OS.
     pub fn os_hint(&self) -> Option<OsHint> {
         self.layout().ok().map(vhdlint_guest::os_hint)

@@ -1,4 +1,3 @@
-use vhdlint_guest::registry::current_control_set;
 use vhdlint_guest::windows::reg_value;
 
 use crate::check::{CheckMeta, Evidence, Outcome};
@@ -15,17 +14,9 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 pub fn run(ctx: &Context) -> Outcome {
-    let g = match ctx.windows_guest() {
-        Ok(g) => g,
+    let (_, hive, cs) = match ctx.windows_control_set() {
+        Ok(x) => x,
         Err(o) => return o,
-    };
-    let hive = match g.system() {
-        Ok(h) => h,
-        Err(e) => return Outcome::error(format!("SYSTEM hive: {e}")),
-    };
-    let cs = match current_control_set(hive) {
-        Ok(c) => c,
-        Err(e) => return Outcome::error(format!("SYSTEM\\Select\\Current: {e}")),
     };
     let key = format!("{cs}\\Control\\Session Manager\\Memory Management");
     let required = "page files on C:, D: or ?: only";
