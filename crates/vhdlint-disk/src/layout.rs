@@ -571,11 +571,6 @@ impl Layout {
         }
     }
 
-    /// Volumes holding real data (not swap, PVs, empty or containers).
-    pub fn volumes_of(&self, kind: impl Fn(FsKind) -> bool) -> impl Iterator<Item = &Volume> {
-        self.volumes.iter().filter(move |v| kind(v.probe.kind))
-    }
-
     /// The partition a volume comes from.
     pub fn partition(&self, v: &Volume) -> Option<&Partition> {
         match v.origin {

@@ -1,4 +1,3 @@
-use vhdlint_disk::vhd::footer::SizeSource;
 use vhdlint_disk::vhd::Geometry;
 
 use crate::check::{CheckMeta, Evidence, Outcome};
@@ -30,11 +29,9 @@ pub fn run(ctx: &Context) -> Outcome {
             .message(format!("the stored geometry {} is not the {expected} the specification computes for {} bytes", f.geometry, f.current_size))
             .evidence(ev);
     }
-    let chs_size = f.geometry.total_sectors() * 512;
-    if f.size_source() == SizeSource::Chs
-        && f.geometry != Geometry::MAX
-        && chs_size != f.current_size
-    {
+    // qemu_size() is the geometry's size for the CHS family (unless the geometry is the maximum).
+    let chs_size = f.qemu_size();
+    if chs_size != f.current_size {
         return Outcome::warning(format!("{} (= {chs_size} bytes)", f.geometry), "one size for every tool")
             .message(format!(
                 "creator \"{}\" makes qemu and Virtual PC size the disk from its geometry ({chs_size} bytes) while Hyper-V and Azure use the current size ({} bytes)",
