@@ -30,7 +30,7 @@ fn lint(c: &mut Criterion) {
     });
     g.bench_function("surface scan", |b| {
         let img = Image::open(&path).expect("opens");
-        b.iter(|| scan::scan(&img.file, &|_| {}).expect("scans"))
+        b.iter(|| scan::scan(img.local.as_ref().expect("a local file"), &|_| {}).expect("scans"))
     });
     // A fixed VHD copied without holes: every zero block is allocated and must be read whole.
     let dense = path.with_file_name("small-fixed-dense.vhd");
@@ -44,7 +44,7 @@ fn lint(c: &mut Criterion) {
     assert!(status.success());
     g.bench_function("surface scan, 64 MiB allocated, mostly zeros", |b| {
         let img = Image::open(&dense).expect("opens");
-        b.iter(|| scan::scan(&img.file, &|_| {}).expect("scans"))
+        b.iter(|| scan::scan(img.local.as_ref().expect("a local file"), &|_| {}).expect("scans"))
     });
     g.finish();
 }

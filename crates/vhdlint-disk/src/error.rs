@@ -35,6 +35,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The image file became shorter than it was when it was opened (another process truncated
+    /// or replaced it during the lint).
+    #[error("{path}: the file ended at offset {offset:#x}, but it was {size} bytes when opened: it was truncated or rewritten while being read")]
+    Truncated {
+        path: PathBuf,
+        offset: u64,
+        size: u64,
+    },
     /// A structure was read but does not make sense.
     #[error("{what} at offset {offset:#x}: {reason}")]
     Malformed {

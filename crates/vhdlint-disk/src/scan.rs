@@ -6,7 +6,7 @@ use std::os::fd::AsFd;
 
 use serde::Serialize;
 
-use crate::source::FileSource;
+use crate::source::{FileSource, ReadAt};
 
 /// Granularity of the zero-block count: a filesystem block.
 pub const ZERO_BLOCK: usize = 4096;
@@ -31,7 +31,7 @@ pub struct SparseScan {
 pub fn data_extents(file: &FileSource) -> io::Result<Vec<(u64, u64)>> {
     use rustix::fs::{seek, SeekFrom};
     let fd = file.file().as_fd();
-    let size = file.bytes().len() as u64;
+    let size = file.size();
     let mut out = Vec::new();
     let mut pos = 0u64;
     while pos < size {
@@ -64,26 +64,27 @@ pub fn scan(file: &FileSource, progress: &(dyn Fn(u64) + Sync)) -> io::Result<Sp
     use std::os::unix::fs::MetadataExt;
     let meta = file.file().metadata()?;
     let extents = data_extents(file)?;
-    let bytes = file.bytes();
     let pieces: Vec<(u64, u64)> = extents
         .iter()
         .flat_map(|&(o, l)| {
             (0..l.div_ceil(CHUNK)).map(move |i| (o + i * CHUNK, (l - i * CHUNK).min(CHUNK)))
         })
         .collect();
-    let zero_bytes: u64 = pieces
+    let zero_bytes = pieces
         .par_iter()
-        .map(|&(o, l)| {
-            let piece = &bytes[o as usize..(o + l) as usize];
-            let z = piece
+        .map_init(Vec::new, |buf: &mut Vec<u8>, &(o, l)| {
+            buf.resize(l as usize, 0);
+            file.read_at(o, buf)
+                .map_err(|e| io::Error::other(e.to_string()))?;
+            let z = buf
                 .chunks(ZERO_BLOCK)
                 .filter(|b| b.len() == ZERO_BLOCK && is_zero(b))
                 .count() as u64
                 * ZERO_BLOCK as u64;
             progress(l);
-            z
+            Ok(z)
         })
-        .sum();
+        .sum::<io::Result<u64>>()?;
     Ok(SparseScan {
         file_size: meta.len(),
         allocated_bytes: meta.blocks() * 512,

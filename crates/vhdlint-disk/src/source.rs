@@ -1,5 +1,11 @@
-//! The byte source: one small trait, `read_at`, implemented for a memory-mapped local file, for
-//! bytes in memory and for a window (a partition, a volume) over another source.
+//! The byte source: one small trait, `read_at`, implemented for a local file (positioned reads),
+//! for bytes in memory and for a window (a partition, a volume) over another source.
+//!
+//! The local file is read with `pread`, not a memory map. A map of a file that another
+//! process truncates raises SIGBUS on the next access to a lost page, which would kill the
+//! linter; a positioned read of a shrunken file returns short instead, and that becomes an
+//! [`Error::Truncated`] result. The cost is one copy per read, which is nothing next to the
+//! few megabytes a lint reads.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -16,6 +22,10 @@ pub trait ReadAt: Send + Sync {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()>;
     /// What this source is, for messages ("image file", "partition 2", …).
     fn name(&self) -> String;
+    /// Bytes this source has read from where it reads (a file, a server), when it counts them.
+    fn bytes_read(&self) -> Option<u64> {
+        None
+    }
 
     /// Reads `len` bytes at `offset` into a new vector.
     fn read_vec(&self, offset: u64, len: usize) -> Result<Vec<u8>> {
@@ -47,11 +57,10 @@ pub fn check_bounds(what: &dyn Fn() -> String, offset: u64, len: usize, size: u6
     }
 }
 
-/// A local image file, opened read-only and memory-mapped.
+/// A local image file, opened read-only and read with positioned reads.
 pub struct FileSource {
     path: PathBuf,
     file: File,
-    map: Option<memmap2::Mmap>,
     size: u64,
     bytes_read: AtomicU64,
 }
@@ -85,24 +94,21 @@ impl FileSource {
                 kind,
             });
         }
+        // Read-only, and O_NOFOLLOW is not wanted: the user names the image, a symlink to it is
+        // fine. The type is checked again on the opened descriptor: the path may have been
+        // replaced between the two calls.
         let file = File::open(path).map_err(open_err)?;
-        let size = file.metadata().map_err(open_err)?.len();
-        let map = if size == 0 {
-            None
-        } else {
-            // SAFETY: the map is read-only and private to this process. The file may still be
-            // truncated by another process while it is mapped, which would raise SIGBUS on
-            // access; vhdlint never writes to the image, and the CLI documents that the image
-            // must not be modified while it is linted.
-            #[allow(unsafe_code)]
-            let m = unsafe { memmap2::Mmap::map(&file) }.map_err(open_err)?;
-            Some(m)
-        };
+        let meta = file.metadata().map_err(open_err)?;
+        if !meta.file_type().is_file() {
+            return Err(Error::NotAFile {
+                path: path.to_owned(),
+                kind: "special file",
+            });
+        }
         Ok(Self {
             path: path.to_owned(),
             file,
-            map,
-            size,
+            size: meta.len(),
             bytes_read: AtomicU64::new(0),
         })
     }
@@ -113,14 +119,6 @@ impl FileSource {
     pub fn file(&self) -> &File {
         &self.file
     }
-    /// Bytes handed out by `read_at` so far.
-    pub fn bytes_read(&self) -> u64 {
-        self.bytes_read.load(Ordering::Relaxed)
-    }
-    /// The mapped bytes (empty for an empty file).
-    pub fn bytes(&self) -> &[u8] {
-        self.map.as_deref().unwrap_or(&[])
-    }
 }
 
 impl ReadAt for FileSource {
@@ -128,15 +126,39 @@ impl ReadAt for FileSource {
         self.size
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        use std::os::unix::fs::FileExt;
         check_bounds(&|| self.name(), offset, buf.len(), self.size)?;
-        let start = offset as usize;
-        buf.copy_from_slice(&self.bytes()[start..start + buf.len()]);
+        let mut done = 0;
+        while done < buf.len() {
+            match self.file.read_at(&mut buf[done..], offset + done as u64) {
+                // The file ended before the size it had when it was opened.
+                Ok(0) => {
+                    return Err(Error::Truncated {
+                        path: self.path.clone(),
+                        offset: offset + done as u64,
+                        size: self.size,
+                    })
+                }
+                Ok(n) => done += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(source) => {
+                    return Err(Error::Io {
+                        what: self.name(),
+                        offset: offset + done as u64,
+                        source,
+                    })
+                }
+            }
+        }
         self.bytes_read
             .fetch_add(buf.len() as u64, Ordering::Relaxed);
         Ok(())
     }
     fn name(&self) -> String {
         "image file".into()
+    }
+    fn bytes_read(&self) -> Option<u64> {
+        Some(self.bytes_read.load(Ordering::Relaxed))
     }
 }
 

@@ -5,6 +5,7 @@
 //! Windows guest inspection.
 
 pub mod config;
+pub mod exe;
 pub mod facts;
 pub mod fs;
 pub mod initramfs;

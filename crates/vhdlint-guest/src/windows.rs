@@ -124,6 +124,32 @@ pub fn inspect(layout: &Layout) -> WindowsInspection {
     WindowsInspection { candidates, guest }
 }
 
+/// The `ImageState=` line of State.ini.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageStateLine {
+    /// 1-based line number.
+    pub line: usize,
+    /// The value, unquoted.
+    pub value: String,
+    /// The line as written, trimmed.
+    pub raw: String,
+}
+
+/// Finds the first `ImageState=` line of a decoded State.ini (key case-insensitive, as
+/// Windows' INI reader).
+pub fn image_state(text: &str) -> Option<ImageStateLine> {
+    text.lines().enumerate().find_map(|(i, l)| {
+        let (k, v) = l.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("ImageState")
+            .then(|| ImageStateLine {
+                line: i + 1,
+                value: v.trim().trim_matches('"').to_string(),
+                raw: l.trim().to_string(),
+            })
+    })
+}
+
 /// Decodes a text file that may be UTF-16 (with a byte-order mark, as State.ini is) or UTF-8.
 pub fn decode_text(bytes: &[u8]) -> Result<String, FsError> {
     let utf16 = |b: &[u8], le: bool| {

@@ -45,12 +45,15 @@ pub enum ConfigError {
     Invalid { path: PathBuf, message: String },
 }
 
-fn load<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_owned(),
         source,
-    })?;
-    toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+    })
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(text: &str, path: &Path) -> Result<T, ConfigError> {
+    toml::from_str(text).map_err(|e| ConfigError::Invalid {
         path: path.to_owned(),
         message: e.to_string().trim_end().to_string(),
     })
@@ -58,7 +61,12 @@ fn load<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, ConfigError> {
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let c: Config = load(path)?;
+        Config::parse(&read(path)?, path)
+    }
+
+    /// Parses the text of a configuration file read from `path` (named in errors).
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let c: Config = parse(text, path)?;
         for id in c.severity.keys() {
             if !crate::CHECKS
                 .iter()
@@ -118,7 +126,12 @@ struct WaiverFile {
 
 /// Loads a waivers file (`[[waiver]]` tables).
 pub fn load_waivers(path: &Path) -> Result<Vec<Waiver>, ConfigError> {
-    let f: WaiverFile = load(path)?;
+    parse_waivers(&read(path)?, path)
+}
+
+/// Parses and validates the text of a waivers file read from `path` (named in errors).
+pub fn parse_waivers(text: &str, path: &Path) -> Result<Vec<Waiver>, ConfigError> {
+    let f: WaiverFile = parse(text, path)?;
     for w in &f.waiver {
         let bad = |m: String| {
             Err(ConfigError::Invalid {
@@ -241,7 +254,12 @@ struct Answer {
 
 /// Loads the publisher's answers to the questions the Certification Tool asks.
 pub fn load_questionnaire(path: &Path) -> Result<Vec<(String, String)>, ConfigError> {
-    let f: AnswerFile = load(path)?;
+    parse_questionnaire(&read(path)?, path)
+}
+
+/// Parses the text of a questionnaire answers file read from `path` (named in errors).
+pub fn parse_questionnaire(text: &str, path: &Path) -> Result<Vec<(String, String)>, ConfigError> {
+    let f: AnswerFile = parse(text, path)?;
     Ok(f.answer
         .into_iter()
         .map(|a| (a.question, a.answer))

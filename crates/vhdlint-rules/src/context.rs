@@ -4,7 +4,7 @@ use std::sync::{Arc, OnceLock};
 
 use vhdlint_disk::scan::{self, SparseScan};
 use vhdlint_disk::vhd::Footer;
-use vhdlint_disk::{Format, Layout, SharedSource};
+use vhdlint_disk::{Format, Layout, ReadAt, SharedSource};
 use vhdlint_guest::linux::{LinuxGuest, LinuxInspection};
 use vhdlint_guest::windows::{WindowsGuest, WindowsInspection};
 use vhdlint_guest::OsHint;
@@ -130,15 +130,19 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// The surface scan of the image file, run once.
-    pub fn sparse_scan(&self) -> Result<&SparseScan, &str> {
+    /// The surface scan of the image file, run once. `Err(None)` when the image is not a local
+    /// file, so there is no surface to scan.
+    pub fn sparse_scan(&self) -> Result<&SparseScan, Option<&str>> {
+        let Some(file) = &self.image.local else {
+            return Err(None);
+        };
         self.sparse
             .get_or_init(|| {
                 let p = self.progress.clone();
                 if let Some(p) = &p {
-                    p.start(self.image.file.bytes().len() as u64);
+                    p.start(file.size());
                 }
-                let r = scan::scan(&self.image.file, &|n| {
+                let r = scan::scan(file, &|n| {
                     if let Some(p) = &p {
                         p.advance(n)
                     }
@@ -149,7 +153,7 @@ impl<'a> Context<'a> {
                 r.map_err(|e| format!("scanning {}: {e}", self.image.path.display()))
             })
             .as_ref()
-            .map_err(String::as_str)
+            .map_err(|e| Some(e.as_str()))
     }
 
     /// The search for a Linux root and, when found, the guest's tree; done once.

@@ -275,6 +275,6 @@ fn facts(ctx: &Context) -> Facts {
                 not_mounted: g.not_mounted.clone(),
                 kernel: g.facts.kernel(&g.view).version.clone(),
             }),
-        bytes_read: ctx.image.file.bytes_read(),
+        bytes_read: ctx.image.source.bytes_read().unwrap_or(0),
     }
 }

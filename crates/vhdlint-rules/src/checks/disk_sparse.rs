@@ -27,7 +27,14 @@ pub fn run(ctx: &Context) -> Outcome {
     }
     let s = match ctx.sparse_scan() {
         Ok(s) => s,
-        Err(e) => return Outcome::error(e.to_string()),
+        Err(Some(e)) => return Outcome::error(e.to_string()),
+        Err(None) => {
+            return Outcome::skipped(format!(
+                "{} is not a local file: the surface scan reads every allocated byte, which is \
+                 only done on a local copy",
+                ctx.image.path.display()
+            ))
+        }
     };
     let limit = ctx.policy.sparse_reclaim_bytes;
     let actual = format!(

@@ -1,5 +1,6 @@
 use crate::check::{CheckMeta, Evidence, Outcome};
 use crate::{Context, Profile};
+use vhdlint_guest::exe::elf_header;
 
 pub static META: CheckMeta = CheckMeta {
     id: "linux/architecture",
@@ -47,28 +48,19 @@ pub fn run(ctx: &Context) -> Outcome {
             .view
             .resolve(path, true)
             .unwrap_or_else(|_| path.to_string());
-        if h.len() < 20 || &h[0..4] != b"\x7fELF" {
+        let Ok(elf) = elf_header(&h) else {
             tried.push(format!("{path}: not an ELF file"));
             continue;
-        }
-        let class = match h[4] {
-            1 => "32-bit",
-            2 => "64-bit",
-            _ => "unknown class",
         };
-        let m = if h[5] == 2 {
-            u16::from_be_bytes([h[18], h[19]])
-        } else {
-            u16::from_le_bytes([h[18], h[19]])
-        };
+        let (class, m) = (elf.class_name(), elf.machine);
         let actual = format!("{class} {} ({target})", machine(m));
         let ev = Evidence::path(
             target.clone(),
             None,
-            format!("ELF class {}, machine {m:#06x}", h[4]),
+            format!("ELF class {}, machine {m:#06x}", elf.class),
         );
         let required = "64-bit x86-64 or AArch64";
-        return if h[4] == 2 && matches!(m, 0x3E | 0xB7) {
+        return if elf.class == 2 && matches!(m, 0x3E | 0xB7) {
             Outcome::pass(actual, required).evidence(ev)
         } else {
             Outcome::fail(actual, required)

@@ -1,5 +1,6 @@
 use crate::check::{CheckMeta, Evidence, Outcome};
 use crate::{Context, Profile};
+use vhdlint_guest::exe::{pe_header, pe_machine_name};
 
 pub static META: CheckMeta = CheckMeta {
     id: "windows/architecture",
@@ -10,17 +11,6 @@ pub static META: CheckMeta = CheckMeta {
     sources: &["Azure Marketplace VM image guide: 64-bit operating systems only"],
     profiles: &[Profile::WindowsOs],
 };
-
-fn machine(m: u16) -> &'static str {
-    match m {
-        0x8664 => "x64",
-        0xAA64 => "ARM64",
-        0x014C => "i386",
-        0x0200 => "IA-64",
-        0x01C4 => "ARM (Thumb-2)",
-        _ => "unknown",
-    }
-}
 
 pub fn run(ctx: &Context) -> Outcome {
     let g = match ctx.windows_guest() {
@@ -34,15 +24,11 @@ pub fn run(ctx: &Context) -> Outcome {
         Err(e) => return Outcome::error(format!("{shown}: {e}")),
     };
     let required = "x64 (0x8664) or ARM64 (0xAA64)";
-    if b.len() < 0x40 || &b[..2] != b"MZ" {
-        return Outcome::error(format!("{shown} is not a PE file (no MZ header)"));
-    }
-    let pe = u32::from_le_bytes([b[0x3C], b[0x3D], b[0x3E], b[0x3F]]) as usize;
-    if pe.checked_add(6).is_none_or(|end| end > b.len()) || &b[pe..pe + 4] != b"PE\0\0" {
-        return Outcome::error(format!("{shown}: no PE signature at e_lfanew {pe:#x}"));
-    }
-    let m = u16::from_le_bytes([b[pe + 4], b[pe + 5]]);
-    let actual = format!("{} ({m:#06x})", machine(m));
+    let (pe, m) = match pe_header(&b) {
+        Ok(h) => (h.signature_at, h.machine),
+        Err(e) => return Outcome::error(format!("{shown}: {e}")),
+    };
+    let actual = format!("{} ({m:#06x})", pe_machine_name(m));
     let ev = Evidence::path(
         shown,
         None,
@@ -54,7 +40,7 @@ pub fn run(ctx: &Context) -> Outcome {
         Outcome::fail(actual, required)
             .message(format!(
                 "ntoskrnl.exe is built for {}: a 32-bit or unsupported architecture",
-                machine(m)
+                pe_machine_name(m)
             ))
             .evidence(ev)
     }

@@ -1,4 +1,4 @@
-use vhdlint_guest::windows::decode_text;
+use vhdlint_guest::windows::{decode_text, image_state};
 
 use crate::check::{CheckMeta, Evidence, Outcome, Status};
 use crate::{Context, Profile};
@@ -39,16 +39,7 @@ pub fn run(ctx: &Context) -> Outcome {
         }
         Err(e) => return Outcome::error(format!("{shown}: {e}")),
     };
-    let state = text.lines().enumerate().find_map(|(i, l)| {
-        let (k, v) = l.split_once('=')?;
-        k.trim().eq_ignore_ascii_case("ImageState").then(|| {
-            (
-                i + 1,
-                v.trim().trim_matches('"').to_string(),
-                l.trim().to_string(),
-            )
-        })
-    });
+    let state = image_state(&text).map(|s| (s.line, s.value, s.raw));
     let Some((line, value, raw)) = state else {
         return Outcome::fail("no ImageState in State.ini", required)
             .message(format!("{shown} has no ImageState line"))

@@ -1,0 +1,400 @@
+//! Fuzz harnesses: one function per parser, each calling the entry point production code
+//! calls, over arbitrary bytes. The cargo-fuzz targets in `fuzz/` are one line each around
+//! these, and `tests/replay.rs` runs every seed and every input that ever crashed through them
+//! under plain `cargo test`.
+//!
+//! A harness must not panic, hang or allocate without bound on any input; it reads the results
+//! it gets (formats them) so that lazily computed parts run too.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use vhdlint_disk::{Container, Layout, MemSource, PartitionTable, SharedSource};
+use vhdlint_guest::config;
+use vhdlint_guest::fs::{FileKind, Filesystem};
+use vhdlint_guest::view::{GuestView, Mount};
+
+/// A harness: takes the fuzzer's bytes.
+pub type Harness = fn(&[u8]);
+
+/// Every harness by target name (the names of `fuzz/fuzz_targets/*.rs`).
+pub const TARGETS: &[(&str, Harness)] = &[
+    ("vhd_footer", vhd_footer),
+    ("vhd_dynamic", vhd_dynamic),
+    ("mbr", mbr),
+    ("gpt", gpt),
+    ("lvm_metadata", lvm_metadata),
+    ("lvm_pv", lvm_pv),
+    ("layout", layout),
+    ("fs_ext4", fs_ext4),
+    ("fs_xfs", fs_xfs),
+    ("fs_ntfs", fs_ntfs),
+    ("config_sshd", config_sshd),
+    ("config_keyvalue", config_keyvalue),
+    ("config_grub", config_grub),
+    ("config_fstab", config_fstab),
+    ("config_passwd", config_passwd),
+    ("config_dpkg", config_dpkg),
+    ("config_network", config_network),
+    ("config_sudoers", config_sudoers),
+    ("rpmdb", rpmdb),
+    ("initramfs", initramfs),
+    ("registry", registry),
+    ("state_ini", state_ini),
+    ("exe_headers", exe_headers),
+    ("toml_config", toml_config),
+    ("lint", lint),
+];
+
+/// Looks a harness up by name.
+pub fn harness(name: &str) -> Option<Harness> {
+    TARGETS.iter().find(|(n, _)| *n == name).map(|(_, h)| *h)
+}
+
+fn source(data: &[u8]) -> SharedSource {
+    Arc::new(MemSource::new(data.to_vec()))
+}
+
+fn text(data: &[u8]) -> String {
+    String::from_utf8_lossy(data).into_owned()
+}
+
+/// Splits input into parts at `\n%%\n` lines: several files from one input.
+fn parts(data: &[u8]) -> Vec<String> {
+    text(data).split("\n%%\n").map(str::to_string).collect()
+}
+
+/// Consumes a value as production code would (reports format everything they show).
+fn sink<T: std::fmt::Debug>(v: &T) {
+    let s = format!("{v:?}");
+    std::hint::black_box(s.len());
+}
+
+/// The VHD footer alone, then the container sniff (footer at the end, at 511, copy at 0).
+pub fn vhd_footer(data: &[u8]) {
+    let mut b = [0u8; 512];
+    let n = data.len().min(512);
+    b[..n].copy_from_slice(&data[..n]);
+    let f = vhdlint_disk::vhd::Footer::parse(&b, 0);
+    sink(&(
+        f.cookie_ok(),
+        f.checksum_ok(),
+        f.size_source(),
+        f.qemu_size(),
+        f.creator_version_text(),
+    ));
+    let c = Container::open(source(data));
+    sink(&(&c.format, &c.footer, &c.footer_place, &c.start_copy));
+    sink(&c.footer_offset());
+}
+
+/// The container with its dynamic header and BAT, then reads through the virtual disk.
+pub fn vhd_dynamic(data: &[u8]) {
+    let c = Container::open(source(data));
+    sink(&c.dynamic);
+    if let Ok(disk) = c.virtual_disk() {
+        let size = disk.size();
+        let mut buf = vec![0u8; 64 << 10];
+        for at in [0, size / 3, size / 2, size.saturating_sub(buf.len() as u64)] {
+            let len = (size - at.min(size)).min(buf.len() as u64) as usize;
+            let _ = disk.read_at(at, &mut buf[..len]);
+        }
+        sink(&disk.name());
+    }
+}
+
+/// The partition table: MBR, the EBR chain, GPT (primary and backup).
+pub fn mbr(data: &[u8]) {
+    let disk = source(data);
+    sink(&PartitionTable::read(disk.as_ref()));
+}
+
+/// GPT alone: header, entry array, backup.
+pub fn gpt(data: &[u8]) {
+    let disk = source(data);
+    sink(&vhdlint_disk::gpt::has_signature(disk.as_ref()));
+    sink(&vhdlint_disk::gpt::read(disk.as_ref()));
+}
+
+/// LVM2 text metadata: the syntax, then the volume group it describes.
+pub fn lvm_metadata(data: &[u8]) {
+    let t = text(data);
+    sink(&vhdlint_disk::lvm::text::parse(&t).map(|v| v.sections().count()));
+    sink(&vhdlint_disk::lvm::volume_group(&t, 0));
+}
+
+/// An LVM2 physical volume: label, PV header, metadata area, circular buffer.
+pub fn lvm_pv(data: &[u8]) {
+    let vol = source(data);
+    if let Some(at) = vhdlint_disk::lvm::find_label(vol.as_ref()) {
+        sink(&vhdlint_disk::lvm::read_pv(vol.as_ref(), at));
+    }
+}
+
+/// The whole disk layout: partitions, LVM, and the filesystem probe of every volume.
+pub fn layout(data: &[u8]) {
+    let l = Layout::read(source(data));
+    sink(&l);
+    sink(&vhdlint_guest::os_hint(&l));
+}
+
+/// Opens a filesystem over the volume, walks it and reads what it finds.
+fn walk_fs(fs: Arc<dyn Filesystem>) {
+    let mut budget = 512usize;
+    let mut stack = vec![("/".to_string(), 0usize)];
+    while let Some((dir, depth)) = stack.pop() {
+        let Ok(entries) = fs.read_dir(&dir) else {
+            continue;
+        };
+        for e in entries {
+            if budget == 0 {
+                break;
+            }
+            budget -= 1;
+            if e.name == "." || e.name == ".." {
+                continue;
+            }
+            let path = if dir == "/" {
+                format!("/{}", e.name)
+            } else {
+                format!("{dir}/{}", e.name)
+            };
+            match fs.symlink_metadata(&path).map(|m| m.kind) {
+                Ok(FileKind::Dir) if depth < 8 => stack.push((path, depth + 1)),
+                Ok(FileKind::File) => sink(&fs.read(&path, 64 << 10).map(|b| b.len())),
+                Ok(FileKind::Symlink) => sink(&fs.read_link(&path)),
+                other => sink(&other),
+            }
+        }
+    }
+    // The guest view over it: confined resolution of symlinks and globs.
+    let view = GuestView::new(Mount {
+        point: "/".into(),
+        volume: "fuzz".into(),
+        reason: "fuzz".into(),
+        fs,
+    });
+    for p in [
+        "/etc/os-release",
+        "/etc/ssh/sshd_config",
+        "/sbin/init",
+        "/boot/grub/grub.cfg",
+    ] {
+        sink(&view.read_config(p).map(|t| t.len()));
+    }
+    sink(&view.read_dir("/etc").map(|v| v.len()));
+}
+
+pub fn fs_ext4(data: &[u8]) {
+    if let Ok(fs) = vhdlint_guest::fs::ext4::Ext4Fs::open(source(data), "ext4") {
+        walk_fs(Arc::new(fs));
+    }
+}
+
+pub fn fs_xfs(data: &[u8]) {
+    if let Ok(fs) = vhdlint_guest::fs::xfs::XfsFs::open(source(data)) {
+        walk_fs(Arc::new(fs));
+    }
+}
+
+pub fn fs_ntfs(data: &[u8]) {
+    if let Ok(fs) = vhdlint_guest::fs::ntfs::NtfsFs::open(source(data)) {
+        walk_fs(Arc::new(fs));
+    }
+}
+
+/// sshd_config with Include: the first part is the main file, later parts are what an
+/// Include pattern matches.
+pub fn config_sshd(data: &[u8]) {
+    let p = parts(data);
+    let (main, rest) = p.split_first().expect("split yields one part");
+    let cfg = config::sshd::evaluate(main, "/etc/ssh/sshd_config", &mut |pattern| {
+        rest.iter()
+            .enumerate()
+            .map(|(i, t)| {
+                (
+                    format!("{}/{i}.conf", pattern.trim_end_matches("/*")),
+                    t.clone(),
+                )
+            })
+            .collect()
+    });
+    sink(&cfg);
+    sink(&config::sshd::parse_time(main));
+}
+
+/// waagent.conf, os-release, /etc/default/grub (shell with expansion) and grubenv.
+pub fn config_keyvalue(data: &[u8]) {
+    use config::keyvalue::{parse, parse_shell_after, parse_with, Dialect};
+    let t = text(data);
+    let env = parse(&t);
+    sink(&env);
+    sink(&parse_with(&t, Dialect::Waagent));
+    sink(&parse_with(&t, Dialect::Grubenv));
+    sink(&parse_shell_after(&t, &env));
+}
+
+/// grub.cfg and BLS entries: menus, variables, the default entry, kernel options.
+pub fn config_grub(data: &[u8]) {
+    use config::grub;
+    let p = parts(data);
+    let cfg = grub::parse(&p[0]);
+    let mut bls: Vec<_> = p[1..]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| grub::parse_bls(t).with_id(format!("entry-{i}")))
+        .collect();
+    grub::sort_bls(&mut bls);
+    sink(&cfg.entries().len());
+    sink(&cfg.uses_blscfg());
+    sink(&cfg.kernelopts_fallback());
+    sink(&bls.iter().map(|b| b.options_line()).collect::<Vec<_>>());
+    sink(&grub::bls_default(&bls, p.get(1).map(String::as_str)).map(|b| b.options_line()));
+    if let Some(d) = cfg.default_entry(p.get(1).map(String::as_str), &bls) {
+        sink(&d);
+    }
+    let opts = grub::expand_kernelopts(&p[0], p.get(1).map(String::as_str));
+    sink(&grub::cmdline_args(&opts));
+    sink(&grub::expand_vars(&p[0], &|n| {
+        (n.len() < 4).then(|| n.repeat(2))
+    }));
+    if p.len() >= 2 {
+        sink(&grub::rpm_vercmp(&p[0], &p[1]));
+    }
+}
+
+pub fn config_fstab(data: &[u8]) {
+    let t = text(data);
+    sink(&config::fstab::parse(&t));
+    sink(&config::fstab::unescape(&t));
+}
+
+/// /etc/passwd and /etc/shadow (the second part), and every hash's state.
+pub fn config_passwd(data: &[u8]) {
+    let p = parts(data);
+    sink(&config::passwd::parse_passwd(&p[0]));
+    let shadow = config::passwd::parse_shadow(p.last().expect("one part"));
+    sink(&shadow);
+    for l in p[0].lines().take(64) {
+        sink(&config::passwd::hash_state(l));
+    }
+}
+
+/// dpkg's status file, and version comparison of what it holds.
+pub fn config_dpkg(data: &[u8]) {
+    let p = parts(data);
+    sink(&config::dpkg::parse(&p[0]));
+    if p.len() >= 2 {
+        sink(&config::dpkg::version_cmp(&p[0], &p[1]));
+        sink(&config::dpkg::split_version(&p[1]));
+    }
+}
+
+/// ifupdown interfaces, netplan YAML, ifcfg, systemd-networkd/NetworkManager INI, udev rules.
+pub fn config_network(data: &[u8]) {
+    use config::network;
+    let t = text(data);
+    sink(&network::parse_interfaces(&t));
+    sink(&network::parse_netplan(&t));
+    sink(&network::parse_ifcfg(&t));
+    sink(&network::parse_ini(&t));
+    sink(&network::persistent_net_rules(&t));
+    sink(&network::is_persistent_net_rules_file(&t));
+    sink(&network::DhcpMode::parse(&t));
+    sink(&config::yaml::parse(&t));
+}
+
+pub fn config_sudoers(data: &[u8]) {
+    let t = text(data);
+    sink(&config::sudoers::parse(&t));
+    sink(&config::sudoers::includedir_reads(&t));
+    sink(&config::glob_match(&t, "sshd_config.d"));
+}
+
+/// RPM's SQLite package database.
+pub fn rpmdb(data: &[u8]) {
+    sink(&config::rpmdb::read_packages(data));
+}
+
+/// An initramfs: concatenated cpio archives, each possibly compressed.
+pub fn initramfs(data: &[u8]) {
+    let limits = vhdlint_guest::initramfs::Limits {
+        max_decompressed: 16 << 20,
+        ..Default::default()
+    }
+    .keeping("etc/modprobe.d/hv.conf");
+    if let Ok(i) = vhdlint_guest::initramfs::list(data, limits) {
+        sink(&i.members().len());
+        sink(&i.read_member("etc/modprobe.d/hv.conf"));
+    }
+}
+
+/// A registry hive: header, every key and value, and the lookups the checks make.
+pub fn registry(data: &[u8]) {
+    use vhdlint_guest::registry::{current_control_set, Hive};
+    let Ok(h) = Hive::parse(data.to_vec()) else {
+        return;
+    };
+    sink(&(h.is_dirty(), h.checksum_ok(), h.version(), h.warnings()));
+    let mut budget = 4096usize;
+    let _ = h.walk(|path, k| {
+        budget = budget.saturating_sub(1);
+        if budget == 0 {
+            return Ok(());
+        }
+        sink(&path);
+        if let Ok(values) = k.values() {
+            for v in values.iter().take(64) {
+                sink(&v.as_string());
+                sink(&v.as_u32());
+                sink(&v.as_u64());
+                sink(&v.as_multi_string());
+            }
+        }
+        Ok(())
+    });
+    sink(&current_control_set(&h));
+    if let Ok(Some(k)) = h.open("Microsoft\\Windows NT\\CurrentVersion") {
+        sink(&k.value("ProductName"));
+    }
+}
+
+/// Setup's State.ini, UTF-16 or UTF-8.
+pub fn state_ini(data: &[u8]) {
+    if let Ok(t) = vhdlint_guest::windows::decode_text(data) {
+        sink(&vhdlint_guest::windows::image_state(&t));
+    }
+}
+
+/// The PE header of ntoskrnl.exe and the ELF header of /sbin/init.
+pub fn exe_headers(data: &[u8]) {
+    sink(&vhdlint_guest::exe::pe_header(data));
+    sink(&vhdlint_guest::exe::elf_header(data));
+}
+
+/// vhdlint.toml, a waivers file, questionnaire answers and a policy file.
+pub fn toml_config(data: &[u8]) {
+    use vhdlint_rules::config;
+    let t = text(data);
+    let origin = Path::new("fuzz.toml");
+    sink(&config::Config::parse(&t, origin));
+    sink(&config::parse_waivers(&t, origin));
+    sink(&config::parse_questionnaire(&t, origin));
+    sink(&vhdlint_rules::policy::Policy::from_toml(&t, "fuzz.toml").map(|_| ()));
+}
+
+/// The whole pipeline on an image in memory: every check of every profile.
+pub fn lint(data: &[u8]) {
+    use vhdlint_rules::{run, Image, Policy, ProfileChoice, RunOptions, Selection};
+    let image = Image::from_source("fuzz.vhd", source(data));
+    let report = run(
+        &image,
+        &RunOptions {
+            policy: Policy::guide(),
+            profile: ProfileChoice::Auto,
+            selection: Selection::default(),
+            progress: None,
+        },
+    );
+    sink(&report.summary);
+}

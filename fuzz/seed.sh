@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# Builds the seed corpora of the fuzz targets, fuzz/seeds/TARGET/, with the real tools and from
+# the fixture trees. Seeds are small (the largest are filesystem heads of a few hundred KiB);
+# they are committed, and tests/replay.rs in crates/vhdlint-fuzz runs every one of them.
+#
+#   bash fuzz/seed.sh            rebuilds fuzz/seeds
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT=$ROOT/fuzz/seeds
+TREES=$ROOT/fixtures/trees
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+rm -rf "$OUT"
+for t in vhd_footer vhd_dynamic mbr gpt lvm_metadata lvm_pv layout fs_ext4 fs_xfs fs_ntfs \
+    config_sshd config_keyvalue config_grub config_fstab config_passwd config_dpkg \
+    config_network config_sudoers rpmdb initramfs registry state_ini exe_headers toml_config lint; do
+    mkdir -p "$OUT/$t"
+done
+K=1024
+M=$((1024 * 1024))
+join() { local first=1; for f in "$@"; do [ $first = 1 ] || printf '\n%%%%\n'; first=0; cat "$f"; done; }
+
+# ---- small disks ------------------------------------------------------------------------
+# MBR: two primaries, an extended partition with three logicals (EBR chain), at small offsets.
+truncate -s $((512 * K)) "$W/mbr.raw"
+sfdisk -q --no-reread --no-tell-kernel "$W/mbr.raw" <<'S' >/dev/null
+label: dos
+start=64, size=128, type=83, bootable
+start=192, size=64, type=82
+start=256, size=700, type=5
+start=320, size=100, type=83
+start=480, size=100, type=8e
+start=640, size=100, type=7
+S
+cp "$W/mbr.raw" "$OUT/mbr/mbr-ebr"
+# GPT: four partitions, 1-sector alignment, backup at the end.
+truncate -s $((256 * K)) "$W/gpt.raw"
+sgdisk -q -a 1 -n 1:40:99 -t 1:ef00 -c 1:EFI -n 2:100:199 -t 2:8300 -c 2:root \
+    -n 3:200:299 -t 3:8200 -n 4:300:399 -t 4:8e00 "$W/gpt.raw" >/dev/null
+cp "$W/gpt.raw" "$OUT/gpt/gpt"
+cp "$W/gpt.raw" "$OUT/mbr/gpt"
+# A hybrid MBR over the same GPT.
+cp "$W/gpt.raw" "$W/hybrid.raw"
+sgdisk -q -h 2 "$W/hybrid.raw" >/dev/null
+cp "$W/hybrid.raw" "$OUT/gpt/hybrid"
+cp "$W/mbr.raw" "$W/hybrid.raw" "$W/gpt.raw" "$OUT/layout/"
+
+# ---- filesystems ------------------------------------------------------------------------
+# A tree shaped like a Linux root, small enough for a small filesystem.
+T=$W/tree
+mkdir -p "$T/etc/ssh/sshd_config.d" "$T/sbin" "$T/usr/lib/systemd" "$T/boot/grub" "$T/var/log" "$T/home/u/.ssh"
+cp "$TREES/linux/linux-debian-dirty/etc/ssh/sshd_config" "$T/etc/ssh/"
+printf 'ClientAliveInterval 180\n' >"$T/etc/ssh/sshd_config.d/50-azure.conf"
+cp "$TREES/linux/linux-debian-dirty/etc/os-release" "$T/etc/os-release" 2>/dev/null \
+    || printf 'ID=debian\nVERSION_ID="12"\n' >"$T/etc/os-release"
+printf '#!/bin/sh\n' >"$T/usr/lib/systemd/systemd"
+ln -s ../usr/lib/systemd/systemd "$T/sbin/init"
+ln -s /etc/../../../../etc/os-release "$T/etc/escape"
+printf 'linux /vmlinuz root=UUID=x ro console=ttyS0\n' >"$T/boot/grub/grub.cfg"
+head -c 3000 /dev/urandom | base64 >"$T/var/log/big.log"
+for i in $(seq 1 40); do : >"$T/var/log/f$i"; done
+# ext4 without a journal (1 KiB blocks, extents), ext2, and ext4 with inline data.
+mke2fs -q -F -t ext4 -O ^has_journal -b 1024 -N 128 -d "$T" "$W/ext4.img" 512k >/dev/null
+mke2fs -q -F -t ext2 -b 1024 -N 96 -d "$T" "$W/ext2.img" 256k >/dev/null
+mke2fs -q -F -t ext4 -O ^has_journal,inline_data -b 1024 -I 256 -N 128 -d "$T" "$W/inline.img" 512k >/dev/null
+cp "$W/ext4.img" "$W/ext2.img" "$W/inline.img" "$OUT/fs_ext4/"
+# XFS needs 300 MiB in at least 2 AGs, and puts each new directory in the next AG. The seed is
+# the first 1 MiB: AG 0's headers, the root directory and what it holds (its files live in AG 0
+# next to their inodes); etc/ lands in AG 1, past the seed's end, as on a truncated volume.
+truncate -s $((300 * M)) "$W/xfs.img"
+{
+    echo "/dev/null"; echo "0 0"; echo "d--755 0 0"
+    echo "os-release ---644 0 0 $T/etc/os-release"
+    echo "sshd_config ---644 0 0 $T/etc/ssh/sshd_config"
+    echo "big.log ---644 0 0 $T/var/log/big.log"
+    echo "escape l--777 0 0 /etc/../../../../etc/os-release"
+    echo "init l--777 0 0 usr/lib/systemd/systemd"
+    for i in $(seq 1 40); do echo "f$i ---644 0 0 $T/var/log/f$i"; done
+    echo "etc d--755 0 0"; echo "os-release ---644 0 0 $T/etc/os-release"; echo '$'
+    echo '$'
+} >"$W/proto"
+mkfs.xfs -q -f -p "$W/proto" "$W/xfs.img"
+head -c $M "$W/xfs.img" >"$OUT/fs_xfs/xfs-head"
+# NTFS: 2 MiB volume with a few files, its first 512 KiB (boot sector, $MFT) as a seed and the
+# whole volume as another.
+truncate -s $((2 * M)) "$W/ntfs.img"
+mkntfs -q -F -f -L DATA "$W/ntfs.img" >/dev/null 2>&1
+ntfscp -q "$W/ntfs.img" "$T/etc/os-release" State.ini >/dev/null 2>&1 || true
+ntfscp -q "$W/ntfs.img" "$T/var/log/big.log" big.log >/dev/null 2>&1 || true
+cp "$W/ntfs.img" "$OUT/fs_ntfs/ntfs-2m"
+
+# A disk with an MBR and the ext4 inside (layout, lint).
+truncate -s $((2 * M)) "$W/disk.raw"
+printf 'label: dos\nstart=2048, size=1024, type=83\n' | sfdisk -q --no-reread --no-tell-kernel "$W/disk.raw" >/dev/null
+dd if="$W/ext4.img" of="$W/disk.raw" bs=512 seek=2048 conv=notrunc status=none
+cp "$W/disk.raw" "$OUT/layout/mbr-ext4"
+
+# ---- VHD --------------------------------------------------------------------------------
+qemu-img convert -q -f raw -O vpc -o subformat=fixed,force_size "$W/disk.raw" "$W/fixed.vhd"
+qemu-img convert -q -f raw -O vpc "$W/disk.raw" "$W/dynamic.vhd"
+qemu-img create -q -f vpc "$W/empty.vhd" 64M
+tail -c 512 "$W/fixed.vhd" >"$OUT/vhd_footer/fixed-footer"
+head -c 512 "$W/dynamic.vhd" >"$OUT/vhd_footer/dynamic-footer-copy"
+cp "$W/empty.vhd" "$OUT/vhd_footer/empty-dynamic"
+cp "$W/empty.vhd" "$W/dynamic.vhd" "$OUT/vhd_dynamic/"
+cp "$W/fixed.vhd" "$W/dynamic.vhd" "$OUT/lint/"
+qemu-img convert -q -f raw -O vpc -o subformat=fixed,force_size "$W/gpt.raw" "$OUT/lint/gpt-fixed.vhd"
+
+# ---- LVM2: a real PV label and metadata written by pvcreate/vgcreate/lvcreate ------------
+if command -v pvcreate >/dev/null && losetup -f >/dev/null 2>&1; then
+    truncate -s $((8 * M)) "$W/pv.raw"
+    dev=$(losetup -f --show "$W/pv.raw")
+    export LVM_SYSTEM_DIR=$W/lvm
+    mkdir -p "$LVM_SYSTEM_DIR"
+    printf 'devices { filter = [ "a|^%s$|", "r|.*|" ] scan = [ "/dev" ] obtain_device_list_from_udev = 0 }\nactivation { udev_sync = 0 udev_rules = 0 }\nglobal { use_lvmetad = 0 }\n' "$dev" >"$LVM_SYSTEM_DIR/lvm.conf"
+    pvcreate -q -y --norestorefile "$dev" >/dev/null 2>&1
+    vgcreate -q --setautoactivation n -s 1m vgf "$dev" >/dev/null 2>&1
+    lvcreate -q -an -Zn -l 2 -n root vgf >/dev/null 2>&1 || true
+    lvcreate -q -an -Zn -l 1 -n swap vgf >/dev/null 2>&1 || true
+    losetup -d "$dev"
+    head -c $M "$W/pv.raw" >"$OUT/lvm_pv/pv-1m"
+    # the newest metadata text from the circular buffer
+    python3 - "$W/pv.raw" "$OUT/lvm_metadata/vgf.txt" <<'PY'
+import sys
+d = open(sys.argv[1], "rb").read(1 << 20)
+i = d.rfind(b"vgf {")
+j = d.find(b"\0", i)
+open(sys.argv[2], "wb").write(d[i:j])
+PY
+fi
+printf 'vg {\nid = "x"\nseqno = 1\nextent_size = 8192\nphysical_volumes {\npv0 {\nid = "p"\npe_start = 2048\npe_count = 10\n}\n}\nlogical_volumes {\nlv {\nid = "l"\nsegment_count = 1\nsegment1 {\nstart_extent = 0\nextent_count = 1\ntype = "striped"\nstripe_count = 1\nstripes = [\n"pv0", 0\n]\n}\n}\n}\n}\n' >"$OUT/lvm_metadata/minimal.txt"
+
+# ---- configuration files from the distribution-shaped trees --------------------------------
+for d in debian ubuntu rhel suse; do
+    for s in clean dirty; do
+        L=$TREES/linux/linux-$d-$s
+        [ -d "$L" ] || continue
+        n=$d-$s
+        inc=("$L"/etc/ssh/sshd_config.d/*.conf)
+        if [ -e "${inc[0]}" ]; then join "$L/etc/ssh/sshd_config" "${inc[@]}" >"$OUT/config_sshd/$n"
+        elif [ -f "$L/etc/ssh/sshd_config" ]; then cp "$L/etc/ssh/sshd_config" "$OUT/config_sshd/$n"; fi
+        for f in etc/waagent.conf etc/os-release usr/lib/os-release etc/default/grub boot/grub2/grubenv; do
+            [ -f "$L/$f" ] && cp "$L/$f" "$OUT/config_keyvalue/$n-${f//\//_}"
+        done
+        for g in boot/grub/grub.cfg boot/grub2/grub.cfg; do
+            if [ -f "$L/$g" ]; then
+                bls=("$L"/boot/loader/entries/*.conf)
+                if [ -e "${bls[0]}" ]; then join "$L/$g" "${bls[@]}" >"$OUT/config_grub/$n"
+                else cp "$L/$g" "$OUT/config_grub/$n"; fi
+            fi
+        done
+        [ -f "$L/etc/fstab" ] && cp "$L/etc/fstab" "$OUT/config_fstab/$n"
+        [ -f "$L/etc/passwd" ] && join "$L/etc/passwd" "$L/etc/shadow" >"$OUT/config_passwd/$n"
+        [ -f "$L/var/lib/dpkg/status" ] && cp "$L/var/lib/dpkg/status" "$OUT/config_dpkg/$n"
+        for f in etc/network/interfaces etc/sysconfig/network-scripts/ifcfg-eth0 etc/sysconfig/network/ifcfg-eth0 \
+            etc/NetworkManager/NetworkManager.conf; do
+            [ -f "$L/$f" ] && cp "$L/$f" "$OUT/config_network/$n-${f//\//_}"
+        done
+        for f in "$L"/etc/netplan/*.yaml "$L"/etc/udev/rules.d/*persistent-net*; do
+            [ -f "$f" ] && cp "$f" "$OUT/config_network/$n-$(basename "$f")"
+        done
+        [ -f "$L/etc/sudoers" ] && cp "$L/etc/sudoers" "$OUT/config_sudoers/$n"
+        for f in "$L"/etc/sudoers.d/*; do [ -f "$f" ] && cp "$f" "$OUT/config_sudoers/$n-$(basename "$f")"; done
+    done
+done
+printf '1.2.3-1\n%%%%\n1:1.2.3~rc1-1\n' >"$OUT/config_dpkg/versions"
+
+# ---- RPM database: a real rpmdb.sqlite, two packages installed by rpm --justdb --------------
+if command -v rpm >/dev/null && command -v rpmbuild >/dev/null; then
+    for pkg in WALinuxAgent:2.9.1.1:1.el9 openssh-server:8.7p1:34.el9; do
+        IFS=: read -r name ver rel <<<"$pkg"
+        printf 'Name: %s\nVersion: %s\nRelease: %s\nBuildArch: noarch\nSummary: seed\nLicense: MIT\n%%description\nseed\n%%files\n' \
+            "$name" "$ver" "$rel" >"$W/$name.spec"
+        rpmbuild -bb --quiet --define "_topdir $W/rpmtop" --define "_build_id_links none" \
+            --define "debug_package %{nil}" "$W/$name.spec" >/dev/null 2>&1
+    done
+    rpm --dbpath "$W/rpmdb" --initdb
+    rpm --dbpath "$W/rpmdb" -i --justdb --nodeps --noscripts --ignorearch "$W"/rpmtop/RPMS/*/*.rpm 2>/dev/null
+    cp "$W/rpmdb/rpmdb.sqlite" "$OUT/rpmdb/two-packages.sqlite"
+fi
+
+# ---- initramfs: newc cpio, plain, gzip, xz, zstd, with an early cpio in front -------------
+I=$W/initrd
+mkdir -p "$I/usr/lib/modules/6.1.0/kernel/drivers/hv" "$I/etc/modprobe.d" "$I/kernel/x86/microcode"
+printf 'kernel/drivers/hv/hv_vmbus.ko:\nkernel/drivers/hv/hv_storvsc.ko: kernel/drivers/hv/hv_vmbus.ko\n' >"$I/usr/lib/modules/6.1.0/modules.dep"
+: >"$I/usr/lib/modules/6.1.0/kernel/drivers/hv/hv_vmbus.ko"
+printf 'options hv_storvsc x=1\n' >"$I/etc/modprobe.d/hv.conf"
+(cd "$I" && find usr etc | LC_ALL=C sort | cpio -o -H newc --quiet) >"$W/main.cpio"
+(cd "$I" && find kernel | cpio -o -H newc --quiet) >"$W/early.cpio"
+cp "$W/main.cpio" "$OUT/initramfs/plain.cpio"
+gzip -n -9 <"$W/main.cpio" >"$OUT/initramfs/main.cpio.gz"
+{ cat "$W/early.cpio"; xz --check=crc32 <"$W/main.cpio"; } >"$OUT/initramfs/early-xz"
+command -v zstd >/dev/null && zstd -q -19 <"$W/main.cpio" >"$OUT/initramfs/main.cpio.zst"
+command -v lz4 >/dev/null && lz4 -q -l <"$W/main.cpio" >"$OUT/initramfs/main.cpio.lz4"
+command -v bzip2 >/dev/null && bzip2 -9 <"$W/main.cpio" >"$OUT/initramfs/main.cpio.bz2"
+
+# ---- Windows: registry hives, State.ini, PE header -----------------------------------------
+for r in "$ROOT"/fixtures/reg/*.reg; do
+    python3 "$ROOT/fixtures/mkhive.py" "$OUT/registry/$(basename "$r" .reg)" "$r"
+done
+printf '[State]\r\nImageState=IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE\r\n' | iconv -f utf-8 -t utf-16 >"$OUT/state_ini/utf16"
+printf '[State]\r\nImageState=IMAGE_STATE_COMPLETE\r\n' >"$OUT/state_ini/utf8"
+# ntoskrnl.exe as the Windows fixtures have it (fixtures/lib.sh mkpe), for x64, i386 and ARM64
+# shellcheck source=../fixtures/lib.sh
+source "$ROOT/fixtures/lib.sh"
+for m in 0x8664 0x14c 0xaa64; do mkpe "$OUT/exe_headers/ntoskrnl-$m" "$m"; done
+head -c 64 /bin/sh >"$OUT/exe_headers/elf"
+
+# ---- vhdlint.toml, waivers, answers, policies ---------------------------------------------
+cat >"$OUT/toml_config/config.toml" <<'C'
+policy = "current"
+profile = "linux-os"
+select = ["disk/*", "linux/*"]
+ignore = ["linux/sudoers"]
+deny-warnings = true
+waivers = "waivers.toml"
+[severity]
+"linux/ssh-client-alive" = "warning"
+C
+cat >"$OUT/toml_config/waivers.toml" <<'C'
+[[waiver]]
+check = "linux/swap"
+justification = "swap is disabled by cloud-init at first boot"
+expires = "2027-01-31"
+C
+cat >"$OUT/toml_config/answers.toml" <<'C'
+[[answer]]
+question = "Does the image include a firewall?"
+answer = "yes"
+C
+printf 'extends = "current"\n' >"$OUT/toml_config/policy.toml"
+
+# ---- whole images for the pipeline ---------------------------------------------------------
+cp "$W/mbr.raw" "$OUT/lint/mbr-ebr.raw"
+
+find "$OUT" -type d -empty -print | sed 's/^/no seed for /' >&2
+du -sh "$OUT" >&2
