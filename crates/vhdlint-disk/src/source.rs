@@ -26,6 +26,11 @@ pub trait ReadAt: Send + Sync {
     fn bytes_read(&self) -> Option<u64> {
         None
     }
+    /// How the bytes changed since the source was opened (a file truncated or rewritten by
+    /// another process), when they did: results drawn from them are void.
+    fn changed(&self) -> Option<String> {
+        None
+    }
 
     /// Reads `len` bytes at `offset` into a new vector.
     fn read_vec(&self, offset: u64, len: usize) -> Result<Vec<u8>> {
@@ -62,7 +67,11 @@ pub struct FileSource {
     path: PathBuf,
     file: File,
     size: u64,
+    /// Modification time when opened, (seconds, nanoseconds).
+    mtime: (i64, i64),
     bytes_read: AtomicU64,
+    /// 1 + the offset of the first read that found the file shorter than when opened.
+    truncated_at: AtomicU64,
 }
 
 impl FileSource {
@@ -105,11 +114,14 @@ impl FileSource {
                 kind: "special file",
             });
         }
+        use std::os::unix::fs::MetadataExt;
         Ok(Self {
             path: path.to_owned(),
             file,
             size: meta.len(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
             bytes_read: AtomicU64::new(0),
+            truncated_at: AtomicU64::new(0),
         })
     }
 
@@ -133,6 +145,12 @@ impl ReadAt for FileSource {
             match self.file.read_at(&mut buf[done..], offset + done as u64) {
                 // The file ended before the size it had when it was opened.
                 Ok(0) => {
+                    let _ = self.truncated_at.compare_exchange(
+                        0,
+                        offset + done as u64 + 1,
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    );
                     return Err(Error::Truncated {
                         path: self.path.clone(),
                         offset: offset + done as u64,
@@ -159,6 +177,38 @@ impl ReadAt for FileSource {
     }
     fn bytes_read(&self) -> Option<u64> {
         Some(self.bytes_read.load(Ordering::Relaxed))
+    }
+    fn changed(&self) -> Option<String> {
+        use std::os::unix::fs::MetadataExt;
+        let at = self.truncated_at.load(Ordering::Relaxed);
+        if at != 0 {
+            return Some(format!(
+                "{} was truncated while being read: it was {} bytes when opened and ended \
+                 before offset {:#x}",
+                self.path.display(),
+                self.size,
+                at - 1
+            ));
+        }
+        let now = match self.file.metadata() {
+            Ok(m) => m,
+            Err(e) => return Some(format!("{}: cannot stat it again: {e}", self.path.display())),
+        };
+        if now.len() != self.size {
+            return Some(format!(
+                "{} changed size while being read: {} bytes when opened, {} now",
+                self.path.display(),
+                self.size,
+                now.len()
+            ));
+        }
+        if (now.mtime(), now.mtime_nsec()) != self.mtime {
+            return Some(format!(
+                "{} was modified while being read (its modification time changed)",
+                self.path.display()
+            ));
+        }
+        None
     }
 }
 
