@@ -5,7 +5,10 @@
 #
 #   TARGET  EXECUTIONS  SECONDS  EXEC/S  CORPUS  CRASHES
 #
-#   bash fuzz/run.sh [-r RUNS] [-t SECONDS] [TARGET...]    (default: every target, 10M / 1800 s)
+#   bash fuzz/run.sh [-r RUNS] [-t SECONDS] [-B] [TARGET...]  (default: every target, 10M / 1800 s)
+#
+# The targets are built once first (cargo fuzz build -O -a) and the binaries run directly, so a
+# source edit during a long run does not rebuild anything; -B skips that build.
 #
 # The working corpus grows in fuzz/corpus/TARGET (not committed), starting from fuzz/seeds.
 # A crash, leak, timeout (an input taking over 10 s) or allocation over 2 GiB stops the target
@@ -15,10 +18,12 @@ set -uo pipefail
 cd "$(dirname "$0")"
 RUNS=10000000
 SECS=1800
-while getopts r:t: o; do
+BUILD=1
+while getopts r:t:B o; do
     case $o in
         r) RUNS=$OPTARG ;;
         t) SECS=$OPTARG ;;
+        B) BUILD=0 ;;
         *) exit 2 ;;
     esac
 done
@@ -26,9 +31,13 @@ shift $((OPTIND - 1))
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(ls fuzz_targets | sed 's/\.rs$//')
 mkdir -p logs
+if [ "$BUILD" = 1 ]; then
+    cargo +nightly fuzz build -O -a >logs/build.log 2>&1 || { cat logs/build.log; exit 1; }
+fi
+BIN=target/x86_64-unknown-linux-gnu/release
 for t in "${targets[@]}"; do
     mkdir -p "corpus/$t" "artifacts/$t"
-    cargo +nightly fuzz run -O -a "$t" "corpus/$t" "seeds/$t" -- \
+    "$BIN/$t" "corpus/$t" "seeds/$t" -artifact_prefix="artifacts/$t/" \
         -runs="$RUNS" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 >"logs/$t.log" 2>&1
     rc=$?
