@@ -43,7 +43,7 @@ cp "$W/gpt.raw" "$OUT/mbr/gpt"
 cp "$W/gpt.raw" "$W/hybrid.raw"
 sgdisk -q -h 2 "$W/hybrid.raw" >/dev/null
 cp "$W/hybrid.raw" "$OUT/gpt/hybrid"
-cp "$W/mbr.raw" "$W/hybrid.raw" "$W/gpt.raw" "$OUT/layout/"
+cp "$W/mbr.raw" "$OUT/layout/mbr-ebr"; cp "$W/hybrid.raw" "$OUT/layout/hybrid"; cp "$W/gpt.raw" "$OUT/layout/gpt"
 
 # ---- filesystems ------------------------------------------------------------------------
 # A tree shaped like a Linux root, small enough for a small filesystem.
@@ -57,13 +57,13 @@ printf '#!/bin/sh\n' >"$T/usr/lib/systemd/systemd"
 ln -s ../usr/lib/systemd/systemd "$T/sbin/init"
 ln -s /etc/../../../../etc/os-release "$T/etc/escape"
 printf 'linux /vmlinuz root=UUID=x ro console=ttyS0\n' >"$T/boot/grub/grub.cfg"
-head -c 3000 /dev/urandom | base64 >"$T/var/log/big.log"
+seq 1 600 >"$T/var/log/big.log"
 for i in $(seq 1 40); do : >"$T/var/log/f$i"; done
 # ext4 without a journal (1 KiB blocks, extents), ext2, and ext4 with inline data.
 mke2fs -q -F -t ext4 -O ^has_journal -b 1024 -N 128 -d "$T" "$W/ext4.img" 512k >/dev/null
 mke2fs -q -F -t ext2 -b 1024 -N 96 -d "$T" "$W/ext2.img" 256k >/dev/null
 mke2fs -q -F -t ext4 -O ^has_journal,inline_data -b 1024 -I 256 -N 128 -d "$T" "$W/inline.img" 512k >/dev/null
-cp "$W/ext4.img" "$W/ext2.img" "$W/inline.img" "$OUT/fs_ext4/"
+cp "$W/ext4.img" "$OUT/fs_ext4/ext4"; cp "$W/ext2.img" "$OUT/fs_ext4/ext2"; cp "$W/inline.img" "$OUT/fs_ext4/ext4-inline-data"
 # XFS needs 300 MiB in at least 2 AGs, and puts each new directory in the next AG. The seed is
 # the first 1 MiB: AG 0's headers, the root directory and what it holds (its files live in AG 0
 # next to their inodes); etc/ lands in AG 1, past the seed's end, as on a truncated volume.
@@ -102,9 +102,9 @@ qemu-img create -q -f vpc "$W/empty.vhd" 64M
 tail -c 512 "$W/fixed.vhd" >"$OUT/vhd_footer/fixed-footer"
 head -c 512 "$W/dynamic.vhd" >"$OUT/vhd_footer/dynamic-footer-copy"
 cp "$W/empty.vhd" "$OUT/vhd_footer/empty-dynamic"
-cp "$W/empty.vhd" "$W/dynamic.vhd" "$OUT/vhd_dynamic/"
-cp "$W/fixed.vhd" "$W/dynamic.vhd" "$OUT/lint/"
-qemu-img convert -q -f raw -O vpc -o subformat=fixed,force_size "$W/gpt.raw" "$OUT/lint/gpt-fixed.vhd"
+cp "$W/empty.vhd" "$OUT/vhd_dynamic/empty-dynamic"; cp "$W/dynamic.vhd" "$OUT/vhd_dynamic/dynamic-mbr-ext4"
+cp "$W/fixed.vhd" "$OUT/lint/fixed-mbr-ext4"; cp "$W/dynamic.vhd" "$OUT/lint/dynamic-mbr-ext4"
+qemu-img convert -q -f raw -O vpc -o subformat=fixed,force_size "$W/gpt.raw" "$OUT/lint/fixed-gpt"
 
 # ---- LVM2: a real PV label and metadata written by pvcreate/vgcreate/lvcreate ------------
 if command -v pvcreate >/dev/null && losetup -f >/dev/null 2>&1; then
@@ -231,7 +231,7 @@ C
 printf 'extends = "current"\n' >"$OUT/toml_config/policy.toml"
 
 # ---- whole images for the pipeline ---------------------------------------------------------
-cp "$W/mbr.raw" "$OUT/lint/mbr-ebr.raw"
+cp "$W/mbr.raw" "$OUT/lint/mbr-ebr"
 
 find "$OUT" -type d -empty -print | sed 's/^/no seed for /' >&2
 du -sh "$OUT" >&2

@@ -91,7 +91,7 @@ fn seeds_reach_their_parsers() {
     let root_entries = |fs: &dyn Filesystem| fs.read_dir("/").map(|v| v.len()).unwrap_or(0);
     for p in inputs("seeds", "fs_ext4") {
         let opened = vhdlint_guest::fs::ext4::Ext4Fs::open(src(&p), "ext4");
-        if p.ends_with("inline.img") {
+        if p.ends_with("ext4-inline-data") {
             // inline_data is refused as unsupported, and reported so.
             assert!(opened.is_err(), "{}", p.display());
             continue;
