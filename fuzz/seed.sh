@@ -13,7 +13,8 @@ trap 'rm -rf "$W"' EXIT
 rm -rf "$OUT"
 for t in vhd_footer vhd_dynamic mbr gpt lvm_metadata lvm_pv layout fs_ext4 fs_xfs fs_ntfs \
     config_sshd config_keyvalue config_grub config_fstab config_passwd config_dpkg \
-    config_network config_sudoers rpmdb initramfs registry state_ini exe_headers toml_config lint; do
+    config_network config_sudoers rpmdb initramfs registry state_ini exe_headers toml_config \
+    sas_uri sku_manifest lint; do
     mkdir -p "$OUT/$t"
 done
 K=1024
@@ -229,6 +230,27 @@ question = "Does the image include a firewall?"
 answer = "yes"
 C
 printf 'extends = "current"\n' >"$OUT/toml_config/policy.toml"
+
+# ---- publishing inputs: SAS URIs and SKU manifests -----------------------------------------
+B=https://contoso.blob.core.windows.net/vhds
+printf '%s' "$B/os.vhd?sv=2021-08-06&st=2026-11-20T09%3A00%3A00Z&se=2026-12-20T09%3A00%3A00Z&sr=b&sp=rl&sig=c2lnbmF0dXJl%2B%3D" >"$OUT/sas_uri/good"
+printf '%s' "$B/my%20os.vhd?sv=2021-08-06&st=2026-11-20&se=2026-11-22T09:00:00Z&sr=c&sp=racwdl&sig=x" >"$OUT/sas_uri/bad"
+printf '%s' "http://h/c/€.vhd?sig=é&sig=a;sig=b#frag" >"$OUT/sas_uri/odd"
+cat >"$OUT/sku_manifest/full.toml" <<'C'
+offer = "contoso-linux"
+sku = "debian-12"
+version = "1.0.1"
+previous-version = "1.0.0"
+os = "linux"
+other-skus = ["debian-11"]
+[os-disk]
+image = "os.vhd"
+[[data-disk]]
+lun = 0
+image = "https://contoso.blob.core.windows.net/vhds/data0.vhd?sp=rl&sig=x"
+[[data-disk]]
+lun = 2
+C
 
 # ---- whole images for the pipeline ---------------------------------------------------------
 cp "$W/mbr.raw" "$OUT/lint/mbr-ebr"

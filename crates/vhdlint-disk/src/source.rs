@@ -155,7 +155,7 @@ impl ReadAt for FileSource {
                         path: self.path.clone(),
                         offset: offset + done as u64,
                         size: self.size,
-                    })
+                    });
                 }
                 Ok(n) => done += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -192,7 +192,12 @@ impl ReadAt for FileSource {
         }
         let now = match self.file.metadata() {
             Ok(m) => m,
-            Err(e) => return Some(format!("{}: cannot stat it again: {e}", self.path.display())),
+            Err(e) => {
+                return Some(format!(
+                    "{}: cannot stat it again: {e}",
+                    self.path.display()
+                ))
+            }
         };
         if now.len() != self.size {
             return Some(format!(

@@ -42,6 +42,8 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("state_ini", state_ini),
     ("exe_headers", exe_headers),
     ("toml_config", toml_config),
+    ("sas_uri", sas_uri),
+    ("sku_manifest", sku_manifest),
     ("lint", lint),
 ];
 
@@ -396,4 +398,44 @@ pub fn lint(data: &[u8]) {
         },
     );
     sink(&report.summary);
+}
+
+/// A SAS URI: parsing, redaction and the publish/sas-uri verdict under both policies. Whatever
+/// the input, a signature value that `redact` removed must not come back in the verdict.
+pub fn sas_uri(data: &[u8]) {
+    use vhdlint_rules::checks::publish_sas_uri::evaluate;
+    use vhdlint_rules::publish::sas::{redact, SasUri};
+    let t = text(data);
+    if let Ok(u) = SasUri::parse(&t) {
+        sink(&(u.container(), u.blob(), u.redacted()));
+    }
+    sink(&redact(&t));
+    // A fixed "now" (2026-11-23T00:00:00Z) keeps runs reproducible.
+    let now = 1_795_392_000;
+    for policy in [
+        vhdlint_rules::Policy::guide(),
+        vhdlint_rules::Policy::current(),
+    ] {
+        sink(&evaluate(&t, &policy, now));
+    }
+}
+
+/// A SKU manifest and the publish/version, publish/sku-id and publish/data-disks verdicts.
+pub fn sku_manifest(data: &[u8]) {
+    use vhdlint_rules::checks::{publish_data_disks, publish_sku_id, publish_version};
+    use vhdlint_rules::publish::manifest::Manifest;
+    let t = text(data);
+    if let Ok(m) = Manifest::parse(&t, Path::new("sku.toml")) {
+        sink(&publish_version::evaluate(
+            &m.version,
+            m.previous_version.as_deref(),
+        ));
+        sink(&publish_sku_id::evaluate(&m.offer, &m.sku, &m.other_skus));
+        sink(&publish_data_disks::evaluate(&m.data_disk));
+        sink(&Manifest::locate(
+            &m.os_disk.image,
+            Path::new("dir/sku.toml"),
+        ));
+    }
+    sink(&publish_version::parse(&t));
 }

@@ -8,6 +8,7 @@ pub mod context;
 pub mod image;
 pub mod policy;
 pub mod profile;
+pub mod publish;
 pub mod runner;
 
 pub use check::{Check, CheckMeta, CheckResult, Evidence, Outcome, Status};

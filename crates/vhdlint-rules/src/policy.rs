@@ -76,6 +76,13 @@ pub struct Policy {
     pub network_manager_check: bool,
     pub ipv6_check: bool,
     pub defender_check: bool,
+    /// SAS URIs: how many minutes before now the start time must lie (clock skew).
+    pub sas_start_skew_minutes: u64,
+    /// SAS URIs: the least time from start to expiry, in days (business days when
+    /// `sas_expiry_business_days`), and what a shorter one gets.
+    pub sas_expiry_min_days: u32,
+    pub sas_expiry_business_days: bool,
+    pub sas_expiry: Level,
 }
 
 impl Policy {
@@ -113,6 +120,10 @@ impl Policy {
             network_manager_check: true,
             ipv6_check: true,
             defender_check: false,
+            sas_start_skew_minutes: 15,
+            sas_expiry_min_days: 7,
+            sas_expiry_business_days: true,
+            sas_expiry: Level::Fail,
         }
     }
 
@@ -146,6 +157,10 @@ impl Policy {
             network_manager_check: false,
             ipv6_check: false,
             defender_check: true,
+            sas_start_skew_minutes: 0,
+            sas_expiry_min_days: 21,
+            sas_expiry_business_days: false,
+            sas_expiry: Level::Warning,
             ..Policy::guide()
         }
     }
@@ -205,7 +220,11 @@ impl Policy {
             openssl_allowed_older,
             network_manager_check,
             ipv6_check,
-            defender_check
+            defender_check,
+            sas_start_skew_minutes,
+            sas_expiry_min_days,
+            sas_expiry_business_days,
+            sas_expiry
         );
         if let Some(v) = f.client_alive_recommended {
             p.client_alive_recommended = (v > 0).then_some(v);
@@ -249,6 +268,10 @@ struct PolicyFile {
     network_manager_check: Option<bool>,
     ipv6_check: Option<bool>,
     defender_check: Option<bool>,
+    sas_start_skew_minutes: Option<u64>,
+    sas_expiry_min_days: Option<u32>,
+    sas_expiry_business_days: Option<bool>,
+    sas_expiry: Option<Level>,
 }
 
 /// A policy that could not be loaded.

@@ -11,6 +11,9 @@ pub enum Profile {
     WindowsOs,
     #[serde(rename = "data-disk")]
     DataDisk,
+    /// Not a disk: what is submitted with the disks (SAS URIs, the SKU's metadata).
+    #[serde(rename = "publish")]
+    Publish,
 }
 
 impl Profile {
@@ -22,10 +25,11 @@ impl Profile {
             Profile::LinuxOs => "linux-os",
             Profile::WindowsOs => "windows-os",
             Profile::DataDisk => "data-disk",
+            Profile::Publish => "publish",
         }
     }
     pub fn is_os(&self) -> bool {
-        *self != Profile::DataDisk
+        matches!(self, Profile::LinuxOs | Profile::WindowsOs)
     }
 }
 

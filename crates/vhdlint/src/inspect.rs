@@ -62,9 +62,9 @@ pub fn run(path: &Path, json: bool) -> Result<()> {
         .and_then(|l| l.guest.as_ref())
         .map(|g| g.facts.kernel(&g.view).clone());
     if json {
-        println!("{}", serde_json::to_string_pretty(&i)?);
+        outln!("{}", serde_json::to_string_pretty(&i)?);
     } else {
-        print!("{}", text(&i));
+        out!("{}", text(&i));
     }
     Ok(())
 }
@@ -390,7 +390,7 @@ pub fn ls(image: &Path, path: &str) -> Result<u8> {
                     FileKind::Symlink => "link",
                     FileKind::Other => "other",
                 };
-                println!("{kind} {}", e.name);
+                outln!("{kind} {}", e.name);
             }
             Ok(0)
         }

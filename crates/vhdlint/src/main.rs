@@ -1,5 +1,20 @@
 //! `vhdlint`: lint VHD disk images offline before submitting them to the Azure Marketplace.
 
+/// `print!` that ignores a closed standard output (`vhdlint rules | head` must not panic).
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+/// `println!` that ignores a closed standard output.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
 mod inspect;
 
 use std::io::{IsTerminal, Write};
@@ -43,16 +58,36 @@ enum Command {
     Cat { image: PathBuf, path: String },
     /// List a directory of the guest's tree (Linux root with its fstab mounts), read offline.
     Ls { image: PathBuf, path: String },
+    /// Lint a SAS URI given for a VHD (publish/sas-uri). The signature is never printed.
+    Sas {
+        uri: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Lint a whole SKU from its manifest: metadata, the OS disk and every data disk (paths or
+    /// https URLs), in one report.
+    Sku {
+        manifest: PathBuf,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
 }
 
 #[derive(clap::Args)]
 struct CheckArgs {
-    /// Image files to lint.
+    /// Images to lint: files, or http(s) URLs read in place with range requests.
     #[arg(required = true)]
-    images: Vec<PathBuf>,
+    images: Vec<String>,
     /// What the disk is: auto (default), linux-os, windows-os or data-disk.
     #[arg(long)]
     profile: Option<ProfileChoice>,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+/// Options shared by the commands that write a report.
+#[derive(clap::Args)]
+struct CommonArgs {
     /// Thresholds: guide (default: the VM image guide), current (today's certification), or a
     /// TOML file.
     #[arg(long)]
@@ -120,13 +155,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match cli.command {
         Command::Check(a) => check(a),
+        Command::Sas { uri, common } => sas(&uri, common),
+        Command::Sku { manifest, common } => sku(&manifest, common),
         Command::Inspect { image, format } => {
             inspect::run(&image, matches!(format, InspectFormat::Json)).map(|()| 0)
         }
         Command::Rules {
             format: RulesFormat::Markdown,
         } => {
-            print!("{}", rules_markdown());
+            out!("{}", rules_markdown());
             Ok(0)
         }
         Command::Rules { format } => rules(matches!(format, RulesFormat::Json)).map(|()| 0),
@@ -160,7 +197,22 @@ impl Progress for Bar {
     }
 }
 
-fn check(a: CheckArgs) -> Result<u8> {
+/// What every report-writing command settles first: configuration, policy, waivers.
+struct Session {
+    cfg: vhdlint_rules::config::Config,
+    config_path: Option<PathBuf>,
+    policy: Policy,
+    deny_warnings: bool,
+    waivers: Vec<vhdlint_rules::config::Waiver>,
+    questionnaire: Option<Vec<(String, String)>>,
+    selection: Selection,
+    progress: Option<Arc<dyn Progress>>,
+    today: String,
+    format: CheckFormat,
+    output: Option<PathBuf>,
+}
+
+fn session(a: CommonArgs) -> Result<Session> {
     use vhdlint_rules::config::{self, Config};
     let config_path = a
         .config
@@ -188,18 +240,6 @@ fn check(a: CheckArgs) -> Result<u8> {
             .map(&rel)
             .unwrap_or_else(|| "guide".into())
     }))?;
-    let profile = match (a.profile, &cfg.profile) {
-        (Some(p), _) => p,
-        (None, Some(p)) => p.parse().map_err(|e: String| {
-            anyhow::anyhow!(
-                "{}: profile: {e}",
-                config_path
-                    .as_ref()
-                    .map_or(String::new(), |p| p.display().to_string())
-            )
-        })?,
-        (None, None) => ProfileChoice::Auto,
-    };
     let deny_warnings = a.deny_warnings || cfg.deny_warnings.unwrap_or(false);
     let waivers = match a
         .waivers
@@ -252,79 +292,230 @@ fn check(a: CheckArgs) -> Result<u8> {
             );
             Arc::new(Bar(bar)) as Arc<dyn Progress>
         });
-    let opts = RunOptions {
-        policy: policy.clone(),
-        profile,
+    Ok(Session {
+        cfg,
+        config_path,
+        policy,
+        deny_warnings,
+        waivers,
+        questionnaire,
         selection,
         progress,
+        today: config::today(),
+        format: a.format,
+        output: a.output,
+    })
+}
+
+impl Session {
+    fn options(&self, profile: ProfileChoice) -> RunOptions {
+        RunOptions {
+            policy: self.policy.clone(),
+            profile,
+            selection: self.selection.clone(),
+            progress: self.progress.clone(),
+        }
+    }
+
+    /// Applies severity overrides and waivers, renders the report, and gives the exit code.
+    fn finish(&self, mut reports: Vec<vhdlint_rules::ImageReport>, unreadable: bool) -> Result<u8> {
+        use vhdlint_rules::config;
+        let mut expired = Vec::new();
+        for r in &mut reports {
+            r.checks.retain(|c| self.selection.includes(c.id));
+            config::apply_severity(&mut r.checks, &self.cfg.severity);
+            expired.extend(config::apply_waivers(
+                &r.path,
+                &mut r.checks,
+                &self.waivers,
+                &self.today,
+            ));
+            r.summary = vhdlint_rules::Summary::of(&r.checks);
+        }
+        let mut report = Report::new(&self.policy.name, reports);
+        for e in &expired {
+            eprintln!(
+                "vhdlint: the waiver of {} for {} expired on {}; ignored",
+                e.waiver.check,
+                e.image,
+                e.waiver.expires.as_deref().unwrap_or("?")
+            );
+        }
+        report.expired_waivers = expired;
+        let to_terminal = self.output.is_none() && std::io::stdout().is_terminal();
+        let answers = self.questionnaire.as_deref();
+        let today = &self.today;
+        let text = match self.format {
+            CheckFormat::Json => report.to_json() + "\n",
+            CheckFormat::Junit => vhdlint_report::junit::render(&report),
+            CheckFormat::Sarif => vhdlint_report::sarif::render(&report),
+            CheckFormat::Html => {
+                vhdlint_report::html::render_with_date(&report, answers, Some(today))
+            }
+            CheckFormat::Markdown => vhdlint_report::markdown::render(&report, answers),
+            CheckFormat::Github => vhdlint_report::annotations::github(&report),
+            CheckFormat::Azure => vhdlint_report::annotations::azure(&report),
+            CheckFormat::Table => {
+                let width = terminal_width().filter(|_| to_terminal);
+                vhdlint_report::table::render(
+                    &report,
+                    to_terminal && std::env::var_os("NO_COLOR").is_none(),
+                    width,
+                )
+            }
+        };
+        match &self.output {
+            Some(p) => {
+                std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?
+            }
+            None => {
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(text.as_bytes());
+            }
+        }
+        Ok(if unreadable {
+            2
+        } else if report.any(Status::Fail) || (self.deny_warnings && report.any(Status::Warning)) {
+            1
+        } else {
+            0
+        })
+    }
+}
+
+/// Opens an image: a local file, or an http(s) URL read in place with range requests. The
+/// image's name in reports and errors never carries a SAS signature.
+fn open_image(image: &str) -> Result<Image> {
+    use vhdlint_rules::publish::{manifest::is_url, sas::redact};
+    if is_url(image) {
+        let shown = redact(image.trim());
+        let src = vhdlint_remote::HttpSource::open(image.trim(), Default::default())
+            .map_err(|e| anyhow::anyhow!("{}", redact(&e.to_string())))?;
+        Ok(Image::from_source(shown, Arc::new(src)))
+    } else {
+        Ok(Image::open(std::path::Path::new(image))?)
+    }
+}
+
+/// The publish/sas-uri result for a URL that carries a SAS token.
+fn sas_result(uri: &str, policy: &Policy) -> vhdlint_rules::CheckResult {
+    use vhdlint_rules::checks::publish_sas_uri;
+    vhdlint_rules::CheckResult::from_outcome(
+        &publish_sas_uri::META,
+        publish_sas_uri::evaluate(uri, policy, vhdlint_rules::publish::time::now()),
+    )
+}
+
+fn has_sas(uri: &str) -> bool {
+    uri.split_once('?').is_some_and(|(_, q)| {
+        q.split('&')
+            .any(|p| p.to_ascii_lowercase().starts_with("sig="))
+    })
+}
+
+fn check(a: CheckArgs) -> Result<u8> {
+    let s = session(a.common)?;
+    let profile = match (a.profile, &s.cfg.profile) {
+        (Some(p), _) => p,
+        (None, Some(p)) => p.parse().map_err(|e: String| {
+            anyhow::anyhow!(
+                "{}: profile: {e}",
+                s.config_path
+                    .as_ref()
+                    .map_or(String::new(), |p| p.display().to_string())
+            )
+        })?,
+        (None, None) => ProfileChoice::Auto,
     };
-    let today = config::today();
+    let opts = s.options(profile);
     let mut reports = Vec::new();
-    let mut expired = Vec::new();
     let mut unreadable = false;
-    for path in &a.images {
-        match Image::open(path) {
+    for image in &a.images {
+        match open_image(image) {
             Ok(img) => {
                 let mut r = vhdlint_rules::run(&img, &opts);
-                config::apply_severity(&mut r.checks, &cfg.severity);
-                expired.extend(config::apply_waivers(
-                    &r.path,
-                    &mut r.checks,
-                    &waivers,
-                    &today,
-                ));
-                r.summary = vhdlint_rules::Summary::of(&r.checks);
+                if has_sas(image) {
+                    r.checks.push(sas_result(image, &s.policy));
+                }
                 reports.push(r);
             }
             Err(e) => {
-                eprintln!("vhdlint: {e}");
+                eprintln!("vhdlint: {e:#}");
                 unreadable = true;
             }
         }
     }
-    let mut report = Report::new(&policy.name, reports);
-    for e in &expired {
-        eprintln!(
-            "vhdlint: the waiver of {} for {} expired on {}; ignored",
-            e.waiver.check,
-            e.image,
-            e.waiver.expires.as_deref().unwrap_or("?")
-        );
-    }
-    report.expired_waivers = expired;
-    let to_terminal = a.output.is_none() && std::io::stdout().is_terminal();
-    let answers = questionnaire.as_deref();
-    let text = match a.format {
-        CheckFormat::Json => report.to_json() + "\n",
-        CheckFormat::Junit => vhdlint_report::junit::render(&report),
-        CheckFormat::Sarif => vhdlint_report::sarif::render(&report),
-        CheckFormat::Html => vhdlint_report::html::render_with_date(&report, answers, Some(&today)),
-        CheckFormat::Markdown => vhdlint_report::markdown::render(&report, answers),
-        CheckFormat::Github => vhdlint_report::annotations::github(&report),
-        CheckFormat::Azure => vhdlint_report::annotations::azure(&report),
-        CheckFormat::Table => {
-            let width = terminal_width().filter(|_| to_terminal);
-            vhdlint_report::table::render(
-                &report,
-                to_terminal && std::env::var_os("NO_COLOR").is_none(),
-                width,
-            )
-        }
+    s.finish(reports, unreadable)
+}
+
+fn sas(uri: &str, common: CommonArgs) -> Result<u8> {
+    let s = session(common)?;
+    let entry = vhdlint_rules::publish::entry(
+        vhdlint_rules::publish::sas::redact(uri.trim()),
+        "a SAS URI given for a VHD".into(),
+        vec![sas_result(uri, &s.policy)],
+    );
+    s.finish(vec![entry], false)
+}
+
+fn sku(manifest_path: &std::path::Path, common: CommonArgs) -> Result<u8> {
+    use vhdlint_rules::checks::{publish_data_disks, publish_sku_id, publish_version};
+    use vhdlint_rules::publish::manifest::{Location, Manifest, OsFamily};
+    use vhdlint_rules::CheckResult;
+    let s = session(common)?;
+    let m = Manifest::load(manifest_path)?;
+    let publish = vhdlint_rules::publish::entry(
+        format!("{}/{} {}", m.offer, m.sku, m.version),
+        format!("the SKU manifest {}", manifest_path.display()),
+        vec![
+            CheckResult::from_outcome(
+                &publish_version::META,
+                publish_version::evaluate(&m.version, m.previous_version.as_deref()),
+            ),
+            CheckResult::from_outcome(
+                &publish_sku_id::META,
+                publish_sku_id::evaluate(&m.offer, &m.sku, &m.other_skus),
+            ),
+            CheckResult::from_outcome(
+                &publish_data_disks::META,
+                publish_data_disks::evaluate(&m.data_disk),
+            ),
+        ],
+    );
+    let os_profile = match m.os {
+        OsFamily::Linux => Profile::LinuxOs,
+        OsFamily::Windows => Profile::WindowsOs,
     };
-    match &a.output {
-        Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(text.as_bytes());
+    let mut disks: Vec<(String, Profile)> = vec![(m.os_disk.image.clone(), os_profile)];
+    let mut data: Vec<_> = m.data_disk.iter().collect();
+    data.sort_by_key(|d| d.lun);
+    for d in data {
+        if let Some(i) = d.image.as_deref().filter(|i| !i.trim().is_empty()) {
+            disks.push((i.to_string(), Profile::DataDisk));
         }
     }
-    Ok(if unreadable {
-        2
-    } else if report.any(Status::Fail) || (deny_warnings && report.any(Status::Warning)) {
-        1
-    } else {
-        0
-    })
+    let mut reports = vec![publish];
+    let mut unreadable = false;
+    for (image, profile) in disks {
+        let (img, url) = match Manifest::locate(&image, manifest_path) {
+            Location::File(p) => (Image::open(&p).map_err(anyhow::Error::from), None),
+            Location::Url(u) => (open_image(&u), Some(u)),
+        };
+        match img {
+            Ok(img) => {
+                let mut r = vhdlint_rules::run(&img, &s.options(ProfileChoice::Fixed(profile)));
+                if let Some(u) = url {
+                    r.checks.push(sas_result(&u, &s.policy));
+                }
+                reports.push(r);
+            }
+            Err(e) => {
+                eprintln!("vhdlint: {e:#}");
+                unreadable = true;
+            }
+        }
+    }
+    s.finish(reports, unreadable)
 }
 
 fn terminal_width() -> Option<u16> {
@@ -351,10 +542,10 @@ fn rules(json: bool) -> Result<()> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&list)?);
+        outln!("{}", serde_json::to_string_pretty(&list)?);
     } else {
         for c in CHECKS {
-            println!(
+            outln!(
                 "{:<26} {:<28} {}",
                 c.meta.id,
                 c.meta.title,
@@ -363,6 +554,15 @@ fn rules(json: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// What a check applies to, in words.
+fn applies_to(m: &vhdlint_rules::CheckMeta) -> String {
+    if m.profiles == [Profile::Publish] {
+        "what is submitted with the disks (`vhdlint sas`, `vhdlint sku`)".into()
+    } else {
+        format!("{} disks", profiles(m.profiles).join(" and "))
+    }
 }
 
 /// The rules reference, generated from the checks' metadata.
@@ -380,10 +580,10 @@ fn rules_markdown() -> String {
     for c in CHECKS {
         let m = c.meta;
         o.push_str(&format!(
-            "\n## {}\n\n**{}** — applies to {} disks; policies guide and current.\n\n",
+            "\n## {}\n\n**{}** — applies to {}; policies guide and current.\n\n",
             m.id,
             m.title,
-            profiles(m.profiles).join(" and ")
+            applies_to(m)
         ));
         o.push_str(&format!("### What it checks\n\n{}\n\n### Why it matters\n\n{}\n\n### How to fix\n\n{}\n\n### Sources\n\n", m.what, m.why, m.remedy));
         for s in m.sources {
@@ -398,17 +598,17 @@ fn explain(id: &str) -> Result<()> {
         bail!("no check has the ID '{id}' (see `vhdlint rules`)");
     };
     let m = c.meta;
-    println!("# {} ({})\n", m.title, m.id);
-    println!(
-        "Applies to: {} disks; policies guide and current\n",
-        profiles(m.profiles).join(", ")
+    outln!("# {} ({})\n", m.title, m.id);
+    outln!(
+        "Applies to: {}; policies guide and current\n",
+        applies_to(m)
     );
-    println!("## What it checks\n{}\n", m.what);
-    println!("## Why it matters\n{}\n", m.why);
-    println!("## How to fix\n{}\n", m.remedy);
-    println!("## Sources");
+    outln!("## What it checks\n{}\n", m.what);
+    outln!("## Why it matters\n{}\n", m.why);
+    outln!("## How to fix\n{}\n", m.remedy);
+    outln!("## Sources");
     for s in m.sources {
-        println!("- {s}");
+        outln!("- {s}");
     }
     Ok(())
 }

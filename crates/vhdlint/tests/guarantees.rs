@@ -23,7 +23,11 @@ use common::{fixture, vhdlint};
 
 /// The fixtures every guarantee is checked on: a Linux guest on a fixed VHD, a dynamic VHD,
 /// and a Windows guest (127 GiB, sparse).
-const IMAGES: &[&str] = &["linux-debian-dirty", "ext4-30g-dynamic", "win-generalized-gpt"];
+const IMAGES: &[&str] = &[
+    "linux-debian-dirty",
+    "ext4-30g-dynamic",
+    "win-generalized-gpt",
+];
 
 fn strace() -> &'static str {
     let ok = Command::new("strace")
@@ -141,16 +145,31 @@ fn a_lint_opens_the_image_read_only_and_leaves_it_unchanged() {
                     "{args:?} opened the image for writing: {l}"
                 );
                 assert!(
-                    !["truncate(", "unlink", "rename", "utime", "chmod", "chown", "setxattr"]
-                        .iter()
-                        .any(|c| l.contains(c)),
+                    ![
+                        "truncate(",
+                        "unlink",
+                        "rename",
+                        "utime",
+                        "chmod",
+                        "chown",
+                        "setxattr"
+                    ]
+                    .iter()
+                    .any(|c| l.contains(c)),
                     "{args:?} changed the image: {l}"
                 );
             }
             // No call that writes through a descriptor, except to stdout and stderr.
             for l in t.lines() {
                 let call = l.split_once(' ').map_or(l, |x| x.1).trim_start();
-                let writes = ["write(", "pwrite64(", "writev(", "pwritev(", "ftruncate(", "fallocate("];
+                let writes = [
+                    "write(",
+                    "pwrite64(",
+                    "writev(",
+                    "pwritev(",
+                    "ftruncate(",
+                    "fallocate(",
+                ];
                 if writes.iter().any(|w| call.starts_with(w)) {
                     let fd = call.split_once('(').unwrap().1;
                     assert!(
@@ -160,7 +179,12 @@ fn a_lint_opens_the_image_read_only_and_leaves_it_unchanged() {
                 }
             }
         }
-        assert_eq!(state(&img), before, "{} changed during the lint", img.display());
+        assert_eq!(
+            state(&img),
+            before,
+            "{} changed during the lint",
+            img.display()
+        );
     }
 }
 
@@ -188,7 +212,15 @@ fn nothing_but_the_image_is_opened() {
         let p = img.to_str().unwrap();
         let t = traced(
             dir.path(),
-            &["check", "--quiet", "--format", "json", "--profile", "auto", p],
+            &[
+                "check",
+                "--quiet",
+                "--format",
+                "json",
+                "--profile",
+                "auto",
+                p,
+            ],
         );
         let mut opened = Vec::new();
         for l in t.lines() {
@@ -297,7 +329,9 @@ fn an_image_rewritten_during_linting_never_crashes_vhdlint() {
                     2 => {
                         // garbage over the first 8 MiB, at full size
                         f.set_len(original.len() as u64).unwrap();
-                        let junk: Vec<u8> = (0..8u32 << 20).map(|i| (i * 7 + round as u32) as u8).collect();
+                        let junk: Vec<u8> = (0..8u32 << 20)
+                            .map(|i| (i * 7 + round as u32) as u8)
+                            .collect();
                         f.write_all_at(&junk, 0).unwrap();
                     }
                     _ => f.write_all_at(&original, 0).unwrap(),
@@ -311,7 +345,13 @@ fn an_image_rewritten_during_linting_never_crashes_vhdlint() {
     let started = Instant::now();
     let mut codes = Vec::new();
     while codes.len() < 40 || started.elapsed() < Duration::from_secs(3) {
-        let out = vhdlint(&["check", "--quiet", "--format", "json", copy.to_str().unwrap()]);
+        let out = vhdlint(&[
+            "check",
+            "--quiet",
+            "--format",
+            "json",
+            copy.to_str().unwrap(),
+        ]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!stderr.contains("panicked"), "vhdlint panicked:\n{stderr}");
         match out.status.code() {
@@ -337,7 +377,11 @@ fn an_image_rewritten_during_linting_never_crashes_vhdlint() {
 fn special_files_and_empty_files_get_a_clear_answer() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("fifo");
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
     let empty = dir.path().join("empty.vhd");
     std::fs::write(&empty, b"").unwrap();
     // a block device, when the machine has one we can name
@@ -350,9 +394,15 @@ fn special_files_and_empty_files_get_a_clear_answer() {
             std::fs::metadata(p).is_ok_and(|m| m.file_type().is_block_device())
         });
     let mut cases: Vec<(PathBuf, &str)> = vec![
-        (dir.path().to_owned(), "is not a regular file (it is a directory)"),
+        (
+            dir.path().to_owned(),
+            "is not a regular file (it is a directory)",
+        ),
         (fifo, "is not a regular file (it is a FIFO)"),
-        ("/dev/null".into(), "is not a regular file (it is a character device)"),
+        (
+            "/dev/null".into(),
+            "is not a regular file (it is a character device)",
+        ),
         (dir.path().join("missing.vhd"), "cannot open"),
     ];
     match &block {
@@ -362,7 +412,11 @@ fn special_files_and_empty_files_get_a_clear_answer() {
     for (path, expected) in cases {
         let started = Instant::now();
         let out = vhdlint(&["check", path.to_str().unwrap()]);
-        assert!(started.elapsed() < Duration::from_secs(5), "{} blocked", path.display());
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{} blocked",
+            path.display()
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{}: {stderr}", path.display());
         assert!(stderr.contains(expected), "{}: {stderr}", path.display());
@@ -371,6 +425,8 @@ fn special_files_and_empty_files_get_a_clear_answer() {
     let (code, report) = common::check_json(&empty, &[]);
     assert_eq!(code, 1);
     assert_eq!(common::status(&report, "disk/format"), "fail");
-    let actual = common::result(&report, "disk/format")["actual"].as_str().unwrap();
+    let actual = common::result(&report, "disk/format")["actual"]
+        .as_str()
+        .unwrap();
     assert!(actual.contains("0 bytes"), "{actual}");
 }

@@ -52,6 +52,10 @@ pub mod partition_no_swap;
 pub mod partition_os_found;
 pub mod partition_single_root;
 pub mod partition_table;
+pub mod publish_data_disks;
+pub mod publish_sas_uri;
+pub mod publish_sku_id;
+pub mod publish_version;
 
 macro_rules! catalogue {
     ($($m:ident),* $(,)?) => {
@@ -110,6 +114,10 @@ catalogue!(
     windows_rdp,
     windows_unattend,
     windows_drives,
+    publish_sas_uri,
+    publish_version,
+    publish_sku_id,
+    publish_data_disks,
 );
 
 /// The conversion every fix of the container ends with.
@@ -256,6 +264,10 @@ mod tests {
                 "windows/rdp",
                 "windows/unattend",
                 "windows/drives",
+                "publish/sas-uri",
+                "publish/version",
+                "publish/sku-id",
+                "publish/data-disks",
             ]
         );
     }

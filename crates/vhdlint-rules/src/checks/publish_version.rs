@@ -1,0 +1,85 @@
+use crate::check::{CheckMeta, Evidence, Outcome};
+use crate::{Context, Profile};
+
+pub static META: CheckMeta = CheckMeta {
+    id: "publish/version",
+    title: "SKU image version",
+    what: "Reads the image version of the SKU manifest: three dot-separated integers (X.Y.Z). With the previously published version given, only Z may have grown.",
+    why: "Partner Center takes image versions as {integer}.{integer}.{integer}; within a SKU a new image is an update of the previous one, so only its patch number grows.",
+    remedy: "Use X.Y.Z (for example 1.0.1); for a new image of an existing SKU keep X.Y and increase Z. A new major or minor version belongs in a new SKU.",
+    sources: &["Azure Marketplace VM image guide: versions MAJOR.MINOR.PATCH", "Partner Center: plan technical configuration, VM image version"],
+    profiles: &[Profile::Publish],
+};
+
+pub fn run(_ctx: &Context) -> Outcome {
+    Outcome::skipped("a publishing check: run by `vhdlint sku`")
+}
+
+/// X.Y.Z with each part a non-negative integer that fits Partner Center's 32-bit field.
+pub fn parse(v: &str) -> Result<[u32; 3], String> {
+    let parts: Vec<&str> = v.split('.').collect();
+    if parts.len() != 3 {
+        return Err(format!(
+            "\"{v}\" has {} part(s), not 3 (X.Y.Z)",
+            parts.len()
+        ));
+    }
+    let mut out = [0u32; 3];
+    for (i, p) in parts.iter().enumerate() {
+        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("\"{v}\": \"{p}\" is not a non-negative integer"));
+        }
+        out[i] = p
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n <= i32::MAX as u32)
+            .ok_or_else(|| format!("\"{v}\": {p} is larger than 2147483647"))?;
+    }
+    Ok(out)
+}
+
+pub fn evaluate(version: &str, previous: Option<&str>) -> Outcome {
+    let required = match previous {
+        Some(p) => format!("X.Y.Z with only Z greater than in {p}"),
+        None => "X.Y.Z (integers)".to_string(),
+    };
+    let ev = Evidence::note(format!(
+        "version = \"{version}\"{}",
+        previous.map_or(String::new(), |p| format!(", previous-version = \"{p}\""))
+    ));
+    let v = match parse(version) {
+        Ok(v) => v,
+        Err(e) => return Outcome::fail(version, required).message(e).evidence(ev),
+    };
+    let Some(prev) = previous else {
+        return Outcome::pass(version, required).evidence(ev);
+    };
+    let p = match parse(prev) {
+        Ok(p) => p,
+        Err(e) => {
+            return Outcome::fail(version, required)
+                .message(format!("the previous version {e}"))
+                .evidence(ev)
+        }
+    };
+    let problem = if v[0] != p[0] || v[1] != p[1] {
+        Some(format!(
+            "{prev} → {version} changes the {} version: within a SKU only the patch number (Z) may grow; a new {} version is a new SKU",
+            if v[0] != p[0] { "major" } else { "minor" },
+            if v[0] != p[0] { "major" } else { "minor" }
+        ))
+    } else if v[2] <= p[2] {
+        Some(format!(
+            "{prev} → {version}: the patch number must grow (to {} or more)",
+            p[2] + 1
+        ))
+    } else {
+        None
+    };
+    match problem {
+        Some(m) => Outcome::fail(format!("{prev} → {version}"), required)
+            .message(m)
+            .evidence(ev),
+        None => Outcome::pass(format!("{prev} → {version}"), required).evidence(ev),
+    }
+}

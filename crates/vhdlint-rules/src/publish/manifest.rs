@@ -1,0 +1,106 @@
+//! The SKU manifest of `vhdlint sku`: what a publisher enters for one plan of an offer.
+//!
+//! ```toml
+//! offer = "contoso-linux"           # offer ID
+//! sku = "ubuntu-22-04-gen2"         # plan (SKU) ID
+//! version = "1.0.1"                 # the image version being submitted
+//! previous-version = "1.0.0"        # optional: the version already published in this SKU
+//! os = "linux"                      # linux | windows
+//! other-skus = ["ubuntu-20-04"]     # optional: the offer's other plan IDs
+//!
+//! [os-disk]
+//! image = "os.vhd"                  # a path (relative to this file) or an https URL
+//!
+//! [[data-disk]]
+//! lun = 0
+//! image = "data0.vhd"
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::config::ConfigError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OsFamily {
+    Linux,
+    Windows,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Disk {
+    /// A path (relative to the manifest) or an http(s) URL.
+    pub image: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DataDisk {
+    pub lun: i64,
+    /// Missing or empty: the data disk has no VHD (which fails publish/data-disks).
+    #[serde(default)]
+    pub image: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Manifest {
+    pub offer: String,
+    pub sku: String,
+    pub version: String,
+    pub previous_version: Option<String>,
+    pub os: OsFamily,
+    #[serde(default)]
+    pub other_skus: Vec<String>,
+    pub os_disk: Disk,
+    #[serde(default)]
+    pub data_disk: Vec<DataDisk>,
+}
+
+/// Whether `image` names a remote blob rather than a file.
+pub fn is_url(image: &str) -> bool {
+    let l = image.trim_start().to_ascii_lowercase();
+    l.starts_with("https://") || l.starts_with("http://")
+}
+
+impl Manifest {
+    pub fn load(path: &Path) -> Result<Manifest, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Manifest::parse(&text, path)
+    }
+
+    /// Parses the text of a manifest read from `path` (named in errors).
+    pub fn parse(text: &str, path: &Path) -> Result<Manifest, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Invalid {
+            path: path.to_owned(),
+            message: crate::publish::sas::redact(e.to_string().trim_end()),
+        })
+    }
+
+    /// Where a disk's image is: the URL as given, or the path resolved against the directory
+    /// of the manifest at `manifest`.
+    pub fn locate(image: &str, manifest: &Path) -> Location {
+        if is_url(image) {
+            Location::Url(image.trim().to_string())
+        } else {
+            let p = Path::new(image);
+            Location::File(if p.is_absolute() {
+                p.to_owned()
+            } else {
+                manifest.parent().unwrap_or(Path::new(".")).join(p)
+            })
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    File(PathBuf),
+    Url(String),
+}

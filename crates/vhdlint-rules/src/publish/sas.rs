@@ -1,0 +1,219 @@
+//! SAS URIs as the Marketplace takes them for each VHD:
+//! `https://ACCOUNT.blob.core.windows.net/CONTAINER/NAME.vhd?sv=…&st=…&se=…&sr=b&sp=rl&sig=…`.
+//!
+//! The signature (`sig`) is a secret: nothing here puts its value in a message, and
+//! [`redact`] removes it from any text that may hold a URI.
+
+/// A parsed SAS URI. Query values are percent-decoded; the path is kept as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SasUri {
+    pub scheme: String,
+    pub host: String,
+    /// The path as written, starting with `/` (empty when the URI has none).
+    pub path: String,
+    /// Whether the URI has a `?` at all.
+    pub has_query: bool,
+    /// Query parameters in order, names as written, values decoded.
+    pub params: Vec<(String, String)>,
+}
+
+/// What a text that should be a URI lacks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SasError {
+    #[error("not a URI: no scheme (expected https://ACCOUNT.blob.core.windows.net/CONTAINER/NAME.vhd?...)")]
+    NoScheme,
+    #[error("not a URI: no host after {0}://")]
+    NoHost(String),
+    #[error("the URI is {0} bytes long; a SAS URI is a few hundred")]
+    TooLong(usize),
+}
+
+/// Longest text taken as a URI (Azure's own limit on a URL is 8 KiB).
+pub const MAX_URI_LEN: usize = 8192;
+
+impl SasUri {
+    pub fn parse(text: &str) -> Result<SasUri, SasError> {
+        let s = text.trim();
+        if s.len() > MAX_URI_LEN {
+            return Err(SasError::TooLong(s.len()));
+        }
+        let (scheme, rest) = s.split_once("://").ok_or(SasError::NoScheme)?;
+        if scheme.is_empty()
+            || !scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        {
+            return Err(SasError::NoScheme);
+        }
+        let (before_query, query) = match rest.split_once('?') {
+            Some((a, q)) => (a, Some(q)),
+            None => (rest, None),
+        };
+        // A fragment is not part of what is sent.
+        let query = query.map(|q| q.split_once('#').map_or(q, |x| x.0));
+        let (host, path) = match before_query.find('/') {
+            Some(i) => (&before_query[..i], &before_query[i..]),
+            None => (before_query, ""),
+        };
+        if host.is_empty() {
+            return Err(SasError::NoHost(scheme.to_string()));
+        }
+        let params = query
+            .map(|q| {
+                q.split('&')
+                    .filter(|p| !p.is_empty())
+                    .map(|p| {
+                        let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                        (percent_decode(k), percent_decode(v))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(SasUri {
+            scheme: scheme.to_ascii_lowercase(),
+            host: host.to_string(),
+            path: path.to_string(),
+            has_query: query.is_some(),
+            params,
+        })
+    }
+
+    /// The value of query parameter `name` (SAS parameter names are lowercase).
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The container: the first path segment.
+    pub fn container(&self) -> Option<&str> {
+        self.path
+            .strip_prefix('/')
+            .and_then(|p| p.split('/').next())
+            .filter(|c| !c.is_empty())
+    }
+
+    /// The blob name as written: the path after the container.
+    pub fn blob(&self) -> Option<&str> {
+        self.path
+            .strip_prefix('/')
+            .and_then(|p| p.split_once('/'))
+            .map(|x| x.1)
+            .filter(|b| !b.is_empty())
+    }
+
+    /// The URI with the signature's value replaced, safe to print.
+    pub fn redacted(&self) -> String {
+        let mut s = format!("{}://{}{}", self.scheme, self.host, self.path);
+        if self.has_query {
+            s.push('?');
+            let q: Vec<String> = self
+                .params
+                .iter()
+                .map(|(k, v)| {
+                    if k.eq_ignore_ascii_case("sig") {
+                        format!("{k}=REDACTED")
+                    } else {
+                        format!("{k}={v}")
+                    }
+                })
+                .collect();
+            s.push_str(&q.join("&"));
+        }
+        s
+    }
+}
+
+/// Decodes `%XX` escapes; malformed escapes are kept as written.
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Replaces the value of every `sig=` parameter in `text` (a URI or a message that may hold
+/// one) with `REDACTED`. Works on text that is not a valid URI.
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        // the next "sig=" that starts a parameter (after ?, & or ; — or at the very start)
+        let b = rest.as_bytes();
+        let found = rest.char_indices().find(|&(i, _)| {
+            b.get(i..i + 4)
+                .is_some_and(|w| w.eq_ignore_ascii_case(b"sig="))
+                && (i == 0 || matches!(b[i - 1], b'?' | b'&' | b';'))
+        });
+        let Some((i, _)) = found else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..i + 4]);
+        out.push_str("REDACTED");
+        let after = &rest[i + 4..];
+        let end = after
+            .find(|c: char| c == '&' || c == '#' || c.is_whitespace() || c == '"' || c == '\'')
+            .unwrap_or(after.len());
+        rest = &after[end..];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const URI: &str = "https://acct.blob.core.windows.net/vhds/os.vhd?sv=2021-08-06&st=2026-11-20T09%3A00%3A00Z&se=2026-12-20T09%3A00%3A00Z&sr=b&sp=rl&sig=S3cr3t%2Bsig%3D";
+
+    #[test]
+    fn parses_the_parts() {
+        let u = SasUri::parse(URI).unwrap();
+        assert_eq!(u.scheme, "https");
+        assert_eq!(u.host, "acct.blob.core.windows.net");
+        assert_eq!(u.container(), Some("vhds"));
+        assert_eq!(u.blob(), Some("os.vhd"));
+        assert_eq!(u.param("st"), Some("2026-11-20T09:00:00Z"));
+        assert_eq!(u.param("sig"), Some("S3cr3t+sig="));
+        assert!(!u.redacted().contains("S3cr3t"));
+        assert!(u.redacted().ends_with("sig=REDACTED"));
+    }
+
+    #[test]
+    fn redacts_any_text() {
+        for t in [
+            URI.to_string(),
+            format!("error fetching {URI}: 403"),
+            "x?SIG=S3cr3t".into(),
+            "a;sig=S3cr3t b".into(),
+            "sig=S3cr3t".into(),
+        ] {
+            let r = redact(&t);
+            assert!(!r.contains("S3cr3t"), "{r}");
+            assert!(r.to_ascii_lowercase().contains("sig=redacted"), "{r}");
+        }
+        assert_eq!(redact("design=1&x"), "design=1&x");
+        assert_eq!(redact("€sig=é"), "€sig=é");
+        assert_eq!(redact("x?…: sig"), "x?…: sig");
+        assert_eq!(redact("?sig=€&a"), "?sig=REDACTED&a");
+    }
+
+    #[test]
+    fn percent_decoding_keeps_bad_escapes() {
+        assert_eq!(percent_decode("a%3Ab%2"), "a:b%2");
+        assert_eq!(percent_decode("%zz%41"), "%zzA");
+        assert_eq!(percent_decode("%"), "%");
+    }
+}
