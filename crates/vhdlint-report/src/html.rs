@@ -316,6 +316,11 @@ fn facts(o: &mut String, img: &ImageReport) {
             esc(&img.profile_reason)
         ),
     );
+    if img.profile == vhdlint_rules::Profile::Publish {
+        // a SAS URI or a SKU's metadata: no disk facts
+        o.push_str("</tbody>\n</table>\n");
+        return;
+    }
     row(o, "Format", &esc(f.format));
     if let Some(t) = &f.disk_type {
         row(o, "Disk type", &esc(t));

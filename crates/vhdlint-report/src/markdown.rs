@@ -148,14 +148,20 @@ fn image(o: &mut String, i: usize, img: &ImageReport) {
             text(&img.profile_reason)
         ),
     );
-    fact("Format", text(f.format));
+    // A publishing entry (a SAS URI, a SKU's metadata) has no disk facts.
+    let disk = img.profile != vhdlint_rules::Profile::Publish;
+    if disk {
+        fact("Format", text(f.format));
+    }
     if let Some(t) = &f.disk_type {
         fact("Disk type", text(t));
     }
     if let Some(v) = f.virtual_size {
         fact("Virtual size", bytes(v));
     }
-    fact("File size", bytes(f.file_size));
+    if disk {
+        fact("File size", bytes(f.file_size));
+    }
     if let Some(app) = &f.creator_application {
         let ver = f.creator_version.as_deref().unwrap_or("");
         fact("Creator", text(format!("{app} {ver}").trim()));

@@ -124,3 +124,72 @@ fn a_windows_image_lints_the_same_over_http() {
     let fetched = compare(&img, &[]);
     assert!(fetched < 64 << 20, "fetched {fetched} bytes");
 }
+
+#[test]
+fn a_sku_manifest_reads_its_disks_over_http_and_judges_their_sas_uris() {
+    if nginx().is_none() {
+        return;
+    }
+    let os = fixture("linux-debian-clean").expect("fixture");
+    let data = fixture("data-empty").expect("fixture");
+    let bin = nginx().unwrap();
+    let server = Nginx::start(&bin, os.parent().unwrap());
+    // nginx ignores the query; the SAS token is judged as written (sp=racwdl fails).
+    let sas = "?sv=2021-08-06&st=2026-01-01T00:00:00Z&se=2099-01-01T00:00:00Z&sr=b&sp=racwdl&sig=c2VjcmV0";
+    let os_url = server.url(&format!(
+        "/{}{sas}",
+        os.file_name().unwrap().to_str().unwrap()
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("sku.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "offer = \"contoso-linux\"\nsku = \"debian-12\"\nversion = \"1.0.0\"\nos = \"linux\"\n[os-disk]\nimage = \"{os_url}\"\n[[data-disk]]\nlun = 0\nimage = \"{}\"\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let out = common::vhdlint(&[
+        "sku",
+        manifest.to_str().unwrap(),
+        "--format",
+        "json",
+        "--quiet",
+    ]);
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains("c2VjcmV0"), "the signature was printed");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let images = v["images"].as_array().unwrap();
+    assert_eq!(images.len(), 3);
+    let remote = &images[1];
+    assert_eq!(remote["profile"], "linux-os");
+    assert!(remote["path"].as_str().unwrap().ends_with("sig=REDACTED"));
+    let sas_result = remote["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "publish/sas-uri")
+        .expect("publish/sas-uri for the URL disk");
+    assert_eq!(sas_result["status"], "fail");
+    assert!(sas_result["message"]
+        .as_str()
+        .unwrap()
+        .contains("sp=racwdl"));
+    // the same verdicts for the OS disk as when it is read locally
+    let (_, local) = check_json(&os, &["--profile", "linux-os"]);
+    let remote_checks: Vec<_> = verdicts(remote)
+        .into_iter()
+        .filter(|v| v.0 != "publish/sas-uri" && v.0 != "disk/sparse")
+        .collect();
+    let local_checks: Vec<_> = verdicts(&local)
+        .into_iter()
+        .filter(|v| v.0 != "disk/sparse")
+        .collect();
+    assert_eq!(remote_checks, local_checks);
+    assert_eq!(out.status.code(), Some(1));
+}
