@@ -10,6 +10,7 @@ use crate::config::grub::{self, BlsEntry, Chosen};
 use crate::config::keyvalue::{self, Dialect, KeyValues};
 use crate::config::sshd::{self, SshdConfig};
 use crate::fs::FsError;
+use crate::limits::{MAX_DPKG_STATUS_BYTES, MAX_IFUPDOWN_FILES, MAX_RPMDB_BYTES};
 use crate::view::GuestView;
 
 pub const WAAGENT_CONF: &str = "/etc/waagent.conf";
@@ -112,7 +113,10 @@ impl Facts {
         self.packages.get_or_init(|| {
             let mut p = Packages::default();
             let status = "/var/lib/dpkg/status";
-            match view.read_upto(status, 64 << 20) {
+            match view.read_upto(status, MAX_DPKG_STATUS_BYTES + 1) {
+                Ok(bytes) if bytes.len() as u64 > MAX_DPKG_STATUS_BYTES => p.notes.push(format!(
+                    "{status} is larger than {MAX_DPKG_STATUS_BYTES} bytes, the limit: not read"
+                )),
                 Ok(bytes) => {
                     let text = String::from_utf8_lossy(&bytes);
                     let db = crate::config::dpkg::parse(&text);
@@ -133,7 +137,11 @@ impl Facts {
                 Err(e) => p.notes.push(format!("{status}: {e}")),
             }
             for rpm in ["/var/lib/rpm/rpmdb.sqlite", "/usr/lib/sysimage/rpm/rpmdb.sqlite"] {
-                let Ok(bytes) = view.read_upto(rpm, 1 << 30) else { continue };
+                let Ok(bytes) = view.read_upto(rpm, MAX_RPMDB_BYTES + 1) else { continue };
+                if bytes.len() as u64 > MAX_RPMDB_BYTES {
+                    p.notes.push(format!("{rpm} is larger than {MAX_RPMDB_BYTES} bytes, the limit: not read"));
+                    break;
+                }
                 match crate::config::rpmdb::read_packages(&bytes) {
                     Ok(list) => {
                         p.database = Some("rpm");
@@ -413,6 +421,10 @@ pub struct Network {
     pub pinned: Vec<Pinned>,
     /// cloud-init is installed and its network configuration is not disabled.
     pub cloud_init: Option<String>,
+    /// Bounds reached while reading the configuration (a file's YAML nested too deep, too
+    /// many ifupdown `source` files).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// Reads the network configuration (ifupdown, netplan, systemd-networkd, ifcfg for RHEL and
@@ -425,7 +437,11 @@ pub fn read_network(view: &GuestView) -> Network {
     let mut seen = 0;
     while let Some(path) = queue.pop() {
         seen += 1;
-        if seen > 64 {
+        if seen > MAX_IFUPDOWN_FILES {
+            net.notes.push(format!(
+                "ifupdown: more than {MAX_IFUPDOWN_FILES} files through source/source-directory, the limit: {path} and {} more are not read",
+                queue.len()
+            ));
             break;
         }
         let Ok(t) = view.read_config(&path) else {
@@ -438,10 +454,14 @@ pub fn read_network(view: &GuestView) -> Network {
             } else {
                 format!("/etc/network/{}", s.pattern)
             };
-            if s.directory {
-                queue.extend(view.glob(&format!("{}/*", pat.trim_end_matches('/'))));
+            let pat = if s.directory {
+                format!("{}/*", pat.trim_end_matches('/'))
             } else {
-                queue.extend(view.glob(&pat));
+                pat
+            };
+            match view.glob_checked(&pat) {
+                Ok(found) => queue.extend(found),
+                Err(e) => net.notes.push(format!("{path} line {}: {e}", s.line)),
             }
         }
         for i in &parsed.ifaces {
@@ -469,7 +489,10 @@ pub fn read_network(view: &GuestView) -> Network {
         let Ok(t) = view.read_config(&path) else {
             continue;
         };
-        for i in n::parse_netplan(&t).interfaces {
+        let plan = n::parse_netplan(&t);
+        net.notes
+            .extend(plan.warnings.iter().map(|w| format!("{path}: {w}")));
+        for i in plan.interfaces {
             let v6 = i.addresses.iter().any(|a| a.value.contains(':'));
             let v4 = i.addresses.iter().any(|a| !a.value.contains(':'));
             net.configs.push(NetConfig {

@@ -18,6 +18,11 @@ use std::io::{self, BufRead, BufReader, Read};
 
 use serde::Serialize;
 
+use crate::limits::{
+    MAX_INITRAMFS_DECOMPRESSED, MAX_INITRAMFS_KEPT_MEMBER, MAX_INITRAMFS_KEPT_TOTAL,
+    MAX_INITRAMFS_MEMBERS, MAX_INITRAMFS_NAME_LEN,
+};
+
 /// cpio "newc" magic.
 const NEWC_MAGIC: &[u8; 6] = b"070701";
 /// cpio "crc" magic (newc plus a byte-sum checksum, which the listing does not verify).
@@ -39,8 +44,9 @@ pub const MODULE_INDEXES: [&str; 3] = ["modules.dep", "modules.builtin", "module
 /// Suffixes a kernel module file may carry after `.ko`.
 const MODULE_COMPRESSIONS: [&str; 3] = [".xz", ".zst", ".gz"];
 
-/// Bounds on what [`list`] reads and keeps. Reaching one is an error, except the `kept`
-/// bounds: a member over them is listed without its contents.
+/// Bounds on what [`list`] reads and keeps; the defaults are the `MAX_INITRAMFS_*` bounds of
+/// [`crate::limits`]. Reaching one is an error, except the `kept` bounds: a member over them
+/// is listed without its contents, and named in [`Initramfs::not_kept`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// Total bytes produced by all decompressed streams together.
@@ -62,11 +68,11 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_decompressed: 1 << 30,
-            max_members: 200_000,
-            max_name_len: 4096,
-            max_kept_member: 16 << 20,
-            max_kept_total: 64 << 20,
+            max_decompressed: MAX_INITRAMFS_DECOMPRESSED,
+            max_members: MAX_INITRAMFS_MEMBERS,
+            max_name_len: MAX_INITRAMFS_NAME_LEN,
+            max_kept_member: MAX_INITRAMFS_KEPT_MEMBER,
+            max_kept_total: MAX_INITRAMFS_KEPT_TOTAL,
             keep: Vec::new(),
         }
     }
@@ -298,6 +304,8 @@ pub struct Initramfs {
     /// Kept contents by normalized path; a later member of the same path replaces (or, when
     /// not kept itself, removes) an earlier one, as extraction would.
     kept: HashMap<String, Vec<u8>>,
+    /// Members whose contents were wanted but not kept because of a `kept` bound.
+    not_kept: Vec<String>,
 }
 
 impl Initramfs {
@@ -311,9 +319,16 @@ impl Initramfs {
     }
 
     /// Contents of a kept member (see [`Limits::keep`]) by path, leading `/` or `./`
-    /// ignored; `None` when no member has that path or its contents were not kept.
+    /// ignored; `None` when no member has that path or its contents were not kept (a wanted
+    /// member over the `kept` bounds is named in [`Initramfs::not_kept`]).
     pub fn read_member(&self, name: &str) -> Option<&[u8]> {
         self.kept.get(normalize(name)).map(Vec::as_slice)
+    }
+
+    /// Why wanted members (see [`Limits::keep`]; symlink targets too) were listed without
+    /// their contents: one message per member, naming the `kept` bound it passed.
+    pub fn not_kept(&self) -> &[String] {
+        &self.not_kept
     }
 
     /// Whether a regular file for kernel module `name` is in the image: `hv_vmbus`,
@@ -622,13 +637,25 @@ fn parse_archive<B: BufRead>(
         let kind = MemberKind::from_mode(mode);
         let path = normalize(&name).to_owned();
         let kept_room = ctx.limits.max_kept_total.saturating_sub(ctx.kept_total);
-        let keep = match kind {
-            MemberKind::File => {
-                size <= ctx.limits.max_kept_member && size <= kept_room && ctx.limits.wants(&path)
-            }
-            MemberKind::Symlink => size <= limit as u64 && size <= kept_room,
-            _ => false,
+        let (wanted, member_max) = match kind {
+            MemberKind::File => (ctx.limits.wants(&path), ctx.limits.max_kept_member),
+            MemberKind::Symlink => (true, limit as u64),
+            _ => (false, 0),
         };
+        let keep = wanted && size <= member_max && size <= kept_room;
+        if wanted && !keep {
+            ctx.out.not_kept.push(if size > member_max {
+                format!(
+                    "{name} ({size} bytes): contents not kept, over the limit of {member_max} bytes for one member"
+                )
+            } else {
+                format!(
+                    "{name} ({size} bytes): contents not kept, the {} bytes kept in all would pass the limit of {}",
+                    ctx.kept_total + size,
+                    ctx.limits.max_kept_total
+                )
+            });
+        }
         let data = if keep {
             let mut data = vec![0u8; size as usize];
             let got = src.read_full(&mut data)? as u64;

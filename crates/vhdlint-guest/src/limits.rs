@@ -1,10 +1,15 @@
-//! Bounds of the guest view, named in one place. Reaching one is reported, never followed.
+//! Bounds of the guest view, named in one place. Reaching one is reported (an error, a
+//! [`FsError::Limit`](crate::fs::FsError::Limit), a warning or a note that names the bound and
+//! its value), never followed and never silently cut short.
 
-/// Entries read from one directory.
+// ---- Paths, directories and files (every filesystem, the guest view)
+
+/// Entries read from one directory (ext4, XFS, NTFS); the largest real directories (mail
+/// spools, `/usr/share/man/*`) hold tens of thousands.
 pub const MAX_DIR_ENTRIES: usize = 1_000_000;
 /// Symlinks followed while resolving one path (as Linux: 40).
 pub const MAX_SYMLINK_HOPS: usize = 40;
-/// Bytes of a path during resolution.
+/// Bytes of a path during resolution (as Linux's `PATH_MAX`: 4096).
 pub const MAX_PATH_LEN: usize = 4096;
 /// Directory levels walked while resolving one path. The filesystems look each component up
 /// from their root, so a path of n components costs n²/2 lookups: without this bound a deep
@@ -12,5 +17,98 @@ pub const MAX_PATH_LEN: usize = 4096;
 /// millions of lookups. 8192 is a canonical path 127 components deep, or 40 hops to paths
 /// 13 deep.
 pub const MAX_RESOLVE_STEPS: usize = 8192;
-/// Bytes read from one configuration file.
+/// Paths one glob pattern may gather between two of its components (`/etc/*/*.conf`): a
+/// pattern from the image (ifupdown `source`) cannot make the walk exponential.
+pub const MAX_GLOB_PATHS: usize = 10_000;
+/// Bytes read from one configuration file (the largest real ones are a few hundred KiB).
 pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+/// Bytes read from `/var/lib/dpkg/status` (a full Debian desktop's is about 10 MiB).
+pub const MAX_DPKG_STATUS_BYTES: u64 = 64 << 20;
+/// Bytes read from `rpmdb.sqlite` (a large RHEL server's is about 100 MiB).
+pub const MAX_RPMDB_BYTES: u64 = 1 << 30;
+/// Files read while following ifupdown `source`/`source-directory` from
+/// `/etc/network/interfaces` (real images use one or two).
+pub const MAX_IFUPDOWN_FILES: usize = 64;
+
+// ---- Configuration file parsers
+
+/// Lines a quoted shell value may run over before it is taken as never closed (the
+/// longest real multi-line values, in `/etc/default/grub`, take a handful).
+pub const MAX_KEYVALUE_CONTINUATION: usize = 64;
+/// Nesting of YAML block and flow collections (netplan and cloud-init nest under 10 deep);
+/// deeper nodes are read as null, which also bounds the parser's recursion.
+pub const MAX_YAML_DEPTH: usize = 200;
+/// `Include` depth of sshd_config (sshd's own `SERVCONF_MAX_DEPTH`: 16).
+pub const MAX_SSHD_INCLUDE_DEPTH: usize = 16;
+/// Files included into sshd_config in all (a guard against includes that fan out: real
+/// images include a handful).
+pub const MAX_SSHD_INCLUDED_FILES: usize = 4096;
+/// Index entries of one rpm header (a package with tens of thousands of files has a few
+/// hundred tags; each entry costs 16 bytes of the blob).
+pub const MAX_RPM_HEADER_ENTRIES: u32 = 100_000;
+
+// ---- Windows registry hives
+
+/// Bytes read from one hive file (the SOFTWARE hive of a large server is about 200 MiB).
+pub const MAX_HIVE_BYTES: u64 = 512 << 20;
+/// Levels of `ri` index below a key's subkey list (Windows writes one).
+pub const MAX_HIVE_RI_DEPTH: usize = 4;
+/// Key levels walked below the root (Windows allows 512).
+pub const MAX_HIVE_KEY_DEPTH: usize = 512;
+/// Components of a path given to `Hive::open` (one per key level: 512).
+pub const MAX_HIVE_PATH_COMPONENTS: usize = 512;
+/// Subkeys of one key, through its `ri` index (one `lf`/`lh` list holds 65535; the largest
+/// keys of real hives, `Classes` or `Installer\Components`, hold some hundred thousand).
+pub const MAX_HIVE_SUBKEYS: usize = 1 << 20;
+/// Values of one key (the largest real ones, `SharedDLLs`, hold some ten thousand).
+pub const MAX_HIVE_VALUES: usize = 1 << 20;
+
+// ---- NTFS
+
+/// Bytes of metadata (MFT records, index records, attribute lists) one NTFS operation may
+/// read: a directory of 1,000,000 entries needs about 100 MiB of index records.
+pub const MAX_NTFS_METADATA_BYTES: u64 = 512 << 20;
+/// Attributes of one NTFS file walked, attribute-list entries included (a file record holds
+/// a few dozen; hard links and fragmented files add some thousand through a list).
+pub const MAX_NTFS_ATTRIBUTES: usize = 65_536;
+/// Bytes of one NTFS `$ATTRIBUTE_LIST` read to check it before the `ntfs` crate walks it
+/// (Windows keeps them under 256 KiB; 4 MiB is 65,536 entries of 64 bytes).
+pub const MAX_NTFS_ATTRIBUTE_LIST_BYTES: u64 = 4 << 20;
+/// Index records one NTFS directory operation may load (1 GiB of 4 KiB records: more than
+/// the metadata budget allows, so smaller records are what it bounds).
+pub const MAX_NTFS_INDEX_RECORDS: usize = 262_144;
+/// Bytes of a reparse point's data: Windows caps it at 16 KiB
+/// (`MAXIMUM_REPARSE_DATA_BUFFER_SIZE`), plus its 8-byte header.
+pub const MAX_NTFS_REPARSE_BYTES: usize = 16 * 1024 + 8;
+
+// ---- XFS
+
+/// Levels of an XFS block-map btree, the root in the inode counting as one (XFS itself
+/// needs at most 5 with 4 KiB blocks).
+pub const MAX_XFS_BTREE_DEPTH: u16 = 8;
+/// Extents collected for one XFS inode (2^21: a 64 GiB file fragmented into 32 KiB pieces).
+pub const MAX_XFS_EXTENTS: usize = 1 << 21;
+/// Block-map btree blocks visited for one XFS inode: XFS keeps its btree blocks at least half
+/// full, so [`MAX_XFS_EXTENTS`] extents take at most about 75,000 blocks (1 KiB blocks, 29
+/// records each); this bounds a btree of nearly empty blocks.
+pub const MAX_XFS_BTREE_BLOCKS: usize = 1 << 18;
+/// Bytes of directory data blocks read for one XFS directory (1,000,000 entries with long
+/// names take well under 1 GiB).
+pub const MAX_XFS_DIR_BYTES: u64 = 1 << 30;
+/// Bytes of an XFS symlink target (`XFS_SYMLINK_MAXLEN`: XFS stores no longer one).
+pub const MAX_XFS_SYMLINK_LEN: u64 = 1024;
+
+// ---- initramfs (defaults of `initramfs::Limits`)
+
+/// Bytes produced by all the decompressed streams of one initramfs (real ones unpack to
+/// 50–300 MiB).
+pub const MAX_INITRAMFS_DECOMPRESSED: u64 = 1 << 30;
+/// cpio members of one initramfs (real ones hold a few thousand).
+pub const MAX_INITRAMFS_MEMBERS: usize = 200_000;
+/// Bytes of one cpio member name (as Linux's `PATH_MAX`: 4096).
+pub const MAX_INITRAMFS_NAME_LEN: usize = 4096;
+/// A kept initramfs member larger than this is listed without its contents (`modules.dep`
+/// is under 1 MiB).
+pub const MAX_INITRAMFS_KEPT_MEMBER: u64 = 16 << 20;
+/// Bytes of kept initramfs contents and symlink targets together.
+pub const MAX_INITRAMFS_KEPT_TOTAL: u64 = 64 << 20;

@@ -9,11 +9,18 @@
 //! security descriptors.
 //!
 //! Hostile input is expected: every reference is bounds-checked inside the hbins data, list
-//! counts are checked against their cell's size, `ri` nesting is bounded, cycles are detected,
-//! no allocation exceeds the size of the hive, and nothing panics. Errors name what was read
-//! and the cell offset.
+//! counts are checked against their cell's size and against [`MAX_HIVE_SUBKEYS`] and
+//! [`MAX_HIVE_VALUES`], `ri` nesting is bounded, cycles are detected, and nothing panics. The
+//! cells one list (or one walk) decodes may not add up to more bytes than the hive holds, so
+//! a list naming the same cell over and over cannot make it allocate more than the hive's
+//! size. Errors name what was read and the cell offset.
 
 use std::collections::HashSet;
+
+use crate::limits::{
+    MAX_HIVE_KEY_DEPTH, MAX_HIVE_PATH_COMPONENTS, MAX_HIVE_RI_DEPTH, MAX_HIVE_SUBKEYS,
+    MAX_HIVE_VALUES,
+};
 
 /// Where the hive bins begin in the file.
 const BINS_START: usize = 0x1000;
@@ -21,12 +28,6 @@ const BINS_START: usize = 0x1000;
 const CHECKSUM_AT: usize = 0x1FC;
 /// The data held by one big-data segment.
 const BIG_SEGMENT: usize = 16344;
-/// Levels of `ri` index below a key's subkey list (Windows writes one).
-const MAX_RI_DEPTH: usize = 4;
-/// Key levels walked below the root (Windows allows 512).
-const MAX_KEY_DEPTH: usize = 512;
-/// Components of a path given to [`Hive::open`].
-const MAX_PATH_COMPONENTS: usize = 512;
 /// The smallest cell holding a key: size field and the fixed part of `nk`.
 const MIN_NK_CELL: usize = 4 + NK_FIXED;
 const NK_FIXED: usize = 0x4C;
@@ -66,6 +67,13 @@ pub enum HiveError {
     },
     #[error("{0} not found in the hive")]
     Missing(String),
+    /// A bound of [`crate::limits`] was reached.
+    #[error("{what} at offset {offset:#x}: {problem}")]
+    Limit {
+        what: String,
+        offset: u32,
+        problem: String,
+    },
 }
 
 /// A reference being followed: what it is meant to be and the cell holding it.
@@ -98,6 +106,14 @@ impl Ref {
 
     fn corrupt(self, offset: u32, problem: impl Into<String>) -> HiveError {
         HiveError::Corrupt {
+            what: self.what.to_string(),
+            offset,
+            problem: problem.into(),
+        }
+    }
+
+    fn limit(self, offset: u32, problem: impl Into<String>) -> HiveError {
+        HiveError::Limit {
             what: self.what.to_string(),
             offset,
             problem: problem.into(),
@@ -275,9 +291,9 @@ impl Hive {
     pub fn open(&self, path: &str) -> Result<Option<Key<'_>>, HiveError> {
         let mut key = self.root()?;
         for (i, part) in path.split('\\').filter(|p| !p.is_empty()).enumerate() {
-            if i >= MAX_PATH_COMPONENTS {
+            if i >= MAX_HIVE_PATH_COMPONENTS {
                 return Err(HiveError::NotAHive(format!(
-                    "path {path:?} has more than {MAX_PATH_COMPONENTS} components"
+                    "path {path:?} has more than {MAX_HIVE_PATH_COMPONENTS} components"
                 )));
             }
             match key.subkey(part)? {
@@ -290,15 +306,19 @@ impl Hive {
 
     /// Visits every key depth first, with its path below the root (`""` for the root,
     /// components joined by `\`). Each key is visited once: a key reached twice (a cycle, or
-    /// a key shared by two lists) is an error, and so is nesting deeper than 512 levels.
-    /// The walk stops at the first error, of the hive or of `visit`.
+    /// a key shared by two lists) is an error, and so is nesting deeper than
+    /// [`MAX_HIVE_KEY_DEPTH`] levels, or keys whose cells add up to more bytes than the hive
+    /// holds. The walk stops at the first error, of the hive or of `visit`.
     pub fn walk<F>(&self, mut visit: F) -> Result<(), HiveError>
     where
         F: FnMut(&str, &Key<'_>) -> Result<(), HiveError>,
     {
         let mut seen: HashSet<u32> = HashSet::new();
         let mut names: Vec<String> = Vec::new();
-        let mut stack: Vec<(usize, Key<'_>)> = vec![(0, self.root()?)];
+        let root = self.root()?;
+        // Distinct cells do not overlap: the keys of one walk fit in the hive.
+        let mut budget = self.bins_len().saturating_sub(root.cell_bytes);
+        let mut stack: Vec<(usize, Key<'_>)> = vec![(0, root)];
         while let Some((depth, key)) = stack.pop() {
             if !seen.insert(key.offset) {
                 return Err(Ref::new("key", key.parent).corrupt(
@@ -312,11 +332,19 @@ impl Hive {
             }
             visit(&names.join("\\"), &key)?;
             let subkeys = key.subkeys()?;
-            if !subkeys.is_empty() && depth >= MAX_KEY_DEPTH {
+            if !subkeys.is_empty() && depth >= MAX_HIVE_KEY_DEPTH {
                 return Err(Ref::new("key", key.parent).corrupt(
                     key.offset,
-                    format!("subkeys nested deeper than {MAX_KEY_DEPTH} levels"),
+                    format!("subkeys nested deeper than {MAX_HIVE_KEY_DEPTH} levels"),
                 ));
+            }
+            for k in &subkeys {
+                budget = budget.checked_sub(k.cell_bytes).ok_or_else(|| {
+                    Ref::new("key", key.offset).corrupt(
+                        k.offset,
+                        "the keys walked take more bytes than the hive holds (their cells overlap or repeat)",
+                    )
+                })?;
             }
             stack.extend(subkeys.into_iter().rev().map(|k| (depth + 1, k)));
         }
@@ -343,6 +371,7 @@ impl Hive {
             hive: self,
             offset,
             parent: r.from,
+            cell_bytes: MIN_NK_CELL + name_len,
             name: decode_name(raw, flags & 0x20 != 0),
             last_written: u64_at(c, 4),
             subkey_count: u32_at(c, 0x14),
@@ -361,10 +390,10 @@ impl Hive {
         seen: &mut HashSet<u32>,
         out: &mut Vec<u32>,
     ) -> Result<(), HiveError> {
-        if depth > MAX_RI_DEPTH {
+        if depth > MAX_HIVE_RI_DEPTH {
             return Err(r.corrupt(
                 offset,
-                format!("subkey index (ri) nested deeper than {MAX_RI_DEPTH} levels"),
+                format!("subkey index (ri) nested deeper than {MAX_HIVE_RI_DEPTH} levels"),
             ));
         }
         if !seen.insert(offset) {
@@ -410,6 +439,15 @@ impl Hive {
             }
         } else {
             out.extend(entries);
+        }
+        if out.len() > MAX_HIVE_SUBKEYS {
+            return Err(r.limit(
+                offset,
+                format!(
+                    "subkey lists name {} keys, more than the limit of {MAX_HIVE_SUBKEYS}",
+                    out.len()
+                ),
+            ));
         }
         if out.len() > max_keys {
             return Err(r.corrupt(
@@ -515,6 +553,7 @@ impl Hive {
         })?;
         Ok(VkHeader {
             offset,
+            cell_bytes: 4 + VK_FIXED + name_len,
             name: decode_name(raw, flags & 1 != 0),
             size: u32_at(c, 4),
             data: u32_at(c, 8),
@@ -557,6 +596,8 @@ pub fn names_equal(a: &str, b: &str) -> bool {
 
 struct VkHeader {
     offset: u32,
+    /// The least the vk cell takes: size field, fixed part and name.
+    cell_bytes: usize,
     name: String,
     size: u32,
     data: u32,
@@ -570,6 +611,8 @@ pub struct Key<'h> {
     offset: u32,
     /// The cell that referenced this key (for messages).
     parent: u32,
+    /// The least the nk cell takes: size field, fixed part and name.
+    cell_bytes: usize,
     name: String,
     last_written: u64,
     subkey_count: u32,
@@ -628,9 +671,20 @@ impl<'h> Key<'h> {
             &mut seen,
             &mut offsets,
         )?;
+        // Distinct cells do not overlap: the keys of one list fit in the hive.
+        let mut budget = self.hive.bins_len();
         offsets
             .into_iter()
-            .map(|o| self.hive.key_at(o, Ref::new("subkey", self.offset)))
+            .map(|o| {
+                let k = self.hive.key_at(o, Ref::new("subkey", self.offset))?;
+                budget = budget.checked_sub(k.cell_bytes).ok_or_else(|| {
+                    Ref::new("subkey list", self.offset).corrupt(
+                        self.subkey_list,
+                        "its keys take more bytes than the hive holds (their cells overlap or repeat)",
+                    )
+                })?;
+                Ok(k)
+            })
             .collect()
     }
 
@@ -647,8 +701,8 @@ impl<'h> Key<'h> {
             return Ok(Vec::new());
         }
         let r = Ref::new("value list", self.offset);
-        let list = self.hive.cell(self.value_list, r)?;
         let count = self.value_count as usize;
+        let list = self.hive.cell(self.value_list, r)?;
         if count > list.len() / 4 {
             return Err(r.corrupt(
                 self.value_list,
@@ -658,10 +712,26 @@ impl<'h> Key<'h> {
                 ),
             ));
         }
+        if count > MAX_HIVE_VALUES {
+            return Err(r.limit(
+                self.value_list,
+                format!("the key has {count} values, more than the limit of {MAX_HIVE_VALUES}"),
+            ));
+        }
+        // Distinct cells do not overlap: the values of one list fit in the hive.
+        let mut budget = self.hive.bins_len();
         (0..count)
             .map(|i| {
-                self.hive
-                    .vk_at(u32_at(list, i * 4), Ref::new("value", self.value_list))
+                let vk = self
+                    .hive
+                    .vk_at(u32_at(list, i * 4), Ref::new("value", self.value_list))?;
+                budget = budget.checked_sub(vk.cell_bytes).ok_or_else(|| {
+                    r.corrupt(
+                        self.value_list,
+                        "its values take more bytes than the hive holds (their cells overlap or repeat)",
+                    )
+                })?;
+                Ok(vk)
             })
             .collect()
     }

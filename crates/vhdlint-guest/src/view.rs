@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use crate::config::glob_match;
 use crate::fs::{DirEntry, FileKind, Filesystem, FsError, Metadata};
-use crate::limits::{MAX_CONFIG_BYTES, MAX_PATH_LEN, MAX_RESOLVE_STEPS, MAX_SYMLINK_HOPS};
+use crate::limits::{
+    MAX_CONFIG_BYTES, MAX_GLOB_PATHS, MAX_PATH_LEN, MAX_RESOLVE_STEPS, MAX_SYMLINK_HOPS,
+};
 
 /// A filesystem mounted into the view.
 #[derive(Clone)]
@@ -215,13 +217,31 @@ impl GuestView {
     }
 
     /// Paths matching a glob pattern (`*`, `?`, `[…]` in any component), in lexical order.
+    /// Once the paths gathered for one component pass [`MAX_GLOB_PATHS`], the remaining
+    /// directories of that component are not listed: [`GuestView::glob_checked`] reports it.
     pub fn glob(&self, pattern: &str) -> Vec<String> {
+        self.glob_bounded(pattern).0
+    }
+
+    /// Like [`GuestView::glob`], but an error when [`MAX_GLOB_PATHS`] cut the walk short.
+    pub fn glob_checked(&self, pattern: &str) -> Result<Vec<String>, FsError> {
+        match self.glob_bounded(pattern) {
+            (found, false) => Ok(found),
+            (_, true) => Err(FsError::Limit(format!(
+                "{pattern}: the glob gathers more than {MAX_GLOB_PATHS} paths, the limit"
+            ))),
+        }
+    }
+
+    /// The matches, and whether directories were left unlisted because of [`MAX_GLOB_PATHS`].
+    fn glob_bounded(&self, pattern: &str) -> (Vec<String>, bool) {
         let mut found = vec![String::new()];
+        let mut cut = false;
         let parts: Vec<&str> = components(pattern).collect();
         for (i, part) in parts.iter().enumerate() {
             let last = i + 1 == parts.len();
             let mut next = Vec::new();
-            for base in &found {
+            for (b, base) in found.iter().enumerate() {
                 if part.contains(['*', '?', '[']) {
                     let dir = if base.is_empty() {
                         "/".to_string()
@@ -243,7 +263,8 @@ impl GuestView {
                         next.push(p);
                     }
                 }
-                if next.len() > 10_000 {
+                if next.len() > MAX_GLOB_PATHS {
+                    cut |= b + 1 < found.len();
                     break;
                 }
             }
@@ -251,7 +272,7 @@ impl GuestView {
         }
         found.retain(|p| !p.is_empty() && self.symlink_metadata(p).is_ok());
         found.sort();
-        found
+        (found, cut)
     }
 }
 

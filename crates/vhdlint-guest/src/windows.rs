@@ -9,6 +9,7 @@ use vhdlint_disk::probe::FsKind;
 
 use crate::fs::ntfs::NtfsFs;
 use crate::fs::{FileKind, Filesystem, FsError};
+use crate::limits::MAX_HIVE_BYTES;
 use crate::registry::Hive;
 use crate::view::{GuestView, Mount};
 
@@ -17,8 +18,6 @@ pub const SYSTEM_HIVE: &str = "/Windows/System32/config/SYSTEM";
 pub const SOFTWARE_HIVE: &str = "/Windows/System32/config/SOFTWARE";
 /// The marker of a Windows system volume.
 pub const SYSTEM_MARKER: &str = "\\Windows\\System32 (directory on an NTFS volume)";
-/// Bytes read from one hive file.
-const MAX_HIVE_BYTES: u64 = 512 << 20;
 
 /// One NTFS (or BitLocker) volume considered.
 #[derive(Debug, Clone, Serialize)]
@@ -43,6 +42,16 @@ pub struct WindowsGuest {
 }
 
 impl WindowsGuest {
+    /// The system volume `volume` seen through `view`; its hives are read on first use.
+    pub fn new(volume: impl Into<String>, view: GuestView) -> Self {
+        WindowsGuest {
+            volume: volume.into(),
+            view,
+            system: Arc::default(),
+            software: Arc::default(),
+        }
+    }
+
     fn hive<'a>(&'a self, cell: &'a OnceLock<HiveResult>, path: &str) -> Result<&'a Hive, &'a str> {
         cell.get_or_init(|| {
             let bytes = self
@@ -50,7 +59,9 @@ impl WindowsGuest {
                 .read_upto(path, MAX_HIVE_BYTES + 1)
                 .map_err(|e| e.to_string())?;
             if bytes.len() as u64 > MAX_HIVE_BYTES {
-                return Err(format!("{path} is larger than {MAX_HIVE_BYTES} bytes"));
+                return Err(format!(
+                    "{path} is larger than {MAX_HIVE_BYTES} bytes, the limit of one hive"
+                ));
             }
             Hive::parse(bytes).map_err(|e| format!("{path}: {e}"))
         })
@@ -107,12 +118,7 @@ pub fn inspect(layout: &Layout) -> WindowsInspection {
                                 reason: "Windows system volume".into(),
                                 fs,
                             });
-                            guest = Some(WindowsGuest {
-                                volume: v.id.clone(),
-                                view,
-                                system: Arc::default(),
-                                software: Arc::default(),
-                            });
+                            guest = Some(WindowsGuest::new(v.id.clone(), view));
                         }
                     }
                 }

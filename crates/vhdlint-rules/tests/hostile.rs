@@ -7,7 +7,10 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use vhdlint_disk::limits::{MAX_EBR_CHAIN, MAX_GPT_ENTRY_ARRAY, MAX_LVM_DEPTH, MAX_LVM_METADATA};
+use vhdlint_disk::limits::{
+    MAX_BAT_ENTRIES, MAX_EBR_CHAIN, MAX_GPT_ENTRY_ARRAY, MAX_LVM_AREAS, MAX_LVM_DEPTH,
+    MAX_LVM_METADATA, MAX_LVM_SEGMENTS, MAX_LVM_VOLUMES,
+};
 use vhdlint_disk::vhd::Geometry;
 use vhdlint_disk::Layout;
 use vhdlint_rules::{
@@ -77,11 +80,17 @@ fn lint_as(bytes: &[u8], profile: ProfileChoice) -> Linted {
         "linting a {}-byte image took {took:?}",
         bytes.len()
     );
-    for c in CHECKS {
+    // Every disk check appears once; publishing checks judge what is submitted with a disk,
+    // not its bytes, and never appear in an image's report.
+    let disk_checks: Vec<_> = CHECKS
+        .iter()
+        .filter(|c| c.meta.profiles != [vhdlint_rules::Profile::Publish])
+        .collect();
+    for c in &disk_checks {
         let n = report.checks.iter().filter(|r| r.id == c.meta.id).count();
         assert_eq!(n, 1, "check {} appears {n} times", c.meta.id);
     }
-    assert_eq!(report.checks.len(), CHECKS.len());
+    assert_eq!(report.checks.len(), disk_checks.len());
     Linted {
         _file: file,
         image,
@@ -1003,6 +1012,174 @@ fn lvm_segments_adding_up_past_two_to_the_64() {
             .any(|m| m.contains("logical volume vg0/lv0 is not read") && m.contains("2^64")),
         "{notes:?}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 10b. The bounds of vhdlint_disk::limits not reached above, each exceeded once
+
+/// What each bound test allows for the whole lint: a second, three in a debug build.
+fn bound_time_limit() -> Duration {
+    Duration::from_secs(if cfg!(debug_assertions) { 3 } else { 1 })
+}
+
+/// [`lint_as`], asserting the bound tests' time limit.
+fn lint_bound(bytes: &[u8], profile: ProfileChoice) -> Linted {
+    let started = Instant::now();
+    let l = lint_as(bytes, profile);
+    let took = started.elapsed();
+    assert!(took < bound_time_limit(), "took {took:?}");
+    l
+}
+
+#[test]
+fn dynamic_bat_of_one_entry_more_than_the_limit() {
+    // A header declaring MAX_BAT_ENTRIES + 1 entries for a disk of 2 MiB blocks, the file
+    // holding the first 256 (reading all 64 MiB of a full BAT takes seconds in a debug build).
+    let n = MAX_BAT_ENTRIES + 1;
+    let spec = DynSpec {
+        footer: FooterSpec::dynamic(n * (2 << 20)),
+        block_size: 2 << 20,
+        max_entries: n as u32,
+        bat: vec![0xFFFF_FFFF; 256],
+    };
+    let l = lint_bound(&spec.image(&[], 4096), ProfileChoice::Auto);
+    expect(
+        l.check("disk/dynamic-structure"),
+        Status::Fail,
+        &[
+            &format!("BAT declares {n} entries, more than the {MAX_BAT_ENTRIES} vhdlint reads"),
+            "runs past the end of the file",
+        ],
+    );
+}
+
+/// Rewrites the area lists of the PV label [`put_pv`] wrote at `pv`: data areas, then
+/// metadata areas, each list ending with a zero pair.
+fn rewrite_pv_areas(disk: &mut [u8], pv: usize, data: &[(u64, u64)], mda: &[(u64, u64)]) {
+    use vhdlint_disk::lvm::lvm_crc;
+    let label = pv + 512;
+    let mut at = label + 72;
+    for list in [data, mda] {
+        for &(o, s) in list.iter().chain(&[(0, 0)]) {
+            put(disk, at, &o.to_le_bytes());
+            put(disk, at + 8, &s.to_le_bytes());
+            at += 16;
+        }
+    }
+    assert!(at <= label + 512);
+    let crc = lvm_crc(&disk[label + 20..label + 512]);
+    put(disk, label + 16, &crc.to_le_bytes());
+}
+
+#[test]
+fn lvm_pv_header_listing_more_areas_than_the_limit() {
+    // 20 data areas, then the one metadata area: the data areas past the limit are not
+    // read, and the metadata area after them is still found.
+    let text = b"vg0 {\nid = \"v\"\nseqno = 1\nextent_size = 8192\n}\n";
+    let mut image = lvm_image(text, MDA_SIZE, 512, text.len() as u64);
+    let data: Vec<(u64, u64)> = (0..MAX_LVM_AREAS as u64 + 4)
+        .map(|i| (MIB as u64 + i * 4096, 4096))
+        .collect();
+    rewrite_pv_areas(&mut image, 2048 * 512, &data, &[(4096, MDA_SIZE)]);
+    let l = lint_bound(
+        &image,
+        ProfileChoice::Fixed(vhdlint_rules::Profile::LinuxOs),
+    );
+    let layout = l.layout();
+    assert_eq!(layout.physical_volumes.len(), 1);
+    let defects: Vec<&str> = layout.physical_volumes[0]
+        .findings
+        .iter()
+        .map(|f| f.message.as_str())
+        .collect();
+    assert!(
+        defects.iter().any(|m| m.contains(&format!(
+            "LVM2 PV header lists more than {MAX_LVM_AREAS} data areas, the limit"
+        ))),
+        "{defects:?}"
+    );
+    assert_eq!(layout.volume_groups.len(), 1, "{defects:?}");
+}
+
+/// VG metadata on the PV of [`lvm_image`] with the given logical_volumes section body.
+fn vg_text(lvs: &str) -> String {
+    let uuid = std::str::from_utf8(PV_UUID).unwrap();
+    format!(
+        "vg0 {{\nid = \"v\"\nseqno = 1\nextent_size = 8\nphysical_volumes {{\npv0 {{\nid = \"{uuid}\"\npe_start = 2048\npe_count = 100\n}}\n}}\nlogical_volumes {{\n{lvs}}}\n}}\n"
+    )
+}
+
+/// The findings of the one volume group of `image`.
+fn vg_findings(l: &Linted) -> Vec<String> {
+    let layout = l.layout();
+    assert_eq!(layout.volume_groups.len(), 1, "{:?}", layout.lvm_findings);
+    layout.volume_groups[0]
+        .findings
+        .iter()
+        .map(|f| f.message.clone())
+        .collect()
+}
+
+#[test]
+fn lvm_logical_volume_of_more_segments_than_the_limit() {
+    let segments: String = (0..=MAX_LVM_SEGMENTS)
+        .map(|k| {
+            format!(
+                "segment{} {{\nstart_extent = {k}\nextent_count = 1\ntype = \"striped\"\nstripe_count = 1\nstripes = [\"pv0\", 0]\n}}\n",
+                k + 1
+            )
+        })
+        .collect();
+    let text = vg_text(&format!("lv0 {{\n{segments}}}\n"));
+    assert!(text.len() as u64 <= MDA_SIZE);
+    let image = lvm_image(text.as_bytes(), MDA_SIZE, 512, text.len() as u64);
+    let l = lint_bound(
+        &image,
+        ProfileChoice::Fixed(vhdlint_rules::Profile::LinuxOs),
+    );
+    let notes = vg_findings(&l);
+    assert!(
+        notes.iter().any(|m| m.contains(&format!(
+            "logical volume vg0/lv0 is not read: more than {MAX_LVM_SEGMENTS} segments"
+        ))),
+        "{notes:?}"
+    );
+    assert_eq!(
+        l.layout()
+            .volumes
+            .iter()
+            .filter(|v| v.id.contains('/'))
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn lvm_volume_group_of_more_logical_volumes_than_the_limit() {
+    // Mirror segments: each volume is listed, none is read as a volume.
+    let lvs: String = (0..=MAX_LVM_VOLUMES)
+        .map(|k| {
+            format!(
+                "lv{k} {{\nsegment1 {{\nstart_extent = 0\nextent_count = 1\ntype = \"mirror\"\n}}\n}}\n"
+            )
+        })
+        .collect();
+    let text = vg_text(&lvs);
+    assert!(text.len() as u64 <= MDA_SIZE);
+    let image = lvm_image(text.as_bytes(), MDA_SIZE, 512, text.len() as u64);
+    let l = lint_bound(
+        &image,
+        ProfileChoice::Fixed(vhdlint_rules::Profile::LinuxOs),
+    );
+    let notes = vg_findings(&l);
+    assert!(
+        notes.iter().any(|m| m.contains(&format!(
+            "more than {MAX_LVM_VOLUMES} logical volumes; the rest are not read"
+        ))),
+        "{notes:?}"
+    );
+    let layout = l.layout();
+    assert_eq!(layout.volume_groups[0].lvs.len(), MAX_LVM_VOLUMES);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -126,12 +126,16 @@ fn every_catalogue_check_appears_exactly_once() {
     let (_, r) = check_json(&img, &[]);
     let out = vhdlint(&["rules", "--format", "json"]);
     let rules: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Every disk check; the publishing checks (profile "publish") judge what is submitted with
+    // the disks and appear in the reports of `vhdlint sas` and `vhdlint sku` instead.
     let ids: Vec<&str> = rules
         .as_array()
         .unwrap()
         .iter()
+        .filter(|r| r["profiles"] != serde_json::json!(["publish"]))
         .map(|r| r["id"].as_str().unwrap())
         .collect();
+    assert_eq!(ids.len(), 49);
     let got: Vec<&str> = r["checks"]
         .as_array()
         .unwrap()

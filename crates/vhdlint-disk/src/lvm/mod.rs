@@ -99,9 +99,10 @@ pub fn read_pv(vol: &dyn ReadAt, label_sector: u64) -> PhysicalVolume {
     // Two lists of (offset, size), each ending with a zero pair: data areas, then metadata.
     let mut at = 40;
     let mut lists: [Vec<(u64, u64)>; 2] = [Vec::new(), Vec::new()];
-    for list in &mut lists {
+    for (list, what) in lists.iter_mut().zip(["data", "metadata"]) {
+        let mut over = false;
         loop {
-            if at + 16 > h.len() || list.len() > MAX_LVM_AREAS {
+            if at + 16 > h.len() {
                 findings.push(Finding::fail(
                     base + (hdr + at) as u64,
                     "LVM2 PV header area list is not terminated inside the label sector",
@@ -112,6 +113,19 @@ pub fn read_pv(vol: &dyn ReadAt, label_sector: u64) -> PhysicalVolume {
             at += 16;
             if o == 0 && s == 0 {
                 break;
+            }
+            if list.len() == MAX_LVM_AREAS {
+                // Walked on to the terminator, so that the next list is found.
+                if !over {
+                    over = true;
+                    findings.push(Finding::fail(
+                        base + (hdr + at - 16) as u64,
+                        format!(
+                            "LVM2 PV header lists more than {MAX_LVM_AREAS} {what} areas, the limit; the rest are not read"
+                        ),
+                    ));
+                }
+                continue;
             }
             list.push((o, s));
         }

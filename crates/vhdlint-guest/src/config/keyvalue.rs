@@ -17,6 +17,7 @@
 //! In every dialect the **last** assignment of a key is the one in effect ([`KeyValues::get`]).
 
 use super::numbered_lines;
+use crate::limits::MAX_KEYVALUE_CONTINUATION;
 
 /// How to read the lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -48,6 +49,9 @@ pub struct KeyValues {
     pub entries: Vec<Entry>,
     /// Non-blank, non-comment lines that are not assignments: `(line, text)`.
     pub other: Vec<(usize, String)>,
+    /// Bounds reached while reading: `(line, message)` (a quoted value still open after
+    /// [`MAX_KEYVALUE_CONTINUATION`] lines).
+    pub warnings: Vec<(usize, String)>,
 }
 
 impl KeyValues {
@@ -148,9 +152,6 @@ fn grubenv_line(line: &str) -> Option<(String, String)> {
     Some((k.to_string(), out))
 }
 
-/// The longest a quoted value may run over lines.
-const MAX_CONTINUATION: usize = 64;
-
 fn parse_shell(text: &str, env: &[Entry]) -> KeyValues {
     let lines: Vec<(usize, &str)> = numbered_lines(text).collect();
     let mut kv = KeyValues::default();
@@ -173,7 +174,7 @@ fn parse_shell(text: &str, env: &[Entry]) -> KeyValues {
             Some((v, _)) => Some(v),
             None => {
                 // A quote left open: parse once over the following lines joined.
-                let upto = (i + MAX_CONTINUATION).min(lines.len());
+                let upto = (i + MAX_KEYVALUE_CONTINUATION).min(lines.len());
                 let mut joined = rest.to_string();
                 for (_, l) in &lines[i..upto] {
                     joined.push('\n');
@@ -192,6 +193,14 @@ fn parse_shell(text: &str, env: &[Entry]) -> KeyValues {
         };
         let Some(mut value) = parsed else {
             // Never closed: only this line is bad; read the following ones afresh.
+            if i + MAX_KEYVALUE_CONTINUATION < lines.len() {
+                kv.warnings.push((
+                    n,
+                    format!(
+                        "the value of {key} is still open (a quote left open) after {MAX_KEYVALUE_CONTINUATION} lines, the limit: the line is not read as an assignment"
+                    ),
+                ));
+            }
             kv.other.push((n, line.to_string()));
             i = next;
             continue;

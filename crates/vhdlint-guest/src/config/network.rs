@@ -215,6 +215,8 @@ pub struct Netplan {
     pub interfaces: Vec<NetplanIface>,
     /// True when the file has no `network:` mapping.
     pub no_network_key: bool,
+    /// Bounds the YAML reader reached (see [`yaml::parse_with_warnings`]).
+    pub warnings: Vec<String>,
 }
 
 fn located_str(node: Option<(&Yaml, usize)>) -> Option<Located<String>> {
@@ -242,8 +244,11 @@ fn located_bool(node: Option<(&Yaml, usize)>) -> Option<Located<Result<bool, Str
 
 /// Parses a netplan YAML file.
 pub fn parse_netplan(text: &str) -> Netplan {
-    let doc = yaml::parse(text);
-    let mut out = Netplan::default();
+    let (doc, warnings) = yaml::parse_with_warnings(text);
+    let mut out = Netplan {
+        warnings,
+        ..Netplan::default()
+    };
     let Some((net, _)) = doc.get("network") else {
         out.no_network_key = true;
         return out;

@@ -16,6 +16,8 @@
 
 use std::fmt;
 
+use crate::limits::MAX_RPM_HEADER_ENTRIES;
+
 /// One installed package (one row of `Packages`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RpmPackage {
@@ -586,7 +588,6 @@ fn packages_blob<'p>(
 // rpm header
 
 const HEADER_MAGIC: [u8; 3] = [0x8e, 0xad, 0xe8];
-const MAX_INDEX_ENTRIES: u32 = 100_000;
 const TAG_NAME: u32 = 1000;
 const TAG_VERSION: u32 = 1001;
 const TAG_RELEASE: u32 = 1002;
@@ -606,10 +607,10 @@ fn parse_header(blob: &[u8], hnum: i64) -> Result<RpmPackage, RpmdbError> {
     };
     let il = be32(blob, base).ok_or_else(|| bad(base, "blob too short for il".into()))?;
     let dl = be32(blob, base + 4).ok_or_else(|| bad(base + 4, "blob too short for dl".into()))?;
-    if il > MAX_INDEX_ENTRIES {
+    if il > MAX_RPM_HEADER_ENTRIES {
         return Err(bad(
             base,
-            format!("{il} index entries, over the limit of {MAX_INDEX_ENTRIES}"),
+            format!("{il} index entries, over the limit of {MAX_RPM_HEADER_ENTRIES}"),
         ));
     }
     let index = base + 8;
@@ -1059,6 +1060,30 @@ mod tests {
             let e = read_packages(&db).unwrap_err();
             assert!(matches!(e, RpmdbError::Sqlite { page: 2, .. }), "{e}");
         }
+    }
+
+    #[test]
+    fn rpm_header_entries_past_the_limit() {
+        // 100,001 real index entries (1.6 MB), each a 4-byte integer tag.
+        let n = MAX_RPM_HEADER_ENTRIES + 1;
+        let entries: Vec<(u32, u32, u32, Vec<u8>)> = (0..n)
+            .map(|i| (5000 + i, TYPE_INT32, 1, i.to_be_bytes().to_vec()))
+            .collect();
+        let blob = header(&entries);
+        let start = std::time::Instant::now();
+        let e = parse_header(&blob, 3).unwrap_err().to_string();
+        let took = start.elapsed();
+        let limit = std::time::Duration::from_secs(if cfg!(debug_assertions) { 3 } else { 1 });
+        assert!(took < limit, "{took:?}");
+        assert!(
+            e.contains(&format!(
+                "{n} index entries, over the limit of {MAX_RPM_HEADER_ENTRIES}"
+            )),
+            "{e}"
+        );
+        // One entry fewer is read.
+        assert!(parse_header(&header(&entries[1..]), 3)
+            .is_err_and(|e| !e.to_string().contains("limit")));
     }
 
     #[test]

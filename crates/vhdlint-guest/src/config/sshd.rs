@@ -21,14 +21,10 @@
 //! only time values are checked here), `sshd -T -C` connection matching, and tilde expansion.
 
 use super::numbered_lines;
+use crate::limits::{MAX_SSHD_INCLUDED_FILES, MAX_SSHD_INCLUDE_DEPTH};
 
 /// Where sshd looks for relative `Include` patterns.
 pub const SSHDIR: &str = "/etc/ssh";
-/// sshd's maximum include depth.
-pub const MAX_DEPTH: usize = 16;
-/// How many included files are processed in all before giving up (a guard against a caller
-/// whose include function never runs out of distinct files).
-pub const MAX_INCLUDED_FILES: usize = 4096;
 
 /// One keyword line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -301,16 +297,24 @@ impl Evaluator<'_> {
                 self.issue(path, line, format!("Include cycle: {p} includes itself"));
                 continue;
             }
-            if depth + 1 > MAX_DEPTH {
+            if depth + 1 > MAX_SSHD_INCLUDE_DEPTH {
                 self.issue(
                     path,
                     line,
-                    format!("Too many recursive configuration includes ({p})"),
+                    format!(
+                        "Too many recursive configuration includes ({p}): more than {MAX_SSHD_INCLUDE_DEPTH} levels"
+                    ),
                 );
                 continue;
             }
-            if self.processed >= MAX_INCLUDED_FILES {
-                self.issue(path, line, format!("too many included files, {p} skipped"));
+            if self.processed >= MAX_SSHD_INCLUDED_FILES {
+                self.issue(
+                    path,
+                    line,
+                    format!(
+                        "too many included files (more than {MAX_SSHD_INCLUDED_FILES}, the limit), {p} skipped"
+                    ),
+                );
                 continue;
             }
             self.processed += 1;

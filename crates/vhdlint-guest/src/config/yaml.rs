@@ -9,6 +9,7 @@
 //! Where the text is not valid YAML the reader keeps what it can and never fails.
 
 use super::numbered_lines;
+use crate::limits::MAX_YAML_DEPTH;
 
 /// A YAML node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,8 +86,29 @@ struct Line {
 }
 
 /// Reads the first document of `text`. Text that is not a mapping or sequence at the top gives
-/// a scalar or [`Yaml::Null`].
+/// a scalar or [`Yaml::Null`]. Nodes nested deeper than [`MAX_YAML_DEPTH`] are read as null;
+/// [`parse_with_warnings`] says when that happened.
 pub fn parse(text: &str) -> Yaml {
+    parse_with_warnings(text).0
+}
+
+/// Like [`parse`], with the bounds reached while reading (`line N: ...`).
+pub fn parse_with_warnings(text: &str) -> (Yaml, Vec<String>) {
+    let mut deep = None;
+    let doc = parse_document(text, &mut deep);
+    let warnings = deep
+        .map(|line| {
+            format!(
+                "line {line}: nested deeper than {MAX_YAML_DEPTH} levels, the limit: the deeper nodes are read as null"
+            )
+        })
+        .into_iter()
+        .collect();
+    (doc, warnings)
+}
+
+/// `deep` gets the first line whose nodes lie deeper than [`MAX_YAML_DEPTH`].
+fn parse_document(text: &str, deep: &mut Option<usize>) -> Yaml {
     let mut lines = Vec::new();
     let mut started = false;
     let mut raw: Vec<(usize, &str)> = numbered_lines(text).collect();
@@ -150,7 +172,7 @@ pub fn parse(text: &str) -> Yaml {
     }
     let mut pos = 0;
     let min = lines[0].indent;
-    block(&mut lines, &mut pos, min, 0)
+    block(&mut lines, &mut pos, min, 0, deep)
 }
 
 fn block_scalar_style(text: &str) -> Option<char> {
@@ -282,13 +304,21 @@ fn find_map_colon(t: &str) -> Option<usize> {
     None
 }
 
-const MAX_DEPTH: usize = 200;
-
-fn block(lines: &mut [Line], pos: &mut usize, min_indent: usize, depth: usize) -> Yaml {
+fn block(
+    lines: &mut [Line],
+    pos: &mut usize,
+    min_indent: usize,
+    depth: usize,
+    deep: &mut Option<usize>,
+) -> Yaml {
     let Some(first) = lines.get(*pos) else {
         return Yaml::Null;
     };
-    if first.indent < min_indent || depth > MAX_DEPTH {
+    if first.indent < min_indent {
+        return Yaml::Null;
+    }
+    if depth > MAX_YAML_DEPTH {
+        deep.get_or_insert(first.no);
         return Yaml::Null;
     }
     let indent = first.indent;
@@ -302,7 +332,7 @@ fn block(lines: &mut [Line], pos: &mut usize, min_indent: usize, depth: usize) -
             let rest = l.text[1..].trim_start().to_string();
             if rest.is_empty() {
                 *pos += 1;
-                items.push((no, block(lines, pos, indent + 1, depth + 1)));
+                items.push((no, block(lines, pos, indent + 1, depth + 1, deep)));
             } else {
                 // The item's content starts a node at the column after `- `.
                 let col = indent + (l.text.len() - rest.len());
@@ -311,7 +341,7 @@ fn block(lines: &mut [Line], pos: &mut usize, min_indent: usize, depth: usize) -
                     no,
                     text: rest,
                 };
-                items.push((no, block(lines, pos, col, depth + 1)));
+                items.push((no, block(lines, pos, col, depth + 1, deep)));
             }
         }
         return Yaml::Seq(items);
@@ -331,15 +361,15 @@ fn block(lines: &mut [Line], pos: &mut usize, min_indent: usize, depth: usize) -
             *pos += 1;
             let v = if value.is_empty() || value.starts_with('&') && !value.contains(' ') {
                 match lines.get(*pos) {
-                    Some(n) if n.indent > indent => block(lines, pos, indent + 1, depth + 1),
+                    Some(n) if n.indent > indent => block(lines, pos, indent + 1, depth + 1, deep),
                     // `key:` followed by a sequence at the same indentation.
                     Some(n) if n.indent == indent && is_seq_item(&n.text) => {
-                        block(lines, pos, indent, depth + 1)
+                        block(lines, pos, indent, depth + 1, deep)
                     }
                     _ => Yaml::Null,
                 }
             } else {
-                inline(&value, depth, no)
+                inline(&value, depth, no, deep)
             };
             map.push((key, no, v));
         }
@@ -353,7 +383,7 @@ fn block(lines: &mut [Line], pos: &mut usize, min_indent: usize, depth: usize) -
     while lines.get(*pos).is_some_and(|l| l.indent > indent) {
         *pos += 1;
     }
-    inline(&text, depth, no)
+    inline(&text, depth, no, deep)
 }
 
 fn is_seq_item(t: &str) -> bool {
@@ -385,7 +415,7 @@ fn unquote(s: &str) -> String {
 }
 
 /// A value on one line: a flow collection or a scalar.
-fn inline(s: &str, depth: usize, line: usize) -> Yaml {
+fn inline(s: &str, depth: usize, line: usize, deep: &mut Option<usize>) -> Yaml {
     let s = s.trim();
     // Drop a tag.
     let s = if s.starts_with('!') {
@@ -396,7 +426,7 @@ fn inline(s: &str, depth: usize, line: usize) -> Yaml {
     if s.starts_with('[') || s.starts_with('{') {
         let c: Vec<char> = s.chars().collect();
         let mut i = 0;
-        return flow(&c, &mut i, depth, line);
+        return flow(&c, &mut i, depth, line, deep);
     }
     scalar(s)
 }
@@ -410,14 +440,15 @@ fn scalar(s: &str) -> Yaml {
     }
 }
 
-fn flow(c: &[char], i: &mut usize, depth: usize, line: usize) -> Yaml {
+fn flow(c: &[char], i: &mut usize, depth: usize, line: usize, deep: &mut Option<usize>) -> Yaml {
     let skip_ws = |i: &mut usize| {
         while *i < c.len() && c[*i].is_whitespace() {
             *i += 1;
         }
     };
     skip_ws(i);
-    if depth > MAX_DEPTH {
+    if depth > MAX_YAML_DEPTH {
+        deep.get_or_insert(line);
         *i = c.len();
         return Yaml::Null;
     }
@@ -436,7 +467,7 @@ fn flow(c: &[char], i: &mut usize, depth: usize, line: usize) -> Yaml {
                     Some(',') => *i += 1,
                     _ => {
                         let before = *i;
-                        let v = flow(c, i, depth + 1, line);
+                        let v = flow(c, i, depth + 1, line, deep);
                         items.push((line, v));
                         if *i == before {
                             *i += 1;
@@ -468,7 +499,7 @@ fn flow(c: &[char], i: &mut usize, depth: usize, line: usize) -> Yaml {
                             if matches!(c.get(*i), Some(',') | Some('}') | None) {
                                 Yaml::Null
                             } else {
-                                flow(c, i, depth + 1, line)
+                                flow(c, i, depth + 1, line, deep)
                             }
                         } else {
                             Yaml::Null

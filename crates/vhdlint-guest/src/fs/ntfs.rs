@@ -41,7 +41,10 @@ use ntfs::{Ntfs, NtfsAttributeFlags, NtfsAttributeType, NtfsError, NtfsFile, Ntf
 use vhdlint_disk::SharedSource;
 
 use super::{DirEntry, FileKind, FsError, Metadata};
-use crate::limits::MAX_DIR_ENTRIES;
+use crate::limits::{
+    MAX_DIR_ENTRIES, MAX_NTFS_ATTRIBUTES, MAX_NTFS_ATTRIBUTE_LIST_BYTES, MAX_NTFS_INDEX_RECORDS,
+    MAX_NTFS_METADATA_BYTES, MAX_NTFS_REPARSE_BYTES,
+};
 
 /// Reparse tag of a symbolic link.
 pub const IO_REPARSE_TAG_SYMLINK: u32 = 0xA000_000C;
@@ -52,15 +55,6 @@ pub const IO_REPARSE_TAG_WOF: u32 = 0x8000_0017;
 /// Reparse tag of a file moved to the deduplication chunk store.
 pub const IO_REPARSE_TAG_DEDUP: u32 = 0x8000_0013;
 
-/// Bytes the metadata side of one operation may read (index records, MFT records, attribute
-/// lists). A directory of 1,000,000 entries needs about 100 MiB of index records.
-const META_BUDGET: u64 = 512 << 20;
-/// Attributes of one file walked (attribute-list entries included).
-const MAX_ATTRIBUTES: usize = 65_536;
-/// Index records one directory operation may load.
-const MAX_INDEX_RECORDS: usize = 262_144;
-/// Bytes of a reparse point's data (Windows caps it at 16 KiB).
-const MAX_REPARSE_BYTES: usize = 16 * 1024 + 8;
 /// Chunk of a file read at once.
 const READ_CHUNK: usize = 1 << 20;
 /// Records below this number are NTFS metafiles (`$MFT` … and the reserved range).
@@ -139,7 +133,7 @@ impl<'a> Cursor<'a> {
             geo,
             size: source.size(),
             pos: 0,
-            budget: META_BUDGET.saturating_add(extra_budget),
+            budget: MAX_NTFS_METADATA_BYTES.saturating_add(extra_budget),
             check: true,
             index_records: HashSet::new(),
         }
@@ -160,9 +154,9 @@ impl<'a> Cursor<'a> {
                     "index record at byte {pos:#x} is reached twice (B-tree cycle)"
                 )));
             }
-            if self.index_records.len() > MAX_INDEX_RECORDS {
+            if self.index_records.len() > MAX_NTFS_INDEX_RECORDS {
                 return Err(Refused::Limit(format!(
-                    "more than {MAX_INDEX_RECORDS} index records in one directory"
+                    "more than {MAX_NTFS_INDEX_RECORDS} index records in one directory, the limit"
                 )));
             }
             check_index_record(buf)
@@ -179,10 +173,9 @@ impl Read for Cursor<'_> {
         }
         let n = (buf.len() as u64).min(self.size - self.pos) as usize;
         if n as u64 > self.budget {
-            return Err(refuse(Refused::Limit(
-                "read budget of one NTFS operation exhausted (attribute list or index too large)"
-                    .into(),
-            )));
+            return Err(refuse(Refused::Limit(format!(
+                "one NTFS operation reads more than {MAX_NTFS_METADATA_BYTES} bytes of metadata, the limit (attribute list or index too large)"
+            ))));
         }
         self.budget -= n as u64;
         let buf = &mut buf[..n];
@@ -284,11 +277,13 @@ fn check_file_record(buf: &[u8], geo: Geometry) -> Result<(), String> {
                     "resident attribute {ty:#x} of {len} bytes is shorter than its header"
                 ));
             }
-            if ty == 0x90 {
-                let vo = usize::from(le16(attr, 20).unwrap_or(0));
-                let vl = le32(attr, 16).unwrap_or(0) as usize;
-                if let Some(value) = attr.get(vo..vo.saturating_add(vl)) {
-                    check_index_root(value)?;
+            let vo = usize::from(le16(attr, 20).unwrap_or(0));
+            let vl = le32(attr, 16).unwrap_or(0) as usize;
+            if let Some(value) = attr.get(vo..vo.saturating_add(vl)) {
+                match ty {
+                    0x20 => check_attribute_list(value)?,
+                    0x90 => check_index_root(value)?,
+                    _ => {}
                 }
             }
         } else {
@@ -303,6 +298,28 @@ fn check_file_record(buf: &[u8], geo: Geometry) -> Result<(), String> {
             }
         }
         off += len;
+    }
+    Ok(())
+}
+
+/// The entries of a resident `$ATTRIBUTE_LIST`, walked as the crate walks them: an entry
+/// that leaves fewer bytes than its 26-byte header makes the crate panic (it meets a parse
+/// error of a kind it declares unreachable).
+fn check_attribute_list(value: &[u8]) -> Result<(), String> {
+    const HEADER: usize = 26;
+    let mut at = 0usize;
+    while at < value.len() {
+        let left = value.len() - at;
+        if left < HEADER {
+            return Err(format!(
+                "attribute list entry at offset {at} has {left} bytes, fewer than its {HEADER}-byte header"
+            ));
+        }
+        let len = usize::from(le16(value, at + 4).unwrap_or(0));
+        if len < HEADER {
+            return Ok(()); // the crate reports it
+        }
+        at += len;
     }
     Ok(())
 }
@@ -410,6 +427,71 @@ fn check_index_entries(data: &[u8], mut at: usize, end: usize) -> Result<(), Str
 }
 
 // ------------------------------------------------------------------ errors
+
+/// Checks the entries of a non-resident `$ATTRIBUTE_LIST` (a resident one is checked with
+/// its MFT record) before the crate walks them: see [`check_attribute_list`]. Its bytes are
+/// read through the operation's cursor, within its metadata budget.
+fn check_list_value(
+    c: &mut Cursor<'_>,
+    attr: &ntfs::NtfsAttribute<'_, '_>,
+    path: &str,
+) -> Result<(), FsError> {
+    if attr.is_resident() {
+        return Ok(());
+    }
+    let declared = attribute_list_len(attr.value_length(), path)?;
+    let mut value = attr.value(c).map_err(|e| map_err(path, e))?;
+    let mut bytes = Vec::new();
+    let mut chunk = vec![0u8; 64 << 10];
+    loop {
+        let n = value.read(c, &mut chunk).map_err(|e| map_err(path, e))?;
+        if n == 0 {
+            break;
+        }
+        bytes.extend_from_slice(&chunk[..n]);
+        if bytes.len() as u64 >= declared {
+            break;
+        }
+    }
+    if (bytes.len() as u64) < declared {
+        return Err(FsError::Corrupt(format!(
+            "{path}: attribute list of {declared} bytes whose data runs hold {}",
+            bytes.len()
+        )));
+    }
+    check_attribute_list(&bytes).map_err(|m| FsError::Corrupt(format!("{path}: {m}")))
+}
+
+/// The length of a non-resident `$ATTRIBUTE_LIST` value, refused over
+/// [`MAX_NTFS_ATTRIBUTE_LIST_BYTES`].
+fn attribute_list_len(value_length: u64, path: &str) -> Result<u64, FsError> {
+    if value_length > MAX_NTFS_ATTRIBUTE_LIST_BYTES {
+        return Err(FsError::Limit(format!(
+            "{path}: attribute list of {value_length} bytes, over the limit of {MAX_NTFS_ATTRIBUTE_LIST_BYTES}"
+        )));
+    }
+    Ok(value_length)
+}
+
+/// A file with more than [`MAX_NTFS_ATTRIBUTES`] attributes (its attribute list included).
+fn attributes_limit(path: &str) -> FsError {
+    FsError::Limit(format!(
+        "{path} has more than {MAX_NTFS_ATTRIBUTES} attributes, the limit"
+    ))
+}
+
+/// The length of a `$REPARSE_POINT` value, refused over [`MAX_NTFS_REPARSE_BYTES`] (Windows
+/// writes none longer).
+fn reparse_len(value_length: u64, path: &str) -> Result<usize, FsError> {
+    usize::try_from(value_length)
+        .ok()
+        .filter(|&n| n <= MAX_NTFS_REPARSE_BYTES)
+        .ok_or_else(|| {
+            FsError::Limit(format!(
+                "{path}: reparse point of {value_length} bytes, over the limit of {MAX_NTFS_REPARSE_BYTES}"
+            ))
+        })
+}
 
 fn map_err(path: &str, e: NtfsError) -> FsError {
     if let NtfsError::Io(io) = &e {
@@ -604,21 +686,30 @@ impl NtfsFs {
         file: &NtfsFile<'_>,
         path: &str,
     ) -> Result<Option<Reparse>, FsError> {
+        // The crate walks the attribute list, if any: check it first.
+        for (n, attr) in file.attributes_raw().enumerate() {
+            if n >= MAX_NTFS_ATTRIBUTES {
+                return Err(attributes_limit(path));
+            }
+            let attr = attr.map_err(|e| map_err(path, e))?;
+            if attr.ty().ok() == Some(NtfsAttributeType::AttributeList) {
+                check_list_value(c, &attr, path)?;
+                break;
+            }
+        }
         let mut attrs = file.attributes();
         let mut n = 0;
         while let Some(item) = attrs.next(c) {
             n += 1;
-            if n > MAX_ATTRIBUTES {
-                return Err(FsError::Limit(format!(
-                    "{path} has more than {MAX_ATTRIBUTES} attributes"
-                )));
+            if n > MAX_NTFS_ATTRIBUTES {
+                return Err(attributes_limit(path));
             }
             let item = item.map_err(|e| map_err(path, e))?;
             let attr = item.to_attribute().map_err(|e| map_err(path, e))?;
             if attr.ty().ok() != Some(NtfsAttributeType::ReparsePoint) {
                 continue;
             }
-            let len = attr.value_length().min(MAX_REPARSE_BYTES as u64) as usize;
+            let len = reparse_len(attr.value_length(), path)?;
             let mut value = attr.value(c).map_err(|e| map_err(path, e))?;
             let mut buf = vec![0u8; len];
             value
@@ -642,9 +733,13 @@ impl NtfsFs {
         path: &str,
     ) -> Result<Option<Vec<NtfsAttributeListEntry>>, FsError> {
         let mut list = None;
-        for attr in file.attributes_raw().take(MAX_ATTRIBUTES) {
+        for (n, attr) in file.attributes_raw().enumerate() {
+            if n >= MAX_NTFS_ATTRIBUTES {
+                return Err(attributes_limit(path));
+            }
             let attr = attr.map_err(|e| map_err(path, e))?;
             if attr.ty().ok() == Some(NtfsAttributeType::AttributeList) {
+                check_list_value(c, &attr, path)?;
                 list = Some(
                     attr.structured_value::<_, NtfsAttributeList>(c)
                         .map_err(|e| map_err(path, e))?,
@@ -660,10 +755,8 @@ impl NtfsFs {
         let mut n = 0;
         while let Some(entry) = entries.next(c) {
             n += 1;
-            if n > MAX_ATTRIBUTES {
-                return Err(FsError::Limit(format!(
-                    "{path}: attribute list of more than {MAX_ATTRIBUTES} entries"
-                )));
+            if n > MAX_NTFS_ATTRIBUTES {
+                return Err(attributes_limit(path));
             }
             let entry = entry.map_err(|e| map_err(path, e))?;
             if entry.ty().ok() == Some(NtfsAttributeType::Data) && entry.name_length() == 0 {
@@ -1034,5 +1127,131 @@ mod tests {
         d[8] = 16;
         d[12] = 2;
         assert!(check_index_entries(&d, 0, 64).is_ok());
+    }
+
+    // -------------------------------------------------------------- bounds (crate::limits)
+
+    /// Runs `f`, asserting it answers in time: 1 s, or 3 s in a debug build.
+    fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
+        let limit = std::time::Duration::from_secs(if cfg!(debug_assertions) { 3 } else { 1 });
+        let start = std::time::Instant::now();
+        let out = f();
+        let took = start.elapsed();
+        assert!(took < limit, "{what} took {took:?}");
+        out
+    }
+
+    /// A volume of `size` bytes whose every `every`-byte piece starts with `head`.
+    struct Pattern {
+        size: u64,
+        every: u64,
+        head: &'static [u8],
+    }
+
+    impl vhdlint_disk::ReadAt for Pattern {
+        fn size(&self) -> u64 {
+            self.size
+        }
+        fn read_at(&self, offset: u64, buf: &mut [u8]) -> vhdlint_disk::Result<()> {
+            buf.fill(0);
+            let mut at = offset.div_ceil(self.every) * self.every;
+            while at < offset + buf.len() as u64 {
+                let p = (at - offset) as usize;
+                let n = self.head.len().min(buf.len() - p);
+                buf[p..p + n].copy_from_slice(&self.head[..n]);
+                at += self.every;
+            }
+            Ok(())
+        }
+        fn name(&self) -> String {
+            "pattern".into()
+        }
+    }
+
+    fn limit_message(e: io::Error) -> String {
+        match e.get_ref().and_then(|r| r.downcast_ref::<Refused>()) {
+            Some(Refused::Limit(m)) => m.clone(),
+            _ => panic!("not a limit: {e:?}"),
+        }
+    }
+
+    const GEO: Geometry = Geometry {
+        cluster_size: 4096,
+        file_record_size: 1024,
+    };
+
+    #[test]
+    fn metadata_reads_past_the_limit() {
+        // One operation reading 16 MiB after 16 MiB: the 33rd read passes 512 MiB.
+        let src: SharedSource = std::sync::Arc::new(Pattern {
+            size: 1 << 30,
+            every: 1 << 30,
+            head: b"",
+        });
+        let mut c = Cursor::over(&src, GEO, 0);
+        let mut buf = vec![0u8; 16 << 20];
+        let e = timed("512 MiB of metadata", || loop {
+            if let Err(e) = c.read(&mut buf) {
+                break e;
+            }
+        });
+        assert_eq!(c.pos, MAX_NTFS_METADATA_BYTES);
+        let m = limit_message(e);
+        assert!(
+            m.contains(&format!(
+                "more than {MAX_NTFS_METADATA_BYTES} bytes of metadata"
+            )),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn index_records_past_the_limit() {
+        // A directory operation loading 262,145 distinct 1 KiB index records.
+        let src: SharedSource = std::sync::Arc::new(Pattern {
+            size: 1 << 30,
+            every: 1024,
+            head: b"INDX",
+        });
+        let mut c = Cursor::over(&src, GEO, 0);
+        c.new_index();
+        let mut buf = vec![0u8; 1024];
+        let e = timed("262,145 index records", || loop {
+            if let Err(e) = c.read(&mut buf) {
+                break e;
+            }
+        });
+        assert_eq!(c.index_records.len(), MAX_NTFS_INDEX_RECORDS + 1);
+        let m = limit_message(e);
+        assert!(
+            m.contains(&format!("more than {MAX_NTFS_INDEX_RECORDS} index records")),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn reparse_points_and_attributes_past_the_limits() {
+        assert_eq!(
+            reparse_len(MAX_NTFS_REPARSE_BYTES as u64, "/a").unwrap(),
+            MAX_NTFS_REPARSE_BYTES
+        );
+        for len in [MAX_NTFS_REPARSE_BYTES as u64 + 1, u64::MAX] {
+            let e = reparse_len(len, "/a").unwrap_err();
+            assert!(
+                matches!(e, FsError::Limit(ref m) if m.contains(&format!("reparse point of {len} bytes, over the limit of {MAX_NTFS_REPARSE_BYTES}"))),
+                "{e}"
+            );
+        }
+        assert_eq!(attribute_list_len(4096, "/a").unwrap(), 4096);
+        let e = attribute_list_len(MAX_NTFS_ATTRIBUTE_LIST_BYTES + 1, "/a").unwrap_err();
+        assert!(
+            matches!(e, FsError::Limit(ref m) if m.contains(&format!("over the limit of {MAX_NTFS_ATTRIBUTE_LIST_BYTES}"))),
+            "{e}"
+        );
+        let e = attributes_limit("/a");
+        assert!(
+            matches!(e, FsError::Limit(ref m) if m.contains(&format!("more than {MAX_NTFS_ATTRIBUTES} attributes"))),
+            "{e}"
+        );
     }
 }

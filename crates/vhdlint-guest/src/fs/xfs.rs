@@ -21,18 +21,11 @@ use std::ops::ControlFlow;
 use vhdlint_disk::SharedSource;
 
 use super::{DirEntry, FileKind, Filesystem, FsError, Metadata};
-use crate::limits::MAX_DIR_ENTRIES;
+use crate::limits::{
+    MAX_DIR_ENTRIES, MAX_XFS_BTREE_BLOCKS, MAX_XFS_BTREE_DEPTH, MAX_XFS_DIR_BYTES, MAX_XFS_EXTENTS,
+    MAX_XFS_SYMLINK_LEN,
+};
 
-/// Levels of a block-map btree (the root in the inode counts as one).
-pub const MAX_BTREE_DEPTH: u16 = 8;
-/// Extents collected for one inode.
-const MAX_EXTENTS: usize = 1 << 21;
-/// Btree blocks visited for one inode.
-const MAX_BTREE_BLOCKS: usize = 1 << 20;
-/// Bytes of directory data blocks read for one directory.
-const MAX_DIR_BYTES: u64 = 1 << 30;
-/// Longest symlink target XFS stores (`XFS_SYMLINK_MAXLEN`).
-const MAX_SYMLINK_LEN: u64 = 1024;
 /// First logical byte of a directory's leaf (hash index) space: data blocks lie below it.
 const DIR_LEAF_OFFSET: u64 = 32 << 30;
 
@@ -602,6 +595,14 @@ pub mod raw {
 
 use raw::{Extent, Inode};
 
+/// The state of one block-map btree walk: the blocks visited, the extents found, and a
+/// buffer for the block being read (each block is decoded before its children are read).
+struct Walk {
+    visited: HashSet<u64>,
+    out: Vec<Extent>,
+    block: Vec<u8>,
+}
+
 /// A read-only XFS filesystem over a byte source.
 pub struct XfsFs {
     src: SharedSource,
@@ -733,21 +734,24 @@ impl XfsFs {
                 if level == 0 {
                     return Err(corrupt_ino(ino, "btree root at level 0"));
                 }
-                if level >= MAX_BTREE_DEPTH {
+                if level >= MAX_XFS_BTREE_DEPTH {
                     return Err(FsError::Limit(format!(
-                        "XFS inode {ino}: block-map btree of {} levels (at most {MAX_BTREE_DEPTH})",
+                        "XFS inode {ino}: block-map btree of {} levels, over the limit of {MAX_XFS_BTREE_DEPTH}",
                         u32::from(level) + 1
                     )));
                 }
-                let mut out = Vec::new();
-                let mut visited = HashSet::new();
+                let mut walk = Walk {
+                    visited: HashSet::new(),
+                    out: Vec::new(),
+                    block: vec![0; self.sb.blocksize as usize],
+                };
                 for (key, child) in recs {
                     if key >= limit {
                         break;
                     }
-                    self.walk_bmbt(ino, child, level - 1, limit, &mut visited, &mut out)?;
+                    self.walk_bmbt(ino, child, level - 1, limit, &mut walk)?;
                 }
-                out
+                walk.out
             }
             f => {
                 return Err(corrupt_ino(
@@ -785,35 +789,33 @@ impl XfsFs {
         fsb: u64,
         level: u16,
         limit: u64,
-        visited: &mut HashSet<u64>,
-        out: &mut Vec<Extent>,
+        walk: &mut Walk,
     ) -> Result<(), FsError> {
-        if !visited.insert(fsb) {
+        if !walk.visited.insert(fsb) {
             return Err(corrupt_blk(
                 ino,
                 fsb,
                 "block-map btree visits this block twice",
             ));
         }
-        if visited.len() > MAX_BTREE_BLOCKS {
+        if walk.visited.len() > MAX_XFS_BTREE_BLOCKS {
             return Err(FsError::Limit(format!(
-                "XFS inode {ino}: more than {MAX_BTREE_BLOCKS} block-map btree blocks"
+                "XFS inode {ino}: more than {MAX_XFS_BTREE_BLOCKS} block-map btree blocks, the limit"
             )));
         }
-        let mut b = vec![0; self.sb.blocksize as usize];
-        let off = self.read_fsb(ino, fsb, &mut b, "block-map btree")?;
-        let node =
-            raw::bmbt_block(&b, ino, off / 512, level).map_err(|why| corrupt_blk(ino, fsb, why))?;
+        let off = self.read_fsb(ino, fsb, &mut walk.block, "block-map btree")?;
+        let node = raw::bmbt_block(&walk.block, ino, off / 512, level)
+            .map_err(|why| corrupt_blk(ino, fsb, why))?;
         match node {
             raw::BmbtNode::Leaf(recs) => {
                 for e in recs {
                     if e.startoff >= limit {
                         break;
                     }
-                    out.push(e);
-                    if out.len() > MAX_EXTENTS {
+                    walk.out.push(e);
+                    if walk.out.len() > MAX_XFS_EXTENTS {
                         return Err(FsError::Limit(format!(
-                            "XFS inode {ino}: more than {MAX_EXTENTS} extents"
+                            "XFS inode {ino}: more than {MAX_XFS_EXTENTS} extents, the limit"
                         )));
                     }
                 }
@@ -823,7 +825,7 @@ impl XfsFs {
                     if key >= limit {
                         break;
                     }
-                    self.walk_bmbt(ino, child, level - 1, limit, visited, out)?;
+                    self.walk_bmbt(ino, child, level - 1, limit, walk)?;
                 }
             }
         }
@@ -862,7 +864,7 @@ impl XfsFs {
         }
         if over {
             return Err(FsError::Limit(format!(
-                "XFS directory inode {ino}: more than {MAX_DIR_ENTRIES} entries"
+                "XFS directory inode {ino}: more than {MAX_DIR_ENTRIES} entries, the limit"
             )));
         }
         Ok(())
@@ -883,9 +885,9 @@ impl XfsFs {
             let mut d = e.startoff.max(next) / per * per;
             while d < end {
                 read += bs * per;
-                if read > MAX_DIR_BYTES {
+                if read > MAX_XFS_DIR_BYTES {
                     return Err(FsError::Limit(format!(
-                        "XFS directory inode {ino}: more than {MAX_DIR_BYTES} bytes of data blocks"
+                        "XFS directory inode {ino}: more than {MAX_XFS_DIR_BYTES} bytes of data blocks, the limit"
                     )));
                 }
                 let mut first = None;
@@ -989,8 +991,17 @@ impl XfsFs {
     /// The target of symlink `inode`.
     fn symlink_target(&self, inode: &Inode) -> Result<Vec<u8>, FsError> {
         let ino = inode.ino;
-        if inode.size == 0 || inode.size > MAX_SYMLINK_LEN {
-            return Err(corrupt_ino(ino, format!("symlink of {} bytes", inode.size)));
+        if inode.size == 0 {
+            return Err(corrupt_ino(ino, "symlink of 0 bytes"));
+        }
+        if inode.size > MAX_XFS_SYMLINK_LEN {
+            return Err(corrupt_ino(
+                ino,
+                format!(
+                    "symlink of {} bytes, over the limit of {MAX_XFS_SYMLINK_LEN} (XFS stores no longer one)",
+                    inode.size
+                ),
+            ));
         }
         let size = inode.size as usize;
         match inode.format {
@@ -1292,7 +1303,7 @@ mod tests {
             raw::FMT_BTREE,
             BS as u64,
             1,
-            &root(MAX_BTREE_DEPTH, &[(0, 26)]),
+            &root(MAX_XFS_BTREE_DEPTH, &[(0, 26)]),
         );
         img
     }
@@ -1453,5 +1464,259 @@ mod tests {
                 let _ = fs.read_dir("/");
             }
         }
+    }
+
+    // -------------------------------------------------------------- bounds (crate::limits)
+
+    /// Runs `f`, asserting it answers in time: 1 s, or 3 s in a debug build.
+    fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
+        let limit = std::time::Duration::from_secs(if cfg!(debug_assertions) { 3 } else { 1 });
+        let start = std::time::Instant::now();
+        let out = f();
+        let took = start.elapsed();
+        assert!(took < limit, "{what} took {took:?}");
+        out
+    }
+
+    /// Makes block `fsb` in a zeroed buffer.
+    type Gen = Box<dyn Fn(u64, &mut [u8]) + Send + Sync>;
+
+    /// A volume whose first blocks are `base` and whose other blocks are made on demand by
+    /// `gen(block number, block)` (given zeroed): far larger than memory, read in no time.
+    struct Synth {
+        base: Vec<u8>,
+        bs: usize,
+        size: u64,
+        gen: Gen,
+    }
+
+    impl vhdlint_disk::ReadAt for Synth {
+        fn size(&self) -> u64 {
+            self.size
+        }
+        fn read_at(&self, offset: u64, buf: &mut [u8]) -> vhdlint_disk::Result<()> {
+            let bs = self.bs as u64;
+            let mut done = 0;
+            while done < buf.len() {
+                let pos = offset + done as u64;
+                let within = (pos % bs) as usize;
+                let n = (self.bs - within).min(buf.len() - done);
+                let out = &mut buf[done..done + n];
+                if pos < self.base.len() as u64 {
+                    let p = pos as usize;
+                    out.copy_from_slice(&self.base[p..p + n]);
+                } else if n == self.bs {
+                    out.fill(0);
+                    (self.gen)(pos / bs, out);
+                } else {
+                    let mut block = vec![0; self.bs];
+                    (self.gen)(pos / bs, &mut block);
+                    out.copy_from_slice(&block[within..within + n]);
+                }
+                done += n;
+            }
+            Ok(())
+        }
+        fn name(&self) -> String {
+            "synthetic XFS volume".into()
+        }
+    }
+
+    /// A filesystem of one allocation group of `2^agblklog` blocks of `bs` bytes whose root
+    /// directory (inode `bs / 512`, at block 1) is given by `root(image, ino)`, its other
+    /// blocks made by `gen`.
+    fn synthetic(
+        bs: usize,
+        agblklog: u8,
+        root: impl FnOnce(&mut [u8], u64),
+        gen: impl Fn(u64, &mut [u8]) + Send + Sync + 'static,
+    ) -> XfsFs {
+        let agblocks = 1u64 << agblklog;
+        let inopblock = bs / ISIZE;
+        let mut base = vec![0u8; 2 * bs];
+        let mut sb = superblock();
+        put(&mut sb, 4, &(bs as u32).to_be_bytes());
+        put(&mut sb, 8, &agblocks.to_be_bytes());
+        put(&mut sb, 56, &(inopblock as u64).to_be_bytes());
+        put(&mut sb, 84, &(agblocks as u32).to_be_bytes());
+        put(&mut sb, 106, &(inopblock as u16).to_be_bytes());
+        sb[120] = bs.trailing_zeros() as u8;
+        sb[123] = inopblock.trailing_zeros() as u8;
+        sb[124] = agblklog;
+        put(&mut base, 0, &sb[..raw::SB_LEN]);
+        root(&mut base, inopblock as u64);
+        let src = Synth {
+            base,
+            bs,
+            size: agblocks * bs as u64,
+            gen: Box::new(gen),
+        };
+        XfsFs::open(Arc::new(src)).unwrap()
+    }
+
+    /// A root directory whose data fork is a block-map btree: 20 level-3 nodes, each with 59
+    /// children down to leaves (1 KiB blocks) of `per_leaf` extents each, numbered level by
+    /// level from block 16.
+    fn btree_root_dir(per_leaf: u16) -> XfsFs {
+        const FAN: u64 = 59;
+        let counts = [20, 20 * FAN, 20 * FAN * FAN, 20 * FAN * FAN * FAN];
+        // First block of levels 3, 2, 1 and 0 (the leaves).
+        let mut first = [16u64; 4];
+        for l in 1..4 {
+            first[l] = first[l - 1] + counts[l - 1];
+        }
+        let ino = 2;
+        let root = move |img: &mut [u8], ino: u64| {
+            let recs: Vec<(u64, u64)> = (0..20).map(|i| (0, first[0] + i)).collect();
+            inode(
+                img,
+                ino,
+                0o040755,
+                raw::FMT_BTREE,
+                1 << 40,
+                1,
+                &root(4, &recs),
+            );
+        };
+        let gen = move |fsb: u64, b: &mut [u8]| {
+            let Some(d) = (0..4).rev().find(|&d| fsb >= first[d]) else {
+                return;
+            };
+            let j = fsb - first[d];
+            if j >= counts[d] {
+                return;
+            }
+            let level = 3 - d as u16;
+            let n = if level == 0 { per_leaf } else { FAN as u16 };
+            put(b, 0, &raw::BMBT_V5_MAGIC.to_be_bytes());
+            put(b, 4, &level.to_be_bytes());
+            put(b, 6, &n.to_be_bytes());
+            put(b, 24, &(fsb * 2).to_be_bytes());
+            put(b, 56, &(ino as u64).to_be_bytes());
+            let at = raw::BMBT_HDR;
+            if level == 0 {
+                for i in 0..u64::from(n) {
+                    let r = rec(j * u64::from(n) + i, 8, 1, false);
+                    put(b, at + i as usize * 16, &r);
+                }
+            } else {
+                let maxrecs = (b.len() - at) / 16;
+                for i in 0..FAN {
+                    put(
+                        b,
+                        at + maxrecs * 8 + i as usize * 8,
+                        &(first[d + 1] + j * FAN + i).to_be_bytes(),
+                    );
+                }
+            }
+        };
+        synthetic(1024, 23, root, gen)
+    }
+
+    #[test]
+    fn btree_blocks_past_the_limit() {
+        let fs = btree_root_dir(1);
+        let e = timed("262,145 btree blocks", || fs.read_dir("/")).unwrap_err();
+        assert!(
+            matches!(e, FsError::Limit(ref m) if m.contains(&format!("more than {MAX_XFS_BTREE_BLOCKS} block-map btree blocks"))),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn extents_past_the_limit() {
+        let fs = btree_root_dir(59);
+        let e = timed("2,097,153 extents", || fs.read_dir("/")).unwrap_err();
+        assert!(
+            matches!(e, FsError::Limit(ref m) if m.contains(&format!("more than {MAX_XFS_EXTENTS} extents"))),
+            "{e}"
+        );
+    }
+
+    /// A root directory of 64 KiB blocks whose one extent maps `blocks` data blocks from
+    /// block 16, each made by `fill(block, header length)`.
+    fn extent_root_dir(
+        blocks: u64,
+        fill: impl Fn(&mut [u8], usize) + Send + Sync + 'static,
+    ) -> XfsFs {
+        const BIG: usize = 64 << 10;
+        let root = move |img: &mut [u8], ino: u64| {
+            inode(
+                img,
+                ino,
+                0o040755,
+                raw::FMT_EXTENTS,
+                BIG as u64,
+                1,
+                &rec(0, 16, blocks, false),
+            );
+        };
+        let gen = move |fsb: u64, b: &mut [u8]| {
+            if fsb < 16 || fsb >= 16 + blocks {
+                return;
+            }
+            put(b, 0, &raw::DIR3_DATA_MAGIC.to_be_bytes());
+            put(b, 8, &(fsb * (BIG as u64 / 512)).to_be_bytes());
+            put(b, 40, &128u64.to_be_bytes());
+            fill(b, raw::DIR3_DATA_HDR);
+        };
+        synthetic(BIG, 15, root, gen)
+    }
+
+    #[test]
+    fn directory_bytes_past_the_limit() {
+        // 20,000 empty data blocks of 64 KiB: 1.25 GiB.
+        let fs = extent_root_dir(20_000, |b, at| {
+            put(b, at, &0xffffu16.to_be_bytes());
+            put(b, at + 2, &((b.len() - at) as u16).to_be_bytes());
+        });
+        let e = timed("1.25 GiB of directory blocks", || fs.read_dir("/")).unwrap_err();
+        assert!(
+            matches!(e, FsError::Limit(ref m) if m.contains(&format!("more than {MAX_XFS_DIR_BYTES} bytes of data blocks"))),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn directory_entries_past_the_limit() {
+        // 250 data blocks of 4092 entries: 1,023,000 entries.
+        let fs = extent_root_dir(250, |b, mut at| {
+            while at + 16 <= b.len() {
+                put(b, at, &129u64.to_be_bytes());
+                b[at + 8] = 1;
+                b[at + 9] = b'f';
+                b[at + 10] = 1;
+                at += 16;
+            }
+        });
+        let e = timed("1,023,000 directory entries", || fs.read_dir("/")).unwrap_err();
+        assert!(
+            matches!(e, FsError::Limit(ref m) if m.contains(&format!("more than {MAX_DIR_ENTRIES} entries"))),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn symlink_past_the_limit_and_btree_too_deep() {
+        // /bt made a symlink of 1025 bytes.
+        let mut img = image();
+        put(&mut img, 9 * ISIZE + 2, &0o120777u16.to_be_bytes());
+        put(
+            &mut img,
+            9 * ISIZE + 56,
+            &(MAX_XFS_SYMLINK_LEN + 1).to_be_bytes(),
+        );
+        let fs = open(img).unwrap();
+        let e = timed("a 1025-byte symlink", || fs.read_link("/bt")).unwrap_err();
+        assert!(
+            matches!(e, FsError::Corrupt(ref m) if m.contains(&format!("symlink of 1025 bytes, over the limit of {MAX_XFS_SYMLINK_LEN}"))),
+            "{e}"
+        );
+        let fs = open(image()).unwrap();
+        let e = timed("a btree of 9 levels", || fs.read("/deep", u64::MAX)).unwrap_err();
+        assert!(
+            matches!(e, FsError::Limit(ref m) if m.contains(&format!("block-map btree of 9 levels, over the limit of {MAX_XFS_BTREE_DEPTH}"))),
+            "{e}"
+        );
     }
 }
