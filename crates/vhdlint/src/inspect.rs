@@ -1,14 +1,11 @@
 //! `vhdlint inspect`: what was decoded, without verdicts.
 
-use std::path::Path;
-
 use anyhow::Result;
 use serde::Serialize;
 use vhdlint_disk::container::FooterPlace;
 use vhdlint_disk::vhd::{DynamicHeader, Footer};
 use vhdlint_disk::{Finding, Layout};
 use vhdlint_guest::linux::{self, LinuxGuest, LinuxInspection};
-use vhdlint_rules::Image;
 
 #[derive(Serialize)]
 struct Inspection<'a> {
@@ -29,15 +26,15 @@ struct Inspection<'a> {
     kernel: Option<vhdlint_guest::facts::Kernel>,
 }
 
-pub fn run(path: &Path, json: bool) -> Result<()> {
-    let img = Image::open(path)?;
+pub fn run(image: &str, json: bool) -> Result<()> {
+    let img = crate::open_image(image)?;
     let c = &img.container;
     let (layout, layout_error) = match c.virtual_disk() {
         Ok(d) => (Some(Layout::read(d)), None),
         Err(e) => (None, Some(e.to_string())),
     };
     let i = Inspection {
-        path: path.display().to_string(),
+        path: img.path.display().to_string(),
         format: c.format.name(),
         file_size: c.file_size,
         footer: c.footer.as_ref(),
@@ -327,8 +324,8 @@ fn text(i: &Inspection) -> String {
 }
 
 /// Opens the image and assembles the Linux guest, or says why it cannot.
-fn guest(image: &Path) -> Result<LinuxGuest> {
-    let img = Image::open(image)?;
+fn guest(image: &str) -> Result<LinuxGuest> {
+    let img = crate::open_image(image)?;
     let disk = img.container.virtual_disk()?;
     let layout = Layout::read(disk);
     let l = linux::inspect(&layout);
@@ -362,7 +359,7 @@ fn guest(image: &Path) -> Result<LinuxGuest> {
 }
 
 /// `vhdlint cat IMAGE PATH`: exit 1 when the path cannot be read.
-pub fn cat(image: &Path, path: &str) -> Result<u8> {
+pub fn cat(image: &str, path: &str) -> Result<u8> {
     use std::io::Write;
     let g = guest(image)?;
     match g.view.read_upto(path, u64::MAX) {
@@ -378,7 +375,7 @@ pub fn cat(image: &Path, path: &str) -> Result<u8> {
 }
 
 /// `vhdlint ls IMAGE PATH`: one entry a line, `KIND NAME`; exit 1 when it cannot be listed.
-pub fn ls(image: &Path, path: &str) -> Result<u8> {
+pub fn ls(image: &str, path: &str) -> Result<u8> {
     use vhdlint_guest::fs::FileKind;
     let g = guest(image)?;
     match g.view.read_dir(path) {

@@ -43,7 +43,8 @@ enum Command {
     Check(CheckArgs),
     /// Show what was decoded from an image: format, footer, partitions, volumes. No verdicts.
     Inspect {
-        image: PathBuf,
+        /// A file, or an http(s) URL.
+        image: String,
         #[arg(long, value_enum, default_value_t = InspectFormat::Text)]
         format: InspectFormat,
     },
@@ -55,9 +56,9 @@ enum Command {
     /// Explain a check: what it looks at, why, how to fix, sources.
     Explain { id: String },
     /// Print a file from the guest's tree (Linux root with its fstab mounts), read offline.
-    Cat { image: PathBuf, path: String },
+    Cat { image: String, path: String },
     /// List a directory of the guest's tree (Linux root with its fstab mounts), read offline.
-    Ls { image: PathBuf, path: String },
+    Ls { image: String, path: String },
     /// Lint a SAS URI given for a VHD (publish/sas-uri). The signature is never printed.
     Sas {
         uri: String,

@@ -192,4 +192,51 @@ fn a_sku_manifest_reads_its_disks_over_http_and_judges_their_sas_uris() {
         .collect();
     assert_eq!(remote_checks, local_checks);
     assert_eq!(out.status.code(), Some(1));
+
+    // inspect, ls and cat read a URL as they read a file
+    for args in [
+        vec!["cat", "IMAGE", "/etc/os-release"],
+        vec!["ls", "IMAGE", "/etc/ssh"],
+        vec!["inspect", "IMAGE", "--format", "json"],
+    ] {
+        let with = |image: &str| -> Vec<String> {
+            args.iter()
+                .map(|a| {
+                    if *a == "IMAGE" {
+                        image.to_string()
+                    } else {
+                        a.to_string()
+                    }
+                })
+                .collect()
+        };
+        let run = |a: Vec<String>| {
+            let a: Vec<&str> = a.iter().map(String::as_str).collect();
+            common::vhdlint(&a)
+        };
+        let local = run(with(os.to_str().unwrap()));
+        let remote = run(with(&os_url));
+        assert_eq!(
+            remote.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&remote.stderr)
+        );
+        let (mut l, mut r) = (
+            String::from_utf8_lossy(&local.stdout).into_owned(),
+            String::from_utf8_lossy(&remote.stdout).into_owned(),
+        );
+        if args[0] == "inspect" {
+            // the image's name differs, and nothing else
+            let strip = |s: &str| -> serde_json::Value {
+                let mut v: Value = serde_json::from_str(s).unwrap();
+                v["path"] = Value::Null;
+                v
+            };
+            assert_eq!(strip(&l), strip(&r));
+            (l, r) = (String::new(), String::new());
+        }
+        assert_eq!(l, r, "{args:?}");
+        assert!(!String::from_utf8_lossy(&remote.stderr).contains("c2VjcmV0"));
+    }
 }
