@@ -155,6 +155,16 @@ impl super::Filesystem for Ext4Fs {
     }
 
     fn read_link(&self, path: &str) -> Result<String, FsError> {
+        // ext4-view allocates the inode's whole declared size for the target before it reads
+        // it: a corrupt size of exabytes would abort the process. A target is at most a path
+        // long (and a block, on a sane volume).
+        let len = self.with(path, |fs| Ok(fs.symlink_metadata(path)?.len()))?;
+        if len > crate::limits::MAX_PATH_LEN as u64 {
+            return Err(FsError::Limit(format!(
+                "{path}: a symlink target of {len} bytes exceeds the limit of {} bytes (MAX_PATH_LEN)",
+                crate::limits::MAX_PATH_LEN
+            )));
+        }
         self.with(path, |fs| {
             let t = fs.read_link(path)?;
             Ok(String::from_utf8_lossy(t.as_ref()).into_owned())
