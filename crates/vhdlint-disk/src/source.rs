@@ -26,8 +26,9 @@ pub trait ReadAt: Send + Sync {
     fn bytes_read(&self) -> Option<u64> {
         None
     }
-    /// How the bytes changed since the source was opened (a file truncated or rewritten by
-    /// another process), when they did: results drawn from them are void.
+    /// Why results drawn from this source are void, when they are: the bytes changed since it
+    /// was opened (a file truncated or rewritten by another process, a blob replaced), or
+    /// reading them failed for good (an I/O error, a server that stopped answering).
     fn changed(&self) -> Option<String> {
         None
     }
@@ -72,6 +73,8 @@ pub struct FileSource {
     bytes_read: AtomicU64,
     /// 1 + the offset of the first read that found the file shorter than when opened.
     truncated_at: AtomicU64,
+    /// The first read the system refused.
+    io_error: std::sync::OnceLock<String>,
 }
 
 impl FileSource {
@@ -122,6 +125,7 @@ impl FileSource {
             mtime: (meta.mtime(), meta.mtime_nsec()),
             bytes_read: AtomicU64::new(0),
             truncated_at: AtomicU64::new(0),
+            io_error: std::sync::OnceLock::new(),
         })
     }
 
@@ -160,11 +164,16 @@ impl ReadAt for FileSource {
                 Ok(n) => done += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(source) => {
+                    let _ = self.io_error.set(format!(
+                        "{}: I/O error at offset {:#x}: {source}",
+                        self.path.display(),
+                        offset + done as u64
+                    ));
                     return Err(Error::Io {
                         what: self.name(),
                         offset: offset + done as u64,
                         source,
-                    })
+                    });
                 }
             }
         }
@@ -180,6 +189,9 @@ impl ReadAt for FileSource {
     }
     fn changed(&self) -> Option<String> {
         use std::os::unix::fs::MetadataExt;
+        if let Some(e) = self.io_error.get() {
+            return Some(e.clone());
+        }
         let at = self.truncated_at.load(Ordering::Relaxed);
         if at != 0 {
             return Some(format!(

@@ -384,15 +384,23 @@ pub fn toml_config(data: &[u8]) {
     sink(&vhdlint_rules::policy::Policy::from_toml(&t, "fuzz.toml").map(|_| ()));
 }
 
-/// The whole pipeline on an image in memory: every check of every profile.
+/// The whole pipeline on an image in memory: every check, under the profile the first byte
+/// picks (auto, or each fixed profile) and under both policies.
 pub fn lint(data: &[u8]) {
-    use vhdlint_rules::{run, Image, Policy, ProfileChoice, RunOptions, Selection};
+    use vhdlint_rules::{run, Image, Policy, Profile, ProfileChoice, RunOptions, Selection};
+    let (profile, policy) = match data.first().map_or(0, |b| b % 8) {
+        0 => (ProfileChoice::Auto, Policy::current()),
+        1 => (ProfileChoice::Fixed(Profile::LinuxOs), Policy::guide()),
+        2 => (ProfileChoice::Fixed(Profile::WindowsOs), Policy::guide()),
+        3 => (ProfileChoice::Fixed(Profile::DataDisk), Policy::current()),
+        _ => (ProfileChoice::Auto, Policy::guide()),
+    };
     let image = Image::from_source("fuzz.vhd", source(data));
     let report = run(
         &image,
         &RunOptions {
-            policy: Policy::guide(),
-            profile: ProfileChoice::Auto,
+            policy,
+            profile,
             selection: Selection::default(),
             progress: None,
         },
@@ -400,23 +408,46 @@ pub fn lint(data: &[u8]) {
     sink(&report.summary);
 }
 
-/// A SAS URI: parsing, redaction and the publish/sas-uri verdict under both policies. Whatever
-/// the input, a signature value that `redact` removed must not come back in the verdict.
+/// A SAS URI: parsing, redaction and the publish/sas-uri verdict under both policies, with an
+/// oracle: a signature value that stands out (16+ token characters, once in the input) never
+/// appears in what `redact` or the verdict return.
 pub fn sas_uri(data: &[u8]) {
     use vhdlint_rules::checks::publish_sas_uri::evaluate;
-    use vhdlint_rules::publish::sas::{redact, SasUri};
+    use vhdlint_rules::publish::sas::{percent_decode, redact, SasUri};
     let t = text(data);
-    if let Ok(u) = SasUri::parse(&t) {
-        sink(&(u.container(), u.blob(), u.redacted()));
-    }
-    sink(&redact(&t));
+    let decoded = percent_decode(&percent_decode(&t));
+    let secrets: Vec<String> = SasUri::parse(&t)
+        .map(|u| {
+            sink(&(u.container(), u.blob(), u.redacted()));
+            u.params
+                .iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case("sig"))
+                .map(|(_, v)| v.clone())
+                .filter(|v| {
+                    v.len() >= 16
+                        && v.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
+                        && t.matches(v.as_str()).count() == 1
+                        && decoded.matches(v.as_str()).count() == 1
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let shown = redact(&t);
     // A fixed "now" (2026-11-23T00:00:00Z) keeps runs reproducible.
     let now = 1_795_392_000;
     for policy in [
         vhdlint_rules::Policy::guide(),
         vhdlint_rules::Policy::current(),
     ] {
-        sink(&evaluate(&t, &policy, now));
+        let o = evaluate(&t, &policy, now);
+        for secret in &secrets {
+            let leaked = shown.contains(secret.as_str())
+                || o.actual.contains(secret.as_str())
+                || o.message.contains(secret.as_str())
+                || o.evidence.iter().any(|e| e.text.contains(secret.as_str()));
+            assert!(!leaked, "the signature {secret} was shown: {o:?}");
+        }
     }
 }
 

@@ -95,16 +95,67 @@ impl Facts {
         self.sshd
             .get_or_init(|| {
                 let main = view.read_config(SSHD_CONFIG)?;
+                // Bounds reached while including: (pattern, message), made issues below.
+                let mut bounds: Vec<(String, String)> = Vec::new();
                 let mut include = |pattern: &str| -> Vec<(String, String)> {
-                    view.glob(pattern)
+                    let mut notes = Vec::new();
+                    let found = glob_noted(view, pattern, &mut notes)
                         .into_iter()
-                        .filter_map(|p| view.read_config(&p).ok().map(|t| (p, t)))
-                        .collect()
+                        .filter_map(|p| read_noted(view, &p, &mut notes).map(|t| (p, t)))
+                        .collect();
+                    bounds.extend(notes.into_iter().map(|n| (pattern.to_string(), n)));
+                    found
                 };
-                Ok(sshd::evaluate(&main, SSHD_CONFIG, &mut include))
+                let mut cfg = sshd::evaluate(&main, SSHD_CONFIG, &mut include);
+                for (pattern, message) in bounds {
+                    let (path, line) = cfg
+                        .includes
+                        .iter()
+                        .find(|i| i.resolved == pattern)
+                        .map_or((SSHD_CONFIG.to_string(), 0), |i| (i.path.clone(), i.line));
+                    cfg.issues.push(sshd::Issue {
+                        path,
+                        line,
+                        message,
+                    });
+                }
+                Ok(cfg)
             })
             .as_ref()
     }
+}
+
+/// `view.glob(pattern)`; when [`crate::limits::MAX_GLOB_PATHS`] cut the walk short, the
+/// paths gathered are still returned and `notes` says so.
+fn glob_noted(view: &GuestView, pattern: &str, notes: &mut Vec<String>) -> Vec<String> {
+    match view.glob_checked(pattern) {
+        Ok(found) => found,
+        Err(e) => {
+            notes.push(e.to_string());
+            view.glob(pattern)
+        }
+    }
+}
+
+/// `view.read_config(path)`; a file not read because of a bound (larger than
+/// [`crate::limits::MAX_CONFIG_BYTES`], too many symlinks…) is named in `notes`. Other errors
+/// (a missing file) give `None` silently, as before.
+fn read_noted(view: &GuestView, path: &str, notes: &mut Vec<String>) -> Option<String> {
+    match view.read_config(path) {
+        Ok(t) => Some(t),
+        Err(e @ FsError::Limit(_)) => {
+            notes.push(format!("{path}: {e}: not read"));
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+/// `path line N: message` for each bound a key-value parse reached.
+fn keyvalue_notes<'a>(path: &'a str, kv: &'a KeyValues) -> impl Iterator<Item = String> + 'a {
+    kv.warnings
+        .iter()
+        .map(move |(line, w)| format!("{path} line {line}: {w}"))
 }
 
 impl Facts {
@@ -204,8 +255,9 @@ fn read_kernel(view: &GuestView) -> Kernel {
         .map(str::to_string);
     let mut bls: Vec<BlsEntry> = Vec::new();
     let mut bls_paths = BTreeMap::new();
-    for p in view.glob("/boot/loader/entries/*.conf") {
-        if let Ok(t) = view.read_config(&p) {
+    let mut notes = Vec::new();
+    for p in glob_noted(view, "/boot/loader/entries/*.conf", &mut notes) {
+        if let Some(t) = read_noted(view, &p, &mut notes) {
             let stem = p
                 .rsplit('/')
                 .next()
@@ -234,6 +286,7 @@ fn read_kernel(view: &GuestView) -> Kernel {
             .or_else(|| e.version.as_ref().map(|v| v.value.clone()));
         k.initrd = e.initrd.first().map(|i| i.value.clone());
     };
+    k.notes.append(&mut notes);
     let cfg_path = ["/boot/grub/grub.cfg", "/boot/grub2/grub.cfg"]
         .into_iter()
         .find(|p| view.exists(p));
@@ -301,11 +354,13 @@ fn read_kernel(view: &GuestView) -> Kernel {
         }
     }
     let dg = "/etc/default/grub";
-    if let Ok(t) = view.read_config(dg) {
+    if let Some(t) = read_noted(view, dg, &mut k.notes) {
         let mut kv = keyvalue::parse(&t);
-        for extra in view.glob("/etc/default/grub.d/*.cfg") {
-            if let Ok(t2) = view.read_config(&extra) {
+        k.notes.extend(keyvalue_notes(dg, &kv));
+        for extra in glob_noted(view, "/etc/default/grub.d/*.cfg", &mut k.notes) {
+            if let Some(t2) = read_noted(view, &extra, &mut k.notes) {
                 let more = keyvalue::parse_shell_after(&t2, &kv);
+                k.notes.extend(keyvalue_notes(&extra, &more));
                 kv.entries.extend(more.entries);
             }
         }
@@ -444,7 +499,7 @@ pub fn read_network(view: &GuestView) -> Network {
             ));
             break;
         }
-        let Ok(t) = view.read_config(&path) else {
+        let Some(t) = read_noted(view, &path, &mut net.notes) else {
             continue;
         };
         let parsed = n::parse_interfaces(&t);
@@ -483,10 +538,10 @@ pub fn read_network(view: &GuestView) -> Network {
         }
     }
     // netplan.
-    let mut netplan_files = view.glob("/etc/netplan/*.yaml");
-    netplan_files.extend(view.glob("/lib/netplan/*.yaml"));
+    let mut netplan_files = glob_noted(view, "/etc/netplan/*.yaml", &mut net.notes);
+    netplan_files.extend(glob_noted(view, "/lib/netplan/*.yaml", &mut net.notes));
     for path in netplan_files {
-        let Ok(t) = view.read_config(&path) else {
+        let Some(t) = read_noted(view, &path, &mut net.notes) else {
             continue;
         };
         let plan = n::parse_netplan(&t);
@@ -515,8 +570,8 @@ pub fn read_network(view: &GuestView) -> Network {
         "/usr/lib/systemd/network",
         "/lib/systemd/network",
     ] {
-        for path in view.glob(&format!("{dir}/*.network")) {
-            let Ok(t) = view.read_config(&path) else {
+        for path in glob_noted(view, &format!("{dir}/*.network"), &mut net.notes) {
+            let Some(t) = read_noted(view, &path, &mut net.notes) else {
                 continue;
             };
             let ini = n::parse_ini(&t);
@@ -547,15 +602,16 @@ pub fn read_network(view: &GuestView) -> Network {
     }
     // ifcfg: RHEL (network-scripts) and SUSE (sysconfig/network).
     for dir in ["/etc/sysconfig/network-scripts", "/etc/sysconfig/network"] {
-        for path in view.glob(&format!("{dir}/ifcfg-*")) {
+        for path in glob_noted(view, &format!("{dir}/ifcfg-*"), &mut net.notes) {
             let name = path.rsplit("ifcfg-").next().unwrap_or("").to_string();
             if name == "lo" || name.ends_with('~') || name.contains(".bak") {
                 continue;
             }
-            let Ok(t) = view.read_config(&path) else {
+            let Some(t) = read_noted(view, &path, &mut net.notes) else {
                 continue;
             };
             let kv = crate::config::keyvalue::parse(&t);
+            net.notes.extend(keyvalue_notes(&path, &kv));
             let c = n::Ifcfg::from_keyvalues(&kv);
             let startmode = kv.value("STARTMODE").map(|s| s.trim().to_ascii_lowercase());
             let at_boot = match startmode.as_deref() {
@@ -590,8 +646,12 @@ pub fn read_network(view: &GuestView) -> Network {
         }
     }
     // NetworkManager keyfiles.
-    for path in view.glob("/etc/NetworkManager/system-connections/*.nmconnection") {
-        let Ok(t) = view.read_config(&path) else {
+    for path in glob_noted(
+        view,
+        "/etc/NetworkManager/system-connections/*.nmconnection",
+        &mut net.notes,
+    ) {
+        let Some(t) = read_noted(view, &path, &mut net.notes) else {
             continue;
         };
         let ini = n::parse_ini(&t);
@@ -626,7 +686,7 @@ pub fn read_network(view: &GuestView) -> Network {
             .filter(|e| n::is_persistent_net_rules_file(&e.name))
         {
             let path = format!("{dir}/{}", e.name);
-            let Ok(t) = view.read_config(&path) else {
+            let Some(t) = read_noted(view, &path, &mut net.notes) else {
                 continue;
             };
             for r in n::persistent_net_rules(&t) {
@@ -644,15 +704,27 @@ pub fn read_network(view: &GuestView) -> Network {
             || view.exists("/usr/lib/python3/dist-packages/cloudinit"))
     {
         let mut files = vec!["/etc/cloud/cloud.cfg".to_string()];
-        files.extend(view.glob("/etc/cloud/cloud.cfg.d/*.cfg"));
-        let disabled = files.iter().any(|f| {
-            view.read_config(f).is_ok_and(|t| {
-                let y = crate::config::yaml::parse(&t);
-                y.path(&["network", "config"])
-                    .and_then(|(v, _)| v.as_str())
-                    .is_some_and(|v| v == "disabled")
-            })
-        });
+        files.extend(glob_noted(
+            view,
+            "/etc/cloud/cloud.cfg.d/*.cfg",
+            &mut net.notes,
+        ));
+        let mut disabled = false;
+        for f in &files {
+            let Some(t) = read_noted(view, f, &mut net.notes) else {
+                continue;
+            };
+            let (y, warnings) = crate::config::yaml::parse_with_warnings(&t);
+            net.notes
+                .extend(warnings.iter().map(|w| format!("{f}: {w}")));
+            if y.path(&["network", "config"])
+                .and_then(|(v, _)| v.as_str())
+                .is_some_and(|v| v == "disabled")
+            {
+                disabled = true;
+                break;
+            }
+        }
         if !disabled {
             net.cloud_init = Some("/etc/cloud/cloud.cfg".into());
         }

@@ -26,11 +26,22 @@ pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
 pub const MAX_DPKG_STATUS_BYTES: u64 = 64 << 20;
 /// Bytes read from `rpmdb.sqlite` (a large RHEL server's is about 100 MiB).
 pub const MAX_RPMDB_BYTES: u64 = 1 << 30;
+/// Directory entries visited while looking for shell history files under the home
+/// directories (a home of a few build tools' caches holds some thousand); past it the homes
+/// not yet walked are reported as not looked at.
+pub const MAX_HISTORY_WALK_ENTRIES: usize = 20_000;
 /// Files read while following ifupdown `source`/`source-directory` from
 /// `/etc/network/interfaces` (real images use one or two).
 pub const MAX_IFUPDOWN_FILES: usize = 64;
 
 // ---- Configuration file parsers
+
+/// `@include`/`@includedir` depth followed from `/etc/sudoers` (real images use one level:
+/// `@includedir /etc/sudoers.d`).
+pub const MAX_SUDOERS_INCLUDE_DEPTH: usize = 8;
+/// sudoers files read in all through includes (a guard against includes that fan out, e.g. a
+/// directory whose every file includes the directory again).
+pub const MAX_SUDOERS_FILES: usize = 4096;
 
 /// Lines a quoted shell value may run over before it is taken as never closed (the
 /// longest real multi-line values, in `/etc/default/grub`, take a handful).
@@ -98,7 +109,16 @@ pub const MAX_XFS_DIR_BYTES: u64 = 1 << 30;
 /// Bytes of an XFS symlink target (`XFS_SYMLINK_MAXLEN`: XFS stores no longer one).
 pub const MAX_XFS_SYMLINK_LEN: u64 = 1024;
 
-// ---- initramfs (defaults of `initramfs::Limits`)
+// ---- initramfs and kernel modules
+
+/// Bytes of an initramfs file read to list it (real ones are 20–150 MiB, compressed); a
+/// larger one is not read, and whether the Hyper-V drivers are in it is reported unknown.
+pub const MAX_INITRAMFS_FILE_BYTES: u64 = 256 << 20;
+/// Bytes of a kernel's `modules.dep` read (real ones are under 1 MiB); a larger one is not
+/// read, and its modules are looked for as files instead.
+pub const MAX_MODULES_DEP_BYTES: u64 = 16 << 20;
+
+// The defaults of `initramfs::Limits`:
 
 /// Bytes produced by all the decompressed streams of one initramfs (real ones unpack to
 /// 50–300 MiB).

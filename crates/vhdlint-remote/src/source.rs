@@ -633,11 +633,19 @@ impl ReadAt for HttpSource {
         if buf.is_empty() {
             return Ok(());
         }
-        // The remote error names the (redacted) URL already.
-        self.read_blocks(offset, buf).map_err(|e| Error::Io {
-            what: "remote image".into(),
-            offset,
-            source: std::io::Error::other(e),
+        // The remote error names the (redacted) URL already. A read that fails for good
+        // (after its retries) voids the run: checks would otherwise draw verdicts from bytes
+        // they never saw.
+        self.read_blocks(offset, buf).map_err(|e| {
+            let mut c = lock(&self.changed);
+            if c.is_none() {
+                *c = Some(format!("reading the blob failed: {e}"));
+            }
+            Error::Io {
+                what: "remote image".into(),
+                offset,
+                source: std::io::Error::other(e),
+            }
         })
     }
     fn name(&self) -> String {

@@ -83,6 +83,9 @@ pub struct Policy {
     pub sas_expiry_min_days: u32,
     pub sas_expiry_business_days: bool,
     pub sas_expiry: Level,
+    /// SAS URIs: what an http (not https) URI gets; none: accepted (the guide's own steps
+    /// make http URIs).
+    pub sas_http: Option<Level>,
 }
 
 impl Policy {
@@ -124,6 +127,7 @@ impl Policy {
             sas_expiry_min_days: 7,
             sas_expiry_business_days: true,
             sas_expiry: Level::Fail,
+            sas_http: None,
         }
     }
 
@@ -161,6 +165,7 @@ impl Policy {
             sas_expiry_min_days: 21,
             sas_expiry_business_days: false,
             sas_expiry: Level::Warning,
+            sas_http: Some(Level::Warning),
             ..Policy::guide()
         }
     }
@@ -235,6 +240,24 @@ impl Policy {
         if let Some(v) = f.python_warn_below {
             p.python_warn_below = (!v.is_empty()).then_some(v);
         }
+        if f.sas_http.is_some() {
+            p.sas_http = f.sas_http;
+        }
+        let out_of_range = |what: &str, v: u64, max: u64| -> Result<(), PolicyError> {
+            if v > max {
+                return Err(PolicyError::Parse {
+                    path: origin.into(),
+                    message: format!("{what} = {v}: at most {max}"),
+                });
+            }
+            Ok(())
+        };
+        out_of_range("sas-expiry-min-days", u64::from(p.sas_expiry_min_days), 366)?;
+        out_of_range(
+            "sas-start-skew-minutes",
+            p.sas_start_skew_minutes,
+            7 * 24 * 60,
+        )?;
         Ok(p)
     }
 }
@@ -272,6 +295,7 @@ struct PolicyFile {
     sas_expiry_min_days: Option<u32>,
     sas_expiry_business_days: Option<bool>,
     sas_expiry: Option<Level>,
+    sas_http: Option<Level>,
 }
 
 /// A policy that could not be loaded.

@@ -142,6 +142,10 @@ pub struct VolumeFact {
 #[derive(Debug, Clone, Serialize)]
 pub struct ImageReport {
     pub path: String,
+    /// Why every result of this report is void (the image changed or could not be read while
+    /// it was linted); absent otherwise. A void report makes the run exit 2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub void: Option<String>,
     pub profile: Profile,
     pub profile_reason: String,
     pub facts: Facts,
@@ -226,7 +230,8 @@ pub fn run(image: &Image, opts: &RunOptions) -> ImageReport {
     // Bytes that changed under the lint make every result void, passes and the profile's
     // skips included: a probe that failed on a shrunken file would otherwise look like an
     // image with nothing to check.
-    if let Some(why) = image.source.changed() {
+    let void = image.source.changed();
+    if let Some(why) = &void {
         for (r, c) in checks.iter_mut().zip(&selected) {
             let mut void = Outcome::error(format!("{why}: every result of this run is void"));
             void.remedy = Some(
@@ -239,6 +244,7 @@ pub fn run(image: &Image, opts: &RunOptions) -> ImageReport {
     }
     ImageReport {
         path: image.path.display().to_string(),
+        void,
         profile: ctx.profile,
         profile_reason: ctx.profile_reason.clone(),
         summary: Summary::of(&checks),

@@ -26,7 +26,7 @@ struct Inspection<'a> {
     kernel: Option<vhdlint_guest::facts::Kernel>,
 }
 
-pub fn run(image: &str, json: bool) -> Result<()> {
+pub fn run(image: &std::ffi::OsStr, json: bool) -> Result<()> {
     let img = crate::open_image(image)?;
     let c = &img.container;
     let (layout, layout_error) = match c.virtual_disk() {
@@ -34,7 +34,7 @@ pub fn run(image: &str, json: bool) -> Result<()> {
         Err(e) => (None, Some(e.to_string())),
     };
     let i = Inspection {
-        path: img.path.display().to_string(),
+        path: crate::redact(&img.path.display().to_string()),
         format: c.format.name(),
         file_size: c.file_size,
         footer: c.footer.as_ref(),
@@ -324,7 +324,7 @@ fn text(i: &Inspection) -> String {
 }
 
 /// Opens the image and assembles the Linux guest, or says why it cannot.
-fn guest(image: &str) -> Result<LinuxGuest> {
+fn guest(image: &std::ffi::OsStr) -> Result<LinuxGuest> {
     let img = crate::open_image(image)?;
     let disk = img.container.virtual_disk()?;
     let layout = Layout::read(disk);
@@ -359,7 +359,7 @@ fn guest(image: &str) -> Result<LinuxGuest> {
 }
 
 /// `vhdlint cat IMAGE PATH`: exit 1 when the path cannot be read.
-pub fn cat(image: &str, path: &str) -> Result<u8> {
+pub fn cat(image: &std::ffi::OsStr, path: &str) -> Result<u8> {
     use std::io::Write;
     let g = guest(image)?;
     match g.view.read_upto(path, u64::MAX) {
@@ -368,14 +368,14 @@ pub fn cat(image: &str, path: &str) -> Result<u8> {
             Ok(0)
         }
         Err(e) => {
-            eprintln!("vhdlint: {e}");
+            eprintln!("vhdlint: {}", crate::redact(&e.to_string()));
             Ok(1)
         }
     }
 }
 
 /// `vhdlint ls IMAGE PATH`: one entry a line, `KIND NAME`; exit 1 when it cannot be listed.
-pub fn ls(image: &str, path: &str) -> Result<u8> {
+pub fn ls(image: &std::ffi::OsStr, path: &str) -> Result<u8> {
     use vhdlint_guest::fs::FileKind;
     let g = guest(image)?;
     match g.view.read_dir(path) {
@@ -392,7 +392,7 @@ pub fn ls(image: &str, path: &str) -> Result<u8> {
             Ok(0)
         }
         Err(e) => {
-            eprintln!("vhdlint: {e}");
+            eprintln!("vhdlint: {}", crate::redact(&e.to_string()));
             Ok(1)
         }
     }

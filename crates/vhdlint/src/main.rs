@@ -25,6 +25,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context as _, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use vhdlint_report::Report;
+use vhdlint_rules::publish::sas::redact;
 use vhdlint_rules::{
     Image, Policy, Profile, ProfileChoice, Progress, RunOptions, Selection, Status, CHECKS,
 };
@@ -44,7 +45,7 @@ enum Command {
     /// Show what was decoded from an image: format, footer, partitions, volumes. No verdicts.
     Inspect {
         /// A file, or an http(s) URL.
-        image: String,
+        image: std::ffi::OsString,
         #[arg(long, value_enum, default_value_t = InspectFormat::Text)]
         format: InspectFormat,
     },
@@ -56,9 +57,15 @@ enum Command {
     /// Explain a check: what it looks at, why, how to fix, sources.
     Explain { id: String },
     /// Print a file from the guest's tree (Linux root with its fstab mounts), read offline.
-    Cat { image: String, path: String },
+    Cat {
+        image: std::ffi::OsString,
+        path: String,
+    },
     /// List a directory of the guest's tree (Linux root with its fstab mounts), read offline.
-    Ls { image: String, path: String },
+    Ls {
+        image: std::ffi::OsString,
+        path: String,
+    },
     /// Lint a SAS URI given for a VHD (publish/sas-uri). The signature is never printed.
     Sas {
         uri: String,
@@ -78,7 +85,7 @@ enum Command {
 struct CheckArgs {
     /// Images to lint: files, or http(s) URLs read in place with range requests.
     #[arg(required = true)]
-    images: Vec<String>,
+    images: Vec<std::ffi::OsString>,
     /// What the disk is: auto (default), linux-os, windows-os or data-disk.
     #[arg(long)]
     profile: Option<ProfileChoice>,
@@ -175,7 +182,7 @@ fn main() -> ExitCode {
     match r {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("vhdlint: {e:#}");
+            eprintln!("vhdlint: {}", redact(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }
@@ -322,7 +329,13 @@ impl Session {
     fn finish(&self, mut reports: Vec<vhdlint_rules::ImageReport>, unreadable: bool) -> Result<u8> {
         use vhdlint_rules::config;
         let mut expired = Vec::new();
+        let mut void = false;
         for r in &mut reports {
+            r.path = redact(&r.path);
+            if let Some(why) = &r.void {
+                eprintln!("vhdlint: {}: {}", r.path, redact(why));
+                void = true;
+            }
             r.checks.retain(|c| self.selection.includes(c.id));
             config::apply_severity(&mut r.checks, &self.cfg.severity);
             expired.extend(config::apply_waivers(
@@ -332,6 +345,9 @@ impl Session {
                 &self.today,
             ));
             r.summary = vhdlint_rules::Summary::of(&r.checks);
+        }
+        if !reports.is_empty() && reports.iter().all(|r| r.checks.is_empty()) {
+            bail!("--select/--ignore leave no check to run here (see `vhdlint rules`)");
         }
         let mut report = Report::new(&self.policy.name, reports);
         for e in &expired {
@@ -374,7 +390,7 @@ impl Session {
                 let _ = out.write_all(text.as_bytes());
             }
         }
-        Ok(if unreadable {
+        Ok(if unreadable || void {
             2
         } else if report.any(Status::Fail) || (self.deny_warnings && report.any(Status::Warning)) {
             1
@@ -386,15 +402,19 @@ impl Session {
 
 /// Opens an image: a local file, or an http(s) URL read in place with range requests. The
 /// image's name in reports and errors never carries a SAS signature.
-fn open_image(image: &str) -> Result<Image> {
-    use vhdlint_rules::publish::{manifest::is_url, sas::redact};
-    if is_url(image) {
-        let shown = redact(image.trim());
-        let src = vhdlint_remote::HttpSource::open(image.trim(), Default::default())
-            .map_err(|e| anyhow::anyhow!("{}", redact(&e.to_string())))?;
-        Ok(Image::from_source(shown, Arc::new(src)))
-    } else {
-        Ok(Image::open(std::path::Path::new(image))?)
+fn open_image(image: &std::ffi::OsStr) -> Result<Image> {
+    use vhdlint_rules::publish::manifest::is_url;
+    match image.to_str() {
+        Some(url) if is_url(url) => {
+            let shown = redact(url.trim());
+            let src = vhdlint_remote::HttpSource::open(url.trim(), Default::default())
+                .map_err(|e| anyhow::anyhow!("{}", redact(&e.to_string())))?;
+            Ok(Image::from_source(shown, Arc::new(src)))
+        }
+        // A path may hold anything, a SAS query saved in a file name included: errors and
+        // reports show it redacted.
+        _ => Image::open(std::path::Path::new(image))
+            .map_err(|e| anyhow::anyhow!("{}", redact(&e.to_string()))),
     }
 }
 
@@ -432,30 +452,40 @@ fn check(a: CheckArgs) -> Result<u8> {
     let mut reports = Vec::new();
     let mut unreadable = false;
     for image in &a.images {
+        let text = image.to_string_lossy();
         match open_image(image) {
             Ok(img) => {
                 let mut r = vhdlint_rules::run(&img, &opts);
-                if has_sas(image) {
-                    r.checks.push(sas_result(image, &s.policy));
+                if has_sas(&text) {
+                    r.checks.push(sas_result(&text, &s.policy));
                 }
                 reports.push(r);
             }
             Err(e) => {
-                eprintln!("vhdlint: {e:#}");
+                eprintln!("vhdlint: {e}");
                 unreadable = true;
+                // A blob that cannot be read because of its SAS token: say what is wrong with it.
+                if has_sas(&text) {
+                    reports.push(sas_entry(&text, &s.policy));
+                }
             }
         }
     }
     s.finish(reports, unreadable)
 }
 
+/// A report entry holding only the publish/sas-uri verdict of `uri`.
+fn sas_entry(uri: &str, policy: &Policy) -> vhdlint_rules::ImageReport {
+    vhdlint_rules::publish::entry(
+        redact(uri.trim()),
+        "a SAS URI given for a VHD".into(),
+        vec![sas_result(uri, policy)],
+    )
+}
+
 fn sas(uri: &str, common: CommonArgs) -> Result<u8> {
     let s = session(common)?;
-    let entry = vhdlint_rules::publish::entry(
-        vhdlint_rules::publish::sas::redact(uri.trim()),
-        "a SAS URI given for a VHD".into(),
-        vec![sas_result(uri, &s.policy)],
-    );
+    let entry = sas_entry(uri, &s.policy);
     s.finish(vec![entry], false)
 }
 
@@ -499,8 +529,8 @@ fn sku(manifest_path: &std::path::Path, common: CommonArgs) -> Result<u8> {
     let mut unreadable = false;
     for (image, profile) in disks {
         let (img, url) = match Manifest::locate(&image, manifest_path) {
-            Location::File(p) => (Image::open(&p).map_err(anyhow::Error::from), None),
-            Location::Url(u) => (open_image(&u), Some(u)),
+            Location::File(p) => (open_image(p.as_os_str()), None),
+            Location::Url(u) => (open_image(std::ffi::OsStr::new(&u)), Some(u)),
         };
         match img {
             Ok(img) => {
@@ -511,8 +541,11 @@ fn sku(manifest_path: &std::path::Path, common: CommonArgs) -> Result<u8> {
                 reports.push(r);
             }
             Err(e) => {
-                eprintln!("vhdlint: {e:#}");
+                eprintln!("vhdlint: {e}");
                 unreadable = true;
+                if let Some(u) = url {
+                    reports.push(sas_entry(&u, &s.policy));
+                }
             }
         }
     }

@@ -667,6 +667,60 @@ fn huge_sparse_config_files_are_refused_not_read() {
 }
 
 #[test]
+fn parser_bounds_reached_are_shown_in_the_results() {
+    let Some(c) = Case::new("parser-bounds") else {
+        return;
+    };
+    c.write(
+        "boot/grub/grub.cfg",
+        "set default=0\nmenuentry 'Linux' {\n  linux /boot/vmlinuz-6.1.0 root=/dev/sda1 console=ttyS0 earlyprintk=ttyS0 rootdelay=300\n}\n",
+    );
+    // A quote left open for more than 64 lines (MAX_KEYVALUE_CONTINUATION).
+    c.write(
+        "etc/default/grub",
+        format!(
+            "GRUB_CMDLINE_LINUX=\"console=ttyS0 earlyprintk=ttyS0 rootdelay=300\"\nGRUB_TIMEOUT_STYLE=\"never closed\n{}",
+            "# more\n".repeat(70)
+        ),
+    );
+    // YAML nested deeper than 200 levels (MAX_YAML_DEPTH) beside a good DHCP configuration.
+    c.write(
+        "etc/netplan/50-cloud-init.yaml",
+        format!(
+            "network:\n  version: 2\n  ethernets:\n    eth0:\n      dhcp4: true\n  x: {}{}\n",
+            "[".repeat(210),
+            "]".repeat(210)
+        ),
+    );
+    let img = c.image(&[], &[], |_| {});
+    let r = c.check(&img);
+
+    // Without the bound both would pass: each says its result may be wrong, and why.
+    expect(
+        &r,
+        "linux/kernel-cmdline",
+        "warning",
+        &[
+            "this result may be wrong",
+            "/etc/default/grub line 2: the value of GRUB_TIMEOUT_STYLE is still open (a quote left open) after 64 lines, the limit",
+        ],
+    );
+    expect(
+        &r,
+        "linux/network",
+        "warning",
+        &[
+            "this result may be wrong",
+            "/etc/netplan/50-cloud-init.yaml: line 6: nested deeper than 200 levels, the limit",
+        ],
+    );
+    for id in ["linux/kernel-cmdline", "linux/network"] {
+        let ev = result(&r, id)["evidence"].to_string();
+        assert!(ev.contains(", the limit"), "{id}: {ev}");
+    }
+}
+
+#[test]
 fn binary_garbage_in_config_files() {
     let Some(c) = Case::new("garbage") else {
         return;

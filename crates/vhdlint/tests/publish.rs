@@ -305,3 +305,90 @@ fn a_typo_in_a_manifest_is_a_usage_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown field `imgae`"), "{err}");
 }
+
+#[test]
+fn signatures_written_oddly_are_hidden_too() {
+    let (st, se) = (at(-3600), at(30 * DAY));
+    for u in [
+        // no '?': the whole query sits in the path
+        format!("https://contoso.blob.core.windows.net/vhds/os.vhd&sv=2021-08-06&sp=rl&sig={SECRET}"),
+        // copied out of HTML
+        format!("https://contoso.blob.core.windows.net/vhds/os.vhd?st={st}&se={se}&sp=rl&amp;sig={SECRET}"),
+        // encoded once more
+        format!("https://contoso.blob.core.windows.net/vhds/os.vhd?st={st}&se={se}&sp=rl%26sig%3D{SECRET}"),
+        format!("https://contoso.blob.core.windows.net/vhds/os.vhd?st={st}&se={se}&sp=rl&%73ig={SECRET}"),
+    ] {
+        for format in ["json", "table", "sarif", "html"] {
+            let out = vhdlint(&["sas", &u, "--format", format]);
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(!all.contains("sIgNaTuRe"), "{format}: {u}\n{all}");
+        }
+    }
+    // a path (not a URL) with a token in its name: the error does not show it
+    let out = vhdlint(&[
+        "check",
+        &format!("acct.blob.core.windows.net/vhds/os.vhd?sv=1&sig={SECRET}"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("sIgNaTuRe"));
+}
+
+#[test]
+fn policies_differ_on_http_and_the_window_counts_from_now() {
+    let (st, se) = (at(-3600), at(30 * DAY));
+    let http = uri("os.vhd", "rl", &st, &se).replacen("https://", "http://", 1);
+    // the guide's own steps make http URIs
+    assert_eq!(sas(&http, &["--policy", "guide"]).1["status"], "pass");
+    let (_, r) = sas(&http, &["--policy", "current"]);
+    assert_eq!(r["status"], "warning", "{r}");
+    // a start long ago does not make an expiry an hour away acceptable
+    let late = uri("os.vhd", "rl", &at(-60 * DAY), &at(3600));
+    for policy in ["guide", "current"] {
+        let (_, r) = sas(&late, &["--policy", policy]);
+        assert_ne!(r["status"], "pass", "{policy}: {r}");
+        assert!(r["message"].as_str().unwrap().contains("after now"), "{r}");
+    }
+    // a parameter given twice
+    let twice = format!("{}&sp=racwdl", good());
+    let (_, r) = sas(&twice, &[]);
+    assert_eq!(r["status"], "fail");
+    assert!(
+        r["message"].as_str().unwrap().contains("sp is given twice"),
+        "{r}"
+    );
+    // nothing left to run is a usage error
+    let out = vhdlint(&["sas", &good(), "--ignore", "publish/*"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn lun_gaps_are_counted_up_to_the_highest_lun() {
+    use vhdlint_rules::checks::publish_data_disks::evaluate;
+    use vhdlint_rules::publish::manifest::DataDisk;
+    let disks = |luns: &[i64]| -> Vec<DataDisk> {
+        luns.iter()
+            .map(|&lun| DataDisk {
+                lun,
+                image: Some("d.vhd".into()),
+            })
+            .collect()
+    };
+    let m = |luns: &[i64]| evaluate(&disks(luns)).message;
+    assert!(
+        m(&[0, 5]).contains("LUN(s) 1, 2, 3, 4 missing"),
+        "{}",
+        m(&[0, 5])
+    );
+    assert!(m(&[-1, 0]).contains("LUN -1 is negative"));
+    assert!(!m(&[-1, 0]).contains("missing"), "{}", m(&[-1, 0]));
+    assert!(m(&[0, 1, 1]).contains("used more than once"));
+    assert_eq!(
+        evaluate(&disks(&[1, 0, 2])).status,
+        vhdlint_rules::Status::Pass
+    );
+    assert!(m(&[0, 1000]).contains("beyond the 16 data disks"));
+}

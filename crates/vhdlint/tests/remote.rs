@@ -240,3 +240,39 @@ fn a_sku_manifest_reads_its_disks_over_http_and_judges_their_sas_uris() {
         assert!(!String::from_utf8_lossy(&remote.stderr).contains("c2VjcmV0"));
     }
 }
+
+/// A server that ignores Range, or a blob replaced during the lint: the run is void and exits 2
+/// with the reason, rather than reporting verdicts about bytes it never saw.
+#[test]
+fn a_blob_that_cannot_be_read_faithfully_voids_the_run() {
+    use remote_support::{Behaviour, RangeServer};
+    let img = fixture("small-fixed").expect("fixture");
+    let bytes = std::fs::read(&img).unwrap();
+    for (behaviour, expected) in [
+        (
+            Behaviour {
+                ignore_range: true,
+                ..Default::default()
+            },
+            "ignores HTTP Range",
+        ),
+        (
+            Behaviour {
+                etag_changes_at: Some(3),
+                ..Default::default()
+            },
+            "was modified while being read",
+        ),
+    ] {
+        let server = RangeServer::start(bytes.clone(), behaviour);
+        let url = server.url("/vhds/os.vhd?sv=1&sp=rl&sig=c2VjcmV0");
+        let out = common::vhdlint(&["check", "--format", "json", "--quiet", &url]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(expected), "{err}");
+        let all = format!("{}{err}", String::from_utf8_lossy(&out.stdout));
+        assert!(!all.contains("c2VjcmV0"), "{all}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(v["images"][0]["void"].is_string(), "{}", v["images"][0]);
+    }
+}

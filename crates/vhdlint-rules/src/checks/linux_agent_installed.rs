@@ -2,7 +2,10 @@ use std::cmp::Ordering;
 
 use vhdlint_guest::facts::enabled_unit;
 
-use super::{upstream_version, version_cmp};
+use super::{
+    glob_noted, keyvalue_bounds, package_notes, read_noted, upstream_version, version_cmp,
+    with_notes,
+};
 use crate::check::{CheckMeta, Evidence, Outcome, Status};
 use crate::{Context, Profile};
 
@@ -16,7 +19,12 @@ pub static META: CheckMeta = CheckMeta {
     profiles: &[Profile::LinuxOs],
 };
 
-fn version_py(view: &vhdlint_guest::view::GuestView) -> Option<(String, String, usize)> {
+/// The agent's version from its `version.py`; a glob cut short by its bound is noted in
+/// `notes`.
+fn version_py(
+    view: &vhdlint_guest::view::GuestView,
+    notes: &mut Vec<Evidence>,
+) -> Option<(String, String, usize)> {
     let mut candidates =
         vec!["/usr/lib/python3/dist-packages/azurelinuxagent/common/version.py".to_string()];
     for pat in [
@@ -25,10 +33,10 @@ fn version_py(view: &vhdlint_guest::view::GuestView) -> Option<(String, String, 
         "/usr/local/lib/python3*/dist-packages/azurelinuxagent/common/version.py",
         "/usr/lib/python2*/site-packages/azurelinuxagent/common/version.py",
     ] {
-        candidates.extend(view.glob(pat));
+        candidates.extend(glob_noted(view, pat, notes));
     }
     for p in candidates {
-        let Ok(t) = view.read_config(&p) else {
+        let Some(t) = read_noted(view, &p, notes) else {
             continue;
         };
         for (i, l) in t.lines().enumerate() {
@@ -68,6 +76,8 @@ pub fn run(ctx: &Context) -> Outcome {
         None => "installed and enabled".to_string(),
     };
     let mut ev = Vec::new();
+    // What was not read because of a bound, or not read at all: shown with every result.
+    let mut notes = package_notes(pkgs);
     if let Some(p) = pkg {
         ev.push(Evidence::path(
             p.path.clone(),
@@ -79,13 +89,9 @@ pub fn run(ctx: &Context) -> Outcome {
         ev.push(Evidence::path(b, None, "agent executable"));
     }
     if pkg.is_none() && bin.is_none() {
-        let mut out = Outcome::fail("not installed", required).message("no waagent executable (/usr/sbin/waagent, /usr/bin/waagent) and no waagent/walinuxagent/WALinuxAgent package").evidence(Evidence::note("looked for /usr/sbin/waagent, /usr/bin/waagent and the packages waagent, walinuxagent, WALinuxAgent"));
-        for n in &pkgs.notes {
-            out = out.evidence(Evidence::note(n.clone()));
-        }
-        return out;
+        return with_notes(Outcome::fail("not installed", required).message("no waagent executable (/usr/sbin/waagent, /usr/bin/waagent) and no waagent/walinuxagent/WALinuxAgent package").evidence(Evidence::note("looked for /usr/sbin/waagent, /usr/bin/waagent and the packages waagent, walinuxagent, WALinuxAgent")), notes);
     }
-    let (version, vsource) = match (pkg, version_py(v)) {
+    let (version, vsource) = match (pkg, version_py(v, &mut notes)) {
         (Some(p), _) if !p.version.is_empty() => (
             Some(upstream_version(&p.version).to_string()),
             format!("package {} {}", p.name, p.version),
@@ -113,12 +119,15 @@ pub fn run(ctx: &Context) -> Outcome {
         }
     }
     if let (Some(min), Some(ver)) = (&ctx.policy.agent_min_version, &version) {
-        let auto = g
-            .facts
-            .waagent(v)
-            .ok()
+        let conf = g.facts.waagent(v).ok();
+        let auto = conf
             .and_then(|c| c.get("AutoUpdate.Enabled"))
             .map(|e| e.value.trim().eq_ignore_ascii_case("y"));
+        if version_cmp(ver, min) == Ordering::Less {
+            if let Some(c) = conf {
+                notes.extend(keyvalue_bounds(vhdlint_guest::facts::WAAGENT_CONF, c));
+            }
+        }
         if version_cmp(ver, min) == Ordering::Less && auto == Some(false) {
             status = Status::Fail;
             problems.push(format!(
@@ -133,10 +142,10 @@ pub fn run(ctx: &Context) -> Outcome {
         ),
         None => "installed, version unknown".to_string(),
     };
-    if status == Status::Pass {
-        return Outcome::pass(actual, required).evidences(ev);
-    }
-    Outcome::with_status(status, actual, required)
-        .message(problems.join("; "))
-        .evidences(ev)
+    let out = if status == Status::Pass {
+        Outcome::pass(actual, required)
+    } else {
+        Outcome::with_status(status, actual, required).message(problems.join("; "))
+    };
+    with_notes(out.evidences(ev), notes)
 }

@@ -1,5 +1,6 @@
 use vhdlint_guest::fs::FileKind;
 
+use super::{read_dir_noted, read_noted, with_bounds};
 use crate::check::{CheckMeta, Evidence, Outcome, Status};
 use crate::{Context, Profile};
 
@@ -32,7 +33,9 @@ pub fn run(ctx: &Context) -> Outcome {
     let mut status = Status::Pass;
     let mut ev = Vec::new();
     let mut what = Vec::new();
-    if let Ok(entries) = g.view.read_dir("/var/lib/waagent") {
+    // What a bound kept from being read: provisioning state there would not be seen.
+    let mut notes = Vec::new();
+    if let Some(entries) = read_dir_noted(&g.view, "/var/lib/waagent", &mut notes) {
         for e in entries.iter().filter(|e| is_goal_state(&e.name)) {
             status = Status::Fail;
             what.push(format!("/var/lib/waagent/{}", e.name));
@@ -43,7 +46,7 @@ pub fn run(ctx: &Context) -> Outcome {
             ));
         }
     }
-    if let Ok(entries) = g.view.read_dir("/var/lib/cloud/instances") {
+    if let Some(entries) = read_dir_noted(&g.view, "/var/lib/cloud/instances", &mut notes) {
         if !entries.is_empty() {
             status = status.max(Status::Warning);
             what.push("cloud-init instance state".into());
@@ -62,7 +65,7 @@ pub fn run(ctx: &Context) -> Outcome {
             ));
         }
     }
-    if let Ok(id) = g.view.read_config("/etc/machine-id") {
+    if let Some(id) = read_noted(&g.view, "/etc/machine-id", &mut notes) {
         let id = id.trim();
         if !id.is_empty() && id != "uninitialized" {
             status = status.max(Status::Warning);
@@ -84,9 +87,10 @@ pub fn run(ctx: &Context) -> Outcome {
     }
     let required = "no agent goal state, no cloud-init instance, empty machine-id, no agent log";
     if status == Status::Pass {
-        return Outcome::pass("no provisioning state", required);
+        return with_bounds(Outcome::pass("no provisioning state", required), notes);
     }
-    Outcome::with_status(status, what.join(", "), required)
+    let out = Outcome::with_status(status, what.join(", "), required)
         .message(format!("left behind: {}", what.join(", ")))
-        .evidences(ev)
+        .evidences(ev);
+    with_bounds(out, notes)
 }

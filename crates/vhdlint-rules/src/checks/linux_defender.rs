@@ -1,3 +1,4 @@
+use super::{read_dir_noted, with_bounds};
 use crate::check::{CheckMeta, Evidence, Outcome};
 use crate::{Context, Profile};
 
@@ -27,7 +28,9 @@ pub fn run(ctx: &Context) -> Outcome {
         .filter(|p| g.view.exists(p))
         .map(|p| p.to_string())
         .collect();
-    if let Ok(entries) = g.view.read_dir("/var/lib/waagent") {
+    // A directory a bound kept from being listed: extension folders there would not be seen.
+    let mut notes = Vec::new();
+    if let Some(entries) = read_dir_noted(&g.view, "/var/lib/waagent", &mut notes) {
         for e in entries {
             let n = e.name.to_ascii_lowercase();
             if n.contains("mde.linux")
@@ -41,13 +44,14 @@ pub fn run(ctx: &Context) -> Outcome {
     }
     let required = "no Defender for Endpoint files";
     if found.is_empty() {
-        return Outcome::pass("not installed", required);
+        return with_bounds(Outcome::pass("not installed", required), notes);
     }
-    Outcome::fail("Defender for Endpoint present", required)
+    let out = Outcome::fail("Defender for Endpoint present", required)
         .message(format!("found {}", found.join(", ")))
         .evidences(
             found
                 .into_iter()
                 .map(|p| Evidence::path(p, None, "Defender for Endpoint")),
-        )
+        );
+    with_bounds(out, notes)
 }

@@ -1,6 +1,7 @@
 use vhdlint_guest::facts::enabled_unit;
 use vhdlint_guest::view::GuestView;
 
+use super::{read_noted, with_bounds};
 use crate::check::{CheckMeta, Evidence, Outcome, Status};
 use crate::{Context, Profile};
 
@@ -14,8 +15,14 @@ pub static META: CheckMeta = CheckMeta {
     profiles: &[Profile::LinuxOs],
 };
 
-fn rule_lines(view: &GuestView, path: &str, is_rule: impl Fn(&str) -> bool) -> Vec<Evidence> {
-    view.read_config(path)
+/// The first rules of `path`; a file a bound kept from being read is noted in `notes`.
+fn rule_lines(
+    view: &GuestView,
+    path: &str,
+    is_rule: impl Fn(&str) -> bool,
+    notes: &mut Vec<Evidence>,
+) -> Vec<Evidence> {
+    read_noted(view, path, notes)
         .map(|t| {
             t.lines()
                 .enumerate()
@@ -53,6 +60,8 @@ pub fn run(ctx: &Context) -> Outcome {
     let mut status = Status::Pass;
     let mut problems = Vec::new();
     let mut ev = Vec::new();
+    // Files a bound kept from being read: rules there would not be seen.
+    let mut notes = Vec::new();
     let tool = [
         "/usr/sbin/iptables",
         "/sbin/iptables",
@@ -74,7 +83,12 @@ pub fn run(ctx: &Context) -> Outcome {
         "/etc/sysconfig/iptables",
         "/etc/sysconfig/ip6tables",
     ] {
-        let lines = rule_lines(v, path, |l| l.starts_with("-A ") || l.starts_with("-I "));
+        let lines = rule_lines(
+            v,
+            path,
+            |l| l.starts_with("-A ") || l.starts_with("-I "),
+            &mut notes,
+        );
         if !lines.is_empty() {
             status = Status::Warning;
             problems.push(format!("{path} holds rules"));
@@ -86,7 +100,7 @@ pub fn run(ctx: &Context) -> Outcome {
         problems.push("firewalld is enabled".into());
         ev.push(Evidence::path(l, None, "firewalld.service enabled"));
     }
-    if let Ok(t) = v.read_config("/etc/ufw/ufw.conf") {
+    if let Some(t) = read_noted(v, "/etc/ufw/ufw.conf", &mut notes) {
         if let Some((i, l)) = t.lines().enumerate().find(|(_, l)| {
             l.trim()
                 .replace(' ', "")
@@ -98,7 +112,7 @@ pub fn run(ctx: &Context) -> Outcome {
         }
     }
     if let Some(l) = enabled_unit(v, "nftables.service") {
-        let rules = rule_lines(v, "/etc/nftables.conf", nft_rule);
+        let rules = rule_lines(v, "/etc/nftables.conf", nft_rule, &mut notes);
         if !rules.is_empty() {
             status = Status::Warning;
             problems.push("nftables is enabled and /etc/nftables.conf has rules".into());
@@ -107,12 +121,16 @@ pub fn run(ctx: &Context) -> Outcome {
         }
     }
     if status == Status::Pass {
-        return Outcome::pass(
-            format!("{} present, no rules at boot", tool.unwrap_or("iptables")),
-            required,
+        return with_bounds(
+            Outcome::pass(
+                format!("{} present, no rules at boot", tool.unwrap_or("iptables")),
+                required,
+            ),
+            notes,
         );
     }
-    Outcome::with_status(status, problems.join("; "), required)
+    let out = Outcome::with_status(status, problems.join("; "), required)
         .message(problems.join("; "))
-        .evidences(ev)
+        .evidences(ev);
+    with_bounds(out, notes)
 }

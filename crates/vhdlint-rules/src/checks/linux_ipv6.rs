@@ -1,3 +1,4 @@
+use super::with_bounds;
 use crate::check::{CheckMeta, Evidence, Outcome};
 use crate::{Context, Profile};
 
@@ -25,10 +26,16 @@ pub fn run(ctx: &Context) -> Outcome {
     let net = g.facts.network(&g.view);
     let found: Vec<_> = net.configs.iter().filter(|c| c.static_v6).collect();
     let required = "no static IPv6 configuration";
+    // A file not read because of a bound could hold a static IPv6 address.
+    let notes = net
+        .notes
+        .iter()
+        .map(|n| Evidence::note(n.clone()))
+        .collect();
     if found.is_empty() {
-        return Outcome::pass("no static IPv6", required);
+        return with_bounds(Outcome::pass("no static IPv6", required), notes);
     }
-    Outcome::warning(
+    let out = Outcome::warning(
         format!(
             "static IPv6 on {}",
             found
@@ -46,5 +53,6 @@ pub fn run(ctx: &Context) -> Outcome {
             Some(c.line),
             format!("{} ({})", c.text, c.kind),
         )
-    }))
+    }));
+    with_bounds(out, notes)
 }

@@ -1,3 +1,4 @@
+use super::with_bounds;
 use crate::check::{CheckMeta, Evidence, Outcome, Status};
 use crate::{Context, Profile};
 
@@ -96,10 +97,19 @@ pub fn run(ctx: &Context) -> Outcome {
     }
     let actual = args.join(" ");
     let required = "console=ttyS0 earlyprintk=ttyS0 rootdelay=300, no libata.atapi_enabled=0 / reserve=0x1f0,0x8";
-    if status == Status::Pass {
-        return Outcome::pass(actual, required).evidences(ev);
+    let out = if status == Status::Pass {
+        Outcome::pass(actual, required).evidences(ev)
+    } else {
+        Outcome::with_status(status, actual, required)
+            .message(format!("{}: {}", src.path, problems.join("; ")))
+            .evidences(ev)
+    };
+    let notes: Vec<Evidence> = k.notes.iter().map(|n| Evidence::note(n.clone())).collect();
+    if from_default {
+        // Already said: they are why /etc/default/grub is what was judged.
+        return out.evidences(notes);
     }
-    Outcome::with_status(status, actual, required)
-        .message(format!("{}: {}", src.path, problems.join("; ")))
-        .evidences(ev)
+    // With a boot entry found, the notes are what a bound kept from being read (a BLS entry,
+    // a line of /etc/default/grub): the entry or the comparison could be wrong.
+    with_bounds(out, notes)
 }

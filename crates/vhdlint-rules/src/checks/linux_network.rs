@@ -1,3 +1,4 @@
+use super::with_bounds;
 use crate::check::{CheckMeta, Evidence, Outcome, Status};
 use crate::{Context, Profile};
 
@@ -101,10 +102,20 @@ pub fn run(ctx: &Context) -> Outcome {
         None if net.cloud_init.is_some() => "cloud-init networking (DHCP)".to_string(),
         None => "no DHCP configuration".to_string(),
     };
+    // A file not read (or read only in part) because of a bound could hold a static address
+    // or a MAC pin, or the DHCP configuration itself.
+    let notes = net
+        .notes
+        .iter()
+        .map(|n| Evidence::note(n.clone()))
+        .collect();
     if status == Status::Pass {
-        return Outcome::pass(actual, required).evidences(ev);
+        return with_bounds(Outcome::pass(actual, required).evidences(ev), notes);
     }
-    Outcome::with_status(status, actual, required)
-        .message(problems.join("; "))
-        .evidences(ev)
+    with_bounds(
+        Outcome::with_status(status, actual, required)
+            .message(problems.join("; "))
+            .evidences(ev),
+        notes,
+    )
 }

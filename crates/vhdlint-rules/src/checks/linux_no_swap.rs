@@ -1,5 +1,6 @@
 use vhdlint_guest::fs::FileKind;
 
+use super::{glob_noted, read_dir_noted, read_noted, with_bounds};
 use crate::check::{CheckMeta, Evidence, Outcome};
 use crate::{Context, Profile};
 
@@ -20,14 +21,16 @@ pub fn run(ctx: &Context) -> Outcome {
     };
     let v = &g.view;
     let mut ev = Vec::new();
-    if let Ok(text) = v.read_config("/etc/fstab") {
+    // What a bound kept from being read: swap configured there would not be seen.
+    let mut notes = Vec::new();
+    if let Some(text) = read_noted(v, "/etc/fstab", &mut notes) {
         for e in vhdlint_guest::config::fstab::parse(&text).swaps() {
             if !e.has_option("noauto") {
                 ev.push(Evidence::path("/etc/fstab", Some(e.line), e.text.trim()));
             }
         }
     }
-    if let Ok(entries) = v.read_dir("/etc/systemd/system") {
+    if let Some(entries) = read_dir_noted(v, "/etc/systemd/system", &mut notes) {
         for e in entries
             .iter()
             .filter(|e| e.name.ends_with(".swap") && e.kind != FileKind::Dir)
@@ -40,9 +43,9 @@ pub fn run(ctx: &Context) -> Outcome {
         }
     }
     let mut cloud = vec!["/etc/cloud/cloud.cfg".to_string()];
-    cloud.extend(v.glob("/etc/cloud/cloud.cfg.d/*.cfg"));
+    cloud.extend(glob_noted(v, "/etc/cloud/cloud.cfg.d/*.cfg", &mut notes));
     for path in cloud {
-        let Ok(text) = v.read_config(&path) else {
+        let Some(text) = read_noted(v, &path, &mut notes) else {
             continue;
         };
         let lines: Vec<&str> = text.lines().collect();
@@ -68,9 +71,9 @@ pub fn run(ctx: &Context) -> Outcome {
     }
     let required = "no swap activated on the OS disk at boot";
     if ev.is_empty() {
-        return Outcome::pass("no swap at boot", required);
+        return with_bounds(Outcome::pass("no swap at boot", required), notes);
     }
-    Outcome::fail(format!("{} swap configuration(s)", ev.len()), required)
+    let out = Outcome::fail(format!("{} swap configuration(s)", ev.len()), required)
         .message(
             ev.iter()
                 .map(|e| {
@@ -84,5 +87,6 @@ pub fn run(ctx: &Context) -> Outcome {
                 .collect::<Vec<_>>()
                 .join("; "),
         )
-        .evidences(ev)
+        .evidences(ev);
+    with_bounds(out, notes)
 }

@@ -2,7 +2,7 @@ use std::cmp::Ordering;
 
 use vhdlint_guest::view::GuestView;
 
-use super::{upstream_version, version_cmp};
+use super::{package_notes, read_dir_noted, upstream_version, version_cmp, with_notes};
 use crate::check::{CheckMeta, Evidence, Outcome};
 use crate::{Context, Profile};
 
@@ -34,7 +34,9 @@ fn version_in(bytes: &[u8]) -> Option<String> {
     })
 }
 
-fn from_files(view: &GuestView) -> Option<(String, Evidence)> {
+/// The newest version found in the library files; a directory a bound kept from being listed
+/// is noted in `notes`.
+fn from_files(view: &GuestView, notes: &mut Vec<Evidence>) -> Option<(String, Evidence)> {
     let mut found = Vec::new();
     for dir in [
         "/usr/lib/x86_64-linux-gnu",
@@ -44,7 +46,7 @@ fn from_files(view: &GuestView) -> Option<(String, Evidence)> {
         "/lib64",
         "/lib/x86_64-linux-gnu",
     ] {
-        let Ok(entries) = view.read_dir(dir) else {
+        let Some(entries) = read_dir_noted(view, dir, notes) else {
             continue;
         };
         for e in entries {
@@ -82,6 +84,8 @@ pub fn run(ctx: &Context) -> Outcome {
     };
     let pol = ctx.policy;
     let pkgs = g.facts.packages(&g.view);
+    // What the package inventory could not read (the version then comes from the files).
+    let mut notes = package_notes(pkgs);
     let found = pkgs
         .any(&[
             "openssl",
@@ -104,7 +108,7 @@ pub fn run(ctx: &Context) -> Outcome {
                 ),
             )
         })
-        .or_else(|| from_files(&g.view));
+        .or_else(|| from_files(&g.view, &mut notes));
     let required = if pol.openssl_allowed_older.is_empty() {
         format!("OpenSSL ≥ {}", pol.openssl_fail_below)
     } else {
@@ -115,23 +119,28 @@ pub fn run(ctx: &Context) -> Outcome {
         )
     };
     let Some((v, ev)) = found else {
-        return Outcome::fail("OpenSSL not found", required)
+        let out = Outcome::fail("OpenSSL not found", required)
             .message("no openssl/libssl package and no libssl/libcrypto library")
             .evidence(Evidence::note(
                 "looked in the package database and /usr/lib*, /lib*",
             ));
+        return with_notes(out, notes);
     };
     let allowed = pol.openssl_allowed_older.iter().any(|a| {
         v == *a
             || (v.starts_with(a.as_str()) && v[a.len()..].chars().all(|c| c.is_ascii_lowercase()))
     });
     if version_cmp(&v, &pol.openssl_fail_below) == Ordering::Less && !allowed {
-        return Outcome::fail(format!("OpenSSL {v}"), required)
+        let out = Outcome::fail(format!("OpenSSL {v}"), required)
             .message(format!(
                 "OpenSSL {v} is older than {}",
                 pol.openssl_fail_below
             ))
             .evidence(ev);
+        return with_notes(out, notes);
     }
-    Outcome::pass(format!("OpenSSL {v}"), required).evidence(ev)
+    with_notes(
+        Outcome::pass(format!("OpenSSL {v}"), required).evidence(ev),
+        notes,
+    )
 }

@@ -2,7 +2,7 @@ use std::cmp::Ordering;
 
 use vhdlint_guest::view::GuestView;
 
-use super::{upstream_version, version_cmp};
+use super::{glob_noted, package_notes, read_dir_noted, upstream_version, version_cmp, with_notes};
 use crate::check::{CheckMeta, Evidence, Outcome, Status};
 use crate::{Context, Profile};
 
@@ -26,8 +26,13 @@ fn minor_of(name: &str) -> Option<String> {
     (v.contains('.') && v.split('.').all(|p| !p.is_empty())).then_some(v)
 }
 
-/// (version, where) of every Python found.
-fn pythons(view: &GuestView, pkgs: &vhdlint_guest::facts::Packages) -> Vec<(String, Evidence)> {
+/// (version, where) of every Python found; a directory a bound kept from being listed is
+/// noted in `notes`.
+fn pythons(
+    view: &GuestView,
+    pkgs: &vhdlint_guest::facts::Packages,
+    notes: &mut Vec<Evidence>,
+) -> Vec<(String, Evidence)> {
     let mut out = Vec::new();
     for (name, p) in &pkgs.installed {
         if matches!(
@@ -46,7 +51,7 @@ fn pythons(view: &GuestView, pkgs: &vhdlint_guest::facts::Packages) -> Vec<(Stri
         }
     }
     for dir in ["/usr/bin", "/usr/lib", "/usr/lib64", "/usr/local/bin"] {
-        let Ok(entries) = view.read_dir(dir) else {
+        let Some(entries) = read_dir_noted(view, dir, notes) else {
             continue;
         };
         for e in entries {
@@ -61,7 +66,12 @@ fn pythons(view: &GuestView, pkgs: &vhdlint_guest::facts::Packages) -> Vec<(Stri
     out
 }
 
-fn has_pyasn1(view: &GuestView, pkgs: &vhdlint_guest::facts::Packages) -> Option<Evidence> {
+/// Where pyasn1 is; a glob cut short by its bound is noted in `notes`.
+fn has_pyasn1(
+    view: &GuestView,
+    pkgs: &vhdlint_guest::facts::Packages,
+    notes: &mut Vec<Evidence>,
+) -> Option<Evidence> {
     if let Some(p) = pkgs.any(&["python3-pyasn1", "python-pyasn1", "python3-pyasn1-modules"]) {
         return Some(Evidence::path(
             p.path.clone(),
@@ -75,7 +85,7 @@ fn has_pyasn1(view: &GuestView, pkgs: &vhdlint_guest::facts::Packages) -> Option
         "/usr/lib64/python3*/site-packages/pyasn1",
         "/usr/lib/python2*/*-packages/pyasn1",
     ] {
-        if let Some(p) = view.glob(pat).into_iter().next() {
+        if let Some(p) = glob_noted(view, pat, notes).into_iter().next() {
             return Some(Evidence::path(p, None, "pyasn1 module"));
         }
     }
@@ -89,7 +99,9 @@ pub fn run(ctx: &Context) -> Outcome {
     };
     let pol = ctx.policy;
     let pkgs = g.facts.packages(&g.view);
-    let found = pythons(&g.view, pkgs);
+    // What the package inventory could not read (the interpreters are then found as files).
+    let mut notes = package_notes(pkgs);
+    let found = pythons(&g.view, pkgs, &mut notes);
     let required = match &pol.python_warn_below {
         Some(w) => format!("Python ≥ {} (≥ {w} recommended)", pol.python_fail_below),
         None => format!(
@@ -103,7 +115,7 @@ pub fn run(ctx: &Context) -> Outcome {
         ),
     };
     let Some((best, ev)) = found.iter().max_by(|a, b| version_cmp(&a.0, &b.0)).cloned() else {
-        return Outcome::fail("no Python found", required).message("no Python package, interpreter (/usr/bin/pythonX.Y) or library directory (/usr/lib/pythonX.Y)").evidence(Evidence::note("looked in the package database, /usr/bin, /usr/lib, /usr/lib64, /usr/local/bin"));
+        return with_notes(Outcome::fail("no Python found", required).message("no Python package, interpreter (/usr/bin/pythonX.Y) or library directory (/usr/lib/pythonX.Y)").evidence(Evidence::note("looked in the package database, /usr/bin, /usr/lib, /usr/lib64, /usr/local/bin")), notes);
     };
     let mut status = Status::Pass;
     let mut problems = Vec::new();
@@ -126,7 +138,7 @@ pub fn run(ctx: &Context) -> Outcome {
     }
     let mut evs = vec![ev];
     if pol.python_pyasn1 {
-        match has_pyasn1(&g.view, pkgs) {
+        match has_pyasn1(&g.view, pkgs, &mut notes) {
             Some(e) => evs.push(e),
             None => {
                 status = status.max(Status::Warning);
@@ -136,9 +148,12 @@ pub fn run(ctx: &Context) -> Outcome {
     }
     let actual = format!("Python {best}");
     if status == Status::Pass {
-        return Outcome::pass(actual, required).evidences(evs);
+        return with_notes(Outcome::pass(actual, required).evidences(evs), notes);
     }
-    Outcome::with_status(status, actual, required)
-        .message(problems.join("; "))
-        .evidences(evs)
+    with_notes(
+        Outcome::with_status(status, actual, required)
+            .message(problems.join("; "))
+            .evidences(evs),
+        notes,
+    )
 }

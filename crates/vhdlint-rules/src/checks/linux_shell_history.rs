@@ -1,7 +1,9 @@
 use vhdlint_guest::config::passwd::parse_passwd;
 use vhdlint_guest::fs::FileKind;
+use vhdlint_guest::limits::MAX_HISTORY_WALK_ENTRIES;
 use vhdlint_guest::view::GuestView;
 
+use super::{read_dir_noted, with_bounds};
 use crate::check::{CheckMeta, Evidence, Outcome, Status};
 use crate::{Context, Profile};
 
@@ -15,33 +17,49 @@ pub static META: CheckMeta = CheckMeta {
     profiles: &[Profile::LinuxOs],
 };
 
+/// Directory levels looked into below a home: the scope of the search (history files live at
+/// the top of a home), not a bound on reading, so deeper directories are not reported.
 const MAX_DEPTH: usize = 6;
-const MAX_VISITED: usize = 20_000;
 
-fn walk(
-    view: &GuestView,
-    dir: &str,
-    depth: usize,
-    visited: &mut usize,
-    out: &mut Vec<(String, u64)>,
-) {
-    if depth > MAX_DEPTH || *visited > MAX_VISITED {
+/// What [`walk`] gathers.
+#[derive(Default)]
+struct Walk {
+    /// History files and their sizes.
+    files: Vec<(String, u64)>,
+    /// Directory entries visited so far.
+    visited: usize,
+    /// What a bound kept from being read.
+    notes: Vec<Evidence>,
+}
+
+fn walk(view: &GuestView, dir: &str, depth: usize, w: &mut Walk) {
+    if depth > MAX_DEPTH || w.visited > MAX_HISTORY_WALK_ENTRIES {
         return;
     }
-    let Ok(entries) = view.read_dir(dir) else {
+    let Some(entries) = read_dir_noted(view, dir, &mut w.notes) else {
         return;
     };
     for e in entries {
-        *visited += 1;
+        w.visited += 1;
+        if w.visited == MAX_HISTORY_WALK_ENTRIES + 1 {
+            w.notes.push(Evidence::path(
+                dir,
+                None,
+                format!("more than {MAX_HISTORY_WALK_ENTRIES} directory entries visited under the home directories, the limit: the search stopped here"),
+            ));
+        }
+        if w.visited > MAX_HISTORY_WALK_ENTRIES {
+            return;
+        }
         let p = format!("{}/{}", dir.trim_end_matches('/'), e.name);
         match e.kind {
-            FileKind::Dir => walk(view, &p, depth + 1, visited, out),
+            FileKind::Dir => walk(view, &p, depth + 1, w),
             FileKind::File
                 if e.name == ".history"
                     || (e.name.starts_with('.') && e.name.ends_with("sh_history")) =>
             {
                 if let Ok(m) = view.symlink_metadata(&p) {
-                    out.push((p, m.len));
+                    w.files.push((p, m.len));
                 }
             }
             _ => {}
@@ -68,16 +86,16 @@ pub fn run(ctx: &Context) -> Outcome {
     homes.push("/root".into());
     homes.sort();
     homes.dedup();
-    let mut files = Vec::new();
-    let mut visited = 0;
+    let mut w = Walk::default();
     for h in &homes {
         // A home of "/" would walk the whole image: only its top level is looked at.
         if h == "/" {
-            walk(&g.view, "/", MAX_DEPTH, &mut visited, &mut files);
+            walk(&g.view, "/", MAX_DEPTH, &mut w);
         } else {
-            walk(&g.view, h, 0, &mut visited, &mut files);
+            walk(&g.view, h, 0, &mut w);
         }
     }
+    let Walk { files, notes, .. } = w;
     let limit = ctx.policy.history_fail_above_bytes;
     let required = if limit > 0 {
         format!("no history over {limit} bytes, none recommended")
@@ -100,13 +118,13 @@ pub fn run(ctx: &Context) -> Outcome {
         } else {
             format!("{} empty history file(s)", files.len())
         };
-        return Outcome::pass(note, required);
+        return with_bounds(Outcome::pass(note, required), notes);
     }
     let listed: Vec<String> = ev
         .iter()
         .map(|e| format!("{} ({})", e.path.as_deref().unwrap_or(""), e.text))
         .collect();
-    Outcome::with_status(
+    let out = Outcome::with_status(
         status,
         format!("{} non-empty history file(s)", ev.len()),
         required,
@@ -115,5 +133,6 @@ pub fn run(ctx: &Context) -> Outcome {
         "shell history left in the image: {}",
         listed.join(", ")
     ))
-    .evidences(ev)
+    .evidences(ev);
+    with_bounds(out, notes)
 }

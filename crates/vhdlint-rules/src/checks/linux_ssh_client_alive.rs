@@ -1,3 +1,4 @@
+use super::with_bounds;
 use crate::check::{CheckMeta, Evidence, Outcome, Status};
 use crate::{Context, Profile};
 
@@ -39,6 +40,20 @@ pub fn run(ctx: &Context) -> Outcome {
         }
         Err(e) => return Outcome::error(format!("/etc/ssh/sshd_config: {e}")),
     };
+    // Includes a bound kept from being read (too deep, too many files, a glob or a file over
+    // its limit) could hold the line in effect.
+    let bounds: Vec<Evidence> = cfg
+        .issues
+        .iter()
+        .filter(|i| is_bound(&i.message))
+        .map(|i| {
+            if i.line == 0 {
+                Evidence::path(i.path.clone(), None, i.message.clone())
+            } else {
+                Evidence::path(i.path.clone(), Some(i.line), i.message.clone())
+            }
+        })
+        .collect();
     let ignored: Vec<Evidence> = cfg
         .ignored("ClientAliveInterval")
         .into_iter()
@@ -52,10 +67,10 @@ pub fn run(ctx: &Context) -> Outcome {
         .collect();
     let (secs, setting) = match cfg.client_alive_interval() {
         None => {
-            return Outcome::fail("not set (sshd default 0)", required)
+            return with_bounds(Outcome::fail("not set (sshd default 0)", required)
                 .message("no active ClientAliveInterval line in /etc/ssh/sshd_config or the files it includes, so sshd uses 0 (no keep-alives)")
                 .evidence(Evidence::path("/etc/ssh/sshd_config", None, "no ClientAliveInterval outside Match blocks"))
-                .evidences(ignored)
+                .evidences(ignored), bounds)
         }
         Some(Err(bad)) => {
             return Outcome::fail(format!("invalid value \"{}\"", bad.raw), required)
@@ -80,7 +95,7 @@ pub fn run(ctx: &Context) -> Outcome {
     let out = Outcome::with_status(status, actual, required)
         .evidence(ev)
         .evidences(ignored);
-    match status {
+    let out = match status {
         Status::Fail => out.message(format!(
             "ClientAliveInterval is {secs} s at {}:{}, outside {}..{}",
             setting.path, setting.line, p.client_alive_min, p.client_alive_max
@@ -90,5 +105,14 @@ pub fn run(ctx: &Context) -> Outcome {
             p.client_alive_recommended.unwrap_or(180)
         )),
         _ => out,
-    }
+    };
+    with_bounds(out, bounds)
+}
+
+/// Whether an sshd configuration issue is a bound that kept includes from being read
+/// (the messages of `vhdlint_guest::config::sshd` and of the guest's include function).
+fn is_bound(message: &str) -> bool {
+    message.starts_with("Too many recursive configuration includes")
+        || message.starts_with("too many included files")
+        || message.contains("limit reached: ")
 }

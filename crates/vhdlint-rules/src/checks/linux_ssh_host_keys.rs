@@ -1,3 +1,4 @@
+use super::{glob_noted, keyvalue_bounds, with_bounds};
 use crate::check::{CheckMeta, Evidence, Outcome};
 use crate::{Context, Profile};
 
@@ -16,15 +17,17 @@ pub fn run(ctx: &Context) -> Outcome {
         Ok(g) => g,
         Err(o) => return o,
     };
-    let keys = g.view.glob("/etc/ssh/ssh_host_*_key");
+    let mut notes = Vec::new();
+    let keys = glob_noted(&g.view, "/etc/ssh/ssh_host_*_key", &mut notes);
     let required = "no /etc/ssh/ssh_host_*_key";
     if keys.is_empty() {
-        return Outcome::pass("no host keys", required);
+        return with_bounds(Outcome::pass("no host keys", required), notes);
     }
-    let regenerate = g
-        .facts
-        .waagent(&g.view)
-        .ok()
+    let conf = g.facts.waagent(&g.view).ok();
+    if let Some(c) = conf {
+        notes.extend(keyvalue_bounds(vhdlint_guest::facts::WAAGENT_CONF, c));
+    }
+    let regenerate = conf
         .and_then(|c| c.get("Provisioning.RegenerateSshHostKeyPair"))
         .is_some_and(|e| e.value.trim().eq_ignore_ascii_case("y"));
     let ev = keys
@@ -43,5 +46,5 @@ pub fn run(ctx: &Context) -> Outcome {
             names.join(", ")
         ))
     };
-    out.evidences(ev)
+    with_bounds(out.evidences(ev), notes)
 }

@@ -1,6 +1,8 @@
 use vhdlint_guest::config::sudoers::{self, includedir_reads};
+use vhdlint_guest::limits::{MAX_SUDOERS_FILES, MAX_SUDOERS_INCLUDE_DEPTH};
 use vhdlint_guest::view::GuestView;
 
+use super::{read_dir_noted, read_noted, with_bounds};
 use crate::check::{CheckMeta, Evidence, Outcome};
 use crate::{Context, Profile};
 
@@ -14,16 +16,49 @@ pub static META: CheckMeta = CheckMeta {
     profiles: &[Profile::LinuxOs],
 };
 
-fn collect(view: &GuestView, path: &str, depth: usize, ev: &mut Vec<Evidence>) {
-    if depth > 8 {
+/// What [`collect`] gathers.
+#[derive(Default)]
+struct Found {
+    /// targetpw lines.
+    ev: Vec<Evidence>,
+    /// What a bound kept from being read.
+    notes: Vec<Evidence>,
+    /// Files visited so far.
+    files: usize,
+    /// Whether an include past the depth bound was met (noted once).
+    too_deep: bool,
+}
+
+/// The targetpw lines of `path` and of what it includes.
+fn collect(view: &GuestView, path: &str, depth: usize, f: &mut Found) {
+    f.files += 1;
+    if f.files > MAX_SUDOERS_FILES {
+        if f.files == MAX_SUDOERS_FILES + 1 {
+            f.notes.push(Evidence::path(
+                path,
+                None,
+                format!("more than {MAX_SUDOERS_FILES} sudoers files through includes, the limit: this one and the rest are not read"),
+            ));
+        }
         return;
     }
-    let Ok(text) = view.read_config(path) else {
+    if depth > MAX_SUDOERS_INCLUDE_DEPTH {
+        if !f.too_deep {
+            f.too_deep = true;
+            f.notes.push(Evidence::path(
+                path,
+                None,
+                format!("included more than {MAX_SUDOERS_INCLUDE_DEPTH} levels deep, the limit: not read (nor any other file that deep)"),
+            ));
+        }
+        return;
+    }
+    let Some(text) = read_noted(view, path, &mut f.notes) else {
         return;
     };
     let s = sudoers::parse(&text);
     for d in s.targetpw_lines() {
-        ev.push(Evidence::path(path, Some(d.line), d.text.trim()));
+        f.ev.push(Evidence::path(path, Some(d.line), d.text.trim()));
     }
     for inc in &s.includes {
         let target = if inc.path.starts_with('/') {
@@ -32,13 +67,13 @@ fn collect(view: &GuestView, path: &str, depth: usize, ev: &mut Vec<Evidence>) {
             format!("/etc/{}", inc.path)
         };
         if inc.directory {
-            if let Ok(entries) = view.read_dir(&target) {
+            if let Some(entries) = read_dir_noted(view, &target, &mut f.notes) {
                 for e in entries.iter().filter(|e| includedir_reads(&e.name)) {
-                    collect(view, &format!("{target}/{}", e.name), depth + 1, ev);
+                    collect(view, &format!("{target}/{}", e.name), depth + 1, f);
                 }
             }
         } else {
-            collect(view, &target, depth + 1, ev);
+            collect(view, &target, depth + 1, f);
         }
     }
 }
@@ -52,12 +87,13 @@ pub fn run(ctx: &Context) -> Outcome {
     if !g.view.exists("/etc/sudoers") {
         return Outcome::pass("no /etc/sudoers", required);
     }
-    let mut ev = Vec::new();
-    collect(&g.view, "/etc/sudoers", 0, &mut ev);
+    let mut found = Found::default();
+    collect(&g.view, "/etc/sudoers", 0, &mut found);
+    let Found { ev, notes, .. } = found;
     if ev.is_empty() {
-        return Outcome::pass("targetpw not set", required);
+        return with_bounds(Outcome::pass("targetpw not set", required), notes);
     }
-    Outcome::fail(format!("{} targetpw line(s)", ev.len()), required)
+    let out = Outcome::fail(format!("{} targetpw line(s)", ev.len()), required)
         .message(format!(
             "sudo would ask for the (deleted) root password: {}",
             ev.iter()
@@ -69,5 +105,6 @@ pub fn run(ctx: &Context) -> Outcome {
                 .collect::<Vec<_>>()
                 .join(", ")
         ))
-        .evidences(ev)
+        .evidences(ev);
+    with_bounds(out, notes)
 }

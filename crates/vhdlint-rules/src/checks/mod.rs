@@ -57,6 +57,9 @@ pub mod publish_sas_uri;
 pub mod publish_sku_id;
 pub mod publish_version;
 
+#[cfg(test)]
+mod bounds_tests;
+
 macro_rules! catalogue {
     ($($m:ident),* $(,)?) => {
         /// Every check, in catalogue order.
@@ -170,6 +173,152 @@ pub(crate) fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 pub(crate) fn upstream_version(v: &str) -> &str {
     let v = v.split_once(':').map_or(v, |(_, r)| r);
     v.rsplit_once('-').map_or(v, |(u, _)| u)
+}
+
+/// One note for each bound a key-value parse of `path` reached (a quoted value left open for
+/// more than [`vhdlint_guest::limits::MAX_KEYVALUE_CONTINUATION`] lines), at its line.
+pub(crate) fn keyvalue_bounds(
+    path: &str,
+    kv: &vhdlint_guest::config::keyvalue::KeyValues,
+) -> Vec<crate::check::Evidence> {
+    kv.warnings
+        .iter()
+        .map(|(line, w)| crate::check::Evidence::path(path, Some(*line), w.clone()))
+        .collect()
+}
+
+/// The paths matching `pattern` in the guest. When [`vhdlint_guest::limits::MAX_GLOB_PATHS`]
+/// cut the walk short, the paths gathered are still returned and `notes` gets a note that
+/// names the bound.
+pub(crate) fn glob_noted(
+    view: &vhdlint_guest::view::GuestView,
+    pattern: &str,
+    notes: &mut Vec<crate::check::Evidence>,
+) -> Vec<String> {
+    match view.glob_checked(pattern) {
+        Ok(found) => found,
+        Err(e) => {
+            notes.push(crate::check::Evidence::note(format!(
+                "{e}: only the paths gathered before it are looked at"
+            )));
+            view.glob(pattern)
+        }
+    }
+}
+
+/// `view.read_config(path)`. A file a bound kept from being read (larger than
+/// [`vhdlint_guest::limits::MAX_CONFIG_BYTES`], too many symlinks…) gives `None` and a note in
+/// `notes`; any other error (a missing file) gives `None` alone.
+pub(crate) fn read_noted(
+    view: &vhdlint_guest::view::GuestView,
+    path: &str,
+    notes: &mut Vec<crate::check::Evidence>,
+) -> Option<String> {
+    match view.read_config(path) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            note_limit(path, &e, notes);
+            None
+        }
+    }
+}
+
+/// `view.read_dir(path)`, noting in `notes` a directory a bound kept from being listed (more
+/// than [`vhdlint_guest::limits::MAX_DIR_ENTRIES`] entries…), as [`read_noted`] does.
+pub(crate) fn read_dir_noted(
+    view: &vhdlint_guest::view::GuestView,
+    path: &str,
+    notes: &mut Vec<crate::check::Evidence>,
+) -> Option<Vec<vhdlint_guest::fs::DirEntry>> {
+    match view.read_dir(path) {
+        Ok(entries) => Some(entries),
+        Err(e) => {
+            note_limit(path, &e, notes);
+            None
+        }
+    }
+}
+
+fn note_limit(path: &str, e: &vhdlint_guest::fs::FsError, notes: &mut Vec<crate::check::Evidence>) {
+    if matches!(e, vhdlint_guest::fs::FsError::Limit(_)) {
+        notes.push(crate::check::Evidence::path(
+            path,
+            None,
+            format!("{e}: not read"),
+        ));
+    }
+}
+
+/// Notes for what the package inventory could not read (a database over its size bound, an
+/// rpm database that could not be decoded, an old Berkeley DB).
+pub(crate) fn package_notes(pkgs: &vhdlint_guest::facts::Packages) -> Vec<crate::check::Evidence> {
+    pkgs.notes
+        .iter()
+        .map(|n| crate::check::Evidence::note(format!("package database: {n}")))
+        .collect()
+}
+
+/// The notes as one sentence for a message: each with its path (and line) unless its text
+/// already names the path.
+fn texts(notes: &[crate::check::Evidence]) -> String {
+    notes
+        .iter()
+        .map(|n| match (&n.path, n.line) {
+            (Some(p), Some(l)) => format!("{p}:{l}: {}", n.text),
+            (Some(p), None) if !n.text.contains(p.as_str()) => format!("{p}: {}", n.text),
+            _ => n.text.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// `out` with `notes` (what was not read) as evidence, and its message saying what was not
+/// read. The status stays: a newer version or another file not seen would not change it
+/// (a pass found what it needs; a failure says what it found).
+pub(crate) fn with_notes(
+    out: crate::check::Outcome,
+    notes: Vec<crate::check::Evidence>,
+) -> crate::check::Outcome {
+    if notes.is_empty() || out.status == crate::check::Status::Skipped {
+        return out.evidences(notes);
+    }
+    let m = if out.message.is_empty() {
+        out.actual.clone()
+    } else {
+        out.message.clone()
+    };
+    let m = format!("{m}; not everything was read: {}", texts(&notes));
+    out.message(m).evidences(notes)
+}
+
+/// `out` with `notes` (what a bound kept from being read) as evidence. A pass becomes a
+/// warning, since what was not read could change it; a pass, warning or failure says in its
+/// message that the result may be wrong, and why.
+pub(crate) fn with_bounds(
+    mut out: crate::check::Outcome,
+    notes: Vec<crate::check::Evidence>,
+) -> crate::check::Outcome {
+    use crate::check::Status;
+    if notes.is_empty() || matches!(out.status, Status::Skipped | Status::Error) {
+        return out.evidences(notes);
+    }
+    if out.status == Status::Pass {
+        out.status = Status::Warning;
+        out.remedy = Some(
+            "Look at the files named in the evidence: a bound of vhdlint's readers kept part of them from being read (they are far larger, deeper or more numerous than real ones). Make them ordinary, or check by hand what they hold."
+                .into(),
+        );
+    }
+    let before = if out.message.is_empty() {
+        out.actual.clone()
+    } else {
+        out.message.clone()
+    };
+    out.message = format!(
+        "{before}; not everything was read, so this result may be wrong: {}",
+        texts(&notes)
+    );
+    out.evidences(notes)
 }
 
 /// Turns parser findings into evidence, and the worst of them into a status.

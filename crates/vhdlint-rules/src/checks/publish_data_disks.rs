@@ -46,12 +46,18 @@ pub fn evaluate(disks: &[DataDisk]) -> Outcome {
     }
     let mut unique = luns.clone();
     unique.dedup();
-    let missing: Vec<i64> = (0..unique.len() as i64)
-        .filter(|l| unique.binary_search(l).is_err())
-        .collect();
     if let Some(bad) = unique.iter().find(|l| **l < 0) {
         problems.push(format!("LUN {bad} is negative"));
     }
+    // Gaps below the highest LUN (bounded: a LUN beyond the disk limit is reported as such).
+    let top = unique
+        .last()
+        .copied()
+        .unwrap_or(-1)
+        .min(MAX_DATA_DISKS as i64 * 4);
+    let missing: Vec<i64> = (0..=top)
+        .filter(|l| unique.binary_search(l).is_err())
+        .collect();
     if !missing.is_empty() {
         problems.push(format!(
             "LUN(s) {} missing: data disks must be numbered 0, 1, 2, … without gaps",
@@ -60,6 +66,13 @@ pub fn evaluate(disks: &[DataDisk]) -> Outcome {
                 .map(i64::to_string)
                 .collect::<Vec<_>>()
                 .join(", ")
+        ));
+    }
+    if unique.last().is_some_and(|l| *l >= MAX_DATA_DISKS as i64) {
+        problems.push(format!(
+            "LUN {} is beyond the {MAX_DATA_DISKS} data disks allowed (LUNs 0 to {})",
+            unique.last().unwrap_or(&0),
+            MAX_DATA_DISKS - 1
         ));
     }
     if disks.len() > MAX_DATA_DISKS {

@@ -7,7 +7,7 @@ use crate::{Context, Profile};
 pub static META: CheckMeta = CheckMeta {
     id: "publish/sas-uri",
     title: "SAS URI",
-    what: "Parses the SAS URI given for a VHD: a query string, permissions (`sp`) of exactly read and list, start (`st`) and expiry (`se`) as full UTC date-times, the start far enough in the past and the expiry far enough ahead (guide: st at least 15 minutes before now, se at least 7 business days after st; current: a warning under 3 weeks), https, a blob SAS, and a blob name ending in .vhd without white space, % or \". The signature is never printed.",
+    what: "Parses the SAS URI given for a VHD: a query string, permissions (`sp`) of exactly read and list, start (`st`) and expiry (`se`) as full UTC date-times given once each, the start far enough in the past and the expiry far enough ahead (guide: st at least 15 minutes before now, se at least 7 business days after st and after now; current: a warning under 3 weeks, and for http rather than https), a blob SAS, and a blob name ending in .vhd without white space, % or \". The signature is never printed.",
     why: "Microsoft copies each VHD through its SAS URI during certification: a URI without a token, with write or delete rights, with a shortened date, that expires during the review or that names a blob the service rejects makes the submission fail, days later.",
     remedy: "Generate the SAS again on the blob (not the container) with Read and List only, a start time 15 minutes or more in the past and an expiry at least 7 business days (3 weeks is safer) after it, written as full date-times (YYYY-MM-DDTHH:MM:SSZ), e.g. `az storage blob generate-sas --permissions rl --start ... --expiry ... --full-uri`; name the blob NAME.vhd without spaces or special characters.",
     sources: &[
@@ -63,8 +63,21 @@ fn permission(c: char) -> &'static str {
         .map_or("unknown", |(_, n)| n)
 }
 
-/// Judges one SAS URI at time `now` under `policy`.
+/// Judges one SAS URI at time `now` under `policy`. Nothing the result holds carries the
+/// signature: every text goes through [`redact`].
 pub fn evaluate(uri: &str, policy: &Policy, now: Timestamp) -> Outcome {
+    let mut o = judge(uri, policy, now);
+    o.actual = redact(&o.actual);
+    o.required = redact(&o.required);
+    o.message = redact(&o.message);
+    for e in &mut o.evidence {
+        e.text = redact(&e.text);
+        e.path = e.path.as_deref().map(redact);
+    }
+    o
+}
+
+fn judge(uri: &str, policy: &Policy, now: Timestamp) -> Outcome {
     let required = format!(
         "https blob SAS, sp=rl, full st/se date-times, st ≥ {} min before now, se ≥ {} {}days after st, blob NAME.vhd",
         policy.sas_start_skew_minutes,
@@ -93,6 +106,17 @@ pub fn evaluate(uri: &str, policy: &Policy, now: Timestamp) -> Outcome {
             "'?' is not found in the SAS URI: it carries no token".into(),
         );
     } else {
+        let mut seen = std::collections::BTreeSet::new();
+        for (k, _) in &u.params {
+            if ["sp", "st", "se", "sr", "sig", "sv", "spr"].contains(&k.as_str())
+                && !seen.insert(k.as_str())
+            {
+                f.add(
+                    fail,
+                    format!("the parameter {k} is given twice: which one the service takes is not defined"),
+                );
+            }
+        }
         if u.param("sig").is_none_or(str::is_empty) {
             f.add(fail, "no signature (sig): this is not a SAS token".into());
         }
@@ -163,7 +187,9 @@ pub fn evaluate(uri: &str, policy: &Policy, now: Timestamp) -> Outcome {
             if se <= now {
                 f.add(fail, format!("the URI expired at se={}", time::format(se)));
             } else {
-                let from = st.unwrap_or(now);
+                // Certification starts after the submission, so the window counts from now
+                // when the start lies further back.
+                let from = st.map_or(now, |st| st.max(now));
                 let min_days = policy.sas_expiry_min_days;
                 let needed = if policy.sas_expiry_business_days {
                     time::add_business_days(from, min_days)
@@ -177,7 +203,7 @@ pub fn evaluate(uri: &str, policy: &Policy, now: Timestamp) -> Outcome {
                         format!(
                             "the expiry se={} is {days:.1} days after {} ({}): at least {min_days} {}days are needed (until {}), or the URI expires during certification",
                             time::format(se),
-                            if st.is_some() { "the start" } else { "now" },
+                            if from == now { "now" } else { "the start" },
                             time::format(from),
                             if policy.sas_expiry_business_days { "business " } else { "" },
                             time::format(needed)
@@ -198,14 +224,19 @@ pub fn evaluate(uri: &str, policy: &Policy, now: Timestamp) -> Outcome {
             ),
         }
     }
-    if u.scheme != "https" {
-        f.add(
-            fail,
-            format!(
-                "{}:// — the Marketplace fetches VHDs over https only",
-                u.scheme
-            ),
-        );
+    match u.scheme.as_str() {
+        "https" => {}
+        // The guide's Storage Explorer steps make http URIs ("don't select Use Https").
+        "http" => {
+            if let Some(l) = policy.sas_http {
+                f.add(
+                    level(l),
+                    "http:// — give the https form of the URI: over http the token travels in clear"
+                        .into(),
+                );
+            }
+        }
+        other => f.add(fail, format!("{other}:// is not an http(s) URI")),
     }
     match u.blob() {
         None => f.add(

@@ -15,6 +15,7 @@ use crate::runner::{Facts, ImageReport, Summary};
 pub fn entry(path: String, reason: String, checks: Vec<CheckResult>) -> ImageReport {
     ImageReport {
         path,
+        void: None,
         profile: Profile::Publish,
         profile_reason: reason,
         facts: Facts::default(),

@@ -103,8 +103,13 @@ impl SasUri {
             .filter(|b| !b.is_empty())
     }
 
-    /// The URI with the signature's value replaced, safe to print.
+    /// The URI with the signature's value replaced, safe to print (the path and every
+    /// parameter go through [`redact`] too: a signature pasted without its `?`, or as `amp;sig`).
     pub fn redacted(&self) -> String {
+        redact(&self.assembled())
+    }
+
+    fn assembled(&self) -> String {
         let mut s = format!("{}://{}{}", self.scheme, self.host, self.path);
         if self.has_query {
             s.push('?');
@@ -145,31 +150,45 @@ pub fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Replaces the value of every `sig=` parameter in `text` (a URI or a message that may hold
-/// one) with `REDACTED`. Works on text that is not a valid URI.
+/// Replaces the value of every `sig=` parameter in `text` (a URI, a path, or a message that may
+/// hold one) with `REDACTED`. Works on any text: the signature is found after any character that
+/// is not a letter or digit (`?`, `&`, `&amp;`, a space, a line break) and in percent-encoded
+/// form (`%26sig%3D`, `%73ig=`); percent-escapes are decoded first, so the result shows the
+/// decoded text.
 pub fn redact(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    loop {
-        // the next "sig=" that starts a parameter (after ?, & or ; — or at the very start)
-        let b = rest.as_bytes();
-        let found = rest.char_indices().find(|&(i, _)| {
-            b.get(i..i + 4)
-                .is_some_and(|w| w.eq_ignore_ascii_case(b"sig="))
-                && (i == 0 || matches!(b[i - 1], b'?' | b'&' | b';'))
-        });
-        let Some((i, _)) = found else {
-            out.push_str(rest);
-            return out;
-        };
-        out.push_str(&rest[..i + 4]);
+    // Twice: a URI pasted inside another one is encoded twice.
+    let decoded = percent_decode(&percent_decode(text));
+    let b = decoded.as_bytes();
+    let mut out = String::with_capacity(decoded.len());
+    let mut i = 0;
+    let mut copied = 0;
+    while i + 4 <= b.len() {
+        let starts = b[i..i + 4].eq_ignore_ascii_case(b"sig=")
+            && (i == 0 || !b[i - 1].is_ascii_alphanumeric());
+        if !starts {
+            i += 1;
+            continue;
+        }
+        out.push_str(&decoded[copied..i + 4]);
         out.push_str("REDACTED");
-        let after = &rest[i + 4..];
-        let end = after
-            .find(|c: char| c == '&' || c == '#' || c.is_whitespace() || c == '"' || c == '\'')
-            .unwrap_or(after.len());
-        rest = &after[end..];
+        let mut end = i + 4;
+        while end < b.len()
+            && !matches!(b[end], b'&' | b'#' | b'"' | b'\'' | b'<' | b'>')
+            && !b[end].is_ascii_whitespace()
+        {
+            end += 1;
+        }
+        // `end` stops at an ASCII byte or the end: a char boundary.
+        copied = end;
+        i = end;
     }
+    out.push_str(&decoded[copied..]);
+    out
+}
+
+/// Whether `text` holds a signature that [`redact`] would hide.
+pub fn has_signature(text: &str) -> bool {
+    redact(text) != percent_decode(&percent_decode(text))
 }
 
 #[cfg(test)]
@@ -205,9 +224,29 @@ mod tests {
             assert!(r.to_ascii_lowercase().contains("sig=redacted"), "{r}");
         }
         assert_eq!(redact("design=1&x"), "design=1&x");
-        assert_eq!(redact("€sig=é"), "€sig=é");
+        assert_eq!(redact("€sig=é"), "€sig=REDACTED");
         assert_eq!(redact("x?…: sig"), "x?…: sig");
         assert_eq!(redact("?sig=€&a"), "?sig=REDACTED&a");
+    }
+
+    #[test]
+    fn redacts_signatures_however_they_are_written() {
+        for t in [
+            "https://a/c/os.vhd&sv=1&sp=rl&sig=S3cr3t",
+            "https://a/c/os.vhd?sv=1&sp=rl&amp;sig=S3cr3t",
+            "https://a/c/os.vhd?sv=1&\nsig=S3cr3t",
+            "https://a/c/os.vhd?sv=1%26sig%3DS3cr3t",
+            "https://a/c/os.vhd?sv=1&%73ig=S3cr3t",
+            "https://a/c/os.vhd?sv=1%2526sig%253DS3cr3t",
+            "os.vhd?sig=S3cr3t",
+            "cannot open acct/os.vhd?sv=1&sig=S3cr3t: No such file",
+        ] {
+            let r = redact(t);
+            assert!(!r.contains("S3cr3t"), "{t} -> {r}");
+            if let Ok(u) = SasUri::parse(t) {
+                assert!(!u.redacted().contains("S3cr3t"), "{t}");
+            }
+        }
     }
 
     #[test]
