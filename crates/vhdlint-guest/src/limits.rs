@@ -132,3 +132,7 @@ pub const MAX_INITRAMFS_NAME_LEN: usize = 4096;
 pub const MAX_INITRAMFS_KEPT_MEMBER: u64 = 16 << 20;
 /// Bytes of kept initramfs contents and symlink targets together.
 pub const MAX_INITRAMFS_KEPT_TOTAL: u64 = 64 << 20;
+
+/// Block groups of one ext4 filesystem. ext4-view reserves memory for all their descriptors
+/// up front; 2^20 groups is a 128 TiB filesystem at 4 KiB blocks, far beyond any Azure disk.
+pub const MAX_EXT4_BLOCK_GROUPS: u64 = 1 << 20;

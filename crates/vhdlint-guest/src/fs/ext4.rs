@@ -40,6 +40,34 @@ thread_local! {
     static CACHE: RefCell<HashMap<u64, Ext4>> = RefCell::new(HashMap::new());
 }
 
+/// ext4-view reserves room for every block group descriptor the superblock implies before it
+/// reads one: a corrupt block count or blocks-per-group asks for tens of gigabytes (found by
+/// fuzzing fs_ext4). The count is computed here first, as the crate does, and bounded.
+fn check_block_groups(vol: &dyn vhdlint_disk::ReadAt) -> Result<(), FsError> {
+    use crate::limits::MAX_EXT4_BLOCK_GROUPS;
+    let mut sb = [0u8; 1024];
+    if vol.read_at(1024, &mut sb).is_err() {
+        return Ok(()); // too small: the crate reports it
+    }
+    let u32_at = |o: usize| u32::from_le_bytes([sb[o], sb[o + 1], sb[o + 2], sb[o + 3]]);
+    // As ext4-view counts them: with s_blocks_count_hi whether or not the 64bit feature is on.
+    let blocks = u64::from(u32_at(0x04)) | u64::from(u32_at(0x150)) << 32;
+    let per_group = u64::from(u32_at(0x20));
+    let Some(data_blocks) = blocks.checked_sub(u64::from(u32_at(0x14))) else {
+        return Ok(());
+    };
+    if per_group == 0 {
+        return Ok(());
+    }
+    let groups = data_blocks.div_ceil(per_group);
+    if groups > MAX_EXT4_BLOCK_GROUPS {
+        return Err(FsError::Limit(format!(
+            "the superblock implies {groups} block groups ({blocks} blocks, {per_group} per group), more than the limit of {MAX_EXT4_BLOCK_GROUPS} (MAX_EXT4_BLOCK_GROUPS)"
+        )));
+    }
+    Ok(())
+}
+
 fn map_err(path: &str, e: Ext4Error) -> FsError {
     match e {
         Ext4Error::NotFound => FsError::NotFound(path.into()),
@@ -76,6 +104,7 @@ impl Ext4Fs {
     /// Opens the filesystem on `source`; `kind` is `ext2`, `ext3` or `ext4` as probed.
     pub fn open(source: SharedSource, kind: &'static str) -> Result<Ext4Fs, FsError> {
         static NEXT: AtomicU64 = AtomicU64::new(1);
+        check_block_groups(source.as_ref())?;
         let fs = Ext4Fs {
             id: NEXT.fetch_add(1, Ordering::Relaxed),
             source,
