@@ -393,6 +393,14 @@ fn check_index_record(buf: &[u8]) -> Result<(), String> {
     let entries_offset = le32(&data, 24).unwrap_or(0) as usize;
     let index_size = le32(&data, 28).unwrap_or(0) as usize;
     let allocated = le32(&data, 32).unwrap_or(0) as usize;
+    // The crate adds its 24-byte header to these sizes in u32: values that overflow it would
+    // panic (debug) or wrap past its own size checks (release). Found by fuzzing fs_ntfs.
+    let limit = u32::MAX as usize - 24;
+    if allocated > limit || index_size > limit {
+        return Err(format!(
+            "index record sizes {index_size}/{allocated} overflow the record header arithmetic"
+        ));
+    }
     if 24 + allocated > data.len() || index_size > allocated {
         return Ok(()); // the crate reports it (or the record was read in pieces)
     }
