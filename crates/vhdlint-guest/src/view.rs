@@ -277,84 +277,25 @@ impl GuestView {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use std::collections::BTreeMap;
-
+mod tests {
     use super::*;
+    use crate::fs::mem::MemFs;
 
-    /// A filesystem in memory: path → (kind, content or link target).
-    #[derive(Default)]
-    pub struct MemFs(pub BTreeMap<String, (FileKind, String)>);
-
-    impl MemFs {
-        pub fn with(entries: &[(&str, FileKind, &str)]) -> Self {
-            let mut m = BTreeMap::new();
-            m.insert("/".to_string(), (FileKind::Dir, String::new()));
-            for (p, k, c) in entries {
-                m.insert(p.to_string(), (*k, c.to_string()));
-            }
-            MemFs(m)
-        }
-    }
-
-    impl Filesystem for MemFs {
-        fn kind(&self) -> &'static str {
-            "mem"
-        }
-        fn symlink_metadata(&self, path: &str) -> Result<Metadata, FsError> {
-            let (k, c) = self
-                .0
-                .get(path)
-                .ok_or_else(|| FsError::NotFound(path.into()))?;
-            Ok(Metadata {
-                kind: *k,
-                len: c.len() as u64,
-                mode: 0o644,
-                uid: 0,
-                gid: 0,
-            })
-        }
-        fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, FsError> {
-            let prefix = if path == "/" {
-                "/".to_string()
-            } else {
-                format!("{path}/")
+    /// A filesystem of these entries: path, kind, and contents or link target.
+    fn mem(entries: &[(&str, FileKind, &str)]) -> MemFs {
+        let mut fs = MemFs::new();
+        for &(path, kind, c) in entries {
+            match kind {
+                FileKind::Dir => fs.dir(path),
+                FileKind::Symlink => fs.link(path, c),
+                _ => fs.file(path, c),
             };
-            Ok(self
-                .0
-                .iter()
-                .filter_map(|(p, (k, _))| {
-                    let rest = p.strip_prefix(&prefix)?;
-                    (!rest.is_empty() && !rest.contains('/')).then(|| DirEntry {
-                        name: rest.into(),
-                        kind: *k,
-                    })
-                })
-                .collect())
         }
-        fn read_link(&self, path: &str) -> Result<String, FsError> {
-            match self.0.get(path) {
-                Some((FileKind::Symlink, t)) => Ok(t.clone()),
-                Some(_) => Err(FsError::NotASymlink(path.into())),
-                None => Err(FsError::NotFound(path.into())),
-            }
-        }
-        fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, FsError> {
-            match self.0.get(path) {
-                Some((FileKind::File, c)) => Ok(c.as_bytes()[..c.len().min(max as usize)].to_vec()),
-                Some(_) => Err(FsError::IsADirectory(path.into())),
-                None => Err(FsError::NotFound(path.into())),
-            }
-        }
+        fs
     }
 
     fn view(entries: &[(&str, FileKind, &str)]) -> GuestView {
-        GuestView::new(Mount {
-            point: "/".into(),
-            volume: "p1".into(),
-            reason: "test".into(),
-            fs: Arc::new(MemFs::with(entries)),
-        })
+        mem(entries).into_view()
     }
 
     use FileKind::*;
@@ -425,7 +366,7 @@ pub(crate) mod tests {
             point: "/boot".into(),
             volume: "p2".into(),
             reason: "fstab".into(),
-            fs: Arc::new(MemFs::with(&[
+            fs: Arc::new(mem(&[
                 ("/grub", Dir, ""),
                 ("/grub/grub.cfg", File, "menuentry"),
                 ("/up", Symlink, "../../../boot/grub/grub.cfg"),

@@ -3,18 +3,16 @@
 //! debug one) with a message naming the bound and its value. The filesystem bounds (XFS, NTFS,
 //! directory entries) are tested beside their readers, with synthetic volumes.
 
-use std::collections::BTreeMap;
 use std::io::Write as _;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use vhdlint_guest::config::{keyvalue, sshd, yaml};
 use vhdlint_guest::facts::{read_network, Facts};
-use vhdlint_guest::fs::{DirEntry, FileKind, Filesystem, FsError, Metadata};
+use vhdlint_guest::fs::mem::{MemFs, Node};
+use vhdlint_guest::fs::FsError;
 use vhdlint_guest::initramfs::{self, InitramfsError, Limits};
 use vhdlint_guest::limits::*;
 use vhdlint_guest::registry::{Hive, HiveError};
-use vhdlint_guest::view::{GuestView, Mount};
 use vhdlint_guest::windows::WindowsGuest;
 
 /// Runs `f`, asserting it answers in time: 1 s, or 3 s in a debug build.
@@ -37,106 +35,9 @@ fn says(message: &str, needles: &[&str]) {
 
 // ------------------------------------------------------------------ a filesystem in memory
 
-/// What a path holds: a directory, a symlink, a file's contents, or a file of that many zero
-/// bytes (not stored: a huge sparse file).
-enum Node {
-    Dir,
-    Link(String),
-    File(Vec<u8>),
-    Zeros(u64),
-}
-
-#[derive(Default)]
-struct MemFs(BTreeMap<String, Node>);
-
-impl MemFs {
-    /// Adds `path` and the directories above it.
-    fn add(&mut self, path: &str, node: Node) -> &mut Self {
-        let mut at = String::new();
-        for c in path
-            .trim_matches('/')
-            .split('/')
-            .collect::<Vec<_>>()
-            .split_last()
-            .unwrap()
-            .1
-        {
-            at.push('/');
-            at.push_str(c);
-            self.0.entry(at.clone()).or_insert(Node::Dir);
-        }
-        self.0.insert(path.to_string(), node);
-        self
-    }
-
-    fn view(self) -> GuestView {
-        GuestView::new(Mount {
-            point: "/".into(),
-            volume: "p1".into(),
-            reason: "test".into(),
-            fs: Arc::new(self),
-        })
-    }
-}
-
-impl Filesystem for MemFs {
-    fn kind(&self) -> &'static str {
-        "mem"
-    }
-    fn symlink_metadata(&self, path: &str) -> Result<Metadata, FsError> {
-        let (kind, len) = match (path, self.0.get(path)) {
-            ("/", _) | (_, Some(Node::Dir)) => (FileKind::Dir, 0),
-            (_, Some(Node::Link(t))) => (FileKind::Symlink, t.len() as u64),
-            (_, Some(Node::File(c))) => (FileKind::File, c.len() as u64),
-            (_, Some(Node::Zeros(n))) => (FileKind::File, *n),
-            (_, None) => return Err(FsError::NotFound(path.into())),
-        };
-        Ok(Metadata {
-            kind,
-            len,
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-        })
-    }
-    fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, FsError> {
-        let prefix = if path == "/" {
-            "/".to_string()
-        } else {
-            format!("{path}/")
-        };
-        Ok(self
-            .0
-            .range(prefix.clone()..)
-            .take_while(|(p, _)| p.starts_with(&prefix))
-            .filter_map(|(p, n)| {
-                let rest = &p[prefix.len()..];
-                (!rest.contains('/')).then(|| DirEntry {
-                    name: rest.into(),
-                    kind: match n {
-                        Node::Dir => FileKind::Dir,
-                        Node::Link(_) => FileKind::Symlink,
-                        _ => FileKind::File,
-                    },
-                })
-            })
-            .collect())
-    }
-    fn read_link(&self, path: &str) -> Result<String, FsError> {
-        match self.0.get(path) {
-            Some(Node::Link(t)) => Ok(t.clone()),
-            Some(_) => Err(FsError::NotASymlink(path.into())),
-            None => Err(FsError::NotFound(path.into())),
-        }
-    }
-    fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, FsError> {
-        match self.0.get(path) {
-            Some(Node::File(c)) => Ok(c[..c.len().min(max as usize)].to_vec()),
-            Some(Node::Zeros(n)) => Ok(vec![0; (*n).min(max) as usize]),
-            Some(_) => Err(FsError::IsADirectory(path.into())),
-            None => Err(FsError::NotFound(path.into())),
-        }
-    }
+/// A file of `len` zero bytes, made only when read.
+fn zeros(len: u64) -> Node {
+    Node::Repeat { byte: 0, len }
 }
 
 // ------------------------------------------------------------------ the guest view
@@ -144,8 +45,8 @@ impl Filesystem for MemFs {
 #[test]
 fn a_config_file_over_max_config_bytes_is_refused() {
     let mut fs = MemFs::default();
-    fs.add("/etc/hostname", Node::Zeros(4 << 30));
-    let v = fs.view();
+    fs.add("/etc/hostname", zeros(4 << 30));
+    let v = fs.into_view();
     let e = timed("a 4 GiB config file", || v.read_config("/etc/hostname")).unwrap_err();
     assert!(matches!(e, FsError::Limit(_)), "{e:?}");
     says(
@@ -162,7 +63,7 @@ fn a_symlink_loop_stops_at_max_symlink_hops() {
     let mut fs = MemFs::default();
     fs.add("/etc/a", Node::Link("b".into()))
         .add("/etc/b", Node::Link("/etc/a".into()));
-    let v = fs.view();
+    let v = fs.into_view();
     let e = timed("a symlink loop", || v.read_config("/etc/a")).unwrap_err();
     assert!(matches!(e, FsError::Limit(_)), "{e:?}");
     says(
@@ -175,7 +76,7 @@ fn a_symlink_loop_stops_at_max_symlink_hops() {
 fn a_symlink_to_a_long_path_stops_at_max_path_len() {
     let mut fs = MemFs::default();
     fs.add("/etc/long", Node::Link("/a".repeat(3000)));
-    let v = fs.view();
+    let v = fs.into_view();
     let e = timed("a 6000-byte symlink target", || v.read_config("/etc/long")).unwrap_err();
     assert!(matches!(e, FsError::Limit(_)), "{e:?}");
     says(
@@ -189,7 +90,7 @@ fn a_deep_path_stops_at_max_resolve_steps() {
     let mut fs = MemFs::default();
     let deep = "/d".repeat(200);
     fs.add(&format!("{deep}/f"), Node::File(b"x".to_vec()));
-    let v = fs.view();
+    let v = fs.into_view();
     let e = timed("a path 200 levels deep", || {
         v.read_config(&format!("{deep}/f"))
     })
@@ -208,7 +109,7 @@ fn a_glob_over_max_glob_paths_is_reported() {
         fs.add(&format!("/d0/f{i}"), Node::File(Vec::new()));
     }
     fs.add("/d1/f", Node::File(Vec::new()));
-    let v = fs.view();
+    let v = fs.into_view();
     let e = timed("a glob of 10,001 paths", || v.glob_checked("/*/*")).unwrap_err();
     assert!(matches!(e, FsError::Limit(_)), "{e:?}");
     says(
@@ -230,7 +131,7 @@ fn ifupdown_sources_stop_at_max_ifupdown_files() {
         let text = format!("source /etc/network/i{}\niface eth{i} inet dhcp\n", i + 1);
         fs.add(&format!("/etc/network/i{i}"), Node::File(text.into_bytes()));
     }
-    let v = fs.view();
+    let v = fs.into_view();
     let net = timed("100 chained source files", || read_network(&v));
     let notes = net.notes.join("; ");
     says(
@@ -249,7 +150,7 @@ fn a_netplan_file_nested_past_max_yaml_depth_is_noted() {
         "[".repeat(MAX_YAML_DEPTH + 10)
     );
     fs.add("/etc/netplan/50.yaml", Node::File(deep.into_bytes()));
-    let v = fs.view();
+    let v = fs.into_view();
     let net = timed("a deep netplan file", || read_network(&v));
     says(
         &net.notes.join("; "),
@@ -263,12 +164,9 @@ fn a_netplan_file_nested_past_max_yaml_depth_is_noted() {
 #[test]
 fn package_databases_over_their_bounds_are_noted() {
     let mut fs = MemFs::default();
-    fs.add(
-        "/var/lib/dpkg/status",
-        Node::Zeros(MAX_DPKG_STATUS_BYTES + 1),
-    );
+    fs.add("/var/lib/dpkg/status", zeros(MAX_DPKG_STATUS_BYTES + 1));
     let p = timed("a 64 MiB dpkg status", || {
-        Facts::default().packages(&fs.view()).clone()
+        Facts::default().packages(&fs.into_view()).clone()
     });
     says(
         &p.notes.join("; "),
@@ -280,12 +178,9 @@ fn package_databases_over_their_bounds_are_noted() {
     assert!(p.installed.is_empty());
 
     let mut fs = MemFs::default();
-    fs.add(
-        "/var/lib/rpm/rpmdb.sqlite",
-        Node::Zeros(MAX_RPMDB_BYTES + 1),
-    );
+    fs.add("/var/lib/rpm/rpmdb.sqlite", zeros(MAX_RPMDB_BYTES + 1));
     let p = timed("a 1 GiB rpmdb.sqlite", || {
-        Facts::default().packages(&fs.view()).clone()
+        Facts::default().packages(&fs.into_view()).clone()
     });
     says(
         &p.notes.join("; "),
@@ -301,9 +196,9 @@ fn a_hive_over_max_hive_bytes_is_refused() {
     let mut fs = MemFs::default();
     fs.add(
         "/Windows/System32/config/SYSTEM",
-        Node::Zeros(MAX_HIVE_BYTES + 4096),
+        zeros(MAX_HIVE_BYTES + 4096),
     );
-    let g = WindowsGuest::new("p1", fs.view());
+    let g = WindowsGuest::new("p1", fs.into_view());
     let e = timed("a 512 MiB hive", || g.system().unwrap_err().to_string());
     says(
         &e,

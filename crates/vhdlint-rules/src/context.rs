@@ -244,13 +244,10 @@ impl<'a> Context<'a> {
 /// Contexts over a Linux guest held in memory, for the checks' unit tests.
 #[cfg(test)]
 pub(crate) mod testing {
-    use std::collections::BTreeMap;
     use std::sync::Arc;
 
     use vhdlint_disk::MemSource;
-    use vhdlint_guest::fs::{DirEntry, FileKind, Filesystem, FsError, Metadata};
     use vhdlint_guest::linux::{LinuxGuest, LinuxInspection, OsRelease};
-    use vhdlint_guest::view::{GuestView, Mount};
 
     use super::Context;
     use crate::check::Outcome;
@@ -258,107 +255,7 @@ pub(crate) mod testing {
     use crate::policy::Policy;
     use crate::profile::Profile;
 
-    /// One inode of a [`MemFs`].
-    pub(crate) enum Node {
-        Dir,
-        File(Vec<u8>),
-        /// A regular file of this many `#` bytes, made only when read.
-        Filler(u64),
-    }
-
-    /// A filesystem in memory; parent directories are made as paths are added.
-    pub(crate) struct MemFs(BTreeMap<String, Node>);
-
-    impl MemFs {
-        pub(crate) fn new() -> Self {
-            let mut m = BTreeMap::new();
-            m.insert("/".to_string(), Node::Dir);
-            MemFs(m)
-        }
-
-        /// Adds `path` (absolute) as `node`, and its missing parent directories.
-        pub(crate) fn add(&mut self, path: &str, node: Node) -> &mut Self {
-            let mut at = 0;
-            while let Some(i) = path[at + 1..].find('/') {
-                at += 1 + i;
-                self.0.entry(path[..at].to_string()).or_insert(Node::Dir);
-            }
-            self.0.insert(path.to_string(), node);
-            self
-        }
-
-        /// Adds a text file.
-        pub(crate) fn file(&mut self, path: &str, text: &str) -> &mut Self {
-            self.add(path, Node::File(text.as_bytes().to_vec()))
-        }
-
-        /// Adds a directory.
-        pub(crate) fn dir(&mut self, path: &str) -> &mut Self {
-            self.add(path, Node::Dir)
-        }
-    }
-
-    impl Filesystem for MemFs {
-        fn kind(&self) -> &'static str {
-            "mem"
-        }
-        fn symlink_metadata(&self, path: &str) -> Result<Metadata, FsError> {
-            let (kind, len) = match self.0.get(path) {
-                Some(Node::Dir) => (FileKind::Dir, 0),
-                Some(Node::File(b)) => (FileKind::File, b.len() as u64),
-                Some(Node::Filler(n)) => (FileKind::File, *n),
-                None => return Err(FsError::NotFound(path.into())),
-            };
-            Ok(Metadata {
-                kind,
-                len,
-                mode: 0o644,
-                uid: 0,
-                gid: 0,
-            })
-        }
-        fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, FsError> {
-            match self.0.get(path) {
-                Some(Node::Dir) => {}
-                Some(_) => return Err(FsError::NotADirectory(path.into())),
-                None => return Err(FsError::NotFound(path.into())),
-            }
-            let prefix = if path == "/" {
-                "/".to_string()
-            } else {
-                format!("{path}/")
-            };
-            Ok(self
-                .0
-                .range(prefix.clone()..)
-                .take_while(|(p, _)| p.starts_with(&prefix))
-                .filter_map(|(p, n)| {
-                    let name = &p[prefix.len()..];
-                    (!name.is_empty() && !name.contains('/')).then(|| DirEntry {
-                        name: name.into(),
-                        kind: match n {
-                            Node::Dir => FileKind::Dir,
-                            Node::File(_) | Node::Filler(_) => FileKind::File,
-                        },
-                    })
-                })
-                .collect())
-        }
-        fn read_link(&self, path: &str) -> Result<String, FsError> {
-            match self.0.get(path) {
-                Some(_) => Err(FsError::NotASymlink(path.into())),
-                None => Err(FsError::NotFound(path.into())),
-            }
-        }
-        fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, FsError> {
-            match self.0.get(path) {
-                Some(Node::File(b)) => Ok(b[..b.len().min(max as usize)].to_vec()),
-                Some(Node::Filler(n)) => Ok(vec![b'#'; (*n).min(max) as usize]),
-                Some(Node::Dir) => Err(FsError::IsADirectory(path.into())),
-                None => Err(FsError::NotFound(path.into())),
-            }
-        }
-    }
+    pub(crate) use vhdlint_guest::fs::mem::{MemFs, Node};
 
     /// Runs check `run` with `policy` on a Linux guest whose root is `fs`.
     pub(crate) fn run_linux_with(
@@ -369,12 +266,7 @@ pub(crate) mod testing {
         let image = Image::from_source("memory", Arc::new(MemSource::new(vec![0; 512])));
         let mut ctx = Context::new(&image, policy, None);
         ctx.profile = Profile::LinuxOs;
-        let view = GuestView::new(Mount {
-            point: "/".into(),
-            volume: "p1".into(),
-            reason: "test".into(),
-            fs: Arc::new(fs),
-        });
+        let view = fs.into_view();
         let guest = LinuxGuest {
             mounts: view.mounts(),
             view,

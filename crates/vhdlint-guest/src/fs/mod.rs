@@ -9,6 +9,7 @@
 use std::fmt;
 
 pub mod ext4;
+pub mod mem;
 pub mod ntfs;
 pub mod xfs;
 

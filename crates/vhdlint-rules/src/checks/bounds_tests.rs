@@ -47,7 +47,7 @@ fn kernel_cmdline_names_a_quote_left_open_in_default_grub() {
     let mut fs = bootable();
     fs.file(
         "/etc/default/grub",
-        &format!(
+        format!(
             "GRUB_CMDLINE_LINUX=\"console=ttyS0 earlyprintk=ttyS0 rootdelay=300\"\n{}",
             open_quote("GRUB_TIMEOUT_STYLE", MAX_KEYVALUE_CONTINUATION + 5)
         ),
@@ -71,7 +71,7 @@ fn network_names_an_ifcfg_quote_left_open() {
     let mut fs = MemFs::new();
     fs.file(
         "/etc/sysconfig/network-scripts/ifcfg-eth0",
-        &format!(
+        format!(
             "DEVICE=eth0\nBOOTPROTO=dhcp\nONBOOT=yes\n{}",
             open_quote("HWADDR", MAX_KEYVALUE_CONTINUATION + 1)
         ),
@@ -119,7 +119,7 @@ fn network_and_ipv6_name_netplan_yaml_nested_too_deep() {
     let mut fs = MemFs::new();
     fs.file(
         "/etc/netplan/50-cloud-init.yaml",
-        &plan.replace(&nested(MAX_YAML_DEPTH + 10), &nested(10)),
+        plan.replace(&nested(MAX_YAML_DEPTH + 10), &nested(10)),
     );
     let o = run_linux(fs, super::linux_network::run);
     assert_eq!(o.status, Status::Pass, "{}", said(&o));
@@ -132,7 +132,7 @@ fn network_names_cloud_init_yaml_nested_too_deep() {
     fs.file("/usr/bin/cloud-init", "")
         .file(
             "/etc/cloud/cloud.cfg",
-            &format!("users: [default]\ndeep: {}\n", nested(MAX_YAML_DEPTH + 10)),
+            format!("users: [default]\ndeep: {}\n", nested(MAX_YAML_DEPTH + 10)),
         )
         .dir("/etc/cloud/cloud.cfg.d");
     let o = run_linux(fs, super::linux_network::run);
@@ -152,12 +152,9 @@ fn python_says_the_dpkg_status_over_its_bound_was_not_read() {
     // Packages.notes: the interpreter is still found as a file, and the pass says what was
     // not read.
     let mut fs = MemFs::new();
-    fs.add(
-        "/var/lib/dpkg/status",
-        Node::Filler(MAX_DPKG_STATUS_BYTES + 1),
-    )
-    .file("/usr/bin/python3.11", "")
-    .dir("/usr/lib/python3/dist-packages/pyasn1");
+    fs.repeat("/var/lib/dpkg/status", b'#', MAX_DPKG_STATUS_BYTES + 1)
+        .file("/usr/bin/python3.11", "")
+        .dir("/usr/lib/python3/dist-packages/pyasn1");
     let o = run_linux(fs, super::linux_python::run);
     let s = said(&o);
     assert_eq!(o.status, Status::Pass, "{s}");
@@ -309,7 +306,7 @@ fn ssh_client_alive_names_includes_past_the_depth_bound() {
     for i in 0..=MAX_SSHD_INCLUDE_DEPTH {
         fs.file(
             &format!("/etc/ssh/c{i}"),
-            &format!("Include /etc/ssh/c{}\n", i + 1),
+            format!("Include /etc/ssh/c{}\n", i + 1),
         );
     }
     let o = run_linux(fs, super::linux_ssh_client_alive::run);

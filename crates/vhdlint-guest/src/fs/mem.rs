@@ -1,0 +1,214 @@
+//! A filesystem built in memory, path by path: directories, symlinks, files, and large files of
+//! one repeated byte that are only made when read (a multi-gigabyte file costs nothing until a
+//! reader asks for it, and then only as many bytes as it asks for).
+//!
+//! It serves the tests of the guest view, of the parsers' bounds and of the checks, where a
+//! crafted tree is clearer than an image built for one case.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::{DirEntry, FileKind, Filesystem, FsError, Metadata};
+use crate::view::{GuestView, Mount};
+
+/// What one path holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    Dir,
+    /// A symlink and its target, as stored (relative or absolute).
+    Link(String),
+    File(Vec<u8>),
+    /// A regular file of `len` copies of `byte`.
+    Repeat {
+        byte: u8,
+        len: u64,
+    },
+}
+
+impl Node {
+    fn kind(&self) -> FileKind {
+        match self {
+            Node::Dir => FileKind::Dir,
+            Node::Link(_) => FileKind::Symlink,
+            Node::File(_) | Node::Repeat { .. } => FileKind::File,
+        }
+    }
+}
+
+/// A filesystem in memory. Every node has mode 0644 and owner root; the root directory always
+/// exists, and adding a path adds the directories above it that are missing.
+#[derive(Debug, Clone)]
+pub struct MemFs(BTreeMap<String, Node>);
+
+impl Default for MemFs {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemFs {
+    /// An empty filesystem: only `/`.
+    pub fn new() -> Self {
+        MemFs(BTreeMap::from([("/".to_string(), Node::Dir)]))
+    }
+
+    /// Adds (or replaces) `path`, which must be absolute and normalised, as `node`, and the
+    /// missing directories above it.
+    pub fn add(&mut self, path: &str, node: Node) -> &mut Self {
+        for (i, _) in path.match_indices('/').skip(1) {
+            self.0.entry(path[..i].to_string()).or_insert(Node::Dir);
+        }
+        self.0.insert(path.to_string(), node);
+        self
+    }
+
+    /// Adds a directory.
+    pub fn dir(&mut self, path: &str) -> &mut Self {
+        self.add(path, Node::Dir)
+    }
+
+    /// Adds a file with these contents.
+    pub fn file(&mut self, path: &str, contents: impl AsRef<[u8]>) -> &mut Self {
+        self.add(path, Node::File(contents.as_ref().to_vec()))
+    }
+
+    /// Adds a symlink to `target`.
+    pub fn link(&mut self, path: &str, target: &str) -> &mut Self {
+        self.add(path, Node::Link(target.to_string()))
+    }
+
+    /// Adds a file of `len` copies of `byte`, made only when read.
+    pub fn repeat(&mut self, path: &str, byte: u8, len: u64) -> &mut Self {
+        self.add(path, Node::Repeat { byte, len })
+    }
+
+    /// A guest view with this filesystem mounted at `/` from volume `p1`.
+    pub fn into_view(self) -> GuestView {
+        GuestView::new(Mount {
+            point: "/".into(),
+            volume: "p1".into(),
+            reason: "in memory".into(),
+            fs: Arc::new(self),
+        })
+    }
+
+    fn get(&self, path: &str) -> Result<&Node, FsError> {
+        self.0
+            .get(path)
+            .ok_or_else(|| FsError::NotFound(path.into()))
+    }
+}
+
+impl Filesystem for MemFs {
+    fn kind(&self) -> &'static str {
+        "mem"
+    }
+
+    fn symlink_metadata(&self, path: &str) -> Result<Metadata, FsError> {
+        let node = self.get(path)?;
+        let len = match node {
+            Node::Dir => 0,
+            Node::Link(t) => t.len() as u64,
+            Node::File(c) => c.len() as u64,
+            Node::Repeat { len, .. } => *len,
+        };
+        Ok(Metadata {
+            kind: node.kind(),
+            len,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+        })
+    }
+
+    fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, FsError> {
+        if !matches!(self.get(path)?, Node::Dir) {
+            return Err(FsError::NotADirectory(path.into()));
+        }
+        let prefix = if path == "/" {
+            "/".to_string()
+        } else {
+            format!("{path}/")
+        };
+        Ok(self
+            .0
+            .range(prefix.clone()..)
+            .take_while(|(p, _)| p.starts_with(&prefix))
+            .filter_map(|(p, n)| {
+                let name = &p[prefix.len()..];
+                (!name.is_empty() && !name.contains('/')).then(|| DirEntry {
+                    name: name.into(),
+                    kind: n.kind(),
+                })
+            })
+            .collect())
+    }
+
+    fn read_link(&self, path: &str) -> Result<String, FsError> {
+        match self.get(path)? {
+            Node::Link(t) => Ok(t.clone()),
+            _ => Err(FsError::NotASymlink(path.into())),
+        }
+    }
+
+    fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, FsError> {
+        match self.get(path)? {
+            Node::File(c) => {
+                Ok(c[..c.len().min(usize::try_from(max).unwrap_or(usize::MAX))].to_vec())
+            }
+            Node::Repeat { byte, len } => Ok(vec![
+                *byte;
+                usize::try_from((*len).min(max))
+                    .unwrap_or(usize::MAX)
+            ]),
+            Node::Dir => Err(FsError::IsADirectory(path.into())),
+            Node::Link(_) => Err(FsError::Unsupported(format!(
+                "{path} is a symlink: it is read through the guest view, which resolves it"
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parents_are_made_and_listed() {
+        let mut fs = MemFs::new();
+        fs.file("/etc/ssh/sshd_config", "Port 22\n")
+            .link("/etc/mtab", "../proc/self/mounts")
+            .repeat("/var/big", b'#', 1 << 40);
+        let names = |fs: &MemFs, p| -> Vec<(String, FileKind)> {
+            fs.read_dir(p)
+                .unwrap()
+                .into_iter()
+                .map(|e| (e.name, e.kind))
+                .collect()
+        };
+        assert_eq!(
+            names(&fs, "/"),
+            [("etc".into(), FileKind::Dir), ("var".into(), FileKind::Dir)]
+        );
+        assert_eq!(
+            names(&fs, "/etc"),
+            [
+                ("mtab".into(), FileKind::Symlink),
+                ("ssh".into(), FileKind::Dir)
+            ]
+        );
+        assert_eq!(fs.read("/etc/ssh/sshd_config", 4).unwrap(), b"Port");
+        assert_eq!(fs.read_link("/etc/mtab").unwrap(), "../proc/self/mounts");
+        assert_eq!(fs.symlink_metadata("/var/big").unwrap().len, 1 << 40);
+        assert_eq!(fs.read("/var/big", 3).unwrap(), b"###");
+        assert!(matches!(
+            fs.read_dir("/etc/mtab"),
+            Err(FsError::NotADirectory(_))
+        ));
+        assert!(matches!(fs.read("/etc", 1), Err(FsError::IsADirectory(_))));
+        assert!(matches!(fs.read("/nope", 1), Err(FsError::NotFound(_))));
+        // A name sharing a prefix with a directory is not inside it.
+        fs.file("/etcetera", "");
+        assert_eq!(names(&fs, "/etc").len(), 2);
+    }
+}
