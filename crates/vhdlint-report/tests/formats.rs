@@ -5,9 +5,8 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
 
 use serde_json::Value;
 use vhdlint_report::{annotations, junit, sarif, Report};
@@ -15,86 +14,9 @@ use vhdlint_rules::{Image, ImageReport, Policy, ProfileChoice, RunOptions, Selec
 
 // ------------------------------------------------------------------------------ fixtures
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-/// Where fixtures are built: keyed by the content of `fixtures/`, so a change rebuilds (the
-/// same scheme as the CLI's tests).
-fn cache_dir() -> PathBuf {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        entries.sort();
-        for p in entries {
-            if p.file_name()
-                .is_some_and(|n| n == "expected" || n == "__pycache__")
-            {
-                continue;
-            }
-            if p.is_dir() && !p.is_symlink() {
-                walk(&p, out);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    let root = repo_root();
-    let mut files = Vec::new();
-    walk(&root.join("fixtures"), &mut files);
-    let mut h: u64 = 0xcbf29ce484222325;
-    let mut eat = |bytes: &[u8]| {
-        for b in bytes {
-            h = (h ^ u64::from(*b)).wrapping_mul(0x100000001b3);
-        }
-    };
-    for f in files {
-        eat(f.strip_prefix(&root).unwrap().to_string_lossy().as_bytes());
-        match std::fs::read_link(&f) {
-            Ok(t) => eat(t.to_string_lossy().as_bytes()),
-            Err(_) => eat(&std::fs::read(&f).unwrap_or_default()),
-        }
-    }
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("report-fixtures-{h:016x}"))
-}
-
-/// Fixture `name` built with `fixtures/build.sh`; `None` (the test skips, saying so) when
-/// the machine lacks a prerequisite (exit 77).
-fn fixture(name: &str) -> Option<PathBuf> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let out = Command::new("bash")
-        .arg(repo_root().join("fixtures/build.sh"))
-        .arg(name)
-        .arg(cache_dir())
-        .output()
-        .expect("bash runs");
-    match out.status.code() {
-        Some(0) => Some(PathBuf::from(
-            String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .last()
-                .expect("build.sh prints the path")
-                .trim(),
-        )),
-        Some(77) => {
-            eprintln!(
-                "SKIP fixture {name}: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-            None
-        }
-        _ => panic!(
-            "building fixture {name} failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    }
-}
+#[path = "../../vhdlint/tests/common/fixtures.rs"]
+mod fixtures;
+use fixtures::fixture;
 
 /// Lints fixture `name` with the guide policy and `select` (all checks when empty).
 fn lint(name: &str, select: &[&str]) -> Option<ImageReport> {

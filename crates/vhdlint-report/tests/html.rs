@@ -11,7 +11,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
 
 use serde_json::Value;
 use vhdlint_report::{html, markdown, Report};
@@ -21,89 +20,9 @@ use vhdlint_rules::{
 
 // ----------------------------------------------------------------------------- fixtures
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-/// The same cache directory as the `vhdlint` crate's tests: keyed by the content of the
-/// fixture scripts and trees, so a change rebuilds.
-fn cache_dir() -> PathBuf {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        entries.sort();
-        for p in entries {
-            if p.file_name().is_some_and(|n| n == "expected") {
-                continue;
-            }
-            if p.is_dir() && !p.is_symlink() {
-                walk(&p, out);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    let root = repo_root();
-    let mut files = Vec::new();
-    walk(&root.join("fixtures"), &mut files);
-    let mut h: u64 = 0xcbf29ce484222325;
-    let mut eat = |bytes: &[u8]| {
-        for b in bytes {
-            h = (h ^ u64::from(*b)).wrapping_mul(0x100000001b3);
-        }
-    };
-    for f in files {
-        eat(f.strip_prefix(&root).unwrap().to_string_lossy().as_bytes());
-        match std::fs::read_link(&f) {
-            Ok(t) => eat(t.to_string_lossy().as_bytes()),
-            Err(_) => eat(&std::fs::read(&f).unwrap_or_default()),
-        }
-    }
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("fixtures-{h:016x}"))
-}
-
-/// Fixture `name`, built once per test process; `None` (after saying SKIP) when this machine
-/// lacks a prerequisite (build.sh exit 77).
-fn fixture(name: &str) -> Option<PathBuf> {
-    static BUILT: Mutex<Vec<(String, Option<PathBuf>)>> = Mutex::new(Vec::new());
-    let mut built = BUILT.lock().unwrap();
-    if let Some((_, p)) = built.iter().find(|(n, _)| n == name) {
-        return p.clone();
-    }
-    let out = Command::new("bash")
-        .arg(repo_root().join("fixtures/build.sh"))
-        .arg(name)
-        .arg(cache_dir())
-        .output()
-        .expect("bash runs");
-    let path = match out.status.code() {
-        Some(0) => Some(PathBuf::from(
-            String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .last()
-                .expect("build.sh prints the path")
-                .trim(),
-        )),
-        Some(77) => {
-            eprintln!(
-                "SKIP fixture {name}: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-            None
-        }
-        _ => panic!(
-            "building fixture {name} failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    };
-    built.push((name.to_string(), path.clone()));
-    path
-}
+#[path = "../../vhdlint/tests/common/fixtures.rs"]
+mod fixtures;
+use fixtures::fixture;
 
 fn lint(path: &Path) -> ImageReport {
     let image = Image::open(path).expect("the fixture opens");

@@ -1,0 +1,153 @@
+//! Fixture images built once per test process by `fixtures/build.sh` and
+//! `fixtures/debian12.sh` with the real tools, cached under the target directory. Shared by
+//! the integration tests of `vhdlint` (through `common`) and of `vhdlint-report` (by path).
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex, OnceLock};
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// Where fixtures are built: keyed by the content of the fixture scripts and trees, so a
+/// change rebuilds.
+fn cache_dir() -> PathBuf {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.file_name()
+                .is_some_and(|n| n == "expected" || n == "__pycache__")
+            {
+                continue;
+            }
+            if p.is_dir() && !p.is_symlink() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    let root = repo_root();
+    let mut files = Vec::new();
+    walk(&root.join("fixtures"), &mut files);
+    let mut h: u64 = 0xcbf29ce484222325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x100000001b3);
+        }
+    };
+    for f in files {
+        eat(f.strip_prefix(&root).unwrap().to_string_lossy().as_bytes());
+        match std::fs::read_link(&f) {
+            Ok(t) => eat(t.to_string_lossy().as_bytes()),
+            Err(_) => eat(&std::fs::read(&f).unwrap_or_default()),
+        }
+    }
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("fixtures-{h:016x}"))
+}
+
+/// Runs fixture script `script` with `args`: the last line it prints (the path it built) when
+/// it succeeds, `None` (after saying SKIP) when the machine lacks a prerequisite (exit 77);
+/// any other exit fails the test.
+fn run(what: &str, script: &str, args: &[&OsStr]) -> Option<PathBuf> {
+    let out = Command::new("bash")
+        .arg(repo_root().join("fixtures").join(script))
+        .args(args)
+        .output()
+        .expect("bash runs");
+    match out.status.code() {
+        Some(0) => Some(PathBuf::from(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .trim(),
+        )),
+        Some(77) => {
+            eprintln!(
+                "SKIP {what}: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+            None
+        }
+        _ => panic!(
+            "building {what} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}
+
+/// Per fixture: not built yet (None), or built with this outcome.
+type Slot = Arc<Mutex<Option<Option<PathBuf>>>>;
+
+/// The path of fixture `name`, built on first use. `None` when the machine lacks a
+/// prerequisite (build.sh exit 77): the caller skips, saying so.
+pub fn fixture(name: &str) -> Option<PathBuf> {
+    static LOCKS: OnceLock<Mutex<HashMap<String, Slot>>> = OnceLock::new();
+    let slot = LOCKS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap()
+        .entry(name.to_string())
+        .or_default()
+        .clone();
+    let mut slot = slot.lock().unwrap();
+    if let Some(p) = &*slot {
+        return p.clone();
+    }
+    let result = run(
+        &format!("fixture {name}"),
+        "build.sh",
+        &[name.as_ref(), cache_dir().as_os_str()],
+    );
+    *slot = Some(result.clone());
+    result
+}
+
+/// A Debian 12 image built from a real debootstrap root by `fixtures/debian12.sh` (the root
+/// is cached in target/tmp/debian12-cache between runs). `None` when the machine cannot build
+/// it (not root, no Debian mirror): the caller skips.
+pub fn debian12(variant: &str) -> Option<PathBuf> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let name = format!("debian12-{variant}");
+    static DONE: OnceLock<Mutex<HashMap<String, Option<PathBuf>>>> = OnceLock::new();
+    let done = DONE.get_or_init(Default::default);
+    if let Some(p) = done.lock().unwrap().get(&name) {
+        return p.clone();
+    }
+    let _guard = LOCK.lock().unwrap();
+    if let Some(p) = done.lock().unwrap().get(&name) {
+        return p.clone();
+    }
+    let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("debian12-cache");
+    let result = run(
+        "the debootstrap of the Debian 12 root",
+        "debian12.sh",
+        &["rootfs".as_ref(), cache.as_os_str()],
+    )
+    .and_then(|_| {
+        run(
+            &name,
+            "debian12.sh",
+            &[
+                "image".as_ref(),
+                variant.as_ref(),
+                cache.as_os_str(),
+                cache_dir().as_os_str(),
+            ],
+        )
+    });
+    done.lock().unwrap().insert(name, result.clone());
+    result
+}
