@@ -190,7 +190,13 @@ fn order(c: u8) -> i32 {
 }
 
 fn verrevcmp(a: &str, b: &str) -> Ordering {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+    // As in dpkg, whose strings are C strings, a version ends at its first NUL byte: past it,
+    // `at` could not tell the byte from the end and the loop below would not advance.
+    fn upto_nul(s: &str) -> &[u8] {
+        let b = s.as_bytes();
+        &b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())]
+    }
+    let (a, b) = (upto_nul(a), upto_nul(b));
     let at = |s: &[u8], i: usize| s.get(i).copied().unwrap_or(0);
     let (mut i, mut j) = (0, 0);
     while i < a.len() || j < b.len() {
@@ -234,6 +240,14 @@ fn verrevcmp(a: &str, b: &str) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_nul_byte_ends_a_version() {
+        // Found by fuzzing config_dpkg: an embedded NUL made the comparison loop forever.
+        assert_eq!(version_cmp("1\0a", "1"), Ordering::Equal);
+        assert_eq!(version_cmp("1.2\0", "1.10"), Ordering::Less);
+        assert_eq!(version_cmp("\0", ""), Ordering::Equal);
+    }
 
     const STATUS: &str = "Package: openssh-server\nStatus: install ok installed\nPriority: optional\nSection: net\nInstalled-Size: 1953\nMaintainer: Debian OpenSSH Maintainers <debian-ssh@lists.debian.org>\nArchitecture: amd64\nMulti-Arch: foreign\nSource: openssh\nVersion: 1:9.2p1-2+deb12u1\nReplaces: openssh-client (<< 1:7.9p1-8), ssh (<< 1:6.5p1-2)\nProvides: ssh-server\nDepends: libpam-modules, libpam-runtime, lsb-base, openssh-client (= 1:9.2p1-2+deb12u1)\nConffiles:\n /etc/default/ssh 500e3a4a8d8d6fb3b5b1bd3b6f6f6b2e\n /etc/init.d/ssh 3649a6fe8c18ad1d5245fd91737de507\nDescription: secure shell (SSH) server, for secure access from remote machines\n This is the portable version of OpenSSH, a free implementation of\n the Secure Shell protocol as specified by the IETF secsh working\n group.\n .\n Package: not-a-field-in-a-continuation\n\nPackage: waagent\nStatus: hold ok installed\nArchitecture: all\nVersion: 2.9.0.4-1\n\nPackage: libssl3\r\nStatus: install ok installed\r\nArchitecture: amd64\r\nVersion: 3.0.11-1~deb12u2\r\n\r\nPackage: libssl3\nStatus: install ok installed\nArchitecture: i386\nVersion: 3.0.11-1~deb12u1\n\nPackage: network-manager\nStatus: deinstall ok config-files\nArchitecture: amd64\nVersion: 1.42.4-1\n\nPackage: broken\nStatus: install reinstreq half-installed\nVersion: 1\n\n\n\nPackage: nostatus\nVersion: 1\n";
 
