@@ -46,6 +46,10 @@ pub const MAX_SUDOERS_FILES: usize = 4096;
 /// Lines a quoted shell value may run over before it is taken as never closed (the
 /// longest real multi-line values, in `/etc/default/grub`, take a handful).
 pub const MAX_KEYVALUE_CONTINUATION: usize = 64;
+/// Bytes that `$VAR` expansion and `+=` may add to the values of one shell-style file (real
+/// files add a few KiB: GRUB_CMDLINE_LINUX pieces); past it, references are kept as written.
+/// Without it, a value that refers to itself twice doubles with each line.
+pub const MAX_KEYVALUE_EXPANSION_BYTES: usize = 1 << 20;
 /// Nesting of YAML block and flow collections (netplan and cloud-init nest under 10 deep);
 /// deeper nodes are read as null, which also bounds the parser's recursion.
 pub const MAX_YAML_DEPTH: usize = 200;

@@ -236,6 +236,42 @@ fn a_quote_open_past_max_keyvalue_continuation_is_a_warning() {
 }
 
 #[test]
+fn expansion_past_max_keyvalue_expansion_bytes_is_a_warning() {
+    // Found by fuzzing config_keyvalue: each line doubles R, so 60 lines of text would ask for
+    // 2^60 bytes.
+    let text = format!("R=x\n{}B=$R\n", "R=\"$R$R\"\n".repeat(60));
+    let kv = timed("60 self-doubling lines", || keyvalue::parse(&text));
+    let total: usize = kv.entries.iter().map(|e| e.value.len()).sum();
+    assert!(
+        total <= MAX_KEYVALUE_EXPANSION_BYTES + text.len(),
+        "{total} bytes"
+    );
+    assert_eq!(kv.warnings.len(), 1, "{:?}", kv.warnings);
+    // Line k (k >= 2) expands 2^(k-1) bytes, 2^k - 2 in all by its end: line 21 would pass
+    // 2^20. From there on the references stay as written.
+    says(
+        &kv.warnings[0].1,
+        &[
+            "variable expansion stopped at line 21",
+            &format!("{MAX_KEYVALUE_EXPANSION_BYTES} bytes, the limit"),
+            "$R",
+        ],
+    );
+    assert_eq!(kv.warnings[0].0, 21);
+    assert_eq!(kv.value("R"), Some("$R$R"));
+    assert_eq!(kv.value("B"), Some("$R"));
+    // Many references, each cheap: a file of 100,000 lines that each refer to the one before
+    // is read in linear time, within the bound.
+    let mut chain = String::from("V0=a\n");
+    for i in 1..100_000 {
+        chain.push_str(&format!("V{i}=$V{}\n", i - 1));
+    }
+    let kv = timed("100,000 chained references", || keyvalue::parse(&chain));
+    assert!(kv.warnings.is_empty(), "{:?}", kv.warnings);
+    assert_eq!(kv.value("V99999"), Some("a"));
+}
+
+#[test]
 fn yaml_nested_past_max_yaml_depth_is_a_warning() {
     let flow = format!("a: {}\n", "[".repeat(5_000));
     let block = format!("{}x\n", "- ".repeat(5_000));

@@ -17,7 +17,9 @@
 //! In every dialect the **last** assignment of a key is the one in effect ([`KeyValues::get`]).
 
 use super::numbered_lines;
-use crate::limits::MAX_KEYVALUE_CONTINUATION;
+use std::collections::HashMap;
+
+use crate::limits::{MAX_KEYVALUE_CONTINUATION, MAX_KEYVALUE_EXPANSION_BYTES};
 
 /// How to read the lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -50,7 +52,7 @@ pub struct KeyValues {
     /// Non-blank, non-comment lines that are not assignments: `(line, text)`.
     pub other: Vec<(usize, String)>,
     /// Bounds reached while reading: `(line, message)` (a quoted value still open after
-    /// [`MAX_KEYVALUE_CONTINUATION`] lines).
+    /// [`MAX_KEYVALUE_CONTINUATION`] lines, expansions past [`MAX_KEYVALUE_EXPANSION_BYTES`]).
     pub warnings: Vec<(usize, String)>,
 }
 
@@ -155,6 +157,17 @@ fn grubenv_line(line: &str) -> Option<(String, String)> {
 fn parse_shell(text: &str, env: &[Entry]) -> KeyValues {
     let lines: Vec<(usize, &str)> = numbered_lines(text).collect();
     let mut kv = KeyValues::default();
+    let env: HashMap<&str, &str> = env
+        .iter()
+        .map(|e| (e.key.as_str(), e.value.as_str()))
+        .collect();
+    // This file's keys: the index of each one's last entry.
+    let mut own: HashMap<String, usize> = HashMap::new();
+    let mut budget = Budget {
+        left: MAX_KEYVALUE_EXPANSION_BYTES,
+        line: 0,
+        cut_at: None,
+    };
     let mut i = 0;
     while i < lines.len() {
         let (n, line) = lines[i];
@@ -170,7 +183,14 @@ fn parse_shell(text: &str, env: &[Entry]) -> KeyValues {
         // Join following lines while a quote is open.
         let next = i;
         let mut raw = line.to_string();
-        let parsed = match shell_word(rest, &kv.entries, env) {
+        let vars = Vars {
+            entries: &kv.entries,
+            own: &own,
+            env: &env,
+        };
+        budget.line = n;
+        let mut spent = budget.clone();
+        let parsed = match shell_word(rest, vars, &mut spent) {
             Some((v, _)) => Some(v),
             None => {
                 // A quote left open: parse once over the following lines joined.
@@ -180,7 +200,8 @@ fn parse_shell(text: &str, env: &[Entry]) -> KeyValues {
                     joined.push('\n');
                     joined.push_str(l);
                 }
-                shell_word(&joined, &kv.entries, env).map(|(v, stop)| {
+                spent = budget.clone();
+                shell_word(&joined, vars, &mut spent).map(|(v, stop)| {
                     let used = joined.chars().take(stop).filter(|&c| c == '\n').count();
                     for (_, l) in &lines[i..i + used] {
                         raw.push('\n');
@@ -205,10 +226,13 @@ fn parse_shell(text: &str, env: &[Entry]) -> KeyValues {
             i = next;
             continue;
         };
+        budget = spent;
         if append {
-            let prev = lookup(key, &kv.entries, env).unwrap_or_default();
+            let mut prev = String::new();
+            budget.expand(&mut prev, vars.get(key), &format!("${{{key}}}"));
             value = prev + &value;
         }
+        own.insert(key.to_string(), kv.entries.len());
         kv.entries.push(Entry {
             key: key.to_string(),
             value,
@@ -217,6 +241,7 @@ fn parse_shell(text: &str, env: &[Entry]) -> KeyValues {
             append,
         });
     }
+    kv.warnings.extend(budget.warning());
     kv
 }
 
@@ -242,19 +267,67 @@ fn assignment_head(t: &str) -> Option<(&str, bool, &str)> {
     }
 }
 
-fn lookup(name: &str, entries: &[Entry], env: &[Entry]) -> Option<String> {
-    entries
-        .iter()
-        .rev()
-        .chain(env.iter().rev())
-        .find(|e| e.key == name)
-        .map(|e| e.value.clone())
+/// The variables a value may refer to: this file's assignments so far, then the environment
+/// of the files sourced before it.
+#[derive(Clone, Copy)]
+struct Vars<'a> {
+    entries: &'a [Entry],
+    own: &'a HashMap<String, usize>,
+    env: &'a HashMap<&'a str, &'a str>,
+}
+
+impl<'a> Vars<'a> {
+    fn get(&self, name: &str) -> Option<&'a str> {
+        match self.own.get(name) {
+            Some(&i) => Some(self.entries[i].value.as_str()),
+            None => self.env.get(name).copied(),
+        }
+    }
+}
+
+/// What variable expansion may still add to one file's values (a value that refers to itself
+/// twice doubles with each line: without a bound, a few hundred bytes of text would ask for
+/// more memory than there is).
+#[derive(Clone)]
+struct Budget {
+    left: usize,
+    /// The line being read.
+    line: usize,
+    /// The line where the bound was first reached, and the reference kept as written there.
+    cut_at: Option<(usize, String)>,
+}
+
+impl Budget {
+    /// Appends `value` (the value of the reference `written`) to `out`, or, past the bound,
+    /// the reference as written.
+    fn expand(&mut self, out: &mut String, value: Option<&str>, written: &str) {
+        let value = value.unwrap_or_default();
+        if value.len() <= self.left {
+            self.left -= value.len();
+            out.push_str(value);
+        } else {
+            out.push_str(written);
+            self.cut_at
+                .get_or_insert_with(|| (self.line, written.to_string()));
+        }
+    }
+
+    /// The warning to report once the file is read, if the bound was reached.
+    fn warning(&self) -> Option<(usize, String)> {
+        let (line, written) = self.cut_at.as_ref()?;
+        Some((
+            *line,
+            format!(
+                "variable expansion stopped at line {line}: the values expanded in this file reached {MAX_KEYVALUE_EXPANSION_BYTES} bytes, the limit; from there on references such as {written} are kept as written"
+            ),
+        ))
+    }
 }
 
 /// Reads the shell word at the start of `s` (up to unquoted whitespace or `;`), with quotes
 /// removed and variables expanded, and the char index where it stopped. None if a quote is
 /// left open.
-fn shell_word(s: &str, entries: &[Entry], env: &[Entry]) -> Option<(String, usize)> {
+fn shell_word(s: &str, vars: Vars, budget: &mut Budget) -> Option<(String, usize)> {
     let c: Vec<char> = s.chars().collect();
     let mut out = String::new();
     let mut i = 0;
@@ -296,7 +369,7 @@ fn shell_word(s: &str, entries: &[Entry], env: &[Entry]) -> Option<(String, usiz
                                 i += 1;
                             }
                         },
-                        '$' => i = dollar(&c, i, &mut out, entries, env)?,
+                        '$' => i = dollar(&c, i, &mut out, vars, budget)?,
                         '`' => i = literal_until(&c, i, '`', &mut out)?,
                         _ => {
                             out.push(ch);
@@ -305,7 +378,7 @@ fn shell_word(s: &str, entries: &[Entry], env: &[Entry]) -> Option<(String, usiz
                     }
                 }
             }
-            '$' => i = dollar(&c, i, &mut out, entries, env)?,
+            '$' => i = dollar(&c, i, &mut out, vars, budget)?,
             '`' => i = literal_until(&c, i, '`', &mut out)?,
             ch => {
                 out.push(ch);
@@ -328,8 +401,8 @@ fn dollar(
     c: &[char],
     i: usize,
     out: &mut String,
-    entries: &[Entry],
-    env: &[Entry],
+    vars: Vars,
+    budget: &mut Budget,
 ) -> Option<usize> {
     let is_name = |ch: char| ch.is_ascii_alphanumeric() || ch == '_';
     match c.get(i + 1) {
@@ -337,7 +410,8 @@ fn dollar(
             let end = c[i + 2..].iter().position(|&x| x == '}')? + i + 2;
             let inner: String = c[i + 2..end].iter().collect();
             if inner.chars().all(is_name) && !inner.is_empty() {
-                out.push_str(&lookup(&inner, entries, env).unwrap_or_default());
+                let written: String = c[i..=end].iter().collect();
+                budget.expand(out, vars.get(&inner), &written);
             } else {
                 // `${VAR:-default}` and friends: kept literally.
                 out.extend(&c[i..=end]);
@@ -369,7 +443,7 @@ fn dollar(
                 j += 1;
             }
             let name: String = c[i + 1..j].iter().collect();
-            out.push_str(&lookup(&name, entries, env).unwrap_or_default());
+            budget.expand(out, vars.get(&name), &format!("${name}"));
             Some(j)
         }
         _ => {
