@@ -50,6 +50,9 @@ pub const MAX_KEYVALUE_CONTINUATION: usize = 64;
 /// files add a few KiB: GRUB_CMDLINE_LINUX pieces); past it, references are kept as written.
 /// Without it, a value that refers to itself twice doubles with each line.
 pub const MAX_KEYVALUE_EXPANSION_BYTES: usize = 1 << 20;
+/// Bytes of variable values that one grub.cfg or BLS line may expand to (`$kernelopts`,
+/// `${saved_entry}`: real lines expand a few hundred); past it, references are left as written.
+pub const MAX_GRUB_EXPANSION_BYTES: usize = 1 << 20;
 /// Nesting of YAML block and flow collections (netplan and cloud-init nest under 10 deep);
 /// deeper nodes are read as null, which also bounds the parser's recursion.
 pub const MAX_YAML_DEPTH: usize = 200;

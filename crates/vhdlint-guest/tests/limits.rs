@@ -6,7 +6,7 @@
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
-use vhdlint_guest::config::{keyvalue, sshd, yaml};
+use vhdlint_guest::config::{grub, keyvalue, sshd, yaml};
 use vhdlint_guest::facts::{read_network, Facts};
 use vhdlint_guest::fs::mem::{MemFs, Node};
 use vhdlint_guest::fs::FsError;
@@ -269,6 +269,33 @@ fn expansion_past_max_keyvalue_expansion_bytes_is_a_warning() {
     let kv = timed("100,000 chained references", || keyvalue::parse(&chain));
     assert!(kv.warnings.is_empty(), "{:?}", kv.warnings);
     assert_eq!(kv.value("V99999"), Some("a"));
+}
+
+#[test]
+fn grub_expansion_past_max_grub_expansion_bytes_keeps_the_references() {
+    // A BLS options line of 400,000 references to a 1 MiB kernelopts would otherwise ask for
+    // 400 GB.
+    let kernelopts = "k".repeat(1 << 20);
+    let options = "$kernelopts ".repeat(400_000);
+    let line = timed("400,000 references to 1 MiB", || {
+        grub::expand_kernelopts(&options, Some(&kernelopts))
+    });
+    assert!(
+        line.len() < MAX_GRUB_EXPANSION_BYTES + options.len(),
+        "{}",
+        line.len()
+    );
+    assert!(line.starts_with(&kernelopts) && line.ends_with("$kernelopts"));
+    // set default="${a}${a}…" with a 600 KiB `a`: the first expands, the rest stay as written.
+    let cfg = format!(
+        "set a={}\nset default=\"{}\"\nmenuentry 'x' {{\n}}\n",
+        "a".repeat(600 << 10),
+        "${a}".repeat(100_000)
+    );
+    let parsed = grub::parse(&cfg);
+    timed("set default with 100,000 references", || {
+        parsed.default_entry(None, &[])
+    });
 }
 
 #[test]

@@ -25,6 +25,7 @@
 //! Legacy `menu.lst`, BLS `sort-key`.
 
 use super::numbered_lines;
+use crate::limits::MAX_GRUB_EXPANSION_BYTES;
 use std::cmp::Ordering;
 
 /// A `linux`/`linux16`/`linuxefi` command.
@@ -398,13 +399,17 @@ fn words(line: &str) -> Vec<String> {
 }
 
 /// Expands `$NAME` and `${NAME}` with `lookup`; names it does not know are left as written.
-pub fn expand_vars(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
+/// Past [`MAX_GRUB_EXPANSION_BYTES`] of expanded values, references are left as written too
+/// (a line of many references to a long value would otherwise multiply it without bound), so
+/// what was not expanded shows in the result.
+pub fn expand_vars<S: AsRef<str>>(text: &str, lookup: impl Fn(&str) -> Option<S>) -> String {
     let c: Vec<char> = text.chars().collect();
     let mut out = String::new();
     let is_name = |ch: char| ch.is_ascii_alphanumeric() || ch == '_';
     let mut i = 0;
     // Once a `${` has no `}` after it, no later one has either: do not search again.
     let mut no_close = false;
+    let mut left = MAX_GRUB_EXPANSION_BYTES;
     while i < c.len() {
         if c[i] == '$' {
             let (name, end) = if c.get(i + 1) == Some(&'{') {
@@ -426,8 +431,9 @@ pub fn expand_vars(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Strin
                 (c[i + 1..j].iter().collect(), j)
             };
             if !name.is_empty() {
-                if let Some(v) = lookup(&name) {
-                    out.push_str(&v);
+                if let Some(v) = lookup(&name).filter(|v| v.as_ref().len() <= left) {
+                    left -= v.as_ref().len();
+                    out.push_str(v.as_ref());
                     i = end;
                     continue;
                 }
@@ -447,8 +453,8 @@ pub fn expand_vars(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Strin
 /// `kernelopts` (or grub.cfg's fallback `set kernelopts=`); with None it expands to nothing,
 /// as in GRUB. Other variables are left as written. Spaces are normalised.
 pub fn expand_kernelopts(options: &str, kernelopts: Option<&str>) -> String {
-    let v = kernelopts.unwrap_or("").to_string();
-    let s = expand_vars(options, &|n| (n == "kernelopts").then(|| v.clone()));
+    let v = kernelopts.unwrap_or("");
+    let s = expand_vars(options, |n| (n == "kernelopts").then_some(v));
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -686,25 +692,21 @@ impl GrubCfg {
         bls: &'a [BlsEntry],
     ) -> Option<DefaultEntry<'a>> {
         let set = self.default_set();
-        let saved = saved_entry.unwrap_or("").to_string();
+        let saved = saved_entry.unwrap_or("");
         let selector = match set {
             Some(s) => {
-                let vars: Vec<(&str, &str)> = self
+                // The last value of each name set before `set default`.
+                let vars: std::collections::HashMap<&str, &str> = self
                     .sets
                     .iter()
                     .filter(|v| v.line < s.line)
                     .map(|v| (v.name.as_str(), v.value.as_str()))
                     .collect();
-                expand_vars(&s.value, &|n| {
+                expand_vars(&s.value, |n| {
                     if n == "saved_entry" {
-                        Some(saved.clone())
+                        Some(saved)
                     } else {
-                        Some(
-                            vars.iter()
-                                .rev()
-                                .find(|(k, _)| *k == n)
-                                .map_or(String::new(), |(_, v)| v.to_string()),
-                        )
+                        Some(vars.get(n).copied().unwrap_or_default())
                     }
                 })
             }
