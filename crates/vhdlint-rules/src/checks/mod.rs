@@ -176,7 +176,8 @@ pub(crate) fn upstream_version(v: &str) -> &str {
 }
 
 /// One note for each bound a key-value parse of `path` reached (a quoted value left open for
-/// more than [`vhdlint_guest::limits::MAX_KEYVALUE_CONTINUATION`] lines), at its line.
+/// more than [`vhdlint_guest::limits::MAX_KEYVALUE_CONTINUATION`] lines, variable expansion
+/// past [`vhdlint_guest::limits::MAX_KEYVALUE_EXPANSION_BYTES`]), at its line.
 pub(crate) fn keyvalue_bounds(
     path: &str,
     kv: &vhdlint_guest::config::keyvalue::KeyValues,
