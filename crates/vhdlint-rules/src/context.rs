@@ -34,8 +34,8 @@ pub struct Context<'a> {
     disk: OnceLock<Result<SharedSource, String>>,
     layout: OnceLock<Result<Layout, String>>,
     sparse: OnceLock<Result<SparseScan, String>>,
-    linux: OnceLock<Result<LinuxInspection, String>>,
-    windows: OnceLock<Result<WindowsInspection, String>>,
+    pub(crate) linux: OnceLock<Result<LinuxInspection, String>>,
+    pub(crate) windows: OnceLock<Result<WindowsInspection, String>>,
 }
 
 impl<'a> Context<'a> {
@@ -238,70 +238,5 @@ impl<'a> Context<'a> {
     /// What the volumes suggest about the OS.
     pub fn os_hint(&self) -> Option<OsHint> {
         self.layout().ok().map(vhdlint_guest::os_hint)
-    }
-}
-
-/// Contexts over a Linux guest held in memory, for the checks' unit tests.
-#[cfg(test)]
-pub(crate) mod testing {
-    use std::sync::Arc;
-
-    use vhdlint_disk::MemSource;
-    use vhdlint_guest::linux::{LinuxGuest, LinuxInspection, OsRelease};
-
-    use super::Context;
-    use crate::check::Outcome;
-    use crate::image::Image;
-    use crate::policy::Policy;
-    use crate::profile::Profile;
-
-    pub(crate) use vhdlint_guest::fs::mem::{MemFs, Node};
-
-    /// Runs check `run` with `policy` on a Linux guest whose root is `fs`.
-    pub(crate) fn run_linux_with(
-        fs: MemFs,
-        policy: &Policy,
-        run: fn(&Context) -> Outcome,
-    ) -> Outcome {
-        let image = Image::from_source("memory", Arc::new(MemSource::new(vec![0; 512])));
-        let mut ctx = Context::new(&image, policy, None);
-        ctx.profile = Profile::LinuxOs;
-        let view = fs.into_view();
-        let guest = LinuxGuest {
-            mounts: view.mounts(),
-            view,
-            facts: Arc::default(),
-            root_volume: "p1".into(),
-            not_mounted: Vec::new(),
-            os: OsRelease::default(),
-        };
-        let inspection = LinuxInspection {
-            candidates: Vec::new(),
-            guest: Some(guest),
-        };
-        assert!(ctx.linux.set(Ok(inspection)).is_ok());
-        run(&ctx)
-    }
-
-    /// Runs check `run` with the guide policy on a Linux guest whose root is `fs`.
-    pub(crate) fn run_linux(fs: MemFs, run: fn(&Context) -> Outcome) -> Outcome {
-        run_linux_with(fs, &Policy::guide(), run)
-    }
-
-    /// Everything an outcome says: message, actual value and evidence (path:line text).
-    pub(crate) fn said(o: &Outcome) -> String {
-        let mut s = format!("{} | {}", o.message, o.actual);
-        for e in &o.evidence {
-            s.push_str(" | ");
-            if let Some(p) = &e.path {
-                s.push_str(p);
-                if let Some(l) = e.line {
-                    s.push_str(&format!(":{l}"));
-                }
-                s.push(' ');
-            }
-            s.push_str(&e.text);
-        }
-        s
     }
 }

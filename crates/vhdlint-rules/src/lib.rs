@@ -10,6 +10,8 @@ pub mod policy;
 pub mod profile;
 pub mod publish;
 pub mod runner;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use check::{Check, CheckMeta, CheckResult, Evidence, Outcome, Status};
 pub use checks::CHECKS;

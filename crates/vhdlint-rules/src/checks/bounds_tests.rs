@@ -8,7 +8,7 @@ use vhdlint_guest::limits::{
 };
 
 use crate::check::Status;
-use crate::context::testing::{run_linux, said, MemFs, Node};
+use crate::testing::{run_linux, said, MemFs, Node};
 
 /// `KEY="value` with the quote never closed, followed by `lines` comment lines.
 fn open_quote(key: &str, lines: usize) -> String {
