@@ -11,6 +11,7 @@ use crate::config::keyvalue::{self, Dialect, KeyValues};
 use crate::config::sshd::{self, SshdConfig};
 use crate::fs::FsError;
 use crate::limits::{MAX_DPKG_STATUS_BYTES, MAX_IFUPDOWN_FILES, MAX_RPMDB_BYTES};
+use crate::note::{Note, Unreadable};
 use crate::view::GuestView;
 
 pub const WAAGENT_CONF: &str = "/etc/waagent.conf";
@@ -43,7 +44,7 @@ pub struct Packages {
     pub database: Option<&'static str>,
     pub installed: BTreeMap<String, Package>,
     /// What could not be read (e.g. an rpm database).
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 impl Packages {
@@ -75,7 +76,7 @@ pub struct Kernel {
     /// `GRUB_CMDLINE_LINUX` + `GRUB_CMDLINE_LINUX_DEFAULT` from /etc/default/grub.
     pub default_grub: Option<CmdlineSource>,
     /// What was looked at and not usable.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 impl Facts {
@@ -95,29 +96,33 @@ impl Facts {
         self.sshd
             .get_or_init(|| {
                 let main = view.read_config(SSHD_CONFIG)?;
-                // Bounds reached while including: (pattern, message), made issues below.
-                let mut bounds: Vec<(String, String)> = Vec::new();
+                // What could not be read while including: (pattern, note), placed below at the
+                // Include line that asked for it.
+                let mut unread: Vec<(String, Note)> = Vec::new();
                 let mut include = |pattern: &str| -> Vec<(String, String)> {
                     let mut notes = Vec::new();
-                    let found = glob_noted(view, pattern, &mut notes)
+                    let found = view
+                        .glob_noted(pattern, &mut notes)
                         .into_iter()
-                        .filter_map(|p| read_noted(view, &p, &mut notes).map(|t| (p, t)))
+                        .filter_map(|p| view.read_noted(&p, &mut notes).map(|t| (p, t)))
                         .collect();
-                    bounds.extend(notes.into_iter().map(|n| (pattern.to_string(), n)));
+                    unread.extend(notes.into_iter().map(|n| (pattern.to_string(), n)));
                     found
                 };
                 let mut cfg = sshd::evaluate(&main, SSHD_CONFIG, &mut include);
-                for (pattern, message) in bounds {
+                for (pattern, mut note) in unread {
+                    // The note's place is the Include line; its text keeps the file it is about.
                     let (path, line) = cfg
                         .includes
                         .iter()
                         .find(|i| i.resolved == pattern)
                         .map_or((SSHD_CONFIG.to_string(), 0), |i| (i.path.clone(), i.line));
-                    cfg.issues.push(sshd::Issue {
-                        path,
-                        line,
-                        message,
-                    });
+                    if let Some(p) = note.path.take() {
+                        if !note.text.contains(p.as_str()) {
+                            note.text = format!("{p}: {}", note.text);
+                        }
+                    }
+                    cfg.issues.push(note.at(path).line(line));
                 }
                 Ok(cfg)
             })
@@ -125,37 +130,9 @@ impl Facts {
     }
 }
 
-/// `view.glob(pattern)`; when [`crate::limits::MAX_GLOB_PATHS`] cut the walk short, the
-/// paths gathered are still returned and `notes` says so.
-fn glob_noted(view: &GuestView, pattern: &str, notes: &mut Vec<String>) -> Vec<String> {
-    match view.glob_checked(pattern) {
-        Ok(found) => found,
-        Err(e) => {
-            notes.push(e.to_string());
-            view.glob(pattern)
-        }
-    }
-}
-
-/// `view.read_config(path)`; a file not read because of a bound (larger than
-/// [`crate::limits::MAX_CONFIG_BYTES`], too many symlinks…) is named in `notes`. Other errors
-/// (a missing file) give `None` silently, as before.
-fn read_noted(view: &GuestView, path: &str, notes: &mut Vec<String>) -> Option<String> {
-    match view.read_config(path) {
-        Ok(t) => Some(t),
-        Err(e @ FsError::Limit(_)) => {
-            notes.push(format!("{path}: {e}: not read"));
-            None
-        }
-        Err(_) => None,
-    }
-}
-
-/// `path line N: message` for each bound a key-value parse reached.
-fn keyvalue_notes<'a>(path: &'a str, kv: &'a KeyValues) -> impl Iterator<Item = String> + 'a {
-    kv.warnings
-        .iter()
-        .map(move |(line, w)| format!("{path} line {line}: {w}"))
+/// The notes of a key-value parse of `path`, at their lines.
+fn keyvalue_notes<'a>(path: &'a str, kv: &'a KeyValues) -> impl Iterator<Item = Note> + 'a {
+    kv.notes.iter().map(move |n| n.clone().at(path))
 }
 
 impl Facts {
@@ -165,9 +142,13 @@ impl Facts {
             let mut p = Packages::default();
             let status = "/var/lib/dpkg/status";
             match view.read_upto(status, MAX_DPKG_STATUS_BYTES + 1) {
-                Ok(bytes) if bytes.len() as u64 > MAX_DPKG_STATUS_BYTES => p.notes.push(format!(
-                    "{status} is larger than {MAX_DPKG_STATUS_BYTES} bytes, the limit: not read"
-                )),
+                Ok(bytes) if bytes.len() as u64 > MAX_DPKG_STATUS_BYTES => p.notes.push(
+                    Note::bound(
+                        "MAX_DPKG_STATUS_BYTES",
+                        format!("{status} is larger than {MAX_DPKG_STATUS_BYTES} bytes, the limit: not read"),
+                    )
+                    .at(status),
+                ),
                 Ok(bytes) => {
                     let text = String::from_utf8_lossy(&bytes);
                     let db = crate::config::dpkg::parse(&text);
@@ -185,12 +166,18 @@ impl Facts {
                     }
                 }
                 Err(FsError::NotFound(_)) => {}
-                Err(e) => p.notes.push(format!("{status}: {e}")),
+                Err(e) => p.notes.extend(Note::from_fs_error(status, &e)),
             }
             for rpm in ["/var/lib/rpm/rpmdb.sqlite", "/usr/lib/sysimage/rpm/rpmdb.sqlite"] {
-                let Ok(bytes) = view.read_upto(rpm, MAX_RPMDB_BYTES + 1) else { continue };
+                let bytes = match view.read_upto(rpm, MAX_RPMDB_BYTES + 1) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        p.notes.extend(Note::from_fs_error(rpm, &e));
+                        continue;
+                    }
+                };
                 if bytes.len() as u64 > MAX_RPMDB_BYTES {
-                    p.notes.push(format!("{rpm} is larger than {MAX_RPMDB_BYTES} bytes, the limit: not read"));
+                    p.notes.push(Note::bound("MAX_RPMDB_BYTES", format!("{rpm} is larger than {MAX_RPMDB_BYTES} bytes, the limit: not read")).at(rpm));
                     break;
                 }
                 match crate::config::rpmdb::read_packages(&bytes) {
@@ -204,13 +191,13 @@ impl Facts {
                             p.installed.insert(r.name.clone(), Package { name: r.name, version, path: rpm.to_string(), line: None });
                         }
                     }
-                    Err(e) => p.notes.push(format!("{rpm}: {e}")),
+                    Err(e) => p.notes.push(Note::unreadable(Unreadable::Corrupt, format!("{rpm}: {e}")).at(rpm)),
                 }
                 break;
             }
             for old in ["/var/lib/rpm/Packages", "/var/lib/rpm/Packages.db"] {
                 if p.database != Some("rpm") && view.exists(old) {
-                    p.notes.push(format!("{old}: Berkeley DB / ndb rpm databases are not read; versions come from the files themselves"));
+                    p.notes.push(Note::unreadable(Unreadable::Unsupported, format!("{old}: Berkeley DB / ndb rpm databases are not read; versions come from the files themselves")).at(old));
                 }
             }
             p
@@ -256,8 +243,8 @@ fn read_kernel(view: &GuestView) -> Kernel {
     let mut bls: Vec<BlsEntry> = Vec::new();
     let mut bls_paths = BTreeMap::new();
     let mut notes = Vec::new();
-    for p in glob_noted(view, "/boot/loader/entries/*.conf", &mut notes) {
-        if let Some(t) = read_noted(view, &p, &mut notes) {
+    for p in view.glob_noted("/boot/loader/entries/*.conf", &mut notes) {
+        if let Some(t) = view.read_noted(&p, &mut notes) {
             let stem = p
                 .rsplit('/')
                 .next()
@@ -318,25 +305,31 @@ fn read_kernel(view: &GuestView) -> Kernel {
                             k.version = version_of(&l.kernel);
                             k.initrd = m.initrd.first().map(|i| i.0.clone());
                         }
-                        None => k.notes.push(format!(
-                            "{p}: the default entry \"{}\" (line {}) has no linux line",
-                            m.title, m.line
-                        )),
+                        None => k.notes.push(
+                            Note::ignored(format!(
+                                "{p}: the default entry \"{}\" (line {}) has no linux line",
+                                m.title, m.line
+                            ))
+                            .at(p),
+                        ),
                     },
                     Chosen::Bls(e) => from_bls(e, &mut k),
                 },
-                None => k.notes.push(format!("{p}: no menu entry")),
+                None => k
+                    .notes
+                    .push(Note::ignored(format!("{p}: no menu entry")).at(p)),
             }
         }
-        Some((p, Err(e))) => k.notes.push(format!("{p}: {e}")),
+        Some((p, Err(e))) => k.notes.push(
+            Note::from_fs_error(p, &e).unwrap_or_else(|| Note::ignored(format!("{p}: {e}")).at(p)),
+        ),
         None => {
             if let Some(e) = grub::bls_default(&bls, saved.as_deref()) {
                 from_bls(e, &mut k);
             } else {
-                k.notes.push(
-                    "no /boot/grub/grub.cfg, /boot/grub2/grub.cfg or /boot/loader/entries/*.conf"
-                        .into(),
-                );
+                k.notes.push(Note::ignored(
+                    "no /boot/grub/grub.cfg, /boot/grub2/grub.cfg or /boot/loader/entries/*.conf",
+                ));
             }
         }
     }
@@ -354,11 +347,11 @@ fn read_kernel(view: &GuestView) -> Kernel {
         }
     }
     let dg = "/etc/default/grub";
-    if let Some(t) = read_noted(view, dg, &mut k.notes) {
+    if let Some(t) = view.read_noted(dg, &mut k.notes) {
         let mut kv = keyvalue::parse(&t);
         k.notes.extend(keyvalue_notes(dg, &kv));
-        for extra in glob_noted(view, "/etc/default/grub.d/*.cfg", &mut k.notes) {
-            if let Some(t2) = read_noted(view, &extra, &mut k.notes) {
+        for extra in view.glob_noted("/etc/default/grub.d/*.cfg", &mut k.notes) {
+            if let Some(t2) = view.read_noted(&extra, &mut k.notes) {
                 let more = keyvalue::parse_shell_after(&t2, &kv);
                 k.notes.extend(keyvalue_notes(&extra, &more));
                 kv.entries.extend(more.entries);
@@ -479,7 +472,7 @@ pub struct Network {
     /// Bounds reached while reading the configuration (a file's YAML nested too deep, too
     /// many ifupdown `source` files).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 /// Reads the network configuration (ifupdown, netplan, systemd-networkd, ifcfg for RHEL and
@@ -493,13 +486,16 @@ pub fn read_network(view: &GuestView) -> Network {
     while let Some(path) = queue.pop() {
         seen += 1;
         if seen > MAX_IFUPDOWN_FILES {
-            net.notes.push(format!(
-                "ifupdown: more than {MAX_IFUPDOWN_FILES} files through source/source-directory, the limit: {path} and {} more are not read",
-                queue.len()
+            net.notes.push(Note::bound(
+                "MAX_IFUPDOWN_FILES",
+                format!(
+                    "ifupdown: more than {MAX_IFUPDOWN_FILES} files through source/source-directory, the limit: {path} and {} more are not read",
+                    queue.len()
+                ),
             ));
             break;
         }
-        let Some(t) = read_noted(view, &path, &mut net.notes) else {
+        let Some(t) = view.read_noted(&path, &mut net.notes) else {
             continue;
         };
         let parsed = n::parse_interfaces(&t);
@@ -514,10 +510,14 @@ pub fn read_network(view: &GuestView) -> Network {
             } else {
                 pat
             };
-            match view.glob_checked(&pat) {
-                Ok(found) => queue.extend(found),
-                Err(e) => net.notes.push(format!("{path} line {}: {e}", s.line)),
-            }
+            let mut found_notes = Vec::new();
+            queue.extend(view.glob_noted(&pat, &mut found_notes));
+            // Placed at the `source` line that asked for the glob.
+            net.notes.extend(
+                found_notes
+                    .into_iter()
+                    .map(|n| n.at(path.clone()).line(s.line)),
+            );
         }
         for i in &parsed.ifaces {
             if i.name == "lo" {
@@ -538,15 +538,15 @@ pub fn read_network(view: &GuestView) -> Network {
         }
     }
     // netplan.
-    let mut netplan_files = glob_noted(view, "/etc/netplan/*.yaml", &mut net.notes);
-    netplan_files.extend(glob_noted(view, "/lib/netplan/*.yaml", &mut net.notes));
+    let mut netplan_files = view.glob_noted("/etc/netplan/*.yaml", &mut net.notes);
+    netplan_files.extend(view.glob_noted("/lib/netplan/*.yaml", &mut net.notes));
     for path in netplan_files {
-        let Some(t) = read_noted(view, &path, &mut net.notes) else {
+        let Some(t) = view.read_noted(&path, &mut net.notes) else {
             continue;
         };
         let plan = n::parse_netplan(&t);
         net.notes
-            .extend(plan.warnings.iter().map(|w| format!("{path}: {w}")));
+            .extend(plan.notes.iter().map(|n| n.clone().at(path.clone())));
         for i in plan.interfaces {
             let v6 = i.addresses.iter().any(|a| a.value.contains(':'));
             let v4 = i.addresses.iter().any(|a| !a.value.contains(':'));
@@ -570,8 +570,8 @@ pub fn read_network(view: &GuestView) -> Network {
         "/usr/lib/systemd/network",
         "/lib/systemd/network",
     ] {
-        for path in glob_noted(view, &format!("{dir}/*.network"), &mut net.notes) {
-            let Some(t) = read_noted(view, &path, &mut net.notes) else {
+        for path in view.glob_noted(&format!("{dir}/*.network"), &mut net.notes) {
+            let Some(t) = view.read_noted(&path, &mut net.notes) else {
                 continue;
             };
             let ini = n::parse_ini(&t);
@@ -602,12 +602,12 @@ pub fn read_network(view: &GuestView) -> Network {
     }
     // ifcfg: RHEL (network-scripts) and SUSE (sysconfig/network).
     for dir in ["/etc/sysconfig/network-scripts", "/etc/sysconfig/network"] {
-        for path in glob_noted(view, &format!("{dir}/ifcfg-*"), &mut net.notes) {
+        for path in view.glob_noted(&format!("{dir}/ifcfg-*"), &mut net.notes) {
             let name = path.rsplit("ifcfg-").next().unwrap_or("").to_string();
             if name == "lo" || name.ends_with('~') || name.contains(".bak") {
                 continue;
             }
-            let Some(t) = read_noted(view, &path, &mut net.notes) else {
+            let Some(t) = view.read_noted(&path, &mut net.notes) else {
                 continue;
             };
             let kv = crate::config::keyvalue::parse(&t);
@@ -646,12 +646,11 @@ pub fn read_network(view: &GuestView) -> Network {
         }
     }
     // NetworkManager keyfiles.
-    for path in glob_noted(
-        view,
+    for path in view.glob_noted(
         "/etc/NetworkManager/system-connections/*.nmconnection",
         &mut net.notes,
     ) {
-        let Some(t) = read_noted(view, &path, &mut net.notes) else {
+        let Some(t) = view.read_noted(&path, &mut net.notes) else {
             continue;
         };
         let ini = n::parse_ini(&t);
@@ -686,7 +685,7 @@ pub fn read_network(view: &GuestView) -> Network {
             .filter(|e| n::is_persistent_net_rules_file(&e.name))
         {
             let path = format!("{dir}/{}", e.name);
-            let Some(t) = read_noted(view, &path, &mut net.notes) else {
+            let Some(t) = view.read_noted(&path, &mut net.notes) else {
                 continue;
             };
             for r in n::persistent_net_rules(&t) {
@@ -704,19 +703,14 @@ pub fn read_network(view: &GuestView) -> Network {
             || view.exists("/usr/lib/python3/dist-packages/cloudinit"))
     {
         let mut files = vec!["/etc/cloud/cloud.cfg".to_string()];
-        files.extend(glob_noted(
-            view,
-            "/etc/cloud/cloud.cfg.d/*.cfg",
-            &mut net.notes,
-        ));
+        files.extend(view.glob_noted("/etc/cloud/cloud.cfg.d/*.cfg", &mut net.notes));
         let mut disabled = false;
         for f in &files {
-            let Some(t) = read_noted(view, f, &mut net.notes) else {
+            let Some(t) = view.read_noted(f, &mut net.notes) else {
                 continue;
             };
-            let (y, warnings) = crate::config::yaml::parse_with_warnings(&t);
-            net.notes
-                .extend(warnings.iter().map(|w| format!("{f}: {w}")));
+            let (y, notes) = crate::config::yaml::parse_with_warnings(&t);
+            net.notes.extend(notes.into_iter().map(|n| n.at(f.clone())));
             if y.path(&["network", "config"])
                 .and_then(|(v, _)| v.as_str())
                 .is_some_and(|v| v == "disabled")

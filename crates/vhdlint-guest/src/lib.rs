@@ -11,6 +11,7 @@ pub mod fs;
 pub mod initramfs;
 pub mod limits;
 pub mod linux;
+pub mod note;
 pub mod registry;
 pub mod view;
 pub mod windows;

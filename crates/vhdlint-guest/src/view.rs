@@ -12,6 +12,7 @@ use crate::fs::{DirEntry, FileKind, Filesystem, FsError, Metadata};
 use crate::limits::{
     MAX_CONFIG_BYTES, MAX_GLOB_PATHS, MAX_PATH_LEN, MAX_RESOLVE_STEPS, MAX_SYMLINK_HOPS,
 };
+use crate::note::Note;
 
 /// A filesystem mounted into the view.
 #[derive(Clone)]
@@ -124,9 +125,12 @@ impl GuestView {
             }
             steps += done.len();
             if steps > MAX_RESOLVE_STEPS {
-                return Err(FsError::Limit(format!(
-                    "{path}: resolving it walks more than {MAX_RESOLVE_STEPS} directory levels"
-                )));
+                return Err(FsError::limit(
+                    "MAX_RESOLVE_STEPS",
+                    format!(
+                        "{path}: resolving it walks more than {MAX_RESOLVE_STEPS} directory levels"
+                    ),
+                ));
             }
             let here = join(&done);
             let (m, inner) = self.locate(&here);
@@ -135,9 +139,10 @@ impl GuestView {
                 FileKind::Symlink => {
                     hops += 1;
                     if hops > MAX_SYMLINK_HOPS {
-                        return Err(FsError::Limit(format!(
-                            "{path}: more than {MAX_SYMLINK_HOPS} symlinks"
-                        )));
+                        return Err(FsError::limit(
+                            "MAX_SYMLINK_HOPS",
+                            format!("{path}: more than {MAX_SYMLINK_HOPS} symlinks"),
+                        ));
                     }
                     let target = m.fs.read_link(&inner)?;
                     done.pop();
@@ -149,9 +154,10 @@ impl GuestView {
                     }
                     let len: usize = pending.iter().chain(&done).map(|c| c.len() + 1).sum();
                     if len > MAX_PATH_LEN {
-                        return Err(FsError::Limit(format!(
-                            "{path}: resolves to more than {MAX_PATH_LEN} bytes"
-                        )));
+                        return Err(FsError::limit(
+                            "MAX_PATH_LEN",
+                            format!("{path}: resolves to more than {MAX_PATH_LEN} bytes"),
+                        ));
                     }
                 }
                 FileKind::Dir => {}
@@ -209,16 +215,17 @@ impl GuestView {
     pub fn read_config(&self, path: &str) -> Result<String, FsError> {
         let b = self.read_upto(path, MAX_CONFIG_BYTES + 1)?;
         if b.len() as u64 > MAX_CONFIG_BYTES {
-            return Err(FsError::Limit(format!(
-                "{path} is larger than {MAX_CONFIG_BYTES} bytes"
-            )));
+            return Err(FsError::limit(
+                "MAX_CONFIG_BYTES",
+                format!("{path} is larger than {MAX_CONFIG_BYTES} bytes"),
+            ));
         }
         Ok(String::from_utf8_lossy(&b).into_owned())
     }
 
     /// Paths matching a glob pattern (`*`, `?`, `[…]` in any component), in lexical order.
     /// Once the paths gathered for one component pass [`MAX_GLOB_PATHS`], the remaining
-    /// directories of that component are not listed: [`GuestView::glob_checked`] reports it.
+    /// directories of that component are not listed: [`GuestView::glob_noted`] reports it.
     pub fn glob(&self, pattern: &str) -> Vec<String> {
         self.glob_bounded(pattern).0
     }
@@ -226,17 +233,59 @@ impl GuestView {
     /// Like [`GuestView::glob`], but an error when [`MAX_GLOB_PATHS`] cut the walk short.
     pub fn glob_checked(&self, pattern: &str) -> Result<Vec<String>, FsError> {
         match self.glob_bounded(pattern) {
-            (found, false) => Ok(found),
-            (_, true) => Err(FsError::Limit(format!(
-                "{pattern}: the glob gathers more than {MAX_GLOB_PATHS} paths, the limit"
-            ))),
+            (found, false, _) => Ok(found),
+            (_, true, _) => Err(Self::glob_cut(pattern)),
         }
     }
 
-    /// The matches, and whether directories were left unlisted because of [`MAX_GLOB_PATHS`].
-    fn glob_bounded(&self, pattern: &str) -> (Vec<String>, bool) {
+    fn glob_cut(pattern: &str) -> FsError {
+        FsError::limit(
+            "MAX_GLOB_PATHS",
+            format!("{pattern}: the glob gathers more than {MAX_GLOB_PATHS} paths, the limit"),
+        )
+    }
+
+    /// Like [`GuestView::glob`]; a walk that [`MAX_GLOB_PATHS`] cut short, and directories on
+    /// the way that could not be listed, are noted in `notes`. The paths gathered are returned.
+    pub fn glob_noted(&self, pattern: &str, notes: &mut Vec<Note>) -> Vec<String> {
+        let (found, cut, unread) = self.glob_bounded(pattern);
+        if cut {
+            let e = Self::glob_cut(pattern);
+            notes.push(
+                Note::bound(
+                    "MAX_GLOB_PATHS",
+                    format!("{e}: only the paths gathered before it are looked at"),
+                )
+                .at(pattern),
+            );
+        }
+        notes.extend(unread);
+        found
+    }
+
+    /// [`GuestView::read_config`]. A file that could not be read for another reason than not
+    /// being there (a bound, a corrupt or unsupported inode) gives `None` and a note in
+    /// `notes`; a missing file gives `None` alone.
+    pub fn read_noted(&self, path: &str, notes: &mut Vec<Note>) -> Option<String> {
+        self.read_config(path)
+            .map_err(|e| notes.extend(Note::from_fs_error(path, &e)))
+            .ok()
+    }
+
+    /// [`GuestView::read_dir`], noting a directory that could not be listed as
+    /// [`GuestView::read_noted`] does.
+    pub fn read_dir_noted(&self, path: &str, notes: &mut Vec<Note>) -> Option<Vec<DirEntry>> {
+        self.read_dir(path)
+            .map_err(|e| notes.extend(Note::from_fs_error(path, &e)))
+            .ok()
+    }
+
+    /// The matches, whether directories were left unlisted because of [`MAX_GLOB_PATHS`], and
+    /// the directories that could not be listed.
+    fn glob_bounded(&self, pattern: &str) -> (Vec<String>, bool, Vec<Note>) {
         let mut found = vec![String::new()];
         let mut cut = false;
+        let mut unread = Vec::new();
         let parts: Vec<&str> = components(pattern).collect();
         for (i, part) in parts.iter().enumerate() {
             let last = i + 1 == parts.len();
@@ -248,7 +297,7 @@ impl GuestView {
                     } else {
                         base.clone()
                     };
-                    if let Ok(entries) = self.read_dir(&dir) {
+                    if let Some(entries) = self.read_dir_noted(&dir, &mut unread) {
                         for e in entries {
                             if (!e.name.starts_with('.') || part.starts_with('.'))
                                 && glob_match(part, &e.name)
@@ -272,7 +321,7 @@ impl GuestView {
         }
         found.retain(|p| !p.is_empty() && self.symlink_metadata(p).is_ok());
         found.sort();
-        (found, cut)
+        (found, cut, unread)
     }
 }
 

@@ -12,11 +12,21 @@ use vhdlint_guest::fs::mem::{MemFs, Node};
 use vhdlint_guest::fs::FsError;
 use vhdlint_guest::initramfs::{self, InitramfsError, Limits};
 use vhdlint_guest::limits::*;
+use vhdlint_guest::note::{Note, NoteKind};
 use vhdlint_guest::registry::{Hive, HiveError};
 use vhdlint_guest::windows::WindowsGuest;
 
 /// Runs `f`, asserting it answers in time: 1 s, or 3 s in a debug build.
 #[track_caller]
+/// The notes as one string, each with its path and line.
+fn joined(notes: &[Note]) -> String {
+    notes
+        .iter()
+        .map(Note::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
     let limit = Duration::from_secs(if cfg!(debug_assertions) { 3 } else { 1 });
     let start = Instant::now();
@@ -133,7 +143,7 @@ fn ifupdown_sources_stop_at_max_ifupdown_files() {
     }
     let v = fs.into_view();
     let net = timed("100 chained source files", || read_network(&v));
-    let notes = net.notes.join("; ");
+    let notes = joined(&net.notes);
     says(
         &notes,
         &[&format!(
@@ -153,7 +163,7 @@ fn a_netplan_file_nested_past_max_yaml_depth_is_noted() {
     let v = fs.into_view();
     let net = timed("a deep netplan file", || read_network(&v));
     says(
-        &net.notes.join("; "),
+        &joined(&net.notes),
         &[
             "/etc/netplan/50.yaml",
             &format!("nested deeper than {MAX_YAML_DEPTH} levels"),
@@ -169,7 +179,7 @@ fn package_databases_over_their_bounds_are_noted() {
         Facts::default().packages(&fs.into_view()).clone()
     });
     says(
-        &p.notes.join("; "),
+        &joined(&p.notes),
         &[
             "/var/lib/dpkg/status",
             &format!("larger than {MAX_DPKG_STATUS_BYTES} bytes"),
@@ -183,7 +193,7 @@ fn package_databases_over_their_bounds_are_noted() {
         Facts::default().packages(&fs.into_view()).clone()
     });
     says(
-        &p.notes.join("; "),
+        &joined(&p.notes),
         &[
             "rpmdb.sqlite",
             &format!("larger than {MAX_RPMDB_BYTES} bytes"),
@@ -218,10 +228,16 @@ fn a_quote_open_past_max_keyvalue_continuation_is_a_warning() {
         "y\n".repeat(MAX_KEYVALUE_CONTINUATION + 1)
     );
     let kv = timed("a quote open for 66 lines", || keyvalue::parse(&text));
-    assert_eq!(kv.warnings.len(), 1, "{:?}", kv.warnings);
-    assert_eq!(kv.warnings[0].0, 1);
+    assert_eq!(kv.notes.len(), 1, "{:?}", kv.notes);
+    assert_eq!(kv.notes[0].line, Some(1));
+    assert_eq!(
+        kv.notes[0].kind,
+        NoteKind::Bound {
+            limit: "MAX_KEYVALUE_CONTINUATION"
+        }
+    );
     says(
-        &kv.warnings[0].1,
+        &kv.notes[0].text,
         &[
             "value of A",
             &format!("after {MAX_KEYVALUE_CONTINUATION} lines"),
@@ -232,7 +248,7 @@ fn a_quote_open_past_max_keyvalue_continuation_is_a_warning() {
     // Within the bound the value is read, without a warning.
     let text = format!("A=\"x\n{}\"\n", "y\n".repeat(MAX_KEYVALUE_CONTINUATION - 2));
     let kv = keyvalue::parse(&text);
-    assert!(kv.warnings.is_empty() && kv.get("A").is_some(), "{kv:?}");
+    assert!(kv.notes.is_empty() && kv.get("A").is_some(), "{kv:?}");
 }
 
 #[test]
@@ -246,18 +262,24 @@ fn expansion_past_max_keyvalue_expansion_bytes_is_a_warning() {
         total <= MAX_KEYVALUE_EXPANSION_BYTES + text.len(),
         "{total} bytes"
     );
-    assert_eq!(kv.warnings.len(), 1, "{:?}", kv.warnings);
+    assert_eq!(kv.notes.len(), 1, "{:?}", kv.notes);
     // Line k (k >= 2) expands 2^(k-1) bytes, 2^k - 2 in all by its end: line 21 would pass
     // 2^20. From there on the references stay as written.
     says(
-        &kv.warnings[0].1,
+        &kv.notes[0].text,
         &[
             "variable expansion stopped at line 21",
             &format!("{MAX_KEYVALUE_EXPANSION_BYTES} bytes, the limit"),
             "$R",
         ],
     );
-    assert_eq!(kv.warnings[0].0, 21);
+    assert_eq!(kv.notes[0].line, Some(21));
+    assert_eq!(
+        kv.notes[0].kind,
+        NoteKind::Bound {
+            limit: "MAX_KEYVALUE_EXPANSION_BYTES"
+        }
+    );
     assert_eq!(kv.value("R"), Some("$R$R"));
     assert_eq!(kv.value("B"), Some("$R"));
     // Many references, each cheap: a file of 100,000 lines that each refer to the one before
@@ -267,7 +289,7 @@ fn expansion_past_max_keyvalue_expansion_bytes_is_a_warning() {
         chain.push_str(&format!("V{i}=$V{}\n", i - 1));
     }
     let kv = timed("100,000 chained references", || keyvalue::parse(&chain));
-    assert!(kv.warnings.is_empty(), "{:?}", kv.warnings);
+    assert!(kv.notes.is_empty(), "{:?}", kv.notes);
     assert_eq!(kv.value("V99999"), Some("a"));
 }
 
@@ -305,8 +327,9 @@ fn yaml_nested_past_max_yaml_depth_is_a_warning() {
     for text in [flow, block] {
         let (_, warnings) = timed("YAML nested 5000 deep", || yaml::parse_with_warnings(&text));
         assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].is_bound());
         says(
-            &warnings[0],
+            &warnings[0].text,
             &[
                 "line 1",
                 &format!("nested deeper than {MAX_YAML_DEPTH} levels"),
@@ -337,7 +360,8 @@ fn sshd_includes_past_max_sshd_include_depth() {
             &mut include,
         )
     });
-    let issues: Vec<&str> = c.issues.iter().map(|i| i.message.as_str()).collect();
+    let issues: Vec<&str> = c.issues.iter().map(|i| i.text.as_str()).collect();
+    assert!(c.issues[0].is_bound());
     assert_eq!(issues.len(), 1, "{issues:?}");
     says(
         issues[0],
@@ -362,7 +386,7 @@ fn sshd_includes_past_max_sshd_included_files() {
     assert_eq!(c.settings.len(), MAX_SSHD_INCLUDED_FILES);
     assert_eq!(c.issues.len(), 10);
     says(
-        &c.issues[0].message,
+        &c.issues[0].text,
         &[&format!("more than {MAX_SSHD_INCLUDED_FILES}")],
     );
 }

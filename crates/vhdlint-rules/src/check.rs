@@ -5,6 +5,8 @@ use serde::Serialize;
 use crate::context::Context;
 use crate::profile::Profile;
 
+pub use vhdlint_guest::note::{Note, NoteKind, Unreadable};
+
 /// The final status of a check, as the Certification Tool words it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -80,6 +82,17 @@ impl Evidence {
     }
 }
 
+impl From<Note> for Evidence {
+    fn from(n: Note) -> Self {
+        Self {
+            path: n.path,
+            line: n.line.map(|l| l as u32),
+            offset: None,
+            text: n.text,
+        }
+    }
+}
+
 /// A check's metadata: its public ID and its documentation.
 #[derive(Debug)]
 pub struct CheckMeta {
@@ -115,6 +128,10 @@ pub struct Outcome {
     pub evidence: Vec<Evidence>,
     /// A remedy specific to this result; the metadata's remedy otherwise.
     pub remedy: Option<String>,
+    /// What the readers noticed while the check looked (bounds reached, files that could not
+    /// be read, lines skipped). The runner applies the rules to them
+    /// ([`crate::runner::apply_notes`]); a check never judges a note by its wording.
+    pub notes: Vec<Note>,
 }
 
 impl Outcome {
@@ -126,6 +143,7 @@ impl Outcome {
             message: String::new(),
             evidence: Vec::new(),
             remedy: None,
+            notes: Vec::new(),
         }
     }
     pub fn pass(actual: impl Into<String>, required: impl Into<String>) -> Self {
@@ -182,6 +200,43 @@ impl Outcome {
         self.remedy = Some(r.into());
         self
     }
+    /// Notes about what the check needed to look at: the runner applies the rules to them (a
+    /// bound makes a pass a warning; something unreadable makes a pass, warning or skip an
+    /// error).
+    pub fn noted(mut self, notes: impl IntoIterator<Item = Note>) -> Self {
+        self.notes.extend(notes);
+        self
+    }
+    /// Notes about what the check did not need, since it answered from elsewhere (an rpm
+    /// database not read, versions taken from the files themselves): shown as evidence and
+    /// named in the message, the status stays.
+    pub fn aside(self, notes: impl IntoIterator<Item = Note>) -> Self {
+        let notes: Vec<Note> = notes.into_iter().collect();
+        if notes.is_empty() || self.status == Status::Skipped {
+            return self.evidences(notes.into_iter().map(Evidence::from));
+        }
+        let before = self.said();
+        let m = format!("{before}; not everything was read: {}", sentence(&notes));
+        self.message(m)
+            .evidences(notes.into_iter().map(Evidence::from))
+    }
+    /// The message, or the actual value when there is no message.
+    pub(crate) fn said(&self) -> String {
+        if self.message.is_empty() {
+            self.actual.clone()
+        } else {
+            self.message.clone()
+        }
+    }
+}
+
+/// The notes as one sentence for a message.
+pub(crate) fn sentence<'a>(notes: impl IntoIterator<Item = &'a Note>) -> String {
+    notes
+        .into_iter()
+        .map(Note::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// One check's result in a report. Field names are a public interface.

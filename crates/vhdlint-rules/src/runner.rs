@@ -198,10 +198,69 @@ fn choose_profile(ctx: &Context, choice: ProfileChoice) -> (Profile, String) {
     }
 }
 
+/// The remedy of a pass that a bound of the readers turned into a warning.
+pub const BOUND_REMEDY: &str = "Look at the files named in the evidence: a bound of vhdlint's readers kept part of them from being read (they are far larger, deeper or more numerous than real ones). Make them ordinary, or check by hand what they hold.";
+
+/// The remedy of a result that could not look at everything it needs.
+pub const UNREADABLE_REMEDY: &str = "vhdlint could not read the files named in the evidence (corrupt structures, an unsupported feature or a read error): check the filesystem (e2fsck -fn, xfs_repair -n, ntfsfix -n) and lint again, or check by hand what they hold.";
+
+/// Applies the rules to what the readers noticed while a check looked, the same for every
+/// check: every note becomes evidence; a note that something the check needs could not be read
+/// makes a pass, warning or skip an `error`; a bound reached makes a pass a warning that names
+/// the bound; a failure stays a failure and says what was not read.
+pub fn apply_notes(mut o: Outcome) -> Outcome {
+    use crate::check::{sentence, Evidence};
+    let notes = std::mem::take(&mut o.notes);
+    if notes.is_empty() {
+        return o;
+    }
+    let unreadable: Vec<&crate::check::Note> = notes.iter().filter(|n| n.is_unreadable()).collect();
+    let bounds: Vec<&crate::check::Note> = notes.iter().filter(|n| n.is_bound()).collect();
+    let limits = || {
+        let mut l: Vec<&str> = bounds
+            .iter()
+            .filter_map(|n| match n.kind {
+                crate::check::NoteKind::Bound { limit } => Some(limit),
+                _ => None,
+            })
+            .collect();
+        l.dedup();
+        l.join(", ")
+    };
+    let before = o.said();
+    if !unreadable.is_empty() && o.status != Status::Fail && o.status != Status::Error {
+        o.status = Status::Error;
+        o.actual = "could not be evaluated".into();
+        o.remedy = Some(UNREADABLE_REMEDY.into());
+        o.message = format!(
+            "{before}; could not read what this check needs, so it cannot answer: {}",
+            sentence(unreadable.iter().copied())
+        );
+    } else if !unreadable.is_empty() && o.status == Status::Fail {
+        o.message = format!(
+            "{before}; not everything could be read: {}",
+            sentence(unreadable.iter().copied())
+        );
+    }
+    if !bounds.is_empty() && !matches!(o.status, Status::Skipped | Status::Error) {
+        if o.status == Status::Pass {
+            o.status = Status::Warning;
+            o.remedy = Some(BOUND_REMEDY.into());
+        }
+        o.message = format!(
+            "{}; not everything was read, so this result may be wrong (bound {} reached): {}",
+            o.said(),
+            limits(),
+            sentence(bounds.iter().copied())
+        );
+    }
+    o.evidences(notes.into_iter().map(Evidence::from))
+}
+
 fn run_one(check: &Check, ctx: &Context) -> CheckResult {
     let meta = check.meta;
     let outcome = if meta.profiles.contains(&ctx.profile) {
-        (check.run)(ctx)
+        apply_notes((check.run)(ctx))
     } else {
         let for_: Vec<&str> = meta.profiles.iter().map(Profile::as_str).collect();
         Outcome::skipped(format!(
@@ -297,5 +356,131 @@ fn facts(ctx: &Context) -> Facts {
                 kernel: g.facts.kernel(&g.view).version.clone(),
             }),
         bytes_read: ctx.image.source.bytes_read().unwrap_or(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Note;
+    use vhdlint_guest::note::Unreadable;
+
+    fn bound() -> Note {
+        Note::bound("MAX_CONFIG_BYTES", "/etc/x is larger than 1048576 bytes").at("/etc/x")
+    }
+    fn unreadable() -> Note {
+        Note::unreadable(Unreadable::Corrupt, "corrupt filesystem: bad inode").at("/etc/y")
+    }
+
+    #[test]
+    fn an_outcome_without_notes_is_unchanged() {
+        let o = apply_notes(Outcome::pass("fine", "fine"));
+        assert_eq!(o.status, Status::Pass);
+        assert!(o.evidence.is_empty() && o.message.is_empty() && o.remedy.is_none());
+    }
+
+    #[test]
+    fn a_bound_makes_a_pass_a_warning_that_names_it() {
+        let o = apply_notes(Outcome::pass("fine", "fine").noted([bound()]));
+        assert_eq!(o.status, Status::Warning);
+        assert!(o.message.starts_with("fine; "), "{}", o.message);
+        assert!(o.message.contains("MAX_CONFIG_BYTES"), "{}", o.message);
+        assert!(o.message.contains("/etc/x is larger"), "{}", o.message);
+        assert_eq!(o.remedy.as_deref(), Some(BOUND_REMEDY));
+        assert_eq!(o.evidence.len(), 1);
+        assert_eq!(o.evidence[0].path.as_deref(), Some("/etc/x"));
+        assert!(o.notes.is_empty());
+    }
+
+    #[test]
+    fn a_bound_keeps_a_failure_and_says_it_may_be_wrong() {
+        let o = apply_notes(
+            Outcome::fail("bad", "good")
+                .remedy("fix it")
+                .noted([bound()]),
+        );
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.remedy.as_deref(), Some("fix it"));
+        assert!(o.message.contains("may be wrong"), "{}", o.message);
+        let w = apply_notes(Outcome::warning("meh", "good").noted([bound()]));
+        assert_eq!(w.status, Status::Warning);
+        assert!(w.remedy.is_none());
+        assert!(w.message.contains("MAX_CONFIG_BYTES"), "{}", w.message);
+    }
+
+    #[test]
+    fn a_bound_leaves_a_skip_or_an_error_as_it_is() {
+        for o in [Outcome::skipped("n/a"), Outcome::error("broken")] {
+            let status = o.status;
+            let message = o.message.clone();
+            let o = apply_notes(o.noted([bound()]));
+            assert_eq!(o.status, status);
+            assert_eq!(o.message, message);
+            assert!(o
+                .evidence
+                .iter()
+                .any(|e| e.path.as_deref() == Some("/etc/x")));
+        }
+    }
+
+    #[test]
+    fn something_unreadable_makes_a_pass_warning_or_skip_an_error() {
+        for o in [
+            Outcome::pass("fine", "fine"),
+            Outcome::warning("meh", "fine"),
+            Outcome::skipped("nothing to look at"),
+        ] {
+            let o = apply_notes(o.noted([unreadable(), bound()]));
+            assert_eq!(o.status, Status::Error);
+            assert_eq!(o.actual, "could not be evaluated");
+            assert_eq!(o.remedy.as_deref(), Some(UNREADABLE_REMEDY));
+            assert!(
+                o.message.contains("/etc/y: corrupt filesystem"),
+                "{}",
+                o.message
+            );
+            assert_eq!(o.evidence.len(), 2);
+        }
+    }
+
+    #[test]
+    fn something_unreadable_keeps_a_failure() {
+        let o = apply_notes(Outcome::fail("bad", "good").noted([unreadable()]));
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.actual, "bad");
+        assert!(
+            o.message.contains("not everything could be read"),
+            "{}",
+            o.message
+        );
+    }
+
+    #[test]
+    fn syntax_and_ignored_notes_are_evidence_only() {
+        let o = apply_notes(
+            Outcome::pass("fine", "fine").noted([
+                Note::syntax("invalid quotes")
+                    .at("/etc/ssh/sshd_config")
+                    .line(3),
+                Note::ignored("inside a Match block"),
+            ]),
+        );
+        assert_eq!(o.status, Status::Pass);
+        assert!(o.message.is_empty() && o.remedy.is_none());
+        assert_eq!(o.evidence.len(), 2);
+        assert_eq!(o.evidence[0].line, Some(3));
+    }
+
+    #[test]
+    fn notes_aside_keep_the_status() {
+        let o = Outcome::pass("fine", "fine").aside([unreadable(), bound()]);
+        assert_eq!(o.status, Status::Pass);
+        assert!(
+            o.message.contains("not everything was read"),
+            "{}",
+            o.message
+        );
+        assert_eq!(o.evidence.len(), 2);
+        assert!(o.notes.is_empty());
     }
 }

@@ -13,8 +13,15 @@ use crate::profile::Profile;
 
 pub(crate) use vhdlint_guest::fs::mem::{MemFs, Node};
 
-/// Runs check `run` with `policy` on a Linux guest whose root is `fs`.
+/// Runs check `run` with `policy` on a Linux guest whose root is `fs`, and applies the
+/// runner's rules to what it noted, as a run does.
 pub(crate) fn run_linux_with(fs: MemFs, policy: &Policy, run: fn(&Context) -> Outcome) -> Outcome {
+    crate::runner::apply_notes(run_linux_raw(fs, policy, run))
+}
+
+/// The outcome check `run` itself gives with `policy` on a Linux guest whose root is `fs`,
+/// before the runner applies its rules to the notes.
+pub(crate) fn run_linux_raw(fs: MemFs, policy: &Policy, run: fn(&Context) -> Outcome) -> Outcome {
     let image = Image::from_source("memory", Arc::new(MemSource::new(vec![0; 512])));
     let mut ctx = Context::new(&image, policy, None);
     ctx.profile = Profile::LinuxOs;

@@ -311,7 +311,7 @@ fn text(i: &Inspection) -> String {
             line("  initramfs", r.clone());
         }
         for n in &k.notes {
-            line("  note", n.clone());
+            line("  note", n.to_string());
         }
     }
     if let Some(f) = i.os_family {

@@ -702,7 +702,7 @@ fn parser_bounds_reached_are_shown_in_the_results() {
         "warning",
         &[
             "this result may be wrong",
-            "/etc/default/grub line 2: the value of GRUB_TIMEOUT_STYLE is still open (a quote left open) after 64 lines, the limit",
+            "/etc/default/grub:2: the value of GRUB_TIMEOUT_STYLE is still open (a quote left open) after 64 lines, the limit",
         ],
     );
     expect(
@@ -711,7 +711,7 @@ fn parser_bounds_reached_are_shown_in_the_results() {
         "warning",
         &[
             "this result may be wrong",
-            "/etc/netplan/50-cloud-init.yaml: line 6: nested deeper than 200 levels, the limit",
+            "/etc/netplan/50-cloud-init.yaml:6: line 6: nested deeper than 200 levels, the limit",
         ],
     );
     for id in ["linux/kernel-cmdline", "linux/network"] {

@@ -20,6 +20,7 @@ use super::numbered_lines;
 use std::collections::HashMap;
 
 use crate::limits::{MAX_KEYVALUE_CONTINUATION, MAX_KEYVALUE_EXPANSION_BYTES};
+use crate::note::Note;
 
 /// How to read the lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -53,7 +54,7 @@ pub struct KeyValues {
     pub other: Vec<(usize, String)>,
     /// Bounds reached while reading: `(line, message)` (a quoted value still open after
     /// [`MAX_KEYVALUE_CONTINUATION`] lines, expansions past [`MAX_KEYVALUE_EXPANSION_BYTES`]).
-    pub warnings: Vec<(usize, String)>,
+    pub notes: Vec<Note>,
 }
 
 impl KeyValues {
@@ -215,12 +216,15 @@ fn parse_shell(text: &str, env: &[Entry]) -> KeyValues {
         let Some(mut value) = parsed else {
             // Never closed: only this line is bad; read the following ones afresh.
             if i + MAX_KEYVALUE_CONTINUATION < lines.len() {
-                kv.warnings.push((
-                    n,
-                    format!(
-                        "the value of {key} is still open (a quote left open) after {MAX_KEYVALUE_CONTINUATION} lines, the limit: the line is not read as an assignment"
-                    ),
-                ));
+                kv.notes.push(
+                    Note::bound(
+                        "MAX_KEYVALUE_CONTINUATION",
+                        format!(
+                            "the value of {key} is still open (a quote left open) after {MAX_KEYVALUE_CONTINUATION} lines, the limit: the line is not read as an assignment"
+                        ),
+                    )
+                    .line(n),
+                );
             }
             kv.other.push((n, line.to_string()));
             i = next;
@@ -241,7 +245,7 @@ fn parse_shell(text: &str, env: &[Entry]) -> KeyValues {
             append,
         });
     }
-    kv.warnings.extend(budget.warning());
+    kv.notes.extend(budget.warning());
     kv
 }
 
@@ -313,14 +317,17 @@ impl Budget {
     }
 
     /// The warning to report once the file is read, if the bound was reached.
-    fn warning(&self) -> Option<(usize, String)> {
+    fn warning(&self) -> Option<Note> {
         let (line, written) = self.cut_at.as_ref()?;
-        Some((
-            *line,
-            format!(
-                "variable expansion stopped at line {line}: the values expanded in this file reached {MAX_KEYVALUE_EXPANSION_BYTES} bytes, the limit; from there on references such as {written} are kept as written"
-            ),
-        ))
+        Some(
+            Note::bound(
+                "MAX_KEYVALUE_EXPANSION_BYTES",
+                format!(
+                    "variable expansion stopped at line {line}: the values expanded in this file reached {MAX_KEYVALUE_EXPANSION_BYTES} bytes, the limit; from there on references such as {written} are kept as written"
+                ),
+            )
+            .line(*line),
+        )
     }
 }
 

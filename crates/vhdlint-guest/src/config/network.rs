@@ -215,8 +215,8 @@ pub struct Netplan {
     pub interfaces: Vec<NetplanIface>,
     /// True when the file has no `network:` mapping.
     pub no_network_key: bool,
-    /// Bounds the YAML reader reached (see [`yaml::parse_with_warnings`]).
-    pub warnings: Vec<String>,
+    /// Bounds the YAML reader reached (see [`yaml::parse_with_warnings`]), without a path.
+    pub notes: Vec<crate::note::Note>,
 }
 
 fn located_str(node: Option<(&Yaml, usize)>) -> Option<Located<String>> {
@@ -244,9 +244,9 @@ fn located_bool(node: Option<(&Yaml, usize)>) -> Option<Located<Result<bool, Str
 
 /// Parses a netplan YAML file.
 pub fn parse_netplan(text: &str) -> Netplan {
-    let (doc, warnings) = yaml::parse_with_warnings(text);
+    let (doc, notes) = yaml::parse_with_warnings(text);
     let mut out = Netplan {
-        warnings,
+        notes,
         ..Netplan::default()
     };
     let Some((net, _)) = doc.get("network") else {

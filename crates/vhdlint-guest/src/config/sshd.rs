@@ -22,6 +22,7 @@
 
 use super::numbered_lines;
 use crate::limits::{MAX_SSHD_INCLUDED_FILES, MAX_SSHD_INCLUDE_DEPTH};
+use crate::note::Note;
 
 /// Where sshd looks for relative `Include` patterns.
 pub const SSHDIR: &str = "/etc/ssh";
@@ -69,14 +70,6 @@ pub struct Include {
     pub active: bool,
 }
 
-/// Something sshd would complain about (most of these are fatal to sshd).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Issue {
-    pub path: String,
-    pub line: usize,
-    pub message: String,
-}
-
 /// The evaluated configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SshdConfig {
@@ -85,7 +78,9 @@ pub struct SshdConfig {
     pub settings: Vec<Setting>,
     pub matches: Vec<MatchLine>,
     pub includes: Vec<Include>,
-    pub issues: Vec<Issue>,
+    /// What sshd would complain about (syntax, most of it fatal to sshd) and the bounds of
+    /// the include walk that were reached, at their file and line.
+    pub issues: Vec<Note>,
 }
 
 /// A time value that is not valid for sshd (sshd refuses to start on it).
@@ -215,12 +210,8 @@ struct Evaluator<'a> {
 }
 
 impl Evaluator<'_> {
-    fn issue(&mut self, path: &str, line: usize, message: String) {
-        self.cfg.issues.push(Issue {
-            path: path.to_string(),
-            line,
-            message,
-        });
+    fn issue(&mut self, path: &str, line: usize, note: Note) {
+        self.cfg.issues.push(note.at(path).line(line));
     }
 
     fn file(&mut self, path: &str, text: &str, never_match: bool, depth: usize) {
@@ -233,12 +224,16 @@ impl Evaluator<'_> {
             let args = match argv_split(rest) {
                 Some(a) => a,
                 None => {
-                    self.issue(path, n, "invalid quotes".into());
+                    self.issue(path, n, Note::syntax("invalid quotes"));
                     continue;
                 }
             };
             if args.is_empty() {
-                self.issue(path, n, format!("no argument after keyword \"{keyword}\""));
+                self.issue(
+                    path,
+                    n,
+                    Note::syntax(format!("no argument after keyword \"{keyword}\"")),
+                );
                 continue;
             }
             match keyword.as_str() {
@@ -294,15 +289,22 @@ impl Evaluator<'_> {
         });
         for (p, t) in files {
             if self.stack.contains(&p) {
-                self.issue(path, line, format!("Include cycle: {p} includes itself"));
+                self.issue(
+                    path,
+                    line,
+                    Note::syntax(format!("Include cycle: {p} includes itself")),
+                );
                 continue;
             }
             if depth + 1 > MAX_SSHD_INCLUDE_DEPTH {
                 self.issue(
                     path,
                     line,
-                    format!(
-                        "Too many recursive configuration includes ({p}): more than {MAX_SSHD_INCLUDE_DEPTH} levels"
+                    Note::bound(
+                        "MAX_SSHD_INCLUDE_DEPTH",
+                        format!(
+                            "Too many recursive configuration includes ({p}): more than {MAX_SSHD_INCLUDE_DEPTH} levels"
+                        ),
                     ),
                 );
                 continue;
@@ -311,8 +313,11 @@ impl Evaluator<'_> {
                 self.issue(
                     path,
                     line,
-                    format!(
-                        "too many included files (more than {MAX_SSHD_INCLUDED_FILES}, the limit), {p} skipped"
+                    Note::bound(
+                        "MAX_SSHD_INCLUDED_FILES",
+                        format!(
+                            "too many included files (more than {MAX_SSHD_INCLUDED_FILES}, the limit), {p} skipped"
+                        ),
                     ),
                 );
                 continue;
@@ -506,7 +511,7 @@ mod tests {
             &[("/etc/ssh/a.conf", "Include /etc/ssh/a.conf\nPort 22\n")],
         );
         assert_eq!(c.issues.len(), 1);
-        assert!(c.issues[0].message.contains("cycle"));
+        assert!(c.issues[0].text.contains("cycle"));
         assert_eq!(c.get("port").unwrap().path, "/etc/ssh/a.conf");
         // A chain deeper than 16.
         let files: Vec<(String, String)> = (0..20)
@@ -522,7 +527,10 @@ mod tests {
             .map(|(a, b)| (a.as_str(), b.as_str()))
             .collect();
         let c = eval("Include /etc/ssh/0.conf\n", &refs);
-        assert!(c.issues.iter().any(|i| i.message.contains("Too many")));
+        assert!(c
+            .issues
+            .iter()
+            .any(|i| i.is_bound() && i.text.contains("Too many")));
     }
 
     #[test]

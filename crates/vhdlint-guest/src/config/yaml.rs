@@ -10,6 +10,7 @@
 
 use super::numbered_lines;
 use crate::limits::MAX_YAML_DEPTH;
+use crate::note::Note;
 
 /// A YAML node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,19 +93,23 @@ pub fn parse(text: &str) -> Yaml {
     parse_with_warnings(text).0
 }
 
-/// Like [`parse`], with the bounds reached while reading (`line N: ...`).
-pub fn parse_with_warnings(text: &str) -> (Yaml, Vec<String>) {
+/// Like [`parse`], with the bounds reached while reading (notes at their line, without a path).
+pub fn parse_with_warnings(text: &str) -> (Yaml, Vec<Note>) {
     let mut deep = None;
     let doc = parse_document(text, &mut deep);
-    let warnings = deep
+    let notes = deep
         .map(|line| {
-            format!(
-                "line {line}: nested deeper than {MAX_YAML_DEPTH} levels, the limit: the deeper nodes are read as null"
+            Note::bound(
+                "MAX_YAML_DEPTH",
+                format!(
+                    "line {line}: nested deeper than {MAX_YAML_DEPTH} levels, the limit: the deeper nodes are read as null"
+                ),
             )
+            .line(line)
         })
         .into_iter()
         .collect();
-    (doc, warnings)
+    (doc, notes)
 }
 
 /// `deep` gets the first line whose nodes lie deeper than [`MAX_YAML_DEPTH`].

@@ -61,7 +61,7 @@ fn check_block_groups(vol: &dyn vhdlint_disk::ReadAt) -> Result<(), FsError> {
     }
     let groups = data_blocks.div_ceil(per_group);
     if groups > MAX_EXT4_BLOCK_GROUPS {
-        return Err(FsError::Limit(format!(
+        return Err(FsError::limit("MAX_EXT4_BLOCK_GROUPS", format!(
             "the superblock implies {groups} block groups ({blocks} blocks, {per_group} per group), more than the limit of {MAX_EXT4_BLOCK_GROUPS} (MAX_EXT4_BLOCK_GROUPS)"
         )));
     }
@@ -80,8 +80,11 @@ fn map_err(path: &str, e: Ext4Error) -> FsError {
         }
         Ext4Error::Corrupt(c) => FsError::Corrupt(format!("{path}: {c}")),
         // The reader's own bounds (1000 components, 40 symlinks), not damage.
-        e @ (Ext4Error::PathTooLong | Ext4Error::TooManySymlinks) => {
-            FsError::Limit(format!("{path}: {e}"))
+        e @ Ext4Error::PathTooLong => {
+            FsError::limit("ext4-view path length", format!("{path}: {e}"))
+        }
+        e @ Ext4Error::TooManySymlinks => {
+            FsError::limit("ext4-view symlink hops", format!("{path}: {e}"))
         }
         Ext4Error::Io(e) => FsError::Io(format!("{path}: {e}")),
         other => FsError::Corrupt(format!("{path}: {other}")),
@@ -176,9 +179,10 @@ impl super::Filesystem for Ext4Fs {
             Ok(out)
         })?;
         if entries.len() > MAX_DIR_ENTRIES {
-            return Err(FsError::Limit(format!(
-                "{path} has more than {MAX_DIR_ENTRIES} entries"
-            )));
+            return Err(FsError::limit(
+                "MAX_DIR_ENTRIES",
+                format!("{path} has more than {MAX_DIR_ENTRIES} entries"),
+            ));
         }
         Ok(entries)
     }
@@ -189,7 +193,7 @@ impl super::Filesystem for Ext4Fs {
         // long (and a block, on a sane volume).
         let len = self.with(path, |fs| Ok(fs.symlink_metadata(path)?.len()))?;
         if len > crate::limits::MAX_PATH_LEN as u64 {
-            return Err(FsError::Limit(format!(
+            return Err(FsError::limit("MAX_PATH_LEN", format!(
                 "{path}: a symlink target of {len} bytes exceeds the limit of {} bytes (MAX_PATH_LEN)",
                 crate::limits::MAX_PATH_LEN
             )));

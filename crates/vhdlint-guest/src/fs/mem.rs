@@ -23,6 +23,12 @@ pub enum Node {
         byte: u8,
         len: u64,
     },
+    /// A directory (or file, by `kind`) whose contents cannot be read: listing or reading it
+    /// fails with this error, as a corrupt inode or an unsupported feature does.
+    Broken {
+        kind: FileKind,
+        error: FsError,
+    },
 }
 
 impl Node {
@@ -31,6 +37,7 @@ impl Node {
             Node::Dir => FileKind::Dir,
             Node::Link(_) => FileKind::Symlink,
             Node::File(_) | Node::Repeat { .. } => FileKind::File,
+            Node::Broken { kind, .. } => *kind,
         }
     }
 }
@@ -82,6 +89,28 @@ impl MemFs {
         self.add(path, Node::Repeat { byte, len })
     }
 
+    /// Adds a directory that cannot be listed: listing it fails with `error`.
+    pub fn broken_dir(&mut self, path: &str, error: FsError) -> &mut Self {
+        self.add(
+            path,
+            Node::Broken {
+                kind: FileKind::Dir,
+                error,
+            },
+        )
+    }
+
+    /// Adds a file that cannot be read: reading it fails with `error`.
+    pub fn broken_file(&mut self, path: &str, error: FsError) -> &mut Self {
+        self.add(
+            path,
+            Node::Broken {
+                kind: FileKind::File,
+                error,
+            },
+        )
+    }
+
     /// A guest view with this filesystem mounted at `/` from volume `p1`.
     pub fn into_view(self) -> GuestView {
         GuestView::new(Mount {
@@ -111,6 +140,7 @@ impl Filesystem for MemFs {
             Node::Link(t) => t.len() as u64,
             Node::File(c) => c.len() as u64,
             Node::Repeat { len, .. } => *len,
+            Node::Broken { .. } => 0,
         };
         Ok(Metadata {
             kind: node.kind(),
@@ -122,6 +152,9 @@ impl Filesystem for MemFs {
     }
 
     fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, FsError> {
+        if let Node::Broken { error, .. } = self.get(path)? {
+            return Err(error.clone());
+        }
         if !matches!(self.get(path)?, Node::Dir) {
             return Err(FsError::NotADirectory(path.into()));
         }
@@ -162,6 +195,7 @@ impl Filesystem for MemFs {
                     .unwrap_or(usize::MAX)
             ]),
             Node::Dir => Err(FsError::IsADirectory(path.into())),
+            Node::Broken { error, .. } => Err(error.clone()),
             Node::Link(_) => Err(FsError::Unsupported(format!(
                 "{path} is a symlink: it is read through the guest view, which resolves it"
             ))),

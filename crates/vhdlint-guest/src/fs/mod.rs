@@ -65,7 +65,30 @@ pub enum FsError {
     Io(String),
     /// A bound in the reader was hit (directory entries, symlink hops, …).
     #[error("limit reached: {0}")]
-    Limit(String),
+    Limit(Bound),
+}
+
+impl FsError {
+    /// Bound `limit` (the name of its constant in `limits.rs`) was reached; `what` says where.
+    pub fn limit(limit: &'static str, what: impl Into<String>) -> Self {
+        FsError::Limit(Bound {
+            limit,
+            what: what.into(),
+        })
+    }
+}
+
+/// A bound of the readers that was reached: the constant's name and what reached it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bound {
+    pub limit: &'static str,
+    pub what: String,
+}
+
+impl fmt::Display for Bound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.what)
+    }
 }
 
 /// A read-only filesystem.

@@ -92,13 +92,13 @@ struct Geometry {
 enum Refused {
     Io(String),
     Corrupt(String),
-    Limit(String),
+    Limit(&'static str, String),
 }
 
 impl fmt::Display for Refused {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Refused::Io(m) | Refused::Corrupt(m) | Refused::Limit(m) => f.write_str(m),
+            Refused::Io(m) | Refused::Corrupt(m) | Refused::Limit(_, m) => f.write_str(m),
         }
     }
 }
@@ -155,9 +155,12 @@ impl<'a> Cursor<'a> {
                 )));
             }
             if self.index_records.len() > MAX_NTFS_INDEX_RECORDS {
-                return Err(Refused::Limit(format!(
+                return Err(Refused::Limit(
+                    "MAX_NTFS_INDEX_RECORDS",
+                    format!(
                     "more than {MAX_NTFS_INDEX_RECORDS} index records in one directory, the limit"
-                )));
+                ),
+                ));
             }
             check_index_record(buf)
                 .map_err(|m| Refused::Corrupt(format!("index record at byte {pos:#x}: {m}")))?;
@@ -173,7 +176,7 @@ impl Read for Cursor<'_> {
         }
         let n = (buf.len() as u64).min(self.size - self.pos) as usize;
         if n as u64 > self.budget {
-            return Err(refuse(Refused::Limit(format!(
+            return Err(refuse(Refused::Limit("MAX_NTFS_METADATA_BYTES", format!(
                 "one NTFS operation reads more than {MAX_NTFS_METADATA_BYTES} bytes of metadata, the limit (attribute list or index too large)"
             ))));
         }
@@ -474,7 +477,7 @@ fn check_list_value(
 /// [`MAX_NTFS_ATTRIBUTE_LIST_BYTES`].
 fn attribute_list_len(value_length: u64, path: &str) -> Result<u64, FsError> {
     if value_length > MAX_NTFS_ATTRIBUTE_LIST_BYTES {
-        return Err(FsError::Limit(format!(
+        return Err(FsError::limit("MAX_NTFS_ATTRIBUTE_LIST_BYTES", format!(
             "{path}: attribute list of {value_length} bytes, over the limit of {MAX_NTFS_ATTRIBUTE_LIST_BYTES}"
         )));
     }
@@ -483,9 +486,10 @@ fn attribute_list_len(value_length: u64, path: &str) -> Result<u64, FsError> {
 
 /// A file with more than [`MAX_NTFS_ATTRIBUTES`] attributes (its attribute list included).
 fn attributes_limit(path: &str) -> FsError {
-    FsError::Limit(format!(
-        "{path} has more than {MAX_NTFS_ATTRIBUTES} attributes, the limit"
-    ))
+    FsError::limit(
+        "MAX_NTFS_ATTRIBUTES",
+        format!("{path} has more than {MAX_NTFS_ATTRIBUTES} attributes, the limit"),
+    )
 }
 
 /// The length of a `$REPARSE_POINT` value, refused over [`MAX_NTFS_REPARSE_BYTES`] (Windows
@@ -495,7 +499,7 @@ fn reparse_len(value_length: u64, path: &str) -> Result<usize, FsError> {
         .ok()
         .filter(|&n| n <= MAX_NTFS_REPARSE_BYTES)
         .ok_or_else(|| {
-            FsError::Limit(format!(
+            FsError::limit("MAX_NTFS_REPARSE_BYTES", format!(
                 "{path}: reparse point of {value_length} bytes, over the limit of {MAX_NTFS_REPARSE_BYTES}"
             ))
         })
@@ -507,7 +511,7 @@ fn map_err(path: &str, e: NtfsError) -> FsError {
             return match r {
                 Refused::Io(m) => FsError::Io(format!("{path}: {m}")),
                 Refused::Corrupt(m) => FsError::Corrupt(format!("{path}: {m}")),
-                Refused::Limit(m) => FsError::Limit(format!("{path}: {m}")),
+                Refused::Limit(limit, m) => FsError::limit(limit, format!("{path}: {m}")),
             };
         }
         if io.kind() == io::ErrorKind::UnexpectedEof {
@@ -924,9 +928,10 @@ impl NtfsFs {
         }
         drop(entries);
         if found.len() > limit {
-            return Err(FsError::Limit(format!(
-                "{path} has more than {limit} entries"
-            )));
+            return Err(FsError::limit(
+                "MAX_DIR_ENTRIES",
+                format!("{path} has more than {limit} entries"),
+            ));
         }
         let mut out = Vec::with_capacity(found.len());
         for (name, mut kind, inspect) in found {
@@ -1178,7 +1183,7 @@ mod tests {
 
     fn limit_message(e: io::Error) -> String {
         match e.get_ref().and_then(|r| r.downcast_ref::<Refused>()) {
-            Some(Refused::Limit(m)) => m.clone(),
+            Some(Refused::Limit(_, m)) => m.clone(),
             _ => panic!("not a limit: {e:?}"),
         }
     }
@@ -1246,19 +1251,19 @@ mod tests {
         for len in [MAX_NTFS_REPARSE_BYTES as u64 + 1, u64::MAX] {
             let e = reparse_len(len, "/a").unwrap_err();
             assert!(
-                matches!(e, FsError::Limit(ref m) if m.contains(&format!("reparse point of {len} bytes, over the limit of {MAX_NTFS_REPARSE_BYTES}"))),
+                matches!(e, FsError::Limit(ref m) if m.what.contains(&format!("reparse point of {len} bytes, over the limit of {MAX_NTFS_REPARSE_BYTES}"))),
                 "{e}"
             );
         }
         assert_eq!(attribute_list_len(4096, "/a").unwrap(), 4096);
         let e = attribute_list_len(MAX_NTFS_ATTRIBUTE_LIST_BYTES + 1, "/a").unwrap_err();
         assert!(
-            matches!(e, FsError::Limit(ref m) if m.contains(&format!("over the limit of {MAX_NTFS_ATTRIBUTE_LIST_BYTES}"))),
+            matches!(e, FsError::Limit(ref m) if m.what.contains(&format!("over the limit of {MAX_NTFS_ATTRIBUTE_LIST_BYTES}"))),
             "{e}"
         );
         let e = attributes_limit("/a");
         assert!(
-            matches!(e, FsError::Limit(ref m) if m.contains(&format!("more than {MAX_NTFS_ATTRIBUTES} attributes"))),
+            matches!(e, FsError::Limit(ref m) if m.what.contains(&format!("more than {MAX_NTFS_ATTRIBUTES} attributes"))),
             "{e}"
         );
     }

@@ -735,7 +735,7 @@ impl XfsFs {
                     return Err(corrupt_ino(ino, "btree root at level 0"));
                 }
                 if level >= MAX_XFS_BTREE_DEPTH {
-                    return Err(FsError::Limit(format!(
+                    return Err(FsError::limit("MAX_XFS_BTREE_DEPTH", format!(
                         "XFS inode {ino}: block-map btree of {} levels, over the limit of {MAX_XFS_BTREE_DEPTH}",
                         u32::from(level) + 1
                     )));
@@ -799,7 +799,7 @@ impl XfsFs {
             ));
         }
         if walk.visited.len() > MAX_XFS_BTREE_BLOCKS {
-            return Err(FsError::Limit(format!(
+            return Err(FsError::limit("MAX_XFS_BTREE_BLOCKS", format!(
                 "XFS inode {ino}: more than {MAX_XFS_BTREE_BLOCKS} block-map btree blocks, the limit"
             )));
         }
@@ -814,9 +814,12 @@ impl XfsFs {
                     }
                     walk.out.push(e);
                     if walk.out.len() > MAX_XFS_EXTENTS {
-                        return Err(FsError::Limit(format!(
-                            "XFS inode {ino}: more than {MAX_XFS_EXTENTS} extents, the limit"
-                        )));
+                        return Err(FsError::limit(
+                            "MAX_XFS_EXTENTS",
+                            format!(
+                                "XFS inode {ino}: more than {MAX_XFS_EXTENTS} extents, the limit"
+                            ),
+                        ));
                     }
                 }
             }
@@ -863,9 +866,12 @@ impl XfsFs {
             }
         }
         if over {
-            return Err(FsError::Limit(format!(
-                "XFS directory inode {ino}: more than {MAX_DIR_ENTRIES} entries, the limit"
-            )));
+            return Err(FsError::limit(
+                "MAX_DIR_ENTRIES",
+                format!(
+                    "XFS directory inode {ino}: more than {MAX_DIR_ENTRIES} entries, the limit"
+                ),
+            ));
         }
         Ok(())
     }
@@ -886,7 +892,7 @@ impl XfsFs {
             while d < end {
                 read += bs * per;
                 if read > MAX_XFS_DIR_BYTES {
-                    return Err(FsError::Limit(format!(
+                    return Err(FsError::limit("MAX_XFS_DIR_BYTES", format!(
                         "XFS directory inode {ino}: more than {MAX_XFS_DIR_BYTES} bytes of data blocks, the limit"
                     )));
                 }
@@ -959,14 +965,19 @@ impl XfsFs {
             )));
         }
         let want = inode.size.min(max);
-        let len = usize::try_from(want)
-            .map_err(|_| FsError::Limit(format!("XFS inode {ino}: {want} bytes")))?;
+        let len = usize::try_from(want).map_err(|_| {
+            FsError::limit("address space", format!("XFS inode {ino}: {want} bytes"))
+        })?;
         if len == 0 {
             return Ok(Vec::new());
         }
         let mut out = Vec::new();
-        out.try_reserve_exact(len)
-            .map_err(|_| FsError::Limit(format!("XFS inode {ino}: cannot hold {want} bytes")))?;
+        out.try_reserve_exact(len).map_err(|_| {
+            FsError::limit(
+                "memory",
+                format!("XFS inode {ino}: cannot hold {want} bytes"),
+            )
+        })?;
         out.resize(len, 0);
         let bs = u64::from(self.sb.blocksize);
         for e in self.extents(inode, want.div_ceil(bs))? {
@@ -1357,7 +1368,7 @@ mod tests {
         );
         let e = fs.read("/deep", u64::MAX).unwrap_err();
         assert!(
-            matches!(e, FsError::Limit(ref m) if m.contains("inode 12")),
+            matches!(e, FsError::Limit(ref m) if m.what.contains("inode 12")),
             "{e}"
         );
     }
@@ -1618,7 +1629,7 @@ mod tests {
         let fs = btree_root_dir(1);
         let e = timed("262,145 btree blocks", || fs.read_dir("/")).unwrap_err();
         assert!(
-            matches!(e, FsError::Limit(ref m) if m.contains(&format!("more than {MAX_XFS_BTREE_BLOCKS} block-map btree blocks"))),
+            matches!(e, FsError::Limit(ref m) if m.what.contains(&format!("more than {MAX_XFS_BTREE_BLOCKS} block-map btree blocks"))),
             "{e}"
         );
     }
@@ -1628,7 +1639,7 @@ mod tests {
         let fs = btree_root_dir(59);
         let e = timed("2,097,153 extents", || fs.read_dir("/")).unwrap_err();
         assert!(
-            matches!(e, FsError::Limit(ref m) if m.contains(&format!("more than {MAX_XFS_EXTENTS} extents"))),
+            matches!(e, FsError::Limit(ref m) if m.what.contains(&format!("more than {MAX_XFS_EXTENTS} extents"))),
             "{e}"
         );
     }
@@ -1672,7 +1683,7 @@ mod tests {
         });
         let e = timed("1.25 GiB of directory blocks", || fs.read_dir("/")).unwrap_err();
         assert!(
-            matches!(e, FsError::Limit(ref m) if m.contains(&format!("more than {MAX_XFS_DIR_BYTES} bytes of data blocks"))),
+            matches!(e, FsError::Limit(ref m) if m.what.contains(&format!("more than {MAX_XFS_DIR_BYTES} bytes of data blocks"))),
             "{e}"
         );
     }
@@ -1691,7 +1702,7 @@ mod tests {
         });
         let e = timed("1,023,000 directory entries", || fs.read_dir("/")).unwrap_err();
         assert!(
-            matches!(e, FsError::Limit(ref m) if m.contains(&format!("more than {MAX_DIR_ENTRIES} entries"))),
+            matches!(e, FsError::Limit(ref m) if m.what.contains(&format!("more than {MAX_DIR_ENTRIES} entries"))),
             "{e}"
         );
     }
@@ -1715,7 +1726,7 @@ mod tests {
         let fs = open(image()).unwrap();
         let e = timed("a btree of 9 levels", || fs.read("/deep", u64::MAX)).unwrap_err();
         assert!(
-            matches!(e, FsError::Limit(ref m) if m.contains(&format!("block-map btree of 9 levels, over the limit of {MAX_XFS_BTREE_DEPTH}"))),
+            matches!(e, FsError::Limit(ref m) if m.what.contains(&format!("block-map btree of 9 levels, over the limit of {MAX_XFS_BTREE_DEPTH}"))),
             "{e}"
         );
     }

@@ -58,9 +58,9 @@ fn kernel_cmdline_names_a_quote_left_open_in_default_grub() {
     assert!(o.message.contains("this result may be wrong"), "{s}");
     let limit = format!("after {MAX_KEYVALUE_CONTINUATION} lines, the limit");
     assert!(
-        o.evidence
-            .iter()
-            .any(|e| e.text.contains(&limit) && e.text.contains("/etc/default/grub line 2")),
+        o.evidence.iter().any(|e| e.text.contains(&limit)
+            && e.path.as_deref() == Some("/etc/default/grub")
+            && e.line == Some(2)),
         "{s}"
     );
 }
@@ -81,9 +81,7 @@ fn network_names_an_ifcfg_quote_left_open() {
     assert_eq!(o.status, Status::Warning, "{s}");
     assert!(s.contains("eth0 on DHCP (ifcfg)"), "{s}");
     assert!(
-        s.contains(
-            "/etc/sysconfig/network-scripts/ifcfg-eth0 line 4: the value of HWADDR is still open"
-        ),
+        s.contains("/etc/sysconfig/network-scripts/ifcfg-eth0:4 the value of HWADDR is still open"),
         "{s}"
     );
     assert!(o.message.contains("this result may be wrong"), "{s}");
@@ -107,7 +105,9 @@ fn network_and_ipv6_name_netplan_yaml_nested_too_deep() {
     assert_eq!(o.status, Status::Warning, "{s}");
     assert!(s.contains("eth0 on DHCP (netplan)"), "{s}");
     assert!(
-        s.contains(&format!("/etc/netplan/50-cloud-init.yaml: line 6: {limit}")),
+        s.contains(&format!(
+            "/etc/netplan/50-cloud-init.yaml:6 line 6: {limit}"
+        )),
         "{s}"
     );
     let o = run_linux(make(), super::linux_ipv6::run);
@@ -141,7 +141,7 @@ fn network_names_cloud_init_yaml_nested_too_deep() {
     assert!(s.contains("cloud-init networking (DHCP)"), "{s}");
     assert!(
         s.contains(&format!(
-            "/etc/cloud/cloud.cfg: line 2: nested deeper than {MAX_YAML_DEPTH} levels, the limit"
+            "/etc/cloud/cloud.cfg:2 line 2: nested deeper than {MAX_YAML_DEPTH} levels, the limit"
         )),
         "{s}"
     );
@@ -318,4 +318,65 @@ fn ssh_client_alive_names_includes_past_the_depth_bound() {
         s.contains(&format!("more than {MAX_SSHD_INCLUDE_DEPTH} levels")),
         "{s}"
     );
+}
+
+/// The check itself only passes its notes on: the warning is the runner's. Breaking the bound
+/// (an include chain one level deeper than sshd follows) gives a pass with a typed bound note
+/// from the check, which the runner turns into a warning naming the bound.
+#[test]
+fn the_warning_for_a_bound_comes_from_the_runner() {
+    use vhdlint_guest::limits::MAX_SSHD_INCLUDE_DEPTH;
+    let mut fs = MemFs::new();
+    fs.file("/usr/sbin/sshd", "").file(
+        "/etc/ssh/sshd_config",
+        "ClientAliveInterval 180\nInclude /etc/ssh/c0\n",
+    );
+    for i in 0..=MAX_SSHD_INCLUDE_DEPTH {
+        fs.file(
+            &format!("/etc/ssh/c{i}"),
+            format!("Include /etc/ssh/c{}\n", i + 1),
+        );
+    }
+    let raw = crate::testing::run_linux_raw(
+        fs.clone(),
+        &crate::Policy::guide(),
+        super::linux_ssh_client_alive::run,
+    );
+    assert_eq!(raw.status, Status::Pass, "{}", said(&raw));
+    assert!(
+        raw.notes.iter().any(|n| n.kind
+            == crate::check::NoteKind::Bound {
+                limit: "MAX_SSHD_INCLUDE_DEPTH"
+            }),
+        "{:?}",
+        raw.notes
+    );
+    let o = run_linux(fs, super::linux_ssh_client_alive::run);
+    assert_eq!(o.status, Status::Warning, "{}", said(&o));
+    assert!(o.message.contains("MAX_SSHD_INCLUDE_DEPTH"), "{}", said(&o));
+    assert_eq!(o.remedy.as_deref(), Some(crate::runner::BOUND_REMEDY));
+}
+
+/// A directory that cannot be read (corrupt on disk) is not a clean pass: the check that
+/// needed it answers `error`, and says which directory.
+#[test]
+fn a_directory_that_cannot_be_read_is_an_error_not_a_pass() {
+    use vhdlint_guest::fs::FsError;
+    let mut fs = MemFs::new();
+    fs.broken_dir(
+        "/var/lib/waagent",
+        FsError::Corrupt("/var/lib/waagent: bad extent tree".into()),
+    );
+    let o =
+        crate::testing::run_linux_with(fs, &crate::Policy::current(), super::linux_defender::run);
+    assert_eq!(o.status, Status::Error, "{}", said(&o));
+    assert!(said(&o).contains("bad extent tree"), "{}", said(&o));
+    assert!(
+        o.evidence
+            .iter()
+            .any(|e| e.path.as_deref() == Some("/var/lib/waagent")),
+        "{}",
+        said(&o)
+    );
+    assert_eq!(o.remedy.as_deref(), Some(crate::runner::UNREADABLE_REMEDY));
 }

@@ -1,4 +1,4 @@
-use super::keyvalue_bounds;
+use super::keyvalue_notes;
 use crate::check::{CheckMeta, Evidence, Outcome, Status};
 use crate::{Context, Profile};
 
@@ -95,20 +95,16 @@ pub fn run(ctx: &Context) -> Outcome {
             problems.push("ResourceDisk.EnableSwap not set (must be y or n)".into());
         }
     }
-    // A line the parser gave up on because of a bound may hold one of the settings above:
-    // what was read may not be what the agent would use. (The waagent dialect reads one line
-    // at a time and reaches no bound today; this shows any it ever reports.)
-    for (line, w) in &conf.warnings {
-        status = status.max(Status::Warning);
-        problems.push(format!(
-            "line {line} not read ({w}), so a setting there is not seen and this result may be wrong"
-        ));
-    }
-    ev.extend(keyvalue_bounds(path, conf));
+    // A line the parser gave up on because of a bound may hold one of the settings above;
+    // the runner makes a pass a warning for it.
+    let notes = keyvalue_notes(path, conf);
     if status == Status::Pass {
-        return Outcome::pass("generalizes the image", required).evidences(ev);
+        return Outcome::pass("generalizes the image", required)
+            .evidences(ev)
+            .noted(notes);
     }
     Outcome::with_status(status, problems.join("; "), required)
         .message(format!("{path}: {}", problems.join("; ")))
         .evidences(ev)
+        .noted(notes)
 }

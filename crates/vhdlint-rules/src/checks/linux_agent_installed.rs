@@ -2,11 +2,8 @@ use std::cmp::Ordering;
 
 use vhdlint_guest::facts::enabled_unit;
 
-use super::{
-    glob_noted, keyvalue_bounds, package_notes, read_noted, upstream_version, version_cmp,
-    with_notes,
-};
-use crate::check::{CheckMeta, Evidence, Outcome, Status};
+use super::{keyvalue_notes, upstream_version, version_cmp};
+use crate::check::{CheckMeta, Evidence, Note, Outcome, Status};
 use crate::{Context, Profile};
 
 pub static META: CheckMeta = CheckMeta {
@@ -23,7 +20,7 @@ pub static META: CheckMeta = CheckMeta {
 /// `notes`.
 fn version_py(
     view: &vhdlint_guest::view::GuestView,
-    notes: &mut Vec<Evidence>,
+    notes: &mut Vec<Note>,
 ) -> Option<(String, String, usize)> {
     let mut candidates =
         vec!["/usr/lib/python3/dist-packages/azurelinuxagent/common/version.py".to_string()];
@@ -33,10 +30,10 @@ fn version_py(
         "/usr/local/lib/python3*/dist-packages/azurelinuxagent/common/version.py",
         "/usr/lib/python2*/site-packages/azurelinuxagent/common/version.py",
     ] {
-        candidates.extend(glob_noted(view, pat, notes));
+        candidates.extend(view.glob_noted(pat, notes));
     }
     for p in candidates {
-        let Some(t) = read_noted(view, &p, notes) else {
+        let Some(t) = view.read_noted(&p, notes) else {
             continue;
         };
         for (i, l) in t.lines().enumerate() {
@@ -77,7 +74,7 @@ pub fn run(ctx: &Context) -> Outcome {
     };
     let mut ev = Vec::new();
     // What was not read because of a bound, or not read at all: shown with every result.
-    let mut notes = package_notes(pkgs);
+    let mut notes = pkgs.notes.clone();
     if let Some(p) = pkg {
         ev.push(Evidence::path(
             p.path.clone(),
@@ -89,7 +86,7 @@ pub fn run(ctx: &Context) -> Outcome {
         ev.push(Evidence::path(b, None, "agent executable"));
     }
     if pkg.is_none() && bin.is_none() {
-        return with_notes(Outcome::fail("not installed", required).message("no waagent executable (/usr/sbin/waagent, /usr/bin/waagent) and no waagent/walinuxagent/WALinuxAgent package").evidence(Evidence::note("looked for /usr/sbin/waagent, /usr/bin/waagent and the packages waagent, walinuxagent, WALinuxAgent")), notes);
+        return Outcome::fail("not installed", required).message("no waagent executable (/usr/sbin/waagent, /usr/bin/waagent) and no waagent/walinuxagent/WALinuxAgent package").evidence(Evidence::note("looked for /usr/sbin/waagent, /usr/bin/waagent and the packages waagent, walinuxagent, WALinuxAgent")).aside(notes);
     }
     let (version, vsource) = match (pkg, version_py(v, &mut notes)) {
         (Some(p), _) if !p.version.is_empty() => (
@@ -125,7 +122,7 @@ pub fn run(ctx: &Context) -> Outcome {
             .map(|e| e.value.trim().eq_ignore_ascii_case("y"));
         if version_cmp(ver, min) == Ordering::Less {
             if let Some(c) = conf {
-                notes.extend(keyvalue_bounds(vhdlint_guest::facts::WAAGENT_CONF, c));
+                notes.extend(keyvalue_notes(vhdlint_guest::facts::WAAGENT_CONF, c));
             }
         }
         if version_cmp(ver, min) == Ordering::Less && auto == Some(false) {
@@ -147,5 +144,5 @@ pub fn run(ctx: &Context) -> Outcome {
     } else {
         Outcome::with_status(status, actual, required).message(problems.join("; "))
     };
-    with_notes(out.evidences(ev), notes)
+    out.evidences(ev).aside(notes)
 }

@@ -1,6 +1,5 @@
 use vhdlint_guest::fs::FileKind;
 
-use super::{read_dir_noted, read_noted, with_bounds};
 use crate::check::{CheckMeta, Evidence, Outcome, Status};
 use crate::{Context, Profile};
 
@@ -35,7 +34,7 @@ pub fn run(ctx: &Context) -> Outcome {
     let mut what = Vec::new();
     // What a bound kept from being read: provisioning state there would not be seen.
     let mut notes = Vec::new();
-    if let Some(entries) = read_dir_noted(&g.view, "/var/lib/waagent", &mut notes) {
+    if let Some(entries) = g.view.read_dir_noted("/var/lib/waagent", &mut notes) {
         for e in entries.iter().filter(|e| is_goal_state(&e.name)) {
             status = Status::Fail;
             what.push(format!("/var/lib/waagent/{}", e.name));
@@ -46,7 +45,10 @@ pub fn run(ctx: &Context) -> Outcome {
             ));
         }
     }
-    if let Some(entries) = read_dir_noted(&g.view, "/var/lib/cloud/instances", &mut notes) {
+    if let Some(entries) = g
+        .view
+        .read_dir_noted("/var/lib/cloud/instances", &mut notes)
+    {
         if !entries.is_empty() {
             status = status.max(Status::Warning);
             what.push("cloud-init instance state".into());
@@ -65,7 +67,7 @@ pub fn run(ctx: &Context) -> Outcome {
             ));
         }
     }
-    if let Some(id) = read_noted(&g.view, "/etc/machine-id", &mut notes) {
+    if let Some(id) = g.view.read_noted("/etc/machine-id", &mut notes) {
         let id = id.trim();
         if !id.is_empty() && id != "uninitialized" {
             status = status.max(Status::Warning);
@@ -87,10 +89,10 @@ pub fn run(ctx: &Context) -> Outcome {
     }
     let required = "no agent goal state, no cloud-init instance, empty machine-id, no agent log";
     if status == Status::Pass {
-        return with_bounds(Outcome::pass("no provisioning state", required), notes);
+        return Outcome::pass("no provisioning state", required).noted(notes);
     }
     let out = Outcome::with_status(status, what.join(", "), required)
         .message(format!("left behind: {}", what.join(", ")))
         .evidences(ev);
-    with_bounds(out, notes)
+    out.noted(notes)
 }

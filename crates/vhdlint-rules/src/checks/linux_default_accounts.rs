@@ -1,6 +1,5 @@
 use vhdlint_guest::config::passwd::{parse_passwd, parse_shadow, HashState};
 
-use super::{read_noted, with_bounds};
 use crate::check::{CheckMeta, Evidence, Outcome};
 use crate::{Context, Profile};
 
@@ -52,7 +51,7 @@ pub fn run(ctx: &Context) -> Outcome {
         };
         for file in ["authorized_keys", "authorized_keys2"] {
             let p = format!("{home}/.ssh/{file}");
-            let Some(t) = read_noted(&g.view, &p, &mut notes) else {
+            let Some(t) = g.view.read_noted(&p, &mut notes) else {
                 continue;
             };
             let keys: Vec<(usize, &str)> = t
@@ -78,7 +77,7 @@ pub fn run(ctx: &Context) -> Outcome {
     }
     let required = "no password hashes, no authorized keys";
     if what.is_empty() {
-        return with_bounds(Outcome::pass("none", required), notes);
+        return Outcome::pass("none", required).noted(notes);
     }
     let out = Outcome::fail(what.join("; "), required)
         .message(format!(
@@ -86,5 +85,5 @@ pub fn run(ctx: &Context) -> Outcome {
             what.join("; ")
         ))
         .evidences(ev);
-    with_bounds(out, notes)
+    out.noted(notes)
 }

@@ -1,4 +1,3 @@
-use super::{read_dir_noted, with_bounds};
 use crate::check::{CheckMeta, Evidence, Outcome};
 use crate::{Context, Profile};
 
@@ -30,7 +29,7 @@ pub fn run(ctx: &Context) -> Outcome {
         .collect();
     // A directory a bound kept from being listed: extension folders there would not be seen.
     let mut notes = Vec::new();
-    if let Some(entries) = read_dir_noted(&g.view, "/var/lib/waagent", &mut notes) {
+    if let Some(entries) = g.view.read_dir_noted("/var/lib/waagent", &mut notes) {
         for e in entries {
             let n = e.name.to_ascii_lowercase();
             if n.contains("mde.linux")
@@ -44,7 +43,7 @@ pub fn run(ctx: &Context) -> Outcome {
     }
     let required = "no Defender for Endpoint files";
     if found.is_empty() {
-        return with_bounds(Outcome::pass("not installed", required), notes);
+        return Outcome::pass("not installed", required).noted(notes);
     }
     let out = Outcome::fail("Defender for Endpoint present", required)
         .message(format!("found {}", found.join(", ")))
@@ -53,5 +52,5 @@ pub fn run(ctx: &Context) -> Outcome {
                 .into_iter()
                 .map(|p| Evidence::path(p, None, "Defender for Endpoint")),
         );
-    with_bounds(out, notes)
+    out.noted(notes)
 }

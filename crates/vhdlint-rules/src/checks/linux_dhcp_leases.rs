@@ -1,4 +1,3 @@
-use super::{read_dir_noted, with_bounds};
 use crate::check::{CheckMeta, Evidence, Outcome};
 use crate::{Context, Profile};
 
@@ -26,7 +25,7 @@ pub fn run(ctx: &Context) -> Outcome {
         "/var/lib/dhcpcd",
         "/var/lib/NetworkManager",
     ] {
-        let Some(entries) = read_dir_noted(&g.view, dir, &mut notes) else {
+        let Some(entries) = g.view.read_dir_noted(dir, &mut notes) else {
             continue;
         };
         for e in entries {
@@ -53,7 +52,7 @@ pub fn run(ctx: &Context) -> Outcome {
         } else {
             format!("{} empty lease file(s)", files.len())
         };
-        return with_bounds(Outcome::pass(note, required), notes);
+        return Outcome::pass(note, required).noted(notes);
     }
     let out = Outcome::fail(format!("{} lease file(s)", leases.len()), required)
         .message(format!(
@@ -66,5 +65,5 @@ pub fn run(ctx: &Context) -> Outcome {
                 .join(", ")
         ))
         .evidences(leases);
-    with_bounds(out, notes)
+    out.noted(notes)
 }

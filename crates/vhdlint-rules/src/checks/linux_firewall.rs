@@ -1,8 +1,7 @@
 use vhdlint_guest::facts::enabled_unit;
 use vhdlint_guest::view::GuestView;
 
-use super::{read_noted, with_bounds};
-use crate::check::{CheckMeta, Evidence, Outcome, Status};
+use crate::check::{CheckMeta, Evidence, Note, Outcome, Status};
 use crate::{Context, Profile};
 
 pub static META: CheckMeta = CheckMeta {
@@ -20,9 +19,9 @@ fn rule_lines(
     view: &GuestView,
     path: &str,
     is_rule: impl Fn(&str) -> bool,
-    notes: &mut Vec<Evidence>,
+    notes: &mut Vec<Note>,
 ) -> Vec<Evidence> {
-    read_noted(view, path, notes)
+    view.read_noted(path, notes)
         .map(|t| {
             t.lines()
                 .enumerate()
@@ -100,7 +99,7 @@ pub fn run(ctx: &Context) -> Outcome {
         problems.push("firewalld is enabled".into());
         ev.push(Evidence::path(l, None, "firewalld.service enabled"));
     }
-    if let Some(t) = read_noted(v, "/etc/ufw/ufw.conf", &mut notes) {
+    if let Some(t) = v.read_noted("/etc/ufw/ufw.conf", &mut notes) {
         if let Some((i, l)) = t.lines().enumerate().find(|(_, l)| {
             l.trim()
                 .replace(' ', "")
@@ -121,16 +120,14 @@ pub fn run(ctx: &Context) -> Outcome {
         }
     }
     if status == Status::Pass {
-        return with_bounds(
-            Outcome::pass(
-                format!("{} present, no rules at boot", tool.unwrap_or("iptables")),
-                required,
-            ),
-            notes,
-        );
+        return Outcome::pass(
+            format!("{} present, no rules at boot", tool.unwrap_or("iptables")),
+            required,
+        )
+        .noted(notes);
     }
     let out = Outcome::with_status(status, problems.join("; "), required)
         .message(problems.join("; "))
         .evidences(ev);
-    with_bounds(out, notes)
+    out.noted(notes)
 }

@@ -2,8 +2,8 @@ use vhdlint_guest::initramfs::{self, Limits};
 use vhdlint_guest::limits::{MAX_INITRAMFS_FILE_BYTES, MAX_MODULES_DEP_BYTES};
 use vhdlint_guest::view::GuestView;
 
-use super::{read_noted, version_cmp, with_bounds, with_notes};
-use crate::check::{CheckMeta, Evidence, Outcome, Status};
+use super::version_cmp;
+use crate::check::{CheckMeta, Evidence, Note, Outcome, Status};
 use crate::{Context, Profile};
 
 pub static META: CheckMeta = CheckMeta {
@@ -65,35 +65,41 @@ pub fn run(ctx: &Context) -> Outcome {
     let mut bounds = Vec::new();
     let out = judge(&g.view, g.facts.kernel(&g.view), &mut bounds);
     if out.status == Status::Pass {
-        with_notes(out, bounds)
+        out.aside(bounds)
     } else {
-        with_bounds(out, bounds)
+        out.noted(bounds)
     }
 }
 
-fn judge(v: &GuestView, k: &vhdlint_guest::facts::Kernel, bounds: &mut Vec<Evidence>) -> Outcome {
+fn judge(v: &GuestView, k: &vhdlint_guest::facts::Kernel, bounds: &mut Vec<Note>) -> Outcome {
     let Some((version, dir)) = modules_dir(v, k.version.as_deref()) else {
         return Outcome::error(format!(
             "no kernel modules directory (/lib/modules/VERSION) for {}",
             k.version.as_deref().unwrap_or("any kernel")
         ));
     };
-    let builtin = read_noted(v, &format!("{dir}/modules.builtin"), bounds).unwrap_or_default();
+    let builtin = v
+        .read_noted(&format!("{dir}/modules.builtin"), bounds)
+        .unwrap_or_default();
     let dep_path = format!("{dir}/modules.dep");
     let dep = match v.read_upto(&dep_path, MAX_MODULES_DEP_BYTES + 1) {
         Ok(b) if b.len() as u64 > MAX_MODULES_DEP_BYTES => {
             // Not read: the modules are looked for as files below instead.
-            bounds.push(Evidence::path(
-                dep_path,
-                None,
-                format!("larger than {MAX_MODULES_DEP_BYTES} bytes, the limit: not read; modules looked for as files under {dir}/kernel"),
-            ));
+            bounds.push(
+                Note::bound(
+                    "MAX_MODULES_DEP_BYTES",
+                    format!("larger than {MAX_MODULES_DEP_BYTES} bytes, the limit: not read; modules looked for as files under {dir}/kernel"),
+                )
+                .at(dep_path),
+            );
             String::new()
         }
         Ok(b) => String::from_utf8_lossy(&b).into_owned(),
         Err(_) => String::new(),
     };
-    let config = read_noted(v, &format!("/boot/config-{version}"), bounds).unwrap_or_default();
+    let config = v
+        .read_noted(&format!("/boot/config-{version}"), bounds)
+        .unwrap_or_default();
     let mut found = Vec::new();
     let mut ev = Vec::new();
     for (name, sym, sub) in DRIVERS {

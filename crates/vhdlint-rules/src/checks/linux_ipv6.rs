@@ -1,4 +1,3 @@
-use super::with_bounds;
 use crate::check::{CheckMeta, Evidence, Outcome};
 use crate::{Context, Profile};
 
@@ -27,13 +26,9 @@ pub fn run(ctx: &Context) -> Outcome {
     let found: Vec<_> = net.configs.iter().filter(|c| c.static_v6).collect();
     let required = "no static IPv6 configuration";
     // A file not read because of a bound could hold a static IPv6 address.
-    let notes = net
-        .notes
-        .iter()
-        .map(|n| Evidence::note(n.clone()))
-        .collect();
+    let notes = net.notes.clone();
     if found.is_empty() {
-        return with_bounds(Outcome::pass("no static IPv6", required), notes);
+        return Outcome::pass("no static IPv6", required).noted(notes);
     }
     let out = Outcome::warning(
         format!(
@@ -54,5 +49,5 @@ pub fn run(ctx: &Context) -> Outcome {
             format!("{} ({})", c.text, c.kind),
         )
     }));
-    with_bounds(out, notes)
+    out.noted(notes)
 }

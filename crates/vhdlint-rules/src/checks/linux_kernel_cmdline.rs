@@ -1,5 +1,4 @@
-use super::with_bounds;
-use crate::check::{CheckMeta, Evidence, Outcome, Status};
+use crate::check::{sentence, CheckMeta, Evidence, Outcome, Status};
 use crate::{Context, Profile};
 
 pub static META: CheckMeta = CheckMeta {
@@ -31,7 +30,7 @@ pub fn run(ctx: &Context) -> Outcome {
         (None, None) => {
             return Outcome::error(format!(
                 "no boot loader configuration to read the kernel command line from: {}",
-                k.notes.join("; ")
+                sentence(&k.notes)
             ))
         }
     };
@@ -65,7 +64,7 @@ pub fn run(ctx: &Context) -> Outcome {
         status = status.max(Status::Warning);
         problems.push(format!(
             "no grub.cfg or BLS entry found ({}); judged from /etc/default/grub",
-            k.notes.join("; ")
+            sentence(&k.notes)
         ));
     } else if let Some(d) = &k.default_grub {
         let relevant = |a: &String| {
@@ -104,12 +103,12 @@ pub fn run(ctx: &Context) -> Outcome {
             .message(format!("{}: {}", src.path, problems.join("; ")))
             .evidences(ev)
     };
-    let notes: Vec<Evidence> = k.notes.iter().map(|n| Evidence::note(n.clone())).collect();
+    let notes = k.notes.clone();
     if from_default {
         // Already said: they are why /etc/default/grub is what was judged.
-        return out.evidences(notes);
+        return out.evidences(notes.into_iter().map(Evidence::from));
     }
     // With a boot entry found, the notes are what a bound kept from being read (a BLS entry,
     // a line of /etc/default/grub): the entry or the comparison could be wrong.
-    with_bounds(out, notes)
+    out.noted(notes)
 }

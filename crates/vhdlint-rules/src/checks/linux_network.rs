@@ -1,4 +1,3 @@
-use super::with_bounds;
 use crate::check::{CheckMeta, Evidence, Outcome, Status};
 use crate::{Context, Profile};
 
@@ -104,18 +103,12 @@ pub fn run(ctx: &Context) -> Outcome {
     };
     // A file not read (or read only in part) because of a bound could hold a static address
     // or a MAC pin, or the DHCP configuration itself.
-    let notes = net
-        .notes
-        .iter()
-        .map(|n| Evidence::note(n.clone()))
-        .collect();
+    let notes = net.notes.clone();
     if status == Status::Pass {
-        return with_bounds(Outcome::pass(actual, required).evidences(ev), notes);
+        return Outcome::pass(actual, required).evidences(ev).noted(notes);
     }
-    with_bounds(
-        Outcome::with_status(status, actual, required)
-            .message(problems.join("; "))
-            .evidences(ev),
-        notes,
-    )
+    Outcome::with_status(status, actual, required)
+        .message(problems.join("; "))
+        .evidences(ev)
+        .noted(notes)
 }

@@ -1,6 +1,5 @@
 use vhdlint_guest::fs::FileKind;
 
-use super::{glob_noted, read_dir_noted, read_noted, with_bounds};
 use crate::check::{CheckMeta, Evidence, Outcome};
 use crate::{Context, Profile};
 
@@ -23,14 +22,14 @@ pub fn run(ctx: &Context) -> Outcome {
     let mut ev = Vec::new();
     // What a bound kept from being read: swap configured there would not be seen.
     let mut notes = Vec::new();
-    if let Some(text) = read_noted(v, "/etc/fstab", &mut notes) {
+    if let Some(text) = v.read_noted("/etc/fstab", &mut notes) {
         for e in vhdlint_guest::config::fstab::parse(&text).swaps() {
             if !e.has_option("noauto") {
                 ev.push(Evidence::path("/etc/fstab", Some(e.line), e.text.trim()));
             }
         }
     }
-    if let Some(entries) = read_dir_noted(v, "/etc/systemd/system", &mut notes) {
+    if let Some(entries) = v.read_dir_noted("/etc/systemd/system", &mut notes) {
         for e in entries
             .iter()
             .filter(|e| e.name.ends_with(".swap") && e.kind != FileKind::Dir)
@@ -43,9 +42,9 @@ pub fn run(ctx: &Context) -> Outcome {
         }
     }
     let mut cloud = vec!["/etc/cloud/cloud.cfg".to_string()];
-    cloud.extend(glob_noted(v, "/etc/cloud/cloud.cfg.d/*.cfg", &mut notes));
+    cloud.extend(v.glob_noted("/etc/cloud/cloud.cfg.d/*.cfg", &mut notes));
     for path in cloud {
-        let Some(text) = read_noted(v, &path, &mut notes) else {
+        let Some(text) = v.read_noted(&path, &mut notes) else {
             continue;
         };
         let lines: Vec<&str> = text.lines().collect();
@@ -71,7 +70,7 @@ pub fn run(ctx: &Context) -> Outcome {
     }
     let required = "no swap activated on the OS disk at boot";
     if ev.is_empty() {
-        return with_bounds(Outcome::pass("no swap at boot", required), notes);
+        return Outcome::pass("no swap at boot", required).noted(notes);
     }
     let out = Outcome::fail(format!("{} swap configuration(s)", ev.len()), required)
         .message(
@@ -88,5 +87,5 @@ pub fn run(ctx: &Context) -> Outcome {
                 .join("; "),
         )
         .evidences(ev);
-    with_bounds(out, notes)
+    out.noted(notes)
 }

@@ -2,8 +2,8 @@ use std::cmp::Ordering;
 
 use vhdlint_guest::view::GuestView;
 
-use super::{package_notes, read_dir_noted, upstream_version, version_cmp, with_notes};
-use crate::check::{CheckMeta, Evidence, Outcome};
+use super::{upstream_version, version_cmp};
+use crate::check::{CheckMeta, Evidence, Note, Outcome};
 use crate::{Context, Profile};
 
 pub static META: CheckMeta = CheckMeta {
@@ -36,7 +36,7 @@ fn version_in(bytes: &[u8]) -> Option<String> {
 
 /// The newest version found in the library files; a directory a bound kept from being listed
 /// is noted in `notes`.
-fn from_files(view: &GuestView, notes: &mut Vec<Evidence>) -> Option<(String, Evidence)> {
+fn from_files(view: &GuestView, notes: &mut Vec<Note>) -> Option<(String, Evidence)> {
     let mut found = Vec::new();
     for dir in [
         "/usr/lib/x86_64-linux-gnu",
@@ -46,7 +46,7 @@ fn from_files(view: &GuestView, notes: &mut Vec<Evidence>) -> Option<(String, Ev
         "/lib64",
         "/lib/x86_64-linux-gnu",
     ] {
-        let Some(entries) = read_dir_noted(view, dir, notes) else {
+        let Some(entries) = view.read_dir_noted(dir, notes) else {
             continue;
         };
         for e in entries {
@@ -85,7 +85,7 @@ pub fn run(ctx: &Context) -> Outcome {
     let pol = ctx.policy;
     let pkgs = g.facts.packages(&g.view);
     // What the package inventory could not read (the version then comes from the files).
-    let mut notes = package_notes(pkgs);
+    let mut notes = pkgs.notes.clone();
     let found = pkgs
         .any(&[
             "openssl",
@@ -124,7 +124,7 @@ pub fn run(ctx: &Context) -> Outcome {
             .evidence(Evidence::note(
                 "looked in the package database and /usr/lib*, /lib*",
             ));
-        return with_notes(out, notes);
+        return out.aside(notes);
     };
     let allowed = pol.openssl_allowed_older.iter().any(|a| {
         v == *a
@@ -137,10 +137,9 @@ pub fn run(ctx: &Context) -> Outcome {
                 pol.openssl_fail_below
             ))
             .evidence(ev);
-        return with_notes(out, notes);
+        return out.aside(notes);
     }
-    with_notes(
-        Outcome::pass(format!("OpenSSL {v}"), required).evidence(ev),
-        notes,
-    )
+    Outcome::pass(format!("OpenSSL {v}"), required)
+        .evidence(ev)
+        .aside(notes)
 }

@@ -2,8 +2,8 @@ use std::cmp::Ordering;
 
 use vhdlint_guest::view::GuestView;
 
-use super::{glob_noted, package_notes, read_dir_noted, upstream_version, version_cmp, with_notes};
-use crate::check::{CheckMeta, Evidence, Outcome, Status};
+use super::{upstream_version, version_cmp};
+use crate::check::{CheckMeta, Evidence, Note, Outcome, Status};
 use crate::{Context, Profile};
 
 pub static META: CheckMeta = CheckMeta {
@@ -31,7 +31,7 @@ fn minor_of(name: &str) -> Option<String> {
 fn pythons(
     view: &GuestView,
     pkgs: &vhdlint_guest::facts::Packages,
-    notes: &mut Vec<Evidence>,
+    notes: &mut Vec<Note>,
 ) -> Vec<(String, Evidence)> {
     let mut out = Vec::new();
     for (name, p) in &pkgs.installed {
@@ -51,7 +51,7 @@ fn pythons(
         }
     }
     for dir in ["/usr/bin", "/usr/lib", "/usr/lib64", "/usr/local/bin"] {
-        let Some(entries) = read_dir_noted(view, dir, notes) else {
+        let Some(entries) = view.read_dir_noted(dir, notes) else {
             continue;
         };
         for e in entries {
@@ -70,7 +70,7 @@ fn pythons(
 fn has_pyasn1(
     view: &GuestView,
     pkgs: &vhdlint_guest::facts::Packages,
-    notes: &mut Vec<Evidence>,
+    notes: &mut Vec<Note>,
 ) -> Option<Evidence> {
     if let Some(p) = pkgs.any(&["python3-pyasn1", "python-pyasn1", "python3-pyasn1-modules"]) {
         return Some(Evidence::path(
@@ -85,7 +85,7 @@ fn has_pyasn1(
         "/usr/lib64/python3*/site-packages/pyasn1",
         "/usr/lib/python2*/*-packages/pyasn1",
     ] {
-        if let Some(p) = glob_noted(view, pat, notes).into_iter().next() {
+        if let Some(p) = view.glob_noted(pat, notes).into_iter().next() {
             return Some(Evidence::path(p, None, "pyasn1 module"));
         }
     }
@@ -100,7 +100,7 @@ pub fn run(ctx: &Context) -> Outcome {
     let pol = ctx.policy;
     let pkgs = g.facts.packages(&g.view);
     // What the package inventory could not read (the interpreters are then found as files).
-    let mut notes = package_notes(pkgs);
+    let mut notes = pkgs.notes.clone();
     let found = pythons(&g.view, pkgs, &mut notes);
     let required = match &pol.python_warn_below {
         Some(w) => format!("Python ≥ {} (≥ {w} recommended)", pol.python_fail_below),
@@ -115,7 +115,7 @@ pub fn run(ctx: &Context) -> Outcome {
         ),
     };
     let Some((best, ev)) = found.iter().max_by(|a, b| version_cmp(&a.0, &b.0)).cloned() else {
-        return with_notes(Outcome::fail("no Python found", required).message("no Python package, interpreter (/usr/bin/pythonX.Y) or library directory (/usr/lib/pythonX.Y)").evidence(Evidence::note("looked in the package database, /usr/bin, /usr/lib, /usr/lib64, /usr/local/bin")), notes);
+        return Outcome::fail("no Python found", required).message("no Python package, interpreter (/usr/bin/pythonX.Y) or library directory (/usr/lib/pythonX.Y)").evidence(Evidence::note("looked in the package database, /usr/bin, /usr/lib, /usr/lib64, /usr/local/bin")).aside(notes);
     };
     let mut status = Status::Pass;
     let mut problems = Vec::new();
@@ -148,12 +148,10 @@ pub fn run(ctx: &Context) -> Outcome {
     }
     let actual = format!("Python {best}");
     if status == Status::Pass {
-        return with_notes(Outcome::pass(actual, required).evidences(evs), notes);
+        return Outcome::pass(actual, required).evidences(evs).aside(notes);
     }
-    with_notes(
-        Outcome::with_status(status, actual, required)
-            .message(problems.join("; "))
-            .evidences(evs),
-        notes,
-    )
+    Outcome::with_status(status, actual, required)
+        .message(problems.join("; "))
+        .evidences(evs)
+        .aside(notes)
 }

@@ -3,8 +3,7 @@ use vhdlint_guest::fs::FileKind;
 use vhdlint_guest::limits::MAX_HISTORY_WALK_ENTRIES;
 use vhdlint_guest::view::GuestView;
 
-use super::{read_dir_noted, with_bounds};
-use crate::check::{CheckMeta, Evidence, Outcome, Status};
+use crate::check::{CheckMeta, Evidence, Note, Outcome, Status};
 use crate::{Context, Profile};
 
 pub static META: CheckMeta = CheckMeta {
@@ -29,24 +28,26 @@ struct Walk {
     /// Directory entries visited so far.
     visited: usize,
     /// What a bound kept from being read.
-    notes: Vec<Evidence>,
+    notes: Vec<Note>,
 }
 
 fn walk(view: &GuestView, dir: &str, depth: usize, w: &mut Walk) {
     if depth > MAX_DEPTH || w.visited > MAX_HISTORY_WALK_ENTRIES {
         return;
     }
-    let Some(entries) = read_dir_noted(view, dir, &mut w.notes) else {
+    let Some(entries) = view.read_dir_noted(dir, &mut w.notes) else {
         return;
     };
     for e in entries {
         w.visited += 1;
         if w.visited == MAX_HISTORY_WALK_ENTRIES + 1 {
-            w.notes.push(Evidence::path(
-                dir,
-                None,
-                format!("more than {MAX_HISTORY_WALK_ENTRIES} directory entries visited under the home directories, the limit: the search stopped here"),
-            ));
+            w.notes.push(
+                Note::bound(
+                    "MAX_HISTORY_WALK_ENTRIES",
+                    format!("more than {MAX_HISTORY_WALK_ENTRIES} directory entries visited under the home directories, the limit: the search stopped here"),
+                )
+                .at(dir),
+            );
         }
         if w.visited > MAX_HISTORY_WALK_ENTRIES {
             return;
@@ -118,7 +119,7 @@ pub fn run(ctx: &Context) -> Outcome {
         } else {
             format!("{} empty history file(s)", files.len())
         };
-        return with_bounds(Outcome::pass(note, required), notes);
+        return Outcome::pass(note, required).noted(notes);
     }
     let listed: Vec<String> = ev
         .iter()
@@ -134,5 +135,5 @@ pub fn run(ctx: &Context) -> Outcome {
         listed.join(", ")
     ))
     .evidences(ev);
-    with_bounds(out, notes)
+    out.noted(notes)
 }

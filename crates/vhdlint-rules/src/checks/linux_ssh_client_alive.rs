@@ -1,5 +1,4 @@
-use super::with_bounds;
-use crate::check::{CheckMeta, Evidence, Outcome, Status};
+use crate::check::{CheckMeta, Evidence, Note, NoteKind, Outcome, Status};
 use crate::{Context, Profile};
 
 pub static META: CheckMeta = CheckMeta {
@@ -40,19 +39,13 @@ pub fn run(ctx: &Context) -> Outcome {
         }
         Err(e) => return Outcome::error(format!("/etc/ssh/sshd_config: {e}")),
     };
-    // Includes a bound kept from being read (too deep, too many files, a glob or a file over
-    // its limit) could hold the line in effect.
-    let bounds: Vec<Evidence> = cfg
+    // What sshd's configuration walk could not read (an include past a bound, a file that
+    // could not be read) could hold the line in effect; syntax problems are sshd's own.
+    let notes: Vec<Note> = cfg
         .issues
         .iter()
-        .filter(|i| is_bound(&i.message))
-        .map(|i| {
-            if i.line == 0 {
-                Evidence::path(i.path.clone(), None, i.message.clone())
-            } else {
-                Evidence::path(i.path.clone(), Some(i.line), i.message.clone())
-            }
-        })
+        .filter(|i| !matches!(i.kind, NoteKind::Syntax))
+        .cloned()
         .collect();
     let ignored: Vec<Evidence> = cfg
         .ignored("ClientAliveInterval")
@@ -67,10 +60,10 @@ pub fn run(ctx: &Context) -> Outcome {
         .collect();
     let (secs, setting) = match cfg.client_alive_interval() {
         None => {
-            return with_bounds(Outcome::fail("not set (sshd default 0)", required)
+            return Outcome::fail("not set (sshd default 0)", required)
                 .message("no active ClientAliveInterval line in /etc/ssh/sshd_config or the files it includes, so sshd uses 0 (no keep-alives)")
                 .evidence(Evidence::path("/etc/ssh/sshd_config", None, "no ClientAliveInterval outside Match blocks"))
-                .evidences(ignored), bounds)
+                .evidences(ignored).noted(notes)
         }
         Some(Err(bad)) => {
             return Outcome::fail(format!("invalid value \"{}\"", bad.raw), required)
@@ -106,13 +99,5 @@ pub fn run(ctx: &Context) -> Outcome {
         )),
         _ => out,
     };
-    with_bounds(out, bounds)
-}
-
-/// Whether an sshd configuration issue is a bound that kept includes from being read
-/// (the messages of `vhdlint_guest::config::sshd` and of the guest's include function).
-fn is_bound(message: &str) -> bool {
-    message.starts_with("Too many recursive configuration includes")
-        || message.starts_with("too many included files")
-        || message.contains("limit reached: ")
+    out.noted(notes)
 }

@@ -1,4 +1,4 @@
-use super::{glob_noted, keyvalue_bounds, with_bounds};
+use super::keyvalue_notes;
 use crate::check::{CheckMeta, Evidence, Outcome};
 use crate::{Context, Profile};
 
@@ -18,14 +18,14 @@ pub fn run(ctx: &Context) -> Outcome {
         Err(o) => return o,
     };
     let mut notes = Vec::new();
-    let keys = glob_noted(&g.view, "/etc/ssh/ssh_host_*_key", &mut notes);
+    let keys = g.view.glob_noted("/etc/ssh/ssh_host_*_key", &mut notes);
     let required = "no /etc/ssh/ssh_host_*_key";
     if keys.is_empty() {
-        return with_bounds(Outcome::pass("no host keys", required), notes);
+        return Outcome::pass("no host keys", required).noted(notes);
     }
     let conf = g.facts.waagent(&g.view).ok();
     if let Some(c) = conf {
-        notes.extend(keyvalue_bounds(vhdlint_guest::facts::WAAGENT_CONF, c));
+        notes.extend(keyvalue_notes(vhdlint_guest::facts::WAAGENT_CONF, c));
     }
     let regenerate = conf
         .and_then(|c| c.get("Provisioning.RegenerateSshHostKeyPair"))
@@ -46,5 +46,5 @@ pub fn run(ctx: &Context) -> Outcome {
             names.join(", ")
         ))
     };
-    with_bounds(out.evidences(ev), notes)
+    out.evidences(ev).noted(notes)
 }

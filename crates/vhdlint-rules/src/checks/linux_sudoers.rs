@@ -2,8 +2,7 @@ use vhdlint_guest::config::sudoers::{self, includedir_reads};
 use vhdlint_guest::limits::{MAX_SUDOERS_FILES, MAX_SUDOERS_INCLUDE_DEPTH};
 use vhdlint_guest::view::GuestView;
 
-use super::{read_dir_noted, read_noted, with_bounds};
-use crate::check::{CheckMeta, Evidence, Outcome};
+use crate::check::{CheckMeta, Evidence, Note, Outcome};
 use crate::{Context, Profile};
 
 pub static META: CheckMeta = CheckMeta {
@@ -22,7 +21,7 @@ struct Found {
     /// targetpw lines.
     ev: Vec<Evidence>,
     /// What a bound kept from being read.
-    notes: Vec<Evidence>,
+    notes: Vec<Note>,
     /// Files visited so far.
     files: usize,
     /// Whether an include past the depth bound was met (noted once).
@@ -34,26 +33,30 @@ fn collect(view: &GuestView, path: &str, depth: usize, f: &mut Found) {
     f.files += 1;
     if f.files > MAX_SUDOERS_FILES {
         if f.files == MAX_SUDOERS_FILES + 1 {
-            f.notes.push(Evidence::path(
-                path,
-                None,
-                format!("more than {MAX_SUDOERS_FILES} sudoers files through includes, the limit: this one and the rest are not read"),
-            ));
+            f.notes.push(
+                Note::bound(
+                    "MAX_SUDOERS_FILES",
+                    format!("more than {MAX_SUDOERS_FILES} sudoers files through includes, the limit: this one and the rest are not read"),
+                )
+                .at(path),
+            );
         }
         return;
     }
     if depth > MAX_SUDOERS_INCLUDE_DEPTH {
         if !f.too_deep {
             f.too_deep = true;
-            f.notes.push(Evidence::path(
-                path,
-                None,
-                format!("included more than {MAX_SUDOERS_INCLUDE_DEPTH} levels deep, the limit: not read (nor any other file that deep)"),
-            ));
+            f.notes.push(
+                Note::bound(
+                    "MAX_SUDOERS_INCLUDE_DEPTH",
+                    format!("included more than {MAX_SUDOERS_INCLUDE_DEPTH} levels deep, the limit: not read (nor any other file that deep)"),
+                )
+                .at(path),
+            );
         }
         return;
     }
-    let Some(text) = read_noted(view, path, &mut f.notes) else {
+    let Some(text) = view.read_noted(path, &mut f.notes) else {
         return;
     };
     let s = sudoers::parse(&text);
@@ -67,7 +70,7 @@ fn collect(view: &GuestView, path: &str, depth: usize, f: &mut Found) {
             format!("/etc/{}", inc.path)
         };
         if inc.directory {
-            if let Some(entries) = read_dir_noted(view, &target, &mut f.notes) {
+            if let Some(entries) = view.read_dir_noted(&target, &mut f.notes) {
                 for e in entries.iter().filter(|e| includedir_reads(&e.name)) {
                     collect(view, &format!("{target}/{}", e.name), depth + 1, f);
                 }
@@ -91,7 +94,7 @@ pub fn run(ctx: &Context) -> Outcome {
     collect(&g.view, "/etc/sudoers", 0, &mut found);
     let Found { ev, notes, .. } = found;
     if ev.is_empty() {
-        return with_bounds(Outcome::pass("targetpw not set", required), notes);
+        return Outcome::pass("targetpw not set", required).noted(notes);
     }
     let out = Outcome::fail(format!("{} targetpw line(s)", ev.len()), required)
         .message(format!(
@@ -106,5 +109,5 @@ pub fn run(ctx: &Context) -> Outcome {
                 .join(", ")
         ))
         .evidences(ev);
-    with_bounds(out, notes)
+    out.noted(notes)
 }

@@ -26,11 +26,10 @@ pub fn run(ctx: &Context) -> Outcome {
     let text = match g
         .view
         .read_upto(path, 64 << 10)
-        .map_err(|e| e.to_string())
-        .and_then(|b| decode_text(&b).map_err(|e| e.to_string()))
+        .and_then(|b| decode_text(&b))
     {
         Ok(t) => t,
-        Err(e) if e.contains("no such file") => {
+        Err(vhdlint_guest::fs::FsError::NotFound(_)) => {
             return Outcome::fail("no State.ini", required)
                 .message(format!(
                     "{shown} is missing: the image was never generalized with sysprep"
