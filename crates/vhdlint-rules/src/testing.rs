@@ -56,3 +56,268 @@ pub(crate) fn said(o: &Outcome) -> String {
     }
     s
 }
+
+// ---------------------------------------------------------------------------------------------
+// disk/ and partition/ checks: contexts over image bytes held in memory, and the on-disk
+// structures (VHD footer, dynamic header and BAT, MBR, GPT) laid out byte by byte per their
+// specifications.
+
+/// Calls `f` with a context over an image of `bytes` held in memory, with `profile` and `policy`.
+pub(crate) fn with_image<R>(
+    bytes: Vec<u8>,
+    profile: Profile,
+    policy: &Policy,
+    f: impl FnOnce(&mut Context) -> R,
+) -> R {
+    let image = Image::from_source("memory", Arc::new(MemSource::new(bytes)));
+    let mut ctx = Context::new(&image, policy, None);
+    ctx.profile = profile;
+    f(&mut ctx)
+}
+
+/// Runs check `run` with `policy` on an image of `bytes` held in memory, seen as `profile`.
+pub(crate) fn run_image_with(
+    bytes: Vec<u8>,
+    profile: Profile,
+    policy: &Policy,
+    run: fn(&Context) -> Outcome,
+) -> Outcome {
+    with_image(bytes, profile, policy, |ctx| run(ctx))
+}
+
+/// Runs check `run` with the guide policy on an image of `bytes` held in memory.
+pub(crate) fn run_image(bytes: Vec<u8>, profile: Profile, run: fn(&Context) -> Outcome) -> Outcome {
+    run_image_with(bytes, profile, &Policy::guide(), run)
+}
+
+/// The byte offsets an outcome's evidence points at.
+pub(crate) fn offsets(o: &Outcome) -> Vec<u64> {
+    o.evidence.iter().filter_map(|e| e.offset).collect()
+}
+
+/// Copies `v` into `b` at `at`.
+pub(crate) fn put(b: &mut [u8], at: usize, v: &[u8]) {
+    b[at..at + v.len()].copy_from_slice(v);
+}
+
+/// CRC-32 (IEEE, reflected), as GPT uses it.
+pub(crate) fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// The fields of a VHD hard disk footer (big-endian, 512 bytes) a test sets.
+#[derive(Clone, Copy)]
+pub(crate) struct FooterSpec {
+    pub disk_type: u32,
+    pub current_size: u64,
+    pub data_offset: u64,
+    pub features: u32,
+    pub version: u32,
+    /// Seconds since 2000-01-01 UTC.
+    pub timestamp: u32,
+    pub creator_app: [u8; 4],
+    pub geometry: vhdlint_disk::vhd::Geometry,
+    pub saved_state: u8,
+}
+
+impl FooterSpec {
+    /// A fixed disk of `current_size` bytes made by Hyper-V ("win "), geometry per the
+    /// specification.
+    pub fn fixed(current_size: u64) -> Self {
+        FooterSpec {
+            disk_type: 2,
+            current_size,
+            data_offset: u64::MAX,
+            features: 2,
+            version: 0x0001_0000,
+            timestamp: 0x2d00_0000, // 2023
+            creator_app: *b"win ",
+            geometry: vhdlint_disk::vhd::Geometry::for_sectors(current_size / 512),
+            saved_state: 0,
+        }
+    }
+    /// A dynamic disk whose header is at offset 512.
+    pub fn dynamic(current_size: u64) -> Self {
+        FooterSpec {
+            disk_type: 3,
+            data_offset: 512,
+            ..FooterSpec::fixed(current_size)
+        }
+    }
+    /// The 512 footer bytes, with a valid checksum.
+    pub fn bytes(&self) -> Vec<u8> {
+        let mut b = vec![0u8; 512];
+        put(&mut b, 0, b"conectix");
+        put(&mut b, 8, &self.features.to_be_bytes());
+        put(&mut b, 12, &self.version.to_be_bytes());
+        put(&mut b, 16, &self.data_offset.to_be_bytes());
+        put(&mut b, 24, &self.timestamp.to_be_bytes());
+        put(&mut b, 28, &self.creator_app);
+        put(&mut b, 32, &0x000a_0000u32.to_be_bytes());
+        put(&mut b, 36, b"Wi2k");
+        put(&mut b, 40, &self.current_size.to_be_bytes());
+        put(&mut b, 48, &self.current_size.to_be_bytes());
+        put(&mut b, 56, &self.geometry.cylinders.to_be_bytes());
+        b[58] = self.geometry.heads;
+        b[59] = self.geometry.sectors;
+        put(&mut b, 60, &self.disk_type.to_be_bytes());
+        put(&mut b, 68, &[0x5a; 16]); // unique id
+        b[84] = self.saved_state;
+        let c = vhdlint_disk::vhd::ones_complement_sum(&b, 64);
+        put(&mut b, 64, &c.to_be_bytes());
+        b
+    }
+    /// The guest bytes `disk` followed by this footer.
+    pub fn after(&self, disk: &[u8]) -> Vec<u8> {
+        let mut v = disk.to_vec();
+        v.extend(self.bytes());
+        v
+    }
+}
+
+/// A fixed VHD whose footer declares the size of `disk`.
+pub(crate) fn fixed_vhd(disk: &[u8]) -> Vec<u8> {
+    FooterSpec::fixed(disk.len() as u64).after(disk)
+}
+
+/// A dynamic or differencing VHD: footer copy at 0, dynamic header at 512, BAT at 1536,
+/// the blocks the BAT points at, then the footer.
+pub(crate) struct DynSpec {
+    pub footer: FooterSpec,
+    pub block_size: u32,
+    pub max_entries: u32,
+    pub bat: Vec<u32>,
+    pub parent_name: String,
+}
+
+impl DynSpec {
+    /// A dynamic disk of `current_size` bytes with 64 KiB blocks, none allocated.
+    pub fn new(current_size: u64) -> Self {
+        let n = current_size.div_ceil(64 << 10) as u32;
+        DynSpec {
+            footer: FooterSpec::dynamic(current_size),
+            block_size: 64 << 10,
+            max_entries: n,
+            bat: vec![u32::MAX; n as usize],
+            parent_name: String::new(),
+        }
+    }
+    /// The 1024-byte dynamic header, with a valid checksum.
+    pub fn header(&self) -> Vec<u8> {
+        let mut h = vec![0u8; 1024];
+        put(&mut h, 0, b"cxsparse");
+        put(&mut h, 8, &u64::MAX.to_be_bytes());
+        put(&mut h, 16, &1536u64.to_be_bytes());
+        put(&mut h, 24, &0x0001_0000u32.to_be_bytes());
+        put(&mut h, 28, &self.max_entries.to_be_bytes());
+        put(&mut h, 32, &self.block_size.to_be_bytes());
+        let name: Vec<u8> = self
+            .parent_name
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        put(&mut h, 64, &name);
+        let c = vhdlint_disk::vhd::ones_complement_sum(&h, 36);
+        put(&mut h, 36, &c.to_be_bytes());
+        h
+    }
+    /// The image: each block the BAT allocates is written (bitmap and data) from `body`
+    /// chunks at their file offsets, and the file padded to `body_end` before the footer.
+    pub fn image(&self, body: &[(usize, &[u8])], body_end: usize) -> Vec<u8> {
+        let footer = self.footer.bytes();
+        let bat: Vec<u8> = self.bat.iter().flat_map(|e| e.to_be_bytes()).collect();
+        let bat_end = 1536 + bat.len().div_ceil(512) * 512;
+        let mut v = vec![0u8; body_end.max(bat_end)];
+        put(&mut v, 0, &footer);
+        put(&mut v, 512, &self.header());
+        v[1536..bat_end].fill(0xFF);
+        put(&mut v, 1536, &bat);
+        for (at, bytes) in body {
+            put(&mut v, *at, bytes);
+        }
+        v.extend(&footer);
+        v
+    }
+}
+
+/// Sets MBR (or EBR) entry `slot` of the sector at `lba` and its 55AA signature.
+pub(crate) fn mbr_entry(
+    disk: &mut [u8],
+    lba: usize,
+    slot: usize,
+    kind: u8,
+    start: u32,
+    sectors: u32,
+) {
+    let s = lba * 512;
+    let at = s + 446 + 16 * slot;
+    disk[at + 4] = kind;
+    put(disk, at + 8, &start.to_le_bytes());
+    put(disk, at + 12, &sectors.to_le_bytes());
+    put(disk, s + 510, &[0x55, 0xAA]);
+}
+
+/// One GPT partition entry to write.
+pub(crate) struct GptPart<'a> {
+    pub type_guid: vhdlint_disk::guid::Guid,
+    pub first: u64,
+    pub last: u64,
+    pub name: &'a str,
+}
+
+/// Lays a valid GPT over `disk` (protective MBR, primary header and 128-entry array at
+/// LBA 1-33, backup array and header at the end) with `parts`.
+pub(crate) fn put_gpt(disk: &mut [u8], parts: &[GptPart]) {
+    let sectors = (disk.len() / 512) as u64;
+    let last = sectors - 1;
+    let mut array = vec![0u8; 128 * 128];
+    for (i, p) in parts.iter().enumerate() {
+        let e = &mut array[i * 128..(i + 1) * 128];
+        // The first three fields of a GUID are stored little-endian.
+        let mut g = p.type_guid.0;
+        g[0..4].reverse();
+        g[4..6].reverse();
+        g[6..8].reverse();
+        put(e, 0, &g);
+        put(e, 16, &(i as u128 + 1).to_le_bytes());
+        put(e, 32, &p.first.to_le_bytes());
+        put(e, 40, &p.last.to_le_bytes());
+        let name: Vec<u8> = p.name.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        put(e, 56, &name);
+    }
+    let array_crc = crc32(&array);
+    let header = |my: u64, alt: u64, entries_lba: u64| {
+        let mut h = vec![0u8; 512];
+        put(&mut h, 0, b"EFI PART");
+        put(&mut h, 8, &0x0001_0000u32.to_le_bytes());
+        put(&mut h, 12, &92u32.to_le_bytes());
+        put(&mut h, 24, &my.to_le_bytes());
+        put(&mut h, 32, &alt.to_le_bytes());
+        put(&mut h, 40, &34u64.to_le_bytes());
+        put(&mut h, 48, &(last - 33).to_le_bytes());
+        put(&mut h, 56, &[0x11; 16]);
+        put(&mut h, 72, &entries_lba.to_le_bytes());
+        put(&mut h, 80, &128u32.to_le_bytes());
+        put(&mut h, 84, &128u32.to_le_bytes());
+        put(&mut h, 88, &array_crc.to_le_bytes());
+        let crc = crc32(&h[..92]);
+        put(&mut h, 16, &crc.to_le_bytes());
+        h
+    };
+    mbr_entry(disk, 0, 0, 0xEE, 1, last.min(u64::from(u32::MAX)) as u32);
+    put(disk, 512, &header(1, last, 2));
+    put(disk, 1024, &array);
+    put(disk, (last as usize - 32) * 512, &array);
+    put(disk, last as usize * 512, &header(last, 1, last - 32));
+}
