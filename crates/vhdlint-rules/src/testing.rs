@@ -321,3 +321,30 @@ pub(crate) fn put_gpt(disk: &mut [u8], parts: &[GptPart]) {
     put(disk, (last as usize - 32) * 512, &array);
     put(disk, last as usize * 512, &header(last, 1, last - 32));
 }
+
+/// A dynamic VHD whose footer points its header past the end of the file: the guest disk
+/// cannot be read.
+pub(crate) fn unreadable_vhd() -> Vec<u8> {
+    let mut d = DynSpec::new(1 << 20);
+    d.footer.data_offset = 1 << 40;
+    d.image(&[], 0)
+}
+
+/// A guest disk of `mib` MiB whose MBR lists `parts` as (type, first LBA, sectors).
+pub(crate) fn mbr_disk(mib: usize, parts: &[(u8, u32, u32)]) -> Vec<u8> {
+    let mut disk = vec![0u8; mib << 20];
+    for (slot, &(kind, start, sectors)) in parts.iter().enumerate() {
+        mbr_entry(&mut disk, 0, slot, kind, start, sectors);
+    }
+    disk
+}
+
+/// Writes an ext2 superblock signature at byte `at` of `disk` (the start of a volume), with
+/// `label`, `s_state` (1 clean, 2 errors) and the incompatible features `incompat`.
+pub(crate) fn put_ext(disk: &mut [u8], at: usize, label: &str, state: u16, incompat: u32) {
+    let sb = at + 1024;
+    put(disk, sb + 0x38, &[0x53, 0xEF]);
+    put(disk, sb + 0x3A, &state.to_le_bytes());
+    put(disk, sb + 0x60, &incompat.to_le_bytes());
+    put(disk, sb + 0x78, label.as_bytes());
+}
