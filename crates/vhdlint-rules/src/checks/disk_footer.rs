@@ -226,6 +226,19 @@ mod tests {
     }
 
     #[test]
+    fn fails_a_raw_disk_without_a_footer() {
+        let mut disk = vec![0u8; 4096];
+        disk[510] = 0x55;
+        disk[511] = 0xAA;
+        let o = run_image(disk, Profile::LinuxOs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "no footer");
+        assert!(o.message.contains("no \"conectix\" cookie"), "{s}");
+        assert_eq!(offsets(&o), vec![4096 - 512]);
+    }
+
+    #[test]
     fn skipped_for_another_container() {
         let mut b = b"QFI\xfb".to_vec();
         b.resize(4096, 0);
@@ -335,7 +348,14 @@ mod tests {
         });
         let s = said(&o);
         assert_eq!(o.status, Status::Warning, "{s}");
-        assert!(o.message.contains("seconds in the future"), "{s}");
+        let ahead: i64 = o
+            .message
+            .split(" seconds in the future")
+            .next()
+            .and_then(|m| m.rsplit(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no seconds in the future: {s}"));
+        assert!((slack + 110..=slack + 120).contains(&ahead), "{s}");
         assert_eq!(offsets(&o), vec![4096 + 24]);
     }
 
