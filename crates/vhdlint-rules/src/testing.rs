@@ -348,3 +348,61 @@ pub(crate) fn put_ext(disk: &mut [u8], at: usize, label: &str, state: u16, incom
     put(disk, sb + 0x60, &incompat.to_le_bytes());
     put(disk, sb + 0x78, label.as_bytes());
 }
+
+/// The UUID of the LVM2 physical volume [`put_pv`] writes.
+pub(crate) const PV_UUID: &[u8; 32] = b"Hq3B0OGxSbWVnFz1e7ArRmfyq4jIXtHc";
+/// [`PV_UUID`] as LVM2 metadata writes it.
+pub(crate) const PV_ID: &str = "Hq3B0O-GxSb-WVnF-z1e7-ArRm-fyq4-jIXtHc";
+
+/// LVM2 text metadata of volume group vg0 (extents of 8 sectors) on PV `pv_id` (extents from
+/// its sector 2048), with logical volumes `lvs` of 16 extents each, one after the other.
+pub(crate) fn lvm_metadata(pv_id: &str, lvs: &[&str]) -> String {
+    let lvs: String = lvs
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            format!(
+                "{name} {{\nsegment1 {{\nstart_extent = 0\nextent_count = 16\ntype = \"striped\"\nstripe_count = 1\nstripes = [\"pv0\", {}]\n}}\n}}\n",
+                16 * i
+            )
+        })
+        .collect();
+    let lvs = if lvs.is_empty() {
+        String::new()
+    } else {
+        format!("logical_volumes {{\n{lvs}}}\n")
+    };
+    format!("vg0 {{\nid = \"x\"\nseqno = 1\nextent_size = 8\nphysical_volumes {{\npv0 {{\nid = \"{pv_id}\"\npe_start = 2048\npe_count = 256\n}}\n}}\n{lvs}}}\n")
+}
+
+/// An LVM2 PV of 2 MiB at byte `pv` of `disk`: label in its sector 1, one metadata area at
+/// 4096 whose text (checksummed with `text_crc`) is at 4096 + 512, data from 1 MiB.
+pub(crate) fn put_pv(disk: &mut [u8], pv: usize, text: &[u8], text_crc: u32) {
+    let mib = 1u64 << 20;
+    let mda_size = mib - 4096;
+    let mut label = vec![0u8; 512];
+    put(&mut label, 0, vhdlint_disk::lvm::LABEL_ID);
+    put(&mut label, 8, &1u64.to_le_bytes());
+    put(&mut label, 20, &32u32.to_le_bytes());
+    put(&mut label, 24, vhdlint_disk::lvm::LABEL_TYPE);
+    put(&mut label, 32, PV_UUID);
+    put(&mut label, 64, &(2 * mib).to_le_bytes());
+    put(&mut label, 72, &mib.to_le_bytes());
+    put(&mut label, 104, &4096u64.to_le_bytes());
+    put(&mut label, 112, &mda_size.to_le_bytes());
+    let crc = vhdlint_disk::lvm::lvm_crc(&label[20..]);
+    put(&mut label, 16, &crc.to_le_bytes());
+    put(disk, pv + 512, &label);
+    let mut mda = vec![0u8; 512];
+    put(&mut mda, 4, vhdlint_disk::lvm::MDA_MAGIC);
+    put(&mut mda, 20, &1u32.to_le_bytes());
+    put(&mut mda, 24, &4096u64.to_le_bytes());
+    put(&mut mda, 32, &mda_size.to_le_bytes());
+    put(&mut mda, 40, &512u64.to_le_bytes());
+    put(&mut mda, 48, &(text.len() as u64).to_le_bytes());
+    put(&mut mda, 56, &text_crc.to_le_bytes());
+    let crc = vhdlint_disk::lvm::lvm_crc(&mda[4..]);
+    put(&mut mda, 0, &crc.to_le_bytes());
+    put(disk, pv + 4096, &mda);
+    put(disk, pv + 4096 + 512, text);
+}

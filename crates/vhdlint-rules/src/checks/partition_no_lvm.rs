@@ -84,65 +84,11 @@ mod tests {
     use super::*;
     use crate::check::Status;
     use crate::testing::{
-        fixed_vhd, mbr_disk, offsets, put, put_gpt, run_image, said, unreadable_vhd, GptPart,
+        fixed_vhd, lvm_metadata as metadata, mbr_disk, offsets, put_gpt, put_pv, run_image, said,
+        unreadable_vhd, GptPart, PV_ID,
     };
     use vhdlint_disk::layout::GPT_LINUX_LVM;
-    use vhdlint_disk::lvm::{lvm_crc, LABEL_ID, LABEL_TYPE, MDA_MAGIC};
-
-    const PV_UUID: &[u8; 32] = b"Hq3B0OGxSbWVnFz1e7ArRmfyq4jIXtHc";
-    const PV_ID: &str = "Hq3B0O-GxSb-WVnF-z1e7-ArRm-fyq4-jIXtHc";
-    const MIB: usize = 1 << 20;
-
-    /// Metadata of volume group vg0 on PV `pv_id`, with logical volumes `lvs`.
-    fn metadata(pv_id: &str, lvs: &[&str]) -> String {
-        let lvs: String = lvs
-            .iter()
-            .enumerate()
-            .map(|(i, name)| {
-                format!(
-                    "{name} {{\nsegment1 {{\nstart_extent = 0\nextent_count = 16\ntype = \"striped\"\nstripe_count = 1\nstripes = [\"pv0\", {}]\n}}\n}}\n",
-                    16 * i
-                )
-            })
-            .collect();
-        let lvs = if lvs.is_empty() {
-            String::new()
-        } else {
-            format!("logical_volumes {{\n{lvs}}}\n")
-        };
-        format!("vg0 {{\nid = \"x\"\nseqno = 1\nextent_size = 8\nphysical_volumes {{\npv0 {{\nid = \"{pv_id}\"\npe_start = 2048\npe_count = 256\n}}\n}}\n{lvs}}}\n")
-    }
-
-    /// An LVM2 PV at byte `pv` of `disk`: label in its sector 1, one metadata area at 4096
-    /// whose text (checksummed with `text_crc`) is at 4096 + 512.
-    fn put_pv(disk: &mut [u8], pv: usize, text: &[u8], text_crc: u32) {
-        let mda_size = (MIB - 4096) as u64;
-        let mut label = vec![0u8; 512];
-        put(&mut label, 0, LABEL_ID);
-        put(&mut label, 8, &1u64.to_le_bytes());
-        put(&mut label, 20, &32u32.to_le_bytes());
-        put(&mut label, 24, LABEL_TYPE);
-        put(&mut label, 32, PV_UUID);
-        put(&mut label, 64, &(2 * MIB as u64).to_le_bytes());
-        put(&mut label, 72, &(MIB as u64).to_le_bytes());
-        put(&mut label, 104, &4096u64.to_le_bytes());
-        put(&mut label, 112, &mda_size.to_le_bytes());
-        let crc = lvm_crc(&label[20..]);
-        put(&mut label, 16, &crc.to_le_bytes());
-        put(disk, pv + 512, &label);
-        let mut mda = vec![0u8; 512];
-        put(&mut mda, 4, MDA_MAGIC);
-        put(&mut mda, 20, &1u32.to_le_bytes());
-        put(&mut mda, 24, &4096u64.to_le_bytes());
-        put(&mut mda, 32, &mda_size.to_le_bytes());
-        put(&mut mda, 40, &512u64.to_le_bytes());
-        put(&mut mda, 48, &(text.len() as u64).to_le_bytes());
-        put(&mut mda, 56, &text_crc.to_le_bytes());
-        let crc = lvm_crc(&mda[4..]);
-        put(&mut mda, 0, &crc.to_le_bytes());
-        put(disk, pv + 4096, &mda);
-        put(disk, pv + 4096 + 512, text);
-    }
+    use vhdlint_disk::lvm::lvm_crc;
 
     /// A disk whose partition 1 (type `kind`, 2 MiB at LBA 2048) holds a PV with `text`.
     fn pv_disk(kind: u8, text: &str, text_crc: Option<u32>) -> Vec<u8> {

@@ -62,7 +62,8 @@ mod tests {
     use super::*;
     use crate::check::Status;
     use crate::testing::{
-        fixed_vhd, mbr_disk, offsets, put, put_gpt, run_image, said, unreadable_vhd, GptPart,
+        fixed_vhd, lvm_metadata, mbr_disk, offsets, put, put_gpt, put_pv, run_image, said,
+        unreadable_vhd, GptPart, PV_ID,
     };
     use vhdlint_disk::layout::GPT_LINUX_SWAP;
 
@@ -160,6 +161,25 @@ mod tests {
                 .contains("volume disk holds a swap signature (disk offset 0x0)"),
             "{s}"
         );
+    }
+
+    #[test]
+    fn fails_a_swap_signature_in_a_logical_volume() {
+        // Partition 1 holds a PV whose extents start 1 MiB into it: LV vg0/swap at 2 MiB.
+        let mut disk = mbr_disk(4, &[(0x8e, 2048, 4096)]);
+        let text = lvm_metadata(PV_ID, &["swap"]);
+        put_pv(
+            &mut disk,
+            1 << 20,
+            text.as_bytes(),
+            vhdlint_disk::lvm::lvm_crc(text.as_bytes()),
+        );
+        swap_signature(&mut disk, 2 << 20);
+        let o = no_swap(&disk);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "1 swap indication(s)");
+        assert_eq!(o.message, "volume vg0/swap holds a swap signature");
     }
 
     #[test]
