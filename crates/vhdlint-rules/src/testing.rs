@@ -63,3 +63,353 @@ pub(crate) fn said(o: &Outcome) -> String {
     }
     s
 }
+
+// ---------------------------------------------------------------------------------------------
+// disk/ and partition/ checks: contexts over image bytes held in memory, and the on-disk
+// structures (VHD footer, dynamic header and BAT, MBR, GPT) laid out byte by byte per their
+// specifications.
+
+/// Calls `f` with a context over an image of `bytes` held in memory, with `profile` and `policy`.
+pub(crate) fn with_image<R>(
+    bytes: Vec<u8>,
+    profile: Profile,
+    policy: &Policy,
+    f: impl FnOnce(&mut Context) -> R,
+) -> R {
+    let image = Image::from_source("memory", Arc::new(MemSource::new(bytes)));
+    let mut ctx = Context::new(&image, policy, None);
+    ctx.profile = profile;
+    f(&mut ctx)
+}
+
+/// Runs check `run` with `policy` on an image of `bytes` held in memory, seen as `profile`.
+pub(crate) fn run_image_with(
+    bytes: Vec<u8>,
+    profile: Profile,
+    policy: &Policy,
+    run: fn(&Context) -> Outcome,
+) -> Outcome {
+    with_image(bytes, profile, policy, |ctx| run(ctx))
+}
+
+/// Runs check `run` with the guide policy on an image of `bytes` held in memory.
+pub(crate) fn run_image(bytes: Vec<u8>, profile: Profile, run: fn(&Context) -> Outcome) -> Outcome {
+    run_image_with(bytes, profile, &Policy::guide(), run)
+}
+
+/// The byte offsets an outcome's evidence points at.
+pub(crate) fn offsets(o: &Outcome) -> Vec<u64> {
+    o.evidence.iter().filter_map(|e| e.offset).collect()
+}
+
+/// Copies `v` into `b` at `at`.
+pub(crate) fn put(b: &mut [u8], at: usize, v: &[u8]) {
+    b[at..at + v.len()].copy_from_slice(v);
+}
+
+/// CRC-32 (IEEE, reflected), as GPT uses it.
+pub(crate) fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// The fields of a VHD hard disk footer (big-endian, 512 bytes) a test sets.
+#[derive(Clone, Copy)]
+pub(crate) struct FooterSpec {
+    pub disk_type: u32,
+    pub current_size: u64,
+    pub data_offset: u64,
+    pub features: u32,
+    pub version: u32,
+    /// Seconds since 2000-01-01 UTC.
+    pub timestamp: u32,
+    pub creator_app: [u8; 4],
+    pub geometry: vhdlint_disk::vhd::Geometry,
+    pub saved_state: u8,
+}
+
+impl FooterSpec {
+    /// A fixed disk of `current_size` bytes made by Hyper-V ("win "), geometry per the
+    /// specification.
+    pub fn fixed(current_size: u64) -> Self {
+        FooterSpec {
+            disk_type: 2,
+            current_size,
+            data_offset: u64::MAX,
+            features: 2,
+            version: 0x0001_0000,
+            timestamp: 0x2d00_0000, // 2023
+            creator_app: *b"win ",
+            geometry: vhdlint_disk::vhd::Geometry::for_sectors(current_size / 512),
+            saved_state: 0,
+        }
+    }
+    /// A dynamic disk whose header is at offset 512.
+    pub fn dynamic(current_size: u64) -> Self {
+        FooterSpec {
+            disk_type: 3,
+            data_offset: 512,
+            ..FooterSpec::fixed(current_size)
+        }
+    }
+    /// The 512 footer bytes, with a valid checksum.
+    pub fn bytes(&self) -> Vec<u8> {
+        let mut b = vec![0u8; 512];
+        put(&mut b, 0, b"conectix");
+        put(&mut b, 8, &self.features.to_be_bytes());
+        put(&mut b, 12, &self.version.to_be_bytes());
+        put(&mut b, 16, &self.data_offset.to_be_bytes());
+        put(&mut b, 24, &self.timestamp.to_be_bytes());
+        put(&mut b, 28, &self.creator_app);
+        put(&mut b, 32, &0x000a_0000u32.to_be_bytes());
+        put(&mut b, 36, b"Wi2k");
+        put(&mut b, 40, &self.current_size.to_be_bytes());
+        put(&mut b, 48, &self.current_size.to_be_bytes());
+        put(&mut b, 56, &self.geometry.cylinders.to_be_bytes());
+        b[58] = self.geometry.heads;
+        b[59] = self.geometry.sectors;
+        put(&mut b, 60, &self.disk_type.to_be_bytes());
+        put(&mut b, 68, &[0x5a; 16]); // unique id
+        b[84] = self.saved_state;
+        let c = vhdlint_disk::vhd::ones_complement_sum(&b, 64);
+        put(&mut b, 64, &c.to_be_bytes());
+        b
+    }
+    /// The guest bytes `disk` followed by this footer.
+    pub fn after(&self, disk: &[u8]) -> Vec<u8> {
+        let mut v = disk.to_vec();
+        v.extend(self.bytes());
+        v
+    }
+}
+
+/// A fixed VHD whose footer declares the size of `disk`.
+pub(crate) fn fixed_vhd(disk: &[u8]) -> Vec<u8> {
+    FooterSpec::fixed(disk.len() as u64).after(disk)
+}
+
+/// A dynamic or differencing VHD: footer copy at 0, dynamic header at 512, BAT at 1536,
+/// the blocks the BAT points at, then the footer.
+pub(crate) struct DynSpec {
+    pub footer: FooterSpec,
+    pub block_size: u32,
+    pub max_entries: u32,
+    pub bat: Vec<u32>,
+    pub parent_name: String,
+}
+
+impl DynSpec {
+    /// A dynamic disk of `current_size` bytes with 64 KiB blocks, none allocated.
+    pub fn new(current_size: u64) -> Self {
+        let n = current_size.div_ceil(64 << 10) as u32;
+        DynSpec {
+            footer: FooterSpec::dynamic(current_size),
+            block_size: 64 << 10,
+            max_entries: n,
+            bat: vec![u32::MAX; n as usize],
+            parent_name: String::new(),
+        }
+    }
+    /// The 1024-byte dynamic header, with a valid checksum.
+    pub fn header(&self) -> Vec<u8> {
+        let mut h = vec![0u8; 1024];
+        put(&mut h, 0, b"cxsparse");
+        put(&mut h, 8, &u64::MAX.to_be_bytes());
+        put(&mut h, 16, &1536u64.to_be_bytes());
+        put(&mut h, 24, &0x0001_0000u32.to_be_bytes());
+        put(&mut h, 28, &self.max_entries.to_be_bytes());
+        put(&mut h, 32, &self.block_size.to_be_bytes());
+        let name: Vec<u8> = self
+            .parent_name
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        put(&mut h, 64, &name);
+        let c = vhdlint_disk::vhd::ones_complement_sum(&h, 36);
+        put(&mut h, 36, &c.to_be_bytes());
+        h
+    }
+    /// The image: each block the BAT allocates is written (bitmap and data) from `body`
+    /// chunks at their file offsets, and the file padded to `body_end` before the footer.
+    pub fn image(&self, body: &[(usize, &[u8])], body_end: usize) -> Vec<u8> {
+        let footer = self.footer.bytes();
+        let bat: Vec<u8> = self.bat.iter().flat_map(|e| e.to_be_bytes()).collect();
+        let bat_end = 1536 + bat.len().div_ceil(512) * 512;
+        let mut v = vec![0u8; body_end.max(bat_end)];
+        put(&mut v, 0, &footer);
+        put(&mut v, 512, &self.header());
+        v[1536..bat_end].fill(0xFF);
+        put(&mut v, 1536, &bat);
+        for (at, bytes) in body {
+            put(&mut v, *at, bytes);
+        }
+        v.extend(&footer);
+        v
+    }
+}
+
+/// Sets MBR (or EBR) entry `slot` of the sector at `lba` and its 55AA signature.
+pub(crate) fn mbr_entry(
+    disk: &mut [u8],
+    lba: usize,
+    slot: usize,
+    kind: u8,
+    start: u32,
+    sectors: u32,
+) {
+    let s = lba * 512;
+    let at = s + 446 + 16 * slot;
+    disk[at + 4] = kind;
+    put(disk, at + 8, &start.to_le_bytes());
+    put(disk, at + 12, &sectors.to_le_bytes());
+    put(disk, s + 510, &[0x55, 0xAA]);
+}
+
+/// One GPT partition entry to write.
+pub(crate) struct GptPart<'a> {
+    pub type_guid: vhdlint_disk::guid::Guid,
+    pub first: u64,
+    pub last: u64,
+    pub name: &'a str,
+}
+
+/// Lays a valid GPT over `disk` (protective MBR, primary header and 128-entry array at
+/// LBA 1-33, backup array and header at the end) with `parts`.
+pub(crate) fn put_gpt(disk: &mut [u8], parts: &[GptPart]) {
+    let sectors = (disk.len() / 512) as u64;
+    let last = sectors - 1;
+    let mut array = vec![0u8; 128 * 128];
+    for (i, p) in parts.iter().enumerate() {
+        let e = &mut array[i * 128..(i + 1) * 128];
+        // The first three fields of a GUID are stored little-endian.
+        let mut g = p.type_guid.0;
+        g[0..4].reverse();
+        g[4..6].reverse();
+        g[6..8].reverse();
+        put(e, 0, &g);
+        put(e, 16, &(i as u128 + 1).to_le_bytes());
+        put(e, 32, &p.first.to_le_bytes());
+        put(e, 40, &p.last.to_le_bytes());
+        let name: Vec<u8> = p.name.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        put(e, 56, &name);
+    }
+    let array_crc = crc32(&array);
+    let header = |my: u64, alt: u64, entries_lba: u64| {
+        let mut h = vec![0u8; 512];
+        put(&mut h, 0, b"EFI PART");
+        put(&mut h, 8, &0x0001_0000u32.to_le_bytes());
+        put(&mut h, 12, &92u32.to_le_bytes());
+        put(&mut h, 24, &my.to_le_bytes());
+        put(&mut h, 32, &alt.to_le_bytes());
+        put(&mut h, 40, &34u64.to_le_bytes());
+        put(&mut h, 48, &(last - 33).to_le_bytes());
+        put(&mut h, 56, &[0x11; 16]);
+        put(&mut h, 72, &entries_lba.to_le_bytes());
+        put(&mut h, 80, &128u32.to_le_bytes());
+        put(&mut h, 84, &128u32.to_le_bytes());
+        put(&mut h, 88, &array_crc.to_le_bytes());
+        let crc = crc32(&h[..92]);
+        put(&mut h, 16, &crc.to_le_bytes());
+        h
+    };
+    mbr_entry(disk, 0, 0, 0xEE, 1, last.min(u64::from(u32::MAX)) as u32);
+    put(disk, 512, &header(1, last, 2));
+    put(disk, 1024, &array);
+    put(disk, (last as usize - 32) * 512, &array);
+    put(disk, last as usize * 512, &header(last, 1, last - 32));
+}
+
+/// A dynamic VHD whose footer points its header past the end of the file: the guest disk
+/// cannot be read.
+pub(crate) fn unreadable_vhd() -> Vec<u8> {
+    let mut d = DynSpec::new(1 << 20);
+    d.footer.data_offset = 1 << 40;
+    d.image(&[], 0)
+}
+
+/// A guest disk of `mib` MiB whose MBR lists `parts` as (type, first LBA, sectors).
+pub(crate) fn mbr_disk(mib: usize, parts: &[(u8, u32, u32)]) -> Vec<u8> {
+    let mut disk = vec![0u8; mib << 20];
+    for (slot, &(kind, start, sectors)) in parts.iter().enumerate() {
+        mbr_entry(&mut disk, 0, slot, kind, start, sectors);
+    }
+    disk
+}
+
+/// Writes an ext2 superblock signature at byte `at` of `disk` (the start of a volume), with
+/// `label`, `s_state` (1 clean, 2 errors) and the incompatible features `incompat`.
+pub(crate) fn put_ext(disk: &mut [u8], at: usize, label: &str, state: u16, incompat: u32) {
+    let sb = at + 1024;
+    put(disk, sb + 0x38, &[0x53, 0xEF]);
+    put(disk, sb + 0x3A, &state.to_le_bytes());
+    put(disk, sb + 0x60, &incompat.to_le_bytes());
+    put(disk, sb + 0x78, label.as_bytes());
+}
+
+/// The UUID of the LVM2 physical volume [`put_pv`] writes.
+pub(crate) const PV_UUID: &[u8; 32] = b"Hq3B0OGxSbWVnFz1e7ArRmfyq4jIXtHc";
+/// [`PV_UUID`] as LVM2 metadata writes it.
+pub(crate) const PV_ID: &str = "Hq3B0O-GxSb-WVnF-z1e7-ArRm-fyq4-jIXtHc";
+
+/// LVM2 text metadata of volume group vg0 (extents of 8 sectors) on PV `pv_id` (extents from
+/// its sector 2048), with logical volumes `lvs` of 16 extents each, one after the other.
+pub(crate) fn lvm_metadata(pv_id: &str, lvs: &[&str]) -> String {
+    let lvs: String = lvs
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            format!(
+                "{name} {{\nsegment1 {{\nstart_extent = 0\nextent_count = 16\ntype = \"striped\"\nstripe_count = 1\nstripes = [\"pv0\", {}]\n}}\n}}\n",
+                16 * i
+            )
+        })
+        .collect();
+    let lvs = if lvs.is_empty() {
+        String::new()
+    } else {
+        format!("logical_volumes {{\n{lvs}}}\n")
+    };
+    format!("vg0 {{\nid = \"x\"\nseqno = 1\nextent_size = 8\nphysical_volumes {{\npv0 {{\nid = \"{pv_id}\"\npe_start = 2048\npe_count = 256\n}}\n}}\n{lvs}}}\n")
+}
+
+/// An LVM2 PV of 2 MiB at byte `pv` of `disk`: label in its sector 1, one metadata area at
+/// 4096 whose text (checksummed with `text_crc`) is at 4096 + 512, data from 1 MiB.
+pub(crate) fn put_pv(disk: &mut [u8], pv: usize, text: &[u8], text_crc: u32) {
+    let mib = 1u64 << 20;
+    let mda_size = mib - 4096;
+    let mut label = vec![0u8; 512];
+    put(&mut label, 0, vhdlint_disk::lvm::LABEL_ID);
+    put(&mut label, 8, &1u64.to_le_bytes());
+    put(&mut label, 20, &32u32.to_le_bytes());
+    put(&mut label, 24, vhdlint_disk::lvm::LABEL_TYPE);
+    put(&mut label, 32, PV_UUID);
+    put(&mut label, 64, &(2 * mib).to_le_bytes());
+    put(&mut label, 72, &mib.to_le_bytes());
+    put(&mut label, 104, &4096u64.to_le_bytes());
+    put(&mut label, 112, &mda_size.to_le_bytes());
+    let crc = vhdlint_disk::lvm::lvm_crc(&label[20..]);
+    put(&mut label, 16, &crc.to_le_bytes());
+    put(disk, pv + 512, &label);
+    let mut mda = vec![0u8; 512];
+    put(&mut mda, 4, vhdlint_disk::lvm::MDA_MAGIC);
+    put(&mut mda, 20, &1u32.to_le_bytes());
+    put(&mut mda, 24, &4096u64.to_le_bytes());
+    put(&mut mda, 32, &mda_size.to_le_bytes());
+    put(&mut mda, 40, &512u64.to_le_bytes());
+    put(&mut mda, 48, &(text.len() as u64).to_le_bytes());
+    put(&mut mda, 56, &text_crc.to_le_bytes());
+    let crc = vhdlint_disk::lvm::lvm_crc(&mda[4..]);
+    put(&mut mda, 0, &crc.to_le_bytes());
+    put(disk, pv + 4096, &mda);
+    put(disk, pv + 4096 + 512, text);
+}

@@ -29,3 +29,83 @@ pub fn run(ctx: &Context) -> Outcome {
         Outcome::pass(gib(size), required).evidence(ctx.size_evidence())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Status;
+    use crate::policy::Policy;
+    use crate::testing::{mbr_entry, run_image, run_image_with, said, FooterSpec};
+
+    const GIB: u64 = 1 << 30;
+
+    /// A footer alone declaring `size` bytes.
+    fn vhd(size: u64) -> Vec<u8> {
+        FooterSpec::fixed(size).after(&[])
+    }
+
+    #[test]
+    fn passes_at_the_guide_maximum_of_1024_gib() {
+        let o = run_image(vhd(1024 * GIB), Profile::DataDisk, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert_eq!(o.actual, "1024 GiB");
+        assert!(
+            o.required.contains("at most 1024 GiB (guide policy)"),
+            "{s}"
+        );
+        assert!(
+            s.contains(&format!("footer current size {}", 1024 * GIB)),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn fails_one_byte_above_the_guide_maximum() {
+        let o = run_image(vhd(1024 * GIB + 1), Profile::DataDisk, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert!(o.message.contains("above the 1024 GiB maximum"), "{s}");
+        assert!(
+            s.contains(&format!("footer current size {}", 1024 * GIB + 1)),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn passes_at_the_current_maximum_of_1023_gib() {
+        let o = run_image_with(vhd(1023 * GIB), Profile::DataDisk, &Policy::current(), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert!(o.required.contains("at most 1023 GiB (current policy)"));
+    }
+
+    #[test]
+    fn fails_one_byte_above_the_current_maximum() {
+        let o = run_image_with(
+            vhd(1023 * GIB + 1),
+            Profile::DataDisk,
+            &Policy::current(),
+            run,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert!(o.message.contains("above the 1023 GiB maximum"), "{s}");
+    }
+
+    #[test]
+    fn reads_the_size_of_a_raw_image_from_its_length() {
+        let mut disk = vec![0u8; 4096];
+        mbr_entry(&mut disk, 0, 0, 0x83, 1, 7);
+        let o = run_image(disk, Profile::DataDisk, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert!(s.contains("raw image: file size 4096 bytes"), "{s}");
+    }
+
+    #[test]
+    fn skipped_when_the_virtual_size_is_unknown() {
+        let o = run_image(vec![7; 1000], Profile::DataDisk, run);
+        assert_eq!(o.status, Status::Skipped, "{}", said(&o));
+        assert!(o.message.contains("virtual size is unknown"));
+    }
+}

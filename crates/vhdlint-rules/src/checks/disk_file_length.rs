@@ -43,3 +43,87 @@ pub fn run(ctx: &Context) -> Outcome {
             format!("current size {}", f.current_size),
         ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Status;
+    use crate::testing::{offsets, run_image, said, DynSpec, FooterSpec};
+
+    /// 4096 guest bytes followed by a fixed footer declaring `size`.
+    fn fixed(size: u64) -> Vec<u8> {
+        FooterSpec::fixed(size).after(&[0u8; 4096])
+    }
+
+    #[test]
+    fn passes_when_the_length_is_the_size_plus_512() {
+        let o = run_image(fixed(4096), Profile::LinuxOs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "4608 bytes");
+        assert_eq!(o.required, "4608 bytes (virtual size + 512)");
+    }
+
+    #[test]
+    fn fails_a_truncated_copy_one_byte_short() {
+        let o = run_image(fixed(4097), Profile::LinuxOs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "4608 bytes");
+        assert!(
+            o.message
+                .contains("file length 4608 ≠ current size 4097 + 512"),
+            "{s}"
+        );
+        assert!(o.message.contains("the file is 1 bytes"), "{s}");
+        assert!(o.message.contains("a truncated copy"), "{s}");
+        assert!(s.contains("current size 4097"), "{s}");
+        assert_eq!(offsets(&o), vec![4096 + 48]);
+    }
+
+    #[test]
+    fn fails_padding_one_byte_too_long() {
+        let o = run_image(fixed(4095), Profile::LinuxOs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert!(o.message.contains("the file has 1 bytes"), "{s}");
+        assert!(
+            o.message
+                .contains("padding or a footer from a smaller disk"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn fails_a_dynamic_disk_which_stores_only_written_blocks() {
+        let image = DynSpec::new(1 << 20).image(&[], 0);
+        let len = image.len();
+        let o = run_image(image, Profile::LinuxOs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, format!("{len} bytes"));
+        assert!(o.message.contains("stores only written blocks"), "{s}");
+        assert!(!o.message.contains("truncated"), "{s}");
+        assert_eq!(offsets(&o), vec![len as u64 - 512 + 48]);
+    }
+
+    #[test]
+    fn a_size_near_two_to_the_64_does_not_overflow() {
+        let o = run_image(fixed(u64::MAX), Profile::LinuxOs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(
+            o.required,
+            format!("{} bytes (virtual size + 512)", u64::MAX)
+        );
+        assert!(o.message.contains("a truncated copy"), "{s}");
+    }
+
+    #[test]
+    fn skipped_without_a_footer() {
+        let o = run_image(vec![7; 1000], Profile::LinuxOs, run);
+        assert_eq!(o.status, Status::Skipped, "{}", said(&o));
+        let o = run_image(b"vhdxfile\0\0\0\0".to_vec(), Profile::LinuxOs, run);
+        assert_eq!(o.status, Status::Skipped, "{}", said(&o));
+        assert!(o.message.contains("vhdx image"), "{}", said(&o));
+    }
+}

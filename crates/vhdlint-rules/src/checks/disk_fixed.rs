@@ -43,3 +43,70 @@ pub fn run(ctx: &Context) -> Outcome {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Status;
+    use crate::testing::{offsets, run_image, said, DynSpec, FooterSpec};
+
+    #[test]
+    fn passes_a_fixed_disk() {
+        let o = run_image(
+            FooterSpec::fixed(4096).after(&[0; 4096]),
+            Profile::LinuxOs,
+            run,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert_eq!(o.actual, "fixed");
+        assert!(s.contains("disk type fixed"), "{s}");
+        assert_eq!(offsets(&o), vec![4096 + 60]);
+    }
+
+    #[test]
+    fn fails_a_dynamic_disk() {
+        let o = run_image(DynSpec::new(1 << 20).image(&[], 0), Profile::LinuxOs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "dynamic");
+        assert!(o.message.contains("the disk is dynamic"), "{s}");
+        assert!(!o.message.contains("parent"), "{s}");
+        assert!(s.contains("disk type dynamic"), "{s}");
+        assert_eq!(o.remedy.as_deref(), Some(convert_command("vpc").as_str()));
+    }
+
+    #[test]
+    fn fails_a_differencing_disk_naming_its_parent() {
+        let mut d = DynSpec::new(1 << 20);
+        d.footer.disk_type = 4;
+        d.parent_name = "base.vhd".into();
+        let o = run_image(d.image(&[], 0), Profile::LinuxOs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "differencing");
+        assert!(
+            o.message.contains("depends on the parent \"base.vhd\""),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn fails_an_unknown_disk_type() {
+        let f = FooterSpec {
+            disk_type: 7,
+            ..FooterSpec::fixed(4096)
+        };
+        let o = run_image(f.after(&[0; 4096]), Profile::LinuxOs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "unknown (7)");
+        assert!(!o.message.contains("parent"), "{s}");
+    }
+
+    #[test]
+    fn skipped_without_a_footer() {
+        let o = run_image(vec![7; 1000], Profile::LinuxOs, run);
+        assert_eq!(o.status, Status::Skipped, "{}", said(&o));
+    }
+}

@@ -66,3 +66,119 @@ pub fn run(ctx: &Context) -> Outcome {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Status;
+    use crate::testing::{mbr_entry, offsets, run_image, said, DynSpec, FooterSpec};
+
+    #[test]
+    fn passes_a_vhd_naming_its_disk_type() {
+        let o = run_image(
+            FooterSpec::fixed(4096).after(&[0; 4096]),
+            Profile::LinuxOs,
+            run,
+        );
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "VHD (fixed)");
+        assert_eq!(offsets(&o), vec![4096]);
+        let image = DynSpec::new(1 << 20).image(&[], 0);
+        let footer_at = image.len() as u64 - 512;
+        let o = run_image(image, Profile::LinuxOs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "VHD (dynamic)");
+        assert_eq!(offsets(&o), vec![footer_at]);
+    }
+
+    #[test]
+    fn fails_an_unrecognised_file_smaller_than_a_footer() {
+        let o = run_image(vec![7; 511], Profile::LinuxOs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(
+            o.actual,
+            "unrecognised (511 bytes, smaller than a VHD footer)"
+        );
+        assert_eq!(offsets(&o), vec![0]);
+        assert!(o.remedy.as_deref().unwrap_or("").contains("-f raw"), "{s}");
+    }
+
+    #[test]
+    fn fails_an_unrecognised_file_of_512_bytes_or_more() {
+        let o = run_image(vec![7; 512], Profile::LinuxOs, run);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert!(
+            o.actual.starts_with("unrecognised (no VHD footer"),
+            "{}",
+            said(&o)
+        );
+        let o = run_image(vec![7; 1000], Profile::LinuxOs, run);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(offsets(&o), vec![488]);
+    }
+
+    #[test]
+    fn fails_a_raw_disk() {
+        let mut disk = vec![0u8; 4096];
+        mbr_entry(&mut disk, 0, 0, 0x83, 1, 7);
+        let o = run_image(disk, Profile::LinuxOs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "raw image");
+        assert!(o.message.contains("a raw image, not a VHD"), "{s}");
+        assert!(s.contains("partition table at the start"), "{s}");
+        assert_eq!(o.remedy.as_deref(), Some(convert_command("raw").as_str()));
+    }
+
+    #[test]
+    fn fails_each_other_container_naming_its_magic() {
+        let cases: [(&[u8], &str, &str, &str); 5] = [
+            (
+                b"vhdxfile",
+                "vhdx image",
+                "\"vhdxfile\" at offset 0",
+                "vhdx",
+            ),
+            (
+                b"QFI\xfb\0\0\0\x03",
+                "qcow2 image",
+                "\"QFI\\xfb\" at offset 0",
+                "qcow2",
+            ),
+            (
+                b"KDMV....",
+                "vmdk (sparse extent) image",
+                "\"KDMV\" at offset 0",
+                "vmdk",
+            ),
+            (
+                b"COWD....",
+                "vmdk (ESX sparse extent) image",
+                "\"COWD\" at offset 0",
+                "vmdk",
+            ),
+            (
+                b"# Disk DescriptorFile\nversion=1\n",
+                "vmdk (text descriptor) image",
+                "VMDK text descriptor (version= line)",
+                "vmdk",
+            ),
+        ];
+        for (magic, actual, evidence, qemu) in cases {
+            let mut b = magic.to_vec();
+            b.resize(4096, 0);
+            let o = run_image(b, Profile::LinuxOs, run);
+            let s = said(&o);
+            assert_eq!(o.status, Status::Fail, "{s}");
+            assert_eq!(o.actual, actual, "{s}");
+            assert!(s.contains(evidence), "{s}");
+            assert_eq!(offsets(&o), vec![0], "{s}");
+            assert_eq!(
+                o.remedy.as_deref(),
+                Some(convert_command(qemu).as_str()),
+                "{s}"
+            );
+        }
+    }
+}

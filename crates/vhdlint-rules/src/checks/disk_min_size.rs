@@ -26,3 +26,57 @@ pub fn run(ctx: &Context) -> Outcome {
         Outcome::pass(bytes_mib(size), required).evidence(ctx.size_evidence())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Status;
+    use crate::policy::Policy;
+    use crate::testing::{run_image, run_image_with, said, FooterSpec};
+
+    const MIN: u64 = 20 << 20;
+
+    fn vhd(size: u64) -> Vec<u8> {
+        FooterSpec::fixed(size).after(&[])
+    }
+
+    #[test]
+    fn passes_at_exactly_20_mib() {
+        let o = run_image(vhd(MIN), Profile::LinuxOs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert_eq!(o.actual, "20971520 bytes (20 MiB)");
+        assert_eq!(o.required, "at least 20971520 bytes (20 MiB)");
+        assert!(s.contains("footer current size 20971520"), "{s}");
+    }
+
+    #[test]
+    fn fails_one_byte_below_20_mib() {
+        let o = run_image(vhd(MIN - 1), Profile::LinuxOs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert!(o.actual.starts_with("20971519 bytes"), "{s}");
+        assert!(o.message.contains("smaller than 20971520 bytes"), "{s}");
+        assert!(s.contains("footer current size 20971519"), "{s}");
+    }
+
+    #[test]
+    fn follows_the_policy_minimum() {
+        let policy = Policy {
+            min_size_bytes: 4096,
+            ..Policy::guide()
+        };
+        let o = run_image_with(vhd(4096), Profile::DataDisk, &policy, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        let o = run_image_with(vhd(4095), Profile::DataDisk, &policy, run);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(o.required, "at least 4096 bytes (0.0039 MiB)");
+    }
+
+    #[test]
+    fn skipped_when_the_virtual_size_is_unknown() {
+        let o = run_image(vec![7; 1000], Profile::DataDisk, run);
+        assert_eq!(o.status, Status::Skipped, "{}", said(&o));
+        assert!(o.message.contains("virtual size is unknown"));
+    }
+}

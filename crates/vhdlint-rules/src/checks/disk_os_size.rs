@@ -52,3 +52,130 @@ pub fn run(ctx: &Context) -> Outcome {
     };
     out.evidence(ctx.size_evidence())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Policy;
+    use crate::testing::{run_image_with, said, FooterSpec};
+
+    const GIB: u64 = 1 << 30;
+
+    fn os_size(size: u64, profile: Profile, policy: &Policy) -> Outcome {
+        run_image_with(FooterSpec::fixed(size).after(&[]), profile, policy, run)
+    }
+
+    #[test]
+    fn linux_guide_fails_one_byte_below_30_gib() {
+        let o = os_size(30 * GIB - 1, Profile::LinuxOs, &Policy::guide());
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert!(o.message.contains("below the 30 GiB minimum"), "{s}");
+        assert!(
+            s.contains(&format!("footer current size {}", 30 * GIB - 1)),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn linux_guide_passes_from_30_to_50_gib() {
+        for size in [30 * GIB, 50 * GIB] {
+            let o = os_size(size, Profile::LinuxOs, &Policy::guide());
+            let s = said(&o);
+            assert_eq!(o.status, Status::Pass, "{s}");
+            assert_eq!(o.required, "30–50 GiB (guide policy, linux-os)");
+            assert!(s.contains(&format!("footer current size {size}")), "{s}");
+        }
+    }
+
+    #[test]
+    fn linux_guide_warns_one_byte_above_50_gib() {
+        let o = os_size(50 * GIB + 1, Profile::LinuxOs, &Policy::guide());
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert!(
+            o.message
+                .contains("above the 50 GiB maximum (considered case by case)"),
+            "{s}"
+        );
+        assert!(
+            s.contains(&format!("footer current size {}", 50 * GIB + 1)),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn linux_current_range_is_1_to_1023_gib() {
+        let current = Policy::current();
+        let o = os_size(GIB - 1, Profile::LinuxOs, &current);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert!(o.message.contains("below the 1 GiB minimum"));
+        for size in [GIB, 1023 * GIB] {
+            let o = os_size(size, Profile::LinuxOs, &current);
+            assert_eq!(o.status, Status::Pass, "{}", said(&o));
+            assert_eq!(o.required, "1–1023 GiB (current policy, linux-os)");
+        }
+    }
+
+    #[test]
+    fn linux_current_fails_one_byte_above_1023_gib() {
+        let o = os_size(1023 * GIB + 1, Profile::LinuxOs, &Policy::current());
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert!(o.message.contains("above the 1023 GiB maximum"), "{s}");
+        assert!(!o.message.contains("case by case"), "{s}");
+    }
+
+    #[test]
+    fn windows_guide_range_is_127_to_128_gib() {
+        let guide = Policy::guide();
+        let o = os_size(127 * GIB - 1, Profile::WindowsOs, &guide);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert!(o.message.contains("below the 127 GiB minimum"));
+        for size in [127 * GIB, 128 * GIB] {
+            let o = os_size(size, Profile::WindowsOs, &guide);
+            assert_eq!(o.status, Status::Pass, "{}", said(&o));
+            assert_eq!(o.required, "127–128 GiB (guide policy, windows-os)");
+        }
+        let o = os_size(128 * GIB + 1, Profile::WindowsOs, &guide);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert!(o.message.contains("above the 128 GiB maximum"), "{s}");
+        assert!(!o.message.contains("case by case"), "{s}");
+    }
+
+    #[test]
+    fn windows_current_range_is_30_to_250_gib() {
+        let current = Policy::current();
+        let o = os_size(30 * GIB - 1, Profile::WindowsOs, &current);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        let o = os_size(250 * GIB, Profile::WindowsOs, &current);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.required, "30–250 GiB (current policy, windows-os)");
+        let o = os_size(250 * GIB + 1, Profile::WindowsOs, &current);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert!(o.message.contains("above the 250 GiB maximum"));
+    }
+
+    #[test]
+    fn a_warning_level_above_the_maximum_warns_for_windows_too() {
+        let policy = Policy {
+            windows_os_size: crate::policy::SizeRange {
+                min_gib: 30.0,
+                max_gib: 40.0,
+                above_max: Level::Warning,
+            },
+            ..Policy::guide()
+        };
+        let o = os_size(40 * GIB + 1, Profile::WindowsOs, &policy);
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+        assert!(o.message.contains("(considered case by case)"));
+    }
+
+    #[test]
+    fn skipped_when_the_virtual_size_is_unknown() {
+        let o = run_image_with(vec![7; 1000], Profile::LinuxOs, &Policy::guide(), run);
+        assert_eq!(o.status, Status::Skipped, "{}", said(&o));
+        assert!(o.message.contains("virtual size is unknown"));
+    }
+}

@@ -48,3 +48,116 @@ pub fn run(ctx: &Context) -> Outcome {
             "qemu-img convert -f vpc -O raw IN tmp.raw && qemu-img resize -f raw tmp.raw {up} && qemu-img convert -f raw -O vpc -o subformat=fixed,force_size tmp.raw OUT.vhd"
         ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Status;
+    use crate::testing::{offsets, run_image, said, FooterSpec};
+
+    fn footer(creator: &[u8; 4], size: u64) -> Vec<u8> {
+        FooterSpec {
+            creator_app: *creator,
+            ..FooterSpec::fixed(size)
+        }
+        .after(&[])
+    }
+
+    #[test]
+    fn passes_a_whole_number_of_mib() {
+        let o = run_image(footer(b"win ", 20 * MIB), Profile::LinuxOs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert_eq!(o.actual, "20971520 bytes (20 MiB)");
+        assert!(s.contains("current size 20971520"), "{s}");
+        assert_eq!(offsets(&o), vec![48]);
+    }
+
+    #[test]
+    fn fails_one_byte_past_a_whole_mib() {
+        let o = run_image(footer(b"win ", 20 * MIB + 1), Profile::LinuxOs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert!(o.actual.starts_with("20971521 bytes"), "{s}");
+        assert!(
+            o.message.contains(
+                "Nearest valid sizes: 22020096 bytes (21 MiB) above, 20971520 bytes (20 MiB) below"
+            ),
+            "{s}"
+        );
+        assert!(!o.message.contains("qemu-img without force_size"), "{s}");
+        assert!(s.contains("creator application \"win \""), "{s}");
+        assert_eq!(offsets(&o), vec![48, 28]);
+        assert!(
+            o.remedy
+                .as_deref()
+                .unwrap_or("")
+                .contains("resize -f raw tmp.raw 22020096 "),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn fails_one_byte_short_of_a_whole_mib() {
+        let o = run_image(footer(b"win ", MIB - 1), Profile::LinuxOs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert!(
+            o.message
+                .contains("1048576 bytes (1 MiB) above, 0 bytes (0 MiB) below"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn fails_a_size_of_zero() {
+        let o = run_image(footer(b"win ", 0), Profile::LinuxOs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert!(
+            o.message.contains("unsupported virtual size of 0 bytes"),
+            "{s}"
+        );
+        assert!(
+            o.message
+                .contains("1048576 bytes (1 MiB) above, 0 bytes (0 MiB) below"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn names_qemu_img_without_force_size() {
+        let o = run_image(footer(b"qemu", 20 * MIB + 512), Profile::LinuxOs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert!(o.message.contains("qemu-img without force_size"), "{s}");
+        assert!(s.contains("creator application \"qemu\""), "{s}");
+    }
+
+    #[test]
+    fn in_the_last_mib_below_two_to_the_64_offers_only_the_size_below() {
+        let o = run_image(footer(b"win ", u64::MAX), Profile::LinuxOs, run);
+        let s = said(&o);
+        let down = u64::MAX / MIB * MIB;
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert!(
+            o.message
+                .contains(&format!("Nearest valid sizes: {down} bytes")),
+            "{s}"
+        );
+        assert!(!o.message.contains("above"), "{s}");
+        assert!(
+            o.remedy
+                .as_deref()
+                .unwrap_or("")
+                .contains(&format!("tmp.raw {down} ")),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn skipped_without_a_footer() {
+        let o = run_image(vec![7; 1000], Profile::LinuxOs, run);
+        assert_eq!(o.status, Status::Skipped, "{}", said(&o));
+    }
+}

@@ -59,3 +59,117 @@ pub fn run(ctx: &Context) -> Outcome {
         Outcome::pass(actual, required).evidence(ev)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+    use crate::check::Status;
+    use crate::image::Image;
+    use crate::policy::Policy;
+    use crate::testing::{run_image, said, DynSpec, FooterSpec};
+
+    /// A fixed VHD in a temporary file: 4 KiB of data, 12 KiB of zeros written out, footer.
+    fn local_fixed() -> (tempfile::NamedTempFile, Image) {
+        let mut disk = vec![0u8; 16 << 10];
+        disk[..4096].fill(1);
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        file.write_all(&FooterSpec::fixed(disk.len() as u64).after(&disk))
+            .expect("write image");
+        file.flush().expect("flush image");
+        let image = Image::open(file.path()).expect("open image");
+        (file, image)
+    }
+
+    fn run_with(image: &Image, policy: &Policy) -> Outcome {
+        run(&Context::new(image, policy, None))
+    }
+
+    /// The zero-filled bytes the scan finds in [`local_fixed`].
+    fn zero_bytes(image: &Image) -> u64 {
+        let policy = Policy::guide();
+        let ctx = Context::new(image, &policy, None);
+        let z = ctx.sparse_scan().expect("scan").zero_bytes;
+        assert!(z > 0, "the zeros written out are allocated");
+        z
+    }
+
+    #[test]
+    fn passes_below_the_guide_reclaim_limit() {
+        let (_file, image) = local_fixed();
+        let z = zero_bytes(&image);
+        let o = run_with(&image, &Policy::guide());
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert_eq!(o.required, "at most 1 GiB of allocated zero blocks");
+        assert!(o.actual.contains("of zero blocks allocated"), "{s}");
+        assert!(
+            s.contains(&format!("{z} bytes in zero-filled 4 KiB blocks")),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn passes_at_exactly_the_reclaim_limit() {
+        let (_file, image) = local_fixed();
+        let z = zero_bytes(&image);
+        let policy = Policy {
+            sparse_reclaim_bytes: z,
+            ..Policy::guide()
+        };
+        let o = run_with(&image, &policy);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn warns_one_byte_above_the_reclaim_limit() {
+        let (_file, image) = local_fixed();
+        let z = zero_bytes(&image);
+        let policy = Policy {
+            sparse_reclaim_bytes: z - 1,
+            ..Policy::guide()
+        };
+        let o = run_with(&image, &policy);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert!(
+            o.message.contains("hold only zeros and could be reclaimed"),
+            "{s}"
+        );
+        assert!(
+            s.contains(&format!("{z} bytes in zero-filled 4 KiB blocks")),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn skipped_for_an_image_that_is_not_a_local_file() {
+        let o = run_image(
+            FooterSpec::fixed(4096).after(&[0; 4096]),
+            Profile::LinuxOs,
+            run,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Skipped, "{s}");
+        assert!(o.message.contains("memory is not a local file"), "{s}");
+    }
+
+    #[test]
+    fn skipped_for_a_dynamic_disk() {
+        let o = run_image(DynSpec::new(1 << 20).image(&[], 0), Profile::LinuxOs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Skipped, "{s}");
+        assert!(
+            o.message
+                .contains("a dynamic VHD stores only written blocks"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn skipped_without_a_footer() {
+        let o = run_image(vec![7; 1000], Profile::LinuxOs, run);
+        assert_eq!(o.status, Status::Skipped, "{}", said(&o));
+    }
+}

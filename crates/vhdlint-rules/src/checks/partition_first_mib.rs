@@ -50,3 +50,94 @@ pub fn run(ctx: &Context) -> Outcome {
             )
         }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Policy;
+    use crate::testing::{
+        fixed_vhd, mbr_disk, offsets, run_image, run_image_with, said, unreadable_vhd,
+    };
+
+    fn first_mib(parts: &[(u8, u32, u32)], policy: &Policy) -> Outcome {
+        run_image_with(
+            fixed_vhd(&mbr_disk(4, parts)),
+            Profile::LinuxOs,
+            policy,
+            run,
+        )
+    }
+
+    #[test]
+    fn passes_a_first_partition_at_lba_2048() {
+        let o = first_mib(&[(0x83, 2048, 2048)], &Policy::current());
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "first partition at LBA 2048");
+    }
+
+    #[test]
+    fn names_the_lowest_start_not_the_first_entry() {
+        let o = first_mib(&[(0x83, 4096, 2048), (0x83, 2048, 2048)], &Policy::guide());
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "first partition at LBA 2048");
+    }
+
+    #[test]
+    fn guide_warns_about_a_partition_at_lba_2047() {
+        let o = first_mib(&[(0x83, 2047, 2048)], &Policy::guide());
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "first partition at LBA 2047");
+        assert!(
+            o.message
+                .contains("partition 1 at LBA 2047 inside the first MiB"),
+            "{s}"
+        );
+        assert!(s.contains("partition 1 starts at LBA 2047"), "{s}");
+        assert_eq!(offsets(&o), vec![446]);
+    }
+
+    #[test]
+    fn current_fails_a_partition_at_lba_2047() {
+        let o = first_mib(&[(0x83, 2047, 2048)], &Policy::current());
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+    }
+
+    #[test]
+    fn lists_every_early_partition() {
+        let o = first_mib(
+            &[(0x83, 63, 900), (0x83, 1000, 1000), (0x83, 2048, 100)],
+            &Policy::guide(),
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "first partition at LBA 63");
+        assert!(
+            o.message
+                .contains("partition 1 at LBA 63, partition 2 at LBA 1000 inside"),
+            "{s}"
+        );
+        assert_eq!(offsets(&o), vec![446, 462]);
+    }
+
+    #[test]
+    fn an_empty_entry_inside_the_first_mib_is_not_a_partition_there() {
+        let o = first_mib(&[(0x83, 63, 0), (0x83, 2048, 2048)], &Policy::current());
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn skipped_without_partitions() {
+        let o = run_image(fixed_vhd(&[0; 64 << 10]), Profile::LinuxOs, run);
+        assert_eq!(o.status, Status::Skipped, "{}", said(&o));
+        assert!(o.message.contains("no partitions"), "{}", said(&o));
+    }
+
+    #[test]
+    fn error_when_the_guest_disk_of_a_vhd_cannot_be_read() {
+        let o = run_image(unreadable_vhd(), Profile::LinuxOs, run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        let o = run_image(vec![7; 1000], Profile::LinuxOs, run);
+        assert_eq!(o.status, Status::Skipped, "{}", said(&o));
+    }
+}

@@ -173,3 +173,430 @@ pub fn run(ctx: &Context) -> Outcome {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::check::Status;
+    use crate::policy::Policy;
+    use crate::testing::{
+        fixed_vhd, mbr_disk, put, put_ext, run_image, said, unreadable_vhd, with_image, MemFs,
+    };
+    use vhdlint_guest::linux::{Candidate, LinuxGuest, LinuxInspection, OsRelease};
+    use vhdlint_guest::windows::{WindowsGuest, WindowsInspection};
+
+    /// What a test partition holds.
+    #[derive(Clone, Copy)]
+    enum Holds {
+        /// An ext2 superblock with this `s_state` and these incompatible features.
+        Ext(u16, u32),
+        Ntfs,
+        Bitlocker,
+        Nothing,
+    }
+
+    /// A fixed VHD whose MBR partitions (type 0x83, 1 MiB each from LBA 2048) hold `parts`.
+    fn image(parts: &[Holds]) -> Vec<u8> {
+        let table: Vec<(u8, u32, u32)> = (0..parts.len() as u32)
+            .map(|i| (0x83, 2048 * (i + 1), 2048))
+            .collect();
+        let mut disk = mbr_disk(8, &table);
+        for (i, holds) in parts.iter().enumerate() {
+            let at = (i + 1) << 20;
+            match *holds {
+                Holds::Ext(state, incompat) => put_ext(&mut disk, at, "", state, incompat),
+                Holds::Ntfs => put(&mut disk, at + 3, b"NTFS    "),
+                Holds::Bitlocker => put(&mut disk, at + 3, b"-FVE-FS-"),
+                Holds::Nothing => {}
+            }
+        }
+        fixed_vhd(&disk)
+    }
+
+    fn linux_guest(root: &str, os: OsRelease) -> LinuxGuest {
+        let view = MemFs::new().into_view();
+        LinuxGuest {
+            mounts: view.mounts(),
+            view,
+            facts: Arc::default(),
+            root_volume: root.into(),
+            not_mounted: Vec::new(),
+            os,
+        }
+    }
+
+    fn candidate(volume: &str, found: Vec<&'static str>, missing: Vec<&'static str>) -> Candidate {
+        Candidate {
+            volume: volume.into(),
+            filesystem: "ext4",
+            found,
+            missing,
+            error: None,
+        }
+    }
+
+    /// Runs the check on `bytes` as `profile`, with the Linux and Windows inspections given
+    /// (or, when `None`, made from the disk).
+    fn os_found(
+        bytes: Vec<u8>,
+        profile: Profile,
+        linux: Option<Result<LinuxInspection, String>>,
+        windows: Option<Result<WindowsInspection, String>>,
+    ) -> Outcome {
+        with_image(bytes, profile, &Policy::guide(), |ctx| {
+            if let Some(l) = linux {
+                assert!(ctx.linux.set(l).is_ok());
+            }
+            if let Some(w) = windows {
+                assert!(ctx.windows.set(w).is_ok());
+            }
+            run(ctx)
+        })
+    }
+
+    fn found_linux(guest: LinuxGuest) -> Option<Result<LinuxInspection, String>> {
+        Some(Ok(LinuxInspection {
+            candidates: Vec::new(),
+            guest: Some(guest),
+        }))
+    }
+
+    fn ubuntu() -> OsRelease {
+        OsRelease {
+            id: Some("ubuntu".into()),
+            version_id: Some("22.04".into()),
+            pretty_name: Some("Ubuntu 22.04.3 LTS".into()),
+            source: Some("/etc/os-release".into()),
+            ..OsRelease::default()
+        }
+    }
+
+    #[test]
+    fn passes_a_linux_root_naming_its_distribution() {
+        let g = linux_guest("p1", ubuntu());
+        let o = os_found(
+            image(&[Holds::Ext(1, 0)]),
+            Profile::LinuxOs,
+            found_linux(g),
+            None,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert_eq!(o.actual, "Linux root on p1: Ubuntu 22.04.3 LTS");
+        assert!(
+            o.required.starts_with("a Linux root (/etc (directory)"),
+            "{s}"
+        );
+        assert!(s.contains("root filesystem on p1"), "{s}");
+        assert!(
+            s.contains("/etc/os-release ID=ubuntu VERSION_ID=22.04"),
+            "{s}"
+        );
+        assert!(!s.contains("cleanly"), "{s}");
+    }
+
+    #[test]
+    fn passes_a_linux_root_named_by_its_id_or_unknown() {
+        let os = OsRelease {
+            id: Some("debian".into()),
+            source: Some("/etc/os-release".into()),
+            ..OsRelease::default()
+        };
+        let o = os_found(
+            image(&[Holds::Nothing]),
+            Profile::LinuxOs,
+            found_linux(linux_guest("p1", os)),
+            None,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert_eq!(o.actual, "Linux root on p1: debian");
+        assert!(s.contains("ID=debian VERSION_ID=?"), "{s}");
+        let os = OsRelease {
+            source: Some("/etc/redhat-release".into()),
+            ..OsRelease::default()
+        };
+        let o = os_found(
+            image(&[Holds::Nothing]),
+            Profile::LinuxOs,
+            found_linux(linux_guest("p1", os)),
+            None,
+        );
+        let s = said(&o);
+        assert_eq!(
+            o.actual,
+            "Linux root on p1: distribution unknown (no os-release)"
+        );
+        assert!(s.contains("/etc/redhat-release ID=? VERSION_ID=?"), "{s}");
+        let o = os_found(
+            image(&[Holds::Nothing]),
+            Profile::LinuxOs,
+            found_linux(linux_guest("p1", OsRelease::default())),
+            None,
+        );
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert!(o.evidence.iter().all(|e| e.path.is_none()), "{}", said(&o));
+    }
+
+    #[test]
+    fn notes_a_root_ext_filesystem_not_cleanly_unmounted() {
+        for (state, incompat) in [(0, 0), (1, 0x4)] {
+            let g = linux_guest("p1", ubuntu());
+            let o = os_found(
+                image(&[Holds::Ext(state, incompat)]),
+                Profile::LinuxOs,
+                found_linux(g),
+                None,
+            );
+            let s = said(&o);
+            assert_eq!(o.status, Status::Pass, "{s}");
+            assert!(
+                s.contains("the root ext filesystem was not cleanly unmounted (its journal"),
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn notes_errors_recorded_on_the_root_ext_filesystem() {
+        let g = linux_guest("p1", ubuntu());
+        let o = os_found(
+            image(&[Holds::Ext(3, 0)]),
+            Profile::LinuxOs,
+            found_linux(g),
+            None,
+        );
+        let s = said(&o);
+        assert!(
+            s.contains("not cleanly unmounted and has errors recorded"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn the_note_is_about_the_root_volume_only() {
+        let g = linux_guest("p2", ubuntu());
+        let o = os_found(
+            image(&[Holds::Ext(0, 0x4), Holds::Ext(1, 0)]),
+            Profile::LinuxOs,
+            found_linux(g),
+            None,
+        );
+        let s = said(&o);
+        assert_eq!(o.actual, "Linux root on p2: Ubuntu 22.04.3 LTS");
+        assert!(!s.contains("cleanly"), "{s}");
+    }
+
+    #[test]
+    fn fails_a_linux_os_disk_without_a_linux_filesystem() {
+        let o = os_found(image(&[Holds::Nothing]), Profile::LinuxOs, None, None);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "no Linux filesystem");
+        assert!(
+            o.message
+                .starts_with("no Linux root filesystem found; looked for /etc (directory)"),
+            "{s}"
+        );
+        assert!(!o.message.contains("Windows volumes"), "{s}");
+        assert!(s.contains("markers looked for: /etc (directory)"), "{s}");
+    }
+
+    #[test]
+    fn fails_a_linux_os_disk_naming_its_windows_volumes() {
+        let o = os_found(
+            image(&[Holds::Ntfs, Holds::Bitlocker]),
+            Profile::LinuxOs,
+            None,
+            None,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert!(
+            o.message
+                .ends_with("; the disk holds Windows volumes (p1, p2)"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn fails_a_linux_filesystem_that_cannot_be_read() {
+        let o = os_found(image(&[Holds::Ext(1, 0)]), Profile::LinuxOs, None, None);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "1 Linux filesystem(s), none a root");
+        assert!(s.contains("p1 (ext2): not readable: "), "{s}");
+    }
+
+    #[test]
+    fn fails_linux_filesystems_missing_root_markers() {
+        let linux = LinuxInspection {
+            candidates: vec![
+                candidate("p1", vec![], ROOT_MARKERS.to_vec()),
+                candidate("p2", vec![ROOT_MARKERS[0]], ROOT_MARKERS[1..].to_vec()),
+                candidate("p3", ROOT_MARKERS.to_vec(), vec![]),
+            ],
+            guest: None,
+        };
+        let o = os_found(
+            image(&[Holds::Nothing]),
+            Profile::LinuxOs,
+            Some(Ok(linux)),
+            None,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "3 Linux filesystem(s), none a root");
+        assert!(
+            s.contains("p1 (ext4): found none; missing /etc (directory), /bin"),
+            "{s}"
+        );
+        assert!(
+            s.contains("p2 (ext4): found /etc (directory); missing /bin or /usr/bin (directory), /etc/fstab"),
+            "{s}"
+        );
+        assert!(s.contains("p3 (ext4): all root markers present"), "{s}");
+    }
+
+    #[test]
+    fn error_when_the_linux_search_fails() {
+        let o = os_found(
+            image(&[Holds::Nothing]),
+            Profile::LinuxOs,
+            Some(Err("boom".into())),
+            None,
+        );
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(
+            o.message.contains("the guest disk cannot be read: boom"),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn fails_a_windows_os_disk_holding_a_linux_root() {
+        let linux = LinuxInspection {
+            candidates: vec![candidate("p1", ROOT_MARKERS.to_vec(), vec![])],
+            guest: Some(linux_guest("p1", ubuntu())),
+        };
+        let o = os_found(
+            image(&[Holds::Nothing]),
+            Profile::WindowsOs,
+            Some(Ok(linux)),
+            None,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "a Linux root on p1");
+        assert_eq!(o.required, "a Windows system volume");
+        assert!(
+            o.message
+                .contains("the profile is windows-os but the disk holds a Linux root on p1"),
+            "{s}"
+        );
+        assert!(s.contains("p1 (ext4): all root markers present"), "{s}");
+    }
+
+    #[test]
+    fn passes_a_windows_system_volume() {
+        let w = WindowsInspection {
+            candidates: Vec::new(),
+            guest: Some(WindowsGuest::new("p2", MemFs::new().into_view())),
+        };
+        let o = os_found(
+            image(&[Holds::Nothing]),
+            Profile::WindowsOs,
+            None,
+            Some(Ok(w)),
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert_eq!(o.actual, "Windows system volume on p2");
+        assert!(
+            o.required
+                .starts_with("a Windows system volume (\\Windows\\System32"),
+            "{s}"
+        );
+        assert!(s.contains("\\Windows\\System32 on volume p2"), "{s}");
+    }
+
+    #[test]
+    fn fails_a_windows_os_disk_without_ntfs() {
+        let o = os_found(image(&[Holds::Nothing]), Profile::WindowsOs, None, None);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "no NTFS volume");
+        assert!(
+            o.message
+                .starts_with("no Windows system volume found; looked for \\Windows\\System32"),
+            "{s}"
+        );
+        assert!(s.contains("markers looked for: \\Windows\\System32"), "{s}");
+    }
+
+    #[test]
+    fn fails_ntfs_and_bitlocker_volumes_that_are_not_a_readable_system_volume() {
+        let o = os_found(
+            image(&[Holds::Ntfs, Holds::Bitlocker]),
+            Profile::WindowsOs,
+            None,
+            None,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(
+            o.actual,
+            "2 NTFS/BitLocker volume(s), none a readable system volume"
+        );
+        assert!(s.contains("p2: BitLocker-encrypted"), "{s}");
+        assert!(s.contains(" | p1: "), "{s}");
+    }
+
+    #[test]
+    fn fails_an_ntfs_volume_without_system32() {
+        let w = WindowsInspection {
+            candidates: vec![vhdlint_guest::windows::Candidate {
+                volume: "p1".into(),
+                bitlocker: false,
+                system32: false,
+                error: None,
+            }],
+            guest: None,
+        };
+        let o = os_found(image(&[Holds::Ntfs]), Profile::WindowsOs, None, Some(Ok(w)));
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(
+            o.actual,
+            "1 NTFS/BitLocker volume(s), none a readable system volume"
+        );
+        assert!(s.contains("p1: NTFS without \\Windows\\System32"), "{s}");
+    }
+
+    #[test]
+    fn error_when_the_windows_search_fails() {
+        let o = os_found(
+            image(&[Holds::Nothing]),
+            Profile::WindowsOs,
+            None,
+            Some(Err("boom".into())),
+        );
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(
+            o.message.contains("the guest disk cannot be read: boom"),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn error_when_the_guest_disk_of_a_vhd_cannot_be_read() {
+        let o = run_image(unreadable_vhd(), Profile::LinuxOs, run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        let o = run_image(vec![7; 1000], Profile::LinuxOs, run);
+        assert_eq!(o.status, Status::Skipped, "{}", said(&o));
+    }
+}

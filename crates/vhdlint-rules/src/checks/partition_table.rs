@@ -76,3 +76,151 @@ pub fn run(ctx: &Context) -> Outcome {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Status;
+    use crate::profile::Profile;
+    use crate::testing::{
+        fixed_vhd, mbr_disk, mbr_entry, offsets, put_ext, put_gpt, run_image, said, unreadable_vhd,
+        FooterSpec, GptPart,
+    };
+    use vhdlint_disk::layout::GPT_LINUX_SWAP;
+
+    fn gpt(parts: usize) -> Vec<u8> {
+        let mut disk = vec![0u8; 4 << 20];
+        let parts: Vec<GptPart> = (0..parts as u64)
+            .map(|i| GptPart {
+                type_guid: GPT_LINUX_SWAP,
+                first: 2048 + 1024 * i,
+                last: 2048 + 1024 * i + 1023,
+                name: "",
+            })
+            .collect();
+        put_gpt(&mut disk, &parts);
+        disk
+    }
+
+    #[test]
+    fn error_when_the_guest_disk_of_a_vhd_cannot_be_read() {
+        let o = run_image(unreadable_vhd(), Profile::LinuxOs, run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(
+            o.message.contains("the guest disk cannot be read"),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn skipped_when_the_file_is_not_a_disk_image() {
+        let o = run_image(vec![7; 1000], Profile::LinuxOs, run);
+        assert_eq!(o.status, Status::Skipped, "{}", said(&o));
+        assert!(o.message.contains("(see disk/format)"), "{}", said(&o));
+    }
+
+    #[test]
+    fn error_when_sector_0_cannot_be_read() {
+        let o = run_image(
+            FooterSpec::fixed(100).after(&[0; 100]),
+            Profile::LinuxOs,
+            run,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert!(o.message.contains("sector 0 cannot be read"), "{s}");
+        assert_eq!(offsets(&o), vec![0]);
+    }
+
+    #[test]
+    fn fails_an_os_disk_without_a_table() {
+        for profile in [Profile::LinuxOs, Profile::WindowsOs] {
+            let o = run_image(fixed_vhd(&[0; 64 << 10]), profile, run);
+            let s = said(&o);
+            assert_eq!(o.status, Status::Fail, "{s}");
+            assert_eq!(o.actual, "no partition table");
+            assert!(o.message.contains("(whole disk: empty)"), "{s}");
+            assert_eq!(offsets(&o), vec![0]);
+        }
+    }
+
+    #[test]
+    fn passes_a_data_disk_without_a_table() {
+        let o = run_image(fixed_vhd(&[0; 64 << 10]), Profile::DataDisk, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "no partition table (whole disk: empty)");
+        let mut disk = vec![0u8; 64 << 10];
+        put_ext(&mut disk, 0, "", 1, 0);
+        let o = run_image(fixed_vhd(&disk), Profile::DataDisk, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "no partition table (whole disk: ext2)");
+    }
+
+    #[test]
+    fn passes_a_consistent_mbr_counting_logical_partitions() {
+        // Partition 1, and the extended partition 4 holding logical partition 5.
+        let mut disk = mbr_disk(4, &[(0x83, 2048, 2048)]);
+        mbr_entry(&mut disk, 0, 3, 0x05, 4096, 2048);
+        mbr_entry(&mut disk, 4096, 0, 0x83, 1, 1000);
+        let o = run_image(fixed_vhd(&disk), Profile::LinuxOs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "MBR, 2 partition(s) (1 logical)");
+        assert_eq!(o.required, "a consistent MBR");
+    }
+
+    #[test]
+    fn fails_overlapping_mbr_partitions() {
+        let disk = mbr_disk(4, &[(0x83, 2048, 2048), (0x83, 3000, 1000)]);
+        let o = run_image(fixed_vhd(&disk), Profile::LinuxOs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "1 defect(s)");
+        assert!(
+            o.message.contains("partitions 1 and 2 overlap at LBA 3000"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn warns_about_an_odd_mbr_status_byte() {
+        let mut disk = mbr_disk(4, &[(0x83, 2048, 2048)]);
+        disk[446] = 0x01;
+        let o = run_image(fixed_vhd(&disk), Profile::LinuxOs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "1 problem(s)");
+        assert!(o.message.contains("status byte 0x01"), "{s}");
+    }
+
+    #[test]
+    fn passes_a_valid_gpt() {
+        let o = run_image(fixed_vhd(&gpt(2)), Profile::LinuxOs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "GPT, 2 partition(s), primary and backup valid");
+        assert_eq!(
+            o.required,
+            "valid primary and backup GPT with a protective MBR"
+        );
+    }
+
+    #[test]
+    fn fails_a_damaged_primary_gpt() {
+        let mut disk = gpt(1);
+        disk[512 + 16] ^= 0xFF; // header CRC
+        let o = run_image(fixed_vhd(&disk), Profile::LinuxOs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert!(o.message.contains("only the backup copy is usable"), "{s}");
+    }
+
+    #[test]
+    fn warns_about_a_hybrid_mbr() {
+        let mut disk = gpt(1);
+        mbr_entry(&mut disk, 0, 1, 0x83, 2048, 1024);
+        let o = run_image(fixed_vhd(&disk), Profile::LinuxOs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert!(o.message.contains("hybrid MBR"), "{s}");
+    }
+}
