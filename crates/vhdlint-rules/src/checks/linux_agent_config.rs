@@ -258,7 +258,7 @@ mod tests {
 
     #[test]
     fn warns_when_provisioning_is_disabled() {
-        let o = run_linux(good_then("Provisioning.Agent=Disabled\n"), run);
+        let o = run_linux(good_then("Provisioning.Agent=disabled\n"), run);
         let s = said(&o);
         assert_eq!(o.status, Status::Warning, "{s}");
         assert_eq!(
@@ -266,7 +266,7 @@ mod tests {
             "Provisioning.Agent=disabled: new VMs are not provisioned"
         );
         assert!(
-            s.contains("/etc/waagent.conf:4 Provisioning.Agent=Disabled"),
+            s.contains("/etc/waagent.conf:4 Provisioning.Agent=disabled"),
             "{s}"
         );
     }

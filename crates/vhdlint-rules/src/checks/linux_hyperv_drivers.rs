@@ -648,9 +648,10 @@ mod tests {
             o.actual,
             format!("kernel {V}: hv_storvsc not in the initramfs")
         );
-        assert_eq!(
-            o.message,
-            format!("hv_storvsc are modules of kernel {V} but are missing from {INITRD}")
+        assert!(o.message.starts_with("hv_storvsc "), "{s}");
+        assert!(
+            o.message.ends_with(&format!("missing from {INITRD}")),
+            "{s}"
         );
         assert!(s.contains(&format!("{INITRD} 2 members")), "{s}");
     }
