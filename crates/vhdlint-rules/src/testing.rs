@@ -413,3 +413,34 @@ pub(crate) fn put_pv(disk: &mut [u8], pv: usize, text: &[u8], text_crc: u32) {
     put(disk, pv + 4096, &mda);
     put(disk, pv + 4096 + 512, text);
 }
+
+// Helpers of the linux/ checks' tests (agent-config … kernel-cmdline).
+
+/// Runs check `run` with `policy` on an image whose search for a Linux root gave `inspection`
+/// (`Err`: the guest disk could not be read).
+pub(crate) fn run_linux_inspection(
+    inspection: Result<LinuxInspection, String>,
+    policy: &Policy,
+    run: fn(&Context) -> Outcome,
+) -> Outcome {
+    let image = Image::from_source("memory", Arc::new(MemSource::new(vec![0; 512])));
+    let mut ctx = Context::new(&image, policy, None);
+    ctx.profile = Profile::LinuxOs;
+    assert!(ctx.linux.set(inspection).is_ok());
+    run(&ctx)
+}
+
+/// Runs check `run` with `policy` on a disk with no Linux filesystem: a search for a Linux
+/// root that found no candidate, so no guest.
+pub(crate) fn run_no_linux_with(policy: &Policy, run: fn(&Context) -> Outcome) -> Outcome {
+    let inspection = LinuxInspection {
+        candidates: Vec::new(),
+        guest: None,
+    };
+    run_linux_inspection(Ok(inspection), policy, run)
+}
+
+/// [`run_no_linux_with`] with the guide policy.
+pub(crate) fn run_no_linux(run: fn(&Context) -> Outcome) -> Outcome {
+    run_no_linux_with(&Policy::guide(), run)
+}

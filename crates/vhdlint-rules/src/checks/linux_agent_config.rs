@@ -108,3 +108,240 @@ pub fn run(ctx: &Context) -> Outcome {
         .evidences(ev)
         .noted(notes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+    use crate::check::Status;
+    use crate::policy::Policy;
+    use crate::testing::{run_linux, run_linux_with, run_no_linux, said, MemFs};
+
+    const REGENERATE: &str = "Provisioning.RegenerateSshHostKeyPair=y\n";
+    const DELETE: &str = "Provisioning.DeleteRootPassword=y\n";
+    const SWAP: &str = "ResourceDisk.EnableSwap=n\n";
+
+    /// A guest whose /etc/waagent.conf is `text`.
+    fn conf(text: &str) -> MemFs {
+        let mut fs = MemFs::new();
+        fs.file("/etc/waagent.conf", text);
+        fs
+    }
+
+    /// The three settings the check wants, then `more`.
+    fn good_then(more: &str) -> MemFs {
+        conf(&format!("{REGENERATE}{DELETE}{SWAP}{more}"))
+    }
+
+    #[test]
+    fn error_without_a_linux_guest() {
+        let o = run_no_linux(run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(o.message.contains("no Linux filesystem"), "{}", said(&o));
+    }
+
+    #[test]
+    fn passes_when_the_image_is_generalized() {
+        let o = run_linux(good_then(""), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert_eq!(o.actual, "generalizes the image");
+        let lines: Vec<_> = o.evidence.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [Some(1), Some(2), Some(3)], "{s}");
+        assert!(
+            s.contains("/etc/waagent.conf:3 ResourceDisk.EnableSwap=n"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn passes_with_enable_swap_y() {
+        let o = run_linux(
+            conf(&format!("{REGENERATE}{DELETE}ResourceDisk.EnableSwap=y\n")),
+            run,
+        );
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert!(
+            said(&o).contains(":3 ResourceDisk.EnableSwap=y"),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn a_y_in_capitals_is_yes() {
+        let o = run_linux(
+            conf(&format!(
+                "Provisioning.RegenerateSshHostKeyPair=Y\nProvisioning.DeleteRootPassword=Y\n{SWAP}"
+            )),
+            run,
+        );
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn fails_when_the_config_is_missing() {
+        let o = run_linux(MemFs::new(), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "no /etc/waagent.conf");
+        assert!(s.contains("/etc/waagent.conf missing"), "{s}");
+    }
+
+    #[test]
+    fn error_when_the_config_cannot_be_read() {
+        let mut fs = MemFs::new();
+        fs.dir("/etc/waagent.conf");
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(o.message.starts_with("/etc/waagent.conf: "), "{}", said(&o));
+    }
+
+    #[test]
+    fn fails_in_guide_when_regenerate_is_n() {
+        let fs = conf(&format!(
+            "Provisioning.RegenerateSshHostKeyPair=n\n{DELETE}{SWAP}"
+        ));
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(
+            o.actual,
+            "Provisioning.RegenerateSshHostKeyPair=n (needs y)"
+        );
+        assert!(
+            s.contains("/etc/waagent.conf:1 Provisioning.RegenerateSshHostKeyPair=n"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn warns_in_current_when_regenerate_is_n() {
+        let fs = conf(&format!(
+            "Provisioning.RegenerateSshHostKeyPair=n\n{DELETE}{SWAP}"
+        ));
+        let o = run_linux_with(fs, &Policy::current(), run);
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+        assert_eq!(
+            o.actual,
+            "Provisioning.RegenerateSshHostKeyPair=n (needs y)"
+        );
+    }
+
+    #[test]
+    fn fails_in_guide_when_delete_root_password_is_not_set() {
+        let o = run_linux(conf(&format!("{REGENERATE}{SWAP}")), run);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(
+            o.actual,
+            "Provisioning.DeleteRootPassword not set (the agent's default is n)"
+        );
+    }
+
+    #[test]
+    fn warns_in_current_when_delete_root_password_is_not_set() {
+        let o = run_linux_with(
+            conf(&format!("{REGENERATE}{SWAP}")),
+            &Policy::current(),
+            run,
+        );
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+        assert!(
+            o.actual.contains("DeleteRootPassword not set"),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn warns_when_provisioning_is_disabled() {
+        let o = run_linux(good_then("Provisioning.Agent=disabled\n"), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(
+            o.actual,
+            "Provisioning.Agent=disabled: new VMs are not provisioned"
+        );
+        assert!(
+            s.contains("/etc/waagent.conf:4 Provisioning.Agent=disabled"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn a_failure_stays_a_failure_beside_a_warning() {
+        let o = run_linux(
+            conf(&format!(
+                "Provisioning.RegenerateSshHostKeyPair=n\n{DELETE}{SWAP}Provisioning.Agent=disabled\n"
+            )),
+            run,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert!(o.actual.contains("RegenerateSshHostKeyPair=n"), "{s}");
+        assert!(o.actual.contains("Provisioning.Agent=disabled"), "{s}");
+    }
+
+    #[test]
+    fn passes_with_the_agent_provisioning() {
+        let o = run_linux(good_then("Provisioning.Agent=auto\n"), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn warns_when_cloud_init_provisions_but_is_not_installed() {
+        let o = run_linux(good_then("Provisioning.Agent=cloud-init\n"), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert!(
+            o.actual
+                .starts_with("Provisioning.Agent=cloud-init but cloud-init is not installed"),
+            "{s}"
+        );
+        assert!(
+            s.contains("/etc/waagent.conf:4 Provisioning.Agent=cloud-init"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn passes_when_cloud_init_provisions_from_usr_bin() {
+        let mut fs = good_then("Provisioning.Agent=cloud-init\n");
+        fs.file("/usr/bin/cloud-init", "");
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn passes_when_cloud_init_provisions_from_bin() {
+        let mut fs = good_then("Provisioning.Agent=cloud-init\n");
+        fs.file("/bin/cloud-init", "");
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn warns_when_enable_swap_is_not_exactly_y_or_n() {
+        let o = run_linux(
+            conf(&format!("{REGENERATE}{DELETE}ResourceDisk.EnableSwap=Y\n")),
+            run,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(
+            o.actual,
+            "ResourceDisk.EnableSwap=\"Y\" is not exactly y or n"
+        );
+        assert!(
+            s.contains("/etc/waagent.conf:3 ResourceDisk.EnableSwap=Y"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn warns_when_enable_swap_is_not_set() {
+        let o = run_linux(conf(&format!("{REGENERATE}{DELETE}")), run);
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+        assert_eq!(o.actual, "ResourceDisk.EnableSwap not set (must be y or n)");
+        assert!(o.message.starts_with("/etc/waagent.conf: "), "{}", said(&o));
+    }
+}

@@ -146,3 +146,300 @@ pub fn run(ctx: &Context) -> Outcome {
     };
     out.evidences(ev).aside(notes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+    use crate::check::Status;
+    use crate::policy::Policy;
+    use crate::testing::{run_linux, run_linux_with, run_no_linux, said, MemFs};
+
+    const VERSION_PY: &str = "/usr/lib/python3/dist-packages/azurelinuxagent/common/version.py";
+    const WANTS: &str = "/etc/systemd/system/multi-user.target.wants";
+
+    /// A dpkg database holding `name` at `version` (no `Version:` field when empty).
+    fn dpkg(fs: &mut MemFs, name: &str, version: &str) {
+        let v = if version.is_empty() {
+            String::new()
+        } else {
+            format!("Version: {version}\n")
+        };
+        fs.file(
+            "/var/lib/dpkg/status",
+            format!("Package: {name}\nStatus: install ok installed\n{v}"),
+        );
+    }
+
+    /// The agent's service enabled as `unit`.
+    fn enable(fs: &mut MemFs, unit: &str) {
+        fs.link(
+            &format!("{WANTS}/{unit}"),
+            &format!("/lib/systemd/system/{unit}"),
+        );
+    }
+
+    /// The walinuxagent package at `version`, its service enabled.
+    fn installed(version: &str) -> MemFs {
+        let mut fs = MemFs::new();
+        dpkg(&mut fs, "walinuxagent", version);
+        enable(&mut fs, "walinuxagent.service");
+        fs
+    }
+
+    /// `installed(version)` with /etc/waagent.conf holding `conf`.
+    fn installed_with_conf(version: &str, conf: &str) -> MemFs {
+        let mut fs = installed(version);
+        fs.file("/etc/waagent.conf", conf);
+        fs
+    }
+
+    #[test]
+    fn error_without_a_linux_guest() {
+        let o = run_no_linux(run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(o.message.contains("no Linux filesystem"), "{}", said(&o));
+    }
+
+    #[test]
+    fn fails_when_not_installed() {
+        let o = run_linux(MemFs::new(), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "not installed");
+        assert_eq!(o.required, "installed and enabled");
+    }
+
+    #[test]
+    fn fails_when_not_installed_and_names_the_package_database_not_read() {
+        let mut fs = MemFs::new();
+        fs.file("/var/lib/rpm/Packages", "");
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert!(
+            o.evidence
+                .iter()
+                .any(|e| e.text.contains("/var/lib/rpm/Packages")),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn passes_with_the_package_installed_and_enabled() {
+        let o = run_linux(installed("2.9.1.1-0ubuntu1"), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert_eq!(
+            o.actual,
+            "version 2.9.1.1 (package walinuxagent 2.9.1.1-0ubuntu1), enabled"
+        );
+        assert!(
+            s.contains("/var/lib/dpkg/status:3 package walinuxagent 2.9.1.1-0ubuntu1"),
+            "{s}"
+        );
+        assert!(
+            s.contains(&format!("{WANTS}/walinuxagent.service service enabled")),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn finds_the_waagent_package() {
+        let mut fs = MemFs::new();
+        dpkg(&mut fs, "waagent", "2.9.0.4-1");
+        enable(&mut fs, "waagent.service");
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert_eq!(
+            o.actual,
+            "version 2.9.0.4 (package waagent 2.9.0.4-1), enabled"
+        );
+        assert!(s.contains(&format!("{WANTS}/waagent.service")), "{s}");
+    }
+
+    #[test]
+    fn finds_the_walinuxagent_package_of_rhel() {
+        let mut fs = MemFs::new();
+        dpkg(&mut fs, "WALinuxAgent", "2.7.0.6-1");
+        enable(&mut fs, "waagent.service");
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert!(
+            o.actual.contains("package WALinuxAgent 2.7.0.6-1"),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn finds_each_executable() {
+        for bin in [
+            "/usr/sbin/waagent",
+            "/usr/bin/waagent",
+            "/usr/local/sbin/waagent",
+        ] {
+            let mut fs = MemFs::new();
+            fs.file(bin, "");
+            enable(&mut fs, "waagent.service");
+            let o = run_linux(fs, run);
+            let s = said(&o);
+            assert_eq!(o.status, Status::Pass, "{bin}: {s}");
+            assert_eq!(o.actual, "installed, version unknown", "{bin}");
+            assert!(s.contains(&format!("{bin} agent executable")), "{s}");
+        }
+    }
+
+    #[test]
+    fn reads_the_version_from_version_py() {
+        let mut fs = MemFs::new();
+        fs.file("/usr/sbin/waagent", "").file(
+            VERSION_PY,
+            "import os\nAGENT_NAME = 'WALinuxAgent'\nAGENT_VERSION = get_version()\nAGENT_VERSION = '2.2.45'\n",
+        );
+        enable(&mut fs, "waagent.service");
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert_eq!(o.actual, format!("version 2.2.45 ({VERSION_PY}), enabled"));
+        assert!(
+            s.contains(&format!("{VERSION_PY}:4 AGENT_VERSION = '2.2.45'")),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn reads_the_version_from_a_site_packages_version_py() {
+        let path = "/usr/lib/python3.9/site-packages/azurelinuxagent/common/version.py";
+        let mut fs = MemFs::new();
+        fs.file("/usr/sbin/waagent", "")
+            .file(path, "AGENT_VERSION = \"2.7.0.6\"\n");
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, format!("version 2.7.0.6 ({path})"));
+        assert!(s.contains(&format!("{path}:1")), "{s}");
+    }
+
+    #[test]
+    fn reads_the_version_from_version_py_when_the_package_has_none() {
+        let mut fs = installed("");
+        fs.file(VERSION_PY, "AGENT_VERSION = '2.2.49'\n");
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, format!("version 2.2.49 ({VERSION_PY}), enabled"));
+    }
+
+    #[test]
+    fn the_package_version_comes_before_version_py() {
+        let mut fs = installed("2.9.1.1-0ubuntu1");
+        fs.file(VERSION_PY, "AGENT_VERSION = '2.2.49'\n");
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert!(o.actual.starts_with("version 2.9.1.1 (package"), "{s}");
+        assert!(!s.contains("2.2.49"), "{s}");
+    }
+
+    #[test]
+    fn version_unknown_without_package_version_or_version_py() {
+        let o = run_linux(installed(""), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "installed, version unknown");
+    }
+
+    #[test]
+    fn warns_when_the_service_is_not_enabled() {
+        let mut fs = MemFs::new();
+        dpkg(&mut fs, "walinuxagent", "2.9.1.1-0ubuntu1");
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(
+            o.actual,
+            "version 2.9.1.1 (package walinuxagent 2.9.1.1-0ubuntu1)"
+        );
+        assert!(o.message.starts_with("its service is not enabled"), "{s}");
+    }
+
+    #[test]
+    fn current_names_the_minimum_version_in_what_is_required() {
+        let o = run_linux_with(installed("2.9.1.1-0ubuntu1"), &Policy::current(), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(
+            o.required,
+            "installed and enabled; ≥ 2.2.53.1 unless auto-update is on"
+        );
+    }
+
+    #[test]
+    fn current_fails_below_the_minimum_without_auto_update() {
+        let fs = installed_with_conf("2.2.53-0ubuntu1", "AutoUpdate.Enabled=n\n");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(
+            o.message,
+            "version 2.2.53 is older than 2.2.53.1 and AutoUpdate.Enabled=n"
+        );
+    }
+
+    #[test]
+    fn current_fails_below_the_minimum_even_when_not_enabled() {
+        let mut fs = MemFs::new();
+        dpkg(&mut fs, "walinuxagent", "2.2.45-1");
+        fs.file("/etc/waagent.conf", "AutoUpdate.Enabled=N\n");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert!(o.message.contains("its service is not enabled"), "{s}");
+        assert!(
+            o.message.contains("version 2.2.45 is older than 2.2.53.1"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn current_passes_at_the_minimum() {
+        let fs = installed_with_conf("2.2.53.1-0ubuntu1", "AutoUpdate.Enabled=n\n");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert!(o.actual.starts_with("version 2.2.53.1 "), "{}", said(&o));
+    }
+
+    #[test]
+    fn current_passes_below_the_minimum_with_auto_update_on() {
+        let fs = installed_with_conf("2.2.45-1", "AutoUpdate.Enabled=Y\n");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn current_passes_below_the_minimum_when_auto_update_is_not_set() {
+        let fs = installed_with_conf("2.2.45-1", "Provisioning.Agent=auto\n");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn current_passes_below_the_minimum_without_waagent_conf() {
+        let o = run_linux_with(installed("2.2.45-1"), &Policy::current(), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn current_passes_an_unknown_version() {
+        let fs = installed_with_conf("", "AutoUpdate.Enabled=n\n");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "installed, version unknown");
+    }
+
+    #[test]
+    fn guide_has_no_minimum_version() {
+        let fs = installed_with_conf("2.2.45-1", "AutoUpdate.Enabled=n\n");
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.required, "installed and enabled");
+    }
+}

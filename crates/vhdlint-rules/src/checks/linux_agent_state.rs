@@ -96,3 +96,179 @@ pub fn run(ctx: &Context) -> Outcome {
         .evidences(ev);
     out.noted(notes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+    use crate::check::Status;
+    use crate::testing::{run_linux, run_no_linux, said, MemFs};
+    use vhdlint_guest::limits::MAX_CONFIG_BYTES;
+
+    #[test]
+    fn error_without_a_linux_guest() {
+        let o = run_no_linux(run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(o.message.contains("no Linux filesystem"), "{}", said(&o));
+    }
+
+    #[test]
+    fn passes_on_a_clean_guest() {
+        let o = run_linux(MemFs::new(), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "no provisioning state");
+        assert!(o.evidence.is_empty(), "{}", said(&o));
+    }
+
+    #[test]
+    fn passes_with_agent_files_that_are_not_goal_state() {
+        let mut fs = MemFs::new();
+        for name in [
+            "waagent_status.json",
+            "history",
+            "GoalState",
+            "Certificates",
+            "ovf-env.xml.bak",
+            "provisioned.old",
+            "x.prv.bak",
+            "x.crt.old",
+            "SharedConfig.xml.1",
+            "HostingEnvironmentConfig",
+        ] {
+            fs.file(&format!("/var/lib/waagent/{name}"), "x");
+        }
+        fs.dir("/var/lib/cloud/instances");
+        fs.file("/etc/machine-id", "");
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn fails_on_each_kind_of_goal_state() {
+        for name in [
+            "ovf-env.xml",
+            "provisioned",
+            "SharedConfig.xml",
+            "HostingEnvironmentConfig.xml",
+            "GoalState.1.xml",
+            "Certificates.p7m",
+            "ABCDEF.prv",
+            "ABCDEF.crt",
+        ] {
+            let mut fs = MemFs::new();
+            fs.file(&format!("/var/lib/waagent/{name}"), "x");
+            let o = run_linux(fs, run);
+            let s = said(&o);
+            assert_eq!(o.status, Status::Fail, "{name}: {s}");
+            assert_eq!(o.actual, format!("/var/lib/waagent/{name}"));
+            assert!(
+                s.contains(&format!("/var/lib/waagent/{name} agent provisioning state")),
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn warns_on_cloud_init_instances() {
+        let mut fs = MemFs::new();
+        fs.dir("/var/lib/cloud/instances/iid-1")
+            .dir("/var/lib/cloud/instances/iid-2");
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "cloud-init instance state");
+        assert!(
+            s.contains("/var/lib/cloud/instances 2 instance(s): iid-1, iid-2"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn warns_on_a_machine_id() {
+        let mut fs = MemFs::new();
+        fs.file("/etc/machine-id", "0123456789abcdef0123456789abcdef\n");
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "a machine-id");
+        assert!(
+            s.contains("/etc/machine-id:1 0123456789abcdef0123456789abcdef"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn passes_with_an_empty_or_uninitialized_machine_id() {
+        for id in ["", "\n", "  \n", "uninitialized\n"] {
+            let mut fs = MemFs::new();
+            fs.file("/etc/machine-id", id);
+            let o = run_linux(fs, run);
+            assert_eq!(o.status, Status::Pass, "{id:?}: {}", said(&o));
+        }
+    }
+
+    #[test]
+    fn warns_on_the_agent_log() {
+        let mut fs = MemFs::new();
+        fs.file("/var/log/waagent.log", "");
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "/var/log/waagent.log");
+        assert!(s.contains("/var/log/waagent.log agent log"), "{s}");
+    }
+
+    #[test]
+    fn passes_with_a_directory_named_like_the_agent_log() {
+        let mut fs = MemFs::new();
+        fs.dir("/var/log/waagent.log");
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn fails_and_lists_everything_left_behind() {
+        let mut fs = MemFs::new();
+        fs.file("/var/log/waagent.log", "")
+            .file("/etc/machine-id", "abc\n")
+            .dir("/var/lib/cloud/instances/iid-1")
+            .file("/var/lib/waagent/ovf-env.xml", "<xml/>");
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(
+            o.actual,
+            "/var/lib/waagent/ovf-env.xml, cloud-init instance state, a machine-id, /var/log/waagent.log"
+        );
+        assert_eq!(o.evidence.len(), 4, "{s}");
+    }
+
+    #[test]
+    fn a_machine_id_not_read_because_of_a_bound_is_not_a_pass() {
+        let mut fs = MemFs::new();
+        fs.repeat("/etc/machine-id", b'a', MAX_CONFIG_BYTES + 1);
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert!(
+            o.evidence
+                .iter()
+                .any(|e| e.path.as_deref() == Some("/etc/machine-id")),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn an_agent_directory_not_listed_because_of_a_bound_is_not_a_pass() {
+        let mut fs = MemFs::new();
+        fs.link("/var/lib/waagent", "/var/lib/waagent");
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert!(
+            o.evidence
+                .iter()
+                .any(|e| e.path.as_deref() == Some("/var/lib/waagent")),
+            "{s}"
+        );
+    }
+}

@@ -73,3 +73,145 @@ pub fn run(ctx: &Context) -> Outcome {
         tried.join("; ")
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+    use crate::check::Status;
+    use crate::testing::{run_linux, run_no_linux, said, MemFs};
+
+    /// The first 64 bytes of a little-endian ELF file of `class` (1: 32-bit, 2: 64-bit) for
+    /// `machine`.
+    fn elf(class: u8, machine: u16) -> Vec<u8> {
+        let mut h = vec![0u8; 64];
+        h[..4].copy_from_slice(b"\x7fELF");
+        h[4] = class;
+        h[5] = 1;
+        h[6] = 1;
+        h[16] = 2;
+        h[18..20].copy_from_slice(&machine.to_le_bytes());
+        h
+    }
+
+    /// A guest whose `path` is an ELF file of `class` for `machine`.
+    fn with(path: &str, class: u8, machine: u16) -> MemFs {
+        let mut fs = MemFs::new();
+        fs.file(path, elf(class, machine));
+        fs
+    }
+
+    #[test]
+    fn error_without_a_linux_guest() {
+        let o = run_no_linux(run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(o.message.contains("no Linux filesystem"), "{}", said(&o));
+    }
+
+    #[test]
+    fn passes_on_x86_64() {
+        let o = run_linux(with("/sbin/init", 2, 0x3E), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert_eq!(o.actual, "64-bit x86-64 (/sbin/init)");
+        assert!(s.contains("/sbin/init ELF class 2, machine 0x003e"), "{s}");
+    }
+
+    #[test]
+    fn passes_on_aarch64() {
+        let o = run_linux(with("/sbin/init", 2, 0xB7), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "64-bit AArch64 (/sbin/init)");
+    }
+
+    #[test]
+    fn fails_on_32_bit_x86() {
+        let o = run_linux(with("/sbin/init", 1, 0x03), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "32-bit i386 (/sbin/init)");
+        assert_eq!(o.message, "/sbin/init is a 32-bit i386 executable");
+        assert!(s.contains("ELF class 1, machine 0x0003"), "{s}");
+    }
+
+    #[test]
+    fn fails_on_a_32_bit_class_for_a_64_bit_machine() {
+        for m in [0x3E, 0xB7] {
+            let o = run_linux(with("/sbin/init", 1, m), run);
+            assert_eq!(o.status, Status::Fail, "{m:#x}: {}", said(&o));
+            assert!(o.actual.starts_with("32-bit "), "{}", said(&o));
+        }
+    }
+
+    #[test]
+    fn fails_on_other_64_bit_machines() {
+        let o = run_linux(with("/sbin/init", 2, 0xF3), run);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(o.actual, "64-bit RISC-V (/sbin/init)");
+    }
+
+    #[test]
+    fn names_each_machine() {
+        for (m, name) in [
+            (0x03, "i386"),
+            (0x08, "MIPS"),
+            (0x14, "PowerPC"),
+            (0x15, "PowerPC 64"),
+            (0x16, "s390"),
+            (0x28, "ARM"),
+            (0x3E, "x86-64"),
+            (0xB7, "AArch64"),
+            (0xF3, "RISC-V"),
+            (0x99, "other"),
+        ] {
+            let o = run_linux(with("/sbin/init", 1, m), run);
+            assert_eq!(o.status, Status::Fail, "{}", said(&o));
+            assert_eq!(o.actual, format!("32-bit {name} (/sbin/init)"));
+        }
+    }
+
+    #[test]
+    fn names_the_target_of_a_symlinked_init() {
+        let mut fs = with("/lib/systemd/systemd", 2, 0x3E);
+        fs.link("/sbin/init", "../lib/systemd/systemd");
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert_eq!(o.actual, "64-bit x86-64 (/lib/systemd/systemd)");
+        assert!(s.contains("/lib/systemd/systemd ELF class 2"), "{s}");
+    }
+
+    #[test]
+    fn reads_each_path_in_turn() {
+        for path in [
+            "/usr/sbin/init",
+            "/lib/systemd/systemd",
+            "/usr/lib/systemd/systemd",
+            "/bin/sh",
+        ] {
+            let o = run_linux(with(path, 1, 0x03), run);
+            assert_eq!(o.status, Status::Fail, "{path}: {}", said(&o));
+            assert_eq!(o.actual, format!("32-bit i386 ({path})"));
+        }
+    }
+
+    #[test]
+    fn skips_an_init_that_is_not_elf() {
+        let mut fs = with("/bin/sh", 2, 0x3E);
+        fs.file("/sbin/init", "#!/bin/sh\nexec /bin/busybox init\n");
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "64-bit x86-64 (/bin/sh)");
+    }
+
+    #[test]
+    fn error_without_an_elf_executable() {
+        let mut fs = MemFs::new();
+        fs.file("/sbin/init", "#!/bin/sh\n");
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert!(s.contains("/sbin/init: not an ELF file"), "{s}");
+        assert!(s.contains("/usr/sbin/init: absent"), "{s}");
+        assert!(s.contains("/bin/sh: absent"), "{s}");
+    }
+}

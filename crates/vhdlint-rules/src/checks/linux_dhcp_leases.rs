@@ -67,3 +67,98 @@ pub fn run(ctx: &Context) -> Outcome {
         .evidences(leases);
     out.noted(notes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+    use crate::check::Status;
+    use crate::testing::{run_linux, run_no_linux, said, MemFs};
+
+    #[test]
+    fn error_without_a_linux_guest() {
+        let o = run_no_linux(run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(o.message.contains("no Linux filesystem"), "{}", said(&o));
+    }
+
+    #[test]
+    fn passes_without_lease_files() {
+        let mut fs = MemFs::new();
+        fs.dir("/var/lib/dhcp").dir("/var/lib/dhcp/sub");
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "no lease files");
+    }
+
+    #[test]
+    fn passes_with_empty_lease_files() {
+        let mut fs = MemFs::new();
+        fs.file("/var/lib/dhcp/dhclient.eth0.leases", "")
+            .file("/var/lib/dhclient/dhclient.leases", "");
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "2 empty lease file(s)");
+    }
+
+    #[test]
+    fn fails_on_a_lease_in_each_directory() {
+        for p in [
+            "/var/lib/dhcp/dhclient.eth0.leases",
+            "/var/lib/dhclient/dhclient--eth0.lease",
+            "/var/lib/dhcpcd/eth0.lease",
+            "/var/lib/NetworkManager/internal-1234-eth0.lease",
+        ] {
+            let mut fs = MemFs::new();
+            fs.file(p, "l");
+            let o = run_linux(fs, run);
+            let s = said(&o);
+            assert_eq!(o.status, Status::Fail, "{p}: {s}");
+            assert_eq!(o.actual, "1 lease file(s)");
+            assert_eq!(o.message, format!("cached DHCP leases: {p}"));
+            assert!(s.contains(&format!("{p} 1 bytes")), "{s}");
+        }
+    }
+
+    #[test]
+    fn passes_with_network_manager_files_that_are_not_leases() {
+        let mut fs = MemFs::new();
+        fs.file("/var/lib/NetworkManager/NetworkManager.state", "[main]\n")
+            .file("/var/lib/NetworkManager/secret_key", "k");
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "no lease files");
+    }
+
+    #[test]
+    fn fails_on_the_leases_only() {
+        let mut fs = MemFs::new();
+        fs.file("/var/lib/dhcp/empty.leases", "")
+            .file("/var/lib/dhcp/eth0.leases", "lease {}\n")
+            .file("/var/lib/dhcpcd/eth1.lease", "ab");
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "2 lease file(s)");
+        assert_eq!(
+            o.message,
+            "cached DHCP leases: /var/lib/dhcp/eth0.leases, /var/lib/dhcpcd/eth1.lease"
+        );
+        assert_eq!(o.evidence.len(), 2, "{s}");
+        assert!(s.contains("/var/lib/dhcp/eth0.leases 9 bytes"), "{s}");
+    }
+
+    #[test]
+    fn a_lease_directory_not_listed_because_of_a_bound_is_not_a_pass() {
+        let mut fs = MemFs::new();
+        fs.link("/var/lib/dhcp", "/var/lib/dhcp");
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert!(
+            o.evidence
+                .iter()
+                .any(|e| e.path.as_deref() == Some("/var/lib/dhcp")),
+            "{s}"
+        );
+    }
+}

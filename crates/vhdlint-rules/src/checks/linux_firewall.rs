@@ -131,3 +131,245 @@ pub fn run(ctx: &Context) -> Outcome {
         .evidences(ev);
     out.noted(notes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+    use crate::check::Status;
+    use crate::testing::{run_linux, run_no_linux, said, MemFs};
+    use vhdlint_guest::limits::MAX_CONFIG_BYTES;
+
+    const WANTS: &str = "/etc/systemd/system/multi-user.target.wants";
+
+    /// Debian's /etc/nftables.conf: chains with no rules.
+    const NFT_EMPTY: &str = "#!/usr/sbin/nft -f\n\nflush ruleset\ndefine ssh = 22\ninclude \"/etc/nftables.d/*.nft\"\n\ntable inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter;\n\t\tpolicy accept;\n\t}\n\t# nothing here\n}\n";
+
+    /// A guest with iptables installed.
+    fn iptables() -> MemFs {
+        let mut fs = MemFs::new();
+        fs.file("/usr/sbin/iptables", "");
+        fs
+    }
+
+    /// `unit` enabled through a `*.wants/` link.
+    fn enable(fs: &mut MemFs, unit: &str) {
+        fs.link(
+            &format!("{WANTS}/{unit}"),
+            &format!("/lib/systemd/system/{unit}"),
+        );
+    }
+
+    #[test]
+    fn error_without_a_linux_guest() {
+        let o = run_no_linux(run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(o.message.contains("no Linux filesystem"), "{}", said(&o));
+    }
+
+    #[test]
+    fn passes_with_iptables_and_no_rules() {
+        let o = run_linux(iptables(), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "/usr/sbin/iptables present, no rules at boot");
+    }
+
+    #[test]
+    fn passes_with_each_tool() {
+        for tool in ["/sbin/iptables", "/usr/sbin/nft", "/sbin/nft"] {
+            let mut fs = MemFs::new();
+            fs.file(tool, "");
+            let o = run_linux(fs, run);
+            assert_eq!(o.status, Status::Pass, "{tool}: {}", said(&o));
+            assert_eq!(o.actual, format!("{tool} present, no rules at boot"));
+        }
+    }
+
+    #[test]
+    fn a_dangling_tool_link_counts_as_present() {
+        let mut fs = MemFs::new();
+        fs.link("/usr/sbin/iptables", "/etc/alternatives/iptables");
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn warns_without_iptables_or_nft() {
+        let o = run_linux(MemFs::new(), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "neither iptables nor nft is installed");
+        assert!(s.contains("looked for /usr/sbin/iptables"), "{s}");
+    }
+
+    #[test]
+    fn warns_on_rules_in_each_rules_file() {
+        for path in [
+            "/etc/iptables/rules.v4",
+            "/etc/iptables/rules.v6",
+            "/etc/sysconfig/iptables",
+            "/etc/sysconfig/ip6tables",
+        ] {
+            let mut fs = iptables();
+            fs.file(
+                path,
+                "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 22 -j DROP\n  -I INPUT 1 -j ACCEPT\nCOMMIT\n",
+            );
+            let o = run_linux(fs, run);
+            let s = said(&o);
+            assert_eq!(o.status, Status::Warning, "{path}: {s}");
+            assert_eq!(o.actual, format!("{path} holds rules"));
+            assert!(
+                s.contains(&format!("{path}:3 -A INPUT -p tcp --dport 22 -j DROP")),
+                "{s}"
+            );
+            assert!(s.contains(&format!("{path}:4 -I INPUT 1 -j ACCEPT")), "{s}");
+        }
+    }
+
+    #[test]
+    fn passes_with_rules_files_without_rules() {
+        let mut fs = iptables();
+        fs.file(
+            "/etc/iptables/rules.v4",
+            "*filter\n:INPUT ACCEPT [0:0]\n# -A INPUT -j DROP\nCOMMIT\n",
+        );
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn shows_the_first_ten_rules() {
+        let mut fs = iptables();
+        let rules: String = (0..12)
+            .map(|i| format!("-A INPUT -s 10.0.0.{i} -j DROP\n"))
+            .collect();
+        fs.file("/etc/iptables/rules.v4", rules);
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+        assert_eq!(o.evidence.len(), 10, "{}", said(&o));
+    }
+
+    #[test]
+    fn warns_when_firewalld_is_enabled() {
+        let mut fs = iptables();
+        enable(&mut fs, "firewalld.service");
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "firewalld is enabled");
+        assert!(
+            s.contains(&format!(
+                "{WANTS}/firewalld.service firewalld.service enabled"
+            )),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn warns_when_ufw_is_enabled() {
+        let mut fs = iptables();
+        fs.file(
+            "/etc/ufw/ufw.conf",
+            "# ufw.conf\nENABLED = Yes\nLOGLEVEL=low\n",
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "ufw is enabled");
+        assert!(s.contains("/etc/ufw/ufw.conf:2 ENABLED = Yes"), "{s}");
+    }
+
+    #[test]
+    fn passes_when_ufw_is_disabled() {
+        let mut fs = iptables();
+        fs.file("/etc/ufw/ufw.conf", "ENABLED=no\nLOGLEVEL=low\n");
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn warns_when_nftables_is_enabled_with_rules() {
+        let mut fs = iptables();
+        enable(&mut fs, "nftables.service");
+        fs.file(
+            "/etc/nftables.conf",
+            NFT_EMPTY.replace("# nothing here", "tcp dport 22 drop"),
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(
+            o.actual,
+            "nftables is enabled and /etc/nftables.conf has rules"
+        );
+        assert!(
+            s.contains(&format!(
+                "{WANTS}/nftables.service nftables.service enabled"
+            )),
+            "{s}"
+        );
+        assert!(s.contains("/etc/nftables.conf:12 tcp dport 22 drop"), "{s}");
+    }
+
+    #[test]
+    fn passes_when_nftables_is_enabled_without_rules() {
+        let mut fs = iptables();
+        enable(&mut fs, "nftables.service");
+        fs.file("/etc/nftables.conf", NFT_EMPTY);
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn passes_with_nftables_rules_when_nftables_is_not_enabled() {
+        let mut fs = iptables();
+        fs.file("/etc/nftables.conf", "tcp dport 22 drop\n");
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn lists_every_problem() {
+        let mut fs = MemFs::new();
+        enable(&mut fs, "firewalld.service");
+        fs.file("/etc/ufw/ufw.conf", "ENABLED=yes\n");
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(
+            o.actual,
+            "neither iptables nor nft is installed; firewalld is enabled; ufw is enabled"
+        );
+        assert_eq!(o.message, o.actual);
+    }
+
+    #[test]
+    fn a_rules_file_not_read_because_of_a_bound_is_not_a_pass() {
+        let mut fs = iptables();
+        fs.repeat("/etc/iptables/rules.v4", b'#', MAX_CONFIG_BYTES + 1);
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert!(
+            o.evidence
+                .iter()
+                .any(|e| e.path.as_deref() == Some("/etc/iptables/rules.v4")),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn a_ufw_conf_not_read_because_of_a_bound_is_not_a_pass() {
+        let mut fs = iptables();
+        fs.repeat("/etc/ufw/ufw.conf", b'#', MAX_CONFIG_BYTES + 1);
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert!(
+            o.evidence
+                .iter()
+                .any(|e| e.path.as_deref() == Some("/etc/ufw/ufw.conf")),
+            "{s}"
+        );
+    }
+}

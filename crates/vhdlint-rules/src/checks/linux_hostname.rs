@@ -42,3 +42,86 @@ pub fn run(ctx: &Context) -> Outcome {
             name,
         ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+    use crate::check::Status;
+    use crate::testing::{run_linux, run_no_linux, said, MemFs};
+
+    /// A guest whose /etc/hostname is `text`.
+    fn hostname(text: &str) -> MemFs {
+        let mut fs = MemFs::new();
+        fs.file("/etc/hostname", text);
+        fs
+    }
+
+    #[test]
+    fn error_without_a_linux_guest() {
+        let o = run_no_linux(run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(o.message.contains("no Linux filesystem"), "{}", said(&o));
+    }
+
+    #[test]
+    fn passes_when_absent() {
+        let o = run_linux(MemFs::new(), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "absent");
+    }
+
+    #[test]
+    fn error_when_it_cannot_be_read() {
+        let mut fs = MemFs::new();
+        fs.dir("/etc/hostname");
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(o.message.starts_with("/etc/hostname: "), "{}", said(&o));
+    }
+
+    #[test]
+    fn passes_when_empty() {
+        for text in ["", "\n  \n", "# set at boot\n"] {
+            let o = run_linux(hostname(text), run);
+            assert_eq!(o.status, Status::Pass, "{text:?}: {}", said(&o));
+            assert_eq!(o.actual, "empty", "{text:?}");
+        }
+    }
+
+    #[test]
+    fn passes_with_localhost() {
+        for name in ["localhost", "localhost.localdomain"] {
+            let o = run_linux(hostname(&format!("{name}\n")), run);
+            let s = said(&o);
+            assert_eq!(o.status, Status::Pass, "{s}");
+            assert_eq!(o.actual, name);
+            assert!(s.contains(&format!("/etc/hostname {name}")), "{s}");
+        }
+    }
+
+    #[test]
+    fn warns_on_a_host_name() {
+        let o = run_linux(hostname("# the builder\n\n  build-vm-01  \n"), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "build-vm-01");
+        assert_eq!(
+            o.message,
+            "/etc/hostname sets the host name \"build-vm-01\""
+        );
+        assert!(s.contains("/etc/hostname:3 build-vm-01"), "{s}");
+    }
+
+    #[test]
+    fn the_first_name_is_the_one_used() {
+        let o = run_linux(hostname("localhost\nbuild-vm-01\n"), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        let o = run_linux(hostname("build-vm-01\nlocalhost\n"), run);
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+        assert!(
+            said(&o).contains("/etc/hostname:1 build-vm-01"),
+            "{}",
+            said(&o)
+        );
+    }
+}

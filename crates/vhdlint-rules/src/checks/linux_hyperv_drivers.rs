@@ -272,3 +272,540 @@ fn judge(v: &GuestView, k: &vhdlint_guest::facts::Kernel, bounds: &mut Vec<Note>
     ))
     .evidences(ev)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+    use crate::check::Status;
+    use crate::testing::{run_linux, run_no_linux, said, MemFs};
+    use vhdlint_guest::limits::{
+        MAX_CONFIG_BYTES, MAX_INITRAMFS_FILE_BYTES, MAX_INITRAMFS_KEPT_MEMBER,
+        MAX_MODULES_DEP_BYTES,
+    };
+
+    const V: &str = "6.1.0-13-amd64";
+    const DIR: &str = "/lib/modules/6.1.0-13-amd64";
+    const INITRD: &str = "/boot/initrd.img-6.1.0-13-amd64";
+    const BUILTIN: &str = "kernel/drivers/hv/hv_vmbus.ko\nkernel/drivers/scsi/hv_storvsc.ko\nkernel/drivers/net/hyperv/hv_netvsc.ko\n";
+    const DEP: &str = "kernel/drivers/hv/hv_vmbus.ko:\nkernel/drivers/scsi/hv_storvsc.ko.xz: kernel/drivers/hv/hv_vmbus.ko\nkernel/drivers/net/hyperv/hv_netvsc.ko.zst: kernel/drivers/hv/hv_vmbus.ko\n";
+
+    /// A cpio "newc" archive of regular files, with its trailer, padded to 512 bytes as cpio
+    /// writes it.
+    fn newc(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let entries =
+            files
+                .iter()
+                .map(|&(n, d)| (n, 0o100644u32, d))
+                .chain([("TRAILER!!!", 0, &b""[..])]);
+        for (i, (name, mode, data)) in entries.enumerate() {
+            let ino = if mode == 0 { 0 } else { i + 1 };
+            out.extend_from_slice(
+                format!(
+                    "070701{ino:08x}{mode:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}",
+                    0, 0, 1, 0, data.len(), 0, 0, 0, 0, name.len() + 1, 0
+                )
+                .as_bytes(),
+            );
+            out.extend_from_slice(name.as_bytes());
+            out.push(0);
+            while out.len() % 4 != 0 {
+                out.push(0);
+            }
+            out.extend_from_slice(data);
+            while out.len() % 4 != 0 {
+                out.push(0);
+            }
+        }
+        while out.len() % 512 != 0 {
+            out.push(0);
+        }
+        out
+    }
+
+    /// An initramfs holding these modules of kernel `V`.
+    fn initramfs(modules: &[&str]) -> Vec<u8> {
+        let paths: Vec<String> = modules
+            .iter()
+            .map(|m| format!("usr/lib/modules/{V}/kernel/{m}"))
+            .collect();
+        let files: Vec<(&str, &[u8])> = paths
+            .iter()
+            .map(|p| (p.as_str(), &b"\x7fELF"[..]))
+            .collect();
+        newc(&files)
+    }
+
+    /// The three drivers as modules in an initramfs.
+    fn all_modules() -> Vec<u8> {
+        initramfs(&[
+            "drivers/hv/hv_vmbus.ko",
+            "drivers/scsi/hv_storvsc.ko.xz",
+            "drivers/net/hyperv/hv_netvsc.ko.zst",
+        ])
+    }
+
+    /// A guest whose default GRUB entry boots kernel `version` (with `initrd`, if any).
+    fn booting(version: &str, initrd: Option<&str>) -> MemFs {
+        let mut fs = MemFs::new();
+        let initrd = initrd.map_or(String::new(), |i| format!("  initrd {i}\n"));
+        fs.file(
+            "/boot/grub/grub.cfg",
+            format!("set default=0\nmenuentry 'Linux' {{\n  linux /boot/vmlinuz-{version} root=/dev/sda1\n{initrd}}}\n"),
+        );
+        fs
+    }
+
+    /// Kernel `V` booted by GRUB with its modules directory holding `modules.dep` = `dep`.
+    fn with_dep(dep: &str) -> MemFs {
+        let mut fs = booting(V, None);
+        fs.file(&format!("{DIR}/modules.dep"), dep);
+        fs
+    }
+
+    #[test]
+    fn error_without_a_linux_guest() {
+        let o = run_no_linux(run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(o.message.contains("no Linux filesystem"), "{}", said(&o));
+    }
+
+    #[test]
+    fn error_without_any_modules_directory() {
+        let o = run_linux(MemFs::new(), run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert_eq!(
+            o.message,
+            "no kernel modules directory (/lib/modules/VERSION) for any kernel"
+        );
+    }
+
+    #[test]
+    fn error_without_a_modules_directory_for_the_default_kernel() {
+        let o = run_linux(booting(V, None), run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert_eq!(
+            o.message,
+            format!("no kernel modules directory (/lib/modules/VERSION) for {V}")
+        );
+    }
+
+    #[test]
+    fn passes_with_the_drivers_in_modules_builtin() {
+        let mut fs = booting(V, None);
+        fs.file(&format!("{DIR}/modules.builtin"), BUILTIN);
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert_eq!(
+            o.actual,
+            format!("kernel {V}: hv_vmbus built in, hv_storvsc built in, hv_netvsc built in")
+        );
+        assert!(
+            s.contains(&format!("{DIR}/modules.builtin hv_storvsc built in")),
+            "{s}"
+        );
+        assert_eq!(o.evidence.len(), 3, "{s}");
+    }
+
+    #[test]
+    fn passes_with_the_drivers_built_in_per_the_kernel_config() {
+        let mut fs = booting(V, None);
+        fs.dir(DIR).file(
+            &format!("/boot/config-{V}"),
+            "CONFIG_HYPERV=y\n CONFIG_HYPERV_STORAGE=y \nCONFIG_HYPERV_NET=y\n",
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert!(
+            s.contains(&format!("/boot/config-{V} hv_netvsc built in")),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn fails_when_a_driver_is_missing() {
+        let mut fs = booting(V, None);
+        fs.file(
+            &format!("{DIR}/modules.builtin"),
+            "kernel/drivers/hv/hv_vmbus.ko\nkernel/drivers/scsi/hv_storvsc.ko\n",
+        )
+        .file(&format!("/boot/config-{V}"), "CONFIG_HYPERV_NET=m\n");
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, format!("kernel {V} lacks hv_netvsc"));
+        assert_eq!(
+            o.message,
+            format!("kernel {V} has neither built in nor as a module: hv_netvsc")
+        );
+        assert!(s.contains(&format!("{DIR} modules directory")), "{s}");
+    }
+
+    #[test]
+    fn fails_listing_every_missing_driver() {
+        let mut fs = booting(V, None);
+        fs.dir(DIR);
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(
+            o.actual,
+            format!("kernel {V} lacks hv_vmbus, hv_storvsc, hv_netvsc")
+        );
+    }
+
+    #[test]
+    fn judges_the_default_kernel_not_the_newest() {
+        let old = "5.10.0-9-amd64";
+        let mut fs = booting(old, None);
+        fs.file(&format!("/lib/modules/{old}/modules.builtin"), BUILTIN)
+            .dir(DIR);
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert!(
+            o.actual.starts_with(&format!("kernel {old}: ")),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn finds_the_default_kernel_under_usr_lib_modules() {
+        let mut fs = booting(V, None);
+        fs.file(&format!("/usr/lib/modules/{V}/modules.builtin"), BUILTIN)
+            .dir("/lib/modules/9.9.9");
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert!(
+            s.contains(&format!("/usr/lib/modules/{V}/modules.builtin")),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn without_a_boot_entry_judges_the_newest_kernel() {
+        let mut fs = MemFs::new();
+        fs.dir("/lib/modules/6.1.0-9-amd64")
+            .dir("/usr/lib/modules/5.10.0-30-amd64")
+            .file(&format!("{DIR}/modules.builtin"), BUILTIN);
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert!(
+            o.actual.starts_with(&format!("kernel {V}: ")),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn judges_the_newest_kernel_when_the_default_has_no_modules() {
+        let mut fs = booting("7.0.0", None);
+        fs.dir("/lib/modules/6.1.0-9-amd64")
+            .file(&format!("{DIR}/modules.builtin"), BUILTIN);
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert!(
+            o.actual.starts_with(&format!("kernel {V}: ")),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn passes_with_modules_in_modules_dep_and_the_initramfs() {
+        let mut fs = with_dep(&format!("kernel/other.ko:\n{DEP}"));
+        fs.file(INITRD, all_modules());
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert_eq!(
+            o.actual,
+            format!("kernel {V}: hv_vmbus module, hv_storvsc module, hv_netvsc module; modules in {INITRD}")
+        );
+        assert!(
+            s.contains(&format!(
+                "{DIR}/modules.dep:3 kernel/drivers/scsi/hv_storvsc.ko.xz"
+            )),
+            "{s}"
+        );
+        assert!(s.contains(&format!("{INITRD} 3 members")), "{s}");
+    }
+
+    #[test]
+    fn finds_gzip_modules_in_modules_dep() {
+        let mut fs = with_dep(&DEP.replace("hv_vmbus.ko:", "hv_vmbus.ko.gz:"));
+        fs.file(INITRD, all_modules());
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert!(
+            s.contains(&format!(
+                "{DIR}/modules.dep:1 kernel/drivers/hv/hv_vmbus.ko.gz"
+            )),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn a_module_named_only_after_the_colon_is_not_found() {
+        // hv_vmbus appears in modules.dep only as a dependency of the others.
+        let dep = "kernel/drivers/scsi/hv_storvsc.ko: kernel/drivers/hv/hv_vmbus.ko\nkernel/drivers/net/hyperv/hv_netvsc.ko: kernel/drivers/hv/hv_vmbus.ko\n";
+        let o = run_linux(with_dep(dep), run);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(o.actual, format!("kernel {V} lacks hv_vmbus"));
+    }
+
+    #[test]
+    fn finds_modules_as_files_without_modules_dep() {
+        let mut fs = booting(V, None);
+        fs.file(&format!("{DIR}/kernel/drivers/hv/hv_vmbus.ko"), "")
+            .file(&format!("{DIR}/kernel/drivers/scsi/hv_storvsc.ko.zst"), "")
+            .file(
+                &format!("{DIR}/kernel/drivers/net/hyperv/hv_netvsc.ko.gz"),
+                "",
+            )
+            .file(INITRD, all_modules());
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert!(
+            s.contains(&format!(
+                "{DIR}/kernel/drivers/scsi/hv_storvsc.ko.zst hv_storvsc module"
+            )),
+            "{s}"
+        );
+        assert!(
+            s.contains(&format!("{DIR}/kernel/drivers/net/hyperv/hv_netvsc.ko.gz")),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn describes_built_in_drivers_beside_modules() {
+        let mut fs = with_dep(DEP);
+        fs.file(
+            &format!("{DIR}/modules.builtin"),
+            "kernel/drivers/hv/hv_vmbus.ko\n",
+        )
+        .file(INITRD, all_modules());
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(
+            o.actual,
+            format!("kernel {V}: hv_vmbus built in, hv_storvsc module, hv_netvsc module; modules in {INITRD}")
+        );
+    }
+
+    #[test]
+    fn warns_without_an_initramfs() {
+        let o = run_linux(with_dep(DEP), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, format!("kernel {V}: modules, no initramfs found"));
+        assert!(
+            o.message
+                .contains(&format!("{INITRD}, /boot/initramfs-{V}.img")),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn reads_the_initramfs_of_the_boot_entry() {
+        let mut fs = booting(V, Some("/boot/custom-initrd"));
+        fs.file(&format!("{DIR}/modules.dep"), DEP)
+            .file("/boot/custom-initrd", all_modules())
+            .file(INITRD, b"garbage");
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert!(
+            o.actual.ends_with("; modules in /boot/custom-initrd"),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn reads_the_rhel_initramfs_name() {
+        let initrd = format!("/boot/initramfs-{V}.img");
+        let mut fs = with_dep(DEP);
+        fs.file(&initrd, all_modules());
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert!(
+            o.actual.ends_with(&format!("; modules in {initrd}")),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn warns_when_a_module_is_not_in_the_initramfs() {
+        let mut fs = with_dep(DEP);
+        fs.file(
+            INITRD,
+            initramfs(&["drivers/hv/hv_vmbus.ko", "drivers/net/hyperv/hv_netvsc.ko"]),
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(
+            o.actual,
+            format!("kernel {V}: hv_storvsc not in the initramfs")
+        );
+        assert!(o.message.starts_with("hv_storvsc "), "{s}");
+        assert!(
+            o.message.ends_with(&format!("missing from {INITRD}")),
+            "{s}"
+        );
+        assert!(s.contains(&format!("{INITRD} 2 members")), "{s}");
+    }
+
+    #[test]
+    fn built_in_drivers_need_not_be_in_the_initramfs() {
+        let mut fs = with_dep(DEP);
+        fs.file(
+            &format!("{DIR}/modules.builtin"),
+            "kernel/drivers/scsi/hv_storvsc.ko\n",
+        )
+        .file(
+            INITRD,
+            initramfs(&["drivers/hv/hv_vmbus.ko", "drivers/net/hyperv/hv_netvsc.ko"]),
+        );
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn warns_when_the_initramfs_is_unreadable() {
+        let mut fs = with_dep(DEP);
+        fs.file(INITRD, b"garbage, not an archive");
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, format!("kernel {V}: initramfs unreadable"));
+        assert!(
+            o.message
+                .starts_with(&format!("{INITRD} cannot be read as an initramfs")),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn warns_when_the_initramfs_is_over_its_bound() {
+        let mut fs = with_dep(DEP);
+        fs.repeat(INITRD, 0, MAX_INITRAMFS_FILE_BYTES + 1);
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, format!("kernel {V}: initramfs over 256 MiB"));
+        assert!(
+            o.evidence.iter().any(|e| e.path.as_deref() == Some(INITRD)),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn error_when_the_initramfs_cannot_be_read() {
+        let mut fs = with_dep(DEP);
+        fs.dir(INITRD);
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(
+            o.message.starts_with(&format!("{INITRD}: ")),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn names_initramfs_members_too_large_to_keep() {
+        let big = vec![b'\n'; MAX_INITRAMFS_KEPT_MEMBER as usize + 1];
+        let mut members: Vec<(String, Vec<u8>)> = [
+            "drivers/hv/hv_vmbus.ko",
+            "drivers/scsi/hv_storvsc.ko",
+            "drivers/net/hyperv/hv_netvsc.ko",
+        ]
+        .iter()
+        .map(|m| {
+            (
+                format!("usr/lib/modules/{V}/kernel/{m}"),
+                b"\x7fELF".to_vec(),
+            )
+        })
+        .collect();
+        members.push((format!("usr/lib/modules/{V}/modules.dep"), big));
+        let files: Vec<(&str, &[u8])> = members
+            .iter()
+            .map(|(n, d)| (n.as_str(), d.as_slice()))
+            .collect();
+        let mut fs = with_dep(DEP);
+        fs.file(INITRD, newc(&files));
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        let about_initrd = o
+            .evidence
+            .iter()
+            .filter(|e| e.path.as_deref() == Some(INITRD))
+            .count();
+        assert_eq!(about_initrd, 2, "{s}");
+        assert!(s.contains(&format!("{INITRD} 4 members")), "{s}");
+    }
+
+    #[test]
+    fn a_pass_stands_with_a_modules_dep_over_its_bound() {
+        let dep = format!("{DIR}/modules.dep");
+        let mut fs = booting(V, None);
+        fs.repeat(&dep, b'\n', MAX_MODULES_DEP_BYTES + 1)
+            .file(&format!("{DIR}/kernel/drivers/hv/hv_vmbus.ko"), "")
+            .file(&format!("{DIR}/kernel/drivers/scsi/hv_storvsc.ko"), "")
+            .file(&format!("{DIR}/kernel/drivers/net/hyperv/hv_netvsc.ko"), "")
+            .file(INITRD, all_modules());
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert!(
+            o.evidence
+                .iter()
+                .any(|e| e.path.as_deref() == Some(dep.as_str())),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn a_modules_dep_at_its_bound_is_read() {
+        let mut text = DEP.as_bytes().to_vec();
+        text.resize(MAX_MODULES_DEP_BYTES as usize, b'\n');
+        let mut fs = booting(V, None);
+        fs.file(&format!("{DIR}/modules.dep"), text)
+            .file(INITRD, all_modules());
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert!(s.contains(&format!("{DIR}/modules.dep:1 ")), "{s}");
+        assert!(
+            !o.evidence.iter().any(|e| e.path.as_deref()
+                == Some(&format!("{DIR}/modules.dep")[..])
+                && e.line.is_none()),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn a_failure_names_a_modules_builtin_over_its_bound() {
+        let builtin = format!("{DIR}/modules.builtin");
+        let mut fs = booting(V, None);
+        fs.repeat(&builtin, b'\n', MAX_CONFIG_BYTES + 1);
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert!(
+            o.evidence
+                .iter()
+                .any(|e| e.path.as_deref() == Some(builtin.as_str())),
+            "{s}"
+        );
+    }
+}
