@@ -191,7 +191,8 @@ mod tests {
     #[test]
     fn passes_without_history_files() {
         let mut fs = guest();
-        fs.file("/root/.bashrc", "x").file("/home/azureuser/.profile", "x");
+        fs.file("/root/.bashrc", "x")
+            .file("/home/azureuser/.profile", "x");
         let o = run_linux(fs, run);
         assert_none(&o);
         assert_eq!(o.required, "no history over 1024 bytes, none recommended");
