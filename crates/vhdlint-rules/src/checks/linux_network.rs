@@ -112,3 +112,256 @@ pub fn run(ctx: &Context) -> Outcome {
         .evidences(ev)
         .noted(notes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+    use crate::check::Status;
+    use crate::testing::{assert_errors_without_a_linux_guest, run_linux, said, MemFs};
+
+    fn interfaces(text: &str) -> MemFs {
+        let mut fs = MemFs::new();
+        fs.file("/etc/network/interfaces", text);
+        fs
+    }
+
+    const ETH0_DHCP: &str = "auto lo\niface lo inet loopback\nauto eth0\niface eth0 inet dhcp\n";
+
+    #[test]
+    fn error_without_a_linux_guest() {
+        assert_errors_without_a_linux_guest(run);
+    }
+
+    #[test]
+    fn passes_with_eth0_on_dhcp_at_boot() {
+        let o = run_linux(interfaces(ETH0_DHCP), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert_eq!(o.actual, "eth0 on DHCP (ifupdown)");
+        assert!(
+            s.contains("/etc/network/interfaces:4 eth0 (ifupdown)"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn warns_when_dhcp_is_not_brought_up_at_boot() {
+        let o = run_linux(interfaces("iface eth0 inet dhcp\n"), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "no DHCP configuration");
+        assert!(
+            o.message
+                .contains("no configuration brings eth0 up with DHCP at boot"),
+            "{s}"
+        );
+        assert!(
+            s.contains("/etc/network/interfaces:1 eth0 (ifupdown)"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn warns_when_dhcp_is_only_on_another_interface() {
+        let o = run_linux(interfaces("auto eth1\niface eth1 inet dhcp\n"), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "no DHCP configuration");
+        assert!(s.contains("eth1 (ifupdown)"), "{s}");
+    }
+
+    #[test]
+    fn warns_when_the_primary_interface_is_not_on_dhcp() {
+        // A static stanza: no DHCP anywhere, and a static address on eth0.
+        let o = run_linux(
+            interfaces("auto eth0\niface eth0 inet static\n  address 10.0.0.4/24\n"),
+            run,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "no DHCP configuration");
+        assert!(o.message.contains("no configuration brings eth0 up"), "{s}");
+        assert!(
+            o.message
+                .contains("eth0 has a static address (/etc/network/interfaces)"),
+            "{s}"
+        );
+        assert!(s.contains("/etc/network/interfaces:2 static: "), "{s}");
+    }
+
+    #[test]
+    fn warns_and_says_where_it_looked_without_any_configuration() {
+        let o = run_linux(MemFs::new(), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "no DHCP configuration");
+        assert_eq!(o.evidence.len(), 1, "{s}");
+        assert!(
+            o.evidence[0]
+                .text
+                .contains("looked at /etc/network/interfaces"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn lists_a_configuration_without_dhcp_text_as_no_dhcp() {
+        // An ifcfg file without BOOTPROTO has no text to show.
+        let mut fs = MemFs::new();
+        fs.file(
+            "/etc/sysconfig/network-scripts/ifcfg-eth0",
+            "DEVICE=eth0\nONBOOT=yes\n",
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert!(
+            s.contains("/etc/sysconfig/network-scripts/ifcfg-eth0:1 eth0 (ifcfg): no DHCP"),
+            "{s}"
+        );
+        assert!(!s.contains("looked at"), "{s}");
+    }
+
+    #[test]
+    fn passes_with_cloud_init_networking() {
+        let mut fs = MemFs::new();
+        fs.file("/usr/bin/cloud-init", "")
+            .file("/etc/cloud/cloud.cfg", "users: [default]\n");
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert_eq!(o.actual, "cloud-init networking (DHCP)");
+        assert!(
+            s.contains("/etc/cloud/cloud.cfg cloud-init configures DHCP on the primary interface"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn a_dhcp_configuration_is_named_before_cloud_init() {
+        let mut fs = interfaces(ETH0_DHCP);
+        fs.file("/usr/bin/cloud-init", "")
+            .file("/etc/cloud/cloud.cfg", "users: [default]\n");
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert_eq!(o.actual, "eth0 on DHCP (ifupdown)");
+        assert!(!s.contains("cloud-init configures"), "{s}");
+    }
+
+    #[test]
+    fn passes_with_a_networkd_file_for_every_interface() {
+        let mut fs = MemFs::new();
+        fs.file(
+            "/etc/systemd/network/99-dhcp.network",
+            "[Network]\nDHCP=yes\n",
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert_eq!(o.actual, "* on DHCP (networkd)");
+    }
+
+    #[test]
+    fn passes_with_a_name_pattern_among_several() {
+        let mut fs = MemFs::new();
+        fs.file(
+            "/etc/systemd/network/10-eth.network",
+            "[Match]\nName=wlan0 eth*\n\n[Network]\nDHCP=ipv4\n",
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert_eq!(o.actual, "wlan0 eth* on DHCP (networkd)");
+    }
+
+    #[test]
+    fn passes_with_a_predictable_en_name() {
+        let o = run_linux(interfaces("auto ens3\niface ens3 inet dhcp\n"), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "ens3 on DHCP (ifupdown)");
+    }
+
+    #[test]
+    fn passes_with_the_id0_netplan_name() {
+        let mut fs = MemFs::new();
+        fs.file(
+            "/etc/netplan/50.yaml",
+            "network:\n  version: 2\n  ethernets:\n    id0:\n      dhcp4: true\n",
+        );
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "id0 on DHCP (netplan)");
+    }
+
+    #[test]
+    fn warns_on_a_static_address_beside_dhcp() {
+        let mut fs = interfaces(ETH0_DHCP);
+        fs.file(
+            "/etc/sysconfig/network-scripts/ifcfg-eth0",
+            "DEVICE=eth0\nBOOTPROTO=static\nIPADDR=10.0.0.4\nONBOOT=yes\n",
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "eth0 on DHCP (ifupdown)");
+        assert_eq!(
+            o.message,
+            "eth0 has a static address (/etc/sysconfig/network-scripts/ifcfg-eth0)"
+        );
+        assert!(
+            s.contains("/etc/sysconfig/network-scripts/ifcfg-eth0:2 static: BOOTPROTO=static"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn ignores_a_static_address_on_another_interface() {
+        let mut fs = interfaces(ETH0_DHCP);
+        fs.file(
+            "/usr/lib/systemd/network/80-container-ve.network",
+            "[Match]\nName=ve-*\n\n[Network]\nAddress=0.0.0.0/28\n",
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert!(!s.contains("static"), "{s}");
+    }
+
+    #[test]
+    fn warns_on_a_hwaddr_pin() {
+        let mut fs = MemFs::new();
+        fs.file(
+            "/etc/sysconfig/network-scripts/ifcfg-eth0",
+            "DEVICE=eth0\nBOOTPROTO=dhcp\nONBOOT=yes\nHWADDR=00:15:5d:01:02:03\n",
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "eth0 on DHCP (ifcfg)");
+        assert_eq!(
+            o.message,
+            "/etc/sysconfig/network-scripts/ifcfg-eth0:4 pins the interface to a MAC address"
+        );
+        assert!(
+            s.contains("/etc/sysconfig/network-scripts/ifcfg-eth0:4 HWADDR=00:15:5d:01:02:03"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn warns_on_udev_persistent_net_rules() {
+        let mut fs = interfaces(ETH0_DHCP);
+        fs.file(
+            "/etc/udev/rules.d/70-persistent-net.rules",
+            "# generated\nSUBSYSTEM==\"net\", ATTR{address}==\"00:15:5d:01:02:03\", NAME=\"eth0\"\n",
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(
+            o.message,
+            "/etc/udev/rules.d/70-persistent-net.rules:2 pins the interface to a MAC address"
+        );
+    }
+}

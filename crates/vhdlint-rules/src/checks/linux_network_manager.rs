@@ -55,3 +55,151 @@ pub fn run(ctx: &Context) -> Outcome {
         ))
         .evidence(ev)
 }
+
+#[cfg(test)]
+mod tests {
+    use vhdlint_guest::linux::OsRelease;
+
+    use super::run;
+    use crate::check::Status;
+    use crate::policy::Policy;
+    use crate::testing::{
+        assert_errors_without_a_linux_guest, run_linux, run_linux_os, run_no_linux_guest, said,
+        MemFs,
+    };
+
+    const WANTS: &str = "/etc/systemd/system/multi-user.target.wants/NetworkManager.service";
+
+    fn enabled() -> MemFs {
+        let mut fs = MemFs::new();
+        fs.link(WANTS, "/usr/lib/systemd/system/NetworkManager.service");
+        fs
+    }
+
+    fn os(id: Option<&str>, version: Option<&str>, like: &[&str]) -> OsRelease {
+        OsRelease {
+            id: id.map(str::to_string),
+            version_id: version.map(str::to_string),
+            id_like: like.iter().map(|s| s.to_string()).collect(),
+            ..OsRelease::default()
+        }
+    }
+
+    fn on(os: OsRelease) -> crate::check::Outcome {
+        run_linux_os(enabled(), os, &Policy::guide(), run)
+    }
+
+    #[test]
+    fn skipped_when_the_policy_does_not_ask_for_it() {
+        let o = run_no_linux_guest(Vec::new(), &Policy::current(), run);
+        assert_eq!(o.status, Status::Skipped, "{}", said(&o));
+        assert!(o.message.contains("current"), "{}", said(&o));
+    }
+
+    #[test]
+    fn error_without_a_linux_guest() {
+        assert_errors_without_a_linux_guest(run);
+    }
+
+    #[test]
+    fn passes_when_not_enabled() {
+        let o = run_linux(MemFs::new(), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "not enabled");
+    }
+
+    #[test]
+    fn passes_when_enabled_but_masked() {
+        let mut fs = enabled();
+        fs.link("/etc/systemd/system/NetworkManager.service", "/dev/null");
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "not enabled");
+    }
+
+    #[test]
+    fn warns_when_enabled_and_names_the_distribution() {
+        let o = on(OsRelease {
+            pretty_name: Some("Debian GNU/Linux 12 (bookworm)".into()),
+            ..os(Some("debian"), Some("12"), &[])
+        });
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "enabled");
+        assert_eq!(
+            o.message,
+            "NetworkManager is enabled on Debian GNU/Linux 12 (bookworm)"
+        );
+        assert!(s.contains(WANTS), "{s}");
+    }
+
+    #[test]
+    fn warns_naming_the_id_without_a_pretty_name() {
+        let o = on(os(Some("fedora"), Some("39"), &[]));
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+        assert_eq!(o.message, "NetworkManager is enabled on fedora");
+    }
+
+    #[test]
+    fn warns_on_an_unknown_distribution() {
+        let o = run_linux(enabled(), run);
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+        assert_eq!(o.message, "NetworkManager is enabled on this distribution");
+    }
+
+    #[test]
+    fn passes_when_enabled_on_rhel_7() {
+        let o = on(os(Some("rhel"), Some("7"), &[]));
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert_eq!(o.actual, "enabled (CentOS/RHEL 7 family: expected)");
+        assert!(s.contains(WANTS), "{s}");
+    }
+
+    #[test]
+    fn passes_when_enabled_on_centos_7_point_release() {
+        let o = on(os(Some("centos"), Some("7.9.2009"), &[]));
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "enabled (CentOS/RHEL 7 family: expected)");
+    }
+
+    #[test]
+    fn passes_on_each_rhel_7_family_id() {
+        for id in ["ol", "oracle", "scientific"] {
+            let o = on(os(Some(id), Some("7.6"), &[]));
+            assert_eq!(o.status, Status::Pass, "{id}: {}", said(&o));
+        }
+    }
+
+    #[test]
+    fn passes_on_a_rhel_like_7() {
+        for like in ["rhel", "fedora"] {
+            let o = on(os(Some("derived"), Some("7"), &["centos", like]));
+            assert_eq!(o.status, Status::Pass, "{like}: {}", said(&o));
+        }
+    }
+
+    #[test]
+    fn warns_on_rhel_8() {
+        let o = on(os(Some("rhel"), Some("8.9"), &["fedora"]));
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+    }
+
+    #[test]
+    fn warns_on_a_version_that_only_begins_with_7() {
+        let o = on(os(Some("centos"), Some("70"), &[]));
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+    }
+
+    #[test]
+    fn warns_on_rhel_without_a_version() {
+        let o = on(os(Some("rhel"), None, &[]));
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+    }
+
+    #[test]
+    fn warns_on_version_7_of_another_family() {
+        let o = on(os(Some("debian"), Some("7"), &["suse"]));
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+    }
+}

@@ -89,3 +89,194 @@ pub fn run(ctx: &Context) -> Outcome {
         .evidences(ev);
     out.noted(notes)
 }
+
+#[cfg(test)]
+mod tests {
+    use vhdlint_guest::limits::MAX_CONFIG_BYTES;
+
+    use super::run;
+    use crate::check::{Outcome, Status};
+    use crate::testing::{assert_errors_without_a_linux_guest, run_linux, said, MemFs};
+
+    const ROOT: &str = "UUID=1234 / ext4 defaults 0 1\n";
+
+    fn with(path: &str, text: &str) -> Outcome {
+        let mut fs = MemFs::new();
+        fs.file("/etc/fstab", ROOT).file(path, text);
+        run_linux(fs, run)
+    }
+
+    fn cloud(text: &str) -> Outcome {
+        with("/etc/cloud/cloud.cfg", text)
+    }
+
+    fn assert_fails_at(o: &Outcome, at: &str) {
+        let s = said(o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "1 swap configuration(s)", "{s}");
+        assert!(o.message.contains(at), "{s}");
+    }
+
+    fn assert_passes(o: &Outcome) {
+        assert_eq!(o.status, Status::Pass, "{}", said(o));
+        assert_eq!(o.actual, "no swap at boot");
+    }
+
+    #[test]
+    fn error_without_a_linux_guest() {
+        assert_errors_without_a_linux_guest(run);
+    }
+
+    #[test]
+    fn passes_without_any_swap() {
+        let mut fs = MemFs::new();
+        fs.file("/etc/fstab", ROOT)
+            .file("/etc/systemd/system/sshd.service", "")
+            .file("/etc/cloud/cloud.cfg", "users: [default]\n");
+        assert_passes(&run_linux(fs, run));
+    }
+
+    #[test]
+    fn passes_on_an_empty_guest() {
+        assert_passes(&run_linux(MemFs::new(), run));
+    }
+
+    #[test]
+    fn fails_on_a_swap_line_in_fstab() {
+        let o = with(
+            "/etc/fstab",
+            "UUID=1234 / ext4 defaults 0 1\n/swapfile none swap sw 0 0\n",
+        );
+        assert_fails_at(&o, "/etc/fstab:2: /swapfile none swap sw 0 0");
+    }
+
+    #[test]
+    fn passes_on_a_noauto_swap_line() {
+        let o = with(
+            "/etc/fstab",
+            "UUID=1234 / ext4 defaults 0 1\n/swapfile none swap sw,noauto 0 0\n",
+        );
+        assert_passes(&o);
+    }
+
+    #[test]
+    fn counts_every_swap_configuration() {
+        let mut fs = MemFs::new();
+        fs.file(
+            "/etc/fstab",
+            "/dev/sda2 none swap sw 0 0\n/swapfile none swap sw 0 0\n",
+        )
+        .file("/etc/systemd/system/swapfile.swap", "[Swap]\n");
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(o.actual, "3 swap configuration(s)");
+        assert_eq!(
+            o.message,
+            "/etc/fstab:1: /dev/sda2 none swap sw 0 0; /etc/fstab:2: /swapfile none swap sw 0 0; /etc/systemd/system/swapfile.swap:0: systemd swap unit"
+        );
+    }
+
+    #[test]
+    fn fails_on_a_systemd_swap_unit() {
+        let o = with(
+            "/etc/systemd/system/dev-sda2.swap",
+            "[Swap]\nWhat=/dev/sda2\n",
+        );
+        assert_fails_at(&o, "/etc/systemd/system/dev-sda2.swap:0: systemd swap unit");
+    }
+
+    #[test]
+    fn fails_on_a_swap_unit_linked_elsewhere() {
+        let mut fs = MemFs::new();
+        fs.file("/usr/lib/systemd/system/x.swap", "[Swap]\n").link(
+            "/etc/systemd/system/x.swap",
+            "/usr/lib/systemd/system/x.swap",
+        );
+        let o = run_linux(fs, run);
+        assert_fails_at(&o, "/etc/systemd/system/x.swap:0: systemd swap unit");
+    }
+
+    #[test]
+    fn passes_on_a_masked_swap_unit() {
+        let mut fs = MemFs::new();
+        fs.link("/etc/systemd/system/dev-sda2.swap", "/dev/null");
+        assert_passes(&run_linux(fs, run));
+    }
+
+    #[test]
+    fn passes_on_a_directory_named_like_a_swap_unit() {
+        let mut fs = MemFs::new();
+        fs.dir("/etc/systemd/system/dev-sda2.swap");
+        assert_passes(&run_linux(fs, run));
+    }
+
+    #[test]
+    fn fails_on_a_cloud_init_swap_file_name() {
+        let o = cloud("users: [default]\nswap:\n  filename: /swap.img\n  size: auto\n");
+        assert_fails_at(&o, "/etc/cloud/cloud.cfg:2: swap:");
+    }
+
+    #[test]
+    fn fails_on_a_cloud_init_swap_size_alone() {
+        let o = cloud("swap:   \n\tsize: 2G\n");
+        assert_fails_at(&o, "/etc/cloud/cloud.cfg:1: swap:");
+    }
+
+    #[test]
+    fn passes_on_a_cloud_init_swap_without_file_or_size() {
+        assert_passes(&cloud("swap:\n  maxsize: 0\nsize: 1\n"));
+    }
+
+    #[test]
+    fn passes_on_an_empty_cloud_init_swap_mapping() {
+        assert_passes(&cloud("swap: {}\n  filename: /x\n"));
+        assert_passes(&cloud("swap:    \nusers: []\n"));
+    }
+
+    #[test]
+    fn fails_on_an_inline_cloud_init_swap_mapping() {
+        let o = cloud("swap: {filename: /swap.img, size: auto}\n");
+        assert_fails_at(
+            &o,
+            "/etc/cloud/cloud.cfg:1: swap: {filename: /swap.img, size: auto}",
+        );
+    }
+
+    #[test]
+    fn passes_on_a_nested_swap_key() {
+        assert_passes(&cloud("mounts:\n  swap:\n    filename: /swap.img\n"));
+    }
+
+    #[test]
+    fn fails_on_a_cloud_init_drop_in() {
+        let o = with(
+            "/etc/cloud/cloud.cfg.d/90-swap.cfg",
+            "# swap\nswap:\n  filename: /swap.img\n",
+        );
+        assert_fails_at(&o, "/etc/cloud/cloud.cfg.d/90-swap.cfg:2: swap:");
+    }
+
+    #[test]
+    fn a_drop_in_not_named_cfg_is_not_read() {
+        let o = with(
+            "/etc/cloud/cloud.cfg.d/90-swap.cfg.bak",
+            "swap:\n  filename: /swap.img\n",
+        );
+        assert_passes(&o);
+    }
+
+    #[test]
+    fn warns_when_fstab_is_over_its_bound() {
+        let mut fs = MemFs::new();
+        fs.repeat("/etc/fstab", b'#', MAX_CONFIG_BYTES + 1);
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+        assert!(
+            o.evidence
+                .iter()
+                .any(|e| e.path.as_deref() == Some("/etc/fstab")),
+            "{}",
+            said(&o)
+        );
+    }
+}

@@ -143,3 +143,234 @@ pub fn run(ctx: &Context) -> Outcome {
         .evidence(ev)
         .aside(notes)
 }
+
+#[cfg(test)]
+mod tests {
+    use vhdlint_guest::limits::MAX_DPKG_STATUS_BYTES;
+
+    use super::run;
+    use crate::check::{Outcome, Status};
+    use crate::policy::Policy;
+    use crate::testing::{
+        assert_errors_without_a_linux_guest, run_linux, run_linux_with, said, MemFs,
+    };
+
+    /// A guest whose dpkg database has `package` installed at `version`.
+    fn package(package: &str, version: &str) -> MemFs {
+        let mut fs = MemFs::new();
+        fs.file(
+            "/var/lib/dpkg/status",
+            format!(
+                "Package: base-files\nStatus: install ok installed\nVersion: 12.4\n\nPackage: {package}\nStatus: install ok installed\nVersion: {version}\n"
+            ),
+        );
+        fs
+    }
+
+    fn guide(version: &str) -> Outcome {
+        run_linux(package("openssl", version), run)
+    }
+
+    fn current(version: &str) -> Outcome {
+        run_linux_with(package("openssl", version), &Policy::current(), run)
+    }
+
+    fn assert_status(o: &Outcome, status: Status, version: &str) {
+        assert_eq!(o.status, status, "{}", said(o));
+        assert_eq!(o.actual, format!("OpenSSL {version}"), "{}", said(o));
+    }
+
+    #[test]
+    fn error_without_a_linux_guest() {
+        assert_errors_without_a_linux_guest(run);
+    }
+
+    #[test]
+    fn fails_when_not_found() {
+        let o = run_linux(MemFs::new(), run);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(o.actual, "OpenSSL not found");
+        assert_eq!(o.required, "OpenSSL ≥ 1.0");
+    }
+
+    #[test]
+    fn passes_with_a_package_and_shows_it() {
+        let o = guide("3.0.11-1~deb12u2");
+        let s = said(&o);
+        assert_status(&o, Status::Pass, "3.0.11");
+        assert!(
+            s.contains("/var/lib/dpkg/status:7 package openssl 3.0.11-1~deb12u2"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn reads_a_libssl_package() {
+        let o = run_linux(package("libssl1.1", "1.1.1n-0+deb11u5"), run);
+        assert_status(&o, Status::Pass, "1.1.1n");
+        assert!(said(&o).contains("package libssl1.1"), "{}", said(&o));
+    }
+
+    #[test]
+    fn guide_passes_at_1_0() {
+        assert_status(&guide("1.0-1"), Status::Pass, "1.0");
+    }
+
+    #[test]
+    fn guide_fails_below_1_0() {
+        let o = guide("0.9.8zh-1");
+        assert_status(&o, Status::Fail, "0.9.8zh");
+        assert_eq!(o.message, "OpenSSL 0.9.8zh is older than 1.0");
+        assert!(
+            said(&o).contains("package openssl 0.9.8zh-1"),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn current_passes_at_3_0_0() {
+        let o = current("3.0.0-1");
+        assert_status(&o, Status::Pass, "3.0.0");
+        assert_eq!(o.required, "OpenSSL ≥ 3.0.0 (or 1.1.1, 1.0.2)");
+    }
+
+    #[test]
+    fn current_fails_below_3_0_0() {
+        let o = current("2.9.9-1");
+        assert_status(&o, Status::Fail, "2.9.9");
+        assert_eq!(o.message, "OpenSSL 2.9.9 is older than 3.0.0");
+    }
+
+    #[test]
+    fn current_allows_exactly_1_1_1_and_1_0_2() {
+        assert_status(&current("1.1.1-1"), Status::Pass, "1.1.1");
+        assert_status(&current("1.0.2-1"), Status::Pass, "1.0.2");
+    }
+
+    #[test]
+    fn current_allows_letter_releases_of_an_allowed_version() {
+        assert_status(&current("1.1.1w-0+deb11u1"), Status::Pass, "1.1.1w");
+        assert_status(&current("1.0.2zk-1"), Status::Pass, "1.0.2zk");
+    }
+
+    #[test]
+    fn current_fails_on_what_only_begins_like_an_allowed_version() {
+        assert_status(&current("1.1.10-1"), Status::Fail, "1.1.10");
+        assert_status(&current("1.1.1W-1"), Status::Fail, "1.1.1W");
+        assert_status(&current("1.1.0l-1"), Status::Fail, "1.1.0l");
+    }
+
+    #[test]
+    fn guide_does_not_need_the_allowed_list() {
+        // 0.9.8 fails under the guide; 1.1.0 passes under the guide and fails under current.
+        assert_status(&guide("1.1.0l-1"), Status::Pass, "1.1.0l");
+    }
+
+    #[test]
+    fn reads_the_version_inside_libcrypto() {
+        // A version after other text, and "OpenSSL " followed by no version, come first.
+        let mut bytes =
+            b"\x7fELF\0GCC: (Debian 12.2.0-14) 12.2.0\0OpenSSL x\0OpenSSL 3 only\0".to_vec();
+        bytes.extend_from_slice(b"OpenSSL 3.0.7 1 Nov 2022\0tail");
+        let mut fs = MemFs::new();
+        fs.file("/usr/lib/x86_64-linux-gnu/libcrypto.so.3", bytes);
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_status(&o, Status::Pass, "3.0.7");
+        assert!(
+            s.contains("/usr/lib/x86_64-linux-gnu/libcrypto.so.3 version string \"OpenSSL 3.0.7\""),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn reads_a_two_part_version_inside_libcrypto() {
+        let mut fs = MemFs::new();
+        fs.file("/usr/lib/libcrypto.so.1.0", b"OpenSSL 1.0 29 Mar 2010");
+        assert_status(&run_linux(fs, run), Status::Pass, "1.0");
+    }
+
+    #[test]
+    fn fails_on_an_old_libcrypto() {
+        let mut fs = MemFs::new();
+        fs.file(
+            "/lib64/libcrypto.so.0.9.8",
+            b"..OpenSSL 0.9.8e-fips-rhel5 01 Jul 2008",
+        );
+        let o = run_linux(fs, run);
+        assert_status(&o, Status::Fail, "0.9.8e");
+    }
+
+    #[test]
+    fn a_libcrypto_without_a_version_string_is_not_a_version() {
+        let mut fs = MemFs::new();
+        fs.file("/usr/lib64/libcrypto.so.3", b"OpenSSL 3\0no version");
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(o.actual, "OpenSSL not found");
+    }
+
+    #[test]
+    fn reads_the_version_in_the_libssl_file_name() {
+        let mut fs = MemFs::new();
+        fs.file("/usr/lib64/libssl.so.1.0.1e", "");
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_status(&o, Status::Pass, "1.0.1e");
+        assert!(
+            s.contains("/usr/lib64/libssl.so.1.0.1e library file name"),
+            "{s}"
+        );
+        let o = run_linux_with(
+            {
+                let mut fs = MemFs::new();
+                fs.file("/usr/lib64/libssl.so.1.0.1e", "");
+                fs
+            },
+            &Policy::current(),
+            run,
+        );
+        assert_status(&o, Status::Fail, "1.0.1e");
+    }
+
+    #[test]
+    fn a_libssl_name_with_a_short_version_is_not_a_version() {
+        let mut fs = MemFs::new();
+        fs.file("/usr/lib/libssl.so.3", "")
+            .file("/usr/lib/libssl.so.1.1", "");
+        let o = run_linux(fs, run);
+        assert_eq!(o.actual, "OpenSSL not found", "{}", said(&o));
+    }
+
+    #[test]
+    fn the_newest_library_wins() {
+        let mut fs = MemFs::new();
+        fs.file(
+            "/usr/lib64/libcrypto.so.10",
+            b"OpenSSL 1.0.2k-fips  26 Jan 2017",
+        )
+        .file("/lib/x86_64-linux-gnu/libssl.so.1.1.1k", "")
+        .file("/usr/lib/libssl.so.1.0.0a", "");
+        let o = run_linux(fs, run);
+        assert_status(&o, Status::Pass, "1.1.1k");
+    }
+
+    #[test]
+    fn the_package_database_wins_over_the_files() {
+        let mut fs = package("openssl", "0.9.8o-4");
+        fs.file("/usr/lib/libssl.so.3.0.2", "");
+        let o = run_linux(fs, run);
+        assert_status(&o, Status::Fail, "0.9.8o");
+    }
+
+    #[test]
+    fn falls_back_to_the_files_when_the_package_database_is_over_its_bound() {
+        let mut fs = MemFs::new();
+        fs.repeat("/var/lib/dpkg/status", b'#', MAX_DPKG_STATUS_BYTES + 1)
+            .file("/usr/lib/libssl.so.3.0.2", "");
+        let o = run_linux(fs, run);
+        assert_status(&o, Status::Pass, "3.0.2");
+        assert!(said(&o).contains("/var/lib/dpkg/status"), "{}", said(&o));
+    }
+}

@@ -155,3 +155,244 @@ pub fn run(ctx: &Context) -> Outcome {
         .evidences(evs)
         .aside(notes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+    use crate::check::{Outcome, Status};
+    use crate::policy::Policy;
+    use crate::testing::{
+        assert_errors_without_a_linux_guest, run_linux, run_linux_with, said, MemFs,
+    };
+
+    /// A dpkg database with these (package, version) installed.
+    fn dpkg(packages: &[(&str, &str)]) -> MemFs {
+        let text: Vec<String> = packages
+            .iter()
+            .map(|(p, v)| format!("Package: {p}\nStatus: install ok installed\nVersion: {v}\n"))
+            .collect();
+        let mut fs = MemFs::new();
+        fs.file("/var/lib/dpkg/status", text.join("\n"));
+        fs
+    }
+
+    /// A guest with /usr/bin/pythonX.Y for `version` and pyasn1 installed.
+    fn interpreter(version: &str) -> MemFs {
+        let mut fs = MemFs::new();
+        fs.file(&format!("/usr/bin/python{version}"), "")
+            .dir("/usr/lib/python3/dist-packages/pyasn1");
+        fs
+    }
+
+    fn current(version: &str) -> Outcome {
+        run_linux_with(interpreter(version), &Policy::current(), run)
+    }
+
+    fn assert_status(o: &Outcome, status: Status, version: &str) {
+        assert_eq!(o.status, status, "{}", said(o));
+        assert_eq!(o.actual, format!("Python {version}"), "{}", said(o));
+    }
+
+    #[test]
+    fn error_without_a_linux_guest() {
+        assert_errors_without_a_linux_guest(run);
+    }
+
+    #[test]
+    fn fails_without_python() {
+        let o = run_linux(MemFs::new(), run);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(o.actual, "no Python found");
+        assert_eq!(o.required, "Python ≥ 2.6 with pyasn1");
+    }
+
+    #[test]
+    fn guide_passes_at_2_6_with_pyasn1() {
+        let o = run_linux(interpreter("2.6"), run);
+        let s = said(&o);
+        assert_status(&o, Status::Pass, "2.6");
+        assert!(s.contains("/usr/bin/python2.6 present"), "{s}");
+        assert!(
+            s.contains("/usr/lib/python3/dist-packages/pyasn1 pyasn1 module"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn guide_fails_below_2_6() {
+        let o = run_linux(interpreter("2.5"), run);
+        assert_status(&o, Status::Fail, "2.5");
+        assert_eq!(o.message, "Python 2.5 is older than 2.6");
+    }
+
+    #[test]
+    fn guide_warns_without_pyasn1() {
+        let mut fs = MemFs::new();
+        fs.file("/usr/bin/python3.11", "");
+        let o = run_linux(fs, run);
+        assert_status(&o, Status::Warning, "3.11");
+        assert_eq!(o.message, "pyasn1 is not installed");
+    }
+
+    #[test]
+    fn guide_fails_below_2_6_without_pyasn1_too() {
+        let mut fs = MemFs::new();
+        fs.file("/usr/bin/python2.4", "");
+        let o = run_linux(fs, run);
+        assert_status(&o, Status::Fail, "2.4");
+        assert_eq!(
+            o.message,
+            "Python 2.4 is older than 2.6; pyasn1 is not installed"
+        );
+    }
+
+    #[test]
+    fn finds_pyasn1_as_a_package() {
+        let mut fs = dpkg(&[("python3", "3.11.2-1+b1"), ("python3-pyasn1", "0.4.8-3")]);
+        fs.file("/usr/bin/python3.11", "");
+        let o = run_linux(fs, run);
+        assert_status(&o, Status::Pass, "3.11.2");
+        assert!(
+            said(&o).contains("package python3-pyasn1 0.4.8-3"),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn finds_pyasn1_in_each_module_directory() {
+        for dir in [
+            "/usr/lib/python3.6/site-packages/pyasn1",
+            "/usr/lib64/python3.6/site-packages/pyasn1",
+            "/usr/lib/python2.7/dist-packages/pyasn1",
+        ] {
+            let mut fs = MemFs::new();
+            fs.file("/usr/bin/python3.6", "").dir(dir);
+            let o = run_linux(fs, run);
+            assert_status(&o, Status::Pass, "3.6");
+            assert!(
+                said(&o).contains(&format!("{dir} pyasn1 module")),
+                "{}",
+                said(&o)
+            );
+        }
+    }
+
+    #[test]
+    fn current_fails_below_3_9() {
+        let o = current("3.8");
+        assert_status(&o, Status::Fail, "3.8");
+        assert_eq!(o.message, "Python 3.8 is older than 3.9");
+        assert_eq!(o.required, "Python ≥ 3.9 (≥ 3.10 recommended)");
+    }
+
+    #[test]
+    fn current_warns_at_3_9() {
+        let o = current("3.9");
+        assert_status(&o, Status::Warning, "3.9");
+        assert_eq!(o.message, "Python 3.9 is older than the recommended 3.10");
+    }
+
+    #[test]
+    fn current_passes_at_3_10_without_pyasn1() {
+        let mut fs = MemFs::new();
+        fs.file("/usr/bin/python3.10", "");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        assert_status(&o, Status::Pass, "3.10");
+        assert_eq!(o.evidence.len(), 1, "{}", said(&o));
+    }
+
+    #[test]
+    fn a_policy_without_pyasn1_or_a_recommendation_says_so() {
+        let p = Policy {
+            python_pyasn1: false,
+            ..Policy::guide()
+        };
+        let mut fs = MemFs::new();
+        fs.file("/usr/bin/python2.7", "");
+        let o = run_linux_with(fs, &p, run);
+        assert_status(&o, Status::Pass, "2.7");
+        assert_eq!(o.required, "Python ≥ 2.6");
+    }
+
+    #[test]
+    fn the_newest_python_wins() {
+        let mut fs = dpkg(&[("python2.7", "2.7.18-8"), ("python3.8-minimal", "3.8.10-0")]);
+        fs.file("/usr/local/bin/python3.12", "")
+            .dir("/usr/lib64/python3.9")
+            .file("/usr/bin/python3.10", "");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        assert_status(&o, Status::Pass, "3.12");
+        assert!(
+            said(&o).contains("/usr/local/bin/python3.12 present"),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn reads_each_interpreter_package_name() {
+        for name in [
+            "python3",
+            "python",
+            "python2",
+            "python3-minimal",
+            "python3.11",
+            "python3.11-minimal",
+        ] {
+            let o = run_linux_with(dpkg(&[(name, "3.11.4-1")]), &Policy::current(), run);
+            assert_status(&o, Status::Pass, "3.11.4");
+            assert!(
+                said(&o).contains(&format!("package {name} 3.11.4-1")),
+                "{}",
+                said(&o)
+            );
+        }
+    }
+
+    #[test]
+    fn ignores_packages_that_are_not_an_interpreter() {
+        let o = run_linux(
+            dpkg(&[
+                ("python3.11-venv", "3.11.4-1"),
+                ("libpython3.11", "3.11.4-1"),
+                ("python3-pyasn1", "0.4.8-3"),
+                ("python-is-python3", "3.11.1-3"),
+            ]),
+            run,
+        );
+        assert_eq!(o.actual, "no Python found", "{}", said(&o));
+    }
+
+    #[test]
+    fn finds_a_library_directory() {
+        let mut fs = MemFs::new();
+        fs.dir("/usr/lib/python3.9/site-packages/pyasn1");
+        let o = run_linux(fs, run);
+        assert_status(&o, Status::Pass, "3.9");
+        assert!(
+            said(&o).contains("/usr/lib/python3.9 present"),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn ignores_names_without_a_whole_version() {
+        let mut fs = MemFs::new();
+        fs.file("/usr/bin/python3", "")
+            .file("/usr/bin/python3.", "")
+            .file("/usr/bin/python.1", "")
+            .file("/usr/bin/pythonista", "");
+        let o = run_linux(fs, run);
+        assert_eq!(o.actual, "no Python found", "{}", said(&o));
+    }
+
+    #[test]
+    fn ignores_a_dangling_interpreter_link() {
+        let mut fs = MemFs::new();
+        fs.link("/usr/bin/python3.12", "/opt/gone/python3.12");
+        let o = run_linux(fs, run);
+        assert_eq!(o.actual, "no Python found", "{}", said(&o));
+    }
+}

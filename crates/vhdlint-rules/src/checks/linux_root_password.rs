@@ -50,3 +50,88 @@ pub fn run(ctx: &Context) -> Outcome {
         HashState::NoPassword | HashState::Invalid => Outcome::pass("no password", required).evidence(ev),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+    use crate::check::{Outcome, Status};
+    use crate::testing::{assert_errors_without_a_linux_guest, run_linux, said, MemFs};
+
+    /// A guest whose /etc/shadow gives root the password field `hash` (on line 2).
+    fn root(hash: &str) -> Outcome {
+        let mut fs = MemFs::new();
+        fs.file(
+            "/etc/shadow",
+            format!("daemon:*:19000:0:99999:7:::\nroot:{hash}:19000:0:99999:7:::\n"),
+        );
+        run_linux(fs, run)
+    }
+
+    fn assert_outcome(o: &Outcome, status: Status, actual: &str, shown: &str) {
+        let s = said(o);
+        assert_eq!(o.status, status, "{s}");
+        assert_eq!(o.actual, actual, "{s}");
+        assert!(s.contains(&format!("/etc/shadow:2 root:{shown}:…")), "{s}");
+    }
+
+    #[test]
+    fn error_without_a_linux_guest() {
+        assert_errors_without_a_linux_guest(run);
+    }
+
+    #[test]
+    fn error_without_a_shadow_file() {
+        let o = run_linux(MemFs::new(), run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(o.message.starts_with("/etc/shadow: "), "{}", said(&o));
+    }
+
+    #[test]
+    fn error_without_a_root_entry() {
+        let mut fs = MemFs::new();
+        fs.file("/etc/shadow", "daemon:*:19000:0:99999:7:::\n");
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert_eq!(o.message, "/etc/shadow has no root entry");
+    }
+
+    #[test]
+    fn fails_on_a_password_hash_and_shows_only_its_start() {
+        let o = root("$6$saltsalt$0123456789abcdef");
+        assert_outcome(&o, Status::Fail, "root has a password hash", "$6$salts…");
+        assert!(!said(&o).contains("0123456789"), "{}", said(&o));
+    }
+
+    #[test]
+    fn shows_a_field_of_eight_characters_whole() {
+        let o = root("$1$abcde");
+        assert_outcome(&o, Status::Fail, "root has a password hash", "$1$abcde");
+        let o = root("$1$abcdef");
+        assert_outcome(&o, Status::Fail, "root has a password hash", "$1$abcde…");
+    }
+
+    #[test]
+    fn shortens_a_field_by_characters_not_bytes() {
+        // Nine two-byte characters: eight are shown.
+        let o = root("ééééééééé");
+        assert_outcome(&o, Status::Pass, "no password", "éééééééé…");
+    }
+
+    #[test]
+    fn warns_on_an_empty_password_field() {
+        let o = root("");
+        assert_outcome(&o, Status::Warning, "empty password field", "");
+    }
+
+    #[test]
+    fn passes_when_locked() {
+        assert_outcome(&root("!"), Status::Pass, "locked", "!");
+        assert_outcome(&root("!$6$salt$hash"), Status::Pass, "locked", "!$6$salt…");
+    }
+
+    #[test]
+    fn passes_without_a_password() {
+        assert_outcome(&root("*"), Status::Pass, "no password", "*");
+        assert_outcome(&root("x"), Status::Pass, "no password", "x");
+    }
+}

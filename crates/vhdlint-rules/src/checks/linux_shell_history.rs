@@ -137,3 +137,230 @@ pub fn run(ctx: &Context) -> Outcome {
     .evidences(ev);
     out.noted(notes)
 }
+
+#[cfg(test)]
+mod tests {
+    use vhdlint_guest::limits::MAX_HISTORY_WALK_ENTRIES;
+
+    use super::run;
+    use crate::check::{Outcome, Status};
+    use crate::policy::Policy;
+    use crate::testing::{
+        assert_errors_without_a_linux_guest, run_linux, run_linux_with, said, MemFs, Node,
+    };
+
+    const PASSWD: &str = "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nazureuser:x:1000:1000::/home/azureuser/:/bin/bash\n";
+
+    fn guest() -> MemFs {
+        let mut fs = MemFs::new();
+        fs.file("/etc/passwd", PASSWD);
+        fs
+    }
+
+    /// A guest with a history file of `len` bytes at `path`.
+    fn history(path: &str, len: u64) -> MemFs {
+        let mut fs = guest();
+        fs.repeat(path, b'l', len);
+        fs
+    }
+
+    fn assert_found(o: &Outcome, status: Status, path: &str, len: u64) {
+        let s = said(o);
+        assert_eq!(o.status, status, "{s}");
+        assert_eq!(o.actual, "1 non-empty history file(s)", "{s}");
+        assert!(s.contains(&format!("{path} {len} bytes")), "{s}");
+        assert!(o.message.contains(&format!("{path} ({len} bytes)")), "{s}");
+    }
+
+    fn assert_none(o: &Outcome) {
+        assert_eq!(o.status, Status::Pass, "{}", said(o));
+        assert_eq!(o.actual, "no history files", "{}", said(o));
+    }
+
+    #[test]
+    fn error_without_a_linux_guest() {
+        assert_errors_without_a_linux_guest(run);
+    }
+
+    #[test]
+    fn error_without_etc_passwd() {
+        let o = run_linux(MemFs::new(), run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(o.message.starts_with("/etc/passwd: "), "{}", said(&o));
+    }
+
+    #[test]
+    fn passes_without_history_files() {
+        let mut fs = guest();
+        fs.file("/root/.bashrc", "x")
+            .file("/home/azureuser/.profile", "x");
+        let o = run_linux(fs, run);
+        assert_none(&o);
+        assert_eq!(o.required, "no history over 1024 bytes, none recommended");
+    }
+
+    #[test]
+    fn passes_with_empty_history_files() {
+        let mut fs = history("/root/.bash_history", 0);
+        fs.file("/home/azureuser/.zsh_history", "");
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "2 empty history file(s)");
+    }
+
+    #[test]
+    fn guide_warns_at_1024_bytes() {
+        let o = run_linux(history("/root/.bash_history", 1024), run);
+        assert_found(&o, Status::Warning, "/root/.bash_history", 1024);
+    }
+
+    #[test]
+    fn guide_fails_above_1024_bytes() {
+        let o = run_linux(history("/root/.bash_history", 1025), run);
+        assert_found(&o, Status::Fail, "/root/.bash_history", 1025);
+    }
+
+    #[test]
+    fn current_fails_on_one_byte() {
+        let o = run_linux_with(
+            history("/home/azureuser/.bash_history", 1),
+            &Policy::current(),
+            run,
+        );
+        assert_found(&o, Status::Fail, "/home/azureuser/.bash_history", 1);
+        assert_eq!(o.required, "no non-empty history file");
+    }
+
+    #[test]
+    fn current_passes_on_an_empty_file() {
+        let o = run_linux_with(history("/root/.bash_history", 0), &Policy::current(), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "1 empty history file(s)");
+    }
+
+    #[test]
+    fn the_worst_file_decides() {
+        let mut fs = history("/home/azureuser/.bash_history", 2000);
+        fs.repeat("/root/.history", b'l', 10);
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(o.actual, "2 non-empty history file(s)");
+        assert_eq!(
+            o.message,
+            "shell history left in the image: /home/azureuser/.bash_history (2000 bytes), /root/.history (10 bytes)"
+        );
+    }
+
+    #[test]
+    fn finds_every_kind_of_history_name() {
+        for name in [".bash_history", ".zsh_history", ".sh_history", ".history"] {
+            let o = run_linux(history(&format!("/root/{name}"), 5), run);
+            assert_found(&o, Status::Warning, &format!("/root/{name}"), 5);
+        }
+    }
+
+    #[test]
+    fn ignores_other_names_and_kinds() {
+        let mut fs = history("/root/bash_history", 5000);
+        fs.repeat("/root/.bash_history.bak", b'l', 5000)
+            .file("/root/.history/x", "x")
+            .link("/root/.bash_history", "/dev/null");
+        assert_none(&run_linux(fs, run));
+    }
+
+    #[test]
+    fn looks_in_every_home_with_a_shell() {
+        let mut fs = MemFs::new();
+        fs.file(
+            "/etc/passwd",
+            "a:x:1000:1000::/home/a:/bin/zsh\nb:x:1001:1001::/home/b:\nc:x:1002:1002::/home/c:/usr/sbin/nologin\nd:x:1003:1003:::/bin/bash\n",
+        )
+        .repeat("/home/a/.zsh_history", b'l', 3)
+        .repeat("/home/b/.bash_history", b'l', 4)
+        .repeat("/home/c/.bash_history", b'l', 5000);
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "2 non-empty history file(s)", "{s}");
+        assert!(s.contains("/home/a/.zsh_history 3 bytes"), "{s}");
+        assert!(s.contains("/home/b/.bash_history 4 bytes"), "{s}");
+        assert!(!s.contains("/home/c"), "{s}");
+    }
+
+    #[test]
+    fn looks_in_root_even_without_a_passwd_entry() {
+        let mut fs = MemFs::new();
+        fs.file("/etc/passwd", "")
+            .repeat("/root/.bash_history", b'l', 7);
+        let o = run_linux(fs, run);
+        assert_found(&o, Status::Warning, "/root/.bash_history", 7);
+    }
+
+    #[test]
+    fn a_home_listed_twice_is_looked_at_once() {
+        // root's /root and the /root always added, around another home.
+        let o = run_linux(history("/root/.bash_history", 7), run);
+        assert_found(&o, Status::Warning, "/root/.bash_history", 7);
+    }
+
+    #[test]
+    fn finds_history_six_levels_down() {
+        let p = "/root/a/b/c/d/e/f/.bash_history";
+        let o = run_linux(history(p, 9), run);
+        assert_found(&o, Status::Warning, p, 9);
+    }
+
+    #[test]
+    fn does_not_look_seven_levels_down() {
+        let o = run_linux(history("/root/a/b/c/d/e/f/g/.bash_history", 9), run);
+        assert_none(&o);
+    }
+
+    /// A guest whose /home/a holds `n` entries and /root a history file.
+    fn crowded(n: usize) -> MemFs {
+        let mut fs = MemFs::new();
+        fs.file("/etc/passwd", "a:x:1000:1000::/home/a:/bin/bash\n")
+            .repeat("/root/.bash_history", b'l', 7);
+        for i in 0..n {
+            fs.add(&format!("/home/a/f{i:05}"), Node::File(Vec::new()));
+        }
+        fs
+    }
+
+    #[test]
+    fn walks_on_up_to_the_entry_bound() {
+        // /root's history file is the last entry the bound allows.
+        let o = run_linux(crowded(MAX_HISTORY_WALK_ENTRIES - 1), run);
+        assert_found(&o, Status::Warning, "/root/.bash_history", 7);
+        assert_eq!(o.evidence.len(), 1, "{}", said(&o));
+    }
+
+    /// Asserts that the walk stopped in `dir`, before /root's history file.
+    fn assert_stopped_in(o: &Outcome, dir: &str) {
+        let s = said(o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "no history files", "{s}");
+        assert_eq!(o.evidence.len(), 1, "{s}");
+        assert_eq!(o.evidence[0].path.as_deref(), Some(dir), "{s}");
+        assert!(
+            o.evidence[0]
+                .text
+                .contains(&MAX_HISTORY_WALK_ENTRIES.to_string()),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn stops_at_the_first_entry_past_the_bound() {
+        // /home/a holds exactly the bound: /root's history file is one entry too many.
+        assert_stopped_in(&run_linux(crowded(MAX_HISTORY_WALK_ENTRIES), run), "/root");
+    }
+
+    #[test]
+    fn does_not_walk_the_homes_after_the_bound() {
+        assert_stopped_in(
+            &run_linux(crowded(MAX_HISTORY_WALK_ENTRIES + 1), run),
+            "/home/a",
+        );
+    }
+}

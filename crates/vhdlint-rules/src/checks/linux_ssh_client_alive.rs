@@ -101,3 +101,245 @@ pub fn run(ctx: &Context) -> Outcome {
     };
     out.noted(notes)
 }
+
+#[cfg(test)]
+mod tests {
+    use vhdlint_guest::limits::{MAX_CONFIG_BYTES, MAX_SSHD_INCLUDED_FILES};
+
+    use super::run;
+    use crate::check::{Outcome, Status};
+    use crate::policy::Policy;
+    use crate::testing::{
+        assert_errors_without_a_linux_guest, run_linux, run_linux_with, said, MemFs,
+    };
+
+    const CONFIG: &str = "/etc/ssh/sshd_config";
+
+    fn sshd(config: &str) -> MemFs {
+        let mut fs = MemFs::new();
+        fs.file("/usr/sbin/sshd", "").file(CONFIG, config);
+        fs
+    }
+
+    fn interval(value: &str, policy: &Policy) -> Outcome {
+        let fs = sshd(&format!("Port 22\nClientAliveInterval {value}\n"));
+        run_linux_with(fs, policy, run)
+    }
+
+    fn assert_seconds(o: &Outcome, status: Status, secs: u64) {
+        let s = said(o);
+        assert_eq!(o.status, status, "{s}");
+        assert_eq!(o.actual, format!("{secs} seconds"), "{s}");
+        assert!(
+            s.contains(&format!("{CONFIG}:2 ClientAliveInterval")),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn error_without_a_linux_guest() {
+        assert_errors_without_a_linux_guest(run);
+    }
+
+    #[test]
+    fn skipped_without_an_ssh_server() {
+        let o = run_linux(MemFs::new(), run);
+        assert_eq!(o.status, Status::Skipped, "{}", said(&o));
+        assert!(
+            o.message.contains("no SSH server is installed"),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn fails_when_sshd_is_installed_without_a_config() {
+        for bin in ["/usr/sbin/sshd", "/usr/bin/sshd", "/sbin/sshd"] {
+            let mut fs = MemFs::new();
+            fs.file(bin, "");
+            let o = run_linux(fs, run);
+            let s = said(&o);
+            assert_eq!(o.status, Status::Fail, "{bin}: {s}");
+            assert_eq!(
+                o.actual,
+                "not set (no /etc/ssh/sshd_config; sshd default 0)"
+            );
+            assert!(s.contains("/etc/ssh/sshd_config missing"), "{s}");
+        }
+    }
+
+    #[test]
+    fn error_when_the_config_cannot_be_read() {
+        let mut fs = MemFs::new();
+        fs.repeat(CONFIG, b'#', MAX_CONFIG_BYTES + 1);
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(
+            o.message.starts_with("/etc/ssh/sshd_config: "),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn fails_when_not_set() {
+        let o = run_linux(sshd("Port 22\n"), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "not set (sshd default 0)");
+        assert!(
+            s.contains("no ClientAliveInterval outside Match blocks"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn fails_when_only_set_inside_a_match_block() {
+        let o = run_linux(
+            sshd("Port 22\nMatch User azureuser\n  ClientAliveInterval 180\n"),
+            run,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "not set (sshd default 0)");
+        assert!(
+            s.contains(
+                "/etc/ssh/sshd_config:3 ClientAliveInterval 180 (inside a Match block: does not apply)"
+            ),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn fails_on_an_invalid_value() {
+        let o = run_linux(sshd("Port 22\nClientAliveInterval 3x\n"), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "invalid value \"3x\"");
+        assert!(
+            s.contains("/etc/ssh/sshd_config:2 ClientAliveInterval 3x"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn passes_at_the_recommended_180() {
+        let o = interval("180", &Policy::guide());
+        assert_seconds(&o, Status::Pass, 180);
+        assert_eq!(o.required, "30..235 seconds, 180 recommended");
+    }
+
+    #[test]
+    fn reads_time_units() {
+        assert_seconds(&interval("3m", &Policy::guide()), Status::Pass, 180);
+    }
+
+    #[test]
+    fn warns_when_not_the_recommended_180() {
+        for secs in [30, 179, 181, 235] {
+            let o = interval(&secs.to_string(), &Policy::guide());
+            assert_seconds(&o, Status::Warning, secs);
+            assert_eq!(
+                o.message,
+                format!("ClientAliveInterval is {secs} s; the guide recommends 180")
+            );
+        }
+    }
+
+    #[test]
+    fn guide_fails_below_30() {
+        let o = interval("29", &Policy::guide());
+        assert_seconds(&o, Status::Fail, 29);
+        assert_eq!(
+            o.message,
+            "ClientAliveInterval is 29 s at /etc/ssh/sshd_config:2, outside 30..235"
+        );
+    }
+
+    #[test]
+    fn guide_fails_above_235() {
+        let o = interval("236", &Policy::guide());
+        assert_seconds(&o, Status::Fail, 236);
+        assert_eq!(
+            o.message,
+            "ClientAliveInterval is 236 s at /etc/ssh/sshd_config:2, outside 30..235"
+        );
+    }
+
+    #[test]
+    fn current_passes_across_its_range_without_a_recommendation() {
+        for secs in [1, 30, 180, 235] {
+            let o = interval(&secs.to_string(), &Policy::current());
+            assert_seconds(&o, Status::Pass, secs);
+            assert_eq!(o.required, "1..235 seconds");
+        }
+    }
+
+    #[test]
+    fn current_fails_outside_its_range() {
+        assert_seconds(&interval("0", &Policy::current()), Status::Fail, 0);
+        assert_seconds(&interval("236", &Policy::current()), Status::Fail, 236);
+    }
+
+    #[test]
+    fn shows_a_match_block_line_beside_the_active_one() {
+        let o = run_linux(
+            sshd("Port 22\nClientAliveInterval 180\nMatch Address 10.*\n  ClientAliveInterval 0\n"),
+            run,
+        );
+        let s = said(&o);
+        assert_seconds(&o, Status::Pass, 180);
+        assert!(
+            s.contains("/etc/ssh/sshd_config:4 ClientAliveInterval 0 (inside a Match block"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn an_issue_that_is_not_a_bound_changes_nothing() {
+        let o = run_linux(sshd("Port 22\nClientAliveInterval 180\nBanner\n"), run);
+        assert_seconds(&o, Status::Pass, 180);
+        assert_eq!(o.evidence.len(), 1, "{}", said(&o));
+    }
+
+    #[test]
+    fn an_included_file_over_its_bound_is_named_at_the_include_line() {
+        let mut fs = sshd("Port 22\nClientAliveInterval 180\nInclude sshd_config.d/*.conf\n");
+        fs.repeat(
+            "/etc/ssh/sshd_config.d/big.conf",
+            b'#',
+            MAX_CONFIG_BYTES + 1,
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "180 seconds");
+        assert!(
+            o.evidence.iter().any(|e| e.path.as_deref() == Some(CONFIG)
+                && e.line == Some(3)
+                && e.text.contains("/etc/ssh/sshd_config.d/big.conf")),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn too_many_included_files_are_named() {
+        let mut fs = sshd("Include /etc/ssh/d/*.conf\n");
+        for i in 0..=MAX_SSHD_INCLUDED_FILES {
+            fs.file(&format!("/etc/ssh/d/{i:05}.conf"), "");
+        }
+        fs.file("/etc/ssh/d/99999.conf", "ClientAliveInterval 180\n");
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        // The line in effect is past the bound: not set, and the result says why it may be wrong.
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "not set (sshd default 0)");
+        assert!(
+            o.evidence.iter().any(|e| e.line == Some(1)
+                && e.text.contains(&format!(
+                    "too many included files (more than {MAX_SSHD_INCLUDED_FILES}"
+                ))),
+            "{s}"
+        );
+    }
+}

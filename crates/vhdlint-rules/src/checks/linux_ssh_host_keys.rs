@@ -48,3 +48,96 @@ pub fn run(ctx: &Context) -> Outcome {
     };
     out.evidences(ev).noted(notes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+    use crate::check::{Outcome, Status};
+    use crate::testing::{assert_errors_without_a_linux_guest, run_linux, said, MemFs};
+
+    fn keys() -> MemFs {
+        let mut fs = MemFs::new();
+        fs.file("/etc/ssh/ssh_host_ed25519_key", "k")
+            .file("/etc/ssh/ssh_host_ed25519_key.pub", "k")
+            .file("/etc/ssh/ssh_host_rsa_key", "k");
+        fs
+    }
+
+    fn with_waagent(conf: &str) -> Outcome {
+        let mut fs = keys();
+        fs.file("/etc/waagent.conf", conf);
+        run_linux(fs, run)
+    }
+
+    fn assert_keys(o: &Outcome, status: Status) {
+        let s = said(o);
+        assert_eq!(o.status, status, "{s}");
+        assert_eq!(o.actual, "2 host key(s)", "{s}");
+        assert!(
+            o.message
+                .contains("ssh_host_ed25519_key, ssh_host_rsa_key are in the image"),
+            "{s}"
+        );
+        assert!(
+            s.contains("/etc/ssh/ssh_host_rsa_key host private key"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn error_without_a_linux_guest() {
+        assert_errors_without_a_linux_guest(run);
+    }
+
+    #[test]
+    fn passes_without_host_keys() {
+        let mut fs = MemFs::new();
+        fs.file("/etc/ssh/ssh_host_rsa_key.pub", "k")
+            .file("/etc/ssh/sshd_config", "")
+            .file(
+                "/etc/waagent.conf",
+                "Provisioning.RegenerateSshHostKeyPair=y\n",
+            );
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "no host keys");
+    }
+
+    #[test]
+    fn fails_when_the_agent_regenerates_them() {
+        let o = with_waagent("Provisioning.Enabled=y\nProvisioning.RegenerateSshHostKeyPair=y\n");
+        assert_keys(&o, Status::Fail);
+        assert!(
+            o.message.contains("waagent.conf asks for new ones"),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn reads_the_setting_in_any_case_and_spacing() {
+        let o = with_waagent("Provisioning.RegenerateSshHostKeyPair= Y \n");
+        assert_keys(&o, Status::Fail);
+    }
+
+    #[test]
+    fn warns_when_the_agent_does_not_regenerate_them() {
+        let o = with_waagent("Provisioning.RegenerateSshHostKeyPair=n\n");
+        assert_keys(&o, Status::Warning);
+        assert!(
+            o.message.contains("would be shared by every VM"),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn warns_without_the_setting() {
+        assert_keys(&with_waagent("Provisioning.Enabled=y\n"), Status::Warning);
+    }
+
+    #[test]
+    fn warns_without_waagent_conf() {
+        assert_keys(&run_linux(keys(), run), Status::Warning);
+    }
+}

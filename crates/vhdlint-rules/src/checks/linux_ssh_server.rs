@@ -47,3 +47,91 @@ pub fn run(ctx: &Context) -> Outcome {
             .evidence(Evidence::path(bin, None, "installed")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{run, META};
+    use crate::check::Status;
+    use crate::testing::{assert_errors_without_a_linux_guest, run_linux, said, MemFs};
+
+    fn installed(bin: &str) -> MemFs {
+        let mut fs = MemFs::new();
+        fs.file(bin, "");
+        fs
+    }
+
+    #[test]
+    fn error_without_a_linux_guest() {
+        assert_errors_without_a_linux_guest(run);
+    }
+
+    #[test]
+    fn warns_when_not_installed() {
+        let mut fs = MemFs::new();
+        fs.link(
+            "/etc/systemd/system/multi-user.target.wants/ssh.service",
+            "/lib/systemd/system/ssh.service",
+        );
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+        assert_eq!(o.actual, "not installed");
+        assert_eq!(o.remedy.as_deref(), Some(META.remedy));
+    }
+
+    #[test]
+    fn warns_when_installed_but_not_enabled() {
+        for bin in ["/usr/sbin/sshd", "/usr/bin/sshd", "/sbin/sshd"] {
+            let o = run_linux(installed(bin), run);
+            let s = said(&o);
+            assert_eq!(o.status, Status::Warning, "{s}");
+            assert_eq!(o.actual, format!("{bin}, not enabled"));
+            assert!(s.contains(&format!("{bin} installed")), "{s}");
+        }
+    }
+
+    #[test]
+    fn passes_when_each_unit_is_enabled() {
+        for unit in ["ssh.service", "sshd.service", "ssh.socket", "sshd.socket"] {
+            let link = format!("/etc/systemd/system/multi-user.target.wants/{unit}");
+            let mut fs = installed("/usr/sbin/sshd");
+            fs.link(&link, &format!("/lib/systemd/system/{unit}"));
+            let o = run_linux(fs, run);
+            let s = said(&o);
+            assert_eq!(o.status, Status::Pass, "{unit}: {s}");
+            assert_eq!(o.actual, "/usr/sbin/sshd, enabled");
+            assert!(s.contains(&format!("{link} start link")), "{s}");
+        }
+    }
+
+    #[test]
+    fn passes_with_a_sysv_start_link() {
+        for (name, link) in [("ssh", "/etc/rc2.d/S02ssh"), ("sshd", "/etc/rc3.d/S55sshd")] {
+            let mut fs = installed("/usr/sbin/sshd");
+            fs.link(link, &format!("../init.d/{name}"));
+            let o = run_linux(fs, run);
+            let s = said(&o);
+            assert_eq!(o.status, Status::Pass, "{s}");
+            assert!(s.contains(&format!("{link} start link")), "{s}");
+        }
+    }
+
+    #[test]
+    fn warns_when_a_unit_is_masked() {
+        for unit in ["ssh.service", "sshd.service", "ssh.socket", "sshd.socket"] {
+            let mut fs = installed("/usr/sbin/sshd");
+            fs.link(
+                "/etc/systemd/system/multi-user.target.wants/sshd.service",
+                "/usr/lib/systemd/system/sshd.service",
+            )
+            .link(&format!("/etc/systemd/system/{unit}"), "/dev/null");
+            let o = run_linux(fs, run);
+            let s = said(&o);
+            assert_eq!(o.status, Status::Warning, "{unit}: {s}");
+            assert_eq!(o.actual, format!("{unit} masked"));
+            assert!(
+                s.contains(&format!("/etc/systemd/system/{unit} -> /dev/null")),
+                "{s}"
+            );
+        }
+    }
+}

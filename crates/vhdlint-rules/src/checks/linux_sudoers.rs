@@ -111,3 +111,179 @@ pub fn run(ctx: &Context) -> Outcome {
         .evidences(ev);
     out.noted(notes)
 }
+
+#[cfg(test)]
+mod tests {
+    use vhdlint_guest::limits::{MAX_SUDOERS_FILES, MAX_SUDOERS_INCLUDE_DEPTH};
+
+    use super::run;
+    use crate::check::{Outcome, Status};
+    use crate::testing::{assert_errors_without_a_linux_guest, run_linux, said, MemFs};
+
+    const TARGETPW: &str = "Defaults targetpw\n";
+
+    fn sudoers(text: &str) -> MemFs {
+        let mut fs = MemFs::new();
+        fs.file("/etc/sudoers", text);
+        fs
+    }
+
+    fn assert_targetpw(o: &Outcome, at: &[&str]) {
+        let s = said(o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, format!("{} targetpw line(s)", at.len()), "{s}");
+        assert_eq!(
+            o.message,
+            format!(
+                "sudo would ask for the (deleted) root password: {}",
+                at.join(", ")
+            )
+        );
+    }
+
+    fn assert_clean(o: &Outcome) {
+        assert_eq!(o.status, Status::Pass, "{}", said(o));
+        assert_eq!(o.actual, "targetpw not set", "{}", said(o));
+    }
+
+    #[test]
+    fn error_without_a_linux_guest() {
+        assert_errors_without_a_linux_guest(run);
+    }
+
+    #[test]
+    fn passes_without_etc_sudoers() {
+        let mut fs = MemFs::new();
+        fs.file("/etc/sudoers.d/10-x", TARGETPW);
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "no /etc/sudoers");
+    }
+
+    #[test]
+    fn passes_without_targetpw() {
+        let o = run_linux(
+            sudoers(
+                "Defaults env_reset\n# Defaults targetpw\nDefaults !targetpw\nroot ALL=(ALL) ALL\n",
+            ),
+            run,
+        );
+        assert_clean(&o);
+    }
+
+    #[test]
+    fn fails_on_targetpw_and_says_where() {
+        let o = run_linux(
+            sudoers("Defaults env_reset\nDefaults targetpw\nDefaults:alice targetpw\n"),
+            run,
+        );
+        assert_targetpw(&o, &["/etc/sudoers:2", "/etc/sudoers:3"]);
+        assert!(
+            said(&o).contains("/etc/sudoers:3 Defaults:alice targetpw"),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn follows_an_absolute_include() {
+        let mut fs = sudoers("root ALL=(ALL) ALL\n@include /etc/sudoers.extra\n");
+        fs.file("/etc/sudoers.extra", TARGETPW);
+        assert_targetpw(&run_linux(fs, run), &["/etc/sudoers.extra:1"]);
+    }
+
+    #[test]
+    fn follows_a_relative_include_from_etc() {
+        let mut fs = sudoers("#include sudoers.local\n");
+        fs.file("/etc/sudoers.local", TARGETPW);
+        assert_targetpw(&run_linux(fs, run), &["/etc/sudoers.local:1"]);
+    }
+
+    #[test]
+    fn reads_an_includedir_as_sudo_does() {
+        let mut fs = sudoers("#includedir /etc/sudoers.d\n");
+        fs.file("/etc/sudoers.d/10-suse", TARGETPW)
+            .file("/etc/sudoers.d/README.txt", TARGETPW)
+            .file("/etc/sudoers.d/old~", TARGETPW);
+        assert_targetpw(&run_linux(fs, run), &["/etc/sudoers.d/10-suse:1"]);
+    }
+
+    #[test]
+    fn reads_a_relative_includedir_from_etc() {
+        let mut fs = sudoers("@includedir sudoers.d\n");
+        fs.file("/etc/sudoers.d/90-cloud", TARGETPW);
+        assert_targetpw(&run_linux(fs, run), &["/etc/sudoers.d/90-cloud:1"]);
+    }
+
+    #[test]
+    fn passes_when_an_included_file_is_missing() {
+        let o = run_linux(sudoers("@include /etc/nope\n@includedir /etc/nodir\n"), run);
+        assert_clean(&o);
+        assert!(o.evidence.is_empty(), "{}", said(&o));
+    }
+
+    /// /etc/sudoers including /etc/s1, which includes /etc/s2, … down to /etc/s`depth`, whose
+    /// text is `last`.
+    fn chain(depth: usize, last: &str) -> MemFs {
+        let mut fs = sudoers("@include /etc/s1\n");
+        for i in 1..depth {
+            fs.file(&format!("/etc/s{i}"), format!("@include /etc/s{}\n", i + 1));
+        }
+        fs.file(&format!("/etc/s{depth}"), last);
+        fs
+    }
+
+    #[test]
+    fn reads_includes_down_to_the_depth_bound() {
+        let at = format!("/etc/s{MAX_SUDOERS_INCLUDE_DEPTH}:1");
+        let o = run_linux(chain(MAX_SUDOERS_INCLUDE_DEPTH, TARGETPW), run);
+        assert_targetpw(&o, &[&at]);
+        assert_eq!(o.evidence.len(), 1, "{}", said(&o));
+    }
+
+    #[test]
+    fn names_the_first_file_past_the_depth_bound_once() {
+        let d = MAX_SUDOERS_INCLUDE_DEPTH + 1;
+        let mut fs = chain(d - 1, &format!("@include /etc/s{d}\n@include /etc/t{d}\n"));
+        fs.file(&format!("/etc/s{d}"), TARGETPW)
+            .file(&format!("/etc/t{d}"), TARGETPW);
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "targetpw not set");
+        assert_eq!(o.evidence.len(), 1, "{s}");
+        assert_eq!(
+            o.evidence[0].path.as_deref(),
+            Some(format!("/etc/s{d}").as_str())
+        );
+    }
+
+    /// /etc/sudoers with an includedir of `n` files, the last (`z`) holding targetpw.
+    fn many(n: usize) -> MemFs {
+        let mut fs = sudoers("@includedir /etc/sudoers.d\n");
+        for i in 0..n - 1 {
+            fs.file(&format!("/etc/sudoers.d/f{i:05}"), "");
+        }
+        fs.file("/etc/sudoers.d/z", TARGETPW);
+        fs
+    }
+
+    #[test]
+    fn reads_files_up_to_the_file_bound() {
+        // /etc/sudoers and the directory's files: exactly the bound.
+        let o = run_linux(many(MAX_SUDOERS_FILES - 1), run);
+        assert_targetpw(&o, &["/etc/sudoers.d/z:1"]);
+        assert_eq!(o.evidence.len(), 1, "{}", said(&o));
+    }
+
+    #[test]
+    fn names_the_first_file_past_the_file_bound_once() {
+        let o = run_linux(many(MAX_SUDOERS_FILES + 1), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "targetpw not set");
+        assert_eq!(o.evidence.len(), 1, "{s}");
+        let first = format!("/etc/sudoers.d/f{:05}", MAX_SUDOERS_FILES - 1);
+        assert_eq!(o.evidence[0].path.as_deref(), Some(first.as_str()), "{s}");
+    }
+}
