@@ -109,3 +109,165 @@ pub fn evaluate(disks: &[DataDisk]) -> Outcome {
             .evidences(ev)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Status;
+    use crate::testing::{run_linux, said, MemFs};
+
+    fn disk(lun: i64, image: Option<&str>) -> DataDisk {
+        DataDisk {
+            lun,
+            image: image.map(String::from),
+        }
+    }
+
+    /// Data disks at `luns`, each with a VHD.
+    fn disks(luns: impl IntoIterator<Item = i64>) -> Vec<DataDisk> {
+        luns.into_iter()
+            .map(|l| disk(l, Some(&format!("data{l}.vhd"))))
+            .collect()
+    }
+
+    #[test]
+    fn run_is_skipped_on_an_image() {
+        let o = run_linux(MemFs::new(), run);
+        assert_eq!(o.status, Status::Skipped);
+    }
+
+    #[test]
+    fn passes_without_data_disks() {
+        let o = evaluate(&[]);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "no data disks");
+        assert!(o.evidence.is_empty());
+    }
+
+    #[test]
+    fn passes_luns_in_any_order_without_gaps() {
+        let o = evaluate(&disks([2, 0, 1]));
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "LUNs 0, 1, 2");
+        assert!(
+            said(&o).contains("lun 2 = data2.vhd | lun 0 = data0.vhd"),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn passes_sixteen_disks() {
+        let o = evaluate(&disks(0..16));
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn fails_a_lun_beyond_the_sixteenth() {
+        let o = evaluate(&disks(0..17));
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert!(
+            o.message
+                .contains("LUN 16 is beyond the 16 data disks allowed (LUNs 0 to 15)"),
+            "{}",
+            o.message
+        );
+        assert!(
+            o.message.contains("17 data disks; at most 16"),
+            "{}",
+            o.message
+        );
+    }
+
+    #[test]
+    fn fails_more_than_sixteen_disks_on_sixteen_luns() {
+        let mut d = disks(0..16);
+        d.push(disk(15, Some("again.vhd")));
+        let o = evaluate(&d);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert!(
+            o.message.contains("17 data disks; at most 16"),
+            "{}",
+            o.message
+        );
+        assert!(!o.message.contains("beyond"), "{}", o.message);
+    }
+
+    #[test]
+    fn fails_a_repeated_lun() {
+        let o = evaluate(&disks([0, 1, 1, 1]));
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(o.actual, "LUNs 0, 1, 1, 1");
+        assert_eq!(o.message, "LUN [1] used more than once");
+    }
+
+    #[test]
+    fn fails_a_gap() {
+        let o = evaluate(&disks([0, 3]));
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert!(
+            o.message.starts_with("LUN(s) 1, 2 missing"),
+            "{}",
+            o.message
+        );
+    }
+
+    #[test]
+    fn fails_without_lun_zero() {
+        let o = evaluate(&disks([1]));
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert!(o.message.starts_with("LUN(s) 0 missing"), "{}", o.message);
+    }
+
+    #[test]
+    fn lists_gaps_only_up_to_four_times_the_limit() {
+        let o = evaluate(&disks([1000]));
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert!(o.message.contains(", 63, 64 missing"), "{}", o.message);
+        assert!(!o.message.contains("65"), "{}", o.message);
+        assert!(o.message.contains("LUN 1000 is beyond"), "{}", o.message);
+    }
+
+    #[test]
+    fn fails_a_negative_lun() {
+        let o = evaluate(&disks([-1, 0]));
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(o.message, "LUN -1 is negative");
+    }
+
+    #[test]
+    fn fails_a_disk_without_a_vhd() {
+        let o = evaluate(&[disk(0, Some("data0.vhd")), disk(1, None)]);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(
+            o.message,
+            "LUN 1 has no VHD: even blank data disks require one"
+        );
+        assert!(said(&o).contains("lun 1 = (no image)"), "{}", said(&o));
+    }
+
+    #[test]
+    fn fails_a_disk_with_a_blank_image() {
+        let o = evaluate(&[disk(0, Some("  "))]);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(
+            o.message,
+            "LUN 0 has no VHD: even blank data disks require one"
+        );
+    }
+
+    #[test]
+    fn hides_the_signature_of_a_sas_uri() {
+        let o = evaluate(&[disk(
+            0,
+            Some("https://acct.blob.core.windows.net/vhds/d.vhd?sp=rl&sig=S3cr3t"),
+        )]);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        let s = said(&o);
+        assert!(
+            s.contains("lun 0 = https://acct.blob.core.windows.net/vhds/d.vhd?sp=rl&sig=REDACTED"),
+            "{s}"
+        );
+        assert!(!s.contains("S3cr3t"), "{s}");
+    }
+}

@@ -317,3 +317,428 @@ fn date(f: &mut Findings, u: &SasUri, key: &str, what: &str) -> Option<Timestamp
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{run_linux, said, MemFs};
+
+    const BLOB: &str = "https://acct.blob.core.windows.net/vhds/os.vhd";
+
+    /// Friday 2026-11-20 09:00:00 UTC.
+    fn now() -> Timestamp {
+        time::parse_full("2026-11-20T09:00:00Z").unwrap()
+    }
+
+    /// The parameters of a good SAS token, with `changes` applied: a value replaces the
+    /// parameter's (or is appended), `None` removes it.
+    fn query(changes: &[(&str, Option<&str>)]) -> String {
+        let mut params: Vec<(String, String)> = [
+            ("sv", "2021-08-06"),
+            ("st", "2026-11-20T08:00:00Z"),
+            ("se", "2026-12-20T09:00:00Z"),
+            ("sr", "b"),
+            ("sp", "rl"),
+            ("sig", "S3cr3t"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in changes {
+            match v {
+                None => params.retain(|(p, _)| p != k),
+                Some(v) => match params.iter_mut().find(|(p, _)| p == k) {
+                    Some(p) => p.1 = v.to_string(),
+                    None => params.push((k.to_string(), v.to_string())),
+                },
+            }
+        }
+        params
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    fn with(policy: &Policy, uri: &str) -> Outcome {
+        let o = evaluate(uri, policy, now());
+        assert!(!said(&o).contains("S3cr3t"), "{}", said(&o));
+        o
+    }
+
+    fn guide(changes: &[(&str, Option<&str>)]) -> Outcome {
+        with(&Policy::guide(), &format!("{BLOB}?{}", query(changes)))
+    }
+
+    fn current(changes: &[(&str, Option<&str>)]) -> Outcome {
+        with(&Policy::current(), &format!("{BLOB}?{}", query(changes)))
+    }
+
+    fn assert_fails_with(o: &Outcome, problem: &str) {
+        assert_eq!(o.status, Status::Fail, "{}", said(o));
+        assert!(o.message.contains(problem), "{}", said(o));
+    }
+
+    #[test]
+    fn run_is_skipped_on_an_image() {
+        let o = run_linux(MemFs::new(), run);
+        assert_eq!(o.status, Status::Skipped);
+    }
+
+    #[test]
+    fn passes_a_good_uri() {
+        let o = guide(&[]);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(
+            o.actual,
+            "sp=rl, st=2026-11-20T08:00:00Z, se=2026-12-20T09:00:00Z"
+        );
+        assert!(o.message.is_empty(), "{}", said(&o));
+        assert!(said(&o).contains("os.vhd?sv=2021-08-06"), "{}", said(&o));
+        assert!(said(&o).contains("&sig=REDACTED"), "{}", said(&o));
+    }
+
+    #[test]
+    fn requirements_follow_the_policy() {
+        let g = guide(&[]);
+        assert!(
+            g.required
+                .contains("st ≥ 15 min before now, se ≥ 7 business days after st"),
+            "{}",
+            g.required
+        );
+        let c = current(&[]);
+        assert_eq!(c.status, Status::Pass, "{}", said(&c));
+        assert!(
+            c.required
+                .contains("st ≥ 0 min before now, se ≥ 21 days after st"),
+            "{}",
+            c.required
+        );
+    }
+
+    #[test]
+    fn fails_text_that_is_not_a_uri() {
+        let o = with(&Policy::guide(), " not a uri sig=S3cr3t ");
+        assert_fails_with(&o, "not a SAS URI: ");
+        assert!(said(&o).contains("not a uri sig=REDACTED"), "{}", said(&o));
+    }
+
+    #[test]
+    fn fails_without_a_query() {
+        let o = with(&Policy::guide(), BLOB);
+        assert_fails_with(&o, "'?' is not found");
+        assert_eq!(
+            o.message,
+            "'?' is not found in the SAS URI: it carries no token"
+        );
+        assert_eq!(o.actual, "1 problem(s)");
+    }
+
+    #[test]
+    fn hides_a_signature_given_without_a_query() {
+        let o = with(&Policy::guide(), &format!("{BLOB}&sp=rl&sig=S3cr3t"));
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert!(o.message.contains("sig=REDACTED"), "{}", said(&o));
+    }
+
+    #[test]
+    fn fails_a_parameter_given_twice() {
+        let o = with(&Policy::guide(), &format!("{BLOB}?{}&sp=rl", query(&[])));
+        assert_fails_with(&o, "the parameter sp is given twice");
+        assert_eq!(o.actual, "1 problem(s)");
+    }
+
+    #[test]
+    fn passes_other_parameters_given_twice() {
+        let o = with(
+            &Policy::guide(),
+            &format!("{BLOB}?{}&foo=1&foo=2", query(&[])),
+        );
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn fails_without_a_signature() {
+        assert_fails_with(&guide(&[("sig", None)]), "no signature (sig)");
+        assert_fails_with(&guide(&[("sig", Some(""))]), "no signature (sig)");
+    }
+
+    #[test]
+    fn fails_without_permissions() {
+        assert_fails_with(&guide(&[("sp", None)]), "no permissions (sp)");
+    }
+
+    #[test]
+    fn passes_read_and_list_in_either_order() {
+        let o = guide(&[("sp", Some("lr"))]);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert!(o.actual.starts_with("sp=lr, "), "{}", o.actual);
+    }
+
+    #[test]
+    fn fails_permissions_besides_read_and_list() {
+        let o = guide(&[("sp", Some("rwdl"))]);
+        assert_fails_with(
+            &o,
+            "sp=rwdl grants w (write), d (delete) besides read and list",
+        );
+        assert!(!o.message.contains("lacks"), "{}", o.message);
+    }
+
+    #[test]
+    fn names_an_unknown_permission() {
+        assert_fails_with(&guide(&[("sp", Some("rlz"))]), "grants z (unknown) besides");
+    }
+
+    #[test]
+    fn fails_without_list() {
+        let o = guide(&[("sp", Some("r"))]);
+        assert_fails_with(&o, "sp=r lacks l (list): grant exactly sp=rl");
+        assert!(!o.message.contains("grants"), "{}", o.message);
+    }
+
+    #[test]
+    fn fails_without_read() {
+        assert_fails_with(&guide(&[("sp", Some("l"))]), "sp=l lacks r (read):");
+    }
+
+    #[test]
+    fn fails_empty_permissions() {
+        assert_fails_with(&guide(&[("sp", Some(""))]), "lacks r (read) and l (list)");
+    }
+
+    #[test]
+    fn fails_without_a_start_or_an_expiry() {
+        let o = guide(&[("st", None)]);
+        assert_fails_with(&o, "no start time (st)");
+        assert_eq!(o.actual, "1 problem(s)");
+        assert_fails_with(&guide(&[("se", None)]), "no expiry time (se)");
+    }
+
+    #[test]
+    fn fails_a_shortened_date() {
+        let o = guide(&[("st", Some("2026-11-20"))]);
+        assert_fails_with(&o, "st: \"2026-11-20\" is not a full UTC date-time");
+        assert!(
+            o.message.contains("shortened dates are invalid"),
+            "{}",
+            o.message
+        );
+        assert_fails_with(&guide(&[("se", Some("2026-12-20T09:00Z"))]), "se: ");
+    }
+
+    #[test]
+    fn fails_a_start_in_the_future() {
+        let o = guide(&[("st", Some("2026-11-20T09:00:01Z"))]);
+        assert_fails_with(&o, "the start st=2026-11-20T09:00:01Z is in the future");
+        let o = current(&[("st", Some("2026-11-20T09:00:01Z"))]);
+        assert_fails_with(&o, "is in the future");
+    }
+
+    #[test]
+    fn fails_a_start_less_than_the_skew_before_now() {
+        let o = guide(&[("st", Some("2026-11-20T09:00:00Z"))]);
+        assert_fails_with(
+            &o,
+            "the start st=2026-11-20T09:00:00Z is less than 15 minutes before now (2026-11-20T09:00:00Z)",
+        );
+        assert!(!o.message.contains("future"), "{}", o.message);
+        let o = guide(&[("st", Some("2026-11-20T08:45:01Z"))]);
+        assert_fails_with(&o, "is less than 15 minutes before now");
+    }
+
+    #[test]
+    fn passes_a_start_the_skew_before_now() {
+        let o = guide(&[("st", Some("2026-11-20T08:45:00Z"))]);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn current_policy_takes_a_start_of_now() {
+        let o = current(&[("st", Some("2026-11-20T09:00:00Z"))]);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn fails_an_expired_uri() {
+        let o = guide(&[("se", Some("2026-11-20T09:00:00Z"))]);
+        assert_fails_with(&o, "the URI expired at se=2026-11-20T09:00:00Z");
+        assert!(!o.message.contains("days after"), "{}", o.message);
+    }
+
+    #[test]
+    fn passes_an_expiry_seven_business_days_from_now() {
+        // From Friday 2026-11-20 09:00, the 7th business day is Tuesday 2026-12-01.
+        let o = guide(&[("se", Some("2026-12-01T09:00:00Z"))]);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn fails_an_expiry_short_of_seven_business_days_from_now() {
+        let o = guide(&[("se", Some("2026-12-01T08:59:59Z"))]);
+        assert_fails_with(
+            &o,
+            "the expiry se=2026-12-01T08:59:59Z is 11.0 days after now (2026-11-20T09:00:00Z): at least 7 business days are needed (until 2026-12-01T09:00:00Z)",
+        );
+        // Seven calendar days are not enough.
+        let o = guide(&[("se", Some("2026-11-27T09:00:00Z"))]);
+        assert_fails_with(&o, "is 7.0 days after now");
+    }
+
+    #[test]
+    fn counts_the_expiry_window_from_a_future_start() {
+        let o = guide(&[
+            ("st", Some("2026-11-21T09:00:00Z")),
+            ("se", Some("2026-11-23T09:00:00Z")),
+        ]);
+        assert_fails_with(&o, "is in the future");
+        assert!(
+            o.message
+                .contains("is 2.0 days after the start (2026-11-21T09:00:00Z)"),
+            "{}",
+            o.message
+        );
+        assert_eq!(o.actual, "2 problem(s)");
+    }
+
+    #[test]
+    fn current_policy_passes_an_expiry_21_days_from_now() {
+        let o = current(&[("se", Some("2026-12-11T09:00:00Z"))]);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn current_policy_warns_on_an_expiry_short_of_21_days() {
+        let o = current(&[("se", Some("2026-12-11T08:59:59Z"))]);
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+        assert!(
+            o.message.contains("is 21.0 days after now (2026-11-20T09:00:00Z): at least 21 days are needed (until 2026-12-11T09:00:00Z)"),
+            "{}",
+            o.message
+        );
+    }
+
+    #[test]
+    fn passes_without_a_resource_type() {
+        let o = guide(&[("sr", None)]);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn warns_on_a_container_sas() {
+        let o = guide(&[("sr", Some("c"))]);
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+        assert!(
+            o.message.starts_with("sr=c: a container SAS"),
+            "{}",
+            o.message
+        );
+        assert_eq!(o.actual, "1 problem(s)");
+    }
+
+    #[test]
+    fn fails_another_resource_type() {
+        assert_fails_with(
+            &guide(&[("sr", Some("s"))]),
+            "sr=s: the URI must grant a blob",
+        );
+    }
+
+    #[test]
+    fn a_failure_outweighs_a_warning() {
+        let o = guide(&[("sr", Some("c")), ("sp", Some("rlw"))]);
+        assert_fails_with(&o, "sr=c");
+        assert!(o.message.contains("grants w (write)"), "{}", o.message);
+        assert_eq!(o.actual, "2 problem(s)");
+    }
+
+    #[test]
+    fn guide_accepts_http() {
+        let o = with(
+            &Policy::guide(),
+            &format!(
+                "http://acct.blob.core.windows.net/vhds/os.vhd?{}",
+                query(&[])
+            ),
+        );
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn current_policy_warns_on_http() {
+        let o = with(
+            &Policy::current(),
+            &format!(
+                "http://acct.blob.core.windows.net/vhds/os.vhd?{}",
+                query(&[])
+            ),
+        );
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+        assert!(o.message.starts_with("http:// "), "{}", o.message);
+    }
+
+    #[test]
+    fn passes_an_uppercase_https_scheme() {
+        let o = with(
+            &Policy::current(),
+            &format!(
+                "HTTPS://acct.blob.core.windows.net/vhds/os.vhd?{}",
+                query(&[])
+            ),
+        );
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn fails_another_scheme() {
+        let o = with(
+            &Policy::guide(),
+            &format!(
+                "ftp://acct.blob.core.windows.net/vhds/os.vhd?{}",
+                query(&[])
+            ),
+        );
+        assert_fails_with(&o, "ftp:// is not an http(s) URI");
+    }
+
+    fn blob(path: &str) -> Outcome {
+        with(
+            &Policy::guide(),
+            &format!("https://acct.blob.core.windows.net{path}?{}", query(&[])),
+        )
+    }
+
+    #[test]
+    fn fails_without_a_blob_name() {
+        assert_fails_with(&blob("/vhds"), "no blob name");
+        assert_fails_with(&blob("/vhds/"), "no blob name");
+    }
+
+    #[test]
+    fn passes_a_blob_in_a_folder_with_an_uppercase_extension() {
+        let o = blob("/vhds/2026/OS.VHD");
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn fails_a_blob_not_ending_in_vhd() {
+        let o = blob("/vhds/os.img");
+        assert_fails_with(&o, "the blob name \"os.img\" does not end in .vhd");
+        let o = blob("/vhds/os.vhd/x");
+        assert_fails_with(&o, "the blob name \"x\" does not end in .vhd");
+    }
+
+    #[test]
+    fn fails_a_percent_encoded_blob_name() {
+        let o = blob("/vhds/my%20os%20disk.vhd");
+        assert_fails_with(&o, " contains % (percent-encoding): rename the blob");
+        assert_eq!(o.actual, "1 problem(s)");
+    }
+
+    #[test]
+    fn fails_white_space_and_quotes_in_the_blob_name() {
+        let o = blob("/vhds/my \"os\".vhd");
+        assert_fails_with(&o, "contains \" (quote), white space: rename the blob");
+    }
+}

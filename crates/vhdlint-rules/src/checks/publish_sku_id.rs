@@ -64,3 +64,100 @@ pub fn evaluate(offer: &str, sku: &str, other_skus: &[String]) -> Outcome {
             .evidence(ev)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Status;
+    use crate::testing::{run_linux, said, MemFs};
+
+    #[test]
+    fn run_is_skipped_on_an_image() {
+        let o = run_linux(MemFs::new(), run);
+        assert_eq!(o.status, Status::Skipped);
+    }
+
+    #[test]
+    fn passes_lowercase_digits_hyphens_and_underscores() {
+        let o = evaluate("contoso-linux", "ubuntu_22-04", &["ubuntu-20-04".into()]);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "offer contoso-linux, sku ubuntu_22-04");
+        assert!(
+            said(&o).contains(
+                r#"offer = "contoso-linux", sku = "ubuntu_22-04", other-skus = ["ubuntu-20-04"]"#
+            ),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn passes_fifty_characters() {
+        let o = evaluate(&"a".repeat(50), &"9".repeat(50), &[]);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn fails_fifty_one_characters() {
+        let o = evaluate(&"a".repeat(51), "sku", &[]);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert!(o.message.contains("offer ID"), "{}", o.message);
+        assert!(
+            o.message.contains("is 51 characters long; the limit is 50"),
+            "{}",
+            o.message
+        );
+    }
+
+    #[test]
+    fn fails_an_empty_offer() {
+        let o = evaluate("", "sku", &[]);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(o.message, "the offer ID is empty");
+    }
+
+    #[test]
+    fn fails_an_empty_sku() {
+        let o = evaluate("offer", "", &[]);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(o.message, "the SKU ID is empty");
+    }
+
+    #[test]
+    fn fails_uppercase_and_other_characters() {
+        let o = evaluate("offer", "Ubuntu 22.04", &[]);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert!(
+            o.message
+                .starts_with(r#"the SKU ID "Ubuntu 22.04" contains ' ', '.', 'U':"#),
+            "{}",
+            o.message
+        );
+    }
+
+    #[test]
+    fn reports_both_ids() {
+        let o = evaluate("Offer", "", &[]);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert!(
+            o.message.contains("offer ID \"Offer\" contains 'O'"),
+            "{}",
+            o.message
+        );
+        assert!(
+            o.message.ends_with("; the SKU ID is empty"),
+            "{}",
+            o.message
+        );
+    }
+
+    #[test]
+    fn fails_a_sku_used_by_another_plan() {
+        let o = evaluate("offer", "gen2", &["gen1".into(), "gen2".into()]);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(
+            o.message,
+            "the SKU ID \"gen2\" is already used by another plan of offer offer"
+        );
+    }
+}

@@ -83,3 +83,137 @@ pub fn evaluate(version: &str, previous: Option<&str>) -> Outcome {
         None => Outcome::pass(format!("{prev} → {version}"), required).evidence(ev),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Status;
+    use crate::testing::{run_linux, said, MemFs};
+
+    #[test]
+    fn run_is_skipped_on_an_image() {
+        let o = run_linux(MemFs::new(), run);
+        assert_eq!(o.status, Status::Skipped);
+    }
+
+    #[test]
+    fn parses_three_integers() {
+        assert_eq!(parse("1.20.300"), Ok([1, 20, 300]));
+        assert_eq!(parse("0.0.2147483647"), Ok([0, 0, 2_147_483_647]));
+    }
+
+    #[test]
+    fn parse_rejects_other_shapes() {
+        assert!(parse("1.0").unwrap_err().contains("has 2 part(s)"));
+        assert!(parse("1.0.0.0").unwrap_err().contains("has 4 part(s)"));
+        assert!(parse("1..0")
+            .unwrap_err()
+            .contains("\"\" is not a non-negative integer"));
+        assert!(parse("1.+2.0").unwrap_err().contains("\"+2\" is not"));
+        assert!(parse("1.0.-1").unwrap_err().contains("\"-1\" is not"));
+        assert!(parse("1.0.2147483648")
+            .unwrap_err()
+            .contains("2147483648 is larger"));
+        assert!(parse("4294967296.0.0").unwrap_err().contains("is larger"));
+    }
+
+    #[test]
+    fn passes_a_first_version() {
+        let o = evaluate("1.0.0", None);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "1.0.0");
+        assert_eq!(o.required, "X.Y.Z (integers)");
+        assert!(said(&o).ends_with("version = \"1.0.0\""), "{}", said(&o));
+    }
+
+    #[test]
+    fn fails_a_malformed_version() {
+        let o = evaluate("1.0", Some("1.0.0"));
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(o.actual, "1.0");
+        assert!(o.message.contains("has 2 part(s)"), "{}", o.message);
+    }
+
+    #[test]
+    fn fails_a_malformed_previous_version() {
+        let o = evaluate("1.0.1", Some("1.0.x"));
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert!(
+            o.message.starts_with("the previous version \"1.0.x\""),
+            "{}",
+            o.message
+        );
+        assert!(
+            said(&o).contains("version = \"1.0.1\", previous-version = \"1.0.x\""),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn passes_the_next_patch() {
+        let o = evaluate("1.2.6", Some("1.2.5"));
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "1.2.5 → 1.2.6");
+        assert_eq!(o.required, "X.Y.Z with only Z greater than in 1.2.5");
+    }
+
+    #[test]
+    fn fails_the_same_patch() {
+        let o = evaluate("1.2.5", Some("1.2.5"));
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(o.actual, "1.2.5 → 1.2.5");
+        assert!(
+            o.message
+                .contains("the patch number must grow (to 6 or more)"),
+            "{}",
+            o.message
+        );
+    }
+
+    #[test]
+    fn fails_a_lower_patch() {
+        let o = evaluate("1.2.4", Some("1.2.5"));
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert!(o.message.contains("must grow"), "{}", o.message);
+    }
+
+    #[test]
+    fn fails_a_new_major_version() {
+        let o = evaluate("2.2.6", Some("1.2.5"));
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert!(
+            o.message.contains("changes the major version"),
+            "{}",
+            o.message
+        );
+        assert!(
+            o.message.contains("a new major version is a new SKU"),
+            "{}",
+            o.message
+        );
+    }
+
+    #[test]
+    fn fails_a_new_minor_version() {
+        let o = evaluate("1.3.6", Some("1.2.5"));
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert!(
+            o.message.contains("changes the minor version"),
+            "{}",
+            o.message
+        );
+        assert!(
+            o.message.contains("a new minor version is a new SKU"),
+            "{}",
+            o.message
+        );
+    }
+
+    #[test]
+    fn fails_a_lower_minor_version_with_a_higher_patch() {
+        let o = evaluate("1.1.9", Some("1.2.5"));
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert!(o.message.contains("minor"), "{}", o.message);
+    }
+}

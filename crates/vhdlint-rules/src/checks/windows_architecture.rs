@@ -45,3 +45,112 @@ pub fn run(ctx: &Context) -> Outcome {
             .evidence(ev)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Status;
+    use crate::testing::{run_windows, run_windows_inspection, said, MemFs};
+    use vhdlint_guest::windows::WindowsInspection;
+
+    const KERNEL: &str = "/Windows/System32/ntoskrnl.exe";
+
+    /// The first bytes of a PE file: an MZ header whose e_lfanew is `pe`, and there the PE
+    /// signature and COFF machine `machine`.
+    fn pe(pe: usize, machine: u16) -> Vec<u8> {
+        let mut b = vec![0u8; (pe + 24).max(0x40)];
+        b[..2].copy_from_slice(b"MZ");
+        b[0x3C..0x40].copy_from_slice(&(pe as u32).to_le_bytes());
+        b[pe..pe + 4].copy_from_slice(b"PE\0\0");
+        b[pe + 4..pe + 6].copy_from_slice(&machine.to_le_bytes());
+        b
+    }
+
+    fn kernel(bytes: Vec<u8>) -> Outcome {
+        let mut fs = MemFs::new();
+        fs.file(KERNEL, bytes);
+        run_windows(fs, run)
+    }
+
+    #[test]
+    fn passes_an_x64_kernel() {
+        let o = kernel(pe(0x80, 0x8664));
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "x64 (0x8664)");
+        assert!(
+            said(&o)
+                .contains("\\Windows\\System32\\ntoskrnl.exe COFF machine 0x8664 at offset 0x84"),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn passes_an_arm64_kernel() {
+        let o = kernel(pe(0xF8, 0xAA64));
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "ARM64 (0xaa64)");
+        assert!(said(&o).contains("at offset 0xfc"), "{}", said(&o));
+    }
+
+    #[test]
+    fn fails_an_i386_kernel() {
+        let o = kernel(pe(0x80, 0x014C));
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(o.actual, "i386 (0x014c)");
+        assert!(o.message.contains("built for i386"), "{}", said(&o));
+        assert!(said(&o).contains("COFF machine 0x014c at offset 0x84"));
+    }
+
+    #[test]
+    fn fails_an_itanium_kernel() {
+        let o = kernel(pe(0x80, 0x0200));
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(o.actual, "IA-64 (0x0200)");
+    }
+
+    #[test]
+    fn error_when_the_kernel_is_not_a_pe_file() {
+        let o = kernel(b"#!/bin/sh\n".repeat(10));
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(
+            said(&o).contains("\\Windows\\System32\\ntoskrnl.exe: "),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn error_when_the_pe_header_lies_beyond_the_first_4_kib() {
+        let o = kernel(pe(4092, 0x8664));
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        let o = kernel(pe(4090, 0x8664));
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn error_without_the_kernel() {
+        let mut fs = MemFs::new();
+        fs.dir("/Windows/System32");
+        let o = run_windows(fs, run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(
+            said(&o).contains("\\Windows\\System32\\ntoskrnl.exe: "),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn error_without_a_windows_system_volume() {
+        let o = run_windows_inspection(Err("unreadable".into()), run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(said(&o).contains("unreadable"), "{}", said(&o));
+        let none = WindowsInspection {
+            candidates: Vec::new(),
+            guest: None,
+        };
+        let o = run_windows_inspection(Ok(none), run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+    }
+}

@@ -54,3 +54,141 @@ pub fn run(ctx: &Context) -> Outcome {
         ))
         .evidence(ev)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Status;
+    use crate::testing::{break_value, hive, run_windows, run_windows_inspection, said, MemFs};
+    use vhdlint_guest::windows::{WindowsInspection, SYSTEM_HIVE};
+
+    const KEY: &str = "[Select]\n\"Current\"=dword:00000001\n\n\
+                       [ControlSet001\\Control\\Session Manager\\Memory Management]\n";
+
+    fn with_system(hive: Vec<u8>) -> Outcome {
+        let mut fs = MemFs::new();
+        fs.file(SYSTEM_HIVE, hive);
+        run_windows(fs, run)
+    }
+
+    /// A REG_MULTI_SZ of `items`, as a .reg hex(7) list.
+    fn multi_sz(items: &[&str]) -> String {
+        let mut units: Vec<u16> = Vec::new();
+        for i in items {
+            units.extend(i.encode_utf16());
+            units.push(0);
+        }
+        units.push(0);
+        let bytes: Vec<String> = units
+            .iter()
+            .flat_map(|u| u.to_le_bytes())
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("hex(7):{}", bytes.join(","))
+    }
+
+    fn paging_files(items: &[&str]) -> Outcome {
+        with_system(hive(&format!("{KEY}\"PagingFiles\"={}\n", multi_sz(items))))
+    }
+
+    #[test]
+    fn passes_with_a_page_file_on_any_drive() {
+        let o = paging_files(&["?:\\pagefile.sys"]);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "?:\\pagefile.sys");
+        let s = said(&o);
+        assert!(
+            s.contains("SYSTEM\\ControlSet001\\Control\\Session Manager\\Memory Management PagingFiles = ?:\\pagefile.sys"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn passes_with_page_files_on_c_and_d() {
+        let o = paging_files(&["C:\\pagefile.sys 0 0", "d:\\pagefile.sys"]);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "C:\\pagefile.sys 0 0, d:\\pagefile.sys");
+        assert!(said(&o).contains("PagingFiles = C:\\pagefile.sys 0 0 | d:\\pagefile.sys"));
+    }
+
+    #[test]
+    fn passes_without_a_paging_files_value() {
+        let o = with_system(hive(&format!(
+            "{KEY}\"ClearPageFileAtShutdown\"=dword:00000000\n"
+        )));
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "no PagingFiles value");
+    }
+
+    #[test]
+    fn passes_an_indented_c_drive() {
+        let o = paging_files(&[" c:\\pagefile.sys"]);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn passes_a_name_without_a_drive_letter() {
+        let o = paging_files(&["Epagefile.sys"]);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn warns_on_a_page_file_on_another_drive() {
+        let o = paging_files(&["C:\\pagefile.sys", "E:\\pagefile.sys"]);
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+        assert_eq!(o.actual, "C:\\pagefile.sys, E:\\pagefile.sys");
+        assert!(o.message.contains("E:\\pagefile.sys"), "{}", said(&o));
+        assert!(!o.message.contains("C:"), "{}", said(&o));
+        assert!(said(&o).contains("PagingFiles = C:\\pagefile.sys | E:\\pagefile.sys"));
+    }
+
+    #[test]
+    fn warns_on_a_lowercase_or_indented_drive_letter() {
+        let o = paging_files(&[" f:\\pagefile.sys"]);
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+        assert!(o.message.contains("f:\\pagefile.sys"), "{}", said(&o));
+    }
+
+    #[test]
+    fn reads_a_plain_string_value_too() {
+        let o = with_system(hive(&format!(
+            "{KEY}\"PagingFiles\"=\"E:\\\\pagefile.sys\"\n"
+        )));
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+        assert_eq!(o.actual, "E:\\pagefile.sys");
+    }
+
+    #[test]
+    fn error_when_the_value_cannot_be_read() {
+        let mut h = hive(&format!(
+            "{KEY}\"PagingFiles\"={}\n",
+            multi_sz(&["C:\\pagefile.sys"])
+        ));
+        break_value(&mut h, "PagingFiles");
+        let o = with_system(h);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(
+            said(&o)
+                .contains("SYSTEM\\ControlSet001\\Control\\Session Manager\\Memory Management: "),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn error_without_a_current_control_set() {
+        let o = with_system(hive("[ControlSet001\\Control]\n\"X\"=dword:00000000\n"));
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(said(&o).contains("SYSTEM\\Select\\Current"), "{}", said(&o));
+    }
+
+    #[test]
+    fn error_without_a_windows_system_volume() {
+        let none = WindowsInspection {
+            candidates: Vec::new(),
+            guest: None,
+        };
+        let o = run_windows_inspection(Ok(none), run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+    }
+}

@@ -64,3 +64,106 @@ pub fn run(ctx: &Context) -> Outcome {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Status;
+    use crate::testing::{run_windows_inspection, said, MemFs};
+    use vhdlint_guest::windows::{Candidate, WindowsGuest, WindowsInspection};
+
+    fn ntfs(volume: &str, error: Option<&str>) -> Candidate {
+        Candidate {
+            volume: volume.into(),
+            bitlocker: false,
+            system32: false,
+            error: error.map(String::from),
+        }
+    }
+
+    fn bitlocker(volume: &str) -> Candidate {
+        Candidate {
+            volume: volume.into(),
+            bitlocker: true,
+            system32: false,
+            error: Some("BitLocker-encrypted: contents cannot be read".into()),
+        }
+    }
+
+    fn guest(volume: &str) -> WindowsGuest {
+        let mut fs = MemFs::new();
+        fs.dir("/Windows/System32");
+        WindowsGuest::new(volume, fs.into_view())
+    }
+
+    fn inspect(candidates: Vec<Candidate>, guest: Option<WindowsGuest>) -> Outcome {
+        run_windows_inspection(Ok(WindowsInspection { candidates, guest }), run)
+    }
+
+    #[test]
+    fn passes_with_a_system_volume() {
+        let mut sys = ntfs("p2", None);
+        sys.system32 = true;
+        let o = inspect(vec![ntfs("p1", None), sys], Some(guest("p2")));
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "\\Windows\\System32 on p2 (NTFS)");
+        assert!(
+            said(&o).contains("\\Windows\\System32 on volume p2"),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn fails_on_a_bitlocker_volume() {
+        let o = inspect(vec![ntfs("p1", None), bitlocker("p2")], None);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(o.actual, "BitLocker volume p2");
+        assert!(
+            o.message.contains("volume p2 is BitLocker-encrypted"),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn fails_on_bitlocker_even_beside_a_system_volume() {
+        let o = inspect(
+            vec![bitlocker("p1"), ntfs("p2", None), bitlocker("p3")],
+            Some(guest("p2")),
+        );
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(o.actual, "BitLocker volume p1");
+        let s = said(&o);
+        assert!(s.contains("volume p1: BitLocker"), "{s}");
+        assert!(s.contains("volume p3: BitLocker"), "{s}");
+        assert!(!s.contains("volume p2"), "{s}");
+    }
+
+    #[test]
+    fn fails_without_an_ntfs_volume() {
+        let o = inspect(Vec::new(), None);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(o.actual, "no NTFS volume");
+    }
+
+    #[test]
+    fn fails_when_no_ntfs_volume_holds_system32() {
+        let o = inspect(
+            vec![ntfs("p1", None), ntfs("p2", Some("corrupt MFT record 0"))],
+            None,
+        );
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(o.actual, "no NTFS volume holds \\Windows\\System32");
+        let s = said(&o);
+        assert!(s.contains("p1: NTFS without \\Windows\\System32"), "{s}");
+        assert!(s.contains("p2: corrupt MFT record 0"), "{s}");
+    }
+
+    #[test]
+    fn error_when_the_guest_disk_cannot_be_read() {
+        let o = run_windows_inspection(Err("no partition table".into()), run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(said(&o).contains("no partition table"), "{}", said(&o));
+    }
+}

@@ -36,3 +36,79 @@ pub fn run(ctx: &Context) -> Outcome {
                 .map(|p| Evidence::path(p.clone(), None, "unattend file")),
         )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Status;
+    use crate::testing::{run_windows, run_windows_inspection, said, MemFs};
+    use vhdlint_guest::windows::WindowsInspection;
+
+    const PANTHER: &str = "/Windows/Panther/unattend.xml";
+    const SYSPREP: &str = "/Windows/System32/Sysprep/unattend.xml";
+
+    fn with(files: &[&str]) -> Outcome {
+        let mut fs = MemFs::new();
+        fs.dir("/Windows/System32/Sysprep").dir("/Windows/Panther");
+        for f in files {
+            fs.file(f, "<unattend/>");
+        }
+        run_windows(fs, run)
+    }
+
+    #[test]
+    fn passes_without_unattend_files() {
+        let o = with(&[]);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "none");
+    }
+
+    #[test]
+    fn warns_on_the_panther_unattend_file() {
+        let o = with(&[PANTHER]);
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+        assert_eq!(o.actual, "\\Windows\\Panther\\unattend.xml");
+        assert_eq!(o.evidence.len(), 1);
+        assert_eq!(
+            o.evidence[0].path.as_deref(),
+            Some("\\Windows\\Panther\\unattend.xml")
+        );
+    }
+
+    #[test]
+    fn warns_on_the_sysprep_unattend_file() {
+        let o = with(&[SYSPREP]);
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+        assert_eq!(o.actual, "\\Windows\\System32\\Sysprep\\unattend.xml");
+        assert!(o
+            .message
+            .contains("\\Windows\\System32\\Sysprep\\unattend.xml"));
+    }
+
+    #[test]
+    fn warns_on_both_unattend_files() {
+        let o = with(&[PANTHER, SYSPREP]);
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+        assert_eq!(
+            o.actual,
+            "\\Windows\\Panther\\unattend.xml, \\Windows\\System32\\Sysprep\\unattend.xml"
+        );
+        assert_eq!(o.evidence.len(), 2);
+    }
+
+    #[test]
+    fn passes_with_other_files_beside_them() {
+        let o = with(&["/Windows/Panther/setupact.log", "/Windows/unattend.xml"]);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn error_without_a_windows_system_volume() {
+        let none = WindowsInspection {
+            candidates: Vec::new(),
+            guest: None,
+        };
+        let o = run_windows_inspection(Ok(none), run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+    }
+}

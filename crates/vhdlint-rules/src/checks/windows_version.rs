@@ -87,3 +87,161 @@ pub fn run(ctx: &Context) -> Outcome {
             .evidences(ev),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Status;
+    use crate::testing::{hive, hive_with, run_windows, run_windows_inspection, said, MemFs};
+    use vhdlint_guest::windows::{WindowsInspection, SOFTWARE_HIVE};
+
+    const KEY: &str = "[Microsoft\\Windows NT\\CurrentVersion]\n";
+
+    fn with_software(h: Vec<u8>) -> Outcome {
+        let mut fs = MemFs::new();
+        fs.file(SOFTWARE_HIVE, h);
+        run_windows(fs, run)
+    }
+
+    /// A SOFTWARE hive with these values of CurrentVersion (.reg lines).
+    fn values(lines: &str) -> Outcome {
+        with_software(hive(&format!("{KEY}{lines}")))
+    }
+
+    fn server(build: &str) -> Outcome {
+        values(&format!(
+            "\"ProductName\"=\"Windows Server 2012 R2 Datacenter\"\n\"CurrentBuild\"=\"{build}\"\n\"EditionID\"=\"ServerDatacenter\"\n\"InstallationType\"=\"Server\"\n"
+        ))
+    }
+
+    #[test]
+    fn passes_windows_server_2012_r2() {
+        let o = server("9600");
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "Windows Server 2012 R2 Datacenter (build 9600)");
+        let s = said(&o);
+        assert!(
+            s.contains("SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion ProductName = Windows Server 2012 R2 Datacenter"),
+            "{s}"
+        );
+        assert!(
+            s.contains(
+                "CurrentBuild = 9600, EditionID = ServerDatacenter, InstallationType = Server"
+            ),
+            "{s}"
+        );
+        assert!(!s.contains("dirty"), "{s}");
+    }
+
+    #[test]
+    fn passes_build_7601() {
+        let o = server("7601");
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn warns_below_build_7601() {
+        let o = server("7600");
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+        assert_eq!(o.actual, "Windows Server 2012 R2 Datacenter (build 7600)");
+        assert!(o.message.contains("build 7600 is older"), "{}", said(&o));
+    }
+
+    #[test]
+    fn reads_current_build_number_without_current_build() {
+        let o = values(
+            "\"ProductName\"=\"Windows Server 2016 Standard\"\n\"CurrentBuildNumber\"=\" 14393 \"\n",
+        );
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "Windows Server 2016 Standard (build 14393)");
+        assert!(
+            said(&o).contains("CurrentBuild = 14393, EditionID = ?, InstallationType = ?"),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn warns_without_a_build_number() {
+        let o = values("\"ProductName\"=\"Windows Server 2019 Datacenter\"\n");
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+        assert_eq!(o.actual, "Windows Server 2019 Datacenter (build ?)");
+        assert!(said(&o).contains("CurrentBuild = ?"), "{}", said(&o));
+    }
+
+    #[test]
+    fn warns_when_the_build_is_not_a_number() {
+        let o = server("9600a");
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+        assert_eq!(o.actual, "Windows Server 2012 R2 Datacenter (build ?)");
+    }
+
+    #[test]
+    fn fails_a_client_product_name() {
+        let o = values(
+            "\"ProductName\"=\"Windows 10 Pro\"\n\"CurrentBuild\"=\"19045\"\n\"InstallationType\"=\"Server\"\n",
+        );
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(o.actual, "Windows 10 Pro (build 19045)");
+        assert!(o.message.contains("Windows 10 Pro is a client edition"));
+    }
+
+    #[test]
+    fn fails_a_client_installation_type() {
+        let o = values(
+            "\"ProductName\"=\"Windows Server 2022 Datacenter\"\n\"CurrentBuild\"=\"20348\"\n\"InstallationType\"=\"client\"\n",
+        );
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert!(
+            said(&o).contains("InstallationType = client"),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn passes_a_lowercase_server_product_name() {
+        let o = values("\"ProductName\"=\"windows server 2022\"\n\"CurrentBuild\"=\"20348\"\n");
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn notes_a_dirty_hive() {
+        let h = hive_with(
+            &format!("{KEY}\"ProductName\"=\"Windows Server 2012\"\n\"CurrentBuild\"=\"9200\"\n"),
+            &["--dirty"],
+        );
+        let o = with_software(h);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.evidence.len(), 3);
+        assert!(said(&o).contains("SOFTWARE hive is dirty"), "{}", said(&o));
+    }
+
+    #[test]
+    fn error_without_a_product_name() {
+        let o = values("\"ProductName\"=dword:00000001\n\"CurrentBuild\"=\"9600\"\n");
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(
+            said(&o).contains("SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion has no ProductName"),
+            "{}",
+            said(&o)
+        );
+    }
+
+    #[test]
+    fn error_without_a_software_hive() {
+        let o = run_windows(MemFs::new(), run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(said(&o).contains("SOFTWARE hive: "), "{}", said(&o));
+    }
+
+    #[test]
+    fn error_without_a_windows_system_volume() {
+        let none = WindowsInspection {
+            candidates: Vec::new(),
+            guest: None,
+        };
+        let o = run_windows_inspection(Ok(none), run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+    }
+}
