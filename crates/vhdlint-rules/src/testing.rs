@@ -89,7 +89,9 @@ pub(crate) fn run_image_with(
     policy: &Policy,
     run: fn(&Context) -> Outcome,
 ) -> Outcome {
-    with_image(bytes, profile, policy, |ctx| run(ctx))
+    with_image(bytes, profile, policy, |ctx| {
+        crate::runner::apply_notes(run(ctx))
+    })
 }
 
 /// Runs check `run` with the guide policy on an image of `bytes` held in memory.
@@ -427,7 +429,7 @@ pub(crate) fn run_linux_inspection(
     let mut ctx = Context::new(&image, policy, None);
     ctx.profile = Profile::LinuxOs;
     assert!(ctx.linux.set(inspection).is_ok());
-    run(&ctx)
+    crate::runner::apply_notes(run(&ctx))
 }
 
 /// Runs check `run` with `policy` on a disk with no Linux filesystem: a search for a Linux
@@ -445,7 +447,6 @@ pub(crate) fn run_no_linux(run: fn(&Context) -> Outcome) -> Outcome {
     run_no_linux_with(&Policy::guide(), run)
 }
 
-
 // Group linux/network … linux/sudoers: guests with a chosen os-release, and no guest at all.
 
 /// Runs check `run` with `policy` on a context whose search for a Linux root gave `linux`.
@@ -458,7 +459,7 @@ fn run_inspection(
     let mut ctx = Context::new(&image, policy, None);
     ctx.profile = Profile::LinuxOs;
     assert!(ctx.linux.set(linux).is_ok());
-    run(&ctx)
+    crate::runner::apply_notes(run(&ctx))
 }
 
 /// Runs check `run` with `policy` on a Linux guest whose root is `fs` and whose os-release
@@ -557,7 +558,6 @@ pub(crate) fn assert_errors_without_a_linux_guest(run: fn(&Context) -> Outcome) 
     assert!(s.contains("p2 (xfs): bad superblock"), "{s}");
 }
 
-
 // Windows guests and registry hives, for the windows/ checks' tests (group: windows/ and
 // publish/ checks).
 
@@ -574,7 +574,7 @@ pub(crate) fn run_windows_inspection(
     let mut ctx = Context::new(&image, &policy, None);
     ctx.profile = Profile::WindowsOs;
     assert!(ctx.windows.set(inspection).is_ok());
-    run(&ctx)
+    crate::runner::apply_notes(run(&ctx))
 }
 
 /// Runs check `run` with the guide policy on a Windows system volume `p1` whose root is `fs`.
