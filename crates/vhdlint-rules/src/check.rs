@@ -110,6 +110,9 @@ pub struct CheckMeta {
     pub sources: &'static [&'static str],
     /// Profiles the check applies to; on others it is skipped.
     pub profiles: &'static [Profile],
+    /// The policies (their bases: `guide`, `current`) the check is part of; under the others
+    /// the runner skips it.
+    pub policies: &'static [&'static str],
 }
 
 /// A check: metadata beside its logic.

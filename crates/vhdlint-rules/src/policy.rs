@@ -34,12 +34,22 @@ pub struct SizeRange {
     pub above_max: Level,
 }
 
+/// The name of the Azure Marketplace VM image guide's policy.
+pub const GUIDE: &str = "guide";
+/// The name of today's certification's policy.
+pub const CURRENT: &str = "current";
+/// Both policies: what most checks are part of.
+pub const ALL: &[&str] = &[GUIDE, CURRENT];
+
 /// Every threshold a check takes from the policy.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Policy {
     /// `guide`, `current`, or the file's name.
     pub name: String,
+    /// The policy it is or extends: [`GUIDE`] or [`CURRENT`]. It decides which checks run
+    /// ([`crate::CheckMeta::policies`]).
+    pub base: &'static str,
     pub linux_os_size: SizeRange,
     pub windows_os_size: SizeRange,
     /// Largest data disk, in GiB.
@@ -72,10 +82,6 @@ pub struct Policy {
     /// OpenSSL: fail below, except these exact versions.
     pub openssl_fail_below: String,
     pub openssl_allowed_older: Vec<String>,
-    /// Checks that only one policy has.
-    pub network_manager_check: bool,
-    pub ipv6_check: bool,
-    pub defender_check: bool,
     /// SAS URIs: how many minutes before now the start time must lie (clock skew).
     pub sas_start_skew_minutes: u64,
     /// SAS URIs: the least time from start to expiry, in days (business days when
@@ -92,7 +98,8 @@ impl Policy {
     /// The Azure Marketplace VM image guide (the default).
     pub fn guide() -> Policy {
         Policy {
-            name: "guide".into(),
+            name: GUIDE.into(),
+            base: GUIDE,
             linux_os_size: SizeRange {
                 min_gib: 30.0,
                 max_gib: 50.0,
@@ -120,9 +127,6 @@ impl Policy {
             python_pyasn1: true,
             openssl_fail_below: "1.0".into(),
             openssl_allowed_older: Vec::new(),
-            network_manager_check: true,
-            ipv6_check: true,
-            defender_check: false,
             sas_start_skew_minutes: 15,
             sas_expiry_min_days: 7,
             sas_expiry_business_days: true,
@@ -134,7 +138,8 @@ impl Policy {
     /// Today's certification.
     pub fn current() -> Policy {
         Policy {
-            name: "current".into(),
+            name: CURRENT.into(),
+            base: CURRENT,
             linux_os_size: SizeRange {
                 min_gib: 1.0,
                 max_gib: 1023.0,
@@ -158,9 +163,6 @@ impl Policy {
             python_pyasn1: false,
             openssl_fail_below: "3.0.0".into(),
             openssl_allowed_older: vec!["1.1.1".into(), "1.0.2".into()],
-            network_manager_check: false,
-            ipv6_check: false,
-            defender_check: true,
             sas_start_skew_minutes: 0,
             sas_expiry_min_days: 21,
             sas_expiry_business_days: false,
@@ -223,9 +225,6 @@ impl Policy {
             python_pyasn1,
             openssl_fail_below,
             openssl_allowed_older,
-            network_manager_check,
-            ipv6_check,
-            defender_check,
             sas_start_skew_minutes,
             sas_expiry_min_days,
             sas_expiry_business_days,
@@ -288,9 +287,6 @@ struct PolicyFile {
     python_pyasn1: Option<bool>,
     openssl_fail_below: Option<String>,
     openssl_allowed_older: Option<Vec<String>>,
-    network_manager_check: Option<bool>,
-    ipv6_check: Option<bool>,
-    defender_check: Option<bool>,
     sas_start_skew_minutes: Option<u64>,
     sas_expiry_min_days: Option<u32>,
     sas_expiry_business_days: Option<bool>,

@@ -8,7 +8,7 @@ use vhdlint_disk::layout::{Partition, Scheme};
 use vhdlint_disk::vhd::Geometry;
 use vhdlint_guest::OsFamily;
 
-use crate::check::{Check, CheckResult, Outcome, Status};
+use crate::check::{Check, CheckMeta, CheckResult, Outcome, Status};
 use crate::checks::CHECKS;
 use crate::context::{Context, Progress};
 use crate::image::Image;
@@ -257,9 +257,29 @@ pub fn apply_notes(mut o: Outcome) -> Outcome {
     o.evidences(notes.into_iter().map(Evidence::from))
 }
 
+/// The skip of a check that is not part of `policy` ([`CheckMeta::policies`]).
+pub fn policy_skip(meta: &CheckMeta, policy: &Policy) -> Option<Outcome> {
+    if meta.policies.contains(&policy.base) {
+        return None;
+    }
+    let by = if meta.policies == [crate::policy::GUIDE] {
+        "the guide asks for it".to_string()
+    } else if meta.policies == [crate::policy::CURRENT] {
+        "the current certification checks it".to_string()
+    } else {
+        format!("part of {}", meta.policies.join(" and "))
+    };
+    Some(Outcome::skipped(format!(
+        "not part of the {} policy ({by})",
+        policy.name
+    )))
+}
+
 fn run_one(check: &Check, ctx: &Context) -> CheckResult {
     let meta = check.meta;
-    let outcome = if meta.profiles.contains(&ctx.profile) {
+    let outcome = if let Some(skip) = policy_skip(meta, ctx.policy) {
+        skip
+    } else if meta.profiles.contains(&ctx.profile) {
         apply_notes((check.run)(ctx))
     } else {
         let for_: Vec<&str> = meta.profiles.iter().map(Profile::as_str).collect();

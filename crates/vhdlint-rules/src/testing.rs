@@ -16,12 +16,17 @@ pub(crate) use vhdlint_guest::fs::mem::{MemFs, Node};
 /// Runs check `run` with `policy` on a Linux guest whose root is `fs`, and applies the
 /// runner's rules to what it noted, as a run does.
 pub(crate) fn run_linux_with(fs: MemFs, policy: &Policy, run: fn(&Context) -> Outcome) -> Outcome {
-    crate::runner::apply_notes(run_linux_raw(fs, policy, run))
+    with_linux(fs, policy, |ctx| settle(ctx, run))
 }
 
 /// The outcome check `run` itself gives with `policy` on a Linux guest whose root is `fs`,
 /// before the runner applies its rules to the notes.
 pub(crate) fn run_linux_raw(fs: MemFs, policy: &Policy, run: fn(&Context) -> Outcome) -> Outcome {
+    with_linux(fs, policy, run)
+}
+
+/// `f` on a context with `policy` over a Linux guest whose root is `fs`.
+fn with_linux(fs: MemFs, policy: &Policy, f: impl FnOnce(&Context) -> Outcome) -> Outcome {
     let image = Image::from_source("memory", Arc::new(MemSource::new(vec![0; 512])));
     let mut ctx = Context::new(&image, policy, None);
     ctx.profile = Profile::LinuxOs;
@@ -39,7 +44,7 @@ pub(crate) fn run_linux_raw(fs: MemFs, policy: &Policy, run: fn(&Context) -> Out
         guest: Some(guest),
     };
     assert!(ctx.linux.set(Ok(inspection)).is_ok());
-    run(&ctx)
+    f(&ctx)
 }
 
 /// Runs check `run` with the guide policy on a Linux guest whose root is `fs`.
@@ -429,7 +434,7 @@ pub(crate) fn run_linux_inspection(
     let mut ctx = Context::new(&image, policy, None);
     ctx.profile = Profile::LinuxOs;
     assert!(ctx.linux.set(inspection).is_ok());
-    crate::runner::apply_notes(run(&ctx))
+    settle(&ctx, run)
 }
 
 /// Runs check `run` with `policy` on a disk with no Linux filesystem: a search for a Linux
@@ -459,7 +464,7 @@ fn run_inspection(
     let mut ctx = Context::new(&image, policy, None);
     ctx.profile = Profile::LinuxOs;
     assert!(ctx.linux.set(linux).is_ok());
-    crate::runner::apply_notes(run(&ctx))
+    settle(&ctx, run)
 }
 
 /// Runs check `run` with `policy` on a Linux guest whose root is `fs` and whose os-release
@@ -574,7 +579,7 @@ pub(crate) fn run_windows_inspection(
     let mut ctx = Context::new(&image, &policy, None);
     ctx.profile = Profile::WindowsOs;
     assert!(ctx.windows.set(inspection).is_ok());
-    crate::runner::apply_notes(run(&ctx))
+    settle(&ctx, run)
 }
 
 /// Runs check `run` with the guide policy on a Windows system volume `p1` whose root is `fs`.
@@ -632,4 +637,17 @@ pub(crate) fn break_value(hive: &mut [u8], name: &str) {
         .expect("the value's name is in the hive");
     assert_eq!(&hive[at - 20..at - 18], b"vk");
     hive[at - 20..at - 18].copy_from_slice(b"xx");
+}
+
+/// What the runner makes of check `run` on `ctx`: skipped when the check is not part of the
+/// context's policy, else its outcome with the rules applied to its notes.
+pub(crate) fn settle(ctx: &Context, run: fn(&Context) -> Outcome) -> Outcome {
+    let meta = crate::CHECKS
+        .iter()
+        .find(|c| c.run as usize == run as usize)
+        .map(|c| c.meta);
+    if let Some(skip) = meta.and_then(|m| crate::runner::policy_skip(m, ctx.policy)) {
+        return skip;
+    }
+    crate::runner::apply_notes(run(ctx))
 }

@@ -572,7 +572,7 @@ fn rules(json: bool) -> Result<()> {
                     "id": c.meta.id,
                     "title": c.meta.title,
                     "profiles": profiles(c.meta.profiles),
-                    "policies": ["guide", "current"],
+                    "policies": c.meta.policies,
                 })
             })
             .collect();
@@ -588,6 +588,14 @@ fn rules(json: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The policies a check is part of, in words.
+fn policies_text(m: &vhdlint_rules::CheckMeta) -> String {
+    match m.policies {
+        [one] => format!("policy {one} only"),
+        all => format!("policies {}", all.join(" and ")),
+    }
 }
 
 /// What a check applies to, in words.
@@ -614,10 +622,11 @@ fn rules_markdown() -> String {
     for c in CHECKS {
         let m = c.meta;
         o.push_str(&format!(
-            "\n## {}\n\n**{}** — applies to {}; policies guide and current.\n\n",
+            "\n## {}\n\n**{}** — applies to {}; {}.\n\n",
             m.id,
             m.title,
-            applies_to(m)
+            applies_to(m),
+            policies_text(m)
         ));
         o.push_str(&format!("### What it checks\n\n{}\n\n### Why it matters\n\n{}\n\n### How to fix\n\n{}\n\n### Sources\n\n", m.what, m.why, m.remedy));
         for s in m.sources {
@@ -633,10 +642,7 @@ fn explain(id: &str) -> Result<()> {
     };
     let m = c.meta;
     outln!("# {} ({})\n", m.title, m.id);
-    outln!(
-        "Applies to: {}; policies guide and current\n",
-        applies_to(m)
-    );
+    outln!("Applies to: {}; {}\n", applies_to(m), policies_text(m));
     outln!("## What it checks\n{}\n", m.what);
     outln!("## Why it matters\n{}\n", m.why);
     outln!("## How to fix\n{}\n", m.remedy);

@@ -10,6 +10,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Shrink the data disk below the maximum, or split its content across several data disks.",
     sources: &["Marketplace certification FAQ: \"Data disk requests with a size greater than 1023 gigabytes (GB) won't be approved\"", "Azure Marketplace VM image guide: data disks can be as large as 1 TB"],
     profiles: &[Profile::DataDisk],
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

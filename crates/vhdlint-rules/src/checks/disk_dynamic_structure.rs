@@ -10,6 +10,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Repair the image on the system that made it (Hyper-V: Edit-VHD / Test-VHD), then convert to a fixed VHD: qemu-img convert -f vpc -O vpc -o subformat=fixed,force_size IN OUT.vhd",
     sources: &["Virtual Hard Disk Image Format Specification v1.0 (2006): Dynamic Disk Header, Block Allocation Table", "Xen blktap vhd-util check (header and BAT rules)", "qemu block/vpc.c open-time checks"],
     profiles: Profile::ALL,
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

@@ -10,6 +10,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Copy the image again without truncation or padding, or convert it: qemu-img convert -f vpc -O vpc -o subformat=fixed,force_size IN OUT.vhd",
     sources: &["Marketplace certification FAQ: \"The VHD blob length is equal to the virtual size plus the VHD footer length (512)\"", "AzCopy page-blob upload: source size must equal the destination page blob size"],
     profiles: Profile::ALL,
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

@@ -12,6 +12,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Convert to a fixed VHD: qemu-img convert -f vpc -O vpc -o subformat=fixed,force_size IN OUT.vhd (or Convert-VHD -VHDType Fixed on Hyper-V)",
     sources: &["Azure docs, create-upload-generic: \"Azure supports only fixed VHD\"", "Azure Marketplace VM image guide: fixed-format VHD"],
     profiles: Profile::ALL,
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

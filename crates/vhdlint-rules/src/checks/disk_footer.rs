@@ -19,6 +19,7 @@ pub static META: CheckMeta = CheckMeta {
         "Xen blktap vhd-util check (footer rules)",
     ],
     profiles: Profile::ALL,
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

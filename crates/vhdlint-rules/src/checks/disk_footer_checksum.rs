@@ -9,6 +9,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Rewrite the footer by converting the image again: qemu-img convert -f vpc -O vpc -o subformat=fixed,force_size IN OUT.vhd",
     sources: &["Virtual Hard Disk Image Format Specification v1.0 (2006), Hard Disk Footer Format: Checksum", "Xen blktap vhd-util check: \"primary and backup footers do not match\""],
     profiles: Profile::ALL,
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

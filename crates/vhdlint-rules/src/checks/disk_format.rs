@@ -15,6 +15,7 @@ pub static META: CheckMeta = CheckMeta {
         "Azure Marketplace VM image guide: the OS VHD must be a fixed-format VHD",
     ],
     profiles: Profile::ALL,
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

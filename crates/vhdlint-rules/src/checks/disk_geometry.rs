@@ -11,6 +11,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Convert with force_size so that the geometry is the maximum and the current size is authoritative: qemu-img convert -f vpc -O vpc -o subformat=fixed,force_size IN OUT.vhd",
     sources: &["Virtual Hard Disk Image Format Specification v1.0 (2006), appendix: CHS calculation", "qemu block/vpc.c: size from CHS unless the creator is win/qem2/d2v/CTXS/tap"],
     profiles: Profile::ALL,
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

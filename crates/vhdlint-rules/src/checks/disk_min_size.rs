@@ -10,6 +10,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Grow the disk to at least 20 MiB: qemu-img resize -f raw tmp.raw 20M, then convert with force_size.",
     sources: &["Marketplace certification FAQ: \"The VHD's virtual size is at least 20 MB\"", "Azure REST CreationData.uploadSizeBytes: at least 20972032 (20 MiB + 512)"],
     profiles: Profile::ALL,
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

@@ -11,6 +11,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Resize the disk to a size inside the range (qemu-img resize on the raw disk, then grow or shrink the partitions and filesystems) and convert again with force_size.",
     sources: &["Azure Marketplace VM image guide: Linux OS VHD 30–50 GB; Windows OS VHD 128 GB", "Marketplace certification FAQ, OS disk size validation: Linux 1–1023 GB, Windows 30–250 GB"],
     profiles: Profile::OS,
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

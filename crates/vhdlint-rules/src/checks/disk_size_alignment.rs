@@ -12,6 +12,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Resize the raw disk to a whole MiB and convert with force_size: qemu-img convert -f vpc -O raw IN tmp.raw; qemu-img resize -f raw tmp.raw SIZE; qemu-img convert -f raw -O vpc -o subformat=fixed,force_size tmp.raw OUT.vhd",
     sources: &["Azure docs, create-upload-generic (Resizing VHDs): \"All VHDs on Azure must have a virtual size aligned to 1 MB\"", "Marketplace certification FAQ: \"The virtual size must be a multiple of 1 MB\"", "qemu commit fb9245c (2016): force_size for Azure"],
     profiles: Profile::ALL,
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

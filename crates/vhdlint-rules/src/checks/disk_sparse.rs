@@ -12,6 +12,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Punch out the zero blocks: fallocate --dig-holes IMAGE.vhd (or copy it with cp --sparse=always IMAGE.vhd NEW.vhd)",
     sources: &["Azure Marketplace VM image guide: the VHD should be sparse", "Marketplace certification FAQ: virtual size vs. blob size"],
     profiles: Profile::ALL,
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

@@ -10,6 +10,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "In /etc/waagent.conf set Provisioning.RegenerateSshHostKeyPair=y and Provisioning.DeleteRootPassword=y; set ResourceDisk.EnableSwap to y or n.",
     sources: &["Azure Marketplace VM image guide: waagent.conf settings", "WALinuxAgent azurelinuxagent/common/conf.py defaults", "LISA verify_swap"],
     profiles: &[Profile::LinuxOs],
+    policies: crate::policy::ALL,
 };
 
 fn yes(v: &str) -> bool {

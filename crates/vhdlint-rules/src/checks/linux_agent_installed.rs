@@ -14,6 +14,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Install and enable the distribution's agent package: apt-get install waagent (Debian) / walinuxagent (Ubuntu) / WALinuxAgent (RHEL, SUSE), then systemctl enable walinuxagent (or waagent).",
     sources: &["Azure Marketplace VM image guide: install the Azure Linux Agent", "Certification Test Tool: Linux Agent Version", "LISA AzureImageStandard verify_waagent_version"],
     profiles: &[Profile::LinuxOs],
+    policies: crate::policy::ALL,
 };
 
 /// The agent's version from its `version.py`; a glob cut short by its bound is noted in

@@ -11,6 +11,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Deprovision before capturing: waagent -force -deprovision+user (or remove /var/lib/waagent/*, /var/lib/cloud/instances, /var/log/waagent.log and truncate /etc/machine-id)",
     sources: &["Azure Marketplace VM image guide: deprovision with waagent -force -deprovision", "virt-sysprep operation machine-id"],
     profiles: &[Profile::LinuxOs],
+    policies: crate::policy::ALL,
 };
 
 fn is_goal_state(name: &str) -> bool {

@@ -10,6 +10,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Build the image from a 64-bit (amd64/x86_64 or arm64/aarch64) distribution.",
     sources: &["Azure Marketplace VM image guide: 64-bit operating systems only"],
     profiles: &[Profile::LinuxOs],
+    policies: crate::policy::ALL,
 };
 
 fn machine(m: u16) -> &'static str {

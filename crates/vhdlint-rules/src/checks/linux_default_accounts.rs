@@ -11,6 +11,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Delete build-time users (userdel -r NAME) or lock their passwords (passwd -l NAME), and remove their authorized_keys before capturing (waagent -deprovision+user does it).",
     sources: &["Azure Marketplace VM image guide: remove default accounts and credentials", "Marketplace certification FAQ: no default passwords or keys"],
     profiles: &[Profile::LinuxOs],
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

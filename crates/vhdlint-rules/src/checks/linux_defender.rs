@@ -9,15 +9,10 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Uninstall mdatp and remove /etc/opt/microsoft/mdatp, /var/log/microsoft/mdatp and the MDE extension folders before capturing.",
     sources: &["Marketplace certification FAQ (2021+): Microsoft Defender for Endpoint must not be pre-installed"],
     profiles: &[Profile::LinuxOs],
+    policies: &[crate::policy::CURRENT],
 };
 
 pub fn run(ctx: &Context) -> Outcome {
-    if !ctx.policy.defender_check {
-        return Outcome::skipped(format!(
-            "not part of the {} policy (the current certification checks it)",
-            ctx.policy.name
-        ));
-    }
     let g = match ctx.linux_guest() {
         Ok(g) => g,
         Err(o) => return o,

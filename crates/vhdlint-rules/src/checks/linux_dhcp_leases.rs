@@ -9,6 +9,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "rm -f /var/lib/dhcp/* /var/lib/dhclient/* /var/lib/dhcpcd/* /var/lib/NetworkManager/*.lease",
     sources: &["Azure Marketplace VM image guide: generalize the image", "virt-sysprep operation dhcp-client-state"],
     profiles: &[Profile::LinuxOs],
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

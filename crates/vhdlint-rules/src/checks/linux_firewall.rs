@@ -12,6 +12,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Keep iptables installed; remove rules that load at boot (empty /etc/iptables/rules.v4, systemctl disable firewalld / ufw disable / systemctl disable nftables).",
     sources: &["Azure Marketplace VM image guide: iptables installed, no rules enabled"],
     profiles: &[Profile::LinuxOs],
+    policies: crate::policy::ALL,
 };
 
 /// The first rules of `path`; a file a bound kept from being read is noted in `notes`.

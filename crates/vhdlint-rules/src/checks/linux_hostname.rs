@@ -11,6 +11,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "echo localhost.localdomain > /etc/hostname (or remove the file)",
     sources: &["Azure Marketplace VM image guide: set the host name to localhost.localdomain"],
     profiles: &[Profile::LinuxOs],
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

@@ -14,6 +14,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Use a kernel with the Hyper-V drivers (the distribution's cloud/azure kernel), and add them to the initramfs: echo hv_vmbus hv_storvsc hv_netvsc >> /etc/initramfs-tools/modules && update-initramfs -u (dracut: add_drivers+=\" hv_vmbus hv_storvsc hv_netvsc \" and dracut -f).",
     sources: &["Azure Marketplace VM image guide: Linux Integration Services (Hyper-V drivers)", "Azure docs, create-upload-generic: hv_vmbus and hv_storvsc in the initrd", "LISA verify_hv_kvp_daemon / initrd checks"],
     profiles: &[Profile::LinuxOs],
+    policies: crate::policy::ALL,
 };
 
 const DRIVERS: &[(&str, &str, &str)] = &[

@@ -9,15 +9,10 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Remove the static IPv6 configuration (IPV6INIT=no, drop `inet6 static` stanzas and IPv6 addresses).",
     sources: &["Azure Marketplace VM image guide: IPv6 is not supported"],
     profiles: &[Profile::LinuxOs],
+    policies: &[crate::policy::GUIDE],
 };
 
 pub fn run(ctx: &Context) -> Outcome {
-    if !ctx.policy.ipv6_check {
-        return Outcome::skipped(format!(
-            "not part of the {} policy (the guide asks for it)",
-            ctx.policy.name
-        ));
-    }
     let g = match ctx.linux_guest() {
         Ok(g) => g,
         Err(o) => return o,

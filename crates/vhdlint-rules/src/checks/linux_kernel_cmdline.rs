@@ -9,6 +9,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Set GRUB_CMDLINE_LINUX=\"console=ttyS0 earlyprintk=ttyS0 rootdelay=300\" in /etc/default/grub and regenerate grub.cfg (update-grub, or grub2-mkconfig -o /boot/grub2/grub.cfg; on BLS systems grubby --update-kernel=ALL --args=...).",
     sources: &["Azure Marketplace VM image guide: kernel boot line console=ttyS0 earlyprintk=ttyS0 rootdelay=300", "Azure docs, create-upload-generic: libata.atapi_enabled=0 reserve=0x1f0,0x8 must be removed", "LISA verify_serial_console_is_enabled"],
     profiles: &[Profile::LinuxOs],
+    policies: crate::policy::ALL,
 };
 
 const WANTED: &[&str] = &["earlyprintk=ttyS0", "rootdelay=300"];

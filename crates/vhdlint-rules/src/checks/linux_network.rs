@@ -9,6 +9,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Configure eth0 for DHCP (`auto eth0` + `iface eth0 inet dhcp`, netplan `dhcp4: true`, ifcfg BOOTPROTO=dhcp ONBOOT=yes), and delete HWADDR lines and /etc/udev/rules.d/70-persistent-net.rules.",
     sources: &["Azure Marketplace VM image guide: networking with DHCP, controllable by ifup/ifdown", "virt-sysprep operations net-hwaddr and udev-persistent-net"],
     profiles: &[Profile::LinuxOs],
+    policies: crate::policy::ALL,
 };
 
 /// Whether a configuration's interface name (or pattern) covers the primary NIC.

@@ -11,15 +11,10 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "systemctl disable NetworkManager (and configure eth0 with ifupdown, netplan/networkd or ifcfg on DHCP).",
     sources: &["Azure Marketplace VM image guide: NetworkManager should be disabled (except CentOS/RHEL 7)"],
     profiles: &[Profile::LinuxOs],
+    policies: &[crate::policy::GUIDE],
 };
 
 pub fn run(ctx: &Context) -> Outcome {
-    if !ctx.policy.network_manager_check {
-        return Outcome::skipped(format!(
-            "not part of the {} policy (the guide asks for it)",
-            ctx.policy.name
-        ));
-    }
     let g = match ctx.linux_guest() {
         Ok(g) => g,
         Err(o) => return o,

@@ -11,6 +11,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Remove swap lines from /etc/fstab and swap units; configure swap on the resource disk (ResourceDisk.EnableSwap=y and ResourceDisk.SwapSizeMB in /etc/waagent.conf, or cloud-init's mounts on the ephemeral disk).",
     sources: &["LISA AzureImageStandard verify_no_swap_on_osdisk", "Certification Test Tool test 41 \"Swap Partition on OS Disk\"", "Azure docs, create-upload-generic"],
     profiles: &[Profile::LinuxOs],
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

@@ -14,6 +14,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Install the distribution's current openssl and libssl packages.",
     sources: &["Azure Marketplace VM image guide: OpenSSL 1.0 or greater", "LISA AzureImageStandard verify_openssl_version"],
     profiles: &[Profile::LinuxOs],
+    policies: crate::policy::ALL,
 };
 
 /// The version in "OpenSSL 3.0.7 1 Nov 2022" inside a library's bytes.

@@ -14,6 +14,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Install the distribution's python3 (and python3-pyasn1 for older agents).",
     sources: &["Azure Marketplace VM image guide: Python 2.6+ and pyasn1", "LISA AzureImageStandard verify_python_version (3.9)"],
     profiles: &[Profile::LinuxOs],
+    policies: crate::policy::ALL,
 };
 
 /// `3.11` from `python3.11`, `python3.11-minimal`, `libpython3.11`.

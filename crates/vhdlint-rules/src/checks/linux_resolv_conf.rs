@@ -11,6 +11,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Remove the nameserver lines (or the file): rm -f /etc/resolv.conf, or link it to the resolver stub: ln -sf ../run/systemd/resolve/stub-resolv.conf /etc/resolv.conf",
     sources: &["Azure Marketplace VM image guide: remove /etc/resolv.conf nameserver configuration", "Azure docs, create-upload-generic"],
     profiles: &[Profile::LinuxOs],
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

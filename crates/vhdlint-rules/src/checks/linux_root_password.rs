@@ -11,6 +11,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Lock or delete root's password before capturing: passwd -l root (or usermod -p '*' root), and set Provisioning.DeleteRootPassword=y in /etc/waagent.conf.",
     sources: &["Azure Marketplace VM image guide: delete the root password", "Certification Test Tool: root password"],
     profiles: &[Profile::LinuxOs],
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

@@ -14,6 +14,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Delete the history files before capturing: rm -f /root/.bash_history /home/*/.bash_history (and run `export HISTSIZE=0` in the shell that captures).",
     sources: &["Certification Test Tool test 48 \"Bash History\" (1 KB)", "LISA AzureImageStandard verify_bash_history_is_empty (any byte)"],
     profiles: &[Profile::LinuxOs],
+    policies: crate::policy::ALL,
 };
 
 /// Directory levels looked into below a home: the scope of the search (history files live at

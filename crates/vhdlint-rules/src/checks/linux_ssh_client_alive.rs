@@ -9,6 +9,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Set `ClientAliveInterval 180` in /etc/ssh/sshd_config (before any Match block, and not overridden by an earlier line or an included file).",
     sources: &["Azure Marketplace VM image guide: ClientAliveInterval 180", "Certification Test Tool: ClientAliveInterval 30–235", "LISA AzureImageStandard verify_client_active_interval"],
     profiles: &[Profile::LinuxOs],
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

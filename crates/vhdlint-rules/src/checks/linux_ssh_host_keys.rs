@@ -10,6 +10,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "rm -f /etc/ssh/ssh_host_* before capturing (waagent -deprovision does it), and keep Provisioning.RegenerateSshHostKeyPair=y.",
     sources: &["Azure Marketplace VM image guide: remove SSH host keys", "virt-sysprep operation ssh-hostkeys"],
     profiles: &[Profile::LinuxOs],
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

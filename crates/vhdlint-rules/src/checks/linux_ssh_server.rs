@@ -11,6 +11,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Install and enable the SSH server: apt-get install openssh-server && systemctl enable ssh (RHEL/SUSE: sshd).",
     sources: &["Azure Marketplace VM image guide: include and enable the SSH server"],
     profiles: &[Profile::LinuxOs],
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

@@ -13,6 +13,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Remove `Defaults targetpw` (and `ALL ALL=(ALL) ALL`) from /etc/sudoers and /etc/sudoers.d/*.",
     sources: &["Azure Marketplace VM image guide (SUSE): comment out Defaults targetpw", "Azure docs, SUSE image preparation"],
     profiles: &[Profile::LinuxOs],
+    policies: crate::policy::ALL,
 };
 
 /// What [`collect`] gathers.

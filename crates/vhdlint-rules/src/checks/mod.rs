@@ -299,6 +299,11 @@ mod tests {
                 "{}",
                 m.id
             );
+            assert!(
+                !m.policies.is_empty() && m.policies.iter().all(|p| crate::policy::ALL.contains(p)),
+                "{}",
+                m.id
+            );
         }
     }
 

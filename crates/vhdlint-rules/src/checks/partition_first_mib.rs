@@ -10,6 +10,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Recreate the partitions with the first one starting at sector 2048 (sfdisk and sgdisk align to 1 MiB by default) and copy the filesystems over.",
     sources: &["Marketplace certification FAQ: \"ensure the first 2,048 sectors (1 MB) of the OS disk are empty\"", "Marketplace FAQ: VM images must have 1 MB free space"],
     profiles: Profile::OS,
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

@@ -11,6 +11,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Rebuild the OS disk with standard partitions (or keep LVM and justify it with a waiver).",
     sources: &["Azure docs, create-upload-generic: \"we recommend that you use standard partitions, rather than Logical Volume Manager (LVM)\"", "Azure security recommendations for Marketplace images: avoid LVM"],
     profiles: Profile::OS,
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

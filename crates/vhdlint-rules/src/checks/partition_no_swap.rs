@@ -11,6 +11,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Delete the swap partition (and its /etc/fstab line) and configure swap on the resource disk: ResourceDisk.EnableSwap=y and ResourceDisk.SwapSizeMB in /etc/waagent.conf, or cloud-init's swap settings.",
     sources: &["Certification Test Tool test 41 \"Swap Partition on OS Disk\"", "LISA AzureImageStandard verify_no_swap_on_osdisk", "Azure docs, create-upload-generic: \"Don't configure a swap partition on the OS disk\""],
     profiles: Profile::OS,
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

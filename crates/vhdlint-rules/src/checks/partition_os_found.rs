@@ -12,6 +12,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Upload the OS disk itself (not a data disk or a partition image), with its root filesystem on ext4 or XFS, and declare the matching profile (--profile linux-os | windows-os).",
     sources: &["libguestfs inspection (daemon/inspect_fs.ml): Linux root markers", "Azure Marketplace VM image guide: OS disk"],
     profiles: Profile::OS,
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

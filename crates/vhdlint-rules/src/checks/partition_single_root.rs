@@ -17,6 +17,7 @@ pub static META: CheckMeta = CheckMeta {
     // The rule comes from the guide's Linux preparation: Windows' own layout (System Reserved +
     // Windows, or EFI + MSR + Windows) is what Azure's Windows images use.
     profiles: &[Profile::LinuxOs],
+    policies: crate::policy::ALL,
 };
 
 fn is_boot(layout: &Layout, v: &Volume) -> bool {

@@ -12,6 +12,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Repair the table: sgdisk -e (move the backup GPT to the end), sgdisk -v / gdisk recovery for damaged GPTs, sfdisk to rewrite an MBR.",
     sources: &["UEFI specification 2.x, GUID Partition Table format", "Linux block/partitions/efi.c is_gpt_valid / compare_gpts; msdos.c parse_extended"],
     profiles: Profile::ALL,
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

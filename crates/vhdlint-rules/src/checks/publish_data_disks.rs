@@ -10,6 +10,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Number the data disks 0, 1, 2, … in order and give each a VHD (an empty, formatted VHD for a blank disk).",
     sources: &["Partner Center: VM certification FAQ (data disk LUNs, DataDisk-InvalidUrl)", "Azure Marketplace VM image guide: data disk VHDs"],
     profiles: &[Profile::Publish],
+    policies: crate::policy::ALL,
 };
 
 pub fn run(_ctx: &Context) -> Outcome {

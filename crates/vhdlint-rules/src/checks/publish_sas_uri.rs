@@ -15,6 +15,7 @@ pub static META: CheckMeta = CheckMeta {
         "Partner Center: common SAS URI issues ('?' not found, permissions, shortened dates, invalid VHD name)",
     ],
     profiles: &[Profile::Publish],
+    policies: crate::policy::ALL,
 };
 
 /// Catalogue entry: publish checks run from `vhdlint sas` and `vhdlint sku`, never on an

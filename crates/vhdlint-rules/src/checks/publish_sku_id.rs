@@ -9,6 +9,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Use lowercase letters, digits, hyphens and underscores (for example contoso-linux and ubuntu-22-04-gen2), and a plan ID not used by another plan of the offer.",
     sources: &["Partner Center: create a VM offer (offer ID), plan setup (plan ID)"],
     profiles: &[Profile::Publish],
+    policies: crate::policy::ALL,
 };
 
 pub fn run(_ctx: &Context) -> Outcome {

@@ -9,6 +9,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Use X.Y.Z (for example 1.0.1); for a new image of an existing SKU keep X.Y and increase Z. A new major or minor version belongs in a new SKU.",
     sources: &["Azure Marketplace VM image guide: versions MAJOR.MINOR.PATCH", "Partner Center: plan technical configuration, VM image version"],
     profiles: &[Profile::Publish],
+    policies: crate::policy::ALL,
 };
 
 pub fn run(_ctx: &Context) -> Outcome {

@@ -10,6 +10,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Build the image from a 64-bit Windows Server.",
     sources: &["Azure Marketplace VM image guide: 64-bit operating systems only"],
     profiles: &[Profile::WindowsOs],
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

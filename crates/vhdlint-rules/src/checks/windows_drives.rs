@@ -11,6 +11,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Put the page file on C: or D:: set PagingFiles to \"D:\\pagefile.sys\" (or ?:\\pagefile.sys) before capturing.",
     sources: &["Azure Marketplace VM image guide: rely only on C: and D:"],
     profiles: &[Profile::WindowsOs],
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

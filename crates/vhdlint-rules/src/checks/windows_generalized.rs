@@ -11,6 +11,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Generalize before capturing: %WINDIR%\\System32\\Sysprep\\sysprep.exe /generalize /oobe /shutdown",
     sources: &["Azure Marketplace VM image guide: generalize the image with sysprep", "Certification Test Tool: sysprep state"],
     profiles: &[Profile::WindowsOs],
+    policies: crate::policy::ALL,
 };
 
 const GENERALIZED: &str = "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE";

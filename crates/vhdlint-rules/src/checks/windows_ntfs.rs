@@ -9,6 +9,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Decrypt the OS volume (manage-bde -off C:) before capturing, and upload the disk that holds \\Windows.",
     sources: &["Azure Marketplace VM image guide: the OS disk is NTFS; BitLocker is not supported on the OS disk"],
     profiles: &[Profile::WindowsOs],
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

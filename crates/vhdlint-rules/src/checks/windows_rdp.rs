@@ -11,6 +11,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Enable Remote Desktop before capturing: Set-ItemProperty 'HKLM:\\System\\CurrentControlSet\\Control\\Terminal Server' fDenyTSConnections 0 (and allow it in the firewall).",
     sources: &["Azure Marketplace VM image guide: enable Remote Desktop", "Azure docs, prepare a Windows VHD: fDenyTSConnections 0"],
     profiles: &[Profile::WindowsOs],
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

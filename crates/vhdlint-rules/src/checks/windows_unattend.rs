@@ -9,6 +9,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Delete the unattend files before capturing: del %WINDIR%\\Panther\\unattend.xml %WINDIR%\\System32\\Sysprep\\unattend.xml",
     sources: &["Azure Marketplace VM image guide: do not use a custom unattend file"],
     profiles: &[Profile::WindowsOs],
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {

@@ -11,6 +11,7 @@ pub static META: CheckMeta = CheckMeta {
     remedy: "Build the image from an approved Windows Server base (Windows Server 2012 R2 or later, as offered in Azure).",
     sources: &["Azure Marketplace VM image guide: approved Windows Server bases (2008 R2 SP1, 2012, 2012 R2 and later)"],
     profiles: &[Profile::WindowsOs],
+    policies: crate::policy::ALL,
 };
 
 pub fn run(ctx: &Context) -> Outcome {
