@@ -20,7 +20,7 @@
 //! - a waived result carries an external, accepted `suppression` with the justification.
 
 use serde::Serialize;
-use vhdlint_rules::{CheckResult, Evidence, ImageReport, Status, CHECKS};
+use vhdlint_rules::{CheckResult, Evidence, ImageReport, Status, CATALOGUE};
 
 use crate::Report;
 
@@ -300,9 +300,9 @@ fn evidence_location(
 }
 
 fn result(image: &ImageReport, index: usize, c: &CheckResult) -> SarifResult {
-    let rule_index = CHECKS
+    let rule_index = CATALOGUE
         .iter()
-        .position(|k| k.meta.id == c.id)
+        .position(|k| k.id == c.id)
         .expect("every result comes from a check of the catalogue");
     let located: Vec<&Evidence> = c
         .evidence
@@ -406,7 +406,7 @@ pub fn render(report: &Report) -> String {
                     version: report.tool.version,
                     semantic_version: report.tool.version,
                     information_uri: INFORMATION_URI,
-                    rules: CHECKS.iter().map(|c| descriptor(c.meta)).collect(),
+                    rules: CATALOGUE.iter().map(|m| descriptor(m)).collect(),
                 },
             },
             invocations: vec![Invocation {

@@ -176,13 +176,13 @@ fn sarif_is_valid_and_maps_every_finding() {
     let driver = &run["tool"]["driver"];
     assert_eq!(driver["name"], "vhdlint");
     let rules = driver["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), vhdlint_rules::CHECKS.len());
-    for (r, c) in rules.iter().zip(vhdlint_rules::CHECKS) {
-        assert_eq!(r["id"], c.meta.id);
-        assert_eq!(r["shortDescription"]["text"], c.meta.title);
-        assert_eq!(r["fullDescription"]["text"], c.meta.what);
+    assert_eq!(rules.len(), vhdlint_rules::CATALOGUE.len());
+    for (r, c) in rules.iter().zip(vhdlint_rules::CATALOGUE) {
+        assert_eq!(r["id"], c.id);
+        assert_eq!(r["shortDescription"]["text"], c.title);
+        assert_eq!(r["fullDescription"]["text"], c.what);
         let help = r["help"]["text"].as_str().unwrap();
-        assert!(help.contains(c.meta.why) && help.ends_with(&format!("Fix: {}", c.meta.remedy)));
+        assert!(help.contains(c.why) && help.ends_with(&format!("Fix: {}", c.remedy)));
         assert!(!r["properties"]["profiles"].as_array().unwrap().is_empty());
     }
     assert_eq!(run["invocations"][0]["executionSuccessful"], true);

@@ -68,9 +68,9 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let c: Config = parse(text, path)?;
         for id in c.severity.keys() {
-            if !crate::CHECKS
+            if !crate::CATALOGUE
                 .iter()
-                .any(|k| crate::runner::matches(id, k.meta.id))
+                .any(|k| crate::runner::matches(id, k.id))
             {
                 return Err(ConfigError::Invalid {
                     path: path.to_owned(),
@@ -80,6 +80,23 @@ impl Config {
         }
         Ok(c)
     }
+}
+
+/// Settles one image's report as the configuration asks: only the selected checks, severity
+/// overrides, waivers (with their expiry against `today`), and the summary counted again.
+/// Returns the waivers that expired.
+pub fn settle(
+    report: &mut crate::ImageReport,
+    selection: &crate::Selection,
+    severity: &std::collections::BTreeMap<String, Level>,
+    waivers: &[Waiver],
+    today: &str,
+) -> Vec<ExpiredWaiver> {
+    report.checks.retain(|c| selection.includes(c.id));
+    apply_severity(&mut report.checks, severity);
+    let expired = apply_waivers(&report.path, &mut report.checks, waivers, today);
+    report.summary = crate::Summary::of(&report.checks);
+    expired
 }
 
 /// Applies `[severity]` overrides to failures and warnings (pass, skipped and error stay).
@@ -142,9 +159,9 @@ pub fn parse_waivers(text: &str, path: &Path) -> Result<Vec<Waiver>, ConfigError
         if w.justification.trim().is_empty() {
             return bad(format!("the waiver for {} has no justification", w.check));
         }
-        if !crate::CHECKS
+        if !crate::CATALOGUE
             .iter()
-            .any(|k| crate::runner::matches(&w.check, k.meta.id))
+            .any(|k| crate::runner::matches(&w.check, k.id))
         {
             return bad(format!(
                 "the waiver for \"{}\" matches no check (see `vhdlint rules`)",

@@ -14,14 +14,14 @@ pub mod runner;
 pub(crate) mod testing;
 
 pub use check::{Check, CheckMeta, CheckResult, Evidence, Outcome, Status};
-pub use checks::CHECKS;
+pub use checks::{CATALOGUE, CHECKS, PUBLISH_CHECKS};
 pub use context::{Context, Progress};
 pub use image::Image;
 pub use policy::{Level, Policy, PolicyError};
 pub use profile::{Profile, ProfileChoice};
 pub use runner::{run, Facts, ImageReport, RunOptions, Selection, Summary};
 
-/// Looks a check up by its ID.
-pub fn find(id: &str) -> Option<&'static Check> {
-    CHECKS.iter().find(|c| c.meta.id == id)
+/// Looks a check's metadata up by its ID (an image or a publishing check).
+pub fn find(id: &str) -> Option<&'static CheckMeta> {
+    CATALOGUE.iter().copied().find(|m| m.id == id)
 }

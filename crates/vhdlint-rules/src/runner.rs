@@ -43,7 +43,7 @@ impl Selection {
         self.select
             .iter()
             .chain(&self.ignore)
-            .filter(|p| !CHECKS.iter().any(|c| matches(p, c.meta.id)))
+            .filter(|p| !crate::CATALOGUE.iter().any(|m| matches(p, m.id)))
             .cloned()
             .collect()
     }
@@ -299,10 +299,9 @@ pub fn run(image: &Image, opts: &RunOptions) -> ImageReport {
     let (profile, reason) = choose_profile(&ctx, opts.profile);
     ctx.profile = profile;
     ctx.profile_reason = reason;
-    // Publishing checks judge what is submitted with a disk, not its bytes.
     let selected: Vec<&Check> = CHECKS
         .iter()
-        .filter(|c| c.meta.profiles != [Profile::Publish] && opts.selection.includes(c.meta.id))
+        .filter(|c| opts.selection.includes(c.meta.id))
         .collect();
     let mut checks: Vec<CheckResult> = selected.par_iter().map(|c| run_one(c, &ctx)).collect();
     let facts = facts(&ctx);

@@ -651,3 +651,26 @@ pub(crate) fn settle(ctx: &Context, run: fn(&Context) -> Outcome) -> Outcome {
     }
     crate::runner::apply_notes(run(ctx))
 }
+
+/// A SKU manifest of one plan with a previous version, another plan and one data disk.
+pub(crate) fn manifest() -> crate::publish::manifest::Manifest {
+    crate::publish::manifest::Manifest::parse(
+        "offer = \"contoso\"\nsku = \"plan-a\"\nversion = \"1.0.1\"\nprevious-version = \"1.0.0\"\nos = \"linux\"\nother-skus = [\"plan-b\"]\n[os-disk]\nimage = \"os.vhd\"\n[[data-disk]]\nlun = 0\nimage = \"d0.vhd\"\n",
+        std::path::Path::new("sku.toml"),
+    )
+    .expect("a valid manifest")
+}
+
+/// A submission of `sas_uri` and `manifest`, judged now.
+pub(crate) fn submission<'a>(
+    policy: &'a Policy,
+    sas_uri: Option<&'a str>,
+    manifest: Option<&'a crate::publish::manifest::Manifest>,
+) -> crate::publish::Submission<'a> {
+    crate::publish::Submission {
+        policy,
+        now: crate::publish::time::now(),
+        sas_uri,
+        manifest,
+    }
+}

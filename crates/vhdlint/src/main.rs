@@ -26,8 +26,9 @@ use anyhow::{bail, Context as _, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use vhdlint_report::Report;
 use vhdlint_rules::publish::sas::redact;
+use vhdlint_rules::publish::{has_sas, sas_entry, sas_result};
 use vhdlint_rules::{
-    Image, Policy, Profile, ProfileChoice, Progress, RunOptions, Selection, Status, CHECKS,
+    Image, Policy, Profile, ProfileChoice, Progress, RunOptions, Selection, Status, CATALOGUE,
 };
 
 /// Lint VHD disk images offline before submitting them to the Azure Marketplace.
@@ -336,15 +337,13 @@ impl Session {
                 eprintln!("vhdlint: {}: {}", r.path, redact(why));
                 void = true;
             }
-            r.checks.retain(|c| self.selection.includes(c.id));
-            config::apply_severity(&mut r.checks, &self.cfg.severity);
-            expired.extend(config::apply_waivers(
-                &r.path,
-                &mut r.checks,
+            expired.extend(config::settle(
+                r,
+                &self.selection,
+                &self.cfg.severity,
                 &self.waivers,
                 &self.today,
             ));
-            r.summary = vhdlint_rules::Summary::of(&r.checks);
         }
         if !reports.is_empty() && reports.iter().all(|r| r.checks.is_empty()) {
             bail!("--select/--ignore leave no check to run here (see `vhdlint rules`)");
@@ -418,22 +417,6 @@ fn open_image(image: &std::ffi::OsStr) -> Result<Image> {
     }
 }
 
-/// The publish/sas-uri result for a URL that carries a SAS token.
-fn sas_result(uri: &str, policy: &Policy) -> vhdlint_rules::CheckResult {
-    use vhdlint_rules::checks::publish_sas_uri;
-    vhdlint_rules::CheckResult::from_outcome(
-        &publish_sas_uri::META,
-        publish_sas_uri::evaluate(uri, policy, vhdlint_rules::publish::time::now()),
-    )
-}
-
-fn has_sas(uri: &str) -> bool {
-    uri.split_once('?').is_some_and(|(_, q)| {
-        q.split('&')
-            .any(|p| p.to_ascii_lowercase().starts_with("sig="))
-    })
-}
-
 fn check(a: CheckArgs) -> Result<u8> {
     let s = session(a.common)?;
     let profile = match (a.profile, &s.cfg.profile) {
@@ -457,7 +440,7 @@ fn check(a: CheckArgs) -> Result<u8> {
             Ok(img) => {
                 let mut r = vhdlint_rules::run(&img, &opts);
                 if has_sas(&text) {
-                    r.checks.push(sas_result(&text, &s.policy));
+                    r.checks.extend(sas_result(&text, &s.policy));
                 }
                 reports.push(r);
             }
@@ -474,15 +457,6 @@ fn check(a: CheckArgs) -> Result<u8> {
     s.finish(reports, unreadable)
 }
 
-/// A report entry holding only the publish/sas-uri verdict of `uri`.
-fn sas_entry(uri: &str, policy: &Policy) -> vhdlint_rules::ImageReport {
-    vhdlint_rules::publish::entry(
-        redact(uri.trim()),
-        "a SAS URI given for a VHD".into(),
-        vec![sas_result(uri, policy)],
-    )
-}
-
 fn sas(uri: &str, common: CommonArgs) -> Result<u8> {
     let s = session(common)?;
     let entry = sas_entry(uri, &s.policy);
@@ -490,41 +464,12 @@ fn sas(uri: &str, common: CommonArgs) -> Result<u8> {
 }
 
 fn sku(manifest_path: &std::path::Path, common: CommonArgs) -> Result<u8> {
-    use vhdlint_rules::checks::{publish_data_disks, publish_sku_id, publish_version};
-    use vhdlint_rules::publish::manifest::{Location, Manifest, OsFamily};
-    use vhdlint_rules::CheckResult;
+    use vhdlint_rules::publish::manifest::{Location, Manifest};
     let s = session(common)?;
     let m = Manifest::load(manifest_path)?;
-    let publish = vhdlint_rules::publish::entry(
-        format!("{}/{} {}", m.offer, m.sku, m.version),
-        format!("the SKU manifest {}", manifest_path.display()),
-        vec![
-            CheckResult::from_outcome(
-                &publish_version::META,
-                publish_version::evaluate(&m.version, m.previous_version.as_deref()),
-            ),
-            CheckResult::from_outcome(
-                &publish_sku_id::META,
-                publish_sku_id::evaluate(&m.offer, &m.sku, &m.other_skus),
-            ),
-            CheckResult::from_outcome(
-                &publish_data_disks::META,
-                publish_data_disks::evaluate(&m.data_disk),
-            ),
-        ],
-    );
-    let os_profile = match m.os {
-        OsFamily::Linux => Profile::LinuxOs,
-        OsFamily::Windows => Profile::WindowsOs,
-    };
-    let mut disks: Vec<(String, Profile)> = vec![(m.os_disk.image.clone(), os_profile)];
-    let mut data: Vec<_> = m.data_disk.iter().collect();
-    data.sort_by_key(|d| d.lun);
-    for d in data {
-        if let Some(i) = d.image.as_deref().filter(|i| !i.trim().is_empty()) {
-            disks.push((i.to_string(), Profile::DataDisk));
-        }
-    }
+    let publish =
+        vhdlint_rules::publish::manifest_entry(&m, &manifest_path.display().to_string(), &s.policy);
+    let disks = vhdlint_rules::publish::sku_disks(&m);
     let mut reports = vec![publish];
     let mut unreadable = false;
     for (image, profile) in disks {
@@ -536,7 +481,7 @@ fn sku(manifest_path: &std::path::Path, common: CommonArgs) -> Result<u8> {
             Ok(img) => {
                 let mut r = vhdlint_rules::run(&img, &s.options(ProfileChoice::Fixed(profile)));
                 if let Some(u) = url {
-                    r.checks.push(sas_result(&u, &s.policy));
+                    r.checks.extend(sas_result(&u, &s.policy));
                 }
                 reports.push(r);
             }
@@ -565,25 +510,25 @@ fn profiles(p: &[Profile]) -> Vec<&'static str> {
 
 fn rules(json: bool) -> Result<()> {
     if json {
-        let list: Vec<_> = CHECKS
+        let list: Vec<_> = CATALOGUE
             .iter()
-            .map(|c| {
+            .map(|m| {
                 serde_json::json!({
-                    "id": c.meta.id,
-                    "title": c.meta.title,
-                    "profiles": profiles(c.meta.profiles),
-                    "policies": c.meta.policies,
+                    "id": m.id,
+                    "title": m.title,
+                    "profiles": profiles(m.profiles),
+                    "policies": m.policies,
                 })
             })
             .collect();
         outln!("{}", serde_json::to_string_pretty(&list)?);
     } else {
-        for c in CHECKS {
+        for m in CATALOGUE {
             outln!(
                 "{:<26} {:<28} {}",
-                c.meta.id,
-                c.meta.title,
-                profiles(c.meta.profiles).join(", ")
+                m.id,
+                m.title,
+                profiles(m.profiles).join(", ")
             );
         }
     }
@@ -610,17 +555,16 @@ fn applies_to(m: &vhdlint_rules::CheckMeta) -> String {
 /// The rules reference, generated from the checks' metadata.
 fn rules_markdown() -> String {
     let mut o = String::from("# vhdlint rules\n\nGenerated from the checks' metadata by `vhdlint rules --format markdown`; do not edit by hand.\n\n| ID | Check | Applies to |\n|---|---|---|\n");
-    for c in CHECKS {
-        let anchor = c.meta.id.replace('/', "");
+    for m in CATALOGUE {
+        let anchor = m.id.replace('/', "");
         o.push_str(&format!(
             "| [{}](#{anchor}) | {} | {} |\n",
-            c.meta.id,
-            c.meta.title,
-            profiles(c.meta.profiles).join(", ")
+            m.id,
+            m.title,
+            profiles(m.profiles).join(", ")
         ));
     }
-    for c in CHECKS {
-        let m = c.meta;
+    for &m in CATALOGUE {
         o.push_str(&format!(
             "\n## {}\n\n**{}** — applies to {}; {}.\n\n",
             m.id,
@@ -637,10 +581,9 @@ fn rules_markdown() -> String {
 }
 
 fn explain(id: &str) -> Result<()> {
-    let Some(c) = vhdlint_rules::find(id) else {
+    let Some(m) = vhdlint_rules::find(id) else {
         bail!("no check has the ID '{id}' (see `vhdlint rules`)");
     };
-    let m = c.meta;
     outln!("# {} ({})\n", m.title, m.id);
     outln!("Applies to: {}; {}\n", applies_to(m), policies_text(m));
     outln!("## What it checks\n{}\n", m.what);

@@ -1,73 +1,32 @@
 //! The catalogue: one module per check, each with its metadata beside its logic.
 
-use crate::check::Check;
-
-pub mod disk_data_size;
-pub mod disk_dynamic_structure;
-pub mod disk_file_length;
-pub mod disk_fixed;
-pub mod disk_footer;
-pub mod disk_footer_checksum;
-pub mod disk_format;
-pub mod disk_geometry;
-pub mod disk_min_size;
-pub mod disk_os_size;
-pub mod disk_size_alignment;
-pub mod disk_sparse;
-pub mod linux_agent_config;
-pub mod linux_agent_installed;
-pub mod linux_agent_state;
-pub mod linux_architecture;
-pub mod linux_default_accounts;
-pub mod linux_defender;
-pub mod linux_dhcp_leases;
-pub mod linux_firewall;
-pub mod linux_hostname;
-pub mod linux_hyperv_drivers;
-pub mod linux_ipv6;
-pub mod linux_kernel_cmdline;
-pub mod linux_network;
-pub mod linux_network_manager;
-pub mod linux_no_swap;
-pub mod linux_openssl;
-pub mod linux_python;
-pub mod linux_resolv_conf;
-pub mod linux_root_password;
-pub mod linux_shell_history;
-pub mod linux_ssh_client_alive;
-pub mod linux_ssh_host_keys;
-pub mod linux_ssh_server;
-pub mod linux_sudoers;
-pub mod partition_first_mib;
-pub mod windows_architecture;
-pub mod windows_drives;
-pub mod windows_generalized;
-pub mod windows_ntfs;
-pub mod windows_rdp;
-pub mod windows_unattend;
-pub mod windows_version;
-
-pub mod partition_no_lvm;
-pub mod partition_no_swap;
-pub mod partition_os_found;
-pub mod partition_single_root;
-pub mod partition_table;
-pub mod publish_data_disks;
-pub mod publish_sas_uri;
-pub mod publish_sku_id;
-pub mod publish_version;
+use crate::check::{Check, CheckMeta};
+use crate::publish::PublishCheck;
 
 #[cfg(test)]
 mod bounds_tests;
 
+/// The one list of checks: each module (its file, `checks/ID.rs` with `/` and `-` as `_`) is
+/// declared here once, in catalogue order, and becomes an entry of [`CHECKS`].
+/// `scripts/new-check ID` adds a line.
 macro_rules! catalogue {
-    ($($m:ident),* $(,)?) => {
-        /// Every check, in catalogue order.
+    (image: $($m:ident),* $(,)?; publish: $($p:ident),* $(,)?;) => {
+        $(pub mod $m;)*
+        $(pub mod $p;)*
+        /// The checks of an image's bytes, in catalogue order.
         pub static CHECKS: &[Check] = &[$(Check { meta: &$m::META, run: $m::run }),*];
+        /// The checks of what is submitted with the disks (SAS URIs, the SKU manifest), in
+        /// catalogue order.
+        pub static PUBLISH_CHECKS: &[PublishCheck] =
+            &[$(PublishCheck { meta: &$p::META, run: $p::run }),*];
+        /// Every check's metadata, in catalogue order: the image checks, then the publishing
+        /// checks.
+        pub static CATALOGUE: &[&CheckMeta] = &[$(&$m::META,)* $(&$p::META),*];
     };
 }
 
 catalogue!(
+    image:
     disk_format,
     disk_footer,
     disk_footer_checksum,
@@ -116,11 +75,12 @@ catalogue!(
     windows_architecture,
     windows_rdp,
     windows_unattend,
-    windows_drives,
+    windows_drives;
+    publish:
     publish_sas_uri,
     publish_version,
     publish_sku_id,
-    publish_data_disks,
+    publish_data_disks;
 );
 
 /// The conversion every fix of the container ends with.
@@ -219,7 +179,7 @@ mod tests {
 
     #[test]
     fn ids_unique_and_stable() {
-        let ids: Vec<&str> = CHECKS.iter().map(|c| c.meta.id).collect();
+        let ids: Vec<&str> = CATALOGUE.iter().map(|m| m.id).collect();
         let mut sorted = ids.clone();
         sorted.sort_unstable();
         sorted.dedup();
@@ -287,8 +247,7 @@ mod tests {
 
     #[test]
     fn every_check_is_documented() {
-        for c in CHECKS {
-            let m = c.meta;
+        for &m in CATALOGUE {
             assert!(
                 !m.title.is_empty() && !m.what.is_empty() && !m.why.is_empty(),
                 "{}",

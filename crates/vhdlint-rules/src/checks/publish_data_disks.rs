@@ -1,6 +1,7 @@
 use crate::check::{CheckMeta, Evidence, Outcome};
 use crate::publish::manifest::DataDisk;
-use crate::{Context, Profile};
+use crate::publish::Submission;
+use crate::Profile;
 
 pub static META: CheckMeta = CheckMeta {
     id: "publish/data-disks",
@@ -13,8 +14,9 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
-pub fn run(_ctx: &Context) -> Outcome {
-    Outcome::skipped("a publishing check: run by `vhdlint sku`")
+/// Judges the SKU manifest's data disks; `None` when the submission has none.
+pub fn run(s: &Submission) -> Option<Outcome> {
+    s.manifest.map(|m| evaluate(&m.data_disk))
 }
 
 /// Most data disks a Marketplace VM image takes.
@@ -115,7 +117,7 @@ pub fn evaluate(disks: &[DataDisk]) -> Outcome {
 mod tests {
     use super::*;
     use crate::check::Status;
-    use crate::testing::{run_linux, said, MemFs};
+    use crate::testing::said;
 
     fn disk(lun: i64, image: Option<&str>) -> DataDisk {
         DataDisk {
@@ -132,9 +134,13 @@ mod tests {
     }
 
     #[test]
-    fn run_is_skipped_on_an_image() {
-        let o = run_linux(MemFs::new(), run);
-        assert_eq!(o.status, Status::Skipped);
+    fn run_judges_the_manifest_and_nothing_else() {
+        let (policy, m) = (crate::Policy::guide(), crate::testing::manifest());
+        let uri_only = crate::testing::submission(&policy, Some("https://a/b.vhd?sig=x"), None);
+        assert!(run(&uri_only).is_none());
+        let o = run(&crate::testing::submission(&policy, None, Some(&m))).unwrap();
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, evaluate(&m.data_disk).actual);
     }
 
     #[test]

@@ -2,7 +2,8 @@ use crate::check::{CheckMeta, Evidence, Outcome, Status};
 use crate::policy::{Level, Policy};
 use crate::publish::sas::{redact, SasUri};
 use crate::publish::time::{self, Timestamp};
-use crate::{Context, Profile};
+use crate::publish::Submission;
+use crate::Profile;
 
 pub static META: CheckMeta = CheckMeta {
     id: "publish/sas-uri",
@@ -20,8 +21,9 @@ pub static META: CheckMeta = CheckMeta {
 
 /// Catalogue entry: publish checks run from `vhdlint sas` and `vhdlint sku`, never on an
 /// image's bytes.
-pub fn run(_ctx: &Context) -> Outcome {
-    Outcome::skipped("a publishing check: run by `vhdlint sas` and `vhdlint sku`")
+/// Judges the SAS URI given for a VHD; `None` when the submission has none.
+pub fn run(s: &Submission) -> Option<Outcome> {
+    s.sas_uri.map(|u| evaluate(u, s.policy, s.now))
 }
 
 struct Findings {
@@ -322,7 +324,7 @@ fn date(f: &mut Findings, u: &SasUri, key: &str, what: &str) -> Option<Timestamp
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{run_linux, said, MemFs};
+    use crate::testing::said;
 
     const BLOB: &str = "https://acct.blob.core.windows.net/vhds/os.vhd";
 
@@ -381,9 +383,13 @@ mod tests {
     }
 
     #[test]
-    fn run_is_skipped_on_an_image() {
-        let o = run_linux(MemFs::new(), run);
-        assert_eq!(o.status, Status::Skipped);
+    fn run_judges_the_sas_uri_and_nothing_else() {
+        let (policy, m) = (crate::Policy::guide(), crate::testing::manifest());
+        assert!(run(&crate::testing::submission(&policy, None, Some(&m))).is_none());
+        let s = crate::testing::submission(&policy, Some("https://a/b.vhd"), None);
+        let o = run(&s).unwrap();
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(o.actual, evaluate("https://a/b.vhd", &policy, s.now).actual);
     }
 
     #[test]

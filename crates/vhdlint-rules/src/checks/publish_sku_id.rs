@@ -1,5 +1,6 @@
 use crate::check::{CheckMeta, Evidence, Outcome};
-use crate::{Context, Profile};
+use crate::publish::Submission;
+use crate::Profile;
 
 pub static META: CheckMeta = CheckMeta {
     id: "publish/sku-id",
@@ -12,8 +13,9 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
-pub fn run(_ctx: &Context) -> Outcome {
-    Outcome::skipped("a publishing check: run by `vhdlint sku`")
+/// Judges the SKU manifest's offer and plan IDs; `None` when the submission has none.
+pub fn run(s: &Submission) -> Option<Outcome> {
+    s.manifest.map(|m| evaluate(&m.offer, &m.sku, &m.other_skus))
 }
 
 /// Longest offer or plan ID Partner Center takes.
@@ -70,12 +72,17 @@ pub fn evaluate(offer: &str, sku: &str, other_skus: &[String]) -> Outcome {
 mod tests {
     use super::*;
     use crate::check::Status;
-    use crate::testing::{run_linux, said, MemFs};
+    use crate::testing::said;
 
     #[test]
-    fn run_is_skipped_on_an_image() {
-        let o = run_linux(MemFs::new(), run);
-        assert_eq!(o.status, Status::Skipped);
+    fn run_judges_the_manifest_and_nothing_else() {
+        let (policy, m) = (crate::Policy::guide(), crate::testing::manifest());
+        let uri_only = crate::testing::submission(&policy, Some("https://a/b.vhd?sig=x"), None);
+        assert!(run(&uri_only).is_none());
+        let o = run(&crate::testing::submission(&policy, None, Some(&m))).unwrap();
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        let dup = evaluate("contoso", "plan-b", &["plan-b".to_string()]);
+        assert_eq!(dup.status, Status::Fail);
     }
 
     #[test]
