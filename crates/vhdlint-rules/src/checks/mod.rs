@@ -245,6 +245,26 @@ mod tests {
         );
     }
 
+    /// The README's table of checks lists the catalogue, in its order (scripts/new-check adds
+    /// the row of a new check).
+    #[test]
+    fn the_readme_lists_every_check() {
+        let readme = include_str!("../../../../README.md");
+        let listed: Vec<&str> = readme
+            .lines()
+            .filter_map(|l| l.strip_prefix("| "))
+            .filter_map(|l| l.split(" |").next())
+            .filter(|id| {
+                ["disk/", "partition/", "linux/", "windows/", "publish/"]
+                    .iter()
+                    .any(|p| id.starts_with(p))
+                    && !id.contains(' ')
+            })
+            .collect();
+        let ids: Vec<&str> = CATALOGUE.iter().map(|m| m.id).collect();
+        assert_eq!(listed, ids, "README.md's table of checks");
+    }
+
     #[test]
     fn every_check_is_documented() {
         for &m in CATALOGUE {
