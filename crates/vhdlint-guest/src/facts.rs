@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::config::fstab::{self, Fstab};
 use crate::config::grub::{self, BlsEntry, Chosen};
 use crate::config::keyvalue::{self, Dialect, KeyValues};
+use crate::config::passwd::{self, Passwd, Shadow};
 use crate::config::sshd::{self, SshdConfig};
 use crate::fs::FsError;
 use crate::limits::{MAX_DPKG_STATUS_BYTES, MAX_IFUPDOWN_FILES, MAX_RPMDB_BYTES};
@@ -15,11 +17,17 @@ use crate::note::{Note, Unreadable};
 use crate::view::GuestView;
 
 pub const WAAGENT_CONF: &str = "/etc/waagent.conf";
+pub const PASSWD: &str = "/etc/passwd";
+pub const SHADOW: &str = "/etc/shadow";
+pub const FSTAB: &str = "/etc/fstab";
 pub const SSHD_CONFIG: &str = "/etc/ssh/sshd_config";
 
 /// Lazily computed facts of one guest.
 #[derive(Default)]
 pub struct Facts {
+    passwd: OnceLock<Result<Passwd, FsError>>,
+    shadow: OnceLock<Result<Shadow, FsError>>,
+    fstab: OnceLock<Result<Fstab, FsError>>,
     waagent: OnceLock<Result<KeyValues, FsError>>,
     sshd: OnceLock<Result<SshdConfig, FsError>>,
     packages: OnceLock<Packages>,
@@ -80,6 +88,27 @@ pub struct Kernel {
 }
 
 impl Facts {
+    /// /etc/passwd, parsed.
+    pub fn passwd(&self, view: &GuestView) -> Result<&Passwd, &FsError> {
+        self.passwd
+            .get_or_init(|| view.read_config(PASSWD).map(|t| passwd::parse_passwd(&t)))
+            .as_ref()
+    }
+
+    /// /etc/shadow, parsed.
+    pub fn shadow(&self, view: &GuestView) -> Result<&Shadow, &FsError> {
+        self.shadow
+            .get_or_init(|| view.read_config(SHADOW).map(|t| passwd::parse_shadow(&t)))
+            .as_ref()
+    }
+
+    /// /etc/fstab, parsed.
+    pub fn fstab(&self, view: &GuestView) -> Result<&Fstab, &FsError> {
+        self.fstab
+            .get_or_init(|| view.read_config(FSTAB).map(|t| fstab::parse(&t)))
+            .as_ref()
+    }
+
     /// /etc/waagent.conf, parsed.
     pub fn waagent(&self, view: &GuestView) -> Result<&KeyValues, &FsError> {
         self.waagent

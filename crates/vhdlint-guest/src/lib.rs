@@ -8,6 +8,7 @@ pub mod config;
 pub mod exe;
 pub mod facts;
 pub mod fs;
+pub mod guest;
 pub mod initramfs;
 pub mod limits;
 pub mod linux;

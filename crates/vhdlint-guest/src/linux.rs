@@ -163,9 +163,16 @@ pub fn inspect(layout: &Layout) -> LinuxInspection {
 fn assemble(layout: &Layout, root: &Volume, fs: Arc<dyn Filesystem>) -> LinuxGuest {
     let mut view = single(fs, &root.id);
     let mut not_mounted = Vec::new();
-    if let Ok(text) = view.read_config("/etc/fstab") {
-        for e in crate::config::fstab::parse(&text).entries {
-            let (line, spec, point, fstype) = (e.line, e.spec, e.mountpoint, e.fstype);
+    // /etc/fstab is read (through the root alone) into the facts the checks share.
+    let facts: Arc<crate::facts::Facts> = Arc::default();
+    if let Ok(fstab) = facts.fstab(&view) {
+        for e in &fstab.entries {
+            let (line, spec, point, fstype) = (
+                e.line,
+                e.spec.clone(),
+                e.mountpoint.clone(),
+                e.fstype.clone(),
+            );
             let note = |reason: String| MountNote {
                 line,
                 spec: spec.clone(),
@@ -218,7 +225,7 @@ fn assemble(layout: &Layout, root: &Volume, fs: Arc<dyn Filesystem>) -> LinuxGue
     LinuxGuest {
         mounts: view.mounts(),
         view,
-        facts: Arc::default(),
+        facts,
         root_volume: root.id.clone(),
         not_mounted,
         os,

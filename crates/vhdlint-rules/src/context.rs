@@ -5,6 +5,7 @@ use std::sync::{Arc, OnceLock};
 use vhdlint_disk::scan::{self, SparseScan};
 use vhdlint_disk::vhd::Footer;
 use vhdlint_disk::{Format, Layout, ReadAt, SharedSource};
+use vhdlint_guest::guest::Guest;
 use vhdlint_guest::linux::{LinuxGuest, LinuxInspection};
 use vhdlint_guest::windows::{WindowsGuest, WindowsInspection};
 use vhdlint_guest::OsHint;
@@ -32,10 +33,9 @@ pub struct Context<'a> {
     pub profile_reason: String,
     progress: Option<Arc<dyn Progress>>,
     disk: OnceLock<Result<SharedSource, String>>,
-    layout: OnceLock<Result<Layout, String>>,
+    layout: OnceLock<Result<Arc<Layout>, String>>,
     sparse: OnceLock<Result<SparseScan, String>>,
-    pub(crate) linux: OnceLock<Result<LinuxInspection, String>>,
-    pub(crate) windows: OnceLock<Result<WindowsInspection, String>>,
+    pub(crate) guest: OnceLock<Result<Guest, String>>,
 }
 
 impl<'a> Context<'a> {
@@ -49,8 +49,7 @@ impl<'a> Context<'a> {
             disk: OnceLock::new(),
             layout: OnceLock::new(),
             sparse: OnceLock::new(),
-            linux: OnceLock::new(),
-            windows: OnceLock::new(),
+            guest: OnceLock::new(),
         }
     }
 
@@ -83,10 +82,26 @@ impl<'a> Context<'a> {
 
     /// The partition table and volumes, decoded once.
     pub fn layout(&self) -> Result<&Layout, &str> {
+        self.shared_layout().map(|l| &**l)
+    }
+
+    fn shared_layout(&self) -> Result<&Arc<Layout>, &str> {
         self.layout
             .get_or_init(|| {
                 self.disk()
-                    .map(|d| Layout::read(d.clone()))
+                    .map(|d| Arc::new(Layout::read(d.clone())))
+                    .map_err(str::to_string)
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// The guest of the disk: the operating system its volumes hold, looked for once.
+    pub fn guest(&self) -> Result<&Guest, &str> {
+        self.guest
+            .get_or_init(|| {
+                self.shared_layout()
+                    .map(|l| Guest::new(l.clone()))
                     .map_err(str::to_string)
             })
             .as_ref()
@@ -158,67 +173,40 @@ impl<'a> Context<'a> {
 
     /// The search for a Linux root and, when found, the guest's tree; done once.
     pub fn linux(&self) -> Result<&LinuxInspection, &str> {
-        self.linux
-            .get_or_init(|| {
-                self.layout()
-                    .map(vhdlint_guest::linux::inspect)
-                    .map_err(str::to_string)
-            })
-            .as_ref()
-            .map_err(String::as_str)
+        self.guest().map(Guest::linux)
     }
 
     /// The Linux guest, or the outcome a linux/ check gives without one.
     pub fn linux_guest(&self) -> Result<&LinuxGuest, Outcome> {
-        let i = self
-            .linux()
-            .map_err(|e| Outcome::error(format!("the guest disk cannot be read: {e}")))?;
-        i.guest.as_ref().ok_or_else(|| {
-            let looked: Vec<String> = i
-                .candidates
-                .iter()
-                .map(|c| match &c.error {
-                    Some(e) => format!("{} ({}): {e}", c.volume, c.filesystem),
-                    None => format!("{} ({}): missing {}", c.volume, c.filesystem, c.missing.join(", ")),
+        self.guest()
+            .map_err(|e| Outcome::error(format!("the guest disk cannot be read: {e}")))?
+            .linux_root()
+            .map_err(|looked| {
+                Outcome::error(if looked.is_empty() {
+                    "no Linux filesystem on this disk, so there is no Linux root to inspect (see partition/os-found)".to_string()
+                } else {
+                    format!("no Linux root filesystem could be inspected: {} (see partition/os-found)", looked.join("; "))
                 })
-                .collect();
-            Outcome::error(if looked.is_empty() {
-                "no Linux filesystem on this disk, so there is no Linux root to inspect (see partition/os-found)".to_string()
-            } else {
-                format!("no Linux root filesystem could be inspected: {} (see partition/os-found)", looked.join("; "))
             })
-        })
     }
 
     /// The search for a Windows system volume; done once.
     pub fn windows(&self) -> Result<&WindowsInspection, &str> {
-        self.windows
-            .get_or_init(|| {
-                self.layout()
-                    .map(vhdlint_guest::windows::inspect)
-                    .map_err(str::to_string)
-            })
-            .as_ref()
-            .map_err(String::as_str)
+        self.guest().map(Guest::windows)
     }
 
     /// The Windows system volume, or the outcome a windows/ check gives without one.
     pub fn windows_guest(&self) -> Result<&WindowsGuest, Outcome> {
-        let w = self
-            .windows()
-            .map_err(|e| Outcome::error(format!("the guest disk cannot be read: {e}")))?;
-        w.guest.as_ref().ok_or_else(|| {
-            let looked: Vec<String> = w
-                .candidates
-                .iter()
-                .map(|c| format!("{}: {}", c.volume, c.error.clone().unwrap_or_else(|| "no \\Windows\\System32".into())))
-                .collect();
-            Outcome::error(if looked.is_empty() {
-                "no NTFS volume on this disk, so there is no Windows system volume to inspect (see windows/ntfs)".to_string()
-            } else {
-                format!("no readable Windows system volume: {} (see windows/ntfs)", looked.join("; "))
+        self.guest()
+            .map_err(|e| Outcome::error(format!("the guest disk cannot be read: {e}")))?
+            .windows_system()
+            .map_err(|looked| {
+                Outcome::error(if looked.is_empty() {
+                    "no NTFS volume on this disk, so there is no Windows system volume to inspect (see windows/ntfs)".to_string()
+                } else {
+                    format!("no readable Windows system volume: {} (see windows/ntfs)", looked.join("; "))
+                })
             })
-        })
     }
 
     /// The SYSTEM hive and its current control set (`ControlSet00N` from `Select\\Current`), or
@@ -237,6 +225,6 @@ impl<'a> Context<'a> {
 
     /// What the volumes suggest about the OS.
     pub fn os_hint(&self) -> Option<OsHint> {
-        self.layout().ok().map(vhdlint_guest::os_hint)
+        self.guest().ok().map(Guest::os_hint)
     }
 }

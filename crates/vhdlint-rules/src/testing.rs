@@ -43,7 +43,7 @@ fn with_linux(fs: MemFs, policy: &Policy, f: impl FnOnce(&Context) -> Outcome) -
         candidates: Vec::new(),
         guest: Some(guest),
     };
-    assert!(ctx.linux.set(Ok(inspection)).is_ok());
+    set_guest(&ctx, Some(Ok(inspection)), None);
     f(&ctx)
 }
 
@@ -433,7 +433,7 @@ pub(crate) fn run_linux_inspection(
     let image = Image::from_source("memory", Arc::new(MemSource::new(vec![0; 512])));
     let mut ctx = Context::new(&image, policy, None);
     ctx.profile = Profile::LinuxOs;
-    assert!(ctx.linux.set(inspection).is_ok());
+    set_guest(&ctx, Some(inspection), None);
     settle(&ctx, run)
 }
 
@@ -463,7 +463,7 @@ fn run_inspection(
     let image = Image::from_source("memory", Arc::new(MemSource::new(vec![0; 512])));
     let mut ctx = Context::new(&image, policy, None);
     ctx.profile = Profile::LinuxOs;
-    assert!(ctx.linux.set(linux).is_ok());
+    set_guest(&ctx, Some(linux), None);
     settle(&ctx, run)
 }
 
@@ -578,7 +578,7 @@ pub(crate) fn run_windows_inspection(
     let policy = Policy::guide();
     let mut ctx = Context::new(&image, &policy, None);
     ctx.profile = Profile::WindowsOs;
-    assert!(ctx.windows.set(inspection).is_ok());
+    set_guest(&ctx, None, Some(inspection));
     settle(&ctx, run)
 }
 
@@ -673,4 +673,28 @@ pub(crate) fn submission<'a>(
         sas_uri,
         manifest,
     }
+}
+
+/// Puts the answers of the searches for a Linux root and a Windows system volume on `ctx`'s
+/// guest (`None`: searched on the disk when asked); an `Err` makes the guest disk unreadable.
+pub(crate) fn set_guest(
+    ctx: &Context,
+    linux: Option<Result<LinuxInspection, String>>,
+    windows: Option<Result<vhdlint_guest::windows::WindowsInspection, String>>,
+) {
+    let guest = match (linux, windows) {
+        (Some(Err(e)), _) | (_, Some(Err(e))) => Err(e),
+        (l, w) => {
+            let layout = match ctx.layout() {
+                Ok(l) => l.clone(),
+                Err(_) => vhdlint_disk::Layout::read(Arc::new(MemSource::new(vec![0; 512]))),
+            };
+            Ok(vhdlint_guest::guest::Guest::with_inspections(
+                Arc::new(layout),
+                l.and_then(Result::ok),
+                w.and_then(Result::ok),
+            ))
+        }
+    };
+    assert!(ctx.guest.set(guest).is_ok());
 }

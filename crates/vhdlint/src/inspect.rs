@@ -5,7 +5,8 @@ use serde::Serialize;
 use vhdlint_disk::container::FooterPlace;
 use vhdlint_disk::vhd::{DynamicHeader, Footer};
 use vhdlint_disk::{Finding, Layout};
-use vhdlint_guest::linux::{self, LinuxGuest, LinuxInspection};
+use vhdlint_guest::guest::Guest;
+use vhdlint_guest::linux::{LinuxGuest, LinuxInspection};
 
 #[derive(Serialize)]
 struct Inspection<'a> {
@@ -19,18 +20,18 @@ struct Inspection<'a> {
     bat_entries_read: Option<usize>,
     bat_blocks_allocated: Option<usize>,
     container_findings: Vec<&'a Finding>,
-    layout: Option<Layout>,
+    layout: Option<&'a Layout>,
     layout_error: Option<String>,
     os_family: Option<vhdlint_guest::OsFamily>,
-    linux: Option<LinuxInspection>,
+    linux: Option<&'a LinuxInspection>,
     kernel: Option<vhdlint_guest::facts::Kernel>,
 }
 
 pub fn run(image: &std::ffi::OsStr, json: bool) -> Result<()> {
     let img = crate::open_image(image)?;
     let c = &img.container;
-    let (layout, layout_error) = match c.virtual_disk() {
-        Ok(d) => (Some(Layout::read(d)), None),
+    let (guest, layout_error) = match c.virtual_disk() {
+        Ok(d) => (Some(Guest::read(d)), None),
         Err(e) => (None, Some(e.to_string())),
     };
     let i = Inspection {
@@ -44,20 +45,15 @@ pub fn run(image: &std::ffi::OsStr, json: bool) -> Result<()> {
         bat_entries_read: c.dynamic.as_ref().map(|d| d.bat.entries.len()),
         bat_blocks_allocated: c.dynamic.as_ref().map(|d| d.bat.allocated().count()),
         container_findings: c.dynamic.iter().flat_map(|d| &d.findings).collect(),
-        os_family: layout
+        os_family: guest.as_ref().and_then(|g| g.os_hint().family),
+        linux: guest.as_ref().map(Guest::linux),
+        kernel: guest
             .as_ref()
-            .and_then(|l| vhdlint_guest::os_hint(l).family),
-        linux: layout.as_ref().map(linux::inspect),
-        kernel: None,
-        layout,
+            .and_then(|g| g.linux().guest.as_ref())
+            .map(|g| g.facts.kernel(&g.view).clone()),
+        layout: guest.as_ref().map(Guest::layout),
         layout_error,
     };
-    let mut i = i;
-    i.kernel = i
-        .linux
-        .as_ref()
-        .and_then(|l| l.guest.as_ref())
-        .map(|g| g.facts.kernel(&g.view).clone());
     if json {
         outln!("{}", serde_json::to_string_pretty(&i)?);
     } else {
@@ -323,45 +319,31 @@ fn text(i: &Inspection) -> String {
     o
 }
 
-/// Opens the image and assembles the Linux guest, or says why it cannot.
-fn guest(image: &std::ffi::OsStr) -> Result<LinuxGuest> {
+/// Opens the image and reads its guest.
+fn guest(image: &std::ffi::OsStr) -> Result<Guest> {
     let img = crate::open_image(image)?;
-    let disk = img.container.virtual_disk()?;
-    let layout = Layout::read(disk);
-    let l = linux::inspect(&layout);
-    match l.guest {
-        Some(g) => Ok(g),
-        None => {
-            let why: Vec<String> = l
-                .candidates
-                .iter()
-                .map(|c| {
-                    format!(
-                        "{} ({}): {}",
-                        c.volume,
-                        c.filesystem,
-                        c.error
-                            .clone()
-                            .unwrap_or_else(|| format!("missing {}", c.missing.join(", ")))
-                    )
-                })
-                .collect();
-            anyhow::bail!(
-                "no Linux root filesystem found{}",
-                if why.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", why.join("; "))
-                }
-            )
-        }
-    }
+    Ok(Guest::read(img.container.virtual_disk()?))
+}
+
+/// The Linux root of `g`, or why there is none.
+fn linux_root(g: &Guest) -> Result<&LinuxGuest> {
+    g.linux_root().map_err(|looked| {
+        anyhow::anyhow!(
+            "no Linux root filesystem found{}",
+            if looked.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", looked.join("; "))
+            }
+        )
+    })
 }
 
 /// `vhdlint cat IMAGE PATH`: exit 1 when the path cannot be read.
 pub fn cat(image: &std::ffi::OsStr, path: &str) -> Result<u8> {
     use std::io::Write;
     let g = guest(image)?;
+    let g = linux_root(&g)?;
     match g.view.read_upto(path, u64::MAX) {
         Ok(b) => {
             let _ = std::io::stdout().lock().write_all(&b);
@@ -378,6 +360,7 @@ pub fn cat(image: &std::ffi::OsStr, path: &str) -> Result<u8> {
 pub fn ls(image: &std::ffi::OsStr, path: &str) -> Result<u8> {
     use vhdlint_guest::fs::FileKind;
     let g = guest(image)?;
+    let g = linux_root(&g)?;
     match g.view.read_dir(path) {
         Ok(entries) => {
             for e in entries {

@@ -1,4 +1,4 @@
-use vhdlint_guest::config::passwd::{parse_passwd, parse_shadow, HashState};
+use vhdlint_guest::config::passwd::HashState;
 
 use crate::check::{CheckMeta, Evidence, Outcome};
 use crate::{Context, Profile};
@@ -23,9 +23,9 @@ pub fn run(ctx: &Context) -> Outcome {
     let mut what = Vec::new();
     // authorized_keys files a bound kept from being read: keys there would not be seen.
     let mut notes = Vec::new();
-    match g.view.read_config("/etc/shadow") {
-        Ok(t) => {
-            for e in parse_shadow(&t)
+    match g.facts.shadow(&g.view) {
+        Ok(shadow) => {
+            for e in shadow
                 .entries
                 .iter()
                 .filter(|e| e.hash_state() == HashState::Hash)
@@ -40,8 +40,8 @@ pub fn run(ctx: &Context) -> Outcome {
         }
         Err(e) => return Outcome::error(format!("/etc/shadow: {e}")),
     }
-    let passwd = match g.view.read_config("/etc/passwd") {
-        Ok(t) => parse_passwd(&t),
+    let passwd = match g.facts.passwd(&g.view) {
+        Ok(p) => p,
         Err(e) => return Outcome::error(format!("/etc/passwd: {e}")),
     };
     for acct in passwd.entries.iter().filter(|a| a.has_login_shell()) {

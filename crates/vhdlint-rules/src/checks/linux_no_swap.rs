@@ -1,6 +1,6 @@
 use vhdlint_guest::fs::FileKind;
 
-use crate::check::{CheckMeta, Evidence, Outcome};
+use crate::check::{CheckMeta, Evidence, Note, Outcome};
 use crate::{Context, Profile};
 
 pub static META: CheckMeta = CheckMeta {
@@ -23,8 +23,12 @@ pub fn run(ctx: &Context) -> Outcome {
     let mut ev = Vec::new();
     // What a bound kept from being read: swap configured there would not be seen.
     let mut notes = Vec::new();
-    if let Some(text) = v.read_noted("/etc/fstab", &mut notes) {
-        for e in vhdlint_guest::config::fstab::parse(&text).swaps() {
+    let fstab = g.facts.fstab(v);
+    if let Err(e) = &fstab {
+        notes.extend(Note::from_fs_error(vhdlint_guest::facts::FSTAB, e));
+    }
+    if let Ok(fstab) = fstab {
+        for e in fstab.swaps() {
             if !e.has_option("noauto") {
                 ev.push(Evidence::path("/etc/fstab", Some(e.line), e.text.trim()));
             }

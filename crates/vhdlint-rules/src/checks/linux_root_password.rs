@@ -1,4 +1,4 @@
-use vhdlint_guest::config::passwd::{parse_shadow, HashState};
+use vhdlint_guest::config::passwd::HashState;
 
 use crate::check::{CheckMeta, Evidence, Outcome};
 use crate::{Context, Profile};
@@ -20,11 +20,10 @@ pub fn run(ctx: &Context) -> Outcome {
         Err(o) => return o,
     };
     let path = "/etc/shadow";
-    let text = match g.view.read_config(path) {
-        Ok(t) => t,
+    let shadow = match g.facts.shadow(&g.view) {
+        Ok(s) => s,
         Err(e) => return Outcome::error(format!("{path}: {e}")),
     };
-    let shadow = parse_shadow(&text);
     let required = "no password hash for root (`*`, `!`-locked)";
     let Some(root) = shadow.get("root") else {
         return Outcome::error(format!("{path} has no root entry"));

@@ -1,4 +1,3 @@
-use vhdlint_guest::config::passwd::parse_passwd;
 use vhdlint_guest::fs::FileKind;
 use vhdlint_guest::limits::MAX_HISTORY_WALK_ENTRIES;
 use vhdlint_guest::view::GuestView;
@@ -74,8 +73,8 @@ pub fn run(ctx: &Context) -> Outcome {
         Ok(g) => g,
         Err(o) => return o,
     };
-    let passwd = match g.view.read_config("/etc/passwd") {
-        Ok(t) => parse_passwd(&t),
+    let passwd = match g.facts.passwd(&g.view) {
+        Ok(p) => p,
         Err(e) => return Outcome::error(format!("/etc/passwd: {e}")),
     };
     let mut homes: Vec<String> = passwd

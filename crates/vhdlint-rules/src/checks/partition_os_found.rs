@@ -247,12 +247,7 @@ mod tests {
         windows: Option<Result<WindowsInspection, String>>,
     ) -> Outcome {
         with_image(bytes, profile, &Policy::guide(), |ctx| {
-            if let Some(l) = linux {
-                assert!(ctx.linux.set(l).is_ok());
-            }
-            if let Some(w) = windows {
-                assert!(ctx.windows.set(w).is_ok());
-            }
+            crate::testing::set_guest(ctx, linux, windows);
             run(ctx)
         })
     }
