@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use ext4_view::{Ext4, Ext4Error, Ext4Read};
 use vhdlint_disk::SharedSource;
 
-use super::{DirEntry, FileKind, FsError, Metadata};
 use crate::limits::MAX_DIR_ENTRIES;
+use crate::{DirEntry, FileKind, FsError, Metadata};
 
 /// An ext2/3/4 filesystem.
 pub struct Ext4Fs {
@@ -140,7 +140,7 @@ impl Ext4Fs {
     }
 }
 
-impl super::Filesystem for Ext4Fs {
+impl crate::Filesystem for Ext4Fs {
     fn kind(&self) -> &'static str {
         self.kind
     }

@@ -40,11 +40,11 @@ use ntfs::structured_values::{
 use ntfs::{Ntfs, NtfsAttributeFlags, NtfsAttributeType, NtfsError, NtfsFile, NtfsReadSeek};
 use vhdlint_disk::SharedSource;
 
-use super::{DirEntry, FileKind, FsError, Metadata};
 use crate::limits::{
     MAX_DIR_ENTRIES, MAX_NTFS_ATTRIBUTES, MAX_NTFS_ATTRIBUTE_LIST_BYTES, MAX_NTFS_INDEX_RECORDS,
     MAX_NTFS_METADATA_BYTES, MAX_NTFS_REPARSE_BYTES,
 };
+use crate::{DirEntry, FileKind, FsError, Metadata};
 
 /// Reparse tag of a symbolic link.
 pub const IO_REPARSE_TAG_SYMLINK: u32 = 0xA000_000C;
@@ -993,7 +993,7 @@ fn parse_boot(b: &[u8]) -> Result<Geometry, FsError> {
     })
 }
 
-impl super::Filesystem for NtfsFs {
+impl crate::Filesystem for NtfsFs {
     fn kind(&self) -> &'static str {
         "ntfs"
     }

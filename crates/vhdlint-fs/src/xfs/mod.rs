@@ -20,11 +20,11 @@ use std::ops::ControlFlow;
 
 use vhdlint_disk::SharedSource;
 
-use super::{DirEntry, FileKind, Filesystem, FsError, Metadata};
 use crate::limits::{
     MAX_DIR_ENTRIES, MAX_XFS_BTREE_BLOCKS, MAX_XFS_BTREE_DEPTH, MAX_XFS_DIR_BYTES, MAX_XFS_EXTENTS,
     MAX_XFS_SYMLINK_LEN,
 };
+use crate::{DirEntry, FileKind, Filesystem, FsError, Metadata};
 
 /// First logical byte of a directory's leaf (hash index) space: data blocks lie below it.
 const DIR_LEAF_OFFSET: u64 = 32 << 30;
