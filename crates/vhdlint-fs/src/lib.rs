@@ -5,9 +5,8 @@
 //!
 //! Every reader is bounded: what an image can ask of it (directory entries, metadata bytes,
 //! btree depth, extents…) is capped by a named constant of [`limits`], and reaching one is an
-//! [`FsError::Limit`] that names it, never followed and never silently cut short. Nothing here
-//! panics on a hostile image: damage is an [`FsError::Corrupt`], a feature the reader does not
-//! know is an [`FsError::Unsupported`].
+//! [`FsError::Limit`] that names it, never followed and never silently cut short. Damage is an
+//! [`FsError::Corrupt`], a feature the reader does not support an [`FsError::Unsupported`].
 //!
 //! Paths given to a [`Filesystem`] are absolute inside that filesystem (`/etc/fstab`),
 //! normalised (no `.`, `..` or empty components) and contain no symlink in their directory

@@ -3,7 +3,8 @@
 //! reader asks for it, and then only as many bytes as it asks for).
 //!
 //! It serves the tests of the guest view, of the parsers' bounds and of the checks, where a
-//! crafted tree is clearer than an image built for one case.
+//! crafted tree is clearer than an image built for one case (vhdlint-guest's `GuestView::of`
+//! mounts one as a guest's root).
 
 use std::collections::BTreeMap;
 
