@@ -9,8 +9,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use vhdlint_disk::{Container, Layout, MemSource, PartitionTable, SharedSource};
+use vhdlint_fs::{FileKind, Filesystem};
 use vhdlint_guest::config;
-use vhdlint_guest::fs::{FileKind, Filesystem};
 use vhdlint_guest::view::{GuestView, Mount};
 
 /// A harness: takes the fuzzer's bytes.
@@ -187,19 +187,19 @@ fn walk_fs(fs: Arc<dyn Filesystem>) {
 }
 
 pub fn fs_ext4(data: &[u8]) {
-    if let Ok(fs) = vhdlint_guest::fs::ext4::Ext4Fs::open(source(data), "ext4") {
+    if let Ok(fs) = vhdlint_fs::ext4::Ext4Fs::open(source(data), "ext4") {
         walk_fs(Arc::new(fs));
     }
 }
 
 pub fn fs_xfs(data: &[u8]) {
-    if let Ok(fs) = vhdlint_guest::fs::xfs::XfsFs::open(source(data)) {
+    if let Ok(fs) = vhdlint_fs::xfs::XfsFs::open(source(data)) {
         walk_fs(Arc::new(fs));
     }
 }
 
 pub fn fs_ntfs(data: &[u8]) {
-    if let Ok(fs) = vhdlint_guest::fs::ntfs::NtfsFs::open(source(data)) {
+    if let Ok(fs) = vhdlint_fs::ntfs::NtfsFs::open(source(data)) {
         walk_fs(Arc::new(fs));
     }
 }

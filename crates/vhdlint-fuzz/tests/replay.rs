@@ -93,11 +93,11 @@ fn crash_regressions_replay_cleanly() {
 fn seeds_reach_their_parsers() {
     use std::sync::Arc;
     use vhdlint_disk::{Container, MemSource, SharedSource};
-    use vhdlint_guest::fs::Filesystem;
+    use vhdlint_fs::Filesystem;
     let src = |p: &Path| -> SharedSource { Arc::new(MemSource::new(std::fs::read(p).unwrap())) };
     let root_entries = |fs: &dyn Filesystem| fs.read_dir("/").map(|v| v.len()).unwrap_or(0);
     for p in inputs("seeds", "fs_ext4") {
-        let opened = vhdlint_guest::fs::ext4::Ext4Fs::open(src(&p), "ext4");
+        let opened = vhdlint_fs::ext4::Ext4Fs::open(src(&p), "ext4");
         if p.ends_with("ext4-inline-data") {
             // inline_data is refused as unsupported, and reported so.
             assert!(opened.is_err(), "{}", p.display());
@@ -112,12 +112,12 @@ fn seeds_reach_their_parsers() {
         );
     }
     for p in inputs("seeds", "fs_xfs") {
-        let fs = vhdlint_guest::fs::xfs::XfsFs::open(src(&p)).unwrap();
+        let fs = vhdlint_fs::xfs::XfsFs::open(src(&p)).unwrap();
         assert!(root_entries(&fs) >= 40, "{}", p.display());
         assert!(fs.read("/os-release", 1 << 20).is_ok(), "{}", p.display());
     }
     for p in inputs("seeds", "fs_ntfs") {
-        let fs = vhdlint_guest::fs::ntfs::NtfsFs::open(src(&p)).unwrap();
+        let fs = vhdlint_fs::ntfs::NtfsFs::open(src(&p)).unwrap();
         assert!(fs.read("/State.ini", 1 << 20).is_ok(), "{}", p.display());
     }
     for p in inputs("seeds", "vhd_dynamic") {

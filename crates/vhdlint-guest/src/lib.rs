@@ -7,7 +7,6 @@
 pub mod config;
 pub mod exe;
 pub mod facts;
-pub mod fs;
 pub mod guest;
 pub mod initramfs;
 pub mod limits;
@@ -16,6 +15,10 @@ pub mod note;
 pub mod registry;
 pub mod view;
 pub mod windows;
+
+/// The filesystem readers and their trait, from `vhdlint-fs`: `vhdlint_guest::fs::…` names the
+/// same items as `vhdlint_fs::…`.
+pub use vhdlint_fs as fs;
 
 use serde::Serialize;
 use vhdlint_disk::probe::FsKind;

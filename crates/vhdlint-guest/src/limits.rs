@@ -1,16 +1,16 @@
 //! Bounds of the guest view, named in one place. Reaching one is reported (an error, a
 //! [`FsError::Limit`](crate::fs::FsError::Limit), a warning or a note that names the bound and
 //! its value), never followed and never silently cut short.
+//!
+//! The bounds of the filesystem readers are those of `vhdlint_fs::limits`, re-exported here:
+//! every bound of the guest can be named from this module.
 
-// ---- Paths, directories and files (every filesystem, the guest view)
+pub use vhdlint_fs::limits::*;
 
-/// Entries read from one directory (ext4, XFS, NTFS); the largest real directories (mail
-/// spools, `/usr/share/man/*`) hold tens of thousands.
-pub const MAX_DIR_ENTRIES: usize = 1_000_000;
+// ---- Paths, directories and files (the guest view)
+
 /// Symlinks followed while resolving one path (as Linux: 40).
 pub const MAX_SYMLINK_HOPS: usize = 40;
-/// Bytes of a path during resolution (as Linux's `PATH_MAX`: 4096).
-pub const MAX_PATH_LEN: usize = 4096;
 /// Directory levels walked while resolving one path. The filesystems look each component up
 /// from their root, so a path of n components costs n²/2 lookups: without this bound a deep
 /// tree with a chain of absolute symlinks through it (1000 levels, 40 hops) costs tens of
@@ -81,41 +81,6 @@ pub const MAX_HIVE_SUBKEYS: usize = 1 << 20;
 /// Values of one key (the largest real ones, `SharedDLLs`, hold some ten thousand).
 pub const MAX_HIVE_VALUES: usize = 1 << 20;
 
-// ---- NTFS
-
-/// Bytes of metadata (MFT records, index records, attribute lists) one NTFS operation may
-/// read: a directory of 1,000,000 entries needs about 100 MiB of index records.
-pub const MAX_NTFS_METADATA_BYTES: u64 = 512 << 20;
-/// Attributes of one NTFS file walked, attribute-list entries included (a file record holds
-/// a few dozen; hard links and fragmented files add some thousand through a list).
-pub const MAX_NTFS_ATTRIBUTES: usize = 65_536;
-/// Bytes of one NTFS `$ATTRIBUTE_LIST` read to check it before the `ntfs` crate walks it
-/// (Windows keeps them under 256 KiB; 4 MiB is 65,536 entries of 64 bytes).
-pub const MAX_NTFS_ATTRIBUTE_LIST_BYTES: u64 = 4 << 20;
-/// Index records one NTFS directory operation may load (1 GiB of 4 KiB records: more than
-/// the metadata budget allows, so smaller records are what it bounds).
-pub const MAX_NTFS_INDEX_RECORDS: usize = 262_144;
-/// Bytes of a reparse point's data: Windows caps it at 16 KiB
-/// (`MAXIMUM_REPARSE_DATA_BUFFER_SIZE`), plus its 8-byte header.
-pub const MAX_NTFS_REPARSE_BYTES: usize = 16 * 1024 + 8;
-
-// ---- XFS
-
-/// Levels of an XFS block-map btree, the root in the inode counting as one (XFS itself
-/// needs at most 5 with 4 KiB blocks).
-pub const MAX_XFS_BTREE_DEPTH: u16 = 8;
-/// Extents collected for one XFS inode (2^21: a 64 GiB file fragmented into 32 KiB pieces).
-pub const MAX_XFS_EXTENTS: usize = 1 << 21;
-/// Block-map btree blocks visited for one XFS inode: XFS keeps its btree blocks at least half
-/// full, so [`MAX_XFS_EXTENTS`] extents take at most about 75,000 blocks (1 KiB blocks, 29
-/// records each); this bounds a btree of nearly empty blocks.
-pub const MAX_XFS_BTREE_BLOCKS: usize = 1 << 18;
-/// Bytes of directory data blocks read for one XFS directory (1,000,000 entries with long
-/// names take well under 1 GiB).
-pub const MAX_XFS_DIR_BYTES: u64 = 1 << 30;
-/// Bytes of an XFS symlink target (`XFS_SYMLINK_MAXLEN`: XFS stores no longer one).
-pub const MAX_XFS_SYMLINK_LEN: u64 = 1024;
-
 // ---- initramfs and kernel modules
 
 /// Bytes of an initramfs file read to list it (real ones are 20–150 MiB, compressed); a
@@ -139,7 +104,3 @@ pub const MAX_INITRAMFS_NAME_LEN: usize = 4096;
 pub const MAX_INITRAMFS_KEPT_MEMBER: u64 = 16 << 20;
 /// Bytes of kept initramfs contents and symlink targets together.
 pub const MAX_INITRAMFS_KEPT_TOTAL: u64 = 64 << 20;
-
-/// Block groups of one ext4 filesystem. ext4-view reserves memory for all their descriptors
-/// up front; 2^20 groups is a 128 TiB filesystem at 4 KiB blocks, far beyond any Azure disk.
-pub const MAX_EXT4_BLOCK_GROUPS: u64 = 1 << 20;

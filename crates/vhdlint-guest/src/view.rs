@@ -65,6 +65,17 @@ impl GuestView {
         }
     }
 
+    /// A view of `fs` alone, mounted at `/` from volume `p1` (the reason given is `in memory`):
+    /// a guest built for a test, typically over a [`MemFs`](crate::fs::mem::MemFs).
+    pub fn of(fs: impl Filesystem + 'static) -> Self {
+        GuestView::new(Mount {
+            point: "/".into(),
+            volume: "p1".into(),
+            reason: "in memory".into(),
+            fs: Arc::new(fs),
+        })
+    }
+
     /// Mounts another filesystem (replacing one at the same point).
     pub fn mount(&mut self, m: Mount) {
         self.mounts.retain(|x| x.point != m.point);
@@ -344,7 +355,7 @@ mod tests {
     }
 
     fn view(entries: &[(&str, FileKind, &str)]) -> GuestView {
-        mem(entries).into_view()
+        GuestView::of(mem(entries))
     }
 
     use FileKind::*;

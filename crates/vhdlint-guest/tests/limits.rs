@@ -6,14 +6,15 @@
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
+use vhdlint_fs::mem::{MemFs, Node};
+use vhdlint_fs::FsError;
 use vhdlint_guest::config::{grub, keyvalue, sshd, yaml};
 use vhdlint_guest::facts::{read_network, Facts};
-use vhdlint_guest::fs::mem::{MemFs, Node};
-use vhdlint_guest::fs::FsError;
 use vhdlint_guest::initramfs::{self, InitramfsError, Limits};
 use vhdlint_guest::limits::*;
 use vhdlint_guest::note::{Note, NoteKind};
 use vhdlint_guest::registry::{Hive, HiveError};
+use vhdlint_guest::view::GuestView;
 use vhdlint_guest::windows::WindowsGuest;
 
 /// Runs `f`, asserting it answers in time: 1 s, or 3 s in a debug build.
@@ -56,7 +57,7 @@ fn zeros(len: u64) -> Node {
 fn a_config_file_over_max_config_bytes_is_refused() {
     let mut fs = MemFs::default();
     fs.add("/etc/hostname", zeros(4 << 30));
-    let v = fs.into_view();
+    let v = GuestView::of(fs);
     let e = timed("a 4 GiB config file", || v.read_config("/etc/hostname")).unwrap_err();
     assert!(matches!(e, FsError::Limit(_)), "{e:?}");
     says(
@@ -73,7 +74,7 @@ fn a_symlink_loop_stops_at_max_symlink_hops() {
     let mut fs = MemFs::default();
     fs.add("/etc/a", Node::Link("b".into()))
         .add("/etc/b", Node::Link("/etc/a".into()));
-    let v = fs.into_view();
+    let v = GuestView::of(fs);
     let e = timed("a symlink loop", || v.read_config("/etc/a")).unwrap_err();
     assert!(matches!(e, FsError::Limit(_)), "{e:?}");
     says(
@@ -86,7 +87,7 @@ fn a_symlink_loop_stops_at_max_symlink_hops() {
 fn a_symlink_to_a_long_path_stops_at_max_path_len() {
     let mut fs = MemFs::default();
     fs.add("/etc/long", Node::Link("/a".repeat(3000)));
-    let v = fs.into_view();
+    let v = GuestView::of(fs);
     let e = timed("a 6000-byte symlink target", || v.read_config("/etc/long")).unwrap_err();
     assert!(matches!(e, FsError::Limit(_)), "{e:?}");
     says(
@@ -100,7 +101,7 @@ fn a_deep_path_stops_at_max_resolve_steps() {
     let mut fs = MemFs::default();
     let deep = "/d".repeat(200);
     fs.add(&format!("{deep}/f"), Node::File(b"x".to_vec()));
-    let v = fs.into_view();
+    let v = GuestView::of(fs);
     let e = timed("a path 200 levels deep", || {
         v.read_config(&format!("{deep}/f"))
     })
@@ -119,7 +120,7 @@ fn a_glob_over_max_glob_paths_is_reported() {
         fs.add(&format!("/d0/f{i}"), Node::File(Vec::new()));
     }
     fs.add("/d1/f", Node::File(Vec::new()));
-    let v = fs.into_view();
+    let v = GuestView::of(fs);
     let e = timed("a glob of 10,001 paths", || v.glob_checked("/*/*")).unwrap_err();
     assert!(matches!(e, FsError::Limit(_)), "{e:?}");
     says(
@@ -141,7 +142,7 @@ fn ifupdown_sources_stop_at_max_ifupdown_files() {
         let text = format!("source /etc/network/i{}\niface eth{i} inet dhcp\n", i + 1);
         fs.add(&format!("/etc/network/i{i}"), Node::File(text.into_bytes()));
     }
-    let v = fs.into_view();
+    let v = GuestView::of(fs);
     let net = timed("100 chained source files", || read_network(&v));
     let notes = joined(&net.notes);
     says(
@@ -160,7 +161,7 @@ fn a_netplan_file_nested_past_max_yaml_depth_is_noted() {
         "[".repeat(MAX_YAML_DEPTH + 10)
     );
     fs.add("/etc/netplan/50.yaml", Node::File(deep.into_bytes()));
-    let v = fs.into_view();
+    let v = GuestView::of(fs);
     let net = timed("a deep netplan file", || read_network(&v));
     says(
         &joined(&net.notes),
@@ -176,7 +177,7 @@ fn package_databases_over_their_bounds_are_noted() {
     let mut fs = MemFs::default();
     fs.add("/var/lib/dpkg/status", zeros(MAX_DPKG_STATUS_BYTES + 1));
     let p = timed("a 64 MiB dpkg status", || {
-        Facts::default().packages(&fs.into_view()).clone()
+        Facts::default().packages(&GuestView::of(fs)).clone()
     });
     says(
         &joined(&p.notes),
@@ -190,7 +191,7 @@ fn package_databases_over_their_bounds_are_noted() {
     let mut fs = MemFs::default();
     fs.add("/var/lib/rpm/rpmdb.sqlite", zeros(MAX_RPMDB_BYTES + 1));
     let p = timed("a 1 GiB rpmdb.sqlite", || {
-        Facts::default().packages(&fs.into_view()).clone()
+        Facts::default().packages(&GuestView::of(fs)).clone()
     });
     says(
         &joined(&p.notes),
@@ -208,7 +209,7 @@ fn a_hive_over_max_hive_bytes_is_refused() {
         "/Windows/System32/config/SYSTEM",
         zeros(MAX_HIVE_BYTES + 4096),
     );
-    let g = WindowsGuest::new("p1", fs.into_view());
+    let g = WindowsGuest::new("p1", GuestView::of(fs));
     let e = timed("a 512 MiB hive", || g.system().unwrap_err().to_string());
     says(
         &e,

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use vhdlint_disk::MemSource;
 use vhdlint_guest::linux::{LinuxGuest, LinuxInspection, OsRelease};
+use vhdlint_guest::view::GuestView;
 
 use crate::check::Outcome;
 use crate::context::Context;
@@ -30,7 +31,7 @@ fn with_linux(fs: MemFs, policy: &Policy, f: impl FnOnce(&Context) -> Outcome) -
     let image = Image::from_source("memory", Arc::new(MemSource::new(vec![0; 512])));
     let mut ctx = Context::new(&image, policy, None);
     ctx.profile = Profile::LinuxOs;
-    let view = fs.into_view();
+    let view = GuestView::of(fs);
     let guest = LinuxGuest {
         mounts: view.mounts(),
         view,
@@ -475,7 +476,7 @@ pub(crate) fn run_linux_os(
     policy: &Policy,
     run: fn(&Context) -> Outcome,
 ) -> Outcome {
-    let view = fs.into_view();
+    let view = GuestView::of(fs);
     let guest = LinuxGuest {
         mounts: view.mounts(),
         view,
@@ -591,7 +592,7 @@ pub(crate) fn run_windows(fs: MemFs, run: fn(&Context) -> Outcome) -> Outcome {
             system32: true,
             error: None,
         }],
-        guest: Some(WindowsGuest::new("p1", fs.into_view())),
+        guest: Some(WindowsGuest::new("p1", GuestView::of(fs))),
     };
     run_windows_inspection(Ok(inspection), run)
 }

@@ -186,6 +186,7 @@ mod tests {
         fixed_vhd, mbr_disk, put, put_ext, run_image, said, unreadable_vhd, with_image, MemFs,
     };
     use vhdlint_guest::linux::{Candidate, LinuxGuest, LinuxInspection, OsRelease};
+    use vhdlint_guest::view::GuestView;
     use vhdlint_guest::windows::{WindowsGuest, WindowsInspection};
 
     /// What a test partition holds.
@@ -217,7 +218,7 @@ mod tests {
     }
 
     fn linux_guest(root: &str, os: OsRelease) -> LinuxGuest {
-        let view = MemFs::new().into_view();
+        let view = GuestView::of(MemFs::new());
         LinuxGuest {
             mounts: view.mounts(),
             view,
@@ -500,7 +501,7 @@ mod tests {
     fn passes_a_windows_system_volume() {
         let w = WindowsInspection {
             candidates: Vec::new(),
-            guest: Some(WindowsGuest::new("p2", MemFs::new().into_view())),
+            guest: Some(WindowsGuest::new("p2", GuestView::of(MemFs::new()))),
         };
         let o = os_found(
             image(&[Holds::Nothing]),

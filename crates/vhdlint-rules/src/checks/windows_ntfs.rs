@@ -71,6 +71,7 @@ mod tests {
     use super::*;
     use crate::check::Status;
     use crate::testing::{run_windows_inspection, said, MemFs};
+    use vhdlint_guest::view::GuestView;
     use vhdlint_guest::windows::{Candidate, WindowsGuest, WindowsInspection};
 
     fn ntfs(volume: &str, error: Option<&str>) -> Candidate {
@@ -94,7 +95,7 @@ mod tests {
     fn guest(volume: &str) -> WindowsGuest {
         let mut fs = MemFs::new();
         fs.dir("/Windows/System32");
-        WindowsGuest::new(volume, fs.into_view())
+        WindowsGuest::new(volume, GuestView::of(fs))
     }
 
     fn inspect(candidates: Vec<Candidate>, guest: Option<WindowsGuest>) -> Outcome {

@@ -18,8 +18,8 @@ use std::sync::{Arc, OnceLock};
 
 use proptest::prelude::*;
 use vhdlint_disk::{FileSource, MemSource, SharedSource};
-use vhdlint_guest::fs::ntfs::NtfsFs;
-use vhdlint_guest::fs::{FileKind, Filesystem, FsError};
+use vhdlint_fs::ntfs::NtfsFs;
+use vhdlint_fs::{FileKind, Filesystem, FsError};
 
 /// Builds the tree in a volume file with libntfs-3g: `python3 - IMAGE [small]`.
 const BUILD_PY: &str = r####"

@@ -1,4 +1,12 @@
-//! Read-only filesystems of the guest, behind one small trait.
+//! Read-only filesystems of a disk image, behind one small trait ([`Filesystem`]): ext2/3/4
+//! through the `ext4-view` crate ([`ext4`]), NTFS through the `ntfs` crate ([`ntfs`], with the
+//! structures that crate would trust checked first), XFS by its own reader ([`xfs`]), and a
+//! filesystem built in memory for tests ([`mem`]).
+//!
+//! Every reader is bounded: what an image can ask of it (directory entries, metadata bytes,
+//! btree depth, extents…) is capped by a named constant of [`limits`], and reaching one is an
+//! [`FsError::Limit`] that names it, never followed and never silently cut short. Damage is an
+//! [`FsError::Corrupt`], a feature the reader does not support an [`FsError::Unsupported`].
 //!
 //! Paths given to a [`Filesystem`] are absolute inside that filesystem (`/etc/fstab`),
 //! normalised (no `.`, `..` or empty components) and contain no symlink in their directory
@@ -9,6 +17,7 @@
 use std::fmt;
 
 pub mod ext4;
+pub mod limits;
 pub mod mem;
 pub mod ntfs;
 pub mod xfs;

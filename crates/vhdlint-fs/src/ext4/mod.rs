@@ -5,6 +5,8 @@
 //! first use (the superblock, group descriptors and journal: a few KiB) and keeps it in a small
 //! thread-local cache.
 
+mod raw;
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,8 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use ext4_view::{Ext4, Ext4Error, Ext4Read};
 use vhdlint_disk::SharedSource;
 
-use super::{DirEntry, FileKind, FsError, Metadata};
 use crate::limits::MAX_DIR_ENTRIES;
+use crate::{DirEntry, FileKind, FsError, Metadata};
 
 /// An ext2/3/4 filesystem.
 pub struct Ext4Fs {
@@ -45,21 +47,18 @@ thread_local! {
 /// fuzzing fs_ext4). The count is computed here first, as the crate does, and bounded.
 fn check_block_groups(vol: &dyn vhdlint_disk::ReadAt) -> Result<(), FsError> {
     use crate::limits::MAX_EXT4_BLOCK_GROUPS;
-    let mut sb = [0u8; 1024];
-    if vol.read_at(1024, &mut sb).is_err() {
+    let mut sb = [0u8; raw::SB_LEN];
+    if vol.read_at(raw::SB_OFFSET, &mut sb).is_err() {
         return Ok(()); // too small: the crate reports it
     }
-    let u32_at = |o: usize| u32::from_le_bytes([sb[o], sb[o + 1], sb[o + 2], sb[o + 3]]);
-    // As ext4-view counts them: with s_blocks_count_hi whether or not the 64bit feature is on.
-    let blocks = u64::from(u32_at(0x04)) | u64::from(u32_at(0x150)) << 32;
-    let per_group = u64::from(u32_at(0x20));
-    let Some(data_blocks) = blocks.checked_sub(u64::from(u32_at(0x14))) else {
+    let Some(raw::BlockGroups {
+        groups,
+        blocks,
+        per_group,
+    }) = raw::block_groups(&sb)
+    else {
         return Ok(());
     };
-    if per_group == 0 {
-        return Ok(());
-    }
-    let groups = data_blocks.div_ceil(per_group);
     if groups > MAX_EXT4_BLOCK_GROUPS {
         return Err(FsError::limit("MAX_EXT4_BLOCK_GROUPS", format!(
             "the superblock implies {groups} block groups ({blocks} blocks, {per_group} per group), more than the limit of {MAX_EXT4_BLOCK_GROUPS} (MAX_EXT4_BLOCK_GROUPS)"
@@ -140,7 +139,7 @@ impl Ext4Fs {
     }
 }
 
-impl super::Filesystem for Ext4Fs {
+impl crate::Filesystem for Ext4Fs {
     fn kind(&self) -> &'static str {
         self.kind
     }

@@ -3,13 +3,12 @@
 //! reader asks for it, and then only as many bytes as it asks for).
 //!
 //! It serves the tests of the guest view, of the parsers' bounds and of the checks, where a
-//! crafted tree is clearer than an image built for one case.
+//! crafted tree is clearer than an image built for one case (vhdlint-guest's `GuestView::of`
+//! mounts one as a guest's root).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use super::{DirEntry, FileKind, Filesystem, FsError, Metadata};
-use crate::view::{GuestView, Mount};
+use crate::{DirEntry, FileKind, Filesystem, FsError, Metadata};
 
 /// What one path holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,16 +108,6 @@ impl MemFs {
                 error,
             },
         )
-    }
-
-    /// A guest view with this filesystem mounted at `/` from volume `p1`.
-    pub fn into_view(self) -> GuestView {
-        GuestView::new(Mount {
-            point: "/".into(),
-            volume: "p1".into(),
-            reason: "in memory".into(),
-            fs: Arc::new(self),
-        })
     }
 
     fn get(&self, path: &str) -> Result<&Node, FsError> {

@@ -12,8 +12,8 @@ use std::sync::{Arc, OnceLock};
 
 use proptest::prelude::*;
 use vhdlint_disk::{FileSource, ReadAt, SharedSource};
-use vhdlint_guest::fs::xfs::XfsFs;
-use vhdlint_guest::fs::{FileKind, Filesystem, FsError};
+use vhdlint_fs::xfs::XfsFs;
+use vhdlint_fs::{FileKind, Filesystem, FsError};
 
 const BIG_LEN: usize = 5 << 20;
 const BS: usize = 4096;
