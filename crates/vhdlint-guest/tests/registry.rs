@@ -3,7 +3,10 @@
 //! for every key, value type and data byte), plus damaged and random input.
 //!
 //! Without python3, `hivexget` or `hivexregedit` (Debian: libhivex-bin, libwin-hivex-perl)
-//! every test prints SKIP and passes.
+//! every test says SKIP and passes, or fails under `VHDLINT_REQUIRE_PREREQS=1`.
+
+#[path = "../../vhdlint/tests/common/prereq.rs"]
+mod prereq;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -29,41 +32,42 @@ fn find_tool(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// python3 (for mkhive.py) is there; otherwise prints SKIP.
+/// Whether python3 (for mkhive.py) is there; if not, `prereq::skip` says so (or fails the
+/// test, under `VHDLINT_REQUIRE_PREREQS=1`).
 fn python_present() -> bool {
-    static OK: OnceLock<bool> = OnceLock::new();
-    *OK.get_or_init(|| {
-        let ok = find_tool("python3").is_some();
-        if !ok {
-            eprintln!("SKIP: python3 not found (Debian: python3)");
-        }
-        ok
-    })
+    let ok = find_tool("python3").is_some();
+    if !ok {
+        prereq::skip(
+            "the tests on hives written by mkhive.py",
+            "python3 not found (Debian: python3)",
+        );
+    }
+    ok
 }
 
-/// python3 and hivex's tools are there; otherwise prints SKIP.
+/// Whether python3 and hivex's tools are there; if not, `prereq::skip` says so (or fails the
+/// test, under `VHDLINT_REQUIRE_PREREQS=1`).
 fn hivex_present() -> bool {
-    static OK: OnceLock<bool> = OnceLock::new();
-    *OK.get_or_init(|| {
-        let missing: Vec<&str> = ["python3", "hivexget", "hivexsh", "hivexregedit"]
-            .into_iter()
-            .filter(|t| find_tool(t).is_none())
-            .collect();
-        if !missing.is_empty() {
-            eprintln!(
-                "SKIP: {} not found (Debian: python3 libhivex-bin libwin-hivex-perl)",
+    let missing: Vec<&str> = ["python3", "hivexget", "hivexsh", "hivexregedit"]
+        .into_iter()
+        .filter(|t| find_tool(t).is_none())
+        .collect();
+    if !missing.is_empty() {
+        prereq::skip(
+            "the comparisons with hivex",
+            &format!(
+                "{} not found (Debian: python3 libhivex-bin libwin-hivex-perl)",
                 missing.join(", ")
-            );
-        }
-        missing.is_empty()
-    })
+            ),
+        );
+    }
+    missing.is_empty()
 }
 
-/// Returns from the test (after printing SKIP) unless `$present()` holds.
+/// Returns from the test (after `$present()` has said SKIP) unless `$present()` holds.
 macro_rules! require {
     ($present:ident) => {
         if !$present() {
-            eprintln!("SKIP");
             return;
         }
     };
@@ -574,10 +578,8 @@ fn registry_project_fixture_specs_equal_hivex() {
     require!(hivex_present);
     let dir = tempfile::tempdir().unwrap();
     let reg_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/reg");
-    let Ok(entries) = std::fs::read_dir(&reg_dir) else {
-        eprintln!("SKIP: no fixtures/reg");
-        return;
-    };
+    let entries = std::fs::read_dir(&reg_dir)
+        .unwrap_or_else(|e| panic!("{} cannot be read: {e}", reg_dir.display()));
     for e in entries {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "reg") {
@@ -919,16 +921,11 @@ fn registry_walk_reads_everything() {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
 
-    /// Random damage to a real hive (bytes and 32-bit words, mostly in the hbins): reading
-    /// every key and value never panics and stays fast.
-    #[test]
-    fn registry_mutated_hive_never_panics(
+    /// The cases of `registry_mutated_hive_never_panics`.
+    fn registry_mutated_hive_cases(
         edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u32>(), any::<bool>()), 1..24),
         ri in any::<bool>(),
     ) {
-        if !python_present() {
-            return Ok(());
-        }
         let mut b = if ri { system_ri_bytes() } else { system_bytes() }.to_vec();
         let len = b.len();
         for (at, v, word) in edits {
@@ -967,6 +964,14 @@ proptest! {
         let hive = Hive::parse(b).unwrap();
         tolerant_walk(&hive);
     }
+}
+
+/// Random damage to a real hive (bytes and 32-bit words, mostly in the hbins): reading every
+/// key and value never panics and stays fast.
+#[test]
+fn registry_mutated_hive_never_panics() {
+    require!(python_present);
+    registry_mutated_hive_cases();
 }
 
 /// The writer's lh hashes (`h = h * 37 + upper(c)`), lf hints (the name's first 4 bytes),

@@ -7,7 +7,11 @@
 //! of ~1.2 KiB headers). When the `sqlite3` shell is there too, the same rows are rewritten with
 //! other page sizes (512, 65536), reserved bytes and UTF-16 text encodings.
 //!
-//! Without `rpm` and `rpmbuild` (Debian package `rpm`) every test prints SKIP and passes.
+//! Without `rpm` and `rpmbuild` (Debian package `rpm`) every test says SKIP and passes, or
+//! fails under `VHDLINT_REQUIRE_PREREQS=1`.
+
+#[path = "../../vhdlint/tests/common/prereq.rs"]
+mod prereq;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -186,22 +190,29 @@ fn build() -> Fixture {
     }
 }
 
+/// The databases, built on first use; `None` without rpm, after `prereq::skip` has said so (or
+/// failed the test, under `VHDLINT_REQUIRE_PREREQS=1`).
 fn fixture() -> Option<&'static Fixture> {
     static F: OnceLock<Option<Fixture>> = OnceLock::new();
-    F.get_or_init(|| {
-        if !have("rpm") || !have("rpmbuild") {
-            eprintln!("SKIP: rpm/rpmbuild not installed (Debian package `rpm`)");
-            return None;
-        }
-        Some(build())
-    })
-    .as_ref()
+    let f = F
+        .get_or_init(|| (have("rpm") && have("rpmbuild")).then(build))
+        .as_ref();
+    if f.is_none() {
+        prereq::skip(
+            "the rpmdb tests",
+            "rpm or rpmbuild not installed (Debian package `rpm`)",
+        );
+    }
+    f
 }
 
-/// Runs `sqlite3 db sql...` if the shell is installed.
+/// Runs `sqlite3 db sql...` if the shell is installed; `false` (after `prereq::skip`) if not.
 fn sqlite3(db: &Path, sql: &[&str]) -> bool {
     if !have("sqlite3") {
-        eprintln!("SKIP: sqlite3 not installed");
+        prereq::skip(
+            "the databases rewritten by SQLite",
+            "sqlite3 not installed (Debian package `sqlite3`)",
+        );
         return false;
     }
     run(Command::new("sqlite3").arg(db).args(sql));
@@ -403,15 +414,14 @@ fn rpmdb_btree_cycle_is_an_error() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
-    /// Random byte changes to real databases: any result but a panic (or a hang).
-    #[test]
-    fn rpmdb_mutated_dbs_never_panic(
+    /// The cases of `rpmdb_mutated_dbs_never_panic`.
+    fn rpmdb_mutated_dbs_cases(
         many in any::<bool>(),
         edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..40),
         cut in any::<prop::sample::Index>(),
         truncate in any::<bool>(),
     ) {
-        let Some(f) = fixture() else { return Ok(()) };
+        let f = fixture().expect("the databases, checked by the test");
         let mut db = if many { f.many.clone() } else { f.small.clone() };
         for (at, v) in &edits {
             let i = at.index(db.len());
@@ -423,13 +433,11 @@ proptest! {
         let _ = read_packages(&db);
     }
 
-    /// Changes targeted at the structures: page headers, cell pointers, the first bytes of
-    /// cells, the database header.
-    #[test]
-    fn rpmdb_mutated_structures_never_panic(
+    /// The cases of `rpmdb_mutated_structures_never_panic`.
+    fn rpmdb_mutated_structures_cases(
         edits in prop::collection::vec((any::<prop::sample::Index>(), 0usize..64, any::<u8>()), 1..20),
     ) {
-        let Some(f) = fixture() else { return Ok(()) };
+        let f = fixture().expect("the databases, checked by the test");
         let mut db = f.many.clone();
         let pages = db.len() / 4096;
         for (page, off, v) in &edits {
@@ -439,4 +447,23 @@ proptest! {
         }
         let _ = read_packages(&db);
     }
+}
+
+/// Random byte changes to real databases: any result but a panic (or a hang).
+#[test]
+fn rpmdb_mutated_dbs_never_panic() {
+    if fixture().is_none() {
+        return;
+    }
+    rpmdb_mutated_dbs_cases();
+}
+
+/// Changes targeted at the structures: page headers, cell pointers, the first bytes of cells,
+/// the database header.
+#[test]
+fn rpmdb_mutated_structures_never_panic() {
+    if fixture().is_none() {
+        return;
+    }
+    rpmdb_mutated_structures_cases();
 }

@@ -2,6 +2,8 @@
 //! (nginx answers Range on static files natively, with keep-alive and strong ETags).
 
 mod common;
+#[path = "../../vhdlint/tests/common/prereq.rs"]
+mod prereq;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,8 +12,8 @@ use common::{Nginx, Rng};
 use vhdlint_disk::{Error, ReadAt};
 use vhdlint_remote::{HttpSource, RemoteOptions};
 
-/// nginx, or `None` to skip when it is not installed outside CI (CI installs it and must not
-/// skip).
+/// nginx, or `None` when it is not installed, after `prereq::skip` has said so (or failed the
+/// test, under `VHDLINT_REQUIRE_PREREQS=1`). CI installs it and must not skip.
 fn nginx() -> Option<std::path::PathBuf> {
     let bin = common::nginx_binary();
     if bin.is_none() {
@@ -19,14 +21,19 @@ fn nginx() -> Option<std::path::PathBuf> {
             std::env::var_os("CI").is_none(),
             "nginx is not installed (apt-get install -y nginx)"
         );
-        eprintln!("SKIP: nginx is not installed (apt-get install -y nginx)");
+        prereq::skip(
+            "the tests against nginx",
+            "nginx is not installed (apt-get install -y nginx)",
+        );
     }
     bin
 }
 
 #[test]
 fn reads_a_file_served_by_nginx() {
-    let Some(bin) = nginx() else { return };
+    let Some(bin) = nginx() else {
+        return;
+    };
     let root = tempfile::tempdir().unwrap();
     // Not a multiple of the block size, so the last block is partial.
     let size = 3 * (1 << 20) + 4321;

@@ -1,7 +1,8 @@
 //! The pipeline formats (SARIF, JUnit, GitHub and Azure annotations) on reports of real
 //! fixture images, checked by independent consumers: the official SARIF 2.1.0 JSON schema,
-//! nextest's JUnit parser (quick-junit), and — when installed — Python's `jsonschema` and
-//! `junitparser`.
+//! nextest's JUnit parser (quick-junit), and Python's `jsonschema` and `junitparser`
+//! (`scripts/setup-system` installs them; without them those comparisons say SKIP, or fail
+//! under `VHDLINT_REQUIRE_PREREQS=1`).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -16,11 +17,13 @@ use vhdlint_rules::{Image, ImageReport, Policy, ProfileChoice, RunOptions, Selec
 
 #[path = "../../vhdlint/tests/common/fixtures.rs"]
 mod fixtures;
-use fixtures::fixture;
+#[path = "../../vhdlint/tests/common/prereq.rs"]
+mod prereq;
+use fixtures::fixture_or_skip;
 
 /// Lints fixture `name` with the guide policy and `select` (all checks when empty).
 fn lint(name: &str, select: &[&str]) -> Option<ImageReport> {
-    let path = fixture(name)?;
+    let path = fixture_or_skip(name)?;
     let image = Image::open(&path).expect("the fixture opens");
     let opts = RunOptions {
         policy: Policy::guide(),
@@ -57,6 +60,8 @@ fn two_images() -> Option<Report> {
     Some(Report::new("guide", vec![bad, good]))
 }
 
+/// The report, or a return from the test when a fixture cannot be built here (the fixture
+/// has said SKIP, or failed the test under `VHDLINT_REQUIRE_PREREQS=1`).
 macro_rules! report_or_skip {
     ($e:expr) => {
         match $e {
@@ -66,16 +71,26 @@ macro_rules! report_or_skip {
     };
 }
 
-/// Runs `python3 -c CODE` with `input` on stdin; `None` when python3 or `module` is missing.
+/// Runs `python3 -c CODE` with `input` on stdin; `None` when python3 or `module` is missing,
+/// after `prereq::skip` has said so (or failed the test, under `VHDLINT_REQUIRE_PREREQS=1`).
 fn python(module: &str, code: &str, input: &str) -> Option<std::process::Output> {
-    let probe = Command::new("python3")
+    let what = format!("the check by Python's {module}");
+    match Command::new("python3")
         .args(["-c", &format!("import {module}")])
-        .output();
-    if !probe.is_ok_and(|o| o.status.success()) {
-        eprintln!(
-            "SKIP python check: python3 module {module} is not installed (pip install {module})"
-        );
-        return None;
+        .output()
+    {
+        Err(e) => {
+            prereq::skip(&what, &format!("python3 cannot run: {e}"));
+            return None;
+        }
+        Ok(probe) if !probe.status.success() => {
+            prereq::skip(
+                &what,
+                &format!("python3 module {module} is not installed (pip install {module})"),
+            );
+            return None;
+        }
+        Ok(_) => {}
     }
     let mut child = Command::new("python3")
         .args(["-c", code])
@@ -134,7 +149,7 @@ fn assert_valid_sarif(text: &str) {
     let errors = schema_errors(&instance);
     assert!(errors.is_empty(), "SARIF not valid:\n{}", errors.join("\n"));
 
-    // A second, independent validator when installed (CI: pip install jsonschema).
+    // A second, independent validator (scripts/setup-system: pip install jsonschema).
     let schema_path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sarif-schema-2.1.0.json");
     let code = format!(
@@ -372,7 +387,7 @@ fn junit_is_read_by_independent_parsers() {
         );
     }
 
-    // Python's junitparser, the parser of many CI publishers, when installed.
+    // Python's junitparser, the parser of many CI publishers (pip install junitparser).
     let code = "import sys, junitparser\n\
                 x = junitparser.JUnitXml.fromstring(sys.stdin.read().encode())\n\
                 for s in x:\n\

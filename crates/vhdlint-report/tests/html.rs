@@ -2,7 +2,8 @@
 //! with `fixtures/build.sh`, opened and linted by `vhdlint_rules`.
 //!
 //! The HTML page is rendered by a headless Chromium (Debian package `chromium`; the test
-//! prints SKIP when it is not installed) with the network disabled: the rendered DOM's
+//! says SKIP when it is not installed, or fails under `VHDLINT_REQUIRE_PREREQS=1`) with the
+//! network disabled: the rendered DOM's
 //! summary counts must equal the report's, and a screenshot is kept under
 //! `CARGO_TARGET_TMPDIR/html-report/`.
 //!
@@ -22,7 +23,9 @@ use vhdlint_rules::{
 
 #[path = "../../vhdlint/tests/common/fixtures.rs"]
 mod fixtures;
-use fixtures::fixture;
+#[path = "../../vhdlint/tests/common/prereq.rs"]
+mod prereq;
+use fixtures::fixture_or_skip;
 
 fn lint(path: &Path) -> ImageReport {
     let image = Image::open(path).expect("the fixture opens");
@@ -37,11 +40,12 @@ fn lint(path: &Path) -> ImageReport {
     )
 }
 
-/// The report on `names`, or `None` when a fixture cannot be built here.
+/// The report on `names`, or `None` when a fixture cannot be built here (after it has said
+/// SKIP, or failed the test under `VHDLINT_REQUIRE_PREREQS=1`).
 fn report(names: &[&str]) -> Option<Report> {
     let mut images = Vec::new();
     for n in names {
-        images.push(lint(&fixture(n)?));
+        images.push(lint(&fixture_or_skip(n)?));
     }
     Some(Report::new("guide", images))
 }
@@ -209,7 +213,10 @@ fn html_renders_offline_in_headless_chromium() {
     let html_path = dir.join("report.html");
     std::fs::write(&html_path, &page).unwrap();
     let Some(bin) = chromium() else {
-        println!("SKIP headless rendering: no chromium (apt-get install chromium)");
+        prereq::skip(
+            "the headless rendering",
+            "no chromium (apt-get install chromium)",
+        );
         return;
     };
     let profile = tempfile::tempdir().unwrap();

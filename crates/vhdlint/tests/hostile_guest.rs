@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use common::result;
+use common::{result, skip};
 
 const MIB: u64 = 1 << 20;
 /// The disk: an MBR, one partition from 1 MiB to the end.
@@ -93,11 +93,11 @@ struct Case {
 }
 
 impl Case {
-    /// A fresh case with a minimal Linux root in `tree/`; `None` (after printing SKIP) when a
-    /// tool is missing.
+    /// A fresh case with a minimal Linux root in `tree/`; `None` when a tool is missing, after
+    /// `skip` has said so (or failed the test, under `VHDLINT_REQUIRE_PREREQS=1`).
     fn new(name: &str) -> Option<Case> {
         if let Some(t) = TOOLS.iter().find(|t| !have(t)) {
-            eprintln!("SKIP {name}: {t} not found");
+            skip(&format!("the {name} case"), &format!("{t} not found"));
             return None;
         }
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
@@ -433,7 +433,7 @@ fn symlinks_out_of_the_image_never_reach_the_host() {
             assert!(!t.contains(name), "the host marker was touched:\n{t}");
         }
     } else {
-        eprintln!("strace not found: the system-call check is skipped");
+        skip("the system-call check", "strace not found (Debian: strace)");
     }
 }
 

@@ -246,7 +246,9 @@ fn expected(cell: &str, policy: usize) -> Option<&str> {
 fn every_linux_check_on_clean_and_dirty_distributions() {
     let mut mismatches = Vec::new();
     for (col, name) in IMAGES.iter().enumerate() {
-        let img = fixture_or_skip!(name);
+        let Some(img) = common::fixture_or_skip(name) else {
+            continue;
+        };
         for (p, policy) in ["guide", "current"].iter().enumerate() {
             let (_, r) = check_json(
                 &img,

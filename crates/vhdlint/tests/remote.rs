@@ -9,10 +9,12 @@ mod remote_support;
 
 use std::path::Path;
 
-use common::{check_json, debian12, fixture};
+use common::{check_json, debian12_or_skip, fixture, skip};
 use remote_support::{nginx_binary, Nginx};
 use serde_json::Value;
 
+/// nginx, or `None` when it is not installed, after `skip` has said so (or failed the test,
+/// under `VHDLINT_REQUIRE_PREREQS=1`). CI installs it and must not skip.
 fn nginx() -> Option<std::path::PathBuf> {
     let bin = nginx_binary();
     if bin.is_none() {
@@ -20,7 +22,10 @@ fn nginx() -> Option<std::path::PathBuf> {
             std::env::var_os("CI").is_none(),
             "nginx is required in CI (scripts/setup-system installs it)"
         );
-        eprintln!("SKIP: nginx not installed");
+        skip(
+            "the tests against nginx",
+            "nginx is not installed (apt-get install -y nginx)",
+        );
     }
     bin
 }
@@ -96,7 +101,7 @@ fn a_30_gib_ext4_image_lints_the_same_over_http() {
     if nginx().is_none() {
         return;
     }
-    let img = fixture("ext4-30g-populated").expect("fixture");
+    let img = fixture("ext4-30g-populated");
     let fetched = compare(&img, &[]);
     assert!(fetched < 16 << 20, "fetched {fetched} bytes");
 }
@@ -106,8 +111,7 @@ fn a_30_gib_debian_image_lints_the_same_over_http() {
     if nginx().is_none() {
         return;
     }
-    let Some(img) = debian12("plain-ext4") else {
-        eprintln!("SKIP: the Debian 12 image cannot be built here");
+    let Some(img) = debian12_or_skip("plain-ext4") else {
         return;
     };
     // Its initramfs (about 15 MB, read whole to find the Hyper-V drivers) is most of it.
@@ -120,7 +124,7 @@ fn a_windows_image_lints_the_same_over_http() {
     if nginx().is_none() {
         return;
     }
-    let img = fixture("win-generalized-gpt").expect("fixture");
+    let img = fixture("win-generalized-gpt");
     let fetched = compare(&img, &[]);
     assert!(fetched < 64 << 20, "fetched {fetched} bytes");
 }
@@ -130,8 +134,8 @@ fn a_sku_manifest_reads_its_disks_over_http_and_judges_their_sas_uris() {
     if nginx().is_none() {
         return;
     }
-    let os = fixture("linux-debian-clean").expect("fixture");
-    let data = fixture("data-empty").expect("fixture");
+    let os = fixture("linux-debian-clean");
+    let data = fixture("data-empty");
     let bin = nginx().unwrap();
     let server = Nginx::start(&bin, os.parent().unwrap());
     // nginx ignores the query; the SAS token is judged as written (sp=racwdl fails).
@@ -246,7 +250,7 @@ fn a_sku_manifest_reads_its_disks_over_http_and_judges_their_sas_uris() {
 #[test]
 fn a_blob_that_cannot_be_read_faithfully_voids_the_run() {
     use remote_support::{Behaviour, RangeServer};
-    let img = fixture("small-fixed").expect("fixture");
+    let img = fixture("small-fixed");
     let bytes = std::fs::read(&img).unwrap();
     for (behaviour, expected) in [
         (

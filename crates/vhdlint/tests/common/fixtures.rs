@@ -1,6 +1,7 @@
 //! Fixture images built once per test process by `fixtures/build.sh` and
 //! `fixtures/debian12.sh` with the real tools, cached under the target directory. Shared by
-//! the integration tests of `vhdlint` (through `common`) and of `vhdlint-report` (by path).
+//! the integration tests of `vhdlint` (through `common`) and of `vhdlint-report` (by path);
+//! the including module declares `prereq` (`prereq.rs`) beside this one.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -8,6 +9,8 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
+
+use super::prereq::skip;
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -58,29 +61,23 @@ fn cache_dir() -> PathBuf {
 }
 
 /// Runs fixture script `script` with `args`: the last line it prints (the path it built) when
-/// it succeeds, `None` (after saying SKIP) when the machine lacks a prerequisite (exit 77);
-/// any other exit fails the test.
-fn run(what: &str, script: &str, args: &[&OsStr]) -> Option<PathBuf> {
+/// it succeeds, `Err` with its message when the machine lacks a prerequisite (exit 77); any
+/// other exit fails the test.
+fn run(what: &str, script: &str, args: &[&OsStr]) -> Result<PathBuf, String> {
     let out = Command::new("bash")
         .arg(repo_root().join("fixtures").join(script))
         .args(args)
         .output()
         .expect("bash runs");
     match out.status.code() {
-        Some(0) => Some(PathBuf::from(
+        Some(0) => Ok(PathBuf::from(
             String::from_utf8_lossy(&out.stdout)
                 .lines()
                 .last()
                 .unwrap_or_default()
                 .trim(),
         )),
-        Some(77) => {
-            eprintln!(
-                "SKIP {what}: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-            None
-        }
+        Some(77) => Err(String::from_utf8_lossy(&out.stderr).trim().to_string()),
         _ => panic!(
             "building {what} failed:\n{}",
             String::from_utf8_lossy(&out.stderr)
@@ -88,12 +85,15 @@ fn run(what: &str, script: &str, args: &[&OsStr]) -> Option<PathBuf> {
     }
 }
 
-/// Per fixture: not built yet (None), or built with this outcome.
-type Slot = Arc<Mutex<Option<Option<PathBuf>>>>;
+/// A fixture's build: its path, or why this machine cannot build it.
+type Built = Result<PathBuf, String>;
 
-/// The path of fixture `name`, built on first use. `None` when the machine lacks a
-/// prerequisite (build.sh exit 77): the caller skips, saying so.
-pub fn fixture(name: &str) -> Option<PathBuf> {
+/// Per fixture: not built yet (None), or built with this outcome.
+type Slot = Arc<Mutex<Option<Built>>>;
+
+/// Fixture `name`, built on first use: its path, or why this machine cannot build it
+/// (build.sh exit 77). Other failures fail the test.
+fn build(name: &str) -> Built {
     static LOCKS: OnceLock<Mutex<HashMap<String, Slot>>> = OnceLock::new();
     let slot = LOCKS
         .get_or_init(Default::default)
@@ -103,42 +103,74 @@ pub fn fixture(name: &str) -> Option<PathBuf> {
         .or_default()
         .clone();
     let mut slot = slot.lock().unwrap();
-    if let Some(p) = &*slot {
-        return p.clone();
+    if let Some(built) = &*slot {
+        return built.clone();
     }
-    let result = run(
+    let built = run(
         &format!("fixture {name}"),
         "build.sh",
         &[name.as_ref(), cache_dir().as_os_str()],
     );
-    *slot = Some(result.clone());
-    result
+    *slot = Some(built.clone());
+    built
+}
+
+/// The path of fixture `name`, built on first use; `None` when the machine lacks a
+/// prerequisite, after [`skip`] has said so (or failed the test, under
+/// `VHDLINT_REQUIRE_PREREQS=1`). In a loop, skip the item: `let Some(img) = ... else {
+/// continue };`.
+pub fn fixture_or_skip(name: &str) -> Option<PathBuf> {
+    match build(name) {
+        Ok(path) => Some(path),
+        Err(why) => {
+            skip(&format!("fixture {name}"), &why);
+            None
+        }
+    }
+}
+
+/// The path of fixture `name`, for tests that cannot do without it: a fixture this machine
+/// cannot build fails the test.
+pub fn fixture(name: &str) -> PathBuf {
+    build(name).unwrap_or_else(|why| panic!("fixture {name} cannot be built here: {why}"))
 }
 
 /// A Debian 12 image built from a real debootstrap root by `fixtures/debian12.sh` (the root
 /// is cached in target/tmp/debian12-cache between runs). `None` when the machine cannot build
-/// it (not root, no Debian mirror): the caller skips.
-pub fn debian12(variant: &str) -> Option<PathBuf> {
-    static LOCK: Mutex<()> = Mutex::new(());
+/// it (not root, no Debian mirror), after [`skip`] has said so (or failed the test, under
+/// `VHDLINT_REQUIRE_PREREQS=1`).
+pub fn debian12_or_skip(variant: &str) -> Option<PathBuf> {
     let name = format!("debian12-{variant}");
-    static DONE: OnceLock<Mutex<HashMap<String, Option<PathBuf>>>> = OnceLock::new();
+    match build_debian12(&name, variant) {
+        Ok(path) => Some(path),
+        Err(why) => {
+            skip(&name, &why);
+            None
+        }
+    }
+}
+
+/// Image `name` of [`debian12_or_skip`], built on first use (one build at a time).
+fn build_debian12(name: &str, variant: &str) -> Built {
+    static LOCK: Mutex<()> = Mutex::new(());
+    static DONE: OnceLock<Mutex<HashMap<String, Built>>> = OnceLock::new();
     let done = DONE.get_or_init(Default::default);
-    if let Some(p) = done.lock().unwrap().get(&name) {
-        return p.clone();
+    if let Some(built) = done.lock().unwrap().get(name) {
+        return built.clone();
     }
     let _guard = LOCK.lock().unwrap();
-    if let Some(p) = done.lock().unwrap().get(&name) {
-        return p.clone();
+    if let Some(built) = done.lock().unwrap().get(name) {
+        return built.clone();
     }
     let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("debian12-cache");
-    let result = run(
+    let built = run(
         "the debootstrap of the Debian 12 root",
         "debian12.sh",
         &["rootfs".as_ref(), cache.as_os_str()],
     )
     .and_then(|_| {
         run(
-            &name,
+            name,
             "debian12.sh",
             &[
                 "image".as_ref(),
@@ -148,6 +180,6 @@ pub fn debian12(variant: &str) -> Option<PathBuf> {
             ],
         )
     });
-    done.lock().unwrap().insert(name, result.clone());
-    result
+    done.lock().unwrap().insert(name.to_string(), built.clone());
+    built
 }

@@ -8,8 +8,11 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 mod fixtures;
+mod prereq;
 #[allow(unused_imports)] // not every test binary builds fixtures
 pub use fixtures::*;
+#[allow(unused_imports)] // not every test binary skips
+pub use prereq::*;
 
 /// Runs the binary.
 pub fn vhdlint(args: &[&str]) -> Output {
@@ -55,11 +58,14 @@ pub fn status<'a>(report: &'a Value, id: &str) -> &'a str {
     result(report, id)["status"].as_str().unwrap()
 }
 
-/// Skips the test (with a message) when a fixture cannot be built here.
+/// Fixture `$name`, or a return from the test (after `skip` has said so, or failed the test
+/// under `VHDLINT_REQUIRE_PREREQS=1`) when this machine cannot build it. Only where returning
+/// ends nothing else: in a loop, use `let Some(img) = common::fixture_or_skip(name) else {
+/// continue };` so that one fixture skips only its own item.
 #[macro_export]
 macro_rules! fixture_or_skip {
     ($name:expr) => {
-        match common::fixture($name) {
+        match common::fixture_or_skip($name) {
             Some(p) => p,
             None => return,
         }
