@@ -295,12 +295,46 @@ fn every_check_of_the_catalogue_is_implemented() {
         }
     }
     assert!(rows > 0, "the catalogue has no check rows");
+    let unplanned: Vec<&str> = missing
+        .iter()
+        .copied()
+        .filter(|id| !PLANNED.contains(id))
+        .collect();
     assert!(
-        missing.is_empty(),
-        "from the catalogue, not implemented: {}",
-        missing.join(", ")
+        unplanned.is_empty(),
+        "from the catalogue, not implemented and not planned: {}",
+        unplanned.join(", ")
+    );
+    let done: Vec<&str> = PLANNED
+        .iter()
+        .copied()
+        .filter(|id| !missing.contains(id))
+        .collect();
+    assert!(
+        done.is_empty(),
+        "implemented now, so no longer planned (remove from PLANNED): {}",
+        done.join(", ")
     );
 }
+
+/// Checks of the catalogue that open issues add (the boot path and `current`, Windows); this
+/// list only shrinks, as they are written.
+const PLANNED: &[&str] = &[
+    "disk/boot-mode",
+    "linux/root-device",
+    "linux/secure-boot",
+    "linux/nvme",
+    "linux/provisioning-deps",
+    "linux/omi",
+    "linux/kernel-config",
+    "windows/dvd-rom",
+    "windows/patch-level",
+    "windows/roles",
+    "windows/credentials",
+    "windows/guest-agent",
+    "windows/pending-reboot",
+    "windows/sql-server",
+];
 
 #[test]
 fn linting_leaves_the_image_untouched() {

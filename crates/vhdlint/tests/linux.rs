@@ -18,218 +18,52 @@ const IMAGES: [&str; 8] = [
     "linux-suse-dirty",
 ];
 
-/// check → expected status per image, in the order of [`IMAGES`].
-const TABLE: &[(&str, [&str; 8])] = &[
-    (
-        "agent-installed",
-        [
-            "pass",
-            "fail",
-            "pass",
-            "warning",
-            "pass",
-            "pass|fail",
-            "pass",
-            "pass",
-        ],
-    ),
-    (
-        "agent-config",
-        [
-            "pass|-",
-            "fail|-",
-            "pass|-",
-            "warning|-",
-            "pass|-",
-            "fail|-",
-            "pass|-",
-            "warning|-",
-        ],
-    ),
-    (
-        "kernel-cmdline",
-        [
-            "pass",
-            "fail",
-            "pass",
-            "fail",
-            "pass",
-            "fail|warning",
-            "pass",
-            "warning",
-        ],
-    ),
-    (
-        "ssh-client-alive",
-        [
-            "pass", "fail", "pass", "fail", "pass", "fail", "pass", "fail",
-        ],
-    ),
-    (
-        "ssh-server",
-        [
-            "pass", "pass", "pass", "warning", "pass", "pass", "pass", "pass",
-        ],
-    ),
-    (
-        "no-swap",
-        [
-            "pass", "fail", "pass", "fail", "pass", "fail", "pass", "fail",
-        ],
-    ),
-    (
-        "shell-history",
-        [
-            "pass",
-            "fail",
-            "pass",
-            "warning|fail",
-            "pass",
-            "fail",
-            "pass",
-            "warning|fail",
-        ],
-    ),
-    (
-        "resolv-conf",
-        [
-            "pass", "warning", "pass", "warning", "pass", "warning", "pass", "warning",
-        ],
-    ),
-    (
-        "dhcp-leases",
-        [
-            "pass", "fail", "pass", "pass", "pass", "fail", "pass", "pass",
-        ],
-    ),
-    (
-        "hostname",
-        [
-            "pass", "warning", "pass", "warning", "pass", "warning", "pass", "warning",
-        ],
-    ),
-    (
-        "ssh-host-keys",
-        [
-            "pass", "warning", "pass", "fail", "pass", "fail", "pass", "fail",
-        ],
-    ),
-    (
-        "root-password",
-        [
-            "pass", "fail", "pass", "pass", "pass", "fail", "pass", "fail",
-        ],
-    ),
-    (
-        "default-accounts",
-        [
-            "pass", "fail", "pass", "fail", "pass", "fail", "pass", "fail",
-        ],
-    ),
-    (
-        "agent-state",
-        [
-            "pass", "fail", "pass", "warning", "pass", "fail", "pass", "warning",
-        ],
-    ),
-    (
-        "network",
-        [
-            "pass", "warning", "pass", "warning", "pass", "warning", "pass", "warning",
-        ],
-    ),
-    (
-        "network-manager",
-        [
-            "pass|skipped",
-            "pass|skipped",
-            "pass|skipped",
-            "warning|skipped",
-            "warning|skipped",
-            "warning|skipped",
-            "pass|skipped",
-            "pass|skipped",
-        ],
-    ),
-    (
-        "ipv6",
-        [
-            "pass|skipped",
-            "warning|skipped",
-            "pass|skipped",
-            "pass|skipped",
-            "pass|skipped",
-            "warning|skipped",
-            "pass|skipped",
-            "pass|skipped",
-        ],
-    ),
-    (
-        "firewall",
-        [
-            "pass", "warning", "pass", "warning", "pass", "warning", "pass", "warning",
-        ],
-    ),
-    (
-        "hyperv-drivers",
-        [
-            "pass", "warning", "pass", "fail", "pass", "pass", "pass", "pass",
-        ],
-    ),
-    (
-        "python",
-        [
-            "pass",
-            "fail",
-            "pass",
-            "warning|pass",
-            "pass|warning",
-            "pass|fail",
-            "pass|fail",
-            "pass|fail",
-        ],
-    ),
-    (
-        "openssl",
-        [
-            "pass",
-            "pass",
-            "pass",
-            "pass|fail",
-            "pass",
-            "pass",
-            "pass",
-            "fail",
-        ],
-    ),
-    (
-        "architecture",
-        [
-            "pass", "fail", "pass", "pass", "pass", "pass", "pass", "pass",
-        ],
-    ),
-    // Includes are followed: sudo reads /etc/sudoers.d too (stricter than the catalogue's
-    // "/etc/sudoers"), so Ubuntu's `Defaults:azureuser targetpw` in sudoers.d fails.
-    (
-        "sudoers",
-        [
-            "pass", "pass", "pass", "fail", "pass", "pass", "pass", "fail",
-        ],
-    ),
-    (
-        "defender",
-        [
-            "skipped|pass",
-            "skipped|fail",
-            "skipped|pass",
-            "skipped|pass",
-            "skipped|pass",
-            "skipped|fail",
-            "skipped|pass",
-            "skipped|pass",
-        ],
-    ),
-];
+/// check → expected status per image, in the order of [`IMAGES`]: the table "Expected
+/// results" of fixtures/README.md's linux/ section, one source for the fixtures' contract and
+/// this test. A cell is `guide` or `guide|current`; `-` is not asserted.
+fn table() -> Vec<(String, Vec<String>)> {
+    let readme = std::fs::read_to_string(common::repo_root().join("fixtures/README.md"))
+        .expect("fixtures/README.md");
+    let section = readme
+        .split("## linux/ distribution fixtures")
+        .nth(1)
+        .and_then(|s| s.split("### Expected results").nth(1))
+        .expect("fixtures/README.md: the linux/ section's Expected results");
+    let cell = |c: &str| -> String {
+        c.replace("**", "")
+            .split("\\|")
+            .map(|p| match p.trim() {
+                "warn" => "warning",
+                "skip" => "skipped",
+                "—" => "-",
+                other => other,
+            })
+            .collect::<Vec<_>>()
+            .join("|")
+    };
+    let rows: Vec<(String, Vec<String>)> = section
+        .lines()
+        .skip_while(|l| !l.starts_with("| check |"))
+        .skip(2)
+        .take_while(|l| l.starts_with("| "))
+        .map(|l| {
+            // Split on the column bars, not on the escaped `\|` inside a cell.
+            let marked = l.replace("\\|", "\u{1}");
+            let cells: Vec<&str> = marked.split('|').collect();
+            let name = cells[1].trim().to_string();
+            let values = cells[2..cells.len() - 1]
+                .iter()
+                .map(|c| cell(&c.replace('\u{1}', "\\|")))
+                .collect();
+            (name, values)
+        })
+        .collect();
+    assert_eq!(rows.len(), 24, "the table has a row per linux/ check");
+    for (name, values) in &rows {
+        assert_eq!(values.len(), IMAGES.len(), "{name}: a cell per image");
+    }
+    rows
+}
 
 fn expected(cell: &str, policy: usize) -> Option<&str> {
     let mut parts = cell.split('|');
@@ -245,6 +79,7 @@ fn expected(cell: &str, policy: usize) -> Option<&str> {
 #[test]
 fn every_linux_check_on_clean_and_dirty_distributions() {
     let mut mismatches = Vec::new();
+    let table = table();
     for (col, name) in IMAGES.iter().enumerate() {
         let Some(img) = common::fixture_or_skip(name) else {
             continue;
@@ -267,8 +102,8 @@ fn every_linux_check_on_clean_and_dirty_distributions() {
                 "{name}: {:#}",
                 result(&r, "partition/os-found")
             );
-            for (check, cells) in TABLE {
-                let Some(want) = expected(cells[col], p) else {
+            for (check, cells) in &table {
+                let Some(want) = expected(&cells[col], p) else {
                     continue;
                 };
                 let c = result(&r, &format!("linux/{check}"));
@@ -292,7 +127,7 @@ fn every_linux_check_on_clean_and_dirty_distributions() {
 
 #[test]
 fn every_linux_check_passes_somewhere_and_fails_or_warns_somewhere() {
-    for (check, cells) in TABLE {
+    for (check, cells) in table() {
         let statuses: Vec<&str> = cells.iter().flat_map(|c| c.split('|')).collect();
         assert!(statuses.contains(&"pass"), "{check}");
         assert!(
