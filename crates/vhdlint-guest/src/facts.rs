@@ -159,11 +159,6 @@ impl Facts {
     }
 }
 
-/// The notes of a key-value parse of `path`, at their lines.
-fn keyvalue_notes<'a>(path: &'a str, kv: &'a KeyValues) -> impl Iterator<Item = Note> + 'a {
-    kv.notes.iter().map(move |n| n.clone().at(path))
-}
-
 impl Facts {
     /// Installed packages from the dpkg database or the rpm database (rpmdb.sqlite).
     pub fn packages(&self, view: &GuestView) -> &Packages {
@@ -378,11 +373,11 @@ fn read_kernel(view: &GuestView) -> Kernel {
     let dg = "/etc/default/grub";
     if let Some(t) = view.read_noted(dg, &mut k.notes) {
         let mut kv = keyvalue::parse(&t);
-        k.notes.extend(keyvalue_notes(dg, &kv));
+        k.notes.extend(kv.notes_at(dg));
         for extra in view.glob_noted("/etc/default/grub.d/*.cfg", &mut k.notes) {
             if let Some(t2) = view.read_noted(&extra, &mut k.notes) {
                 let more = keyvalue::parse_shell_after(&t2, &kv);
-                k.notes.extend(keyvalue_notes(&extra, &more));
+                k.notes.extend(more.notes_at(&extra));
                 kv.entries.extend(more.entries);
             }
         }
@@ -640,7 +635,7 @@ pub fn read_network(view: &GuestView) -> Network {
                 continue;
             };
             let kv = crate::config::keyvalue::parse(&t);
-            net.notes.extend(keyvalue_notes(&path, &kv));
+            net.notes.extend(kv.notes_at(&path));
             let c = n::Ifcfg::from_keyvalues(&kv);
             let startmode = kv.value("STARTMODE").map(|s| s.trim().to_ascii_lowercase());
             let at_boot = match startmode.as_deref() {

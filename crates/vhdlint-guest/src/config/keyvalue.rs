@@ -58,6 +58,10 @@ pub struct KeyValues {
 }
 
 impl KeyValues {
+    /// The notes of the parse, about file `path`.
+    pub fn notes_at<'a>(&'a self, path: &'a str) -> impl Iterator<Item = Note> + 'a {
+        self.notes.iter().map(move |n| n.clone().at(path))
+    }
     /// The assignment in effect for `key` (case-sensitive): the last one.
     pub fn get(&self, key: &str) -> Option<&Entry> {
         self.entries.iter().rev().find(|e| e.key == key)

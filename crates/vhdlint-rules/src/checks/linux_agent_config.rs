@@ -1,4 +1,3 @@
-use super::keyvalue_notes;
 use crate::check::{CheckMeta, Evidence, Outcome, Status};
 use crate::{Context, Profile};
 
@@ -98,7 +97,7 @@ pub fn run(ctx: &Context) -> Outcome {
     }
     // A line the parser gave up on because of a bound may hold one of the settings above;
     // the runner makes a pass a warning for it.
-    let notes = keyvalue_notes(path, conf);
+    let notes = conf.notes_at(path).collect::<Vec<_>>();
     if status == Status::Pass {
         return Outcome::pass("generalizes the image", required)
             .evidences(ev)

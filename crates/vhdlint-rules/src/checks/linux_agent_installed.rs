@@ -2,7 +2,7 @@ use std::cmp::Ordering;
 
 use vhdlint_guest::facts::enabled_unit;
 
-use super::{keyvalue_notes, upstream_version, version_cmp};
+use super::{upstream_version, version_cmp};
 use crate::check::{CheckMeta, Evidence, Note, Outcome, Status};
 use crate::{Context, Profile};
 
@@ -123,7 +123,7 @@ pub fn run(ctx: &Context) -> Outcome {
             .map(|e| e.value.trim().eq_ignore_ascii_case("y"));
         if version_cmp(ver, min) == Ordering::Less {
             if let Some(c) = conf {
-                notes.extend(keyvalue_notes(vhdlint_guest::facts::WAAGENT_CONF, c));
+                notes.extend(c.notes_at(vhdlint_guest::facts::WAAGENT_CONF));
             }
         }
         if version_cmp(ver, min) == Ordering::Less && auto == Some(false) {

@@ -1,4 +1,3 @@
-use super::keyvalue_notes;
 use crate::check::{CheckMeta, Evidence, Outcome};
 use crate::{Context, Profile};
 
@@ -26,7 +25,7 @@ pub fn run(ctx: &Context) -> Outcome {
     }
     let conf = g.facts.waagent(&g.view).ok();
     if let Some(c) = conf {
-        notes.extend(keyvalue_notes(vhdlint_guest::facts::WAAGENT_CONF, c));
+        notes.extend(c.notes_at(vhdlint_guest::facts::WAAGENT_CONF));
     }
     let regenerate = conf
         .and_then(|c| c.get("Provisioning.RegenerateSshHostKeyPair"))

@@ -135,16 +135,6 @@ pub(crate) fn upstream_version(v: &str) -> &str {
     v.rsplit_once('-').map_or(v, |(u, _)| u)
 }
 
-/// The notes of a key-value parse of `path` (a quoted value left open for more than
-/// [`vhdlint_guest::limits::MAX_KEYVALUE_CONTINUATION`] lines, variable expansion past
-/// [`vhdlint_guest::limits::MAX_KEYVALUE_EXPANSION_BYTES`]), at their lines.
-pub(crate) fn keyvalue_notes(
-    path: &str,
-    kv: &vhdlint_guest::config::keyvalue::KeyValues,
-) -> Vec<crate::check::Note> {
-    kv.notes.iter().map(|n| n.clone().at(path)).collect()
-}
-
 /// Turns parser findings into evidence, and the worst of them into a status.
 pub(crate) fn findings_outcome(
     findings: &[&vhdlint_disk::Finding],
