@@ -209,48 +209,51 @@ pub const UNREADABLE_REMEDY: &str = "vhdlint could not read the files named in t
 /// makes a pass, warning or skip an `error`; a bound reached makes a pass a warning that names
 /// the bound; a failure stays a failure and says what was not read.
 pub fn apply_notes(mut o: Outcome) -> Outcome {
-    use crate::check::{sentence, Evidence};
+    use crate::check::{sentence, Evidence, Note, NoteKind};
     let notes = std::mem::take(&mut o.notes);
     if notes.is_empty() {
         return o;
     }
-    let unreadable: Vec<&crate::check::Note> = notes.iter().filter(|n| n.is_unreadable()).collect();
-    let bounds: Vec<&crate::check::Note> = notes.iter().filter(|n| n.is_bound()).collect();
-    let limits = || {
-        let mut l: Vec<&str> = bounds
-            .iter()
-            .filter_map(|n| match n.kind {
-                crate::check::NoteKind::Bound { limit } => Some(limit),
-                _ => None,
-            })
-            .collect();
-        l.dedup();
-        l.join(", ")
-    };
+    let unreadable: Vec<&Note> = notes.iter().filter(|n| n.is_unreadable()).collect();
+    let bounds: Vec<&Note> = notes.iter().filter(|n| n.is_bound()).collect();
     let before = o.said();
-    if !unreadable.is_empty() && o.status != Status::Fail && o.status != Status::Error {
-        o.status = Status::Error;
-        o.actual = "could not be evaluated".into();
-        o.remedy = Some(UNREADABLE_REMEDY.into());
-        o.message = format!(
-            "{before}; could not read what this check needs, so it cannot answer: {}",
-            sentence(unreadable.iter().copied())
-        );
-    } else if !unreadable.is_empty() && o.status == Status::Fail {
-        o.message = format!(
-            "{before}; not everything could be read: {}",
-            sentence(unreadable.iter().copied())
-        );
+    if !unreadable.is_empty() {
+        match o.status {
+            Status::Pass | Status::Warning | Status::Skipped => {
+                o.status = Status::Error;
+                o.actual = "could not be evaluated".into();
+                o.remedy = Some(UNREADABLE_REMEDY.into());
+                o.message = format!(
+                    "{before}; could not read what this check needs, so it cannot answer: {}",
+                    sentence(unreadable.iter().copied())
+                );
+            }
+            Status::Fail => {
+                o.message = format!(
+                    "{before}; not everything could be read: {}",
+                    sentence(unreadable.iter().copied())
+                );
+            }
+            Status::Error => {}
+        }
     }
     if !bounds.is_empty() && !matches!(o.status, Status::Skipped | Status::Error) {
         if o.status == Status::Pass {
             o.status = Status::Warning;
             o.remedy = Some(BOUND_REMEDY.into());
         }
+        let mut limits: Vec<&str> = Vec::new();
+        for n in &bounds {
+            if let NoteKind::Bound { limit } = n.kind {
+                if !limits.contains(&limit) {
+                    limits.push(limit);
+                }
+            }
+        }
         o.message = format!(
             "{}; not everything was read, so this result may be wrong (bound {} reached): {}",
             o.said(),
-            limits(),
+            limits.join(", "),
             sentence(bounds.iter().copied())
         );
     }
