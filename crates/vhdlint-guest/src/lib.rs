@@ -13,6 +13,7 @@ pub mod limits;
 pub mod linux;
 pub mod note;
 pub mod registry;
+pub mod version;
 pub mod view;
 pub mod windows;
 
