@@ -17,6 +17,7 @@ pub mod limits;
 pub mod lvm;
 pub mod mbr;
 pub mod probe;
+pub mod sas;
 pub mod scan;
 pub mod source;
 pub mod vhd;
