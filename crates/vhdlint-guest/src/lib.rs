@@ -17,12 +17,13 @@ pub mod version;
 pub mod view;
 pub mod windows;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use vhdlint_disk::probe::FsKind;
 use vhdlint_disk::Layout;
 
-/// The operating system family a disk appears to hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// The operating system family a disk appears to hold, or that a SKU manifest declares
+/// (`os = "linux"`): `linux` or `windows`, in JSON and TOML alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OsFamily {
     Linux,

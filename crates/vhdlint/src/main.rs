@@ -490,8 +490,9 @@ fn sas(uri: &str, common: CommonArgs) -> Result<u8> {
 }
 
 fn sku(manifest_path: &std::path::Path, common: CommonArgs) -> Result<u8> {
+    use vhdlint_guest::OsFamily;
     use vhdlint_rules::checks::{publish_data_disks, publish_sku_id, publish_version};
-    use vhdlint_rules::publish::manifest::{Location, Manifest, OsFamily};
+    use vhdlint_rules::publish::manifest::{Location, Manifest};
     use vhdlint_rules::CheckResult;
     let s = session(common)?;
     let m = Manifest::load(manifest_path)?;
