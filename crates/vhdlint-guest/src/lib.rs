@@ -12,6 +12,7 @@ pub mod initramfs;
 pub mod limits;
 pub mod linux;
 pub mod note;
+pub mod packages;
 pub mod registry;
 pub mod version;
 pub mod view;

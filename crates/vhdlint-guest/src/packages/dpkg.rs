@@ -2,7 +2,7 @@
 //! continuation lines starting with a space or tab). Debian versions are ordered by
 //! [`crate::version::dpkg_cmp`].
 
-use super::numbered_lines;
+use crate::config::numbered_lines;
 
 /// A package's `Status:` field: `want flag state`.
 #[derive(Debug, Clone, PartialEq, Eq)]
