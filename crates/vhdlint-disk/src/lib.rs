@@ -1,6 +1,8 @@
-//! Read-only decoding of disk images: the byte source, the VHD container (footer, dynamic
-//! header, BAT), the guest's virtual disk, partition tables (MBR with EBR chains, GPT with its
-//! backup), LVM2 physical volumes and their logical volumes, and filesystem signatures.
+//! Read-only decoding of disk images: the byte source, the container format and the VHD
+//! container (footer, dynamic header, BAT), the guest's virtual disk (fixed, dynamic,
+//! differencing), partition tables (MBR with EBR chains, GPT with its backup), LVM2 physical
+//! volumes and their logical volumes, filesystem signatures, and the surface scan of the image
+//! file. Images may be named by SAS URLs, whose signature [`sas`] hides from what is shown.
 //!
 //! Every parser here reports *every* defect it sees as a [`Finding`] instead of stopping at the
 //! first, bounds what it reads by the limits in [`limits`], and never panics on hostile bytes.
@@ -17,6 +19,7 @@ pub mod limits;
 pub mod lvm;
 pub mod mbr;
 pub mod probe;
+pub mod sas;
 pub mod scan;
 pub mod source;
 pub mod vhd;

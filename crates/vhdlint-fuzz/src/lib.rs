@@ -260,7 +260,7 @@ pub fn config_grub(data: &[u8]) {
         (n.len() < 4).then(|| n.repeat(2))
     }));
     if p.len() >= 2 {
-        sink(&grub::rpm_vercmp(&p[0], &p[1]));
+        sink(&vhdlint_guest::version::rpm_cmp(&p[0], &p[1]));
     }
 }
 
@@ -284,10 +284,10 @@ pub fn config_passwd(data: &[u8]) {
 /// dpkg's status file, and version comparison of what it holds.
 pub fn config_dpkg(data: &[u8]) {
     let p = parts(data);
-    sink(&config::dpkg::parse(&p[0]));
+    sink(&vhdlint_guest::packages::dpkg::parse(&p[0]));
     if p.len() >= 2 {
-        sink(&config::dpkg::version_cmp(&p[0], &p[1]));
-        sink(&config::dpkg::split_version(&p[1]));
+        sink(&vhdlint_guest::version::dpkg_cmp(&p[0], &p[1]));
+        sink(&vhdlint_guest::version::split_version(&p[1]));
     }
 }
 
@@ -314,7 +314,7 @@ pub fn config_sudoers(data: &[u8]) {
 
 /// RPM's SQLite package database.
 pub fn rpmdb(data: &[u8]) {
-    sink(&config::rpmdb::read_packages(data));
+    sink(&vhdlint_guest::packages::rpmdb::read_packages(data));
 }
 
 /// An initramfs: concatenated cpio archives, each possibly compressed.

@@ -150,7 +150,7 @@ fn seeds_reach_their_parsers() {
     }
     for p in inputs("seeds", "rpmdb") {
         assert!(
-            vhdlint_guest::config::rpmdb::read_packages(&std::fs::read(&p).unwrap()).is_ok(),
+            vhdlint_guest::packages::rpmdb::read_packages(&std::fs::read(&p).unwrap()).is_ok(),
             "{}",
             p.display()
         );

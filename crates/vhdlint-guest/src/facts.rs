@@ -175,7 +175,7 @@ impl Facts {
                 ),
                 Ok(bytes) => {
                     let text = String::from_utf8_lossy(&bytes);
-                    let db = crate::config::dpkg::parse(&text);
+                    let db = crate::packages::dpkg::parse(&text);
                     p.database = Some("dpkg");
                     for pkg in db.packages.iter().filter(|x| x.is_installed()) {
                         p.installed.insert(
@@ -204,7 +204,7 @@ impl Facts {
                     p.notes.push(Note::bound("MAX_RPMDB_BYTES", format!("{rpm} is larger than {MAX_RPMDB_BYTES} bytes, the limit: not read")).at(rpm));
                     break;
                 }
-                match crate::config::rpmdb::read_packages(&bytes) {
+                match crate::packages::rpmdb::read_packages(&bytes) {
                     Ok(list) => {
                         p.database = Some("rpm");
                         for r in list {

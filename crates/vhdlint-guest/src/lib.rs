@@ -1,8 +1,14 @@
-//! The guest's view of a disk: which operating system its volumes hold.
+//! The guest's view of a disk, read offline: which operating system its volumes hold
+//! ([`os_hint`], from their signatures), and what is inside them. Its filesystems (ext4, XFS,
+//! NTFS) are read without mounting; a Linux root is joined with the volumes its own fstab
+//! mounts into one tree ([`linux`], [`view`]), a Windows system volume is found with its
+//! registry hives ([`windows`], [`registry`]). Configuration files ([`config`]), the package
+//! databases ([`packages`]), the initramfs ([`initramfs`]) and executable headers ([`exe`]) are
+//! parsed, versions ordered ([`version`]), and the facts several checks share read once
+//! ([`facts`]).
 //!
-//! This first version judges from the volumes' signatures only (a Linux filesystem, an NTFS
-//! or BitLocker volume); reading files inside the filesystems comes with the Linux and
-//! Windows guest inspection.
+//! Image contents are hostile: every read is bounded by [`limits`], nothing panics, and what
+//! could not be read is reported as a [`note::Note`].
 
 pub mod config;
 pub mod exe;
@@ -12,7 +18,9 @@ pub mod initramfs;
 pub mod limits;
 pub mod linux;
 pub mod note;
+pub mod packages;
 pub mod registry;
+pub mod version;
 pub mod view;
 pub mod windows;
 
@@ -20,12 +28,13 @@ pub mod windows;
 /// same items as `vhdlint_fs::…`.
 pub use vhdlint_fs as fs;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use vhdlint_disk::probe::FsKind;
 use vhdlint_disk::Layout;
 
-/// The operating system family a disk appears to hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// The operating system family a disk appears to hold, or that a SKU manifest declares
+/// (`os = "linux"`): `linux` or `windows`, in JSON and TOML alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OsFamily {
     Linux,

@@ -18,7 +18,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use vhdlint_guest::config::rpmdb::{read_packages, RpmPackage, RpmdbError};
+use vhdlint_guest::packages::rpmdb::{read_packages, RpmPackage, RpmdbError};
 
 /// Packages of the `many` database besides the three of `small`.
 const MANY: usize = 300;

@@ -1,10 +1,13 @@
-//! The URL as it may be shown: without its query string, user information or fragment.
+//! The URL as it may be shown: without its query string, user information or fragment, and
+//! without a signature however it is written ([`vhdlint_disk::sas::redact`]).
 
 /// Returns `url` fit to show: `scheme://host[:port]/path`, with the query string replaced by
 /// `?…`, any user information (`user:password@`) replaced by `…@`, and any fragment dropped.
 ///
 /// Azure SAS URLs carry their signature (`sig=`) in the query string, so no name, message or
-/// error of this crate shows a URL that did not go through this function.
+/// error of this crate shows a URL that did not go through this function. A signature outside
+/// a query (pasted without its `?`, or with the `?` percent-encoded) is hidden by
+/// [`vhdlint_disk::sas::redact`], which then also shows percent-escapes decoded.
 ///
 /// ```
 /// use vhdlint_remote::redact;
@@ -38,6 +41,9 @@ pub fn redact(url: &str) -> String {
     };
     if has_query {
         out.push_str("?…");
+    }
+    if vhdlint_disk::sas::has_signature(&out) {
+        out = vhdlint_disk::sas::redact(&out);
     }
     out
 }
@@ -98,6 +104,26 @@ mod tests {
         for (url, want) in cases {
             assert_eq!(redact(url), want, "{url}");
             assert!(!redact(url).contains("SECRET"));
+        }
+    }
+
+    #[test]
+    fn redacts_a_signature_outside_the_query() {
+        for (url, want) in [
+            (
+                "https://host/p.vhd&sv=1&sig=SECRET",
+                "https://host/p.vhd&sv=1&sig=REDACTED",
+            ),
+            (
+                "https://host/p.vhd%3Fsig%3DSECRET",
+                "https://host/p.vhd?sig=REDACTED",
+            ),
+            (
+                "https://host/a%20b.vhd?sig=SECRET",
+                "https://host/a%20b.vhd?…",
+            ),
+        ] {
+            assert_eq!(redact(url), want, "{url}");
         }
     }
 

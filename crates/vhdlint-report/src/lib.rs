@@ -1,5 +1,6 @@
-//! The report of a run and its renderers: `table` (the Certification Tool's layout) and
-//! `json` (the public report contract).
+//! The report of a run and its renderers: `table` (the Certification Tool's layout), `json`
+//! (the public report contract), HTML, Markdown, JUnit XML, SARIF, and CI annotations (GitHub
+//! Actions, Azure Pipelines).
 
 use serde::Serialize;
 use vhdlint_rules::{ImageReport, Status, Summary};

@@ -1,5 +1,8 @@
-//! The vhdlint check catalogue: one file per check with its metadata beside its logic,
-//! the policies that hold the thresholds, profiles, the shared facts and the parallel runner.
+//! The vhdlint check catalogue and what runs it: one file per check with its metadata beside
+//! its logic ([`checks`]), the policies that hold the thresholds ([`policy`]), profiles, an
+//! image's facts computed once and shared by the checks ([`context`]), the parallel runner
+//! ([`runner`]), the `vhdlint.toml` configuration with waivers ([`config`]), and the inputs
+//! submitted with the disks, SAS URIs and the SKU manifest ([`publish`]).
 
 pub mod check;
 pub mod checks;

@@ -1,4 +1,8 @@
-//! `vhdlint`: lint VHD disk images offline before submitting them to the Azure Marketplace.
+//! `vhdlint`: lints VHD disk images before they are submitted to Azure (the Marketplace),
+//! offline, from files or from http(s) URLs read in place with range requests. `check` gives
+//! every check's verdict in a report (table, JSON, HTML, Markdown, JUnit, SARIF, CI
+//! annotations); `inspect` shows what was decoded; `rules` and `explain` document the checks;
+//! `cat` and `ls` read the guest's files; `sas` and `sku` lint what is submitted with the disks.
 
 /// `print!` that ignores a closed standard output (`vhdlint rules | head` must not panic).
 macro_rules! out {

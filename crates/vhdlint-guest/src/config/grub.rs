@@ -26,6 +26,7 @@
 
 use super::numbered_lines;
 use crate::limits::MAX_GRUB_EXPANSION_BYTES;
+use crate::version::rpm_cmp;
 use std::cmp::Ordering;
 
 /// A `linux`/`linux16`/`linuxefi` command.
@@ -523,7 +524,7 @@ fn bls_order(a: &BlsEntry, b: &BlsEntry) -> Ordering {
             .as_ref()
             .map_or_else(|| e.id.clone(), |v| v.value.clone())
     };
-    rpm_vercmp(&key(b), &key(a)).then_with(|| rpm_vercmp(&b.id, &a.id))
+    rpm_cmp(&key(b), &key(a)).then_with(|| rpm_cmp(&b.id, &a.id))
 }
 
 /// The default BLS entry when grub.cfg's default is grubenv's `saved_entry` (RHEL 8+):
@@ -548,96 +549,6 @@ fn index_of(s: &str) -> Option<usize> {
         s.parse().ok()
     } else {
         None
-    }
-}
-
-/// rpm's `rpmvercmp`.
-pub fn rpm_vercmp(a: &str, b: &str) -> Ordering {
-    if a == b {
-        return Ordering::Equal;
-    }
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let (mut i, mut j) = (0, 0);
-    let sep = |c: u8| !c.is_ascii_alphanumeric() && c != b'~' && c != b'^';
-    loop {
-        while i < a.len() && sep(a[i]) {
-            i += 1;
-        }
-        while j < b.len() && sep(b[j]) {
-            j += 1;
-        }
-        let (ca, cb) = (a.get(i).copied(), b.get(j).copied());
-        if ca == Some(b'~') || cb == Some(b'~') {
-            if ca != Some(b'~') {
-                return Ordering::Greater;
-            }
-            if cb != Some(b'~') {
-                return Ordering::Less;
-            }
-            i += 1;
-            j += 1;
-            continue;
-        }
-        if ca == Some(b'^') || cb == Some(b'^') {
-            match (ca, cb) {
-                (None, _) => return Ordering::Less,
-                (_, None) => return Ordering::Greater,
-                (Some(x), _) if x != b'^' => return Ordering::Greater,
-                (_, Some(y)) if y != b'^' => return Ordering::Less,
-                _ => {}
-            }
-            i += 1;
-            j += 1;
-            continue;
-        }
-        let (Some(ca), Some(_)) = (ca, cb) else { break };
-        let num = ca.is_ascii_digit();
-        let take = |s: &[u8], mut k: usize| {
-            let st = k;
-            while k < s.len()
-                && (if num {
-                    s[k].is_ascii_digit()
-                } else {
-                    s[k].is_ascii_alphabetic()
-                })
-            {
-                k += 1;
-            }
-            (st, k)
-        };
-        let (sa, ea) = take(a, i);
-        let (sb, eb) = take(b, j);
-        if sb == eb {
-            return if num {
-                Ordering::Greater
-            } else {
-                Ordering::Less
-            };
-        }
-        let (mut x, mut y) = (&a[sa..ea], &b[sb..eb]);
-        if num {
-            while x.first() == Some(&b'0') {
-                x = &x[1..];
-            }
-            while y.first() == Some(&b'0') {
-                y = &y[1..];
-            }
-            match x.len().cmp(&y.len()) {
-                Ordering::Equal => {}
-                o => return o,
-            }
-        }
-        match x.cmp(y) {
-            Ordering::Equal => {}
-            o => return o,
-        }
-        i = ea;
-        j = eb;
-    }
-    match (i >= a.len(), j >= b.len()) {
-        (true, true) => Ordering::Equal,
-        (true, false) => Ordering::Less,
-        _ => Ordering::Greater,
     }
 }
 
@@ -1123,27 +1034,6 @@ fi
         assert_eq!(words("echo \"x\\\"y\" z\\ w"), vec!["echo", "x\"y", "z w"]);
     }
 
-    #[test]
-    fn rpm_versions() {
-        use Ordering::*;
-        let cases = [
-            ("1.0", "1.0", Equal),
-            ("1.0", "2.0", Less),
-            ("2.0.1", "2.0", Greater),
-            ("5.14.0-362.8.1.el9_3", "5.14.0-70.13.1.el9_0", Greater),
-            ("1.0~rc1", "1.0", Less),
-            ("1.0^", "1.0", Greater),
-            ("1.0^git1", "1.0.1", Less),
-            ("a", "1", Less),
-            ("010", "10", Equal),
-            ("1.a", "1.1", Less),
-        ];
-        for (a, b, o) in cases {
-            assert_eq!(rpm_vercmp(a, b), o, "{a} vs {b}");
-            assert_eq!(rpm_vercmp(b, a), o.reverse(), "{b} vs {a}");
-        }
-    }
-
     proptest::proptest! {
         #[test]
         fn never_panics(text in "\\PC{0,500}", saved in "\\PC{0,20}") {
@@ -1153,7 +1043,7 @@ fi
             let _ = bls_default(&bls, Some(&saved));
             let _ = expand_kernelopts(&text, Some(&saved));
             let _ = cmdline_args(&text);
-            let _ = rpm_vercmp(&text, &saved);
+            let _ = rpm_cmp(&text, &saved);
         }
 
         #[test]

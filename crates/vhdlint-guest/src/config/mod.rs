@@ -5,13 +5,11 @@
 //! Line numbers are 1-based. Line texts are given without their line ending (`\n` or `\r\n`).
 //! No parser panics, whatever the input (each has a property test over arbitrary strings).
 
-pub mod dpkg;
 pub mod fstab;
 pub mod grub;
 pub mod keyvalue;
 pub mod network;
 pub mod passwd;
-pub mod rpmdb;
 pub mod sshd;
 pub mod sudoers;
 pub mod yaml;

@@ -89,10 +89,12 @@ pub fn run(ctx: &Context) -> Outcome {
     if pkg.is_none() && bin.is_none() {
         return Outcome::fail("not installed", required).message("no waagent executable (/usr/sbin/waagent, /usr/bin/waagent) and no waagent/walinuxagent/WALinuxAgent package").evidence(Evidence::note("looked for /usr/sbin/waagent, /usr/bin/waagent and the packages waagent, walinuxagent, WALinuxAgent")).aside(notes);
     }
-    let (version, vsource) = match (pkg, version_py(v, &mut notes)) {
+    // The version, where it was read, and the package database it came from.
+    let (version, vsource, db) = match (pkg, version_py(v, &mut notes)) {
         (Some(p), _) if !p.version.is_empty() => (
             Some(upstream_version(&p.version).to_string()),
             format!("package {} {}", p.name, p.version),
+            pkgs.database,
         ),
         (_, Some((ver, path, line))) => {
             ev.push(Evidence::path(
@@ -100,9 +102,9 @@ pub fn run(ctx: &Context) -> Outcome {
                 Some(line),
                 format!("AGENT_VERSION = '{ver}'"),
             ));
-            (Some(ver), path)
+            (Some(ver), path, None)
         }
-        _ => (None, String::new()),
+        _ => (None, String::new(), None),
     };
     let mut status = Status::Pass;
     let mut problems = Vec::new();
@@ -121,12 +123,12 @@ pub fn run(ctx: &Context) -> Outcome {
         let auto = conf
             .and_then(|c| c.get("AutoUpdate.Enabled"))
             .map(|e| e.value.trim().eq_ignore_ascii_case("y"));
-        if version_cmp(ver, min) == Ordering::Less {
+        if version_cmp(db, ver, min) == Ordering::Less {
             if let Some(c) = conf {
                 notes.extend(c.notes_at(vhdlint_guest::facts::WAAGENT_CONF));
             }
         }
-        if version_cmp(ver, min) == Ordering::Less && auto == Some(false) {
+        if version_cmp(db, ver, min) == Ordering::Less && auto == Some(false) {
             status = Status::Fail;
             problems.push(format!(
                 "version {ver} is older than {min} and AutoUpdate.Enabled=n"

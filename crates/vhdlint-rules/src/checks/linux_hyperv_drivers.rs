@@ -52,7 +52,7 @@ fn modules_dir(view: &GuestView, version: Option<&str>) -> Option<(String, Strin
                 .unwrap_or_default()
         })
         .collect();
-    all.sort_by(|a, b| version_cmp(&a.0, &b.0));
+    all.sort_by(|a, b| version_cmp(None, &a.0, &b.0));
     all.pop()
 }
 

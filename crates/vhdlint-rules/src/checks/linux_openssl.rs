@@ -75,7 +75,9 @@ fn from_files(view: &GuestView, notes: &mut Vec<Note>) -> Option<(String, Eviden
             }
         }
     }
-    found.into_iter().max_by(|a, b| version_cmp(&a.0, &b.0))
+    found
+        .into_iter()
+        .max_by(|a, b| version_cmp(None, &a.0, &b.0))
 }
 
 pub fn run(ctx: &Context) -> Outcome {
@@ -107,9 +109,10 @@ pub fn run(ctx: &Context) -> Outcome {
                     p.line,
                     format!("package {} {}", p.name, p.version),
                 ),
+                pkgs.database,
             )
         })
-        .or_else(|| from_files(&g.view, &mut notes));
+        .or_else(|| from_files(&g.view, &mut notes).map(|(v, ev)| (v, ev, None)));
     let required = if pol.openssl_allowed_older.is_empty() {
         format!("OpenSSL ≥ {}", pol.openssl_fail_below)
     } else {
@@ -119,7 +122,7 @@ pub fn run(ctx: &Context) -> Outcome {
             pol.openssl_allowed_older.join(", ")
         )
     };
-    let Some((v, ev)) = found else {
+    let Some((v, ev, db)) = found else {
         let out = Outcome::fail("OpenSSL not found", required)
             .message("no openssl/libssl package and no libssl/libcrypto library")
             .evidence(Evidence::note(
@@ -131,7 +134,7 @@ pub fn run(ctx: &Context) -> Outcome {
         v == *a
             || (v.starts_with(a.as_str()) && v[a.len()..].chars().all(|c| c.is_ascii_lowercase()))
     });
-    if version_cmp(&v, &pol.openssl_fail_below) == Ordering::Less && !allowed {
+    if version_cmp(db, &v, &pol.openssl_fail_below) == Ordering::Less && !allowed {
         let out = Outcome::fail(format!("OpenSSL {v}"), required)
             .message(format!(
                 "OpenSSL {v} is older than {}",

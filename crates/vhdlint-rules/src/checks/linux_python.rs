@@ -27,13 +27,13 @@ fn minor_of(name: &str) -> Option<String> {
     (v.contains('.') && v.split('.').all(|p| !p.is_empty())).then_some(v)
 }
 
-/// (version, where) of every Python found; a directory a bound kept from being listed is
-/// noted in `notes`.
+/// (version, where, the package database it came from) of every Python found; a directory a
+/// bound kept from being listed is noted in `notes`.
 fn pythons(
     view: &GuestView,
     pkgs: &vhdlint_guest::facts::Packages,
     notes: &mut Vec<Note>,
-) -> Vec<(String, Evidence)> {
+) -> Vec<(String, Evidence, Option<&'static str>)> {
     let mut out = Vec::new();
     for (name, p) in &pkgs.installed {
         if matches!(
@@ -48,6 +48,7 @@ fn pythons(
                     p.line,
                     format!("package {name} {}", p.version),
                 ),
+                pkgs.database,
             ));
         }
     }
@@ -59,7 +60,7 @@ fn pythons(
             if let Some(v) = minor_of(&e.name) {
                 let p = format!("{dir}/{}", e.name);
                 if view.exists(&p) {
-                    out.push((v, Evidence::path(p, None, "present")));
+                    out.push((v, Evidence::path(p, None, "present"), None));
                 }
             }
         }
@@ -115,12 +116,17 @@ pub fn run(ctx: &Context) -> Outcome {
             }
         ),
     };
-    let Some((best, ev)) = found.iter().max_by(|a, b| version_cmp(&a.0, &b.0)).cloned() else {
+    // Versions from different places are ordered as rpm orders them.
+    let Some((best, ev, db)) = found
+        .iter()
+        .max_by(|a, b| version_cmp(if a.2 == b.2 { a.2 } else { None }, &a.0, &b.0))
+        .cloned()
+    else {
         return Outcome::fail("no Python found", required).message("no Python package, interpreter (/usr/bin/pythonX.Y) or library directory (/usr/lib/pythonX.Y)").evidence(Evidence::note("looked in the package database, /usr/bin, /usr/lib, /usr/lib64, /usr/local/bin")).aside(notes);
     };
     let mut status = Status::Pass;
     let mut problems = Vec::new();
-    if version_cmp(&best, &pol.python_fail_below) == Ordering::Less {
+    if version_cmp(db, &best, &pol.python_fail_below) == Ordering::Less {
         status = Status::Fail;
         problems.push(format!(
             "Python {best} is older than {}",
@@ -129,7 +135,7 @@ pub fn run(ctx: &Context) -> Outcome {
     } else if pol
         .python_warn_below
         .as_ref()
-        .is_some_and(|w| version_cmp(&best, w) == Ordering::Less)
+        .is_some_and(|w| version_cmp(db, &best, w) == Ordering::Less)
     {
         status = Status::Warning;
         problems.push(format!(

@@ -106,27 +106,28 @@ pub(crate) fn bytes_mib(bytes: u64) -> String {
     }
 }
 
-/// Compares dotted versions numerically, component by component (`2.10` > `2.9`); letters
-/// after the digits of a component (`1.1.1w`) order after the bare number.
-pub(crate) fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    fn parts(v: &str) -> Vec<(u64, String)> {
-        v.split(['.', '-', '+', '~'])
-            .map(|c| {
-                let digits: String = c.chars().take_while(|d| d.is_ascii_digit()).collect();
-                (digits.parse().unwrap_or(0), c[digits.len()..].to_string())
-            })
-            .collect()
-    }
-    let (pa, pb) = (parts(a), parts(b));
-    for i in 0..pa.len().max(pb.len()) {
-        let x = pa.get(i).cloned().unwrap_or_default();
-        let y = pb.get(i).cloned().unwrap_or_default();
-        match x.cmp(&y) {
-            std::cmp::Ordering::Equal => continue,
-            o => return o,
+/// Orders two versions read from `database`: with dpkg's rules
+/// ([`vhdlint_guest::version::dpkg_cmp`]) for the dpkg database, with rpm's `rpmvercmp`
+/// ([`vhdlint_guest::version::rpm_cmp`]) for the rpm database and for versions read from a file
+/// or a directory name (`None`); a threshold is ordered as the version it is compared with.
+/// Trailing `.0` components do not count (`3.0` = `3.0.0`), as policies write thresholds either
+/// way.
+pub(crate) fn version_cmp(database: Option<&str>, a: &str, b: &str) -> std::cmp::Ordering {
+    fn without_trailing_zeros(v: &str) -> &str {
+        let mut v = v;
+        while let Some((head, last)) = v.rsplit_once('.') {
+            if head.is_empty() || last.is_empty() || !last.bytes().all(|c| c == b'0') {
+                break;
+            }
+            v = head;
         }
+        v
     }
-    std::cmp::Ordering::Equal
+    let (a, b) = (without_trailing_zeros(a), without_trailing_zeros(b));
+    match database {
+        Some("dpkg") => vhdlint_guest::version::dpkg_cmp(a, b),
+        _ => vhdlint_guest::version::rpm_cmp(a, b),
+    }
 }
 
 /// The upstream part of a Debian or rpm package version: no epoch, no revision.
@@ -279,10 +280,10 @@ mod tests {
     #[test]
     fn versions() {
         use std::cmp::Ordering::*;
-        assert_eq!(version_cmp("2.10", "2.9"), Greater);
-        assert_eq!(version_cmp("2.2.53.1", "2.2.53"), Greater);
-        assert_eq!(version_cmp("1.1.1w", "1.1.1"), Greater);
-        assert_eq!(version_cmp("3.0.0", "3.0"), Equal);
+        assert_eq!(version_cmp(None, "2.10", "2.9"), Greater);
+        assert_eq!(version_cmp(None, "2.2.53.1", "2.2.53"), Greater);
+        assert_eq!(version_cmp(None, "1.1.1w", "1.1.1"), Greater);
+        assert_eq!(version_cmp(None, "3.0.0", "3.0"), Equal);
         assert_eq!(upstream_version("1:2.7.3.0-4.1"), "2.7.3.0");
         assert_eq!(upstream_version("3.0.11"), "3.0.11");
     }

@@ -19,15 +19,9 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use vhdlint_guest::OsFamily;
 
 use crate::config::ConfigError;
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OsFamily {
-    Linux,
-    Windows,
-}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]

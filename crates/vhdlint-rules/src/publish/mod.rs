@@ -93,8 +93,8 @@ pub fn manifest_entry(m: &Manifest, origin: &str, policy: &Policy) -> ImageRepor
 /// publish/data-disks alone).
 pub fn sku_disks(m: &Manifest) -> Vec<(String, Profile)> {
     let os_profile = match m.os {
-        manifest::OsFamily::Linux => Profile::LinuxOs,
-        manifest::OsFamily::Windows => Profile::WindowsOs,
+        vhdlint_guest::OsFamily::Linux => Profile::LinuxOs,
+        vhdlint_guest::OsFamily::Windows => Profile::WindowsOs,
     };
     let mut disks = vec![(m.os_disk.image.clone(), os_profile)];
     let mut data: Vec<_> = m.data_disk.iter().collect();

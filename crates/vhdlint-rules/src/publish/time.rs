@@ -1,4 +1,5 @@
-//! UTC date-times as Azure SAS tokens write them, and business days.
+//! UTC date-times as Azure SAS tokens write them, business days, and the proleptic Gregorian
+//! calendar behind them (also the waivers' `YYYY-MM-DD` dates).
 
 /// Seconds since the Unix epoch (UTC).
 pub type Timestamp = i64;

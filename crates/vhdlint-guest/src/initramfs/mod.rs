@@ -1,0 +1,397 @@
+//! The initramfs: concatenated cpio (newc) archives, compressed or not, with an early-microcode
+//! archive in front.
+//!
+//! The image is read the way the kernel's `unpack_to_rootfs` reads it: zero bytes between
+//! pieces are skipped, a piece starting with `0707` is one uncompressed cpio archive, anything
+//! else must start with a compression magic and is one compressed stream (one gzip member, one
+//! xz stream, one zstd frame, ...) whose decompressed bytes are one or more cpio archives with
+//! zero padding between them. A stream must end between archives, never inside one. Legacy lz4
+//! has no end marker; like the kernel it runs to the end of the image, except that zero padding
+//! or a block that cannot be one ends it.
+//!
+//! Hostile images are expected: everything is bounded by [`Limits`], every step advances, and
+//! decompressed data is parsed as it streams (only the member contents asked for are kept).
+
+mod cpio;
+mod decompress;
+mod lz4;
+mod modules;
+#[cfg(test)]
+#[path = "../../../vhdlint/tests/common/prereq.rs"]
+mod prereq;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io;
+
+use serde::Serialize;
+
+use crate::limits::{
+    MAX_INITRAMFS_DECOMPRESSED, MAX_INITRAMFS_KEPT_MEMBER, MAX_INITRAMFS_KEPT_TOTAL,
+    MAX_INITRAMFS_MEMBERS, MAX_INITRAMFS_NAME_LEN,
+};
+use cpio::{parse_archive, Tracked};
+use decompress::decode_segment;
+pub use decompress::Compression;
+pub use modules::MODULE_INDEXES;
+use modules::{module_stem, normalize, path_matches, same_module_name};
+
+/// Bounds on what [`list`] reads and keeps; the defaults are the `MAX_INITRAMFS_*` bounds of
+/// [`crate::limits`]. Reaching one is an error, except the `kept` bounds: a member over them
+/// is listed without its contents, and named in [`Initramfs::not_kept`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Total bytes produced by all decompressed streams together.
+    pub max_decompressed: u64,
+    /// Members across all archives (trailers not counted).
+    pub max_members: usize,
+    /// Bytes of one member name (without its terminating NUL).
+    pub max_name_len: usize,
+    /// A kept member larger than this is listed but its contents are not kept.
+    pub max_kept_member: u64,
+    /// Bytes of kept contents and symlink targets together.
+    pub max_kept_total: u64,
+    /// Further members to keep, besides [`MODULE_INDEXES`]: a path (`etc/modprobe.d/hv.conf`)
+    /// or a trailing part of one at a `/` (`hv.conf`, `modprobe.d/hv.conf`); a leading `/` or
+    /// `./` is ignored. Only regular files are kept.
+    pub keep: Vec<String>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_decompressed: MAX_INITRAMFS_DECOMPRESSED,
+            max_members: MAX_INITRAMFS_MEMBERS,
+            max_name_len: MAX_INITRAMFS_NAME_LEN,
+            max_kept_member: MAX_INITRAMFS_KEPT_MEMBER,
+            max_kept_total: MAX_INITRAMFS_KEPT_TOTAL,
+            keep: Vec::new(),
+        }
+    }
+}
+
+impl Limits {
+    /// Adds a member to keep (see [`Limits::keep`]).
+    pub fn keeping(mut self, name: impl Into<String>) -> Self {
+        self.keep.push(name.into());
+        self
+    }
+
+    fn wants(&self, path: &str) -> bool {
+        MODULE_INDEXES.iter().any(|pat| path_matches(path, pat))
+            || self.keep.iter().any(|pat| path_matches(path, pat))
+    }
+}
+
+/// The file type of a member, from its mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MemberKind {
+    File,
+    Directory,
+    Symlink,
+    CharDevice,
+    BlockDevice,
+    Fifo,
+    Socket,
+    /// A type the mode bits do not name.
+    Other,
+}
+
+impl MemberKind {
+    fn from_mode(mode: u32) -> MemberKind {
+        match mode & 0o170_000 {
+            0o100_000 => MemberKind::File,
+            0o040_000 => MemberKind::Directory,
+            0o120_000 => MemberKind::Symlink,
+            0o020_000 => MemberKind::CharDevice,
+            0o060_000 => MemberKind::BlockDevice,
+            0o010_000 => MemberKind::Fifo,
+            0o140_000 => MemberKind::Socket,
+            _ => MemberKind::Other,
+        }
+    }
+}
+
+/// One cpio member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Member {
+    /// The name as stored (often with a leading `./`); see [`Member::path`].
+    pub name: String,
+    /// Data bytes (for a symlink, the target's length; 0 for all but the last of hard links).
+    pub size: u64,
+    pub kind: MemberKind,
+    /// The full mode, type bits included.
+    pub mode: u32,
+    /// A symlink's target, when within the name and kept-bytes limits.
+    pub link_target: Option<String>,
+    /// Index into [`Initramfs::segments`] of the piece holding this member.
+    pub segment: usize,
+}
+
+impl Member {
+    /// The name without leading `/` or `./` (the root itself is `""`).
+    pub fn path(&self) -> &str {
+        normalize(&self.name)
+    }
+}
+
+/// A top-level piece of the image: one plain cpio archive or one compressed stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Segment {
+    /// Image offset of its first byte.
+    pub offset: u64,
+    /// Image bytes it spans.
+    pub len: u64,
+    pub compression: Compression,
+    /// Bytes of cpio data (for a plain archive, equal to `len`).
+    pub decompressed_len: u64,
+    /// cpio archives (trailer-terminated) inside.
+    pub archives: usize,
+}
+
+/// Where in the image something was found: byte `offset` of the (decompressed) data of the
+/// segment that starts at image offset `segment_offset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    pub segment_offset: u64,
+    pub compression: Compression,
+    pub offset: u64,
+}
+
+impl Location {
+    /// The image offset, for a place in an uncompressed segment.
+    pub fn image_offset(&self) -> Option<u64> {
+        (self.compression == Compression::None)
+            .then(|| self.segment_offset.saturating_add(self.offset))
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.image_offset() {
+            Some(at) => write!(f, "image offset {at}"),
+            None => write!(
+                f,
+                "offset {} of the {} stream at image offset {}",
+                self.offset, self.compression, self.segment_offset
+            ),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InitramfsError {
+    #[error("truncated cpio {what} at {at}")]
+    Truncated { at: Location, what: &'static str },
+    #[error("no cpio magic at {at}")]
+    BadMagic { at: Location },
+    #[error("cpio header at {at}: field {field} is not hexadecimal")]
+    BadField { at: Location, field: &'static str },
+    #[error("cpio header at {at}: name of {len} bytes, over the limit of {limit}")]
+    NameTooLong {
+        at: Location,
+        len: u64,
+        limit: usize,
+    },
+    #[error("cpio header at {at} declares {size} data bytes, only {available} follow")]
+    SizePastEnd {
+        at: Location,
+        size: u64,
+        available: u64,
+    },
+    #[error("more than {limit} cpio members")]
+    TooManyMembers { limit: usize },
+    #[error(
+        "decompressed data over the limit of {limit} bytes (in the {compression} stream at image offset {offset})"
+    )]
+    DecompressedTooLarge {
+        limit: u64,
+        offset: u64,
+        compression: Compression,
+    },
+    #[error("{compression} compression (at image offset {offset}) is not supported")]
+    Unsupported {
+        offset: u64,
+        compression: Compression,
+    },
+    #[error("corrupt {compression} stream at image offset {offset}: {message}")]
+    Corrupt {
+        offset: u64,
+        compression: Compression,
+        message: String,
+    },
+    #[error("neither a cpio archive nor a known compression at image offset {offset}")]
+    UnknownFormat { offset: u64 },
+    #[error("data that is no cpio archive at {at}")]
+    Junk { at: Location },
+}
+
+/// Everything [`list`] found.
+#[derive(Debug, Clone, Default)]
+pub struct Initramfs {
+    members: Vec<Member>,
+    segments: Vec<Segment>,
+    /// Kept contents by normalized path; a later member of the same path replaces (or, when
+    /// not kept itself, removes) an earlier one, as extraction would.
+    kept: HashMap<String, Vec<u8>>,
+    /// Members whose contents were wanted but not kept because of a `kept` bound.
+    not_kept: Vec<String>,
+}
+
+impl Initramfs {
+    /// All members in image order (an extractor lets later ones replace earlier ones).
+    pub fn members(&self) -> &[Member] {
+        &self.members
+    }
+
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    /// Contents of a kept member (see [`Limits::keep`]) by path, leading `/` or `./`
+    /// ignored; `None` when no member has that path or its contents were not kept (a wanted
+    /// member over the `kept` bounds is named in [`Initramfs::not_kept`]).
+    pub fn read_member(&self, name: &str) -> Option<&[u8]> {
+        self.kept.get(normalize(name)).map(Vec::as_slice)
+    }
+
+    /// Why wanted members (see [`Limits::keep`]; symlink targets too) were listed without
+    /// their contents: one message per member, naming the `kept` bound it passed.
+    pub fn not_kept(&self) -> &[String] {
+        &self.not_kept
+    }
+
+    /// Whether a regular file for kernel module `name` is in the image: `hv_vmbus`,
+    /// `hv-vmbus` and `hv_vmbus.ko` all find `.../hv_vmbus.ko`, `.ko.xz`, `.ko.zst` or `.ko.gz`.
+    pub fn has_module(&self, name: &str) -> bool {
+        self.module(name).is_some()
+    }
+
+    /// The last member that is kernel module `name` (matched as in [`Initramfs::has_module`]),
+    /// e.g. to see which `lib/modules/<version>` it is under.
+    pub fn module(&self, name: &str) -> Option<&Member> {
+        let base = name.rsplit('/').next().unwrap_or(name);
+        let wanted = module_stem(base).unwrap_or(base);
+        if wanted.is_empty() {
+            return None;
+        }
+        self.members.iter().rev().find(|m| {
+            m.kind == MemberKind::File
+                && module_stem(m.name.rsplit('/').next().unwrap_or(&m.name))
+                    .is_some_and(|stem| same_module_name(stem, wanted))
+        })
+    }
+}
+
+/// Lists every member of every archive in an initramfs image.
+pub fn list(bytes: &[u8], limits: Limits) -> Result<Initramfs, InitramfsError> {
+    let mut ctx = Ctx {
+        limits,
+        out: Initramfs::default(),
+        kept_total: 0,
+        decompressed_left: 0,
+    };
+    ctx.decompressed_left = ctx.limits.max_decompressed;
+    let mut pos = 0usize;
+    while let Some(rest) = bytes.get(pos..).filter(|r| !r.is_empty()) {
+        if rest[0] == 0 {
+            pos += rest.iter().position(|&b| b != 0).unwrap_or(rest.len());
+            continue;
+        }
+        let offset = pos as u64;
+        let seg = ctx.out.segments.len();
+        let consumed = if rest.starts_with(b"0707") {
+            ctx.out.segments.push(Segment {
+                offset,
+                len: 0,
+                compression: Compression::None,
+                decompressed_len: 0,
+                archives: 0,
+            });
+            let wh = Where {
+                segment_offset: offset,
+                compression: Compression::None,
+            };
+            let mut src = Tracked::new(rest, Some(rest.len() as u64));
+            match parse_archive(&mut src, &mut ctx, seg, wh) {
+                Ok(()) => {}
+                Err(Fail::Cpio(e)) => return Err(e),
+                // Reading a slice cannot fail.
+                Err(Fail::Io(e)) => {
+                    return Err(InitramfsError::Corrupt {
+                        offset,
+                        compression: Compression::None,
+                        message: e.to_string(),
+                    })
+                }
+            }
+            let s = &mut ctx.out.segments[seg];
+            s.decompressed_len = src.pos;
+            s.archives = 1;
+            src.pos
+        } else {
+            let compression =
+                Compression::detect(rest).ok_or(InitramfsError::UnknownFormat { offset })?;
+            ctx.out.segments.push(Segment {
+                offset,
+                len: 0,
+                compression,
+                decompressed_len: 0,
+                archives: 0,
+            });
+            decode_segment(compression, rest, &mut ctx, seg)?
+        };
+        // Every segment starts with a non-zero byte that it consumes; this guards the promise.
+        let consumed = usize::try_from(consumed)
+            .unwrap_or(usize::MAX)
+            .clamp(1, rest.len());
+        ctx.out.segments[seg].len = consumed as u64;
+        pos += consumed;
+    }
+    Ok(ctx.out)
+}
+
+struct Ctx {
+    limits: Limits,
+    out: Initramfs,
+    kept_total: u64,
+    decompressed_left: u64,
+}
+
+#[derive(Clone, Copy)]
+struct Where {
+    segment_offset: u64,
+    compression: Compression,
+}
+
+impl Where {
+    fn at(self, offset: u64) -> Location {
+        Location {
+            segment_offset: self.segment_offset,
+            compression: self.compression,
+            offset,
+        }
+    }
+}
+
+enum Fail {
+    /// The decompressor (or the size limit) failed.
+    Io(io::Error),
+    Cpio(InitramfsError),
+}
+
+impl From<io::Error> for Fail {
+    fn from(e: io::Error) -> Self {
+        Fail::Io(e)
+    }
+}
+
+impl From<InitramfsError> for Fail {
+    fn from(e: InitramfsError) -> Self {
+        Fail::Cpio(e)
+    }
+}
