@@ -31,6 +31,12 @@ fn with_linux(fs: MemFs, policy: &Policy, f: impl FnOnce(&Context) -> Outcome) -
     let image = Image::from_source("memory", Arc::new(MemSource::new(vec![0; 512])));
     let mut ctx = Context::new(&image, policy, None);
     ctx.profile = Profile::LinuxOs;
+    set_guest(&ctx, Some(Ok(found(fs, OsRelease::default()))), None);
+    f(&ctx)
+}
+
+/// A search for a Linux root that found one on volume `p1`: `fs`, whose os-release says `os`.
+fn found(fs: MemFs, os: OsRelease) -> LinuxInspection {
     let view = GuestView::of(fs);
     let guest = LinuxGuest {
         mounts: view.mounts(),
@@ -38,14 +44,12 @@ fn with_linux(fs: MemFs, policy: &Policy, f: impl FnOnce(&Context) -> Outcome) -
         facts: Arc::default(),
         root_volume: "p1".into(),
         not_mounted: Vec::new(),
-        os: OsRelease::default(),
+        os,
     };
-    let inspection = LinuxInspection {
+    LinuxInspection {
         candidates: Vec::new(),
         guest: Some(guest),
-    };
-    set_guest(&ctx, Some(Ok(inspection)), None);
-    f(&ctx)
+    }
 }
 
 /// Runs check `run` with the guide policy on a Linux guest whose root is `fs`.
@@ -455,19 +459,6 @@ pub(crate) fn run_no_linux(run: fn(&Context) -> Outcome) -> Outcome {
 
 // Group linux/network … linux/sudoers: guests with a chosen os-release, and no guest at all.
 
-/// Runs check `run` with `policy` on a context whose search for a Linux root gave `linux`.
-fn run_inspection(
-    linux: Result<LinuxInspection, String>,
-    policy: &Policy,
-    run: fn(&Context) -> Outcome,
-) -> Outcome {
-    let image = Image::from_source("memory", Arc::new(MemSource::new(vec![0; 512])));
-    let mut ctx = Context::new(&image, policy, None);
-    ctx.profile = Profile::LinuxOs;
-    set_guest(&ctx, Some(linux), None);
-    settle(&ctx, run)
-}
-
 /// Runs check `run` with `policy` on a Linux guest whose root is `fs` and whose os-release
 /// says `os`.
 pub(crate) fn run_linux_os(
@@ -476,20 +467,7 @@ pub(crate) fn run_linux_os(
     policy: &Policy,
     run: fn(&Context) -> Outcome,
 ) -> Outcome {
-    let view = GuestView::of(fs);
-    let guest = LinuxGuest {
-        mounts: view.mounts(),
-        view,
-        facts: Arc::default(),
-        root_volume: "p1".into(),
-        not_mounted: Vec::new(),
-        os,
-    };
-    let inspection = LinuxInspection {
-        candidates: Vec::new(),
-        guest: Some(guest),
-    };
-    run_inspection(Ok(inspection), policy, run)
+    run_linux_inspection(Ok(found(fs, os)), policy, run)
 }
 
 /// Runs check `run` with `policy` where the search for a Linux root looked at `candidates`
@@ -503,7 +481,7 @@ pub(crate) fn run_no_linux_guest(
         candidates,
         guest: None,
     };
-    run_inspection(Ok(inspection), policy, run)
+    run_linux_inspection(Ok(inspection), policy, run)
 }
 
 /// Runs check `run` with `policy` where the guest disk could not be read (`error`).
@@ -512,7 +490,7 @@ pub(crate) fn run_unreadable_disk(
     policy: &Policy,
     run: fn(&Context) -> Outcome,
 ) -> Outcome {
-    run_inspection(Err(error.to_string()), policy, run)
+    run_linux_inspection(Err(error.to_string()), policy, run)
 }
 
 /// A volume the search for a Linux root looked into, missing `missing`.
