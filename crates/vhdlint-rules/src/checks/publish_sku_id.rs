@@ -15,7 +15,8 @@ pub static META: CheckMeta = CheckMeta {
 
 /// Judges the SKU manifest's offer and plan IDs; `None` when the submission has none.
 pub fn run(s: &Submission) -> Option<Outcome> {
-    s.manifest.map(|m| evaluate(&m.offer, &m.sku, &m.other_skus))
+    s.manifest
+        .map(|m| evaluate(&m.offer, &m.sku, &m.other_skus))
 }
 
 /// Longest offer or plan ID Partner Center takes.

@@ -15,7 +15,8 @@ pub static META: CheckMeta = CheckMeta {
 
 /// Judges the SKU manifest's version; `None` when the submission has none.
 pub fn run(s: &Submission) -> Option<Outcome> {
-    s.manifest.map(|m| evaluate(&m.version, m.previous_version.as_deref()))
+    s.manifest
+        .map(|m| evaluate(&m.version, m.previous_version.as_deref()))
 }
 
 /// X.Y.Z with each part a non-negative integer that fits Partner Center's 32-bit field.
