@@ -556,6 +556,18 @@ fn applies_to(m: &vhdlint_rules::CheckMeta) -> String {
     }
 }
 
+/// A check's section of the policies, as a policy file writes it: once when `guide` and
+/// `current` agree, else once for each.
+fn thresholds_text(id: &str) -> Option<String> {
+    let (guide, current) = (Policy::guide().section(id)?, Policy::current().section(id)?);
+    let intro = "Set in a policy file (`--policy FILE`) by this section";
+    Some(if guide == current {
+        format!("{intro}; both policies:\n\n```toml\n{guide}```\n")
+    } else {
+        format!("{intro}. The guide policy:\n\n```toml\n{guide}```\n\nThe current policy:\n\n```toml\n{current}```\n")
+    })
+}
+
 /// The rules reference, generated from the checks' metadata.
 fn rules_markdown() -> String {
     let mut o = String::from("# vhdlint rules\n\nGenerated from the checks' metadata by `vhdlint rules --format markdown`; do not edit by hand.\n\n| ID | Check | Applies to |\n|---|---|---|\n");
@@ -576,7 +588,14 @@ fn rules_markdown() -> String {
             applies_to(m),
             policies_text(m)
         ));
-        o.push_str(&format!("### What it checks\n\n{}\n\n### Why it matters\n\n{}\n\n### How to fix\n\n{}\n\n### Sources\n\n", m.what, m.why, m.remedy));
+        o.push_str(&format!(
+            "### What it checks\n\n{}\n\n### Why it matters\n\n{}\n\n### How to fix\n\n{}\n\n",
+            m.what, m.why, m.remedy
+        ));
+        if let Some(t) = thresholds_text(m.id) {
+            o.push_str(&format!("### Thresholds\n\n{t}\n"));
+        }
+        o.push_str("### Sources\n\n");
         for s in m.sources {
             o.push_str(&format!("- {s}\n"));
         }
@@ -593,6 +612,9 @@ fn explain(id: &str) -> Result<()> {
     outln!("## What it checks\n{}\n", m.what);
     outln!("## Why it matters\n{}\n", m.why);
     outln!("## How to fix\n{}\n", m.remedy);
+    if let Some(t) = thresholds_text(m.id) {
+        outln!("## Thresholds\n{t}");
+    }
     outln!("## Sources");
     for s in m.sources {
         outln!("- {s}");

@@ -134,3 +134,64 @@ fn the_rules_reference_is_up_to_date() {
         "docs/rules.md is stale: regenerate it with `cargo run -q -p vhdlint -- rules --format markdown > docs/rules.md`"
     );
 }
+
+#[test]
+fn a_policy_section_changes_its_check_and_explain_shows_the_sections() {
+    let img = fixture_or_skip!("mbr-first-mib");
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("ours.toml");
+    let sel = ["--select", "partition/first-mib", "--policy"];
+    // The section, then the same threshold by its earlier flat key: both turn current's fail
+    // into a warning; the name is the report's.
+    for text in [
+        "extends = \"current\"\nname = \"ours\"\n[\"partition/first-mib\"]\nlevel = \"warning\"\n",
+        "extends = \"current\"\nname = \"ours\"\nfirst-mib = \"warning\"\n",
+    ] {
+        std::fs::write(&policy, text).unwrap();
+        let (_, r) = check_json(&img, &[&sel[..], &[policy.to_str().unwrap()]].concat());
+        assert_eq!(
+            result(&r, "partition/first-mib")["status"],
+            "warning",
+            "{text}"
+        );
+    }
+    let (_, r) = check_json(&img, &[&sel[..], &["current"]].concat());
+    assert_eq!(result(&r, "partition/first-mib")["status"], "fail");
+    // A misspelt key: exit 2, and the message names the key and its line.
+    std::fs::write(
+        &policy,
+        "extends = \"current\"\n\n[\"partition/first-mib\"]\nlevl = \"warning\"\n",
+    )
+    .unwrap();
+    let out = vhdlint(&[
+        "check",
+        img.to_str().unwrap(),
+        "--policy",
+        policy.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 4") && err.contains("levl"), "{err}");
+    // explain shows the section as each policy sets it, and what it shows is a policy file.
+    let out = vhdlint(&["explain", "partition/first-mib"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("## Thresholds"), "{text}");
+    let sections: Vec<&str> = text
+        .split("```toml\n")
+        .skip(1)
+        .map(|s| s.split("```").next().unwrap())
+        .collect();
+    assert_eq!(sections.len(), 2, "{text}");
+    for (section, level) in sections.iter().zip(["warning", "fail"]) {
+        assert!(
+            section.contains(&format!("level = \"{level}\"")),
+            "{section}"
+        );
+        std::fs::write(&policy, section).unwrap();
+        let (_, r) = check_json(&img, &[&sel[..], &[policy.to_str().unwrap()]].concat());
+        assert_eq!(result(&r, "partition/first-mib")["status"], level);
+    }
+    // A check without thresholds has no such part.
+    let out = vhdlint(&["explain", "disk/fixed"]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("## Thresholds"));
+}

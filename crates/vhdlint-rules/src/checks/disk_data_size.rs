@@ -13,11 +13,29 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// The thresholds of this check: the `["disk/data-size"]` section of a policy.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Thresholds {
+    /// Largest data disk, in GiB.
+    pub max_gib: f64,
+}
+
+impl Thresholds {
+    pub fn guide() -> Thresholds {
+        Thresholds { max_gib: 1024.0 }
+    }
+
+    pub fn current() -> Thresholds {
+        Thresholds { max_gib: 1023.0 }
+    }
+}
+
 pub fn run(ctx: &Context) -> Outcome {
     let Some(size) = ctx.virtual_size() else {
         return Outcome::skipped("the virtual size is unknown for this format (see disk/format)");
     };
-    let max = ctx.policy.data_disk_max_gib;
+    let max = ctx.policy.disk_data_size.max_gib;
     let required = format!("at most {max} GiB ({} policy)", ctx.policy.name);
     if size as f64 > max * (1u64 << 30) as f64 {
         Outcome::fail(gib(size), required)

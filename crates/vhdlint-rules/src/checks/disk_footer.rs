@@ -22,6 +22,28 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// The thresholds of this check: the `["disk/footer"]` section of a policy.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Thresholds {
+    /// Seconds a footer time stamp may lie in the future.
+    pub future_slack_secs: u64,
+}
+
+impl Thresholds {
+    pub fn guide() -> Thresholds {
+        Thresholds {
+            future_slack_secs: 1800,
+        }
+    }
+
+    pub fn current() -> Thresholds {
+        Thresholds {
+            future_slack_secs: 1800,
+        }
+    }
+}
+
 pub fn run(ctx: &Context) -> Outcome {
     let c = &ctx.image.container;
     let required = "a well-formed footer in the last 512 bytes";
@@ -101,7 +123,7 @@ pub fn run(ctx: &Context) -> Outcome {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
     let stamp = VHD_EPOCH + i64::from(f.timestamp);
-    if stamp > now + ctx.policy.future_timestamp_slack_secs as i64 {
+    if stamp > now + ctx.policy.disk_footer.future_slack_secs as i64 {
         flag(
             Status::Warning,
             24,
@@ -342,7 +364,7 @@ mod tests {
 
     #[test]
     fn warns_about_a_time_stamp_beyond_the_slack() {
-        let slack = Policy::guide().future_timestamp_slack_secs as i64;
+        let slack = Policy::guide().disk_footer.future_slack_secs as i64;
         let o = with_footer(FooterSpec {
             timestamp: (vhd_now() + slack + 120) as u32,
             ..fixed()
@@ -362,7 +384,7 @@ mod tests {
 
     #[test]
     fn passes_a_time_stamp_within_the_slack() {
-        let slack = Policy::guide().future_timestamp_slack_secs as i64;
+        let slack = Policy::guide().disk_footer.future_slack_secs as i64;
         for ahead in [slack - 120, slack] {
             let o = with_footer(FooterSpec {
                 timestamp: (vhd_now() + ahead) as u32,
@@ -374,10 +396,8 @@ mod tests {
 
     #[test]
     fn the_slack_comes_from_the_policy() {
-        let policy = Policy {
-            future_timestamp_slack_secs: 0,
-            ..Policy::guide()
-        };
+        let mut policy = Policy::guide();
+        policy.disk_footer.future_slack_secs = 0;
         let f = FooterSpec {
             timestamp: (vhd_now() + 120) as u32,
             ..fixed()

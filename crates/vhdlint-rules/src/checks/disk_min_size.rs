@@ -13,11 +13,33 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// The thresholds of this check: the `["disk/min-size"]` section of a policy.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Thresholds {
+    /// Smallest virtual size, in bytes.
+    pub min_bytes: u64,
+}
+
+impl Thresholds {
+    pub fn guide() -> Thresholds {
+        Thresholds {
+            min_bytes: 20 << 20,
+        }
+    }
+
+    pub fn current() -> Thresholds {
+        Thresholds {
+            min_bytes: 20 << 20,
+        }
+    }
+}
+
 pub fn run(ctx: &Context) -> Outcome {
     let Some(size) = ctx.virtual_size() else {
         return Outcome::skipped("the virtual size is unknown for this format (see disk/format)");
     };
-    let min = ctx.policy.min_size_bytes;
+    let min = ctx.policy.disk_min_size.min_bytes;
     let required = format!("at least {}", bytes_mib(min));
     if size < min {
         Outcome::fail(bytes_mib(size), required)
@@ -63,10 +85,8 @@ mod tests {
 
     #[test]
     fn follows_the_policy_minimum() {
-        let policy = Policy {
-            min_size_bytes: 4096,
-            ..Policy::guide()
-        };
+        let mut policy = Policy::guide();
+        policy.disk_min_size.min_bytes = 4096;
         let o = run_image_with(vhd(4096), Profile::DataDisk, &policy, run);
         assert_eq!(o.status, Status::Pass, "{}", said(&o));
         let o = run_image_with(vhd(4095), Profile::DataDisk, &policy, run);

@@ -1,6 +1,6 @@
 use super::gib;
 use crate::check::{CheckMeta, Outcome, Status};
-use crate::policy::Level;
+use crate::policy::{Level, SizeRange};
 use crate::{Context, Profile};
 
 pub static META: CheckMeta = CheckMeta {
@@ -14,13 +14,70 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// The thresholds of this check: the `["disk/os-size"]` section of a policy.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Thresholds {
+    /// The range of a Linux OS disk.
+    pub linux: SizeRange,
+    /// The range of a Windows OS disk.
+    pub windows: SizeRange,
+}
+
+impl Thresholds {
+    pub fn guide() -> Thresholds {
+        Thresholds {
+            linux: SizeRange {
+                min_gib: 30.0,
+                max_gib: 50.0,
+                above_max: Level::Warning,
+            },
+            windows: SizeRange {
+                min_gib: 127.0,
+                max_gib: 128.0,
+                above_max: Level::Fail,
+            },
+        }
+    }
+
+    pub fn current() -> Thresholds {
+        Thresholds {
+            linux: SizeRange {
+                min_gib: 1.0,
+                max_gib: 1023.0,
+                above_max: Level::Fail,
+            },
+            windows: SizeRange {
+                min_gib: 30.0,
+                max_gib: 250.0,
+                above_max: Level::Fail,
+            },
+        }
+    }
+}
+
+impl Thresholds {
+    /// A range whose minimum lies above its maximum admits no disk.
+    pub fn validate(&self) -> Result<(), String> {
+        for (key, r) in [("linux", &self.linux), ("windows", &self.windows)] {
+            if !(r.min_gib >= 0.0 && r.min_gib <= r.max_gib) {
+                return Err(format!(
+                    "[\"disk/os-size\"] {key}: min-gib = {} with max-gib = {}: the minimum must be at least 0 and at most the maximum",
+                    r.min_gib, r.max_gib
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 pub fn run(ctx: &Context) -> Outcome {
     let Some(size) = ctx.virtual_size() else {
         return Outcome::skipped("the virtual size is unknown for this format (see disk/format)");
     };
     let range = match ctx.profile {
-        Profile::WindowsOs => &ctx.policy.windows_os_size,
-        _ => &ctx.policy.linux_os_size,
+        Profile::WindowsOs => &ctx.policy.disk_os_size.windows,
+        _ => &ctx.policy.disk_os_size.linux,
     };
     let g = size as f64 / (1u64 << 30) as f64;
     let required = format!(
@@ -160,13 +217,11 @@ mod tests {
 
     #[test]
     fn a_warning_level_above_the_maximum_warns_for_windows_too() {
-        let policy = Policy {
-            windows_os_size: crate::policy::SizeRange {
-                min_gib: 30.0,
-                max_gib: 40.0,
-                above_max: Level::Warning,
-            },
-            ..Policy::guide()
+        let mut policy = Policy::guide();
+        policy.disk_os_size.windows = SizeRange {
+            min_gib: 30.0,
+            max_gib: 40.0,
+            above_max: Level::Warning,
         };
         let o = os_size(40 * GIB + 1, Profile::WindowsOs, &policy);
         assert_eq!(o.status, Status::Warning, "{}", said(&o));

@@ -15,6 +15,28 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// The thresholds of this check: the `["disk/sparse"]` section of a policy.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Thresholds {
+    /// Zero-filled allocated bytes above which the check warns.
+    pub reclaim_bytes: u64,
+}
+
+impl Thresholds {
+    pub fn guide() -> Thresholds {
+        Thresholds {
+            reclaim_bytes: 1 << 30,
+        }
+    }
+
+    pub fn current() -> Thresholds {
+        Thresholds {
+            reclaim_bytes: 1 << 30,
+        }
+    }
+}
+
 pub fn run(ctx: &Context) -> Outcome {
     let f = match ctx.footer() {
         Ok(f) => f,
@@ -37,7 +59,7 @@ pub fn run(ctx: &Context) -> Outcome {
             ))
         }
     };
-    let limit = ctx.policy.sparse_reclaim_bytes;
+    let limit = ctx.policy.disk_sparse.reclaim_bytes;
     let actual = format!(
         "{} allocated of {} ({} of zero blocks allocated)",
         gib(s.allocated_bytes),
@@ -115,10 +137,8 @@ mod tests {
     fn passes_at_exactly_the_reclaim_limit() {
         let (_file, image) = local_fixed();
         let z = zero_bytes(&image);
-        let policy = Policy {
-            sparse_reclaim_bytes: z,
-            ..Policy::guide()
-        };
+        let mut policy = Policy::guide();
+        policy.disk_sparse.reclaim_bytes = z;
         let o = run_with(&image, &policy);
         assert_eq!(o.status, Status::Pass, "{}", said(&o));
     }
@@ -127,10 +147,8 @@ mod tests {
     fn warns_one_byte_above_the_reclaim_limit() {
         let (_file, image) = local_fixed();
         let z = zero_bytes(&image);
-        let policy = Policy {
-            sparse_reclaim_bytes: z - 1,
-            ..Policy::guide()
-        };
+        let mut policy = Policy::guide();
+        policy.disk_sparse.reclaim_bytes = z - 1;
         let o = run_with(&image, &policy);
         let s = said(&o);
         assert_eq!(o.status, Status::Warning, "{s}");

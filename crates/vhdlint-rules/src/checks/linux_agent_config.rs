@@ -1,4 +1,5 @@
 use crate::check::{CheckMeta, Evidence, Outcome, Status};
+use crate::policy::Level;
 use crate::{Context, Profile};
 
 pub static META: CheckMeta = CheckMeta {
@@ -11,6 +12,26 @@ pub static META: CheckMeta = CheckMeta {
     profiles: &[Profile::LinuxOs],
     policies: crate::policy::ALL,
 };
+
+/// The thresholds of this check: the `["linux/agent-config"]` section of a policy.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Thresholds {
+    /// What waagent.conf without RegenerateSshHostKeyPair=y or DeleteRootPassword=y gets.
+    pub level: Level,
+}
+
+impl Thresholds {
+    pub fn guide() -> Thresholds {
+        Thresholds { level: Level::Fail }
+    }
+
+    pub fn current() -> Thresholds {
+        Thresholds {
+            level: Level::Warning,
+        }
+    }
+}
 
 fn yes(v: &str) -> bool {
     v.trim().eq_ignore_ascii_case("y")
@@ -35,7 +56,7 @@ pub fn run(ctx: &Context) -> Outcome {
         Err(e) => return Outcome::error(format!("{path}: {e}")),
     };
     let required = "RegenerateSshHostKeyPair=y, DeleteRootPassword=y, EnableSwap y|n";
-    let level = ctx.policy.agent_config.status();
+    let level = ctx.policy.linux_agent_config.level.status();
     let mut status = Status::Pass;
     let mut problems = Vec::new();
     let mut ev = Vec::new();

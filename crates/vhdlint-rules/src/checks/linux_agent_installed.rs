@@ -17,6 +17,28 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// The thresholds of this check: the `["linux/agent-installed"]` section of a policy.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Thresholds {
+    /// Lowest Azure Linux Agent version accepted when auto-update is off ("": none, the
+    /// version is only reported).
+    #[serde(with = "crate::policy::empty_is_none")]
+    pub min_version: Option<String>,
+}
+
+impl Thresholds {
+    pub fn guide() -> Thresholds {
+        Thresholds { min_version: None }
+    }
+
+    pub fn current() -> Thresholds {
+        Thresholds {
+            min_version: Some("2.2.53.1".into()),
+        }
+    }
+}
+
 /// The agent's version from its `version.py`; a glob cut short by its bound is noted in
 /// `notes`.
 fn version_py(
@@ -69,7 +91,7 @@ pub fn run(ctx: &Context) -> Outcome {
     ]
     .into_iter()
     .find(|p| v.exists(p));
-    let required = match &ctx.policy.agent_min_version {
+    let required = match &ctx.policy.linux_agent_installed.min_version {
         Some(m) => format!("installed and enabled; ≥ {m} unless auto-update is on"),
         None => "installed and enabled".to_string(),
     };
@@ -118,7 +140,7 @@ pub fn run(ctx: &Context) -> Outcome {
             problems.push("its service is not enabled (no *.wants/ link to walinuxagent.service or waagent.service)".to_string());
         }
     }
-    if let (Some(min), Some(ver)) = (&ctx.policy.agent_min_version, &version) {
+    if let (Some(min), Some(ver)) = (&ctx.policy.linux_agent_installed.min_version, &version) {
         let conf = g.facts.waagent(v).ok();
         let auto = conf
             .and_then(|c| c.get("AutoUpdate.Enabled"))

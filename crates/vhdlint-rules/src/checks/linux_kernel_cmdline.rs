@@ -1,4 +1,5 @@
 use crate::check::{sentence, CheckMeta, Evidence, Outcome, Status};
+use crate::policy::Level;
 use crate::{Context, Profile};
 
 pub static META: CheckMeta = CheckMeta {
@@ -11,6 +12,28 @@ pub static META: CheckMeta = CheckMeta {
     profiles: &[Profile::LinuxOs],
     policies: crate::policy::ALL,
 };
+
+/// The thresholds of this check: the `["linux/kernel-cmdline"]` section of a policy.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Thresholds {
+    /// What a boot line without earlyprintk=ttyS0 or rootdelay=300 gets.
+    pub missing_extras: Level,
+}
+
+impl Thresholds {
+    pub fn guide() -> Thresholds {
+        Thresholds {
+            missing_extras: Level::Fail,
+        }
+    }
+
+    pub fn current() -> Thresholds {
+        Thresholds {
+            missing_extras: Level::Warning,
+        }
+    }
+}
 
 const WANTED: &[&str] = &["earlyprintk=ttyS0", "rootdelay=300"];
 const FORBIDDEN: &[&str] = &["libata.atapi_enabled=0", "reserve=0x1f0,0x8"];
@@ -50,7 +73,7 @@ pub fn run(ctx: &Context) -> Outcome {
     }
     for w in WANTED {
         if !has(args, w) {
-            status = status.max(ctx.policy.boot_extras.status());
+            status = status.max(ctx.policy.linux_kernel_cmdline.missing_extras.status());
             problems.push(format!("no {w}"));
         }
     }

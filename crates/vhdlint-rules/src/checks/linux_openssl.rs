@@ -17,6 +17,32 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// The thresholds of this check: the `["linux/openssl"]` section of a policy.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Thresholds {
+    /// OpenSSL older than this fails…
+    pub fail_below: String,
+    /// …except these exact versions.
+    pub allowed_older: Vec<String>,
+}
+
+impl Thresholds {
+    pub fn guide() -> Thresholds {
+        Thresholds {
+            fail_below: "1.0".into(),
+            allowed_older: Vec::new(),
+        }
+    }
+
+    pub fn current() -> Thresholds {
+        Thresholds {
+            fail_below: "3.0.0".into(),
+            allowed_older: vec!["1.1.1".into(), "1.0.2".into()],
+        }
+    }
+}
+
 /// The version in "OpenSSL 3.0.7 1 Nov 2022" inside a library's bytes.
 fn version_in(bytes: &[u8]) -> Option<String> {
     let pat = b"OpenSSL ";
@@ -85,7 +111,7 @@ pub fn run(ctx: &Context) -> Outcome {
         Ok(g) => g,
         Err(o) => return o,
     };
-    let pol = ctx.policy;
+    let pol = &ctx.policy.linux_openssl;
     let pkgs = g.facts.packages(&g.view);
     // What the package inventory could not read (the version then comes from the files).
     let mut notes = pkgs.notes.clone();
@@ -113,13 +139,13 @@ pub fn run(ctx: &Context) -> Outcome {
             )
         })
         .or_else(|| from_files(&g.view, &mut notes).map(|(v, ev)| (v, ev, None)));
-    let required = if pol.openssl_allowed_older.is_empty() {
-        format!("OpenSSL ≥ {}", pol.openssl_fail_below)
+    let required = if pol.allowed_older.is_empty() {
+        format!("OpenSSL ≥ {}", pol.fail_below)
     } else {
         format!(
             "OpenSSL ≥ {} (or {})",
-            pol.openssl_fail_below,
-            pol.openssl_allowed_older.join(", ")
+            pol.fail_below,
+            pol.allowed_older.join(", ")
         )
     };
     let Some((v, ev, db)) = found else {
@@ -130,16 +156,13 @@ pub fn run(ctx: &Context) -> Outcome {
             ));
         return out.aside(notes);
     };
-    let allowed = pol.openssl_allowed_older.iter().any(|a| {
+    let allowed = pol.allowed_older.iter().any(|a| {
         v == *a
             || (v.starts_with(a.as_str()) && v[a.len()..].chars().all(|c| c.is_ascii_lowercase()))
     });
-    if version_cmp(db, &v, &pol.openssl_fail_below) == Ordering::Less && !allowed {
+    if version_cmp(db, &v, &pol.fail_below) == Ordering::Less && !allowed {
         let out = Outcome::fail(format!("OpenSSL {v}"), required)
-            .message(format!(
-                "OpenSSL {v} is older than {}",
-                pol.openssl_fail_below
-            ))
+            .message(format!("OpenSSL {v} is older than {}", pol.fail_below))
             .evidence(ev);
         return out.aside(notes);
     }

@@ -17,6 +17,37 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// The thresholds of this check: the `["linux/python"]` section of a policy.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Thresholds {
+    /// Python older than this fails.
+    pub fail_below: String,
+    /// Python older than this is a warning ("": none).
+    #[serde(with = "crate::policy::empty_is_none")]
+    pub warn_below: Option<String>,
+    /// Whether a missing pyasn1 is reported.
+    pub pyasn1: bool,
+}
+
+impl Thresholds {
+    pub fn guide() -> Thresholds {
+        Thresholds {
+            fail_below: "2.6".into(),
+            warn_below: None,
+            pyasn1: true,
+        }
+    }
+
+    pub fn current() -> Thresholds {
+        Thresholds {
+            fail_below: "3.9".into(),
+            warn_below: Some("3.10".into()),
+            pyasn1: false,
+        }
+    }
+}
+
 /// `3.11` from `python3.11`, `python3.11-minimal`, `libpython3.11`.
 fn minor_of(name: &str) -> Option<String> {
     let rest = name.strip_prefix("python")?;
@@ -99,21 +130,17 @@ pub fn run(ctx: &Context) -> Outcome {
         Ok(g) => g,
         Err(o) => return o,
     };
-    let pol = ctx.policy;
+    let pol = &ctx.policy.linux_python;
     let pkgs = g.facts.packages(&g.view);
     // What the package inventory could not read (the interpreters are then found as files).
     let mut notes = pkgs.notes.clone();
     let found = pythons(&g.view, pkgs, &mut notes);
-    let required = match &pol.python_warn_below {
-        Some(w) => format!("Python ≥ {} (≥ {w} recommended)", pol.python_fail_below),
+    let required = match &pol.warn_below {
+        Some(w) => format!("Python ≥ {} (≥ {w} recommended)", pol.fail_below),
         None => format!(
             "Python ≥ {}{}",
-            pol.python_fail_below,
-            if pol.python_pyasn1 {
-                " with pyasn1"
-            } else {
-                ""
-            }
+            pol.fail_below,
+            if pol.pyasn1 { " with pyasn1" } else { "" }
         ),
     };
     // Versions from different places are ordered as rpm orders them.
@@ -126,25 +153,22 @@ pub fn run(ctx: &Context) -> Outcome {
     };
     let mut status = Status::Pass;
     let mut problems = Vec::new();
-    if version_cmp(db, &best, &pol.python_fail_below) == Ordering::Less {
+    if version_cmp(db, &best, &pol.fail_below) == Ordering::Less {
         status = Status::Fail;
-        problems.push(format!(
-            "Python {best} is older than {}",
-            pol.python_fail_below
-        ));
+        problems.push(format!("Python {best} is older than {}", pol.fail_below));
     } else if pol
-        .python_warn_below
+        .warn_below
         .as_ref()
         .is_some_and(|w| version_cmp(db, &best, w) == Ordering::Less)
     {
         status = Status::Warning;
         problems.push(format!(
             "Python {best} is older than the recommended {}",
-            pol.python_warn_below.as_deref().unwrap_or("")
+            pol.warn_below.as_deref().unwrap_or("")
         ));
     }
     let mut evs = vec![ev];
-    if pol.python_pyasn1 {
+    if pol.pyasn1 {
         match has_pyasn1(&g.view, pkgs, &mut notes) {
             Some(e) => evs.push(e),
             None => {
@@ -311,10 +335,8 @@ mod tests {
 
     #[test]
     fn a_policy_without_pyasn1_or_a_recommendation_says_so() {
-        let p = Policy {
-            python_pyasn1: false,
-            ..Policy::guide()
-        };
+        let mut p = Policy::guide();
+        p.linux_python.pyasn1 = false;
         let mut fs = MemFs::new();
         fs.file("/usr/bin/python2.7", "");
         let o = run_linux_with(fs, &p, run);

@@ -16,6 +16,28 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// The thresholds of this check: the `["linux/shell-history"]` section of a policy.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Thresholds {
+    /// History files larger than this fail (guide: over 1 KB; current: any non-empty one).
+    pub fail_above_bytes: u64,
+}
+
+impl Thresholds {
+    pub fn guide() -> Thresholds {
+        Thresholds {
+            fail_above_bytes: 1024,
+        }
+    }
+
+    pub fn current() -> Thresholds {
+        Thresholds {
+            fail_above_bytes: 0,
+        }
+    }
+}
+
 /// Directory levels looked into below a home: the scope of the search (history files live at
 /// the top of a home), not a bound on reading, so deeper directories are not reported.
 const MAX_DEPTH: usize = 6;
@@ -97,7 +119,7 @@ pub fn run(ctx: &Context) -> Outcome {
         }
     }
     let Walk { files, notes, .. } = w;
-    let limit = ctx.policy.history_fail_above_bytes;
+    let limit = ctx.policy.linux_shell_history.fail_above_bytes;
     let required = if limit > 0 {
         format!("no history over {limit} bytes, none recommended")
     } else {

@@ -12,18 +12,58 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// The thresholds of this check: the `["linux/ssh-client-alive"]` section of a policy.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Thresholds {
+    /// The accepted range of ClientAliveInterval, in seconds.
+    pub min: u64,
+    pub max: u64,
+    /// The recommended value (0: none); another value in the range is a warning.
+    #[serde(with = "crate::policy::zero_is_none")]
+    pub recommended: Option<u64>,
+}
+
+impl Thresholds {
+    pub fn guide() -> Thresholds {
+        Thresholds {
+            min: 30,
+            max: 235,
+            recommended: Some(180),
+        }
+    }
+
+    pub fn current() -> Thresholds {
+        Thresholds {
+            min: 1,
+            max: 235,
+            recommended: None,
+        }
+    }
+}
+
+impl Thresholds {
+    /// A range whose minimum lies above its maximum admits no value.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.min > self.max {
+            return Err(format!(
+                "[\"linux/ssh-client-alive\"] min = {} with max = {}: the minimum must be at most the maximum",
+                self.min, self.max
+            ));
+        }
+        Ok(())
+    }
+}
+
 pub fn run(ctx: &Context) -> Outcome {
     let g = match ctx.linux_guest() {
         Ok(g) => g,
         Err(o) => return o,
     };
-    let p = ctx.policy;
-    let required = match p.client_alive_recommended {
-        Some(r) => format!(
-            "{}..{} seconds, {r} recommended",
-            p.client_alive_min, p.client_alive_max
-        ),
-        None => format!("{}..{} seconds", p.client_alive_min, p.client_alive_max),
+    let p = &ctx.policy.linux_ssh_client_alive;
+    let required = match p.recommended {
+        Some(r) => format!("{}..{} seconds, {r} recommended", p.min, p.max),
+        None => format!("{}..{} seconds", p.min, p.max),
     };
     let has_sshd = ["/usr/sbin/sshd", "/usr/bin/sshd", "/sbin/sshd"]
         .iter()
@@ -79,9 +119,9 @@ pub fn run(ctx: &Context) -> Outcome {
         setting.text.trim(),
     );
     let actual = format!("{secs} seconds");
-    let status = if secs < p.client_alive_min || secs > p.client_alive_max {
+    let status = if secs < p.min || secs > p.max {
         Status::Fail
-    } else if p.client_alive_recommended.is_some_and(|r| r != secs) {
+    } else if p.recommended.is_some_and(|r| r != secs) {
         Status::Warning
     } else {
         Status::Pass
@@ -92,11 +132,11 @@ pub fn run(ctx: &Context) -> Outcome {
     let out = match status {
         Status::Fail => out.message(format!(
             "ClientAliveInterval is {secs} s at {}:{}, outside {}..{}",
-            setting.path, setting.line, p.client_alive_min, p.client_alive_max
+            setting.path, setting.line, p.min, p.max
         )),
         Status::Warning => out.message(format!(
             "ClientAliveInterval is {secs} s; the guide recommends {}",
-            p.client_alive_recommended.unwrap_or(180)
+            p.recommended.unwrap_or(180)
         )),
         _ => out,
     };

@@ -13,6 +13,26 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// The thresholds of this check: the `["partition/first-mib"]` section of a policy.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Thresholds {
+    /// What a partition starting inside the first MiB of an OS disk gets.
+    pub level: Level,
+}
+
+impl Thresholds {
+    pub fn guide() -> Thresholds {
+        Thresholds {
+            level: Level::Warning,
+        }
+    }
+
+    pub fn current() -> Thresholds {
+        Thresholds { level: Level::Fail }
+    }
+}
+
 pub fn run(ctx: &Context) -> Outcome {
     let layout = match ctx.layout_or_outcome() {
         Ok(l) => l,
@@ -31,7 +51,7 @@ pub fn run(ctx: &Context) -> Outcome {
     if early.is_empty() {
         return Outcome::pass(format!("first partition at LBA {first}"), required);
     }
-    let status = match ctx.policy.first_mib {
+    let status = match ctx.policy.partition_first_mib.level {
         Level::Fail => Status::Fail,
         Level::Warning => Status::Warning,
     };

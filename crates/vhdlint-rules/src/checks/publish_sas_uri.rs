@@ -19,6 +19,65 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// The thresholds of this check: the `["publish/sas-uri"]` section of a policy.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Thresholds {
+    /// How many minutes before now the start time must lie (clock skew).
+    pub start_skew_minutes: u64,
+    /// The least time from start to expiry, in days (business days when
+    /// `expiry_business_days`), and what a shorter one gets.
+    pub expiry_min_days: u32,
+    pub expiry_business_days: bool,
+    pub expiry: Level,
+    /// What an http (not https) URI gets; none ("accept"): accepted, as the guide's own steps
+    /// make http URIs.
+    #[serde(with = "crate::policy::accept_is_none")]
+    pub http: Option<Level>,
+}
+
+impl Thresholds {
+    pub fn guide() -> Thresholds {
+        Thresholds {
+            start_skew_minutes: 15,
+            expiry_min_days: 7,
+            expiry_business_days: true,
+            expiry: Level::Fail,
+            http: None,
+        }
+    }
+
+    pub fn current() -> Thresholds {
+        Thresholds {
+            start_skew_minutes: 0,
+            expiry_min_days: 21,
+            expiry_business_days: false,
+            expiry: Level::Warning,
+            http: Some(Level::Warning),
+        }
+    }
+}
+
+impl Thresholds {
+    /// Values no SAS URI could meet.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.expiry_min_days > 366 {
+            return Err(format!(
+                "[\"publish/sas-uri\"] expiry-min-days = {}: at most 366",
+                self.expiry_min_days
+            ));
+        }
+        if self.start_skew_minutes > 7 * 24 * 60 {
+            return Err(format!(
+                "[\"publish/sas-uri\"] start-skew-minutes = {}: at most {}",
+                self.start_skew_minutes,
+                7 * 24 * 60
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Catalogue entry: publish checks run from `vhdlint sas` and `vhdlint sku`, never on an
 /// image's bytes.
 /// Judges the SAS URI given for a VHD; `None` when the submission has none.
@@ -83,9 +142,9 @@ pub fn evaluate(uri: &str, policy: &Policy, now: Timestamp) -> Outcome {
 fn judge(uri: &str, policy: &Policy, now: Timestamp) -> Outcome {
     let required = format!(
         "https blob SAS, sp=rl, full st/se date-times, st ≥ {} min before now, se ≥ {} {}days after st, blob NAME.vhd",
-        policy.sas_start_skew_minutes,
-        policy.sas_expiry_min_days,
-        if policy.sas_expiry_business_days { "business " } else { "" }
+        policy.publish_sas_uri.start_skew_minutes,
+        policy.publish_sas_uri.expiry_min_days,
+        if policy.publish_sas_uri.expiry_business_days { "business " } else { "" }
     );
     let u = match SasUri::parse(uri) {
         Ok(u) => u,
@@ -164,7 +223,7 @@ fn judge(uri: &str, policy: &Policy, now: Timestamp) -> Outcome {
         let st = date(&mut f, &u, "st", "start");
         let se = date(&mut f, &u, "se", "expiry");
         if let Some(st) = st {
-            let latest = now - policy.sas_start_skew_minutes as i64 * 60;
+            let latest = now - policy.publish_sas_uri.start_skew_minutes as i64 * 60;
             if st > now {
                 f.add(
                     fail,
@@ -179,9 +238,9 @@ fn judge(uri: &str, policy: &Policy, now: Timestamp) -> Outcome {
                     format!(
                         "the start st={} is less than {} minutes before now ({}): clock skew can make the URI invalid; start {} minutes earlier",
                         time::format(st),
-                        policy.sas_start_skew_minutes,
+                        policy.publish_sas_uri.start_skew_minutes,
                         time::format(now),
-                        policy.sas_start_skew_minutes
+                        policy.publish_sas_uri.start_skew_minutes
                     ),
                 );
             }
@@ -193,8 +252,8 @@ fn judge(uri: &str, policy: &Policy, now: Timestamp) -> Outcome {
                 // Certification starts after the submission, so the window counts from now
                 // when the start lies further back.
                 let from = st.map_or(now, |st| st.max(now));
-                let min_days = policy.sas_expiry_min_days;
-                let needed = if policy.sas_expiry_business_days {
+                let min_days = policy.publish_sas_uri.expiry_min_days;
+                let needed = if policy.publish_sas_uri.expiry_business_days {
                     time::add_business_days(from, min_days)
                 } else {
                     from + i64::from(min_days) * 86_400
@@ -202,13 +261,13 @@ fn judge(uri: &str, policy: &Policy, now: Timestamp) -> Outcome {
                 if se < needed {
                     let days = (se - from) as f64 / 86_400.0;
                     f.add(
-                        level(policy.sas_expiry),
+                        level(policy.publish_sas_uri.expiry),
                         format!(
                             "the expiry se={} is {days:.1} days after {} ({}): at least {min_days} {}days are needed (until {}), or the URI expires during certification",
                             time::format(se),
                             if from == now { "now" } else { "the start" },
                             time::format(from),
-                            if policy.sas_expiry_business_days { "business " } else { "" },
+                            if policy.publish_sas_uri.expiry_business_days { "business " } else { "" },
                             time::format(needed)
                         ),
                     );
@@ -231,7 +290,7 @@ fn judge(uri: &str, policy: &Policy, now: Timestamp) -> Outcome {
         "https" => {}
         // The guide's Storage Explorer steps make http URIs ("don't select Use Https").
         "http" => {
-            if let Some(l) = policy.sas_http {
+            if let Some(l) = policy.publish_sas_uri.http {
                 f.add(
                     level(l),
                     "http:// — give the https form of the URI: over http the token travels in clear"
