@@ -366,4 +366,53 @@ mod tests {
         assert_eq!(gib(30 << 30), "30 GiB");
         assert_eq!(bytes_mib(3 << 20), "3145728 bytes (3 MiB)");
     }
+
+    #[test]
+    fn the_conversion_command_names_the_source_format() {
+        assert_eq!(
+            convert_command("vhdx"),
+            "qemu-img convert -f vhdx -O vpc -o subformat=fixed,force_size IN OUT.vhd"
+        );
+    }
+
+    #[test]
+    fn versions_drop_only_trailing_zero_components() {
+        use std::cmp::Ordering::*;
+        assert_eq!(version_cmp(None, "3.0.0", "3"), Equal);
+        assert_eq!(version_cmp(None, "3.0", "3.0.0"), Equal);
+        assert_eq!(version_cmp(None, "3.1", "3"), Greater);
+        assert_eq!(version_cmp(None, "3.10", "3.1"), Greater);
+        assert_eq!(version_cmp(Some("dpkg"), "2.0", "2.0.1"), Less);
+    }
+
+    #[test]
+    fn the_dpkg_database_orders_as_dpkg_and_the_others_as_rpm() {
+        use std::cmp::Ordering::*;
+        // dpkg sorts a letter before a separator; rpm skips separators.
+        assert_eq!(version_cmp(Some("dpkg"), "1a", "1.a"), Less);
+        assert_eq!(version_cmp(Some("rpm"), "1a", "1.a"), Equal);
+        assert_eq!(version_cmp(None, "1a", "1.a"), Equal);
+    }
+
+    #[test]
+    fn findings_count_only_problems_above_a_note() {
+        use vhdlint_disk::{Finding, Severity};
+        let f = |severity, message: &str| Finding {
+            severity,
+            offset: None,
+            message: message.into(),
+        };
+        let (warn, note) = (f(Severity::Warning, "odd"), f(Severity::Note, "fyi"));
+        let o = findings_outcome(&[&warn, &note], "fine".into(), "sound");
+        assert_eq!(o.status, crate::check::Status::Warning);
+        assert_eq!(
+            (o.actual.as_str(), o.message.as_str()),
+            ("1 problem(s)", "odd")
+        );
+        let o = findings_outcome(&[&note], "fine".into(), "sound");
+        assert_eq!(
+            (o.status, o.actual.as_str()),
+            (crate::check::Status::Pass, "fine")
+        );
+    }
 }
