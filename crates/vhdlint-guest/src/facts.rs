@@ -6,13 +6,16 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::config::cmdline::Cmdline;
 use crate::config::fstab::{self, Fstab};
 use crate::config::grub::{self, BlsEntry, Chosen};
 use crate::config::keyvalue::{self, Dialect, KeyValues};
 use crate::config::passwd::{self, Passwd, Shadow};
 use crate::config::sshd::{self, SshdConfig};
 use crate::fs::FsError;
-use crate::limits::{MAX_DPKG_STATUS_BYTES, MAX_IFUPDOWN_FILES, MAX_RPMDB_BYTES};
+use crate::limits::{
+    MAX_DPKG_STATUS_BYTES, MAX_IFUPDOWN_FILES, MAX_KERNEL_CMDLINE_BYTES, MAX_RPMDB_BYTES,
+};
 use crate::note::{Note, Unreadable};
 use crate::view::GuestView;
 
@@ -67,9 +70,43 @@ impl Packages {
 pub struct CmdlineSource {
     pub path: String,
     pub line: Option<usize>,
-    /// The arguments (after expanding `$kernelopts` for BLS entries).
+    /// The parameters as the kernel receives them (`name` or `name=value`, after expanding
+    /// `$kernelopts` for BLS entries and GRUB's quoting).
     pub args: Vec<String>,
     pub text: String,
+    /// The command line read as the kernel reads it.
+    #[serde(skip)]
+    pub cmdline: Cmdline,
+}
+
+impl CmdlineSource {
+    fn new(path: &str, line: Option<usize>, cmdline: Cmdline, text: String) -> Self {
+        CmdlineSource {
+            path: path.to_string(),
+            line,
+            args: cmdline.texts(),
+            text,
+            cmdline,
+        }
+    }
+
+    /// A note when the line is longer than the kernel reads.
+    fn cut_note(&self) -> Option<Note> {
+        (self.cmdline.cut_bytes > 0).then(|| {
+            let n = Note::bound(
+                "MAX_KERNEL_CMDLINE_BYTES",
+                format!(
+                    "the kernel command line is longer than {MAX_KERNEL_CMDLINE_BYTES} bytes, what the kernel reads: its last {} bytes are not read",
+                    self.cmdline.cut_bytes
+                ),
+            )
+            .at(self.path.clone());
+            match self.line {
+                Some(l) => n.line(l),
+                None => n,
+            }
+        })
+    }
 }
 
 /// The default kernel and its command line, as the boot loader would use them.
@@ -282,12 +319,12 @@ fn read_kernel(view: &GuestView) -> Kernel {
     let from_bls = |e: &BlsEntry, k: &mut Kernel| {
         let path = bls_paths.get(&e.id).cloned().unwrap_or_default();
         let opts = grub::expand_kernelopts(&e.options_line(), kernelopts.as_deref());
-        k.boot_entry = Some(CmdlineSource {
-            path: path.clone(),
-            line: e.options.first().map(|o| o.line),
-            args: grub::cmdline_args(&opts),
-            text: format!("options {}", e.options_line()),
-        });
+        k.boot_entry = Some(CmdlineSource::new(
+            &path,
+            e.options.first().map(|o| o.line),
+            grub::script_cmdline(&opts),
+            format!("options {}", e.options_line()),
+        ));
         if let Some(l) = &e.linux {
             k.version = version_of(&l.value);
         }
@@ -308,24 +345,31 @@ fn read_kernel(view: &GuestView) -> Kernel {
                 Some(d) => match d.entry {
                     Chosen::Menu(m) => match &m.linux {
                         Some(l) => {
-                            let args = l
+                            // An unquoted `$kernelopts` word is split into words by GRUB.
+                            let words: Vec<String> = l
                                 .args
                                 .iter()
-                                .map(|a| {
-                                    if a == "$kernelopts" {
-                                        kernelopts.clone().unwrap_or_default()
+                                .flat_map(|a| {
+                                    if a == "$kernelopts" || a == "${kernelopts}" {
+                                        kernelopts
+                                            .as_deref()
+                                            .unwrap_or_default()
+                                            .split_whitespace()
+                                            .map(str::to_string)
+                                            .collect()
                                     } else {
-                                        a.clone()
+                                        vec![a.clone()]
                                     }
                                 })
-                                .collect::<Vec<_>>()
-                                .join(" ");
-                            k.boot_entry = Some(CmdlineSource {
-                                path: p.into(),
-                                line: Some(l.line),
-                                args: grub::cmdline_args(&args),
-                                text: l.text.trim().to_string(),
-                            });
+                                .collect();
+                            let cmdline =
+                                crate::config::cmdline::parse(&grub::loader_cmdline(&words));
+                            k.boot_entry = Some(CmdlineSource::new(
+                                p,
+                                Some(l.line),
+                                cmdline,
+                                l.text.trim().to_string(),
+                            ));
                             k.version = version_of(&l.kernel);
                             k.initrd = m.initrd.first().map(|i| i.0.clone());
                         }
@@ -390,19 +434,25 @@ fn read_kernel(view: &GuestView) -> Kernel {
                 .map(|e| e.value.as_str())
                 .collect::<Vec<_>>()
                 .join(" ");
-            k.default_grub = Some(CmdlineSource {
-                path: dg.into(),
-                line: a.or(b).map(|e| e.line),
-                args: grub::cmdline_args(&joined),
-                text: [a, b]
+            k.default_grub = Some(CmdlineSource::new(
+                dg,
+                a.or(b).map(|e| e.line),
+                grub::script_cmdline(&joined),
+                [a, b]
                     .iter()
                     .flatten()
                     .map(|e| e.raw.trim())
                     .collect::<Vec<_>>()
                     .join(" / "),
-            });
+            ));
         }
     }
+    let cut: Vec<Note> = [&k.boot_entry, &k.default_grub]
+        .into_iter()
+        .flatten()
+        .filter_map(CmdlineSource::cut_note)
+        .collect();
+    k.notes.extend(cut);
     k
 }
 
