@@ -456,6 +456,21 @@ fn read_kernel(view: &GuestView) -> Kernel {
     k
 }
 
+/// `[Match] MACAddress=` / `PermanentMACAddress=` of a systemd `.network` or `.link` file:
+/// the configuration applies only to the NIC of that address.
+fn mac_matches(ini: &crate::config::network::IniFile, path: &str) -> Vec<Pinned> {
+    ["MACAddress", "PermanentMACAddress"]
+        .iter()
+        .flat_map(|k| ini.values("Match", k))
+        .filter(|e| !e.value.trim().is_empty())
+        .map(|e| Pinned {
+            path: path.to_string(),
+            line: e.line,
+            text: format!("[Match] {}={}", e.key, e.value),
+        })
+        .collect()
+}
+
 /// Directories whose `*.wants/` subdirectories enable systemd units at boot.
 const UNIT_DIRS: &[&str] = &[
     "/etc/systemd/system",
@@ -512,6 +527,9 @@ pub struct NetConfig {
     pub kind: &'static str,
     /// The interface (or pattern) it applies to.
     pub iface: String,
+    /// The interfaces it runs over: a bridge's or bond's members, a VLAN's parent.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub over: Vec<String>,
     pub dhcp4: bool,
     /// A static IPv4 address.
     pub static_v4: bool,
@@ -599,6 +617,7 @@ pub fn read_network(view: &GuestView) -> Network {
             }
             net.configs.push(NetConfig {
                 kind: "ifupdown",
+                over: Vec::new(),
                 iface: i.name.clone(),
                 dhcp4: i.family == "inet" && i.method == "dhcp",
                 static_v4: i.family == "inet" && i.method == "static",
@@ -611,30 +630,62 @@ pub fn read_network(view: &GuestView) -> Network {
             });
         }
     }
-    // netplan.
-    let mut netplan_files = view.glob_noted("/etc/netplan/*.yaml", &mut net.notes);
-    netplan_files.extend(view.glob_noted("/lib/netplan/*.yaml", &mut net.notes));
-    for path in netplan_files {
+    // netplan: every file of /lib, /etc and /run/netplan, merged as netplan merges them.
+    let mut netplan_files = view.glob_noted("/lib/netplan/*.yaml", &mut net.notes);
+    netplan_files.extend(view.glob_noted("/etc/netplan/*.yaml", &mut net.notes));
+    netplan_files.extend(view.glob_noted("/run/netplan/*.yaml", &mut net.notes));
+    let mut plans = Vec::new();
+    for path in n::netplan_file_order(&netplan_files) {
         let Some(t) = view.read_noted(&path, &mut net.notes) else {
             continue;
         };
         let plan = n::parse_netplan(&t);
         net.notes
             .extend(plan.notes.iter().map(|n| n.clone().at(path.clone())));
-        for i in plan.interfaces {
-            let v6 = i.addresses.iter().any(|a| a.value.contains(':'));
-            let v4 = i.addresses.iter().any(|a| !a.value.contains(':'));
-            net.configs.push(NetConfig {
-                kind: "netplan",
-                iface: i.interface_name().to_string(),
-                dhcp4: i.dhcp4_enabled(),
-                static_v4: v4,
-                static_v6: v6,
-                ipv6_init: v6,
-                at_boot: true,
-                path: path.clone(),
-                line: i.line,
-                text: format!("{}: dhcp4 {}", i.name, i.dhcp4_enabled()),
+        plans.push((path, plan));
+    }
+    let defs = n::merge_netplan(plans.iter().map(|(p, plan)| (p.as_str(), plan)));
+    // A member or parent id names another definition: its kernel interface name.
+    let name_of = |id: &str| -> String {
+        defs.iter()
+            .find(|d| d.name == id)
+            .map_or(id, |d| d.interface_name())
+            .to_string()
+    };
+    for d in &defs {
+        let v6 = d.addresses.iter().any(|a| a.value.contains(':'));
+        let v4 = d.addresses.iter().any(|a| !a.value.contains(':'));
+        let mut over: Vec<String> = d.members.iter().map(|m| name_of(&m.value)).collect();
+        over.extend(d.link.iter().map(|l| name_of(&l.value)));
+        let (path, line) = match (&d.dhcp4, d.addresses.first()) {
+            (Some(x), _) => (x.path.clone(), x.line),
+            (None, Some(a)) if v4 => (a.path.clone(), a.line),
+            _ => (d.path.clone(), d.line),
+        };
+        net.configs.push(NetConfig {
+            kind: "netplan",
+            iface: d.interface_name().to_string(),
+            over,
+            dhcp4: d.dhcp4_enabled(),
+            static_v4: v4,
+            static_v6: v6,
+            ipv6_init: v6,
+            at_boot: true,
+            path,
+            line,
+            text: format!("{}: dhcp4 {}", d.name, d.dhcp4_enabled()),
+        });
+        if let Some(m) = &d.match_macaddress {
+            net.pinned.push(Pinned {
+                path: m.path.clone(),
+                line: m.line,
+                text: match &d.set_name {
+                    Some(s) => format!(
+                        "{}: match: macaddress: {}, set-name: {}",
+                        d.name, m.value, s.value
+                    ),
+                    None => format!("{}: match: macaddress: {}", d.name, m.value),
+                },
             });
         }
     }
@@ -649,6 +700,7 @@ pub fn read_network(view: &GuestView) -> Network {
                 continue;
             };
             let ini = n::parse_ini(&t);
+            net.pinned.extend(mac_matches(&ini, &path));
             let (names, _) = ini.match_names();
             let dhcp = ini.dhcp();
             let addrs = ini.addresses();
@@ -658,6 +710,7 @@ pub fn read_network(view: &GuestView) -> Network {
                 .unwrap_or((1, String::new()));
             net.configs.push(NetConfig {
                 kind: "networkd",
+                over: Vec::new(),
                 iface: if names.is_empty() {
                     "*".into()
                 } else {
@@ -672,6 +725,18 @@ pub fn read_network(view: &GuestView) -> Network {
                 line,
                 text,
             });
+        }
+    }
+    // systemd .link files naming an interface after its MAC address.
+    for dir in [
+        "/etc/systemd/network",
+        "/usr/lib/systemd/network",
+        "/lib/systemd/network",
+    ] {
+        for path in view.glob_noted(&format!("{dir}/*.link"), &mut net.notes) {
+            if let Some(t) = view.read_noted(&path, &mut net.notes) {
+                net.pinned.extend(mac_matches(&n::parse_ini(&t), &path));
+            }
         }
     }
     // ifcfg: RHEL (network-scripts) and SUSE (sysconfig/network).
@@ -707,6 +772,7 @@ pub fn read_network(view: &GuestView) -> Network {
             }
             net.configs.push(NetConfig {
                 kind: "ifcfg",
+                over: Vec::new(),
                 iface: name,
                 dhcp4: c.is_dhcp(),
                 static_v4: !c.is_dhcp() && c.ipaddr.is_some(),
@@ -728,6 +794,18 @@ pub fn read_network(view: &GuestView) -> Network {
             continue;
         };
         let ini = n::parse_ini(&t);
+        for section in ["ethernet", "802-3-ethernet"] {
+            if let Some(e) = ini
+                .get(section, "mac-address")
+                .filter(|e| !e.value.trim().is_empty())
+            {
+                net.pinned.push(Pinned {
+                    path: path.clone(),
+                    line: e.line,
+                    text: format!("[{section}] mac-address={}", e.value),
+                });
+            }
+        }
         let iface = ini
             .get("connection", "interface-name")
             .map(|e| e.value.clone())
@@ -736,6 +814,7 @@ pub fn read_network(view: &GuestView) -> Network {
         let m6 = ini.get("ipv6", "method");
         net.configs.push(NetConfig {
             kind: "NetworkManager",
+            over: Vec::new(),
             iface,
             dhcp4: m4.is_none_or(|m| m.value == "auto"),
             static_v4: m4.is_some_and(|m| m.value == "manual"),
@@ -769,6 +848,37 @@ pub fn read_network(view: &GuestView) -> Network {
                     text: r.text.trim().to_string(),
                 });
             }
+        }
+    }
+    // The generator that writes 70-persistent-net.rules at the next boot, unless masked (an
+    // empty file or a link to /dev/null of that name in /etc/udev/rules.d shadows the one in
+    // /lib/udev/rules.d).
+    let generator = "75-persistent-net-generator.rules";
+    let etc_gen = format!("/etc/udev/rules.d/{generator}");
+    let masked = view.read_link(&etc_gen).is_ok_and(|t| t == "/dev/null")
+        || view
+            .read_config(&etc_gen)
+            .is_ok_and(|t| t.trim().is_empty());
+    if !masked {
+        for dir in [
+            "/etc/udev/rules.d",
+            "/lib/udev/rules.d",
+            "/usr/lib/udev/rules.d",
+        ] {
+            let path = format!("{dir}/{generator}");
+            let Some(t) = view.read_noted(&path, &mut net.notes) else {
+                continue;
+            };
+            if let Some((line, text)) = crate::config::numbered_lines(&t)
+                .find(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            {
+                net.pinned.push(Pinned {
+                    path,
+                    line,
+                    text: format!("persistent-net generator enabled: {}", text.trim()),
+                });
+            }
+            break;
         }
     }
     // cloud-init configures DHCP on the primary NIC on Azure unless told not to.

@@ -244,12 +244,9 @@ pub fn early_target(value: &str) -> EarlyTarget {
             continue;
         }
         let rest = &value[at..];
-        let port = if let Some(r) = rest.strip_prefix("serial") {
-            Some(r.strip_prefix(',').unwrap_or(r))
-        } else if let Some(r) = rest.strip_prefix("ttyS") {
-            Some(r)
-        } else {
-            None
+        let port = match rest.strip_prefix("serial") {
+            Some(r) => Some(r.strip_prefix(',').unwrap_or(r)),
+            None => rest.strip_prefix("ttyS"),
         };
         if let Some(p) = port {
             return EarlyTarget::Serial {
