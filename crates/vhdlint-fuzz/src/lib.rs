@@ -255,7 +255,7 @@ pub fn config_grub(data: &[u8]) {
         sink(&d);
     }
     let opts = grub::expand_kernelopts(&p[0], p.get(1).map(String::as_str));
-    sink(&grub::cmdline_args(&opts));
+    sink(&grub::script_cmdline(&opts).texts());
     sink(&grub::expand_vars(&p[0], |n: &str| {
         (n.len() < 4).then(|| n.repeat(2))
     }));

@@ -6,13 +6,16 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::config::cmdline::Cmdline;
 use crate::config::fstab::{self, Fstab};
 use crate::config::grub::{self, BlsEntry, Chosen};
 use crate::config::keyvalue::{self, Dialect, KeyValues};
 use crate::config::passwd::{self, Passwd, Shadow};
 use crate::config::sshd::{self, SshdConfig};
 use crate::fs::FsError;
-use crate::limits::{MAX_DPKG_STATUS_BYTES, MAX_IFUPDOWN_FILES, MAX_RPMDB_BYTES};
+use crate::limits::{
+    MAX_DPKG_STATUS_BYTES, MAX_IFUPDOWN_FILES, MAX_KERNEL_CMDLINE_BYTES, MAX_RPMDB_BYTES,
+};
 use crate::note::{Note, Unreadable};
 use crate::view::GuestView;
 
@@ -67,9 +70,43 @@ impl Packages {
 pub struct CmdlineSource {
     pub path: String,
     pub line: Option<usize>,
-    /// The arguments (after expanding `$kernelopts` for BLS entries).
+    /// The parameters as the kernel receives them (`name` or `name=value`, after expanding
+    /// `$kernelopts` for BLS entries and GRUB's quoting).
     pub args: Vec<String>,
     pub text: String,
+    /// The command line read as the kernel reads it.
+    #[serde(skip)]
+    pub cmdline: Cmdline,
+}
+
+impl CmdlineSource {
+    fn new(path: &str, line: Option<usize>, cmdline: Cmdline, text: String) -> Self {
+        CmdlineSource {
+            path: path.to_string(),
+            line,
+            args: cmdline.texts(),
+            text,
+            cmdline,
+        }
+    }
+
+    /// A note when the line is longer than the kernel reads.
+    fn cut_note(&self) -> Option<Note> {
+        (self.cmdline.cut_bytes > 0).then(|| {
+            let n = Note::bound(
+                "MAX_KERNEL_CMDLINE_BYTES",
+                format!(
+                    "the kernel command line is longer than {MAX_KERNEL_CMDLINE_BYTES} bytes, what the kernel reads: its last {} bytes are not read",
+                    self.cmdline.cut_bytes
+                ),
+            )
+            .at(self.path.clone());
+            match self.line {
+                Some(l) => n.line(l),
+                None => n,
+            }
+        })
+    }
 }
 
 /// The default kernel and its command line, as the boot loader would use them.
@@ -282,12 +319,12 @@ fn read_kernel(view: &GuestView) -> Kernel {
     let from_bls = |e: &BlsEntry, k: &mut Kernel| {
         let path = bls_paths.get(&e.id).cloned().unwrap_or_default();
         let opts = grub::expand_kernelopts(&e.options_line(), kernelopts.as_deref());
-        k.boot_entry = Some(CmdlineSource {
-            path: path.clone(),
-            line: e.options.first().map(|o| o.line),
-            args: grub::cmdline_args(&opts),
-            text: format!("options {}", e.options_line()),
-        });
+        k.boot_entry = Some(CmdlineSource::new(
+            &path,
+            e.options.first().map(|o| o.line),
+            grub::script_cmdline(&opts),
+            format!("options {}", e.options_line()),
+        ));
         if let Some(l) = &e.linux {
             k.version = version_of(&l.value);
         }
@@ -308,24 +345,31 @@ fn read_kernel(view: &GuestView) -> Kernel {
                 Some(d) => match d.entry {
                     Chosen::Menu(m) => match &m.linux {
                         Some(l) => {
-                            let args = l
+                            // An unquoted `$kernelopts` word is split into words by GRUB.
+                            let words: Vec<String> = l
                                 .args
                                 .iter()
-                                .map(|a| {
-                                    if a == "$kernelopts" {
-                                        kernelopts.clone().unwrap_or_default()
+                                .flat_map(|a| {
+                                    if a == "$kernelopts" || a == "${kernelopts}" {
+                                        kernelopts
+                                            .as_deref()
+                                            .unwrap_or_default()
+                                            .split_whitespace()
+                                            .map(str::to_string)
+                                            .collect()
                                     } else {
-                                        a.clone()
+                                        vec![a.clone()]
                                     }
                                 })
-                                .collect::<Vec<_>>()
-                                .join(" ");
-                            k.boot_entry = Some(CmdlineSource {
-                                path: p.into(),
-                                line: Some(l.line),
-                                args: grub::cmdline_args(&args),
-                                text: l.text.trim().to_string(),
-                            });
+                                .collect();
+                            let cmdline =
+                                crate::config::cmdline::parse(&grub::loader_cmdline(&words));
+                            k.boot_entry = Some(CmdlineSource::new(
+                                p,
+                                Some(l.line),
+                                cmdline,
+                                l.text.trim().to_string(),
+                            ));
                             k.version = version_of(&l.kernel);
                             k.initrd = m.initrd.first().map(|i| i.0.clone());
                         }
@@ -390,20 +434,41 @@ fn read_kernel(view: &GuestView) -> Kernel {
                 .map(|e| e.value.as_str())
                 .collect::<Vec<_>>()
                 .join(" ");
-            k.default_grub = Some(CmdlineSource {
-                path: dg.into(),
-                line: a.or(b).map(|e| e.line),
-                args: grub::cmdline_args(&joined),
-                text: [a, b]
+            k.default_grub = Some(CmdlineSource::new(
+                dg,
+                a.or(b).map(|e| e.line),
+                grub::script_cmdline(&joined),
+                [a, b]
                     .iter()
                     .flatten()
                     .map(|e| e.raw.trim())
                     .collect::<Vec<_>>()
                     .join(" / "),
-            });
+            ));
         }
     }
+    let cut: Vec<Note> = [&k.boot_entry, &k.default_grub]
+        .into_iter()
+        .flatten()
+        .filter_map(CmdlineSource::cut_note)
+        .collect();
+    k.notes.extend(cut);
     k
+}
+
+/// `[Match] MACAddress=` / `PermanentMACAddress=` of a systemd `.network` or `.link` file:
+/// the configuration applies only to the NIC of that address.
+fn mac_matches(ini: &crate::config::network::IniFile, path: &str) -> Vec<Pinned> {
+    ["MACAddress", "PermanentMACAddress"]
+        .iter()
+        .flat_map(|k| ini.values("Match", k))
+        .filter(|e| !e.value.trim().is_empty())
+        .map(|e| Pinned {
+            path: path.to_string(),
+            line: e.line,
+            text: format!("[Match] {}={}", e.key, e.value),
+        })
+        .collect()
 }
 
 /// Directories whose `*.wants/` subdirectories enable systemd units at boot.
@@ -462,6 +527,9 @@ pub struct NetConfig {
     pub kind: &'static str,
     /// The interface (or pattern) it applies to.
     pub iface: String,
+    /// The interfaces it runs over: a bridge's or bond's members, a VLAN's parent.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub over: Vec<String>,
     pub dhcp4: bool,
     /// A static IPv4 address.
     pub static_v4: bool,
@@ -549,6 +617,7 @@ pub fn read_network(view: &GuestView) -> Network {
             }
             net.configs.push(NetConfig {
                 kind: "ifupdown",
+                over: Vec::new(),
                 iface: i.name.clone(),
                 dhcp4: i.family == "inet" && i.method == "dhcp",
                 static_v4: i.family == "inet" && i.method == "static",
@@ -561,30 +630,62 @@ pub fn read_network(view: &GuestView) -> Network {
             });
         }
     }
-    // netplan.
-    let mut netplan_files = view.glob_noted("/etc/netplan/*.yaml", &mut net.notes);
-    netplan_files.extend(view.glob_noted("/lib/netplan/*.yaml", &mut net.notes));
-    for path in netplan_files {
+    // netplan: every file of /lib, /etc and /run/netplan, merged as netplan merges them.
+    let mut netplan_files = view.glob_noted("/lib/netplan/*.yaml", &mut net.notes);
+    netplan_files.extend(view.glob_noted("/etc/netplan/*.yaml", &mut net.notes));
+    netplan_files.extend(view.glob_noted("/run/netplan/*.yaml", &mut net.notes));
+    let mut plans = Vec::new();
+    for path in n::netplan_file_order(&netplan_files) {
         let Some(t) = view.read_noted(&path, &mut net.notes) else {
             continue;
         };
         let plan = n::parse_netplan(&t);
         net.notes
             .extend(plan.notes.iter().map(|n| n.clone().at(path.clone())));
-        for i in plan.interfaces {
-            let v6 = i.addresses.iter().any(|a| a.value.contains(':'));
-            let v4 = i.addresses.iter().any(|a| !a.value.contains(':'));
-            net.configs.push(NetConfig {
-                kind: "netplan",
-                iface: i.interface_name().to_string(),
-                dhcp4: i.dhcp4_enabled(),
-                static_v4: v4,
-                static_v6: v6,
-                ipv6_init: v6,
-                at_boot: true,
-                path: path.clone(),
-                line: i.line,
-                text: format!("{}: dhcp4 {}", i.name, i.dhcp4_enabled()),
+        plans.push((path, plan));
+    }
+    let defs = n::merge_netplan(plans.iter().map(|(p, plan)| (p.as_str(), plan)));
+    // A member or parent id names another definition: its kernel interface name.
+    let name_of = |id: &str| -> String {
+        defs.iter()
+            .find(|d| d.name == id)
+            .map_or(id, |d| d.interface_name())
+            .to_string()
+    };
+    for d in &defs {
+        let v6 = d.addresses.iter().any(|a| a.value.contains(':'));
+        let v4 = d.addresses.iter().any(|a| !a.value.contains(':'));
+        let mut over: Vec<String> = d.members.iter().map(|m| name_of(&m.value)).collect();
+        over.extend(d.link.iter().map(|l| name_of(&l.value)));
+        let (path, line) = match (&d.dhcp4, d.addresses.first()) {
+            (Some(x), _) => (x.path.clone(), x.line),
+            (None, Some(a)) if v4 => (a.path.clone(), a.line),
+            _ => (d.path.clone(), d.line),
+        };
+        net.configs.push(NetConfig {
+            kind: "netplan",
+            iface: d.interface_name().to_string(),
+            over,
+            dhcp4: d.dhcp4_enabled(),
+            static_v4: v4,
+            static_v6: v6,
+            ipv6_init: v6,
+            at_boot: true,
+            path,
+            line,
+            text: format!("{}: dhcp4 {}", d.name, d.dhcp4_enabled()),
+        });
+        if let Some(m) = &d.match_macaddress {
+            net.pinned.push(Pinned {
+                path: m.path.clone(),
+                line: m.line,
+                text: match &d.set_name {
+                    Some(s) => format!(
+                        "{}: match: macaddress: {}, set-name: {}",
+                        d.name, m.value, s.value
+                    ),
+                    None => format!("{}: match: macaddress: {}", d.name, m.value),
+                },
             });
         }
     }
@@ -599,6 +700,7 @@ pub fn read_network(view: &GuestView) -> Network {
                 continue;
             };
             let ini = n::parse_ini(&t);
+            net.pinned.extend(mac_matches(&ini, &path));
             let (names, _) = ini.match_names();
             let dhcp = ini.dhcp();
             let addrs = ini.addresses();
@@ -608,6 +710,7 @@ pub fn read_network(view: &GuestView) -> Network {
                 .unwrap_or((1, String::new()));
             net.configs.push(NetConfig {
                 kind: "networkd",
+                over: Vec::new(),
                 iface: if names.is_empty() {
                     "*".into()
                 } else {
@@ -622,6 +725,18 @@ pub fn read_network(view: &GuestView) -> Network {
                 line,
                 text,
             });
+        }
+    }
+    // systemd .link files naming an interface after its MAC address.
+    for dir in [
+        "/etc/systemd/network",
+        "/usr/lib/systemd/network",
+        "/lib/systemd/network",
+    ] {
+        for path in view.glob_noted(&format!("{dir}/*.link"), &mut net.notes) {
+            if let Some(t) = view.read_noted(&path, &mut net.notes) {
+                net.pinned.extend(mac_matches(&n::parse_ini(&t), &path));
+            }
         }
     }
     // ifcfg: RHEL (network-scripts) and SUSE (sysconfig/network).
@@ -657,6 +772,7 @@ pub fn read_network(view: &GuestView) -> Network {
             }
             net.configs.push(NetConfig {
                 kind: "ifcfg",
+                over: Vec::new(),
                 iface: name,
                 dhcp4: c.is_dhcp(),
                 static_v4: !c.is_dhcp() && c.ipaddr.is_some(),
@@ -678,6 +794,18 @@ pub fn read_network(view: &GuestView) -> Network {
             continue;
         };
         let ini = n::parse_ini(&t);
+        for section in ["ethernet", "802-3-ethernet"] {
+            if let Some(e) = ini
+                .get(section, "mac-address")
+                .filter(|e| !e.value.trim().is_empty())
+            {
+                net.pinned.push(Pinned {
+                    path: path.clone(),
+                    line: e.line,
+                    text: format!("[{section}] mac-address={}", e.value),
+                });
+            }
+        }
         let iface = ini
             .get("connection", "interface-name")
             .map(|e| e.value.clone())
@@ -686,6 +814,7 @@ pub fn read_network(view: &GuestView) -> Network {
         let m6 = ini.get("ipv6", "method");
         net.configs.push(NetConfig {
             kind: "NetworkManager",
+            over: Vec::new(),
             iface,
             dhcp4: m4.is_none_or(|m| m.value == "auto"),
             static_v4: m4.is_some_and(|m| m.value == "manual"),
@@ -719,6 +848,37 @@ pub fn read_network(view: &GuestView) -> Network {
                     text: r.text.trim().to_string(),
                 });
             }
+        }
+    }
+    // The generator that writes 70-persistent-net.rules at the next boot, unless masked (an
+    // empty file or a link to /dev/null of that name in /etc/udev/rules.d shadows the one in
+    // /lib/udev/rules.d).
+    let generator = "75-persistent-net-generator.rules";
+    let etc_gen = format!("/etc/udev/rules.d/{generator}");
+    let masked = view.read_link(&etc_gen).is_ok_and(|t| t == "/dev/null")
+        || view
+            .read_config(&etc_gen)
+            .is_ok_and(|t| t.trim().is_empty());
+    if !masked {
+        for dir in [
+            "/etc/udev/rules.d",
+            "/lib/udev/rules.d",
+            "/usr/lib/udev/rules.d",
+        ] {
+            let path = format!("{dir}/{generator}");
+            let Some(t) = view.read_noted(&path, &mut net.notes) else {
+                continue;
+            };
+            if let Some((line, text)) = crate::config::numbered_lines(&t)
+                .find(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            {
+                net.pinned.push(Pinned {
+                    path,
+                    line,
+                    text: format!("persistent-net generator enabled: {}", text.trim()),
+                });
+            }
+            break;
         }
     }
     // cloud-init configures DHCP on the primary NIC on Azure unless told not to.

@@ -104,3 +104,12 @@ pub const MAX_INITRAMFS_NAME_LEN: usize = 4096;
 pub const MAX_INITRAMFS_KEPT_MEMBER: u64 = 16 << 20;
 /// Bytes of kept initramfs contents and symlink targets together.
 pub const MAX_INITRAMFS_KEPT_TOTAL: u64 = 64 << 20;
+
+// ---- The kernel command line
+
+/// Bytes of a kernel command line read: x86's `COMMAND_LINE_SIZE`, what the boot protocol
+/// hands the kernel (it keeps no more; GRUB refuses longer lines on some platforms).
+pub const MAX_KERNEL_CMDLINE_BYTES: usize = 2048;
+/// Consoles the kernel registers from `console=` (its `MAX_CMDLINECONSOLES`); later distinct
+/// ones are dropped.
+pub const MAX_CMDLINE_CONSOLES: usize = 8;

@@ -459,28 +459,45 @@ pub fn expand_kernelopts(options: &str, kernelopts: Option<&str>) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Splits a kernel command line into arguments (whitespace outside double quotes; quotes kept,
-/// as the kernel sees them).
-pub fn cmdline_args(cmdline: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    for ch in cmdline.chars() {
-        if ch == '"' {
-            quoted = !quoted;
+/// The command line GRUB's `linux` command hands the kernel for these words (already
+/// unquoted by GRUB's script parser): words joined by spaces, a word holding a space wrapped
+/// in double quotes, and `\\`, `'` and `"` escaped with a backslash (which the kernel does not
+/// unescape).
+pub fn loader_cmdline<S: AsRef<str>>(words: &[S]) -> String {
+    let mut out = String::new();
+    for (i, w) in words.iter().enumerate() {
+        let w = w.as_ref();
+        if i > 0 {
+            out.push(' ');
         }
-        if ch.is_whitespace() && !quoted {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
+        let space = w.contains(' ');
+        if space {
+            out.push('"');
+        }
+        for c in w.chars() {
+            if matches!(c, '\\' | '\'' | '"') {
+                out.push('\\');
             }
-        } else {
-            cur.push(ch);
+            out.push(c);
         }
-    }
-    if !cur.is_empty() {
-        out.push(cur);
+        if space {
+            out.push('"');
+        }
     }
     out
+}
+
+/// The kernel command line of a piece of GRUB script text (BLS `options`, the value of
+/// /etc/default/grub's GRUB_CMDLINE_LINUX that grub-mkconfig writes into a `linux` line):
+/// split into words as GRUB does, then joined as GRUB's `linux` command joins them, then read
+/// as the kernel reads it.
+pub fn script_cmdline(text: &str) -> super::cmdline::Cmdline {
+    let mut all = Vec::new();
+    // Each line a command of its own: its words follow the previous line's.
+    for (_, line) in numbered_lines(text) {
+        all.extend(words(line));
+    }
+    super::cmdline::parse(&loader_cmdline(&all))
 }
 
 /// Parses one BLS entry file.
@@ -1024,9 +1041,10 @@ fi
         assert_eq!(cfg.entries().len(), 1);
         assert!(parse("").default_entry(None, &[]).is_none());
         assert_eq!(
-            cmdline_args(" a  b=\"c d\"\tconsole=ttyS0 "),
-            vec!["a", "b=\"c d\"", "console=ttyS0"]
+            script_cmdline(" a  b=\"c d\"\tconsole=ttyS0 'e f' g\\\"h ").texts(),
+            vec!["a", "b=c d", "console=ttyS0", "e f", "g\\\"h"]
         );
+        assert_eq!(loader_cmdline(&["x=a b", "y'z", "w"]), "\"x=a b\" y\\'z w");
         assert_eq!(
             words("set default='a b' # c; d"),
             vec!["set", "default=a b"]
@@ -1042,7 +1060,8 @@ fi
             let _ = cfg.default_entry(Some(&saved), &bls);
             let _ = bls_default(&bls, Some(&saved));
             let _ = expand_kernelopts(&text, Some(&saved));
-            let _ = cmdline_args(&text);
+            let _ = script_cmdline(&text);
+            let _ = loader_cmdline(&[&text, &saved]);
             let _ = rpm_cmp(&text, &saved);
         }
 

@@ -5,6 +5,7 @@
 //! Line numbers are 1-based. Line texts are given without their line ending (`\n` or `\r\n`).
 //! No parser panics, whatever the input (each has a property test over arbitrary strings).
 
+pub mod cmdline;
 pub mod fstab;
 pub mod grub;
 pub mod keyvalue;

@@ -184,6 +184,10 @@ pub struct NetplanIface {
     pub match_driver: Option<Located<String>>,
     pub set_name: Option<Located<String>>,
     pub macaddress: Option<Located<String>>,
+    /// A bridge's or bond's member ids (`interfaces:`).
+    pub members: Vec<Located<String>>,
+    /// A VLAN's parent id (`link:`).
+    pub link: Option<Located<String>>,
 }
 
 impl NetplanIface {
@@ -300,10 +304,169 @@ pub fn parse_netplan(text: &str) -> Netplan {
                 match_driver: located_str(d.path(&["match", "driver"])),
                 set_name: located_str(d.get("set-name")),
                 macaddress: located_str(d.get("macaddress")),
+                members: match d.get("interfaces") {
+                    Some((Yaml::Seq(items), _)) => items
+                        .iter()
+                        .filter_map(|(il, v)| {
+                            Some(Located {
+                                value: v.as_str()?.to_string(),
+                                line: *il,
+                            })
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                },
+                link: located_str(d.get("link")),
             });
         }
     }
     out
+}
+
+/// A value of a merged netplan definition, with the file and line it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FromFile<T> {
+    pub path: String,
+    pub line: usize,
+    pub value: T,
+}
+
+/// One netplan definition as netplan reads it from all its files together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetplanDef {
+    /// `ethernets`, `bridges`, `bonds`, `vlans`, ...
+    pub kind: String,
+    /// The netplan id.
+    pub name: String,
+    /// Where it is first defined.
+    pub path: String,
+    pub line: usize,
+    pub dhcp4: Option<FromFile<Result<bool, String>>>,
+    pub addresses: Vec<FromFile<String>>,
+    pub match_name: Option<FromFile<String>>,
+    pub match_macaddress: Option<FromFile<String>>,
+    pub set_name: Option<FromFile<String>>,
+    pub members: Vec<FromFile<String>>,
+    pub link: Option<FromFile<String>>,
+}
+
+impl NetplanDef {
+    /// The kernel interface name: `set-name`, else `match: name:` (may be a glob), else the id.
+    pub fn interface_name(&self) -> &str {
+        self.set_name
+            .as_ref()
+            .or(self.match_name.as_ref())
+            .map_or(self.name.as_str(), |l| l.value.as_str())
+    }
+
+    pub fn dhcp4_enabled(&self) -> bool {
+        matches!(
+            self.dhcp4,
+            Some(FromFile {
+                value: Ok(true),
+                ..
+            })
+        )
+    }
+}
+
+/// Merges netplan files the way netplan does: `files` in the order netplan reads them (by
+/// file name, a file in /run/netplan shadowing one of the same name in /etc/netplan, which
+/// shadows /lib/netplan). A definition of the same kind and id in a later file is merged into
+/// the earlier one: a scalar (`dhcp4`, `set-name`, each key of `match`) is replaced, a
+/// sequence (`addresses`, a bridge's or bond's `interfaces`) is appended to, each value once.
+pub fn merge_netplan<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a Netplan)>,
+) -> Vec<NetplanDef> {
+    fn put<T: Clone>(slot: &mut Option<FromFile<T>>, path: &str, v: &Option<Located<T>>) {
+        if let Some(l) = v {
+            *slot = Some(FromFile {
+                path: path.to_string(),
+                line: l.line,
+                value: l.value.clone(),
+            });
+        }
+    }
+    fn extend(list: &mut Vec<FromFile<String>>, path: &str, v: &[Located<String>]) {
+        list.extend(v.iter().map(|l| FromFile {
+            path: path.to_string(),
+            line: l.line,
+            value: l.value.clone(),
+        }));
+    }
+    let mut out: Vec<NetplanDef> = Vec::new();
+    for (path, plan) in files {
+        for i in &plan.interfaces {
+            let at = match out
+                .iter()
+                .position(|d| d.kind == i.kind && d.name == i.name)
+            {
+                Some(at) => at,
+                None => {
+                    out.push(NetplanDef {
+                        kind: i.kind.clone(),
+                        name: i.name.clone(),
+                        path: path.to_string(),
+                        line: i.line,
+                        dhcp4: None,
+                        addresses: Vec::new(),
+                        match_name: None,
+                        match_macaddress: None,
+                        set_name: None,
+                        members: Vec::new(),
+                        link: None,
+                    });
+                    out.len() - 1
+                }
+            };
+            let d = &mut out[at];
+            put(&mut d.dhcp4, path, &i.dhcp4);
+            put(&mut d.match_name, path, &i.match_name);
+            put(&mut d.match_macaddress, path, &i.match_macaddress);
+            put(&mut d.set_name, path, &i.set_name);
+            put(&mut d.link, path, &i.link);
+            // An address given again (in the same list or a later file) is kept once, as
+            // netplan keeps it. Membership is a property of the member (netplan marks it part
+            // of the bridge or bond): an id named again is the same member.
+            for (list, new) in [
+                (&mut d.addresses, &i.addresses),
+                (&mut d.members, &i.members),
+            ] {
+                for m in new {
+                    if !list.iter().any(|x| x.value == m.value) {
+                        extend(list, path, std::slice::from_ref(m));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The order netplan reads its files in: `paths` (under /lib/netplan, /etc/netplan and
+/// /run/netplan) by file name, a file of /run shadowing the same name in /etc, which shadows
+/// /lib.
+pub fn netplan_file_order(paths: &[String]) -> Vec<String> {
+    let rank = |p: &str| {
+        if p.starts_with("/run/") {
+            2
+        } else if p.starts_with("/etc/") {
+            1
+        } else {
+            0
+        }
+    };
+    let mut by_name: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
+    for p in paths {
+        let name = p.rsplit('/').next().unwrap_or(p);
+        match by_name.get(name) {
+            Some(old) if rank(old) >= rank(p) => {}
+            _ => {
+                by_name.insert(name, p);
+            }
+        }
+    }
+    by_name.into_values().map(str::to_string).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -700,6 +863,49 @@ mod tests {
     }
 
     #[test]
+    fn netplan_files_are_ordered_and_merged_as_netplan_does() {
+        let order = netplan_file_order(&[
+            "/lib/netplan/90-z.yaml".into(),
+            "/etc/netplan/50-cloud-init.yaml".into(),
+            "/lib/netplan/50-cloud-init.yaml".into(),
+            "/run/netplan/10-a.yaml".into(),
+            "/etc/netplan/10-a.yaml".into(),
+        ]);
+        assert_eq!(
+            order,
+            vec![
+                "/run/netplan/10-a.yaml",
+                "/etc/netplan/50-cloud-init.yaml",
+                "/lib/netplan/90-z.yaml"
+            ]
+        );
+        let a = parse_netplan("network:\n  ethernets:\n    eth0:\n      dhcp4: true\n      addresses: [10.0.0.4/24]\n      match: {macaddress: \"00:0d:3a:00:00:01\"}\n  bridges:\n    br0: {interfaces: [eth0]}\n  vlans:\n    v: {id: 1, link: eth0}\n");
+        let b = parse_netplan("network:\n  ethernets:\n    eth0:\n      dhcp4: no\n      addresses: [10.0.0.5/24, 10.0.0.4/24]\n      set-name: lan0\n  bridges:\n    br0: {interfaces: [eth0, eth1], dhcp4: yes}\n");
+        let d = merge_netplan([("/a.yaml", &a), ("/b.yaml", &b)]);
+        assert_eq!(d.len(), 3);
+        let eth0 = &d[0];
+        assert!(!eth0.dhcp4_enabled());
+        assert_eq!(eth0.dhcp4.as_ref().unwrap().path, "/b.yaml");
+        let addrs: Vec<_> = eth0
+            .addresses
+            .iter()
+            .map(|a| (a.path.as_str(), a.value.as_str()))
+            .collect();
+        assert_eq!(
+            addrs,
+            vec![("/a.yaml", "10.0.0.4/24"), ("/b.yaml", "10.0.0.5/24")]
+        );
+        assert_eq!(eth0.match_macaddress.as_ref().unwrap().line, 6);
+        assert_eq!(eth0.interface_name(), "lan0");
+        let br0 = &d[1];
+        assert!(br0.dhcp4_enabled());
+        let members: Vec<_> = br0.members.iter().map(|m| m.value.as_str()).collect();
+        assert_eq!(members, vec!["eth0", "eth1"]);
+        assert_eq!(d[2].link.as_ref().unwrap().value, "eth0");
+        assert_eq!((d[2].path.as_str(), d[2].line), ("/a.yaml", 10));
+    }
+
+    #[test]
     fn networkd() {
         let f = parse_ini("# /etc/systemd/network/10-eth0.network\n[Match]\nName=eth0 en*\r\n\n[Network]\nDHCP=ipv4\nAddress = 10.0.0.4/24\nDNS=168.63.129.16\n\n[Address]\nAddress=fd00::4/64\n[DHCPv4]\nUseDomains=true\n");
         assert!(f.matches_name("eth0"));
@@ -760,6 +966,9 @@ mod tests {
             let n = parse_netplan(&text);
             for e in &n.interfaces {
                 let _ = e.interface_name();
+            }
+            for d in merge_netplan([("/a", &n), ("/b", &n)]) {
+                let _ = (d.interface_name(), d.dhcp4_enabled());
             }
             let f = parse_ini(&text);
             let _ = f.matches_name("eth0");

@@ -4,15 +4,21 @@ use crate::{Context, Profile};
 pub static META: CheckMeta = CheckMeta {
     id: "linux/network",
     title: "Networking on DHCP",
-    what: "Reads every network configuration system the image may use (ifupdown /etc/network/interfaces with its sources, netplan, systemd-networkd, ifcfg files of RHEL and SUSE, NetworkManager keyfiles, cloud-init) and looks for the primary interface (eth0, or a pattern matching it) on DHCP, brought up at boot. Static addresses, hard-coded HWADDR/MACADDR lines and udev persistent-net rules warn.",
+    what: "Reads every network configuration system the image may use (ifupdown /etc/network/interfaces with its sources, netplan with its files of /lib, /etc and /run merged as netplan merges them, systemd-networkd, ifcfg files of RHEL and SUSE, NetworkManager keyfiles, cloud-init) and looks for the primary interface (eth0, or a pattern matching it, or a bridge, bond or VLAN over it) on DHCP, brought up at boot. Static addresses warn, and so does every configuration pinned to a MAC address: ifcfg HWADDR/MACADDR, netplan match: macaddress: (with or without set-name), NetworkManager keyfile mac-address=, systemd .network/.link [Match] MACAddress=, udev persistent-net rules and an enabled persistent-net generator.",
     why: "Azure gives each VM its address by DHCP; a static address or a MAC-pinned interface name from the build machine leaves the new VM without network, unreachable for provisioning and SSH.",
-    remedy: "Configure eth0 for DHCP (`auto eth0` + `iface eth0 inet dhcp`, netplan `dhcp4: true`, ifcfg BOOTPROTO=dhcp ONBOOT=yes), and delete HWADDR lines and /etc/udev/rules.d/70-persistent-net.rules.",
+    remedy: "Configure eth0 for DHCP (`auto eth0` + `iface eth0 inet dhcp`, netplan `dhcp4: true`, ifcfg BOOTPROTO=dhcp ONBOOT=yes); delete HWADDR/MACADDR lines, netplan match: macaddress: (or the file cloud-init wrote, /etc/netplan/50-cloud-init.yaml), keyfile mac-address= lines, [Match] MACAddress= files and /etc/udev/rules.d/70-persistent-net.rules; mask the generator with `ln -s /dev/null /etc/udev/rules.d/75-persistent-net-generator.rules`.",
     sources: &["Azure Marketplace VM image guide: networking with DHCP, controllable by ifup/ifdown", "virt-sysprep operations net-hwaddr and udev-persistent-net"],
     profiles: &[Profile::LinuxOs],
     policies: crate::policy::ALL,
 };
 
-/// Whether a configuration's interface name (or pattern) covers the primary NIC.
+/// Whether a configuration is for the primary NIC: its interface name (or pattern) covers it,
+/// or it runs over it (a bridge or bond with it as a member, a VLAN on it).
+fn on_primary(c: &vhdlint_guest::facts::NetConfig) -> bool {
+    primary(&c.iface) || c.over.iter().any(|o| primary(o))
+}
+
+/// Whether an interface name (or pattern) covers the primary NIC.
 fn primary(iface: &str) -> bool {
     iface == "*"
         || iface.split_whitespace().any(|p| {
@@ -33,7 +39,7 @@ pub fn run(ctx: &Context) -> Outcome {
     let dhcp: Vec<_> = net
         .configs
         .iter()
-        .filter(|c| c.dhcp4 && c.at_boot && primary(&c.iface))
+        .filter(|c| c.dhcp4 && c.at_boot && on_primary(c))
         .collect();
     for c in &dhcp {
         ev.push(Evidence::path(
@@ -76,11 +82,7 @@ pub fn run(ctx: &Context) -> Outcome {
     }
     // Only configurations for the primary interface matter: systemd ships static ones for
     // container interfaces (ve-*, vz-*), for instance.
-    for c in net
-        .configs
-        .iter()
-        .filter(|c| c.static_v4 && primary(&c.iface))
-    {
+    for c in net.configs.iter().filter(|c| c.static_v4 && on_primary(c)) {
         status = status.max(Status::Warning);
         problems.push(format!("{} has a static address ({})", c.iface, c.path));
         ev.push(Evidence::path(
@@ -363,6 +365,276 @@ mod tests {
         assert_eq!(
             o.message,
             "/etc/udev/rules.d/70-persistent-net.rules:2 pins the interface to a MAC address"
+        );
+    }
+
+    fn netplan(files: &[(&str, &str)]) -> MemFs {
+        let mut fs = MemFs::new();
+        for (path, text) in files {
+            fs.file(path, *text);
+        }
+        fs
+    }
+
+    /// What cloud-init writes on a first boot on Azure.
+    const CLOUD_INIT_50: &str = "network:\n    ethernets:\n        eth0:\n            dhcp4: true\n            dhcp4-overrides:\n                route-metric: 100\n            dhcp6: false\n            match:\n                driver: hv_netvsc\n                macaddress: 00:0d:3a:12:34:56\n            set-name: eth0\n    version: 2\n";
+
+    #[test]
+    fn warns_on_a_netplan_definition_matched_by_mac_address_with_set_name() {
+        let o = run_linux(
+            netplan(&[("/etc/netplan/50-cloud-init.yaml", CLOUD_INIT_50)]),
+            run,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "eth0 on DHCP (netplan)");
+        assert_eq!(
+            o.message,
+            "/etc/netplan/50-cloud-init.yaml:10 pins the interface to a MAC address"
+        );
+        assert!(
+            s.contains("/etc/netplan/50-cloud-init.yaml:10 eth0: match: macaddress: 00:0d:3a:12:34:56, set-name: eth0"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn warns_on_a_netplan_mac_match_without_set_name() {
+        let o = run_linux(
+            netplan(&[(
+                "/etc/netplan/01.yaml",
+                "network:\n  version: 2\n  ethernets:\n    nic:\n      match: {macaddress: \"00:15:5d:01:02:03\"}\n      dhcp4: yes\n",
+            )]),
+            run,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert!(
+            s.contains("/etc/netplan/01.yaml:5 nic: match: macaddress: 00:15:5d:01:02:03"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn passes_with_a_netplan_driver_match_and_no_mac() {
+        let o = run_linux(
+            netplan(&[(
+                "/etc/netplan/50.yaml",
+                "network:\n  version: 2\n  ethernets:\n    eth0:\n      match: {driver: hv_netvsc, name: eth0}\n      dhcp4: on\n",
+            )]),
+            run,
+        );
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn passes_with_a_netplan_bridge_or_bond_on_dhcp_over_eth0() {
+        for (kind, extra) in [
+            ("bridges", ""),
+            ("bonds", "      parameters: {mode: active-backup}\n"),
+        ] {
+            let yaml = format!("network:\n  version: 2\n  ethernets:\n    eth0: {{dhcp4: false}}\n  {kind}:\n    x0:\n      interfaces: [eth0]\n      dhcp4: true\n{extra}");
+            let o = run_linux(netplan(&[("/etc/netplan/60.yaml", &yaml)]), run);
+            let s = said(&o);
+            assert_eq!(o.status, Status::Pass, "{kind}: {s}");
+            assert_eq!(o.actual, "x0 on DHCP (netplan)", "{kind}");
+        }
+        // The same bridge over another interface is not the primary's DHCP.
+        let o = run_linux(
+            netplan(&[("/etc/netplan/60.yaml", "network:\n  ethernets:\n    eth1: {}\n  bridges:\n    x0: {interfaces: [eth1], dhcp4: true}\n")]),
+            run,
+        );
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+    }
+
+    #[test]
+    fn warns_on_a_static_vlan_over_eth0() {
+        let o = run_linux(
+            netplan(&[(
+                "/etc/netplan/60.yaml",
+                "network:\n  version: 2\n  ethernets:\n    eth0: {dhcp4: true}\n  vlans:\n    vlan10:\n      id: 10\n      link: eth0\n      addresses: [10.10.0.4/24]\n",
+            )]),
+            run,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "eth0 on DHCP (netplan)");
+        assert_eq!(
+            o.message,
+            "vlan10 has a static address (/etc/netplan/60.yaml)"
+        );
+        assert!(
+            s.contains("/etc/netplan/60.yaml:9 static: vlan10: dhcp4 false"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn netplan_files_merge_in_name_order_and_later_values_win() {
+        // 90 turns DHCP off; the addresses of both files add up.
+        let o = run_linux(
+            netplan(&[
+                ("/etc/netplan/10.yaml", "network:\n  ethernets:\n    eth0:\n      dhcp4: true\n"),
+                ("/lib/netplan/90.yaml", "network:\n  ethernets:\n    eth0:\n      dhcp4: no\n      addresses: [10.0.0.4/24]\n"),
+            ]),
+            run,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "no DHCP configuration");
+        assert!(
+            s.contains("/lib/netplan/90.yaml:4 static: eth0: dhcp4 false"),
+            "{s}"
+        );
+        // A file of /run shadows the same name in /etc.
+        let o = run_linux(
+            netplan(&[
+                (
+                    "/etc/netplan/50.yaml",
+                    "network:\n  ethernets:\n    eth0:\n      addresses: [10.0.0.4/24]\n",
+                ),
+                (
+                    "/run/netplan/50.yaml",
+                    "network:\n  ethernets:\n    eth0:\n      dhcp4: true\n",
+                ),
+            ]),
+            run,
+        );
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "eth0 on DHCP (netplan)");
+    }
+
+    #[test]
+    fn warns_on_a_networkmanager_keyfile_pinned_to_a_mac_address() {
+        for section in ["ethernet", "802-3-ethernet"] {
+            let mut fs = interfaces(ETH0_DHCP);
+            fs.file(
+                "/etc/NetworkManager/system-connections/eth0.nmconnection",
+                format!("[connection]\nid=eth0\ntype=ethernet\n\n[{section}]\nmac-address=00:15:5D:01:02:03\n\n[ipv4]\nmethod=auto\n"),
+            );
+            let o = run_linux(fs, run);
+            let s = said(&o);
+            assert_eq!(o.status, Status::Warning, "{section}: {s}");
+            assert_eq!(
+                o.message,
+                "/etc/NetworkManager/system-connections/eth0.nmconnection:6 pins the interface to a MAC address"
+            );
+            assert!(
+                s.contains(&format!("[{section}] mac-address=00:15:5D:01:02:03")),
+                "{s}"
+            );
+        }
+        // An empty mac-address= pins nothing.
+        let mut fs = interfaces(ETH0_DHCP);
+        fs.file(
+            "/etc/NetworkManager/system-connections/eth0.nmconnection",
+            "[ethernet]\nmac-address=\n[ipv4]\nmethod=auto\n",
+        );
+        assert_eq!(run_linux(fs, run).status, Status::Pass);
+    }
+
+    #[test]
+    fn warns_on_systemd_network_and_link_files_matching_a_mac_address() {
+        for (path, text, line) in [
+            (
+                "/etc/systemd/network/10-eth0.network",
+                "[Match]\nMACAddress=00:15:5d:01:02:03\n\n[Network]\nDHCP=yes\n",
+                2,
+            ),
+            (
+                "/etc/systemd/network/10-eth0.link",
+                "[Match]\nPermanentMACAddress=00:15:5d:01:02:03\n[Link]\nName=eth0\n",
+                2,
+            ),
+            (
+                "/usr/lib/systemd/network/10-lan.link",
+                "# pinned\n[Match]\nMACAddress=00:15:5d:01:02:03\n[Link]\nName=lan0\n",
+                3,
+            ),
+        ] {
+            let mut fs = interfaces(ETH0_DHCP);
+            fs.file(path, text);
+            let o = run_linux(fs, run);
+            let s = said(&o);
+            assert_eq!(o.status, Status::Warning, "{path}: {s}");
+            assert_eq!(
+                o.message,
+                format!("{path}:{line} pins the interface to a MAC address")
+            );
+        }
+        // systemd's own 99-default.link matches by name: no pin.
+        let mut fs = interfaces(ETH0_DHCP);
+        fs.file(
+            "/usr/lib/systemd/network/99-default.link",
+            "[Match]\nOriginalName=*\n\n[Link]\nNamePolicy=keep kernel database onboard slot path\nMACAddressPolicy=persistent\n",
+        );
+        assert_eq!(run_linux(fs, run).status, Status::Pass);
+    }
+
+    const GENERATOR: &str = "# do not edit this file, it will be overwritten on update\nACTION!=\"add\", GOTO=\"persistent_net_generator_end\"\nSUBSYSTEM!=\"net\", GOTO=\"persistent_net_generator_end\"\n";
+
+    #[test]
+    fn warns_on_an_enabled_persistent_net_generator() {
+        let mut fs = interfaces(ETH0_DHCP);
+        fs.file(
+            "/lib/udev/rules.d/75-persistent-net-generator.rules",
+            GENERATOR,
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(
+            o.message,
+            "/lib/udev/rules.d/75-persistent-net-generator.rules:2 pins the interface to a MAC address"
+        );
+        assert!(
+            s.contains("persistent-net generator enabled: ACTION!="),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn a_masked_persistent_net_generator_pins_nothing() {
+        for masked in [true, false] {
+            let mut fs = interfaces(ETH0_DHCP);
+            fs.file(
+                "/lib/udev/rules.d/75-persistent-net-generator.rules",
+                GENERATOR,
+            );
+            if masked {
+                fs.link(
+                    "/etc/udev/rules.d/75-persistent-net-generator.rules",
+                    "/dev/null",
+                );
+            } else {
+                fs.file(
+                    "/etc/udev/rules.d/75-persistent-net-generator.rules",
+                    "# emptied\n",
+                );
+            }
+            let o = run_linux(fs, run);
+            assert_eq!(
+                o.status,
+                Status::Pass,
+                "masked by link: {masked}: {}",
+                said(&o)
+            );
+        }
+    }
+
+    #[test]
+    fn warns_on_a_macaddr_pin() {
+        let mut fs = MemFs::new();
+        fs.file(
+            "/etc/sysconfig/network/ifcfg-eth0",
+            "BOOTPROTO='dhcp'\nSTARTMODE='auto'\nMACADDR='00:15:5d:01:02:03'\n",
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(
+            o.message,
+            "/etc/sysconfig/network/ifcfg-eth0:3 pins the interface to a MAC address"
         );
     }
 }
