@@ -234,7 +234,8 @@ impl Policy {
 }
 
 /// The top-level keys of earlier versions' policy files, and the section and key each one is
-/// now: `first-mib = "fail"` is read as `["partition/first-mib"] level = "fail"`.
+/// now: `first-mib = "fail"` is read as `["partition/first-mib"] level = "fail"`. A key listed
+/// more than once sets each of its keys (`boot-extras` was one level for two requirements).
 pub const FLAT_KEYS: &[(&str, &str, &str)] = &[
     ("linux-os-size", "disk/os-size", "linux"),
     ("windows-os-size", "disk/os-size", "windows"),
@@ -260,7 +261,8 @@ pub const FLAT_KEYS: &[(&str, &str, &str)] = &[
         "recommended",
     ),
     ("agent-config", "linux/agent-config", "level"),
-    ("boot-extras", "linux/kernel-cmdline", "missing-extras"),
+    ("boot-extras", "linux/kernel-cmdline", "missing-earlyprintk"),
+    ("boot-extras", "linux/kernel-cmdline", "missing-rootdelay"),
     ("agent-min-version", "linux/agent-installed", "min-version"),
     ("python-fail-below", "linux/python", "fail-below"),
     ("python-warn-below", "linux/python", "warn-below"),
@@ -310,9 +312,17 @@ fn take_string(
 
 /// Moves the flat keys of earlier versions into their sections.
 fn move_flat_keys(file: &mut DeTable<'_>, text: &str) -> Result<(), String> {
+    let mut taken: Vec<(&str, Spanned<toml::de::DeString<'_>>, Spanned<DeValue<'_>>)> = Vec::new();
     for &(flat, section, key) in FLAT_KEYS {
-        let Some((k, v)) = file.remove_entry(flat) else {
-            continue;
+        let (k, v) = match file.remove_entry(flat) {
+            Some((k, v)) => {
+                taken.push((flat, k.clone(), v.clone()));
+                (k, v)
+            }
+            None => match taken.iter().find(|(f, _, _)| *f == flat) {
+                Some((_, k, v)) => (k.clone(), v.clone()),
+                None => continue,
+            },
         };
         let line = line_of(text, k.span().start);
         let table = file
@@ -480,8 +490,12 @@ mod tests {
             "agent-min-version = \"2.9\"\n",
             "python-warn-below = \"\"\n",
             "sas-http = \"fail\"\n",
+            "boot-extras = \"warning\"\n",
         ))
         .unwrap();
+        let cmdline = &p.linux_kernel_cmdline;
+        assert_eq!(cmdline.missing_earlyprintk, Some(Level::Warning));
+        assert_eq!(cmdline.missing_rootdelay, Some(Level::Warning));
         assert_eq!(p.disk_os_size.linux.max_gib, 64.0);
         assert_eq!(p.partition_first_mib.level, Level::Fail);
         assert_eq!(p.linux_ssh_client_alive.recommended, None);
