@@ -395,7 +395,10 @@ impl Session {
         }
         Ok(if unreadable || void {
             2
-        } else if report.any(Status::Fail) || (self.deny_warnings && report.any(Status::Warning)) {
+        } else if report.any(Status::Fail)
+            || report.any(Status::Error)
+            || (self.deny_warnings && report.any(Status::Warning))
+        {
             1
         } else {
             0
