@@ -970,11 +970,23 @@ fn assert_unread_linux_os(c: &Case, img: &Path, filesystem: &str, reason: &str) 
     assert_ne!(status(&r, "windows/ntfs"), "pass");
 }
 
+/// A case of an ext4 root the reader refuses: its name, `mke2fs -O` features, `debugfs -w`
+/// requests, the damage done to the bare filesystem, the filesystem probed and the reason
+/// expected.
+type UnreadCase = (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    fn(&Path),
+    &'static str,
+    &'static str,
+);
+
 #[test]
 fn an_os_disk_whose_root_cannot_be_read_never_exits_0() {
     // ext4 the reader refuses: 128-byte inodes, an incompatible feature it lacks, a journal
     // that needs recovery (a capture from a running VM), a damaged superblock.
-    let cases: &[(&str, &[&str], &[&str], fn(&Path), &str, &str)] = &[
+    let cases: &[UnreadCase] = &[
         ("inode-128", &[], &[], |_| {}, "ext4", "corrupt filesystem"),
         (
             "inline-data-auto",
