@@ -22,35 +22,25 @@ pub const GPT_LINUX_LVM: Guid = guid!("E6D6D379-F507-44C2-A23C-238F2A3DF928");
 pub const GPT_LINUX_XBOOTLDR: Guid = guid!("BC13C2FF-59E6-4262-A352-B275FD6F7172");
 pub const GPT_MS_RESERVED: Guid = guid!("E3C9E316-0B5C-4DB8-817D-F92DF00215AE");
 pub const GPT_WINDOWS_RECOVERY: Guid = guid!("DE94BBA4-06D1-4D40-A16A-BFD50179D6AC");
+pub const GPT_MS_BASIC_DATA: Guid = guid!("EBD0A0A2-B9E5-4433-87C0-68B6B72699C7");
+pub const GPT_LINUX_FS: Guid = guid!("0FC63DAF-8483-4772-8E79-3D69D8477DE4");
+pub const GPT_LINUX_ROOT_X86_64: Guid = guid!("4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709");
+pub const GPT_LINUX_ROOT_ARM64: Guid = guid!("B921B045-1DF0-41C3-AF44-4C6F280D3FAE");
+pub const GPT_LINUX_USR_X86_64: Guid = guid!("8484680C-9521-48C6-9C11-B0720656F69E");
 
 const GPT_NAMES: &[(Guid, &str)] = &[
     (GPT_EFI_SYSTEM, "EFI System"),
     (GPT_BIOS_BOOT, "BIOS boot"),
-    (
-        guid!("EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"),
-        "Microsoft basic data",
-    ),
+    (GPT_MS_BASIC_DATA, "Microsoft basic data"),
     (GPT_MS_RESERVED, "Microsoft reserved"),
     (GPT_WINDOWS_RECOVERY, "Windows recovery environment"),
     (GPT_LINUX_SWAP, "Linux swap"),
-    (
-        guid!("0FC63DAF-8483-4772-8E79-3D69D8477DE4"),
-        "Linux filesystem",
-    ),
+    (GPT_LINUX_FS, "Linux filesystem"),
     (GPT_LINUX_LVM, "Linux LVM"),
     (guid!("A19D880F-05FC-4D3B-A006-743F0F84911E"), "Linux RAID"),
-    (
-        guid!("4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"),
-        "Linux root (x86-64)",
-    ),
-    (
-        guid!("B921B045-1DF0-41C3-AF44-4C6F280D3FAE"),
-        "Linux root (ARM-64)",
-    ),
-    (
-        guid!("8484680C-9521-48C6-9C11-B0720656F69E"),
-        "Linux /usr (x86-64)",
-    ),
+    (GPT_LINUX_ROOT_X86_64, "Linux root (x86-64)"),
+    (GPT_LINUX_ROOT_ARM64, "Linux root (ARM-64)"),
+    (GPT_LINUX_USR_X86_64, "Linux /usr (x86-64)"),
     (guid!("933AC7E1-2EB4-4F13-B844-0E14E2AEF915"), "Linux home"),
     (GPT_LINUX_XBOOTLDR, "Linux extended boot"),
 ];
@@ -112,6 +102,26 @@ impl PartType {
     }
     pub fn is_bios_boot(&self) -> bool {
         *self == PartType::Gpt(GPT_BIOS_BOOT)
+    }
+    /// A type a Linux root (or what it is assembled from: LVM, /usr) is made on: MBR Linux
+    /// (0x83) and Linux LVM (0x8e); GPT Linux filesystem, LVM, root and /usr.
+    pub fn holds_linux_root(&self) -> bool {
+        match self {
+            PartType::Mbr(t) => matches!(t, 0x83 | 0x8e),
+            PartType::Gpt(g) => [
+                GPT_LINUX_FS,
+                GPT_LINUX_LVM,
+                GPT_LINUX_ROOT_X86_64,
+                GPT_LINUX_ROOT_ARM64,
+                GPT_LINUX_USR_X86_64,
+            ]
+            .contains(g),
+        }
+    }
+    /// A type a Windows system volume is made on: MBR HPFS/NTFS/exFAT (0x07), GPT Microsoft
+    /// basic data.
+    pub fn holds_windows_system(&self) -> bool {
+        *self == PartType::Mbr(0x07) || *self == PartType::Gpt(GPT_MS_BASIC_DATA)
     }
 }
 

@@ -12,6 +12,8 @@ use crate::SECTOR;
 
 /// Offset of the partition table in an MBR or EBR sector.
 pub const TABLE_AT: usize = 446;
+/// Length of the MBR's boot code area (the disk signature follows it).
+pub const BOOT_CODE_LEN: usize = 440;
 
 /// One 16-byte partition entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -39,6 +41,9 @@ pub struct Mbr {
     pub signature_ok: bool,
     pub disk_signature: u32,
     pub entries: [MbrEntry; 4],
+    /// The boot code area (bytes 0..440) holds something: a loader (GRUB's boot.img, Windows'
+    /// MBR code, SYSLINUX) was installed, as on a disk that boots.
+    pub boot_code: bool,
 }
 
 impl Mbr {
@@ -61,6 +66,7 @@ impl Mbr {
             signature_ok: b[510] == 0x55 && b[511] == 0xAA,
             disk_signature: le_u32(&b, 440),
             entries: [entry(0), entry(1), entry(2), entry(3)],
+            boot_code: b[..BOOT_CODE_LEN].iter().any(|&x| x != 0),
         }
     }
 
@@ -205,6 +211,48 @@ mod tests {
         assert_eq!(l.len(), 2);
         assert_eq!((l[0].start_lba, l[1].start_lba), (11, 21));
         assert!(f.iter().any(|f| f.message.contains("loops")), "{f:?}");
+    }
+
+    #[test]
+    fn boot_code_is_any_byte_before_the_disk_signature() {
+        let mut d = vec![0u8; 512];
+        put(&mut d, 0, 0, 0x83, 2048, 2048);
+        d[440..444].copy_from_slice(&[1, 2, 3, 4]); // the disk signature is not boot code
+        assert!(!Mbr::parse(&d).boot_code);
+        d[439] = 0x90;
+        assert!(Mbr::parse(&d).boot_code);
+        d[439] = 0;
+        d[0] = 0xEB;
+        assert!(Mbr::parse(&d).boot_code);
+    }
+
+    #[test]
+    fn partition_types_that_hold_roots() {
+        use crate::layout::*;
+        for t in [0x83, 0x8e] {
+            assert!(PartType::Mbr(t).holds_linux_root());
+            assert!(!PartType::Mbr(t).holds_windows_system());
+        }
+        for g in [
+            GPT_LINUX_FS,
+            GPT_LINUX_LVM,
+            GPT_LINUX_ROOT_X86_64,
+            GPT_LINUX_ROOT_ARM64,
+        ] {
+            assert!(PartType::Gpt(g).holds_linux_root());
+        }
+        assert!(PartType::Mbr(0x07).holds_windows_system());
+        assert!(PartType::Gpt(GPT_MS_BASIC_DATA).holds_windows_system());
+        for t in [
+            PartType::Mbr(0x82),
+            PartType::Mbr(0xef),
+            PartType::Mbr(0x0c),
+            PartType::Gpt(GPT_EFI_SYSTEM),
+            PartType::Gpt(GPT_BIOS_BOOT),
+            PartType::Gpt(GPT_LINUX_SWAP),
+        ] {
+            assert!(!t.holds_linux_root() && !t.holds_windows_system(), "{t:?}");
+        }
     }
 
     proptest::proptest! {

@@ -123,6 +123,19 @@ impl Filesystem for MemFs {
     }
 
     fn symlink_metadata(&self, path: &str) -> Result<Metadata, FsError> {
+        // Looking a name up reads its directory: under a directory that cannot be listed,
+        // nothing can be looked up (as on a real filesystem).
+        let mut at = path;
+        while let Some(i) = at.rfind('/').filter(|&i| i > 0) {
+            at = &at[..i];
+            if let Some(Node::Broken {
+                kind: FileKind::Dir,
+                error,
+            }) = self.0.get(at)
+            {
+                return Err(error.clone());
+            }
+        }
         let node = self.get(path)?;
         let len = match node {
             Node::Dir => 0,

@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 use vhdlint_disk::{Layout, SharedSource};
 
 use crate::linux::{LinuxGuest, LinuxInspection};
+use crate::unread::{UnreadOs, UnreadVolume};
 use crate::windows::{WindowsGuest, WindowsInspection};
 use crate::OsHint;
 
@@ -15,6 +16,7 @@ pub struct Guest {
     layout: Arc<Layout>,
     linux: OnceLock<LinuxInspection>,
     windows: OnceLock<WindowsInspection>,
+    unread_os: OnceLock<Option<UnreadOs>>,
 }
 
 impl Guest {
@@ -24,6 +26,7 @@ impl Guest {
             layout,
             linux: OnceLock::new(),
             windows: OnceLock::new(),
+            unread_os: OnceLock::new(),
         }
     }
 
@@ -63,6 +66,20 @@ impl Guest {
     pub fn windows(&self) -> &WindowsInspection {
         self.windows
             .get_or_init(|| crate::windows::inspect(&self.layout))
+    }
+
+    /// The volumes that could hold an operating system's files but could not be read, with why
+    /// ([`crate::unread::unread_volumes`]).
+    pub fn unread_volumes(&self) -> Vec<UnreadVolume> {
+        crate::unread::unread_volumes(&self.layout, self.linux(), self.windows())
+    }
+
+    /// Whether this is an OS disk whose system could not be read: no system found, a volume
+    /// that could not be read, and signs of an operating system ([`crate::unread::unread_os`]).
+    pub fn unread_os(&self) -> Option<&UnreadOs> {
+        self.unread_os
+            .get_or_init(|| crate::unread::unread_os(&self.layout, self.linux(), self.windows()))
+            .as_ref()
     }
 
     /// What the volume signatures suggest about the OS.

@@ -20,6 +20,7 @@ pub mod linux;
 pub mod note;
 pub mod packages;
 pub mod registry;
+pub mod unread;
 pub mod version;
 pub mod view;
 pub mod windows;

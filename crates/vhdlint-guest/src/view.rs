@@ -205,6 +205,15 @@ impl GuestView {
         self.metadata(path).is_ok()
     }
 
+    /// Whether `path` exists; a path that could not be looked up for another reason than not
+    /// being there (a corrupt or unsupported directory on the way, a bound) is not taken for
+    /// absent: it gives `false` and a note in `notes`, as [`GuestView::read_noted`] does.
+    pub fn exists_noted(&self, path: &str, notes: &mut Vec<Note>) -> bool {
+        self.metadata(path)
+            .map_err(|e| notes.extend(Note::from_fs_error(path, &e)))
+            .is_ok()
+    }
+
     /// The entries of directory `path`, sorted by name.
     pub fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, FsError> {
         let p = self.resolve(path, true)?;

@@ -108,9 +108,17 @@ pub fn inspect(layout: &Layout) -> WindowsInspection {
                     Err(e) => c.error = Some(e.to_string()),
                     Ok(fs) => {
                         let fs: Arc<dyn Filesystem> = Arc::new(fs);
-                        c.system32 = fs
-                            .symlink_metadata("/Windows/System32")
-                            .is_ok_and(|m| m.kind == FileKind::Dir);
+                        match fs.symlink_metadata("/Windows/System32") {
+                            Ok(m) => c.system32 = m.kind == FileKind::Dir,
+                            // Not there is an answer; a volume that cannot be read there is not.
+                            Err(
+                                e @ (FsError::Corrupt(_)
+                                | FsError::Io(_)
+                                | FsError::Unsupported(_)
+                                | FsError::Limit(_)),
+                            ) => c.error = Some(e.to_string()),
+                            Err(_) => {}
+                        }
                         if c.system32 && guest.is_none() {
                             let view = GuestView::new(Mount {
                                 point: "/".into(),

@@ -205,8 +205,8 @@ pub struct ExpiredWaiver {
     pub image: String,
 }
 
-/// Marks the results the waivers accept (failures and warnings only) and returns the waivers
-/// that matched but had expired (they are ignored).
+/// Marks the results the waivers accept (failures, warnings and errors: not passes or skips)
+/// and returns the waivers that matched but had expired (they are ignored).
 pub fn apply_waivers(
     image: &str,
     results: &mut [CheckResult],
@@ -220,7 +220,7 @@ pub fn apply_waivers(
     let mut expired = Vec::new();
     for r in results
         .iter_mut()
-        .filter(|r| matches!(r.status, Status::Fail | Status::Warning))
+        .filter(|r| matches!(r.status, Status::Fail | Status::Warning | Status::Error))
     {
         for w in waivers
             .iter()

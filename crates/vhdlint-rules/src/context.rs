@@ -7,8 +7,9 @@ use vhdlint_disk::vhd::Footer;
 use vhdlint_disk::{Format, Layout, ReadAt, SharedSource};
 use vhdlint_guest::guest::Guest;
 use vhdlint_guest::linux::{LinuxGuest, LinuxInspection};
+use vhdlint_guest::unread::{UnreadOs, UnreadVolume};
 use vhdlint_guest::windows::{WindowsGuest, WindowsInspection};
-use vhdlint_guest::OsHint;
+use vhdlint_guest::{OsFamily, OsHint};
 
 use crate::check::{Evidence, Outcome};
 use crate::image::Image;
@@ -31,6 +32,10 @@ pub struct Context<'a> {
     pub profile: Profile,
     /// How the profile was chosen.
     pub profile_reason: String,
+    /// `auto` took the disk for an OS disk because an OS it could not read shows (see
+    /// [`Context::unread_os`]) without telling which: the checks of either OS then report
+    /// `error`, not `skipped`.
+    pub os_undetermined: bool,
     progress: Option<Arc<dyn Progress>>,
     disk: OnceLock<Result<SharedSource, String>>,
     layout: OnceLock<Result<Arc<Layout>, String>>,
@@ -45,6 +50,7 @@ impl<'a> Context<'a> {
             policy,
             profile: Profile::DataDisk,
             profile_reason: String::new(),
+            os_undetermined: false,
             progress,
             disk: OnceLock::new(),
             layout: OnceLock::new(),
@@ -176,18 +182,25 @@ impl<'a> Context<'a> {
         self.guest().map(Guest::linux)
     }
 
-    /// The Linux guest, or the outcome a linux/ check gives without one.
+    /// The Linux guest, or the outcome a linux/ check gives without one: `error`, naming every
+    /// volume looked at and, for those that could not be read, why.
     pub fn linux_guest(&self) -> Result<&LinuxGuest, Outcome> {
-        self.guest()
-            .map_err(|e| Outcome::error(format!("the guest disk cannot be read: {e}")))?
-            .linux_root()
-            .map_err(|looked| {
-                Outcome::error(if looked.is_empty() {
-                    "no Linux filesystem on this disk, so there is no Linux root to inspect (see partition/os-found)".to_string()
-                } else {
-                    format!("no Linux root filesystem could be inspected: {} (see partition/os-found)", looked.join("; "))
-                })
+        let guest = self
+            .guest()
+            .map_err(|e| Outcome::error(format!("the guest disk cannot be read: {e}")))?;
+        guest.linux_root().map_err(|mut looked| {
+            looked.extend(
+                self.unread_volumes(OsFamily::Linux)
+                    .iter()
+                    .filter(|v| !guest.linux().candidates.iter().any(|c| c.volume == v.volume))
+                    .map(ToString::to_string),
+            );
+            Outcome::error(if looked.is_empty() {
+                "no Linux filesystem on this disk, so there is no Linux root to inspect (see partition/os-found)".to_string()
+            } else {
+                format!("no Linux root filesystem could be inspected: {} (see partition/os-found)", looked.join("; "))
             })
+        })
     }
 
     /// The search for a Windows system volume; done once.
@@ -195,18 +208,43 @@ impl<'a> Context<'a> {
         self.guest().map(Guest::windows)
     }
 
-    /// The Windows system volume, or the outcome a windows/ check gives without one.
+    /// The Windows system volume, or the outcome a windows/ check gives without one: `error`,
+    /// naming every volume looked at and, for those that could not be read, why.
     pub fn windows_guest(&self) -> Result<&WindowsGuest, Outcome> {
-        self.guest()
-            .map_err(|e| Outcome::error(format!("the guest disk cannot be read: {e}")))?
-            .windows_system()
-            .map_err(|looked| {
-                Outcome::error(if looked.is_empty() {
-                    "no NTFS volume on this disk, so there is no Windows system volume to inspect (see windows/ntfs)".to_string()
-                } else {
-                    format!("no readable Windows system volume: {} (see windows/ntfs)", looked.join("; "))
-                })
+        let guest = self
+            .guest()
+            .map_err(|e| Outcome::error(format!("the guest disk cannot be read: {e}")))?;
+        guest.windows_system().map_err(|mut looked| {
+            looked.extend(
+                self.unread_volumes(OsFamily::Windows)
+                    .iter()
+                    .filter(|v| !guest.windows().candidates.iter().any(|c| c.volume == v.volume))
+                    .map(ToString::to_string),
+            );
+            Outcome::error(if looked.is_empty() {
+                "no NTFS volume on this disk, so there is no Windows system volume to inspect (see windows/ntfs)".to_string()
+            } else {
+                format!("no readable Windows system volume: {} (see windows/ntfs)", looked.join("; "))
             })
+        })
+    }
+
+    /// The volumes that could not be read and could hold a system of `family` (those of the
+    /// other family left out): while one of them is unread, whether the disk holds that system
+    /// is unknown.
+    pub fn unread_volumes(&self, family: OsFamily) -> Vec<UnreadVolume> {
+        self.guest()
+            .map(Guest::unread_volumes)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|v| v.family.is_none_or(|f| f == family))
+            .collect()
+    }
+
+    /// The disk is an OS disk whose system could not be read (see
+    /// [`vhdlint_guest::unread::unread_os`]).
+    pub fn unread_os(&self) -> Option<&UnreadOs> {
+        self.guest().ok().and_then(Guest::unread_os)
     }
 
     /// The SYSTEM hive and its current control set (`ControlSet00N` from `Select\\Current`), or
@@ -226,5 +264,45 @@ impl<'a> Context<'a> {
     /// What the volumes suggest about the OS.
     pub fn os_hint(&self) -> Option<OsHint> {
         self.guest().ok().map(Guest::os_hint)
+    }
+
+    /// No system found, and `volumes` could not be read: whether one of them holds it is unknown,
+    /// which is an error, never a pass or a plain failure.
+    pub fn unread_error(&self, volumes: &[UnreadVolume], what: &str, required: String) -> Outcome {
+        let names: Vec<String> = volumes
+            .iter()
+            .map(|v| format!("{} ({})", v.volume, v.filesystem))
+            .collect();
+        let mut message = format!(
+            "{what} was not found, and {} that could hold it could not be read, so whether the disk holds it is unknown: {}",
+            if volumes.len() == 1 { "a volume" } else { "volumes" },
+            volumes
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+        let mut evidence: Vec<Evidence> = volumes
+            .iter()
+            .map(|v| Evidence::note(format!("{v}")))
+            .collect();
+        if let Some(u) = self.unread_os() {
+            message.push_str(&format!(
+                "; the disk shows signs of an operating system: {}",
+                u.signs.join("; ")
+            ));
+            evidence.extend(
+                u.signs
+                    .iter()
+                    .map(|s| Evidence::note(format!("sign of an operating system: {s}"))),
+            );
+        }
+        Outcome::with_status(
+            crate::check::Status::Error,
+            format!("{} could not be read", names.join(", ")),
+            required,
+        )
+        .message(message)
+        .evidences(evidence)
     }
 }

@@ -175,26 +175,45 @@ fn choose_profile(ctx: &Context, choice: ProfileChoice) -> (Profile, String) {
             format!("auto: Windows system volume on {}", g.volume),
         );
     }
-    match ctx
+    if let Some(c) = ctx
         .windows()
         .ok()
         .and_then(|w| w.candidates.iter().find(|c| c.bitlocker))
     {
-        Some(c) => (
+        return (
             Profile::WindowsOs,
             format!(
                 "auto: BitLocker volume on {} (an encrypted Windows volume)",
                 c.volume
             ),
-        ),
-        None if linux.candidates.is_empty() => (
+        );
+    }
+    // Unknown is never a pass: a volume that could not be read on a disk that shows signs of
+    // an OS may be its system, so the disk is an OS disk whose checks cannot look.
+    if let Some(u) = ctx.unread_os() {
+        let (profile, which) = match u.family {
+            Some(OsFamily::Windows) => (Profile::WindowsOs, "a Windows"),
+            Some(OsFamily::Linux) => (Profile::LinuxOs, "a Linux"),
+            None => (Profile::LinuxOs, "an"),
+        };
+        return (
+            profile,
+            format!(
+                "auto: {which} OS disk whose system could not be read: {} (see partition/os-found)",
+                u.describe()
+            ),
+        );
+    }
+    if linux.candidates.is_empty() {
+        (
             Profile::DataDisk,
             "auto: no operating system volume found".into(),
-        ),
-        None => (
+        )
+    } else {
+        (
             Profile::DataDisk,
             "auto: Linux filesystems but no Linux root (see partition/os-found)".into(),
-        ),
+        )
     }
 }
 
@@ -284,6 +303,19 @@ fn run_one(check: &Check, ctx: &Context) -> CheckResult {
         skip
     } else if meta.profiles.contains(&ctx.profile) {
         apply_notes((check.run)(ctx))
+    } else if ctx.os_undetermined && meta.profiles.iter().any(Profile::is_os) {
+        // The disk holds an OS that could not be read, and which one could not be told: the
+        // checks of either OS cannot look, which is not "does not apply".
+        Outcome::error(format!(
+            "this check applies to {} disks, and whether this disk is one could not be told: {}",
+            meta.profiles
+                .iter()
+                .map(Profile::as_str)
+                .collect::<Vec<_>>()
+                .join(" and "),
+            ctx.profile_reason
+        ))
+        .remedy(UNREADABLE_REMEDY)
     } else {
         let for_: Vec<&str> = meta.profiles.iter().map(Profile::as_str).collect();
         Outcome::skipped(format!(
@@ -300,6 +332,9 @@ fn run_one(check: &Check, ctx: &Context) -> CheckResult {
 pub fn run(image: &Image, opts: &RunOptions) -> ImageReport {
     let mut ctx = Context::new(image, &opts.policy, opts.progress.clone());
     let (profile, reason) = choose_profile(&ctx, opts.profile);
+    ctx.os_undetermined = opts.profile == ProfileChoice::Auto
+        && profile.is_os()
+        && ctx.unread_os().is_some_and(|u| u.family.is_none());
     ctx.profile = profile;
     ctx.profile_reason = reason;
     let selected: Vec<&Check> = CHECKS
@@ -392,6 +427,197 @@ mod tests {
     }
     fn unreadable() -> Note {
         Note::unreadable(Unreadable::Corrupt, "corrupt filesystem: bad inode").at("/etc/y")
+    }
+
+    /// Lints `bytes` (a fixed VHD) with the profile chosen by `auto`.
+    fn auto(bytes: Vec<u8>) -> ImageReport {
+        lint(bytes, ProfileChoice::Auto)
+    }
+
+    fn lint(bytes: Vec<u8>, profile: ProfileChoice) -> ImageReport {
+        let image = Image::from_source("memory", Arc::new(vhdlint_disk::MemSource::new(bytes)));
+        run(
+            &image,
+            &RunOptions {
+                policy: Policy::guide(),
+                profile,
+                selection: Selection::default(),
+                progress: None,
+            },
+        )
+    }
+
+    fn result<'a>(r: &'a ImageReport, id: &str) -> &'a CheckResult {
+        r.checks
+            .iter()
+            .find(|c| c.id == id)
+            .expect("in the catalogue")
+    }
+
+    /// A fixed VHD of 8 MiB whose MBR lists partitions of `types` (1 MiB each from LBA 2048),
+    /// each starting with the bytes `fill` gives it; `active` marks the first one bootable.
+    fn disk(types: &[u8], fill: impl Fn(usize, &mut [u8]), active: bool) -> Vec<u8> {
+        let table: Vec<(u8, u32, u32)> = (0..types.len() as u32)
+            .map(|i| (types[i as usize], 2048 * (i + 1), 2048))
+            .collect();
+        let mut d = crate::testing::mbr_disk(8, &table);
+        for i in 0..types.len() {
+            fill(i, &mut d[(i + 1) << 20..(i + 2) << 20]);
+        }
+        if active {
+            d[446] = 0x80;
+        }
+        crate::testing::fixed_vhd(&d)
+    }
+
+    /// An ext2 superblock the reader refuses (no root directory behind it).
+    fn bad_ext(_: usize, v: &mut [u8]) {
+        crate::testing::put_ext(v, 0, "", 1, 0);
+    }
+
+    /// Bytes no probe recognises (a damaged superblock, an encrypted volume).
+    fn garbage(_: usize, v: &mut [u8]) {
+        v[..4096].fill(0x5A);
+    }
+
+    fn zeros(_: usize, _: &mut [u8]) {}
+
+    fn linux_and_windows_checks(r: &ImageReport) -> Vec<&CheckResult> {
+        r.checks
+            .iter()
+            .filter(|c| c.id.starts_with("linux/") || c.id.starts_with("windows/"))
+            .collect()
+    }
+
+    #[test]
+    fn auto_takes_a_disk_with_an_unread_linux_volume_for_a_linux_os_disk() {
+        let r = auto(disk(&[0x83], bad_ext, false));
+        assert_eq!(r.profile, Profile::LinuxOs, "{}", r.profile_reason);
+        assert!(
+            r.profile_reason.starts_with(
+                "auto: a Linux OS disk whose system could not be read: a volume could not be read (p1 (ext2): "
+            ),
+            "{}",
+            r.profile_reason
+        );
+        assert!(
+            r.profile_reason
+                .contains("p1: partition type Linux (0x83), which holds Linux roots"),
+            "{}",
+            r.profile_reason
+        );
+        let os = result(&r, "partition/os-found");
+        assert_eq!(os.status, Status::Error, "{}", os.message);
+        assert_eq!(os.actual, "p1 (ext2) could not be read");
+        let hostname = result(&r, "linux/hostname");
+        assert_eq!(hostname.status, Status::Error, "{}", hostname.message);
+        assert!(
+            hostname.message.contains("p1 (ext2): "),
+            "{}",
+            hostname.message
+        );
+        let ntfs = result(&r, "windows/ntfs");
+        assert_eq!(ntfs.status, Status::Skipped, "{}", ntfs.message);
+        assert!(r.summary.error > 0 && r.summary.pass > 0);
+    }
+
+    #[test]
+    fn auto_takes_a_disk_with_an_unread_windows_volume_for_a_windows_os_disk() {
+        let r = auto(disk(
+            &[0x07],
+            |_, v| v[3..11].copy_from_slice(b"NTFS    "),
+            false,
+        ));
+        assert_eq!(r.profile, Profile::WindowsOs, "{}", r.profile_reason);
+        assert!(
+            r.profile_reason
+                .starts_with("auto: a Windows OS disk whose system could not be read: a volume could not be read (p1 (ntfs): "),
+            "{}",
+            r.profile_reason
+        );
+        for id in ["partition/os-found", "windows/ntfs", "windows/rdp"] {
+            let c = result(&r, id);
+            assert_eq!(c.status, Status::Error, "{id}: {}", c.message);
+        }
+        assert_eq!(result(&r, "linux/hostname").status, Status::Skipped);
+    }
+
+    #[test]
+    fn auto_errors_the_checks_of_either_os_when_the_family_is_unknown() {
+        // Unknown bytes on a partition of a type that names no OS, on an active partition.
+        let r = auto(disk(&[0xda], garbage, true));
+        assert!(r.profile.is_os(), "{}", r.profile_reason);
+        assert!(
+            r.profile_reason.starts_with("auto: an OS disk whose system could not be read: a volume could not be read (p1 (unknown): no filesystem signature"),
+            "{}",
+            r.profile_reason
+        );
+        assert!(
+            r.profile_reason.contains("p1: active (bootable) partition"),
+            "{}",
+            r.profile_reason
+        );
+        let checks = linux_and_windows_checks(&r);
+        assert!(checks.iter().any(|c| c.id.starts_with("windows/")));
+        for c in checks
+            .iter()
+            .filter(|c| !c.message.starts_with("not part of"))
+        {
+            assert_eq!(c.status, Status::Error, "{}: {}", c.id, c.message);
+        }
+        let w = result(&r, "windows/rdp");
+        assert!(
+            w.message.starts_with("this check applies to windows-os disks, and whether this disk is one could not be told: auto: an OS disk"),
+            "{}",
+            w.message
+        );
+        assert_eq!(w.remedy.as_deref(), Some(UNREADABLE_REMEDY));
+        assert_eq!(result(&r, "partition/os-found").status, Status::Error);
+    }
+
+    #[test]
+    fn unknown_bytes_without_signs_of_an_os_make_a_data_disk() {
+        let r = auto(disk(&[0xda], garbage, false));
+        assert_eq!(r.profile, Profile::DataDisk, "{}", r.profile_reason);
+        assert_eq!(r.summary.error, 0, "{:?}", r.summary);
+    }
+
+    #[test]
+    fn empty_disks_are_data_disks() {
+        for (bytes, why) in [
+            (
+                crate::testing::fixed_vhd(&vec![0; 8 << 20]),
+                "auto: no operating system volume found",
+            ),
+            (
+                disk(&[0x83], zeros, false),
+                "auto: no operating system volume found",
+            ),
+        ] {
+            let r = auto(bytes);
+            assert_eq!(r.profile, Profile::DataDisk, "{}", r.profile_reason);
+            assert_eq!(r.profile_reason, why);
+            let not_passed: Vec<_> = r
+                .checks
+                .iter()
+                .filter(|c| matches!(c.status, Status::Error | Status::Fail))
+                .map(|c| (c.id, &c.message))
+                .collect();
+            assert_eq!(r.summary.error, 0, "{not_passed:?}");
+        }
+    }
+
+    #[test]
+    fn a_profile_given_is_kept_when_a_volume_cannot_be_read() {
+        let r = lint(
+            disk(&[0x83], bad_ext, true),
+            ProfileChoice::Fixed(Profile::DataDisk),
+        );
+        assert_eq!(r.profile, Profile::DataDisk);
+        assert_eq!(result(&r, "partition/os-found").status, Status::Skipped);
+        assert!(linux_and_windows_checks(&r)
+            .iter()
+            .all(|c| c.status == Status::Skipped));
     }
 
     #[test]

@@ -43,9 +43,18 @@ struct Cli {
     command: Command,
 }
 
+/// The exit codes of the commands that write a report (`check`, `sas`, `sku`).
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  no check failed or ended in error (warnings allowed)
+  1  a check failed, or ended in error (it could not look: unknown is never a pass), or a
+     warning with --deny-warnings; waived results do not count
+  2  usage error, or an image that could not be opened or read at all";
+
 #[derive(Subcommand)]
 enum Command {
     /// Lint images: every check of the catalogue, a verdict per check.
+    #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
     /// Show what was decoded from an image: format, footer, partitions, volumes. No verdicts.
     Inspect {
@@ -72,6 +81,7 @@ enum Command {
         path: String,
     },
     /// Lint a SAS URI given for a VHD (publish/sas-uri). The signature is never printed.
+    #[command(after_help = EXIT_CODES)]
     Sas {
         uri: String,
         #[command(flatten)]
@@ -79,6 +89,7 @@ enum Command {
     },
     /// Lint a whole SKU from its manifest: metadata, the OS disk and every data disk (paths or
     /// https URLs), in one report.
+    #[command(after_help = EXIT_CODES)]
     Sku {
         manifest: PathBuf,
         #[command(flatten)]
@@ -91,7 +102,9 @@ struct CheckArgs {
     /// Images to lint: files, or http(s) URLs read in place with range requests.
     #[arg(required = true)]
     images: Vec<std::ffi::OsString>,
-    /// What the disk is: auto (default), linux-os, windows-os or data-disk.
+    /// What the disk is: auto (default), linux-os, windows-os or data-disk. auto never takes a
+    /// disk with a volume it cannot read and signs of an OS for a data disk: its OS checks then
+    /// report error.
     #[arg(long)]
     profile: Option<ProfileChoice>,
     #[command(flatten)]
@@ -108,7 +121,7 @@ struct CommonArgs {
     /// Configuration file (default: vhdlint.toml in the current directory, if present).
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Waivers file: accepted failures and warnings with their justification.
+    /// Waivers file: accepted failures, warnings and errors with their justification.
     #[arg(long)]
     waivers: Option<PathBuf>,
     /// The publisher's answers to the Certification Tool's questions, shown in html and markdown.
@@ -125,7 +138,7 @@ struct CommonArgs {
     /// Leave out these checks: an ID or PREFIX/* (repeat or separate with commas).
     #[arg(long, value_delimiter = ',')]
     ignore: Vec<String>,
-    /// Exit 1 on warnings too.
+    /// Exit 1 on warnings too (failures and errors always do).
     #[arg(long)]
     deny_warnings: bool,
     /// Worker threads (default: one per core).
@@ -395,7 +408,10 @@ impl Session {
         }
         Ok(if unreadable || void {
             2
-        } else if report.any(Status::Fail) || (self.deny_warnings && report.any(Status::Warning)) {
+        } else if report.any(Status::Fail)
+            || report.any(Status::Error)
+            || (self.deny_warnings && report.any(Status::Warning))
+        {
             1
         } else {
             0
@@ -569,8 +585,11 @@ fn thresholds_text(id: &str) -> Option<String> {
 }
 
 /// The rules reference, generated from the checks' metadata.
+/// How every check's result counts, said by `explain` and the rules reference.
+const RESULTS: &str = "Every check ends in pass, fail, warning, skipped (it does not apply to this image or profile, with the reason) or error (it could not be evaluated: what it needs could not be read, with the reason). Unknown is never a pass: an error makes the run exit 1 like a failure unless a waiver accepts it; a warning does so only with --deny-warnings.";
+
 fn rules_markdown() -> String {
-    let mut o = String::from("# vhdlint rules\n\nGenerated from the checks' metadata by `vhdlint rules --format markdown`; do not edit by hand.\n\n| ID | Check | Applies to |\n|---|---|---|\n");
+    let mut o = format!("# vhdlint rules\n\nGenerated from the checks' metadata by `vhdlint rules --format markdown`; do not edit by hand.\n\n{RESULTS}\n\n| ID | Check | Applies to |\n|---|---|---|\n");
     for m in CATALOGUE {
         let anchor = m.id.replace('/', "");
         o.push_str(&format!(
@@ -615,6 +634,7 @@ fn explain(id: &str) -> Result<()> {
     if let Some(t) = thresholds_text(m.id) {
         outln!("## Thresholds\n{t}");
     }
+    outln!("## Results\n{RESULTS}\n");
     outln!("## Sources");
     for s in m.sources {
         outln!("- {s}");

@@ -143,14 +143,15 @@ impl Case {
     /// requests, then `damage` on the bare filesystem image; placed at 1 MiB in an MBR disk
     /// and converted to a fixed VHD.
     fn image(&self, features: &[&str], debugfs: &[&str], damage: impl FnOnce(&Path)) -> PathBuf {
-        let part = self.dir.join("part.ext4");
-        let raw = self.dir.join("disk.raw");
-        let vhd = self.dir.join("disk.vhd");
-        let part_bytes = DISK_BYTES - PART_OFFSET;
-        sh(Command::new("truncate")
-            .arg("-s")
-            .arg(part_bytes.to_string())
-            .arg(&part));
+        self.image_of("type=83", |part| {
+            self.ext4(part, features, debugfs);
+            damage(part);
+        })
+    }
+
+    /// `mke2fs -t ext4` with `features` on `part`, populated from the tree, then `debugfs -w`
+    /// requests.
+    fn ext4(&self, part: &Path, features: &[&str], debugfs: &[&str]) {
         let mut mkfs = Command::new("mke2fs");
         mkfs.env("E2FSPROGS_FAKE_TIME", "1700000000")
             .args(["-F", "-q", "-t", "ext4", "-b", "4096"])
@@ -161,12 +162,28 @@ impl Case {
         for f in features {
             mkfs.args(["-O", f]);
         }
-        sh(mkfs.arg("-d").arg(&self.tree).arg(&part));
+        sh(mkfs.arg("-d").arg(&self.tree).arg(part));
         for req in debugfs {
-            let out = sh(Command::new("debugfs").args(["-w", "-R", req]).arg(&part));
+            let out = sh(Command::new("debugfs").args(["-w", "-R", req]).arg(part));
             assert!(!out.contains("Couldn't"), "debugfs {req}: {out}");
         }
-        damage(&part);
+    }
+
+    /// Builds the image: `make` writes the filesystem into the bare partition image (sized
+    /// already); placed at 1 MiB in an MBR disk whose one partition is `sfdisk_type` (an
+    /// sfdisk script field list, e.g. `type=83, bootable`), converted to a fixed VHD.
+    fn image_of(&self, sfdisk_type: &str, make: impl FnOnce(&Path)) -> PathBuf {
+        let part = self.dir.join("part.img");
+        let raw = self.dir.join("disk.raw");
+        let vhd = self.dir.join("disk.vhd");
+        let _ = std::fs::remove_file(&part);
+        let _ = std::fs::remove_file(&raw);
+        let part_bytes = DISK_BYTES - PART_OFFSET;
+        sh(Command::new("truncate")
+            .arg("-s")
+            .arg(part_bytes.to_string())
+            .arg(&part));
+        make(&part);
         sh(Command::new("truncate")
             .arg("-s")
             .arg(DISK_BYTES.to_string())
@@ -189,7 +206,7 @@ impl Case {
             .stdin
             .take()
             .unwrap()
-            .write_all(format!("start={}, type=83\n", PART_OFFSET / 512).as_bytes())
+            .write_all(format!("start={}, {sfdisk_type}\n", PART_OFFSET / 512).as_bytes())
             .unwrap();
         assert!(sfdisk.wait().unwrap().success());
         sh(Command::new("dd")
@@ -215,9 +232,16 @@ impl Case {
     /// hostile image: answered in time, exit 0 or 1 (no crash, no signal, no exit 2), JSON
     /// out, no panic, and the host marker nowhere in the output.
     fn check(&self, image: &Path) -> Value {
+        self.check_with(image, &["--profile", "linux-os"]).1
+    }
+
+    /// [`Case::check`] with `args` instead of `--profile linux-os`: the exit code and the
+    /// image's report.
+    fn check_with(&self, image: &Path, args: &[&str]) -> (i32, Value) {
         let start = Instant::now();
         let mut child = Command::new(env!("CARGO_BIN_EXE_vhdlint"))
-            .args(["check", "--profile", "linux-os", "--format", "json"])
+            .args(["check", "--format", "json"])
+            .args(args)
             .arg(image)
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
@@ -280,7 +304,7 @@ impl Case {
                 "no message: {c}"
             );
         }
-        report
+        (code, report)
     }
 }
 
@@ -591,7 +615,7 @@ fn directory_cycles_are_walked_a_bounded_number_of_times() {
     // The cycles are there: debugfs sees /root/a through them.
     let out = sh(Command::new("debugfs")
         .args(["-R", "ls -l /root/a/b/back/b/back/b/back"])
-        .arg(c.dir.join("part.ext4")));
+        .arg(c.dir.join("part.img")));
     assert!(out.contains(".bash_history"), "{out}");
 
     let r = c.check(&img);
@@ -645,7 +669,7 @@ fn huge_sparse_config_files_are_refused_not_read() {
     // mke2fs -d kept the holes: 4 GiB files in a 63 MiB filesystem.
     let out = sh(Command::new("debugfs")
         .args(["-R", "stat /etc/waagent.conf"])
-        .arg(c.dir.join("part.ext4")));
+        .arg(c.dir.join("part.img")));
     assert!(out.contains(&format!("Size: {huge}")), "{out}");
 
     let r = c.check(&img);
@@ -816,15 +840,18 @@ fn an_ext4_feature_the_reader_refuses_is_explained() {
     let img = c.image(&["inline_data"], &[], |_| {});
     let out = sh(Command::new("dumpe2fs")
         .arg("-h")
-        .arg(c.dir.join("part.ext4")));
+        .arg(c.dir.join("part.img")));
     assert!(out.contains("inline_data"), "{out}");
     let r = c.check(&img);
     let reason = "p1 (ext4): cannot inspect contents: ext4 feature not supported by the reader";
     expect(
         &r,
         "partition/os-found",
-        "fail",
-        &["no Linux root filesystem found"],
+        "error",
+        &[
+            "a Linux root was not found, and a volume that could hold it could not be read",
+            reason,
+        ],
     );
     let ev = result(&r, "partition/os-found")["evidence"].to_string();
     assert!(
@@ -849,8 +876,11 @@ fn a_corrupt_ext4_gives_clear_errors() {
     expect(
         &r,
         "partition/os-found",
-        "fail",
-        &["no Linux root filesystem found"],
+        "error",
+        &[
+            "a Linux root was not found, and a volume that could hold it could not be read",
+            "unknown: p1 (ext4): corrupt filesystem",
+        ],
     );
     let ev = result(&r, "partition/os-found")["evidence"].to_string();
     // The reason, not "missing /etc": the markers are unreadable, not absent.
@@ -884,8 +914,11 @@ fn a_corrupt_ext4_gives_clear_errors() {
     expect(
         &r,
         "partition/os-found",
-        "fail",
-        &["no Linux root filesystem found"],
+        "error",
+        &[
+            "a Linux root was not found, and a volume that could hold it could not be read",
+            "unknown: p1 (ext4): corrupt filesystem",
+        ],
     );
     let ev = result(&r, "partition/os-found")["evidence"].to_string();
     assert!(
@@ -899,4 +932,220 @@ fn a_corrupt_ext4_gives_clear_errors() {
             "p1 (ext4): corrupt filesystem: /etc: inode 2",
         ],
     );
+}
+
+/// Writes `bytes` at byte `at` of the bare filesystem image `part`.
+fn poke(part: &Path, at: u64, bytes: &[u8]) {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::OpenOptions::new().write(true).open(part).unwrap();
+    f.write_all_at(bytes, at).unwrap();
+}
+
+/// Lints `img` under `auto` and asserts what holds for an OS disk whose root cannot be read:
+/// exit 1, a linux-os disk (never a data disk), partition/os-found `error` naming p1 and
+/// `reason`, every linux/ check `error` naming it too.
+#[track_caller]
+fn assert_unread_linux_os(c: &Case, img: &Path, filesystem: &str, reason: &str) {
+    let (code, r) = c.check_with(img, &[]);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(r["profile"], "linux-os", "{r:#}");
+    let why = r["profile_reason"].as_str().unwrap();
+    assert!(
+        why.starts_with("auto: a Linux OS disk whose system could not be read"),
+        "{why}"
+    );
+    let volume = format!("p1 ({filesystem})");
+    assert!(why.contains(&volume) && why.contains(reason), "{why}");
+    expect(
+        &r,
+        "partition/os-found",
+        "error",
+        &[&format!("unknown: {volume}: "), reason],
+    );
+    assert_eq!(
+        result(&r, "partition/os-found")["actual"],
+        format!("{volume} could not be read")
+    );
+    all_linux_checks_error(&r, &[&volume, reason]);
+    assert_ne!(status(&r, "windows/ntfs"), "pass");
+}
+
+/// A case of an ext4 root the reader refuses: its name, `mke2fs -O` features, `debugfs -w`
+/// requests, the damage done to the bare filesystem, the filesystem probed and the reason
+/// expected.
+type UnreadCase = (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    fn(&Path),
+    &'static str,
+    &'static str,
+);
+
+#[test]
+fn an_os_disk_whose_root_cannot_be_read_never_exits_0() {
+    // ext4 the reader refuses: 128-byte inodes, an incompatible feature it lacks, a journal
+    // that needs recovery (a capture from a running VM), a damaged superblock.
+    let cases: &[UnreadCase] = &[
+        ("inode-128", &[], &[], |_| {}, "ext4", "corrupt filesystem"),
+        (
+            "inline-data-auto",
+            &["inline_data"],
+            &[],
+            |_| {},
+            "ext4",
+            "ext4 feature not supported by the reader",
+        ),
+        (
+            "needs-recovery",
+            &[],
+            &["feature needs_recovery"],
+            |_| {},
+            "ext4",
+            "journal",
+        ),
+        (
+            "bad-superblock",
+            &[],
+            &[],
+            // s_log_block_size: a block of 2^(10+200) bytes.
+            |part| poke(part, 1024 + 0x18, &200u32.to_le_bytes()),
+            "ext4",
+            "corrupt filesystem",
+        ),
+        (
+            "no-superblock",
+            &[],
+            &[],
+            // The primary superblock wiped: no signature left.
+            |part| poke(part, 1024, &[0u8; 1024]),
+            "unknown",
+            "no filesystem signature vhdlint recognises",
+        ),
+    ];
+    for &(name, features, debugfs, damage, filesystem, reason) in cases {
+        let Some(c) = Case::new(name) else {
+            return;
+        };
+        let img = c.image_of("type=83", |part| {
+            if name == "inode-128" {
+                let mut mkfs = Command::new("mke2fs");
+                sh(mkfs
+                    .env("E2FSPROGS_FAKE_TIME", "1700000000")
+                    .args(["-F", "-q", "-t", "ext4", "-I", "128", "-d"])
+                    .arg(&c.tree)
+                    .arg(part));
+            } else {
+                c.ext4(part, features, debugfs);
+            }
+            damage(part);
+        });
+        if name == "inode-128" {
+            let out = sh(Command::new("dumpe2fs")
+                .arg("-h")
+                .arg(c.dir.join("part.img")));
+            assert!(out.contains("Inode size:\t          128"), "{out}");
+        }
+        eprintln!("case {name}");
+        assert_unread_linux_os(&c, &img, filesystem, reason);
+    }
+}
+
+#[test]
+fn a_btrfs_root_is_an_os_disk_that_cannot_be_read() {
+    if !have("mkfs.btrfs") {
+        skip("the btrfs root case", "mkfs.btrfs not found (btrfs-progs)");
+        return;
+    }
+    let Some(c) = Case::new("btrfs-root") else {
+        return;
+    };
+    // A GPT-less SUSE-style layout in one MBR partition, marked active as a BIOS install would.
+    let img = c.image_of("type=83, bootable", |part| {
+        sh(Command::new("mkfs.btrfs")
+            .args(["-q", "-f", "-r"])
+            .arg(&c.tree)
+            .arg(part));
+    });
+    assert_unread_linux_os(
+        &c,
+        &img,
+        "btrfs",
+        "btrfs contents are not inspected by this version",
+    );
+    let (_, r) = c.check_with(&img, &[]);
+    let ev = result(&r, "partition/os-found")["evidence"].to_string();
+    assert!(
+        ev.contains("sign of an operating system: p1: active (bootable) partition"),
+        "{ev}"
+    );
+    // An error counts like a failure: alone it makes the run exit 1, and a waiver accepts it.
+    let (code, r) = c.check_with(&img, &["--select", "partition/os-found"]);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(r["summary"]["error"], 1);
+    assert_eq!(r["summary"]["fail"], 0);
+    let waivers = c.dir.join("waivers.toml");
+    std::fs::write(
+        &waivers,
+        "[[waiver]]\ncheck = \"partition/os-found\"\njustification = \"read by hand: SLES 15 root\"\n",
+    )
+    .unwrap();
+    let (code, r) = c.check_with(
+        &img,
+        &[
+            "--select",
+            "partition/os-found",
+            "--waivers",
+            waivers.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{r:#}");
+    let os = result(&r, "partition/os-found");
+    assert_eq!(os["status"], "error", "a waived result keeps its status");
+    assert_eq!(os["waived"], "read by hand: SLES 15 root");
+    // Declared a data disk, it is one.
+    let (code, r) = c.check_with(&img, &["--profile", "data-disk"]);
+    assert_eq!(r["profile"], "data-disk");
+    assert_eq!(code, 0, "{r:#}");
+}
+
+#[test]
+fn data_disks_stay_data_disks() {
+    // A readable ext4 data filesystem, no OS markers.
+    let Some(c) = Case::new("data-ext4") else {
+        return;
+    };
+    for d in ["etc", "usr", "root", "bin"] {
+        let p = c.path(d);
+        let _ = std::fs::remove_file(&p);
+        let _ = std::fs::remove_dir_all(&p);
+    }
+    c.write("backups/db.dump", "data\n");
+    let img = c.image(&[], &[], |_| {});
+    let (code, r) = c.check_with(&img, &[]);
+    assert_eq!(r["profile"], "data-disk", "{r:#}");
+    assert_eq!(r["summary"]["error"], 0, "{r:#}");
+    assert_eq!(code, 0, "{r:#}");
+    // No partition table, nothing written.
+    let Some(c) = Case::new("data-empty") else {
+        return;
+    };
+    let raw = c.dir.join("empty.raw");
+    let vhd = c.dir.join("empty.vhd");
+    sh(Command::new("truncate")
+        .arg("-s")
+        .arg(DISK_BYTES.to_string())
+        .arg(&raw));
+    sh(Command::new("qemu-img")
+        .args(["convert", "-f", "raw", "-O", "vpc"])
+        .args(["-o", "subformat=fixed,force_size"])
+        .arg(&raw)
+        .arg(&vhd));
+    let (code, r) = c.check_with(&vhd, &[]);
+    assert_eq!(r["profile"], "data-disk", "{r:#}");
+    assert_eq!(
+        r["profile_reason"],
+        "auto: no operating system volume found"
+    );
+    assert_eq!(code, 0, "{r:#}");
 }

@@ -17,13 +17,14 @@ pub fn run(ctx: &Context) -> Outcome {
         Ok(g) => g,
         Err(o) => return o,
     };
+    // A path that could not be looked up, or a directory a bound kept from being listed:
+    // what is there would not be seen.
+    let mut notes = Vec::new();
     let mut found: Vec<String> = ["/etc/opt/microsoft/mdatp", "/var/log/microsoft/mdatp"]
         .iter()
-        .filter(|p| g.view.exists(p))
+        .filter(|p| g.view.exists_noted(p, &mut notes))
         .map(|p| p.to_string())
         .collect();
-    // A directory a bound kept from being listed: extension folders there would not be seen.
-    let mut notes = Vec::new();
     if let Some(entries) = g.view.read_dir_noted("/var/lib/waagent", &mut notes) {
         for e in entries {
             let n = e.name.to_ascii_lowercase();
@@ -96,6 +97,22 @@ mod tests {
         let o = current(fs);
         assert_eq!(o.status, Status::Pass, "{}", said(&o));
         assert_eq!(o.actual, "not installed");
+    }
+
+    #[test]
+    fn error_when_where_it_would_be_cannot_be_read() {
+        let mut fs = MemFs::new();
+        fs.broken_dir(
+            "/etc/opt/microsoft",
+            vhdlint_guest::fs::FsError::Corrupt("/etc/opt/microsoft: bad block".into()),
+        );
+        let o = current(fs);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(
+            said(&o).contains("/etc/opt/microsoft: bad block"),
+            "{}",
+            said(&o)
+        );
     }
 
     #[test]

@@ -65,13 +65,16 @@ pub fn run(ctx: &Context) -> Outcome {
         Some(r) => format!("{}..{} seconds, {r} recommended", p.min, p.max),
         None => format!("{}..{} seconds", p.min, p.max),
     };
+    // A binary that could not be looked up is not taken for absent (the note makes a skip an
+    // error).
+    let mut lookup = Vec::new();
     let has_sshd = ["/usr/sbin/sshd", "/usr/bin/sshd", "/sbin/sshd"]
         .iter()
-        .any(|b| g.view.exists(b));
+        .any(|b| g.view.exists_noted(b, &mut lookup));
     let cfg = match g.facts.sshd(&g.view) {
         Ok(c) => c,
         Err(vhdlint_guest::fs::FsError::NotFound(_)) if !has_sshd => {
-            return Outcome::skipped("no SSH server is installed (no sshd, no /etc/ssh/sshd_config); see linux/ssh-server");
+            return Outcome::skipped("no SSH server is installed (no sshd, no /etc/ssh/sshd_config); see linux/ssh-server").noted(lookup);
         }
         Err(vhdlint_guest::fs::FsError::NotFound(_)) => {
             return Outcome::fail("not set (no /etc/ssh/sshd_config; sshd default 0)", required)
@@ -191,6 +194,21 @@ mod tests {
             "{}",
             said(&o)
         );
+    }
+
+    #[test]
+    fn error_when_where_sshd_would_be_cannot_be_read() {
+        // /usr/sbin cannot be listed: whether sshd is installed is unknown, not "no".
+        let mut fs = MemFs::new();
+        fs.broken_dir(
+            "/usr/sbin",
+            vhdlint_guest::fs::FsError::Corrupt("/usr/sbin: bad directory block".into()),
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert!(s.contains("/usr/sbin: bad directory block"), "{s}");
+        assert!(s.contains("no SSH server is installed"), "{s}");
     }
 
     #[test]

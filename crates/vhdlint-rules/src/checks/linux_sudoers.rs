@@ -88,8 +88,9 @@ pub fn run(ctx: &Context) -> Outcome {
         Err(o) => return o,
     };
     let required = "no active Defaults targetpw";
-    if !g.view.exists("/etc/sudoers") {
-        return Outcome::pass("no /etc/sudoers", required);
+    let mut lookup = Vec::new();
+    if !g.view.exists_noted("/etc/sudoers", &mut lookup) {
+        return Outcome::pass("no /etc/sudoers", required).noted(lookup);
     }
     let mut found = Found::default();
     collect(&g.view, "/etc/sudoers", 0, &mut found);
@@ -159,6 +160,22 @@ mod tests {
         let o = run_linux(fs, run);
         assert_eq!(o.status, Status::Pass, "{}", said(&o));
         assert_eq!(o.actual, "no /etc/sudoers");
+    }
+
+    #[test]
+    fn error_when_etc_cannot_be_read() {
+        let mut fs = MemFs::new();
+        fs.broken_dir(
+            "/etc",
+            vhdlint_guest::fs::FsError::Corrupt("/etc: bad directory block".into()),
+        );
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(
+            said(&o).contains("/etc: bad directory block"),
+            "{}",
+            said(&o)
+        );
     }
 
     #[test]

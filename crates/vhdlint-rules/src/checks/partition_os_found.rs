@@ -1,5 +1,6 @@
 use vhdlint_disk::probe::FsKind;
 use vhdlint_guest::linux::ROOT_MARKERS;
+use vhdlint_guest::OsFamily;
 
 use crate::check::{CheckMeta, Evidence, Outcome};
 use crate::{Context, Profile};
@@ -7,9 +8,9 @@ use crate::{Context, Profile};
 pub static META: CheckMeta = CheckMeta {
     id: "partition/os-found",
     title: "Operating system found",
-    what: "Looks for the operating system the profile declares: for linux-os, a filesystem holding /etc, /bin (or /usr/bin) and /etc/fstab (or /etc/hosts), the markers libguestfs's inspection uses, with the distribution from /etc/os-release; for windows-os, an NTFS volume.",
+    what: "Looks for the operating system the profile declares: for linux-os, a filesystem holding /etc, /bin (or /usr/bin) and /etc/fstab (or /etc/hosts), the markers libguestfs's inspection uses, with the distribution from /etc/os-release; for windows-os, an NTFS volume holding \\Windows\\System32. When no system is found and a volume that could hold it could not be read (btrfs, an ext4 feature the reader lacks, a journal that needs recovery, a damaged superblock, an encrypted volume), the result is error, naming the volume and why: unknown is never a pass, and an error makes the run exit 1 like a failure. Under auto, such a volume on a disk that shows signs of an OS (an EFI system or BIOS boot partition, MBR boot code, an active partition, a partition type or filesystem that holds roots, a /boot filesystem) makes the disk an OS disk whose checks report error, never a data disk.",
     why: "An OS disk without a recognisable operating system (a wrong image, a data disk uploaded as OS disk, a root on a filesystem that cannot be read) fails provisioning; finding it offline also tells which checks can run.",
-    remedy: "Upload the OS disk itself (not a data disk or a partition image), with its root filesystem on ext4 or XFS, and declare the matching profile (--profile linux-os | windows-os).",
+    remedy: "Upload the OS disk itself (not a data disk or a partition image), with its root filesystem on ext4 or XFS, and declare the matching profile (--profile linux-os | windows-os). A volume that could not be read: run the filesystem's own check on a copy (e2fsck -fn, xfs_repair -n, btrfs check --readonly), capture the image after a clean shutdown (a journal that needs recovery), or check it by hand; a data disk is linted with --profile data-disk.",
     sources: &["libguestfs inspection (daemon/inspect_fs.ml): Linux root markers", "Azure Marketplace VM image guide: OS disk"],
     profiles: Profile::OS,
     policies: crate::policy::ALL,
@@ -95,6 +96,14 @@ pub fn run(ctx: &Context) -> Outcome {
                 )
                 .evidences(ev)
             }
+            None if !ctx.unread_volumes(OsFamily::Linux).is_empty() => ctx
+                .unread_error(
+                    &ctx.unread_volumes(OsFamily::Linux),
+                    "a Linux root",
+                    format!("a Linux root ({markers})"),
+                )
+                .evidences(candidates)
+                .evidence(Evidence::note(format!("markers looked for: {markers}"))),
             None => {
                 let mut msg = format!("no Linux root filesystem found; looked for {markers}");
                 if !ntfs.is_empty() {
@@ -132,7 +141,11 @@ pub fn run(ctx: &Context) -> Outcome {
             };
             let marker = vhdlint_guest::windows::SYSTEM_MARKER;
             let required = format!("a Windows system volume ({marker})");
+            let unread_here = ctx.unread_volumes(OsFamily::Windows);
             match &w.guest {
+                None if !unread_here.is_empty() => {
+                    ctx.unread_error(&unread_here, "a Windows system volume", required)
+                }
                 Some(g) => {
                     Outcome::pass(format!("Windows system volume on {}", g.volume), required)
                         .evidence(Evidence::path(
@@ -197,12 +210,19 @@ mod tests {
         Ntfs,
         Bitlocker,
         Nothing,
+        /// Bytes no probe recognises (a damaged superblock, an encrypted volume).
+        Garbage,
     }
 
     /// A fixed VHD whose MBR partitions (type 0x83, 1 MiB each from LBA 2048) hold `parts`.
     fn image(parts: &[Holds]) -> Vec<u8> {
+        typed(&vec![0x83; parts.len()], parts)
+    }
+
+    /// A fixed VHD whose MBR partitions of `types` (1 MiB each from LBA 2048) hold `parts`.
+    fn typed(types: &[u8], parts: &[Holds]) -> Vec<u8> {
         let table: Vec<(u8, u32, u32)> = (0..parts.len() as u32)
-            .map(|i| (0x83, 2048 * (i + 1), 2048))
+            .map(|i| (types[i as usize], 2048 * (i + 1), 2048))
             .collect();
         let mut disk = mbr_disk(8, &table);
         for (i, holds) in parts.iter().enumerate() {
@@ -211,6 +231,7 @@ mod tests {
                 Holds::Ext(state, incompat) => put_ext(&mut disk, at, "", state, incompat),
                 Holds::Ntfs => put(&mut disk, at + 3, b"NTFS    "),
                 Holds::Bitlocker => put(&mut disk, at + 3, b"-FVE-FS-"),
+                Holds::Garbage => put(&mut disk, at, &[0x5A; 4096]),
                 Holds::Nothing => {}
             }
         }
@@ -419,12 +440,73 @@ mod tests {
     }
 
     #[test]
-    fn fails_a_linux_filesystem_that_cannot_be_read() {
+    fn error_when_a_linux_filesystem_cannot_be_read() {
         let o = os_found(image(&[Holds::Ext(1, 0)]), Profile::LinuxOs, None, None);
         let s = said(&o);
-        assert_eq!(o.status, Status::Fail, "{s}");
-        assert_eq!(o.actual, "1 Linux filesystem(s), none a root");
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert_eq!(o.actual, "p1 (ext2) could not be read");
+        assert!(
+            o.required.starts_with("a Linux root (/etc (directory)"),
+            "{s}"
+        );
+        assert!(
+            o.message.starts_with(
+                "a Linux root was not found, and a volume that could hold it could not be read, so whether the disk holds it is unknown: p1 (ext2): "
+            ),
+            "{s}"
+        );
         assert!(s.contains("p1 (ext2): not readable: "), "{s}");
+        assert!(
+            s.contains("sign of an operating system: p1: partition type Linux (0x83), which holds Linux roots"),
+            "{s}"
+        );
+        assert!(s.contains("markers looked for: /etc (directory)"), "{s}");
+    }
+
+    #[test]
+    fn error_names_every_volume_that_cannot_be_read() {
+        let o = os_found(
+            image(&[Holds::Ext(1, 0), Holds::Garbage, Holds::Nothing]),
+            Profile::LinuxOs,
+            None,
+            None,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert_eq!(o.actual, "p1 (ext2), p2 (unknown) could not be read");
+        assert!(o.message.contains("and volumes that could hold it"), "{s}");
+        assert!(
+            s.contains("p2 (unknown): no filesystem signature vhdlint recognises"),
+            "{s}"
+        );
+        assert!(!s.contains("p3 ("), "an empty partition is read: {s}");
+    }
+
+    #[test]
+    fn error_for_a_damaged_volume_without_signs_says_none() {
+        // Type 0xda (non-FS data) holds no root and nothing else shows an OS: the volume is
+        // still one the declared root could be on.
+        let o = os_found(
+            typed(&[0xda], &[Holds::Garbage]),
+            Profile::LinuxOs,
+            None,
+            None,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert_eq!(o.actual, "p1 (unknown) could not be read");
+        assert!(!s.contains("signs of an operating system"), "{s}");
+    }
+
+    #[test]
+    fn a_volume_of_the_other_family_is_no_reason_for_an_error() {
+        // An NTFS volume that cannot be read cannot hold a Linux root.
+        let o = os_found(typed(&[0x07], &[Holds::Ntfs]), Profile::LinuxOs, None, None);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        // An ext filesystem that cannot be read cannot hold a Windows system volume.
+        let o = os_found(image(&[Holds::Ext(1, 0)]), Profile::WindowsOs, None, None);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(o.actual, "no NTFS volume");
     }
 
     #[test]
@@ -535,21 +617,43 @@ mod tests {
     }
 
     #[test]
-    fn fails_ntfs_and_bitlocker_volumes_that_are_not_a_readable_system_volume() {
+    fn fails_a_bitlocker_volume() {
+        let o = os_found(image(&[Holds::Bitlocker]), Profile::WindowsOs, None, None);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(
+            o.actual,
+            "1 NTFS/BitLocker volume(s), none a readable system volume"
+        );
+        assert!(s.contains("p1: BitLocker-encrypted"), "{s}");
+    }
+
+    #[test]
+    fn error_when_an_ntfs_volume_cannot_be_read() {
         let o = os_found(
-            image(&[Holds::Ntfs, Holds::Bitlocker]),
+            typed(&[0x07, 0x07], &[Holds::Ntfs, Holds::Bitlocker]),
             Profile::WindowsOs,
             None,
             None,
         );
         let s = said(&o);
-        assert_eq!(o.status, Status::Fail, "{s}");
-        assert_eq!(
-            o.actual,
-            "2 NTFS/BitLocker volume(s), none a readable system volume"
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert_eq!(o.actual, "p1 (ntfs) could not be read");
+        assert!(
+            o.required
+                .starts_with("a Windows system volume (\\Windows\\System32"),
+            "{s}"
         );
-        assert!(s.contains("p2: BitLocker-encrypted"), "{s}");
-        assert!(s.contains(" | p1: "), "{s}");
+        assert!(
+            o.message.starts_with("a Windows system volume was not found, and a volume that could hold it could not be read"),
+            "{s}"
+        );
+        assert!(
+            s.contains(
+                "p1: partition type HPFS/NTFS/exFAT (0x07), which holds Windows system volumes"
+            ),
+            "{s}"
+        );
     }
 
     #[test]

@@ -24,7 +24,12 @@ pub fn run(ctx: &Context) -> Outcome {
             .message(format!("volume {} is BitLocker-encrypted (-FVE-FS- at offset 3): not supported on the OS disk", b.volume))
             .evidences(bitlocker.iter().map(|c| Evidence::note(format!("volume {}: BitLocker signature -FVE-FS- at offset 3", c.volume))));
     }
+    let unread = ctx.unread_volumes(vhdlint_guest::OsFamily::Windows);
     match &w.guest {
+        // A volume that could hold the system volume could not be read: unknown, not absent.
+        None if !unread.is_empty() => {
+            ctx.unread_error(&unread, "a Windows system volume", required.to_string())
+        }
         Some(g) => Outcome::pass(
             format!("\\Windows\\System32 on {} (NTFS)", g.volume),
             required,
@@ -151,15 +156,30 @@ mod tests {
 
     #[test]
     fn fails_when_no_ntfs_volume_holds_system32() {
-        let o = inspect(
-            vec![ntfs("p1", None), ntfs("p2", Some("corrupt MFT record 0"))],
-            None,
-        );
+        let o = inspect(vec![ntfs("p1", None), ntfs("p2", None)], None);
         assert_eq!(o.status, Status::Fail, "{}", said(&o));
         assert_eq!(o.actual, "no NTFS volume holds \\Windows\\System32");
         let s = said(&o);
         assert!(s.contains("p1: NTFS without \\Windows\\System32"), "{s}");
-        assert!(s.contains("p2: corrupt MFT record 0"), "{s}");
+        assert!(s.contains("p2: NTFS without \\Windows\\System32"), "{s}");
+    }
+
+    #[test]
+    fn error_when_an_ntfs_volume_cannot_be_read() {
+        // Whether the unread volume holds \Windows\System32 is unknown: never a plain failure.
+        let o = inspect(
+            vec![ntfs("p1", None), ntfs("p2", Some("corrupt MFT record 0"))],
+            None,
+        );
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert_eq!(o.actual, "p2 (ntfs) could not be read");
+        let s = said(&o);
+        assert!(
+            o.message.starts_with("a Windows system volume was not found, and a volume that could hold it could not be read"),
+            "{s}"
+        );
+        assert!(s.contains("p2 (ntfs): corrupt MFT record 0"), "{s}");
+        assert!(!s.contains("p1 (ntfs)"), "{s}");
     }
 
     #[test]

@@ -17,16 +17,18 @@ pub fn run(ctx: &Context) -> Outcome {
         Ok(g) => g,
         Err(o) => return o,
     };
+    // A path that could not be looked up is not taken for absent.
+    let mut notes = Vec::new();
     let found: Vec<&str> = [
         "/Windows/Panther/unattend.xml",
         "/Windows/System32/Sysprep/unattend.xml",
     ]
     .into_iter()
-    .filter(|p| g.view.exists(p))
+    .filter(|p| g.view.exists_noted(p, &mut notes))
     .collect();
     let required = "no unattend.xml";
     if found.is_empty() {
-        return Outcome::pass("none", required);
+        return Outcome::pass("none", required).noted(notes);
     }
     let shown: Vec<String> = found.iter().map(|p| p.replace('/', "\\")).collect();
     Outcome::warning(shown.join(", "), required)
@@ -62,6 +64,22 @@ mod tests {
         let o = with(&[]);
         assert_eq!(o.status, Status::Pass, "{}", said(&o));
         assert_eq!(o.actual, "none");
+    }
+
+    #[test]
+    fn error_when_where_it_would_be_cannot_be_read() {
+        let mut fs = MemFs::new();
+        fs.dir("/Windows/System32/Sysprep").broken_dir(
+            "/Windows/Panther",
+            vhdlint_guest::fs::FsError::Corrupt("/Windows/Panther: bad index".into()),
+        );
+        let o = run_windows(fs, run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(
+            said(&o).contains("/Windows/Panther: bad index"),
+            "{}",
+            said(&o)
+        );
     }
 
     #[test]
