@@ -24,7 +24,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use common::{debian12_rootfs_or_skip, skip};
@@ -598,15 +598,15 @@ fn base_files(root: &Path) -> Tree {
 }
 
 /// Writes tree `i` under ROOT/gen/tNNNN (a mirror of the root's paths).
-fn write_tree(root: &Path, i: usize, tree: &Tree) -> PathBuf {
+fn write_tree(root: &Path, i: usize, tree: &Tree) {
     let dir = root.join(format!("gen/t{i:04}"));
+    // an empty directory for a tree without files (sshd then has no sshd_config)
+    std::fs::create_dir_all(&dir).unwrap();
     for (p, t) in tree {
         let host = dir.join(p.trim_start_matches('/'));
         std::fs::create_dir_all(host.parent().unwrap()).unwrap();
         std::fs::write(host, t).unwrap();
     }
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// One chroot for every tree: each is copied over /etc (after removing the previous tree's
