@@ -4,9 +4,9 @@ use crate::{Context, Profile};
 pub static META: CheckMeta = CheckMeta {
     id: "linux/ssh-client-alive",
     title: "sshd ClientAliveInterval",
-    what: "Evaluates sshd's configuration the way `sshd -T` does: /etc/ssh/sshd_config with every `Include` (globs in lexical order) expanded in place, the first value of a keyword wins, lines inside `Match` blocks do not count, time units are parsed (`3m` = 180). Missing means sshd's default, 0.",
+    what: "Evaluates sshd's configuration the way `sshd -T` does: /etc/ssh/sshd_config with every `Include` (globs in lexical order) expanded in place, the first value of a keyword wins, but one in a `Match all` block wins over it (sshd reads the configuration again for each connection and keeps what matching Match blocks set), lines inside other `Match` blocks do not count, time units are parsed as sshd's `convtime` does (`3m` = 180, `1h30s`, `+90`). A value sshd refuses on any line (also inside a Match block or after the line in effect) means sshd would not start. Missing means sshd's default, 0.",
     why: "Azure's load balancers drop idle TCP connections after about 4 minutes; sshd must send keep-alives more often (the guide asks for 180 s) or SSH sessions to the VM hang. Certification test 'ClientAliveInterval' checks it.",
-    remedy: "Set `ClientAliveInterval 180` in /etc/ssh/sshd_config (before any Match block, and not overridden by an earlier line or an included file).",
+    remedy: "Set `ClientAliveInterval 180` in /etc/ssh/sshd_config (before any Match block, and not overridden by an earlier line, an included file or a `Match all` block).",
     sources: &["Azure Marketplace VM image guide: ClientAliveInterval 180", "Certification Test Tool: ClientAliveInterval 30–235", "LISA AzureImageStandard verify_client_active_interval"],
     profiles: &[Profile::LinuxOs],
     policies: crate::policy::ALL,

@@ -150,6 +150,41 @@ pub fn debian12_or_skip(variant: &str) -> Option<PathBuf> {
     }
 }
 
+/// The cached Debian 12 root of `fixtures/debian12.sh rootfs` (a tarball with numeric owners,
+/// debootstrapped once and kept in target/tmp/debian12-cache between runs). `None` when the
+/// machine cannot build it (not root, no Debian mirror), after [`skip`] has said so (or failed
+/// the test, under `VHDLINT_REQUIRE_PREREQS=1`).
+pub fn debian12_rootfs_or_skip() -> Option<PathBuf> {
+    match build_debian12_rootfs() {
+        Ok(path) => Some(path),
+        Err(why) => {
+            skip("the Debian 12 root (debian12.sh rootfs)", &why);
+            None
+        }
+    }
+}
+
+fn debian12_cache() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("debian12-cache")
+}
+
+/// The tarball of [`debian12_rootfs_or_skip`], built (or found in the cache) once per test
+/// process.
+fn build_debian12_rootfs() -> Built {
+    static ROOTFS: Mutex<Option<Built>> = Mutex::new(None);
+    let mut slot = ROOTFS.lock().unwrap();
+    if let Some(built) = &*slot {
+        return built.clone();
+    }
+    let built = run(
+        "the debootstrap of the Debian 12 root",
+        "debian12.sh",
+        &["rootfs".as_ref(), debian12_cache().as_os_str()],
+    );
+    *slot = Some(built.clone());
+    built
+}
+
 /// Image `name` of [`debian12_or_skip`], built on first use (one build at a time).
 fn build_debian12(name: &str, variant: &str) -> Built {
     static LOCK: Mutex<()> = Mutex::new(());
@@ -162,13 +197,8 @@ fn build_debian12(name: &str, variant: &str) -> Built {
     if let Some(built) = done.lock().unwrap().get(name) {
         return built.clone();
     }
-    let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("debian12-cache");
-    let built = run(
-        "the debootstrap of the Debian 12 root",
-        "debian12.sh",
-        &["rootfs".as_ref(), cache.as_os_str()],
-    )
-    .and_then(|_| {
+    let cache = debian12_cache();
+    let built = build_debian12_rootfs().and_then(|_| {
         run(
             name,
             "debian12.sh",

@@ -1,0 +1,122 @@
+//! A Generation 2 layout on the debootstrapped Debian 12 root with cloud-init and netplan.io
+//! installed by apt in a chroot (`fixtures/debian12.sh image cloud-gen2`): a GPT disk with a FAT
+//! EFI system partition, separate /boot and /var ext4 filesystems mounted by UUID, a swap file,
+//! the netplan YAML written by `netplan set`, and a second user (useradd) with a shell history
+//! and a key pair. vhdlint's view is compared with the real tools': `sfdisk --json` and `blkid`
+//! for which partition holds each filesystem of fstab, `netplan get` (run in the chroot when the
+//! image was built, kept beside it) for the network.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use common::{check_json, debian12_or_skip, result, skip, status};
+use serde_json::Value;
+
+/// `sfdisk --json` of the image: (number, start sector) of each partition.
+fn partitions(img: &Path) -> Option<Vec<(usize, u64)>> {
+    let out = match Command::new("sfdisk").arg("--json").arg(img).output() {
+        Ok(o) => o,
+        Err(e) => {
+            skip("the blkid comparison", &format!("sfdisk cannot run: {e}"));
+            return None;
+        }
+    };
+    let v: Value = serde_json::from_slice(&out.stdout).expect("sfdisk --json");
+    let parts = v["partitiontable"]["partitions"].as_array().unwrap();
+    Some(
+        parts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i + 1, p["start"].as_u64().unwrap()))
+            .collect(),
+    )
+}
+
+/// The UUID `blkid -p` finds at `offset` in the image.
+fn blkid_uuid(img: &Path, offset: u64) -> Option<String> {
+    let out = Command::new("blkid")
+        .args(["-p", "-O", &offset.to_string(), "-s", "UUID", "-o", "value"])
+        .arg(img)
+        .output()
+        .ok()?;
+    let s = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (!s.is_empty()).then_some(s)
+}
+
+#[test]
+fn gen2_layout_matches_blkid_and_netplan() {
+    let Some(img) = debian12_or_skip("cloud-gen2") else {
+        return;
+    };
+    let (_, r) = check_json(&img, &["--ignore", "disk/sparse"]);
+    assert_eq!(r["profile"], "linux-os");
+
+    // Which partition holds each filesystem fstab mounts by UUID, as blkid sees it.
+    let Some(parts) = partitions(&img) else {
+        return;
+    };
+    assert_eq!(parts.len(), 4);
+    let by_uuid: BTreeMap<String, usize> = parts
+        .iter()
+        .filter_map(|&(n, start)| blkid_uuid(&img, start * 512).map(|u| (u.to_lowercase(), n)))
+        .collect();
+    assert_eq!(by_uuid.len(), 4, "blkid found {by_uuid:?}");
+    let fstab = common::vhdlint(&["cat", img.to_str().unwrap(), "/etc/fstab"]);
+    assert!(fstab.status.success());
+    let mounts = r["facts"]["linux"]["mounts"].as_array().unwrap();
+    let mut checked = 0;
+    for line in String::from_utf8_lossy(&fstab.stdout).lines() {
+        let w: Vec<&str> = line.split_whitespace().collect();
+        let (Some(spec), Some(point)) = (w.first(), w.get(1)) else {
+            continue;
+        };
+        let Some(uuid) = spec.strip_prefix("UUID=") else {
+            continue;
+        };
+        let n = by_uuid[&uuid.to_lowercase()];
+        match mounts.iter().find(|m| m["point"] == *point) {
+            Some(m) => {
+                assert_eq!(m["volume"], format!("p{n}"), "{point}: {m:#}");
+                checked += 1;
+            }
+            // vhdlint mounts the filesystems the checks read (ext4, XFS): the ESP may be left
+            None => assert_eq!(*point, "/boot/efi", "{point} is not mounted: {mounts:#?}"),
+        }
+    }
+    assert!(checked >= 3, "{checked} mounts checked");
+    // /var is its own filesystem: the package database is read through it.
+    assert_eq!(status(&r, "linux/agent-installed"), "pass");
+
+    // The swap file in fstab; the second user's history, as large as written, and key.
+    let swap = result(&r, "linux/no-swap");
+    assert_eq!(swap["status"], "fail", "{swap:#}");
+    assert_eq!(swap["evidence"][0]["text"], "/swapfile none swap sw 0 0");
+    let history = result(&r, "linux/shell-history");
+    assert_eq!(history["status"], "warning", "{history:#}");
+    assert_eq!(history["evidence"][0]["path"], "/home/alice/.bash_history");
+    // the four lines debian12.sh writes there
+    assert_eq!(history["evidence"][0]["text"], "58 bytes");
+    let accounts = result(&r, "linux/default-accounts");
+    assert_eq!(accounts["status"], "fail", "{accounts:#}");
+    assert_eq!(
+        accounts["evidence"][0]["path"],
+        "/home/alice/.ssh/authorized_keys"
+    );
+
+    // The network as netplan itself reads the YAML it wrote: eth0 on DHCP.
+    let get = img.with_file_name("debian12-cloud-gen2.netplan-get.yaml");
+    let get = std::fs::read_to_string(&get).expect("netplan get's answer beside the image");
+    assert!(
+        get.contains("eth0:") && get.contains("dhcp4: true"),
+        "netplan get: {get}"
+    );
+    let net = result(&r, "linux/network");
+    assert_eq!(net["status"], "pass", "{net:#}");
+    assert_eq!(
+        net["evidence"][0]["path"],
+        "/etc/netplan/70-netplan-set.yaml"
+    );
+}
