@@ -383,6 +383,9 @@ mod tests {
         assert_eq!(version_cmp(None, "3.1", "3"), Greater);
         assert_eq!(version_cmp(None, "3.10", "3.1"), Greater);
         assert_eq!(version_cmp(Some("dpkg"), "2.0", "2.0.1"), Less);
+        // The first component is never dropped, even when it is empty or zeros.
+        assert_eq!(version_cmp(None, ".0", ""), Greater);
+        assert_eq!(version_cmp(None, "0.0", "0"), Equal);
     }
 
     #[test]
