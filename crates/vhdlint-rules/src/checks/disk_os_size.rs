@@ -234,4 +234,20 @@ mod tests {
         assert_eq!(o.status, Status::Skipped, "{}", said(&o));
         assert!(o.message.contains("virtual size is unknown"));
     }
+
+    #[test]
+    fn a_policy_range_may_be_one_size_but_not_empty_or_negative() {
+        let mut t = super::Thresholds::guide();
+        t.windows.min_gib = 128.0;
+        assert_eq!(t.validate(), Ok(()));
+        t.linux.min_gib = 50.5;
+        let e = t.validate().unwrap_err();
+        assert!(e.contains("linux: min-gib = 50.5 with max-gib = 50"), "{e}");
+        let mut t = super::Thresholds::guide();
+        t.windows.min_gib = -1.0;
+        let e = t.validate().unwrap_err();
+        assert!(e.contains("windows: min-gib = -1"), "{e}");
+        t.windows.min_gib = f64::NAN;
+        assert!(t.validate().is_err());
+    }
 }

@@ -401,4 +401,14 @@ mod tests {
             "{s}"
         );
     }
+
+    #[test]
+    fn a_policy_range_may_be_one_value_but_not_empty() {
+        let mut t = super::Thresholds::guide();
+        (t.min, t.max) = (180, 180);
+        assert_eq!(t.validate(), Ok(()));
+        t.min = 181;
+        let e = t.validate().unwrap_err();
+        assert!(e.contains("min = 181 with max = 180"), "{e}");
+    }
 }

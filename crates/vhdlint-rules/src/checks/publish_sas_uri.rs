@@ -807,4 +807,19 @@ mod tests {
         let o = blob("/vhds/my \"os\".vhd");
         assert_fails_with(&o, "contains \" (quote), white space: rename the blob");
     }
+
+    #[test]
+    fn policy_limits_are_inclusive() {
+        let mut t = super::Thresholds::guide();
+        (t.expiry_min_days, t.start_skew_minutes) = (366, 7 * 24 * 60);
+        assert_eq!(t.validate(), Ok(()));
+        t.expiry_min_days = 367;
+        assert!(t.validate().unwrap_err().contains("expiry-min-days = 367"));
+        t.expiry_min_days = 366;
+        t.start_skew_minutes += 1;
+        assert!(t
+            .validate()
+            .unwrap_err()
+            .contains("start-skew-minutes = 10081"));
+    }
 }
