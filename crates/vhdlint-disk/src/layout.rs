@@ -515,7 +515,8 @@ impl Layout {
             let Some(sector) = lvm::find_label(v.source.as_ref()) else {
                 continue;
             };
-            let pv = lvm::read_pv(v.source.as_ref(), sector);
+            let mut pv = lvm::read_pv(v.source.as_ref(), sector);
+            pv.volume = v.id.clone();
             by_uuid.insert(pv.uuid.clone(), v.source.clone());
             if let Some(text) = &pv.metadata {
                 match lvm::volume_group(text, v.offset.unwrap_or(0)) {
@@ -528,10 +529,13 @@ impl Layout {
                             texts.insert(vg.name.clone(), (text.clone(), v.offset.unwrap_or(0)));
                         }
                     }
-                    Err(f) => self.lvm_findings.push(Finding {
-                        message: format!("{}: {}", v.id, f.message),
-                        ..f
-                    }),
+                    Err(f) => {
+                        pv.unread = Some(f.message.clone());
+                        self.lvm_findings.push(Finding {
+                            message: format!("{}: {}", v.id, f.message),
+                            ..f
+                        })
+                    }
                 }
             }
             self.physical_volumes.push(pv);
@@ -555,7 +559,7 @@ impl Layout {
                     )),
                 }
             }
-            for lv in &vg.lvs {
+            for lv in &mut vg.lvs {
                 match LvSource::new(lv, &pvs) {
                     Ok(src) => {
                         let src: SharedSource = Arc::new(src);
@@ -571,10 +575,13 @@ impl Layout {
                             source: src,
                         });
                     }
-                    Err(why) => vg.findings.push(Finding::note(
-                        None,
-                        format!("logical volume {}/{} is not read: {why}", lv.vg, lv.name),
-                    )),
+                    Err(why) => {
+                        vg.findings.push(Finding::note(
+                            None,
+                            format!("logical volume {}/{} is not read: {why}", lv.vg, lv.name),
+                        ));
+                        lv.unreadable = Some(why);
+                    }
                 }
             }
             self.volume_groups.push(vg);

@@ -28,6 +28,12 @@ pub enum Node {
         kind: FileKind,
         error: FsError,
     },
+    /// An entry listed in its directory (as a `kind`) whose inode cannot be read: looking it
+    /// up fails with this error, as it does for a corrupt inode.
+    Lost {
+        kind: FileKind,
+        error: FsError,
+    },
 }
 
 impl Node {
@@ -36,7 +42,7 @@ impl Node {
             Node::Dir => FileKind::Dir,
             Node::Link(_) => FileKind::Symlink,
             Node::File(_) | Node::Repeat { .. } => FileKind::File,
-            Node::Broken { kind, .. } => *kind,
+            Node::Broken { kind, .. } | Node::Lost { kind, .. } => *kind,
         }
     }
 }
@@ -99,6 +105,11 @@ impl MemFs {
         )
     }
 
+    /// Adds an entry listed as a `kind` whose lookup fails with `error`.
+    pub fn lost(&mut self, path: &str, kind: FileKind, error: FsError) -> &mut Self {
+        self.add(path, Node::Lost { kind, error })
+    }
+
     /// Adds a file that cannot be read: reading it fails with `error`.
     pub fn broken_file(&mut self, path: &str, error: FsError) -> &mut Self {
         self.add(
@@ -111,6 +122,19 @@ impl MemFs {
     }
 
     fn get(&self, path: &str) -> Result<&Node, FsError> {
+        // Looking a name up reads its directory: under a directory that cannot be listed,
+        // nothing can be looked up, listed, read or followed (as on a real filesystem).
+        let mut at = path;
+        while let Some(i) = at.rfind('/').filter(|&i| i > 0) {
+            at = &at[..i];
+            if let Some(Node::Broken {
+                kind: FileKind::Dir,
+                error,
+            }) = self.0.get(at)
+            {
+                return Err(error.clone());
+            }
+        }
         self.0
             .get(path)
             .ok_or_else(|| FsError::NotFound(path.into()))
@@ -123,26 +147,16 @@ impl Filesystem for MemFs {
     }
 
     fn symlink_metadata(&self, path: &str) -> Result<Metadata, FsError> {
-        // Looking a name up reads its directory: under a directory that cannot be listed,
-        // nothing can be looked up (as on a real filesystem).
-        let mut at = path;
-        while let Some(i) = at.rfind('/').filter(|&i| i > 0) {
-            at = &at[..i];
-            if let Some(Node::Broken {
-                kind: FileKind::Dir,
-                error,
-            }) = self.0.get(at)
-            {
-                return Err(error.clone());
-            }
-        }
         let node = self.get(path)?;
+        if let Node::Lost { error, .. } = node {
+            return Err(error.clone());
+        }
         let len = match node {
             Node::Dir => 0,
             Node::Link(t) => t.len() as u64,
             Node::File(c) => c.len() as u64,
             Node::Repeat { len, .. } => *len,
-            Node::Broken { .. } => 0,
+            Node::Broken { .. } | Node::Lost { .. } => 0,
         };
         Ok(Metadata {
             kind: node.kind(),
@@ -154,7 +168,7 @@ impl Filesystem for MemFs {
     }
 
     fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, FsError> {
-        if let Node::Broken { error, .. } = self.get(path)? {
+        if let Node::Broken { error, .. } | Node::Lost { error, .. } = self.get(path)? {
             return Err(error.clone());
         }
         if !matches!(self.get(path)?, Node::Dir) {
@@ -182,6 +196,7 @@ impl Filesystem for MemFs {
     fn read_link(&self, path: &str) -> Result<String, FsError> {
         match self.get(path)? {
             Node::Link(t) => Ok(t.clone()),
+            Node::Lost { error, .. } => Err(error.clone()),
             _ => Err(FsError::NotASymlink(path.into())),
         }
     }
@@ -197,7 +212,7 @@ impl Filesystem for MemFs {
                     .unwrap_or(usize::MAX)
             ]),
             Node::Dir => Err(FsError::IsADirectory(path.into())),
-            Node::Broken { error, .. } => Err(error.clone()),
+            Node::Broken { error, .. } | Node::Lost { error, .. } => Err(error.clone()),
             Node::Link(_) => Err(FsError::Unsupported(format!(
                 "{path} is a symlink: it is read through the guest view, which resolves it"
             ))),
@@ -246,5 +261,27 @@ mod tests {
         // A name sharing a prefix with a directory is not inside it.
         fs.file("/etcetera", "");
         assert_eq!(names(&fs, "/etc").len(), 2);
+    }
+
+    #[test]
+    fn nothing_under_a_broken_directory_can_be_reached() {
+        let mut fs = MemFs::new();
+        fs.broken_dir("/etc/ssh", FsError::Corrupt("bad block".into()));
+        fs.0.insert("/etc/ssh/k".into(), Node::Link("x".into()));
+        fs.0.insert("/etc/ssh/d".into(), Node::Dir);
+        fs.0.insert("/etc/ssh/d/f".into(), Node::File(b"x".to_vec()));
+        let corrupt = |r: Result<(), FsError>| matches!(r, Err(FsError::Corrupt(_)));
+        assert!(corrupt(fs.read_dir("/etc/ssh").map(drop)));
+        assert!(corrupt(fs.read_dir("/etc/ssh/d").map(drop)));
+        assert!(corrupt(fs.symlink_metadata("/etc/ssh/k").map(drop)));
+        assert!(corrupt(fs.read_link("/etc/ssh/k").map(drop)));
+        assert!(corrupt(fs.read("/etc/ssh/d/f", 1).map(drop)));
+        // An entry that is listed but cannot be looked up.
+        fs.lost("/etc/x", FileKind::File, FsError::Io("inode 12".into()));
+        assert!(fs.read_dir("/etc").unwrap().iter().any(|e| e.name == "x"));
+        assert!(matches!(fs.symlink_metadata("/etc/x"), Err(FsError::Io(_))));
+        assert!(matches!(fs.read("/etc/x", 1), Err(FsError::Io(_))));
+        // The broken directory itself can be looked up.
+        assert_eq!(fs.symlink_metadata("/etc/ssh").unwrap().kind, FileKind::Dir);
     }
 }

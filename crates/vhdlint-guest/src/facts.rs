@@ -257,7 +257,7 @@ impl Facts {
                 break;
             }
             for old in ["/var/lib/rpm/Packages", "/var/lib/rpm/Packages.db"] {
-                if p.database != Some("rpm") && view.exists(old) {
+                if p.database != Some("rpm") && view.exists_noted(old, &mut p.notes) {
                     p.notes.push(Note::unreadable(Unreadable::Unsupported, format!("{old}: Berkeley DB / ndb rpm databases are not read; versions come from the files themselves")).at(old));
                 }
             }
@@ -286,11 +286,11 @@ fn version_of(kernel_path: &str) -> Option<String> {
 
 fn read_kernel(view: &GuestView) -> Kernel {
     let mut k = Kernel::default();
+    // A grubenv that could not be read may hold the saved entry and kernelopts: noted.
     let env = ["/boot/grub2/grubenv", "/boot/grub/grubenv"]
         .iter()
         .find_map(|p| {
-            view.read_config(p)
-                .ok()
+            view.read_noted(p, &mut k.notes)
                 .map(|t| keyvalue::parse_with(&t, Dialect::Grubenv))
         });
     let saved = env
@@ -337,7 +337,7 @@ fn read_kernel(view: &GuestView) -> Kernel {
     k.notes.append(&mut notes);
     let cfg_path = ["/boot/grub/grub.cfg", "/boot/grub2/grub.cfg"]
         .into_iter()
-        .find(|p| view.exists(p));
+        .find(|p| view.exists_noted(p, &mut k.notes));
     match cfg_path.map(|p| (p, view.read_config(p))) {
         Some((p, Ok(text))) => {
             let cfg = grub::parse(&text);
@@ -403,7 +403,13 @@ fn read_kernel(view: &GuestView) -> Kernel {
     }
     // A kernel path relative to a separate /boot partition lacks the /boot prefix.
     if let Some(i) = &k.initrd {
-        if !i.starts_with("/boot/") && !view.exists(i) {
+        // Only a path that is not there is taken for one relative to /boot: one that could
+        // not be looked up is kept, so that whoever reads it notes why it could not be read.
+        let absent = match view.metadata(i) {
+            Ok(_) => false,
+            Err(e) => Note::from_fs_error(i, &e).is_none(),
+        };
+        if !i.starts_with("/boot/") && absent {
             k.initrd = Some(format!(
                 "/boot{}",
                 if i.starts_with('/') {
@@ -479,9 +485,13 @@ const UNIT_DIRS: &[&str] = &[
 ];
 
 /// Where `unit` is enabled: the `*.wants/` (or `*.requires/`) link that pulls it in, if any.
-pub fn enabled_unit(view: &GuestView, unit: &str) -> Option<String> {
+/// When none is found, the directories that could not be listed and the links that could not
+/// be looked up are noted in `notes` (the link may be there); once one is found, they do not
+/// matter and are not noted.
+pub fn enabled_unit(view: &GuestView, unit: &str, notes: &mut Vec<Note>) -> Option<String> {
+    let mut unread = Vec::new();
     for dir in UNIT_DIRS {
-        let Ok(entries) = view.read_dir(dir) else {
+        let Some(entries) = view.read_dir_noted(dir, &mut unread) else {
             continue;
         };
         for e in entries
@@ -489,25 +499,37 @@ pub fn enabled_unit(view: &GuestView, unit: &str) -> Option<String> {
             .filter(|e| e.name.ends_with(".wants") || e.name.ends_with(".requires"))
         {
             let p = format!("{dir}/{}/{unit}", e.name);
-            if view.symlink_metadata(&p).is_ok() {
-                return Some(p);
+            match view.symlink_metadata(&p) {
+                Ok(_) => return Some(p),
+                Err(e) => unread.extend(Note::from_fs_error(&p, &e)),
             }
         }
     }
+    notes.append(&mut unread);
     None
 }
 
-/// Whether `unit` is masked (a link to /dev/null in /etc/systemd/system).
-pub fn masked_unit(view: &GuestView, unit: &str) -> bool {
-    view.read_link(&format!("/etc/systemd/system/{unit}"))
-        .is_ok_and(|t| t == "/dev/null")
+/// Whether `unit` is masked (a link to /dev/null in /etc/systemd/system). A link that could
+/// not be looked up or read gives `false` and a note in `notes`.
+pub fn masked_unit(view: &GuestView, unit: &str, notes: &mut Vec<Note>) -> bool {
+    let p = format!("/etc/systemd/system/{unit}");
+    match view.read_link(&p) {
+        Ok(t) => t == "/dev/null",
+        Err(e) => {
+            notes.extend(Note::from_fs_error(&p, &e));
+            false
+        }
+    }
 }
 
-/// A SysV start link (`/etc/rc?.d/S??name`) for `name`, if any.
-pub fn sysv_start_link(view: &GuestView, name: &str) -> Option<String> {
+/// A SysV start link (`/etc/rc?.d/S??name`) for `name`, if any. When none is found, the
+/// runlevel directories that could not be listed are noted in `notes`, as
+/// [`enabled_unit`] does.
+pub fn sysv_start_link(view: &GuestView, name: &str, notes: &mut Vec<Note>) -> Option<String> {
+    let mut unread = Vec::new();
     for level in ["2", "3", "5"] {
         let dir = format!("/etc/rc{level}.d");
-        let Ok(entries) = view.read_dir(&dir) else {
+        let Some(entries) = view.read_dir_noted(&dir, &mut unread) else {
             continue;
         };
         if let Some(e) = entries
@@ -517,6 +539,7 @@ pub fn sysv_start_link(view: &GuestView, name: &str) -> Option<String> {
             return Some(format!("{dir}/{}", e.name));
         }
     }
+    notes.append(&mut unread);
     None
 }
 
@@ -830,7 +853,7 @@ pub fn read_network(view: &GuestView) -> Network {
     }
     // udev rules pinning interface names to MAC addresses.
     for dir in ["/etc/udev/rules.d", "/lib/udev/rules.d"] {
-        let Ok(entries) = view.read_dir(dir) else {
+        let Some(entries) = view.read_dir_noted(dir, &mut net.notes) else {
             continue;
         };
         for e in entries

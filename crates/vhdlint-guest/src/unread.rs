@@ -79,9 +79,11 @@ fn family_of(layout: &Layout, v: &Volume) -> Option<OsFamily> {
 
 /// Every volume that could hold an operating system's files but could not be read: a Linux
 /// filesystem that cannot be opened or looked into (unsupported, damaged), an NTFS volume that
-/// cannot be read, and a partition or logical volume whose content has no signature vhdlint
-/// recognises (a damaged superblock, an encrypted or unsupported filesystem). BitLocker is not
-/// among them: it is a Windows system volume that is refused (windows/ntfs).
+/// cannot be read, a partition or logical volume whose content has no signature vhdlint
+/// recognises (a damaged superblock, an encrypted or unsupported filesystem), an LVM2 physical
+/// volume whose metadata could not be read (its logical volumes are not seen) and a logical
+/// volume that could not be assembled. BitLocker is not among them: it is a Windows system
+/// volume that is refused (windows/ntfs).
 pub fn unread_volumes(
     layout: &Layout,
     linux: &LinuxInspection,
@@ -119,7 +121,41 @@ pub fn unread_volumes(
             why: "no filesystem signature vhdlint recognises (a damaged superblock, or an encrypted or unsupported filesystem)".into(),
             family: family_of(layout, v),
         });
-    linux.chain(ntfs).chain(unknown).collect()
+    // A PV that holds metadata that could not be read, unless a volume group read from
+    // another PV's copy of it includes this one.
+    let pvs = layout
+        .physical_volumes
+        .iter()
+        .filter(|pv| {
+            !layout
+                .volume_groups
+                .iter()
+                .any(|vg| vg.pvs.values().any(|u| *u == pv.uuid))
+        })
+        .filter_map(|pv| {
+            pv.unread.as_ref().map(|why| UnreadVolume {
+                volume: pv.volume.clone(),
+                filesystem: FsKind::LvmPv.name(),
+                why: format!("LVM2 physical volume whose metadata could not be read: {why}"),
+                family: Some(OsFamily::Linux),
+            })
+        });
+    let lvs = layout.volume_groups.iter().flat_map(|vg| {
+        vg.lvs.iter().filter_map(|lv| {
+            lv.unreadable.as_ref().map(|why| UnreadVolume {
+                volume: format!("{}/{}", lv.vg, lv.name),
+                filesystem: FsKind::Unknown.name(),
+                why: format!("LVM2 logical volume not assembled: {why}"),
+                family: Some(OsFamily::Linux),
+            })
+        })
+    });
+    linux
+        .chain(ntfs)
+        .chain(unknown)
+        .chain(pvs)
+        .chain(lvs)
+        .collect()
 }
 
 /// Directory entries at the top of a filesystem that make it a `/boot`: a boot loader's

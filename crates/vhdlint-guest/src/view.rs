@@ -266,7 +266,8 @@ impl GuestView {
     }
 
     /// Like [`GuestView::glob`]; a walk that [`MAX_GLOB_PATHS`] cut short, and directories on
-    /// the way that could not be listed, are noted in `notes`. The paths gathered are returned.
+    /// the way (or matches) that could not be listed or looked up, are noted in `notes`. The
+    /// paths gathered are returned.
     pub fn glob_noted(&self, pattern: &str, notes: &mut Vec<Note>) -> Vec<String> {
         let (found, cut, unread) = self.glob_bounded(pattern);
         if cut {
@@ -328,7 +329,17 @@ impl GuestView {
                     }
                 } else {
                     let p = format!("{base}/{part}");
-                    if last || self.metadata(&p).is_ok_and(|m| m.kind == FileKind::Dir) {
+                    // A directory on the way that could not be looked up is noted, not taken
+                    // for absent.
+                    let dir = last
+                        || match self.metadata(&p) {
+                            Ok(m) => m.kind == FileKind::Dir,
+                            Err(e) => {
+                                unread.extend(Note::from_fs_error(&p, &e));
+                                false
+                            }
+                        };
+                    if dir {
                         next.push(p);
                     }
                 }
@@ -339,7 +350,13 @@ impl GuestView {
             }
             found = next;
         }
-        found.retain(|p| !p.is_empty() && self.symlink_metadata(p).is_ok());
+        found.retain(|p| {
+            !p.is_empty()
+                && self
+                    .symlink_metadata(p)
+                    .map_err(|e| unread.extend(Note::from_fs_error(p, &e)))
+                    .is_ok()
+        });
         found.sort();
         (found, cut, unread)
     }
@@ -467,5 +484,32 @@ mod tests {
         assert_eq!(v.glob("/etc/ssh/sshd_config.d/[ab].conf").len(), 2);
         assert!(v.glob("/nope/*").is_empty());
         assert_eq!(v.glob("/etc/ssh/*/*.txt"), ["/etc/ssh/sshd_config.d/c.txt"]);
+    }
+
+    #[test]
+    fn globbing_notes_what_could_not_be_looked_up() {
+        let mut fs = MemFs::new();
+        fs.broken_dir("/usr/lib", FsError::Corrupt("/usr/lib: bad block".into()))
+            .file("/etc/a.conf", "");
+        let v = GuestView::of(fs);
+        // A literal directory on the way, a literal last component, and a wildcard one.
+        for pattern in [
+            "/usr/lib/python3/dist-packages/*.py",
+            "/usr/lib/python3",
+            "/usr/lib/*/x",
+        ] {
+            let mut notes = Vec::new();
+            assert!(v.glob_noted(pattern, &mut notes).is_empty(), "{pattern}");
+            assert!(
+                notes.iter().any(|n| n.is_unreadable()),
+                "{pattern}: {notes:?}"
+            );
+        }
+        // What is absent is no note.
+        let mut notes = Vec::new();
+        assert!(v.glob_noted("/etc/b/*.conf", &mut notes).is_empty());
+        assert!(v.glob_noted("/etc/b.conf", &mut notes).is_empty());
+        assert_eq!(v.glob_noted("/etc/*.conf", &mut notes), ["/etc/a.conf"]);
+        assert!(notes.is_empty(), "{notes:?}");
     }
 }

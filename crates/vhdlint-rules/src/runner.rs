@@ -521,6 +521,86 @@ mod tests {
         assert!(r.summary.error > 0 && r.summary.pass > 0);
     }
 
+    /// An LVM2 PV over the partition, holding `text` as its metadata, then `damage` done to it.
+    fn pv(text: &str, damage: impl Fn(&mut [u8])) -> impl Fn(usize, &mut [u8]) {
+        let text = text.to_string();
+        move |_, v| {
+            let crc = vhdlint_disk::lvm::lvm_crc(text.as_bytes());
+            crate::testing::put_pv(v, 0, text.as_bytes(), crc);
+            damage(v);
+        }
+    }
+
+    #[test]
+    fn auto_takes_a_disk_with_an_lvm_pv_whose_metadata_cannot_be_read_for_a_linux_os_disk() {
+        use crate::testing::{lvm_metadata, PV_ID};
+        let good = lvm_metadata(PV_ID, &[]);
+        type Damage = Box<dyn Fn(&mut [u8])>;
+        let cases: [(&str, String, Damage); 3] = [
+            (
+                "metadata that does not parse",
+                good.replacen('{', "[", 1),
+                Box::new(|_| {}),
+            ),
+            (
+                "a metadata area header whose magic is damaged",
+                good.clone(),
+                Box::new(|v| v[4096 + 4] ^= 0xFF),
+            ),
+            (
+                "a PV header offset outside the label sector",
+                good.clone(),
+                Box::new(|v| v[512 + 20..512 + 24].copy_from_slice(&496u32.to_le_bytes())),
+            ),
+        ];
+        for (what, text, damage) in cases {
+            let r = auto(disk(&[0x8e], pv(&text, damage), false));
+            assert_eq!(r.profile, Profile::LinuxOs, "{what}: {}", r.profile_reason);
+            let os = result(&r, "partition/os-found");
+            assert_eq!(os.status, Status::Error, "{what}: {}", os.message);
+            assert_eq!(os.actual, "p1 (LVM2_member) could not be read", "{what}");
+            assert!(
+                os.message.contains(
+                    "p1 (LVM2_member): LVM2 physical volume whose metadata could not be read: "
+                ),
+                "{what}: {}",
+                os.message
+            );
+        }
+    }
+
+    #[test]
+    fn auto_takes_a_disk_with_a_logical_volume_not_assembled_for_a_linux_os_disk() {
+        // vg0/root's extents start at 1 MiB of a PV of 1 MiB: past its end.
+        let text = crate::testing::lvm_metadata(crate::testing::PV_ID, &["root"]);
+        let r = auto(disk(&[0x8e], pv(&text, |_| {}), false));
+        assert_eq!(r.profile, Profile::LinuxOs, "{}", r.profile_reason);
+        let os = result(&r, "partition/os-found");
+        assert_eq!(os.status, Status::Error, "{}", os.message);
+        assert!(
+            os.message
+                .contains("vg0/root (unknown): LVM2 logical volume not assembled: "),
+            "{}",
+            os.message
+        );
+    }
+
+    #[test]
+    fn a_pv_read_in_full_or_in_no_volume_group_is_no_unread_volume() {
+        use crate::testing::{lvm_metadata, PV_ID};
+        // A volume group without logical volumes: nothing on the disk is unread.
+        let r = auto(disk(&[0x8e], pv(&lvm_metadata(PV_ID, &[]), |_| {}), false));
+        assert_eq!(r.profile, Profile::DataDisk, "{}", r.profile_reason);
+        // A PV made but in no volume group: its metadata area holds no location yet.
+        let blank = |v: &mut [u8]| {
+            v[4096 + 48..4096 + 56].fill(0);
+            let crc = vhdlint_disk::lvm::lvm_crc(&v[4096 + 4..4096 + 512]);
+            v[4096..4096 + 4].copy_from_slice(&crc.to_le_bytes());
+        };
+        let r = auto(disk(&[0x8e], pv(&lvm_metadata(PV_ID, &[]), blank), false));
+        assert_eq!(r.profile, Profile::DataDisk, "{}", r.profile_reason);
+    }
+
     #[test]
     fn auto_takes_a_disk_with_an_unread_windows_volume_for_a_windows_os_disk() {
         let r = auto(disk(

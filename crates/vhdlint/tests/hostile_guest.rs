@@ -1149,3 +1149,86 @@ fn data_disks_stay_data_disks() {
     );
     assert_eq!(code, 0, "{r:#}");
 }
+
+/// A loop device over a file, detached when dropped.
+struct Loop(String);
+
+impl Drop for Loop {
+    fn drop(&mut self) {
+        let _ = Command::new("losetup").args(["-d", &self.0]).status();
+    }
+}
+
+#[test]
+fn an_lvm_pv_whose_metadata_cannot_be_read_is_an_unread_os_volume() {
+    // The real pvcreate and vgcreate write the label and the metadata of vg0 on the
+    // partition (through a loop device); then every copy of the metadata text is damaged so
+    // that it no longer parses.
+    let Some(c) = Case::new("lvm-damaged-metadata") else {
+        return;
+    };
+    if let Some(t) = ["pvcreate", "vgcreate", "losetup"]
+        .into_iter()
+        .find(|t| !have(t))
+    {
+        skip("the LVM case", &format!("{t} not found"));
+        return;
+    }
+    if !Path::new("/dev/loop-control").exists() {
+        skip(
+            "the LVM case",
+            "no /dev/loop-control: loop devices unavailable",
+        );
+        return;
+    }
+    let lvm = c.dir.join("lvm");
+    let img = c.image_of("type=8e", |part| {
+        let out = Command::new("losetup")
+            .args(["-f", "--show"])
+            .arg(part)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "losetup: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let dev = Loop(String::from_utf8_lossy(&out.stdout).trim().to_string());
+        std::fs::create_dir_all(lvm.join("lock")).unwrap();
+        std::fs::write(
+            lvm.join("lvm.conf"),
+            format!(
+                "devices {{\n filter = [ \"a|^{d}$|\", \"r|.*|\" ]\n global_filter = [ \"a|^{d}$|\", \"r|.*|\" ]\n obtain_device_list_from_udev = 0\n use_devicesfile = 0\n}}\nactivation {{\n udev_sync = 0\n udev_rules = 0\n monitoring = 0\n}}\nglobal {{\n use_lvmpolld = 0\n locking_dir = \"{l}\"\n}}\nbackup {{\n backup = 0\n archive = 0\n}}\n",
+                d = dev.0,
+                l = lvm.join("lock").display()
+            ),
+        )
+        .unwrap();
+        for args in [
+            &["pvcreate", "-q", "-y", "--norestorefile", &dev.0][..],
+            &["vgcreate", "-q", "--setautoactivation", "n", "vg0", &dev.0][..],
+        ] {
+            sh(Command::new(args[0])
+                .args(&args[1..])
+                .env("LVM_SYSTEM_DIR", &lvm)
+                .env("LVM_SUPPRESS_FD_WARNINGS", "1"));
+        }
+        drop(dev);
+        let mut bytes = std::fs::read(part).unwrap();
+        let mut damaged = 0;
+        let mut at = 0;
+        while let Some(i) = bytes[at..].windows(6).position(|w| w == b"vg0 {\n") {
+            bytes[at + i + 4] = b'[';
+            at += i + 6;
+            damaged += 1;
+        }
+        assert!(damaged > 0, "no metadata text of vg0 found on the PV");
+        std::fs::write(part, bytes).unwrap();
+    });
+    assert_unread_linux_os(
+        &c,
+        &img,
+        "LVM2_member",
+        "LVM2 physical volume whose metadata could not be read",
+    );
+}

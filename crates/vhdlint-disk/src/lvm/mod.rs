@@ -38,6 +38,8 @@ pub fn find_label(vol: &dyn ReadAt) -> Option<u64> {
 /// A physical volume as read from its label and metadata.
 #[derive(Debug, Clone, Serialize)]
 pub struct PhysicalVolume {
+    /// The volume it is on (`p2`); set by [`crate::layout::Layout`], empty from [`read_pv`].
+    pub volume: String,
     /// The PV UUID, 32 characters without dashes.
     pub uuid: String,
     pub device_size: u64,
@@ -45,6 +47,12 @@ pub struct PhysicalVolume {
     /// The text metadata of the newest copy, when it could be read.
     #[serde(skip)]
     pub metadata: Option<String>,
+    /// Why the PV's metadata could not be read, when it holds some that could not be: a label
+    /// or PV header that does not make sense, metadata areas none of which could be read, or
+    /// text that does not parse ([`crate::layout::Layout`] sets that one). `None` for a PV
+    /// whose metadata was read and for one that holds none (no metadata area, or areas that
+    /// hold no metadata yet: a PV in no volume group).
+    pub unread: Option<String>,
     pub findings: Vec<Finding>,
 }
 
@@ -54,15 +62,18 @@ pub fn read_pv(vol: &dyn ReadAt, label_sector: u64) -> PhysicalVolume {
     let base = label_sector * SECTOR;
     let label = vol.read_vec(base, 512).unwrap_or_default();
     let mut pv = PhysicalVolume {
+        volume: String::new(),
         uuid: String::new(),
         device_size: 0,
         label_sector,
         metadata: None,
+        unread: None,
         findings: Vec::new(),
     };
     if label.len() < 512 {
         pv.findings
             .push(Finding::fail(base, "LVM2 label sector cannot be read"));
+        pv.unread = Some("its LVM2 label sector cannot be read".into());
         return pv;
     }
     if le_u64(&label, 8) != label_sector {
@@ -86,10 +97,9 @@ pub fn read_pv(vol: &dyn ReadAt, label_sector: u64) -> PhysicalVolume {
     }
     let hdr = le_u32(&label, 20) as usize;
     if !(32..=448).contains(&hdr) {
-        findings.push(Finding::fail(
-            base + 20,
-            format!("LVM2 PV header offset {hdr} is outside the label sector"),
-        ));
+        let why = format!("LVM2 PV header offset {hdr} is outside the label sector");
+        findings.push(Finding::fail(base + 20, why.clone()));
+        pv.unread = Some(why);
         pv.findings = findings;
         return pv;
     }
@@ -130,19 +140,28 @@ pub fn read_pv(vol: &dyn ReadAt, label_sector: u64) -> PhysicalVolume {
             list.push((o, s));
         }
     }
+    let mut unread = Vec::new();
     for &(mda_off, mda_size) in &lists[1] {
         match read_mda(vol, mda_off, mda_size) {
-            Ok((text, mut f)) => {
+            Ok(Some((text, mut f))) => {
                 findings.append(&mut f);
                 if pv.metadata.is_none() {
                     pv.metadata = Some(text);
                 }
             }
-            Err(e) => findings.push(Finding::fail(
+            Ok(None) => findings.push(Finding::note(
                 mda_off,
-                format!("LVM2 metadata area at {mda_off:#x}: {e}"),
+                format!("LVM2 metadata area at {mda_off:#x} holds no metadata (a PV in no volume group)"),
             )),
+            Err(e) => {
+                let why = format!("LVM2 metadata area at {mda_off:#x}: {e}");
+                findings.push(Finding::fail(mda_off, why.clone()));
+                unread.push(why);
+            }
         }
+    }
+    if pv.metadata.is_none() && !unread.is_empty() {
+        pv.unread = Some(unread.join("; "));
     }
     if lists[1].is_empty() {
         findings.push(Finding::note(
@@ -154,7 +173,9 @@ pub fn read_pv(vol: &dyn ReadAt, label_sector: u64) -> PhysicalVolume {
     pv
 }
 
-fn read_mda(vol: &dyn ReadAt, start: u64, size: u64) -> Result<(String, Vec<Finding>)> {
+/// The text metadata of the area at `start` and what was noticed reading it; `None` when the
+/// area holds none (a PV that is in no volume group).
+fn read_mda(vol: &dyn ReadAt, start: u64, size: u64) -> Result<Option<(String, Vec<Finding>)>> {
     let mut findings = Vec::new();
     let hdr = vol.read_vec(start, 512)?;
     if &hdr[4..20] != MDA_MAGIC {
@@ -187,11 +208,7 @@ fn read_mda(vol: &dyn ReadAt, start: u64, size: u64) -> Result<(String, Vec<Find
     // The first raw location is the current metadata.
     let (off, len, sum) = (le_u64(&hdr, 40), le_u64(&hdr, 48), le_u32(&hdr, 56));
     if len == 0 {
-        return Err(Error::Malformed {
-            what: "LVM2 metadata area header",
-            offset: start + 40,
-            reason: "no metadata location".into(),
-        });
+        return Ok(None);
     }
     if len > MAX_LVM_METADATA || len > size {
         return Err(Error::Limit {
@@ -222,7 +239,10 @@ fn read_mda(vol: &dyn ReadAt, start: u64, size: u64) -> Result<(String, Vec<Find
             ),
         ));
     }
-    Ok((String::from_utf8_lossy(&text).into_owned(), findings))
+    Ok(Some((
+        String::from_utf8_lossy(&text).into_owned(),
+        findings,
+    )))
 }
 
 /// A segment of a logical volume mapped onto a physical volume.

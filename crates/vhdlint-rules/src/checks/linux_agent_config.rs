@@ -60,6 +60,9 @@ pub fn run(ctx: &Context) -> Outcome {
     let mut status = Status::Pass;
     let mut problems = Vec::new();
     let mut ev = Vec::new();
+    // Where cloud-init could be but could not be looked up: the warning that it is missing
+    // would rest on it.
+    let mut lookup = Vec::new();
     for key in [
         "Provisioning.RegenerateSshHostKeyPair",
         "Provisioning.DeleteRootPassword",
@@ -90,10 +93,12 @@ pub fn run(ctx: &Context) -> Outcome {
         .get("Provisioning.Agent")
         .filter(|e| e.value.trim() == "cloud-init")
     {
+        let mut unread = Vec::new();
         let cloud_init = ["/usr/bin/cloud-init", "/bin/cloud-init"]
             .iter()
-            .any(|p| g.view.exists(p));
+            .any(|p| g.view.exists_noted(p, &mut unread));
         if !cloud_init {
+            lookup.append(&mut unread);
             status = status.max(Status::Warning);
             problems.push("Provisioning.Agent=cloud-init but cloud-init is not installed: nothing would provision new VMs".into());
             ev.push(Evidence::path(path, Some(e.line), e.raw.trim()));
@@ -118,7 +123,8 @@ pub fn run(ctx: &Context) -> Outcome {
     }
     // A line the parser gave up on because of a bound may hold one of the settings above;
     // the runner makes a pass a warning for it.
-    let notes = conf.notes_at(path).collect::<Vec<_>>();
+    let mut notes = conf.notes_at(path).collect::<Vec<_>>();
+    notes.append(&mut lookup);
     if status == Status::Pass {
         return Outcome::pass("generalizes the image", required)
             .evidences(ev)
@@ -328,6 +334,27 @@ mod tests {
     fn passes_when_cloud_init_provisions_from_usr_bin() {
         let mut fs = good_then("Provisioning.Agent=cloud-init\n");
         fs.file("/usr/bin/cloud-init", "");
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn error_when_where_cloud_init_would_be_cannot_be_read() {
+        let mut fs = good_then("Provisioning.Agent=cloud-init\n");
+        fs.broken_dir(
+            "/usr/bin",
+            vhdlint_guest::fs::FsError::Corrupt("/usr/bin: bad directory block".into()),
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert!(s.contains("/usr/bin: bad directory block"), "{s}");
+        // Found in /bin, /usr/bin does not matter.
+        let mut fs = good_then("Provisioning.Agent=cloud-init\n");
+        fs.file("/bin/cloud-init", "").broken_dir(
+            "/usr/bin",
+            vhdlint_guest::fs::FsError::Corrupt("/usr/bin: bad directory block".into()),
+        );
         let o = run_linux(fs, run);
         assert_eq!(o.status, Status::Pass, "{}", said(&o));
     }

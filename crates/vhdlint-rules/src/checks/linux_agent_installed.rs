@@ -84,13 +84,16 @@ pub fn run(ctx: &Context) -> Outcome {
     let v = &g.view;
     let pkgs = g.facts.packages(v);
     let pkg = pkgs.any(&["waagent", "walinuxagent", "WALinuxAgent"]);
+    // Where the executable could have been but could not be looked up: named with the
+    // result, and what a failure rests on when neither executable nor package is found.
+    let mut bin_notes = Vec::new();
     let bin = [
         "/usr/sbin/waagent",
         "/usr/bin/waagent",
         "/usr/local/sbin/waagent",
     ]
     .into_iter()
-    .find(|p| v.exists(p));
+    .find(|p| v.exists_noted(p, &mut bin_notes));
     let required = match &ctx.policy.linux_agent_installed.min_version {
         Some(m) => format!("installed and enabled; ≥ {m} unless auto-update is on"),
         None => "installed and enabled".to_string(),
@@ -98,6 +101,8 @@ pub fn run(ctx: &Context) -> Outcome {
     let mut ev = Vec::new();
     // What was not read because of a bound, or not read at all: shown with every result.
     let mut notes = pkgs.notes.clone();
+    // What the result rests on but could not be read: the runner's rules apply to it.
+    let mut needed = Vec::new();
     if let Some(p) = pkg {
         ev.push(Evidence::path(
             p.path.clone(),
@@ -109,8 +114,9 @@ pub fn run(ctx: &Context) -> Outcome {
         ev.push(Evidence::path(b, None, "agent executable"));
     }
     if pkg.is_none() && bin.is_none() {
-        return Outcome::fail("not installed", required).message("no waagent executable (/usr/sbin/waagent, /usr/bin/waagent) and no waagent/walinuxagent/WALinuxAgent package").evidence(Evidence::note("looked for /usr/sbin/waagent, /usr/bin/waagent and the packages waagent, walinuxagent, WALinuxAgent")).aside(notes);
+        return Outcome::fail("not installed", required).message("no waagent executable (/usr/sbin/waagent, /usr/bin/waagent) and no waagent/walinuxagent/WALinuxAgent package").evidence(Evidence::note("looked for /usr/sbin/waagent, /usr/bin/waagent and the packages waagent, walinuxagent, WALinuxAgent")).noted(bin_notes).aside(notes);
     }
+    notes.append(&mut bin_notes);
     // The version, where it was read, and the package database it came from.
     let (version, vsource, db) = match (pkg, version_py(v, &mut notes)) {
         (Some(p), _) if !p.version.is_empty() => (
@@ -130,9 +136,11 @@ pub fn run(ctx: &Context) -> Outcome {
     };
     let mut status = Status::Pass;
     let mut problems = Vec::new();
+    // A *.wants/ directory that could not be read may hold the link: "not enabled" would
+    // rest on it.
     let unit = ["walinuxagent.service", "waagent.service"]
         .iter()
-        .find_map(|u| enabled_unit(v, u));
+        .find_map(|u| enabled_unit(v, u, &mut needed));
     match &unit {
         Some(l) => ev.push(Evidence::path(l.clone(), None, "service enabled")),
         None => {
@@ -141,15 +149,20 @@ pub fn run(ctx: &Context) -> Outcome {
         }
     }
     if let (Some(min), Some(ver)) = (&ctx.policy.linux_agent_installed.min_version, &version) {
-        let conf = g.facts.waagent(v).ok();
+        let path = vhdlint_guest::facts::WAAGENT_CONF;
+        let read = g.facts.waagent(v);
+        if version_cmp(db, ver, min) == Ordering::Less {
+            match read {
+                Ok(c) => notes.extend(c.notes_at(path)),
+                // An old agent passes only when auto-update is not off: a waagent.conf that
+                // could not be read may turn it off.
+                Err(e) => needed.extend(Note::from_fs_error(path, e)),
+            }
+        }
+        let conf = read.ok();
         let auto = conf
             .and_then(|c| c.get("AutoUpdate.Enabled"))
             .map(|e| e.value.trim().eq_ignore_ascii_case("y"));
-        if version_cmp(db, ver, min) == Ordering::Less {
-            if let Some(c) = conf {
-                notes.extend(c.notes_at(vhdlint_guest::facts::WAAGENT_CONF));
-            }
-        }
         if version_cmp(db, ver, min) == Ordering::Less && auto == Some(false) {
             status = Status::Fail;
             problems.push(format!(
@@ -169,11 +182,13 @@ pub fn run(ctx: &Context) -> Outcome {
     } else {
         Outcome::with_status(status, actual, required).message(problems.join("; "))
     };
-    out.evidences(ev).aside(notes)
+    out.evidences(ev).noted(needed).aside(notes)
 }
 
 #[cfg(test)]
 mod tests {
+    use vhdlint_guest::fs::FsError;
+
     use super::run;
     use crate::check::Status;
     use crate::policy::Policy;
@@ -466,5 +481,63 @@ mod tests {
         let o = run_linux(fs, run);
         assert_eq!(o.status, Status::Pass, "{}", said(&o));
         assert_eq!(o.required, "installed and enabled");
+    }
+
+    #[test]
+    fn not_installed_names_where_the_executable_could_not_be_looked_up() {
+        let mut fs = MemFs::new();
+        fs.broken_dir(
+            "/usr/sbin",
+            FsError::Corrupt("/usr/sbin: bad directory block".into()),
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert!(s.contains("/usr/sbin: bad directory block"), "{s}");
+        assert!(s.contains("not everything could be read"), "{s}");
+        // Found elsewhere: a pass that names it aside.
+        let mut fs = installed("");
+        fs.file("/usr/bin/waagent", "").broken_dir(
+            "/usr/sbin",
+            FsError::Corrupt("/usr/sbin: bad directory block".into()),
+        );
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn error_when_where_the_service_link_would_be_cannot_be_read() {
+        let mut fs = MemFs::new();
+        dpkg(&mut fs, "walinuxagent", "2.9.1.1-0ubuntu1");
+        fs.broken_dir(
+            "/etc/systemd/system",
+            FsError::Io("/etc/systemd/system: read error".into()),
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert!(s.contains("/etc/systemd/system: read error"), "{s}");
+    }
+
+    #[test]
+    fn current_errors_below_the_minimum_when_waagent_conf_cannot_be_read() {
+        // Whether auto-update is off is unknown: the old agent neither passes nor fails.
+        let mut fs = installed("2.2.45-1");
+        fs.broken_file(
+            "/etc/waagent.conf",
+            FsError::Unsupported("/etc/waagent.conf: inline data".into()),
+        );
+        let o = run_linux_with(fs, &Policy::current(), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert!(s.contains("/etc/waagent.conf: inline data"), "{s}");
+        // At or above the minimum, auto-update does not matter.
+        let mut fs = installed("2.9.1.1-1");
+        fs.broken_file(
+            "/etc/waagent.conf",
+            FsError::Unsupported("/etc/waagent.conf: inline data".into()),
+        );
+        let o = run_linux_with(fs, &Policy::current(), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
     }
 }

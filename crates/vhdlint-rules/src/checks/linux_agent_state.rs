@@ -1,6 +1,6 @@
 use vhdlint_guest::fs::FileKind;
 
-use crate::check::{CheckMeta, Evidence, Outcome, Status};
+use crate::check::{CheckMeta, Evidence, Note, Outcome, Status};
 use crate::{Context, Profile};
 
 pub static META: CheckMeta = CheckMeta {
@@ -76,10 +76,14 @@ pub fn run(ctx: &Context) -> Outcome {
             ev.push(Evidence::path("/etc/machine-id", Some(1), id));
         }
     }
-    if g.view
-        .metadata("/var/log/waagent.log")
-        .is_ok_and(|m| m.kind == FileKind::File)
-    {
+    let log = match g.view.metadata("/var/log/waagent.log") {
+        Ok(m) => m.kind == FileKind::File,
+        Err(e) => {
+            notes.extend(Note::from_fs_error("/var/log/waagent.log", &e));
+            false
+        }
+    };
+    if log {
         status = status.max(Status::Warning);
         what.push("/var/log/waagent.log".into());
         ev.push(Evidence::path(
@@ -271,5 +275,18 @@ mod tests {
                 .any(|e| e.path.as_deref() == Some("/var/lib/waagent")),
             "{s}"
         );
+    }
+
+    #[test]
+    fn error_when_the_agent_log_cannot_be_looked_up() {
+        let mut fs = MemFs::new();
+        fs.broken_dir(
+            "/var/log",
+            vhdlint_guest::fs::FsError::Corrupt("/var/log: bad directory block".into()),
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert!(s.contains("/var/log: bad directory block"), "{s}");
     }
 }

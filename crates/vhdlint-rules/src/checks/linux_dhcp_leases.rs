@@ -1,4 +1,4 @@
-use crate::check::{CheckMeta, Evidence, Outcome};
+use crate::check::{CheckMeta, Evidence, Note, Outcome};
 use crate::{Context, Profile};
 
 pub static META: CheckMeta = CheckMeta {
@@ -34,10 +34,10 @@ pub fn run(ctx: &Context) -> Outcome {
                 continue;
             }
             let p = format!("{dir}/{}", e.name);
-            if let Ok(m) = g.view.metadata(&p) {
-                if m.kind == vhdlint_guest::fs::FileKind::File {
-                    files.push((p, m.len));
-                }
+            match g.view.metadata(&p) {
+                Ok(m) if m.kind == vhdlint_guest::fs::FileKind::File => files.push((p, m.len)),
+                Ok(_) => {}
+                Err(e) => notes.extend(Note::from_fs_error(&p, &e)),
             }
         }
     }
@@ -161,5 +161,19 @@ mod tests {
                 .any(|e| e.path.as_deref() == Some("/var/lib/dhcp")),
             "{s}"
         );
+    }
+
+    #[test]
+    fn error_when_a_lease_file_cannot_be_looked_up() {
+        let mut fs = MemFs::new();
+        fs.lost(
+            "/var/lib/dhclient/dhclient.leases",
+            vhdlint_guest::fs::FileKind::File,
+            vhdlint_guest::fs::FsError::Io("inode 40: read error".into()),
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert!(s.contains("inode 40: read error"), "{s}");
     }
 }

@@ -60,8 +60,10 @@ pub fn run(ctx: &Context) -> Outcome {
     let mut status = Status::Pass;
     let mut problems = Vec::new();
     let mut ev = Vec::new();
-    // Files a bound kept from being read: rules there would not be seen.
+    // Files a bound kept from being read, and files or directories that could not be read or
+    // looked up: rules there, or a unit enabled there, would not be seen.
     let mut notes = Vec::new();
+    let mut tool_notes = Vec::new();
     let tool = [
         "/usr/sbin/iptables",
         "/sbin/iptables",
@@ -69,8 +71,14 @@ pub fn run(ctx: &Context) -> Outcome {
         "/sbin/nft",
     ]
     .into_iter()
-    .find(|p| v.symlink_metadata(p).is_ok());
+    .find(|p| {
+        v.symlink_metadata(p)
+            .map_err(|e| tool_notes.extend(Note::from_fs_error(p, &e)))
+            .is_ok()
+    });
     if tool.is_none() {
+        // Where a tool could have been but could not be looked up.
+        notes.append(&mut tool_notes);
         status = Status::Warning;
         problems.push("neither iptables nor nft is installed".to_string());
         ev.push(Evidence::note(
@@ -95,7 +103,7 @@ pub fn run(ctx: &Context) -> Outcome {
             ev.extend(lines);
         }
     }
-    if let Some(l) = enabled_unit(v, "firewalld.service") {
+    if let Some(l) = enabled_unit(v, "firewalld.service", &mut notes) {
         status = Status::Warning;
         problems.push("firewalld is enabled".into());
         ev.push(Evidence::path(l, None, "firewalld.service enabled"));
@@ -111,7 +119,7 @@ pub fn run(ctx: &Context) -> Outcome {
             ev.push(Evidence::path("/etc/ufw/ufw.conf", Some(i + 1), l.trim()));
         }
     }
-    if let Some(l) = enabled_unit(v, "nftables.service") {
+    if let Some(l) = enabled_unit(v, "nftables.service", &mut notes) {
         let rules = rule_lines(v, "/etc/nftables.conf", nft_rule, &mut notes);
         if !rules.is_empty() {
             status = Status::Warning;
@@ -372,5 +380,41 @@ mod tests {
                 .any(|e| e.path.as_deref() == Some("/etc/ufw/ufw.conf")),
             "{s}"
         );
+    }
+
+    #[test]
+    fn error_when_where_a_firewall_unit_would_be_enabled_cannot_be_read() {
+        let mut fs = iptables();
+        fs.broken_dir(
+            "/etc/systemd/system",
+            vhdlint_guest::fs::FsError::Corrupt("/etc/systemd/system: bad block".into()),
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert!(s.contains("/etc/systemd/system: bad block"), "{s}");
+    }
+
+    #[test]
+    fn no_tool_where_the_tools_cannot_be_looked_up_is_unknown() {
+        let mut fs = MemFs::new();
+        for dir in ["/usr/sbin", "/sbin"] {
+            fs.broken_dir(
+                dir,
+                vhdlint_guest::fs::FsError::Io(format!("{dir}: read error")),
+            );
+        }
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert!(s.contains("/usr/sbin: read error"), "{s}");
+        // Found in one place, the other does not matter.
+        let mut fs = MemFs::new();
+        fs.file("/sbin/iptables", "").broken_dir(
+            "/usr/sbin",
+            vhdlint_guest::fs::FsError::Io("/usr/sbin: read error".into()),
+        );
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
     }
 }

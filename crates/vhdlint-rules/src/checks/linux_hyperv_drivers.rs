@@ -30,30 +30,36 @@ enum Found {
     Missing,
 }
 
-fn modules_dir(view: &GuestView, version: Option<&str>) -> Option<(String, String)> {
+/// The version and modules directory of kernel `version` (the default one), else of the
+/// newest kernel with a modules directory. `Err` with what could not be looked up when the
+/// default kernel's directory could not be: another kernel's would be judged in its place. A
+/// directory of kernels that could not be listed is noted in `notes` (the newest may be there).
+fn modules_dir(
+    view: &GuestView,
+    version: Option<&str>,
+    notes: &mut Vec<Note>,
+) -> Result<Option<(String, String)>, Vec<Note>> {
     let bases = ["/lib/modules", "/usr/lib/modules"];
     if let Some(v) = version {
+        let mut unread = Vec::new();
         for b in bases {
             let d = format!("{b}/{v}");
-            if view.exists(&d) {
-                return Some((v.to_string(), d));
+            if view.exists_noted(&d, &mut unread) {
+                return Ok(Some((v.to_string(), d)));
             }
         }
+        if !unread.is_empty() {
+            return Err(unread);
+        }
     }
-    let mut all: Vec<(String, String)> = bases
-        .iter()
-        .flat_map(|b| {
-            view.read_dir(b)
-                .map(|es| {
-                    es.into_iter()
-                        .map(|e| (e.name.clone(), format!("{b}/{}", e.name)))
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default()
-        })
-        .collect();
+    let mut all: Vec<(String, String)> = Vec::new();
+    for b in bases {
+        for e in view.read_dir_noted(b, notes).unwrap_or_default() {
+            all.push((e.name.clone(), format!("{b}/{}", e.name)));
+        }
+    }
     all.sort_by(|a, b| version_cmp(None, &a.0, &b.0));
-    all.pop()
+    Ok(all.pop())
 }
 
 pub fn run(ctx: &Context) -> Outcome {
@@ -61,10 +67,14 @@ pub fn run(ctx: &Context) -> Outcome {
         Ok(g) => g,
         Err(o) => return o,
     };
-    // Files a bound kept from being read. They can only hide a driver: a pass stands and says
-    // so; a warning or failure says it may be wrong.
+    // Files a bound kept from being read, or that could not be read or looked up, where a
+    // driver is looked for. They can only hide a driver: a pass stands and says so; a warning
+    // or failure says it may be wrong.
     let mut bounds = Vec::new();
-    let out = judge(&g.view, g.facts.kernel(&g.view), &mut bounds);
+    // What could not be looked up when choosing the kernel and its initramfs: another kernel
+    // or initramfs than the one that boots may have been judged, so the runner's rules apply.
+    let mut lookup = Vec::new();
+    let out = judge(&g.view, g.facts.kernel(&g.view), &mut bounds, &mut lookup).noted(lookup);
     if out.status == Status::Pass {
         out.aside(bounds)
     } else {
@@ -72,8 +82,23 @@ pub fn run(ctx: &Context) -> Outcome {
     }
 }
 
-fn judge(v: &GuestView, k: &vhdlint_guest::facts::Kernel, bounds: &mut Vec<Note>) -> Outcome {
-    let Some((version, dir)) = modules_dir(v, k.version.as_deref()) else {
+fn judge(
+    v: &GuestView,
+    k: &vhdlint_guest::facts::Kernel,
+    bounds: &mut Vec<Note>,
+    lookup: &mut Vec<Note>,
+) -> Outcome {
+    let found = match modules_dir(v, k.version.as_deref(), lookup) {
+        Ok(found) => found,
+        Err(unread) => {
+            return Outcome::error(format!(
+                "the modules directory of the default kernel {} could not be looked up",
+                k.version.as_deref().unwrap_or("")
+            ))
+            .noted(unread)
+        }
+    };
+    let Some((version, dir)) = found else {
         return Outcome::error(format!(
             "no kernel modules directory (/lib/modules/VERSION) for {}",
             k.version.as_deref().unwrap_or("any kernel")
@@ -96,7 +121,10 @@ fn judge(v: &GuestView, k: &vhdlint_guest::facts::Kernel, bounds: &mut Vec<Note>
             String::new()
         }
         Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-        Err(_) => String::new(),
+        Err(e) => {
+            bounds.extend(Note::from_fs_error(&dep_path, &e));
+            String::new()
+        }
     };
     let config = v
         .read_noted(&format!("/boot/config-{version}"), bounds)
@@ -114,11 +142,12 @@ fn judge(v: &GuestView, k: &vhdlint_guest::facts::Kernel, bounds: &mut Vec<Note>
                 .iter()
                 .any(|ext| key.ends_with(&format!("/{name}{ext}")))
         });
-        let module_file = || {
+        let mut hidden = Vec::new();
+        let mut module_file = || {
             [".ko", ".ko.xz", ".ko.zst", ".ko.gz"]
                 .iter()
                 .map(|ext| format!("{dir}/kernel/{sub}/{name}{ext}"))
-                .find(|p| v.exists(p))
+                .find(|p| v.exists_noted(p, &mut hidden))
         };
         let f = if in_builtin || in_config {
             ev.push(Evidence::path(
@@ -144,6 +173,10 @@ fn judge(v: &GuestView, k: &vhdlint_guest::facts::Kernel, bounds: &mut Vec<Note>
         } else {
             Found::Missing
         };
+        if f == Found::Missing {
+            // Where the module could have been but could not be looked up.
+            bounds.append(&mut hidden);
+        }
         found.push((*name, f));
     }
     let required = "hv_vmbus, hv_storvsc, hv_netvsc built in, or modules in the initramfs";
@@ -201,7 +234,9 @@ fn judge(v: &GuestView, k: &vhdlint_guest::facts::Kernel, bounds: &mut Vec<Note>
             format!("/boot/initramfs-{version}.img"),
         ])
         .collect();
-    let Some(initrd) = candidates.iter().find(|p| v.exists(p)) else {
+    // An initramfs that could not be looked up is not taken for absent: the one it would have
+    // been chosen over may not be the one that boots.
+    let Some(initrd) = candidates.iter().find(|p| v.exists_noted(p, lookup)) else {
         return Outcome::warning(
             format!("kernel {version}: modules, no initramfs found"),
             required,
@@ -276,6 +311,8 @@ fn judge(v: &GuestView, k: &vhdlint_guest::facts::Kernel, bounds: &mut Vec<Note>
 
 #[cfg(test)]
 mod tests {
+    use vhdlint_guest::fs::FsError;
+
     use super::run;
     use crate::check::Status;
     use crate::testing::{run_linux, run_no_linux, said, MemFs};
@@ -808,5 +845,73 @@ mod tests {
                 .any(|e| e.path.as_deref() == Some(builtin.as_str())),
             "{s}"
         );
+    }
+
+    #[test]
+    fn error_when_the_default_kernels_modules_cannot_be_looked_up() {
+        // The default kernel's directory is behind one that cannot be read: a newer kernel
+        // beside it is not judged in its place.
+        let mut fs = booting(V, None);
+        fs.link(DIR, "/srv/broken/modules")
+            .broken_dir(
+                "/srv/broken",
+                FsError::Corrupt("/srv/broken: bad directory block".into()),
+            )
+            .file("/lib/modules/9.9.9/modules.builtin", BUILTIN);
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert!(s.contains("/srv/broken: bad directory block"), "{s}");
+        assert!(s.contains(&format!("default kernel {V}")), "{s}");
+    }
+
+    #[test]
+    fn error_when_a_directory_of_kernels_cannot_be_listed() {
+        // Without a boot entry the newest kernel is judged: it may be in /lib/modules.
+        let mut fs = MemFs::new();
+        fs.broken_dir(
+            "/lib/modules",
+            FsError::Io("/lib/modules: read error".into()),
+        )
+        .file("/usr/lib/modules/5.10.0-30-amd64/modules.builtin", BUILTIN);
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert!(s.contains("/lib/modules: read error"), "{s}");
+    }
+
+    #[test]
+    fn a_missing_driver_names_where_it_could_not_be_looked_for() {
+        // hv_storvsc is neither built in nor listed: modules.dep and its module's directory
+        // cannot be read.
+        let mut fs = booting(V, None);
+        fs.file(
+            &format!("{DIR}/modules.builtin"),
+            "kernel/drivers/hv/hv_vmbus.ko\nkernel/drivers/net/hyperv/hv_netvsc.ko\n",
+        )
+        .broken_file(
+            &format!("{DIR}/modules.dep"),
+            FsError::Corrupt("modules.dep: bad extent".into()),
+        )
+        .broken_dir(
+            &format!("{DIR}/kernel/drivers/scsi"),
+            FsError::Corrupt("drivers/scsi: bad directory block".into()),
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert!(s.contains("modules.dep: bad extent"), "{s}");
+        assert!(s.contains("drivers/scsi: bad directory block"), "{s}");
+    }
+
+    #[test]
+    fn error_when_the_initramfs_cannot_be_looked_up() {
+        let mut fs = with_dep(DEP);
+        fs.link(INITRD, "/srv/broken/initrd")
+            .broken_dir("/srv/broken", FsError::Io("/srv/broken: read error".into()));
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert!(s.contains("/srv/broken: read error"), "{s}");
     }
 }

@@ -867,4 +867,36 @@ mod tests {
             "{s}"
         );
     }
+
+    #[test]
+    fn error_when_grubenv_cannot_be_read() {
+        // Its saved_entry may choose another entry than the first.
+        let mut fs = boot(GOOD);
+        fs.broken_file(
+            "/boot/grub/grubenv",
+            vhdlint_guest::fs::FsError::Corrupt("grubenv: bad extent".into()),
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert!(s.contains("grubenv: bad extent"), "{s}");
+    }
+
+    #[test]
+    fn names_a_grub_cfg_that_could_not_be_looked_up() {
+        let mut fs = MemFs::new();
+        fs.link(CFG, "/srv/broken/grub.cfg")
+            .broken_dir(
+                "/srv/broken",
+                vhdlint_guest::fs::FsError::Io("/srv/broken: read error".into()),
+            )
+            .file(
+                "/etc/default/grub",
+                format!("GRUB_CMDLINE_LINUX=\"{GOOD}\"\n"),
+            );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert!(s.contains("/srv/broken: read error"), "{s}");
+    }
 }

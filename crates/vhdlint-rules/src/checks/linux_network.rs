@@ -637,4 +637,23 @@ mod tests {
             "/etc/sysconfig/network/ifcfg-eth0:3 pins the interface to a MAC address"
         );
     }
+
+    #[test]
+    fn error_when_the_udev_rules_cannot_be_listed() {
+        // A persistent-net rule pinning eth0 to a MAC address may be there (the generator is
+        // masked, so only the listing looks into /lib/udev/rules.d).
+        let mut fs = interfaces(ETH0_DHCP);
+        fs.link(
+            "/etc/udev/rules.d/75-persistent-net-generator.rules",
+            "/dev/null",
+        )
+        .broken_dir(
+            "/lib/udev/rules.d",
+            vhdlint_guest::fs::FsError::Corrupt("/lib/udev/rules.d: bad block".into()),
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert!(s.contains("/lib/udev/rules.d: bad block"), "{s}");
+    }
 }

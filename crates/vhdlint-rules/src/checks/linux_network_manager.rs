@@ -21,11 +21,16 @@ pub fn run(ctx: &Context) -> Outcome {
     };
     let required = "NetworkManager not enabled (CentOS/RHEL 7: enabled)";
     let unit = "NetworkManager.service";
-    let link = (!masked_unit(&g.view, unit))
-        .then(|| enabled_unit(&g.view, unit))
+    // A mask or a *.wants/ directory that could not be read is not taken for absent.
+    let (mut mask_notes, mut link_notes) = (Vec::new(), Vec::new());
+    let link = (!masked_unit(&g.view, unit, &mut mask_notes))
+        .then(|| enabled_unit(&g.view, unit, &mut link_notes))
         .flatten();
     let Some(link) = link else {
-        return Outcome::pass("not enabled", required);
+        // Not enabled whether masked or not: only where a link could be matters.
+        return Outcome::pass("not enabled", required)
+            .noted(link_notes)
+            .aside(mask_notes);
     };
     let os = &g.os;
     let rhel7 = os
@@ -38,7 +43,9 @@ pub fn run(ctx: &Context) -> Outcome {
         ) || os.id_like.iter().any(|l| l == "rhel" || l == "fedora"));
     let ev = Evidence::path(link, None, "NetworkManager.service enabled");
     if rhel7 {
-        return Outcome::pass("enabled (CentOS/RHEL 7 family: expected)", required).evidence(ev);
+        return Outcome::pass("enabled (CentOS/RHEL 7 family: expected)", required)
+            .evidence(ev)
+            .noted(mask_notes);
     }
     Outcome::warning("enabled", required)
         .message(format!(
@@ -49,6 +56,7 @@ pub fn run(ctx: &Context) -> Outcome {
                 .unwrap_or("this distribution")
         ))
         .evidence(ev)
+        .noted(mask_notes)
 }
 
 #[cfg(test)]
@@ -196,5 +204,41 @@ mod tests {
     fn warns_on_version_7_of_another_family() {
         let o = on(os(Some("debian"), Some("7"), &["suse"]));
         assert_eq!(o.status, Status::Warning, "{}", said(&o));
+    }
+
+    #[test]
+    fn error_when_where_a_link_would_be_cannot_be_read() {
+        let mut fs = MemFs::new();
+        fs.broken_dir(
+            "/etc/systemd/system",
+            vhdlint_guest::fs::FsError::Corrupt("/etc/systemd/system: bad block".into()),
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert!(s.contains("/etc/systemd/system: bad block"), "{s}");
+    }
+
+    #[test]
+    fn error_when_an_enabled_unit_may_be_masked() {
+        // Enabled from /usr/lib, but the mask in /etc/systemd/system cannot be looked up.
+        let mut fs = MemFs::new();
+        fs.link(
+            "/usr/lib/systemd/system/multi-user.target.wants/NetworkManager.service",
+            "../NetworkManager.service",
+        )
+        .broken_dir(
+            "/etc/systemd/system",
+            vhdlint_guest::fs::FsError::Io("/etc/systemd/system: read error".into()),
+        );
+        let o = run_linux_os(
+            fs,
+            os(Some("centos"), Some("7"), &[]),
+            &Policy::guide(),
+            run,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert!(s.contains("/etc/systemd/system: read error"), "{s}");
     }
 }

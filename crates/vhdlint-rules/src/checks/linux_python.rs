@@ -59,11 +59,13 @@ fn minor_of(name: &str) -> Option<String> {
 }
 
 /// (version, where, the package database it came from) of every Python found; a directory a
-/// bound kept from being listed is noted in `notes`.
+/// bound kept from being listed is noted in `notes`, and an interpreter or library directory
+/// listed but not looked up is in `unread` with the version its name gives.
 fn pythons(
     view: &GuestView,
     pkgs: &vhdlint_guest::facts::Packages,
     notes: &mut Vec<Note>,
+    unread: &mut Vec<(String, Note)>,
 ) -> Vec<(String, Evidence, Option<&'static str>)> {
     let mut out = Vec::new();
     for (name, p) in &pkgs.installed {
@@ -90,8 +92,11 @@ fn pythons(
         for e in entries {
             if let Some(v) = minor_of(&e.name) {
                 let p = format!("{dir}/{}", e.name);
-                if view.exists(&p) {
+                let mut lookup = Vec::new();
+                if view.exists_noted(&p, &mut lookup) {
                     out.push((v, Evidence::path(p, None, "present"), None));
+                } else {
+                    unread.extend(lookup.into_iter().map(|n| (v.clone(), n)));
                 }
             }
         }
@@ -134,7 +139,8 @@ pub fn run(ctx: &Context) -> Outcome {
     let pkgs = g.facts.packages(&g.view);
     // What the package inventory could not read (the interpreters are then found as files).
     let mut notes = pkgs.notes.clone();
-    let found = pythons(&g.view, pkgs, &mut notes);
+    let mut unread = Vec::new();
+    let found = pythons(&g.view, pkgs, &mut notes, &mut unread);
     let required = match &pol.warn_below {
         Some(w) => format!("Python ≥ {} (≥ {w} recommended)", pol.fail_below),
         None => format!(
@@ -149,7 +155,7 @@ pub fn run(ctx: &Context) -> Outcome {
         .max_by(|a, b| version_cmp(if a.2 == b.2 { a.2 } else { None }, &a.0, &b.0))
         .cloned()
     else {
-        return Outcome::fail("no Python found", required).message("no Python package, interpreter (/usr/bin/pythonX.Y) or library directory (/usr/lib/pythonX.Y)").evidence(Evidence::note("looked in the package database, /usr/bin, /usr/lib, /usr/lib64, /usr/local/bin")).aside(notes);
+        return Outcome::fail("no Python found", required).message("no Python package, interpreter (/usr/bin/pythonX.Y) or library directory (/usr/lib/pythonX.Y)").evidence(Evidence::note("looked in the package database, /usr/bin, /usr/lib, /usr/lib64, /usr/local/bin")).noted(unread.into_iter().map(|u| u.1)).aside(notes);
     };
     let mut status = Status::Pass;
     let mut problems = Vec::new();
@@ -167,6 +173,13 @@ pub fn run(ctx: &Context) -> Outcome {
             pol.warn_below.as_deref().unwrap_or("")
         ));
     }
+    // An interpreter that could not be looked up matters when its name gives a newer version
+    // than the one judged, and that one is not good enough: the verdict would rest on it.
+    let (needed, aside): (Vec<_>, Vec<_>) = unread.into_iter().partition(|(v, _)| {
+        status != Status::Pass && version_cmp(None, v, &best) == Ordering::Greater
+    });
+    notes.extend(aside.into_iter().map(|u| u.1));
+    let needed: Vec<Note> = needed.into_iter().map(|u| u.1).collect();
     let mut evs = vec![ev];
     if pol.pyasn1 {
         match has_pyasn1(&g.view, pkgs, &mut notes) {
@@ -184,6 +197,7 @@ pub fn run(ctx: &Context) -> Outcome {
     Outcome::with_status(status, actual, required)
         .message(problems.join("; "))
         .evidences(evs)
+        .noted(needed)
         .aside(notes)
 }
 
@@ -423,5 +437,48 @@ mod tests {
         fs.link("/usr/bin/python3.12", "/opt/gone/python3.12");
         let o = run_linux(fs, run);
         assert_eq!(o.actual, "no Python found", "{}", said(&o));
+    }
+
+    /// `fs` with /usr/bin/pythonX.Y for `version` a link into a directory that cannot be read.
+    fn unreadable_interpreter(fs: &mut MemFs, version: &str) {
+        fs.link(
+            &format!("/usr/bin/python{version}"),
+            &format!("/opt/py/bin/python{version}"),
+        )
+        .broken_dir(
+            "/opt/py",
+            vhdlint_guest::fs::FsError::Corrupt("/opt/py: bad directory block".into()),
+        );
+    }
+
+    #[test]
+    fn an_interpreter_that_cannot_be_looked_up_is_not_taken_for_absent() {
+        // 3.9 warns under current, but the 3.12 beside it could not be looked up.
+        let mut fs = interpreter("3.9");
+        unreadable_interpreter(&mut fs, "3.12");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert!(s.contains("/opt/py: bad directory block"), "{s}");
+        // An older one does not change the verdict: named aside.
+        let mut fs = interpreter("3.9");
+        unreadable_interpreter(&mut fs, "3.8");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        let s = said(&o);
+        assert_status(&o, Status::Warning, "3.9");
+        assert!(s.contains("/opt/py: bad directory block"), "{s}");
+        // Nor does a newer one when the one found passes.
+        let mut fs = interpreter("3.11");
+        unreadable_interpreter(&mut fs, "3.12");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        assert_status(&o, Status::Pass, "3.11");
+        // None found but one not looked up: the failure says so.
+        let mut fs = MemFs::new();
+        unreadable_interpreter(&mut fs, "3.12");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert!(s.contains("not everything could be read"), "{s}");
+        assert!(s.contains("/opt/py: bad directory block"), "{s}");
     }
 }

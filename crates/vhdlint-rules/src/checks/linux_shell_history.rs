@@ -81,8 +81,9 @@ fn walk(view: &GuestView, dir: &str, depth: usize, w: &mut Walk) {
                 if e.name == ".history"
                     || (e.name.starts_with('.') && e.name.ends_with("sh_history")) =>
             {
-                if let Ok(m) = view.symlink_metadata(&p) {
-                    w.files.push((p, m.len));
+                match view.symlink_metadata(&p) {
+                    Ok(m) => w.files.push((p, m.len)),
+                    Err(e) => w.notes.extend(Note::from_fs_error(&p, &e)),
                 }
             }
             _ => {}
@@ -384,5 +385,19 @@ mod tests {
             &run_linux(crowded(MAX_HISTORY_WALK_ENTRIES + 1), run),
             "/home/a",
         );
+    }
+
+    #[test]
+    fn error_when_a_history_file_cannot_be_looked_up() {
+        let mut fs = guest();
+        fs.lost(
+            "/root/.bash_history",
+            vhdlint_guest::fs::FileKind::File,
+            vhdlint_guest::fs::FsError::Corrupt("inode 77: bad checksum".into()),
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert!(s.contains("inode 77: bad checksum"), "{s}");
     }
 }

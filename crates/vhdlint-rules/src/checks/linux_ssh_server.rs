@@ -20,38 +20,49 @@ pub fn run(ctx: &Context) -> Outcome {
         Err(o) => return o,
     };
     let required = "sshd installed and enabled at boot";
+    // Paths that could not be looked up are not taken for absent: a binary, a mask or a start
+    // link may be there (the notes make a pass or a warning an error).
+    let mut lookup = Vec::new();
     let Some(bin) = ["/usr/sbin/sshd", "/usr/bin/sshd", "/sbin/sshd"]
         .into_iter()
-        .find(|b| g.view.exists(b))
+        .find(|b| g.view.exists_noted(b, &mut lookup))
     else {
         return Outcome::warning("not installed", required)
             .message("no sshd binary in /usr/sbin, /usr/bin or /sbin")
-            .remedy(META.remedy);
+            .remedy(META.remedy)
+            .noted(lookup);
     };
+    // sshd was found: where else it could have been does not matter.
+    let found_aside = std::mem::take(&mut lookup);
     let units = ["ssh.service", "sshd.service", "ssh.socket", "sshd.socket"];
-    if let Some(u) = units.iter().find(|u| masked_unit(&g.view, u)) {
-        return Outcome::warning(format!("{u} masked"), required).evidence(Evidence::path(
-            format!("/etc/systemd/system/{u}"),
-            None,
-            "-> /dev/null",
-        ));
+    if let Some(u) = units.iter().find(|u| masked_unit(&g.view, u, &mut lookup)) {
+        return Outcome::warning(format!("{u} masked"), required)
+            .evidence(Evidence::path(
+                format!("/etc/systemd/system/{u}"),
+                None,
+                "-> /dev/null",
+            ))
+            .aside(found_aside);
     }
     let link = units
         .iter()
-        .find_map(|u| enabled_unit(&g.view, u))
-        .or_else(|| sysv_start_link(&g.view, "ssh"))
-        .or_else(|| sysv_start_link(&g.view, "sshd"));
-    match link {
+        .find_map(|u| enabled_unit(&g.view, u, &mut lookup))
+        .or_else(|| sysv_start_link(&g.view, "ssh", &mut lookup))
+        .or_else(|| sysv_start_link(&g.view, "sshd", &mut lookup));
+    let out = match link {
         Some(l) => Outcome::pass(format!("{bin}, enabled"), required).evidence(Evidence::path(l, None, "start link")),
         None => Outcome::warning(format!("{bin}, not enabled"), required)
             .message("sshd is installed but nothing starts it at boot (no *.wants/ link to ssh.service, sshd.service or ssh.socket, no SysV start link)")
             .evidence(Evidence::path(bin, None, "installed")),
-    }
+    };
+    out.noted(lookup).aside(found_aside)
 }
 
 #[cfg(test)]
 mod tests {
     use super::{run, META};
+    use vhdlint_guest::fs::FsError;
+
     use crate::check::Status;
     use crate::testing::{assert_errors_without_a_linux_guest, run_linux, said, MemFs};
 
@@ -134,5 +145,55 @@ mod tests {
                 "{s}"
             );
         }
+    }
+
+    #[test]
+    fn error_when_where_sshd_would_be_cannot_be_read() {
+        // /usr/sbin cannot be listed: whether sshd is installed is unknown, not "no".
+        let mut fs = MemFs::new();
+        fs.broken_dir(
+            "/usr/sbin",
+            FsError::Corrupt("/usr/sbin: bad directory block".into()),
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert!(s.contains("/usr/sbin: bad directory block"), "{s}");
+        // Found elsewhere, the binary's other places do not matter.
+        let mut fs = installed("/sbin/sshd");
+        fs.broken_dir(
+            "/usr/sbin",
+            FsError::Corrupt("/usr/sbin: bad directory block".into()),
+        )
+        .link("/etc/rc2.d/S02ssh", "../init.d/ssh");
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn error_when_a_mask_cannot_be_looked_up() {
+        // Started by a SysV link, but whether systemd masks it cannot be read.
+        let mut fs = installed("/usr/sbin/sshd");
+        fs.link("/etc/rc2.d/S02ssh", "../init.d/ssh").broken_dir(
+            "/etc/systemd/system",
+            FsError::Io("/etc/systemd/system: read error".into()),
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert!(s.contains("/etc/systemd/system: read error"), "{s}");
+    }
+
+    #[test]
+    fn error_when_no_start_link_is_found_where_one_cannot_be_read() {
+        let mut fs = installed("/usr/sbin/sshd");
+        fs.broken_dir(
+            "/etc/rc3.d",
+            FsError::Corrupt("/etc/rc3.d: bad block".into()),
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert!(s.contains("/etc/rc3.d: bad block"), "{s}");
     }
 }
