@@ -20,8 +20,10 @@ use vhdlint_rules::{
 
 const SECTOR: usize = 512;
 const MIB: usize = 1 << 20;
-/// Generous bound on one lint of a small image (the suite expects well under a second).
-const TIME_LIMIT: Duration = Duration::from_secs(2);
+/// A hang guard, not a speed measurement (speed is measured with `--timings` and the
+/// benchmarks): a lint of these small images takes well under a second alone, but many run at
+/// once on a loaded 2-core machine, so the bound is wide; a loop without end still exceeds it.
+const TIME_LIMIT: Duration = Duration::from_secs(15);
 
 // ---------------------------------------------------------------------------------------------
 // Running the pipeline
