@@ -52,8 +52,8 @@ fn two_images() -> Option<Report> {
     let mut bad = lint("ext4-30g-noforce", &[])?;
     waive(
         &mut bad,
-        "linux/kernel-cmdline",
-        "serial console set by the\nimage builder; see TICKET-1",
+        "linux/agent-config",
+        "waagent.conf is written by the\nimage builder at first boot; see TICKET-1",
     );
     waive(&mut bad, "linux/firewall", "NSG only");
     let good = lint("ext4-30g-fixed", &["disk/*"])?;
@@ -258,9 +258,10 @@ fn sarif_is_valid_and_maps_every_finding() {
         cfg["locations"][0]["logicalLocations"][0]["name"],
         "waagent.conf"
     );
-    let cmdline = by_id("linux/kernel-cmdline");
-    assert_eq!(cmdline["suppressions"][0]["kind"], "external");
-    assert!(cmdline["locations"][0]["properties"]["line"].is_u64());
+    assert_eq!(cfg["suppressions"][0]["kind"], "external");
+    // A file and a line in it.
+    let python = by_id("linux/python");
+    assert!(python["locations"][0]["properties"]["line"].is_u64());
     // Several pieces of evidence: the first is the location, the others related ones.
     let agent = by_id("linux/agent-installed");
     assert_eq!(agent["relatedLocations"][0]["id"], 1);
@@ -572,8 +573,8 @@ fn snapshot_report() -> Option<Report> {
     )?;
     waive(
         &mut img,
-        "linux/kernel-cmdline",
-        "serial console is set by the image builder",
+        "linux/agent-config",
+        "waagent.conf is written by the image builder at first boot",
     );
     Some(Report::new("guide", vec![img]))
 }
