@@ -312,31 +312,29 @@ fn take_string(
 
 /// Moves the flat keys of earlier versions into their sections.
 fn move_flat_keys(file: &mut DeTable<'_>, text: &str) -> Result<(), String> {
-    let mut taken: Vec<(&str, Spanned<toml::de::DeString<'_>>, Spanned<DeValue<'_>>)> = Vec::new();
-    for &(flat, section, key) in FLAT_KEYS {
-        let (k, v) = match file.remove_entry(flat) {
-            Some((k, v)) => {
-                taken.push((flat, k.clone(), v.clone()));
-                (k, v)
-            }
-            None => match taken.iter().find(|(f, _, _)| *f == flat) {
-                Some((_, k, v)) => (k.clone(), v.clone()),
-                None => continue,
-            },
+    for (i, &(flat, ..)) in FLAT_KEYS.iter().enumerate() {
+        // A key listed more than once is taken at its first entry, for all of them.
+        if FLAT_KEYS[..i].iter().any(|f| f.0 == flat) {
+            continue;
+        }
+        let Some((k, v)) = file.remove_entry(flat) else {
+            continue;
         };
         let line = line_of(text, k.span().start);
-        let table = file
-            .entry(Spanned::new(k.span(), section.into()))
-            .or_insert_with(|| Spanned::new(k.span(), DeValue::Table(DeTable::new())));
-        let DeValue::Table(table) = table.get_mut() else {
-            return Err(format!("line {line}: {flat}: \"{section}\" is not a table"));
-        };
-        if table.contains_key(key) {
-            return Err(format!(
-                "line {line}: {flat} and [\"{section}\"] {key} are the same threshold; give it once"
-            ));
+        for &(_, section, key) in FLAT_KEYS.iter().filter(|f| f.0 == flat) {
+            let table = file
+                .entry(Spanned::new(k.span(), section.into()))
+                .or_insert_with(|| Spanned::new(k.span(), DeValue::Table(DeTable::new())));
+            let DeValue::Table(table) = table.get_mut() else {
+                return Err(format!("line {line}: {flat}: \"{section}\" is not a table"));
+            };
+            if table.contains_key(key) {
+                return Err(format!(
+                    "line {line}: {flat} and [\"{section}\"] {key} are the same threshold; give it once"
+                ));
+            }
+            table.insert(Spanned::new(k.span(), key.into()), v.clone());
         }
-        table.insert(Spanned::new(k.span(), key.into()), v);
     }
     Ok(())
 }

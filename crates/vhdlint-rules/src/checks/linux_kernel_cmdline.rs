@@ -195,7 +195,6 @@ pub fn run(ctx: &Context) -> Outcome {
         });
     }
     let asked = &ctx.policy.linux_kernel_cmdline;
-    let mut notes_said = Vec::new();
     for (level, missing) in [
         (asked.missing_earlyprintk, r.earlyprintk_missing()),
         (asked.missing_rootdelay, r.rootdelay_missing()),
@@ -205,17 +204,15 @@ pub fn run(ctx: &Context) -> Outcome {
             problems.push(missing);
         }
     }
-    if asked.missing_rootdelay.is_none() {
-        if let Some((p, Some(n))) = &r.rootdelay {
-            if *n > 0 {
-                notes_said.push(format!(
-                    "{} delays every boot by {n} s before the root device is looked for; the {} policy does not ask for it",
-                    p.text(),
-                    ctx.policy.name
-                ));
-            }
-        }
-    }
+    // Not asked for, but there: every boot waits for it.
+    let delay_note = match &r.rootdelay {
+        Some((p, Some(n))) if asked.missing_rootdelay.is_none() && *n > 0 => Some(format!(
+            "{} delays every boot by {n} s before the root device is looked for; the {} policy does not ask for it",
+            p.text(),
+            ctx.policy.name
+        )),
+        _ => None,
+    };
     for p in r.atapi_off.into_iter().chain(r.reserve.iter().copied()) {
         status = Status::Fail;
         problems.push(format!("{} must be removed", p.text()));
@@ -256,10 +253,9 @@ pub fn run(ctx: &Context) -> Outcome {
     );
     let out = if status == Status::Pass {
         let o = Outcome::pass(actual, required).evidences(ev);
-        if notes_said.is_empty() {
-            o
-        } else {
-            o.message(notes_said.join("; "))
+        match delay_note {
+            Some(note) => o.message(note),
+            None => o,
         }
     } else {
         Outcome::with_status(status, actual, required)
