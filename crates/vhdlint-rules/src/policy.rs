@@ -235,7 +235,7 @@ impl Policy {
 
 /// The top-level keys of earlier versions' policy files, and the section and key each one is
 /// now: `first-mib = "fail"` is read as `["partition/first-mib"] level = "fail"`. A key listed
-/// more than once sets each of its keys (`boot-extras` was one level for two requirements).
+/// more than once sets each of its keys (`boot-extras` was one level for every requirement beyond the console).
 pub const FLAT_KEYS: &[(&str, &str, &str)] = &[
     ("linux-os-size", "disk/os-size", "linux"),
     ("windows-os-size", "disk/os-size", "windows"),
@@ -263,6 +263,7 @@ pub const FLAT_KEYS: &[(&str, &str, &str)] = &[
     ("agent-config", "linux/agent-config", "level"),
     ("boot-extras", "linux/kernel-cmdline", "missing-earlyprintk"),
     ("boot-extras", "linux/kernel-cmdline", "missing-rootdelay"),
+    ("boot-extras", "linux/kernel-cmdline", "short-rootdelay"),
     ("agent-min-version", "linux/agent-installed", "min-version"),
     ("python-fail-below", "linux/python", "fail-below"),
     ("python-warn-below", "linux/python", "warn-below"),
@@ -494,6 +495,7 @@ mod tests {
         let cmdline = &p.linux_kernel_cmdline;
         assert_eq!(cmdline.missing_earlyprintk, Some(Level::Warning));
         assert_eq!(cmdline.missing_rootdelay, Some(Level::Warning));
+        assert_eq!(cmdline.short_rootdelay, Some(Level::Warning));
         assert_eq!(p.disk_os_size.linux.max_gib, 64.0);
         assert_eq!(p.partition_first_mib.level, Level::Fail);
         assert_eq!(p.linux_ssh_client_alive.recommended, None);
