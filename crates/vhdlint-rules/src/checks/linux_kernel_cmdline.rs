@@ -409,10 +409,16 @@ mod tests {
             for policy in [Policy::guide(), Policy::current()] {
                 let o = run_linux_with(prepared(var, line, how), &policy, run);
                 let s = said(&o);
-                assert_eq!(o.status, Status::Pass, "{page} ({}): {line}: {s}", policy.name);
+                assert_eq!(
+                    o.status,
+                    Status::Pass,
+                    "{page} ({}): {line}: {s}",
+                    policy.name
+                );
                 if !has_rootdelay && policy.name == "guide" {
                     assert!(
-                        o.message.starts_with("no rootdelay=300: the guide's own boot line has it"),
+                        o.message
+                            .starts_with("no rootdelay=300: the guide's own boot line has it"),
                         "{page} ({}): {s}",
                         policy.name
                     );
