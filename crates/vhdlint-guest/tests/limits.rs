@@ -17,8 +17,6 @@ use vhdlint_guest::registry::{Hive, HiveError};
 use vhdlint_guest::view::GuestView;
 use vhdlint_guest::windows::WindowsGuest;
 
-/// Runs `f`, asserting it answers in time: 1 s, or 3 s in a debug build.
-#[track_caller]
 /// The notes as one string, each with its path and line.
 fn joined(notes: &[Note]) -> String {
     notes
@@ -28,8 +26,12 @@ fn joined(notes: &[Note]) -> String {
         .join("; ")
 }
 
+/// Runs `f`, asserting it ends within 30 s: a guard against a hang, not a measure of speed
+/// (that depends on the machine's load). Each test asserts the bound itself from what `f`
+/// returns: the limit error, or what was kept.
+#[track_caller]
 fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
-    let limit = Duration::from_secs(if cfg!(debug_assertions) { 3 } else { 1 });
+    let limit = Duration::from_secs(30);
     let start = Instant::now();
     let out = f();
     let took = start.elapsed();

@@ -791,16 +791,6 @@ mod tests {
 
     // -------------------------------------------------------------- bounds (crate::limits)
 
-    /// Runs `f`, asserting it answers in time: 1 s, or 3 s in a debug build.
-    fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
-        let limit = std::time::Duration::from_secs(if cfg!(debug_assertions) { 3 } else { 1 });
-        let start = std::time::Instant::now();
-        let out = f();
-        let took = start.elapsed();
-        assert!(took < limit, "{what} took {took:?}");
-        out
-    }
-
     /// A volume of `size` bytes whose every `every`-byte piece starts with `head`.
     struct Pattern {
         size: u64,
@@ -850,11 +840,13 @@ mod tests {
         });
         let mut c = Cursor::over(&src, GEO, 0);
         let mut buf = vec![0u8; 16 << 20];
-        let e = timed("512 MiB of metadata", || loop {
+        // The loop ends where the bound says, not when a clock runs out: the position shows
+        // how much was read.
+        let e = loop {
             if let Err(e) = c.read(&mut buf) {
                 break e;
             }
-        });
+        };
         assert_eq!(c.pos, MAX_NTFS_METADATA_BYTES);
         let m = limit_message(e);
         assert!(
@@ -876,11 +868,11 @@ mod tests {
         let mut c = Cursor::over(&src, GEO, 0);
         c.new_index();
         let mut buf = vec![0u8; 1024];
-        let e = timed("262,145 index records", || loop {
+        let e = loop {
             if let Err(e) = c.read(&mut buf) {
                 break e;
             }
-        });
+        };
         assert_eq!(c.index_records.len(), MAX_NTFS_INDEX_RECORDS + 1);
         let m = limit_message(e);
         assert!(
