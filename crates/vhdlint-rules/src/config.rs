@@ -187,7 +187,15 @@ fn parse_date(s: &str) -> Option<(i32, u32, u32)> {
         it.next()?.parse().ok()?,
         it.next()?.parse().ok()?,
     );
-    (s.trim().len() == 10 && (1..=12).contains(&m) && (1..=31).contains(&d)).then_some((y, m, d))
+    // A real day: the date survives the round trip through a day count (2027-02-30 does not).
+    let real = (1..=12).contains(&m)
+        && (1..=31).contains(&d)
+        && crate::publish::time::civil_from_days(crate::publish::time::days_from_civil(
+            i64::from(y),
+            m,
+            d,
+        )) == (i64::from(y), m, d);
+    (s.trim().len() == 10 && real).then_some((y, m, d))
 }
 
 /// Today's date (UTC) as `YYYY-MM-DD`.
@@ -283,6 +291,9 @@ mod tests {
         assert!(parse_date(&t).is_some());
         assert!(parse_date("2027-13-01").is_none());
         assert!(parse_date("2027-1-1").is_none());
+        assert!(parse_date("2027-02-30").is_none());
+        assert!(parse_date("2028-02-29").is_some());
+        assert!(parse_date("2027-02-29").is_none());
     }
 
     #[test]

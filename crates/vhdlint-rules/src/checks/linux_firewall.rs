@@ -110,8 +110,9 @@ pub fn run(ctx: &Context) -> Outcome {
     }
     if let Some(t) = v.read_noted("/etc/ufw/ufw.conf", &mut notes) {
         if let Some((i, l)) = t.lines().enumerate().find(|(_, l)| {
+            // ENABLED=yes, as ufw writes it; spaces and shell quotes as a hand edit leaves them.
             l.trim()
-                .replace(' ', "")
+                .replace([' ', '"', '\''], "")
                 .eq_ignore_ascii_case("enabled=yes")
         }) {
             status = Status::Warning;
@@ -341,7 +342,7 @@ mod tests {
     fn lists_every_problem() {
         let mut fs = MemFs::new();
         enable(&mut fs, "firewalld.service");
-        fs.file("/etc/ufw/ufw.conf", "ENABLED=yes\n");
+        fs.file("/etc/ufw/ufw.conf", "ENABLED=\"yes\"\n");
         let o = run_linux(fs, run);
         let s = said(&o);
         assert_eq!(o.status, Status::Warning, "{s}");

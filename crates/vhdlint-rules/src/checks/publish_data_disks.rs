@@ -45,7 +45,12 @@ pub fn evaluate(disks: &[DataDisk]) -> Outcome {
         .collect();
     dup.dedup();
     if !dup.is_empty() {
-        problems.push(format!("LUN {dup:?} used more than once"));
+        let list = dup.iter().map(i64::to_string).collect::<Vec<_>>();
+        problems.push(format!(
+            "{} {} used more than once",
+            if list.len() == 1 { "LUN" } else { "LUNs" },
+            list.join(", ")
+        ));
     }
     let mut unique = luns.clone();
     unique.dedup();
@@ -205,7 +210,7 @@ mod tests {
         let o = evaluate(&disks([0, 1, 1, 1]));
         assert_eq!(o.status, Status::Fail, "{}", said(&o));
         assert_eq!(o.actual, "LUNs 0, 1, 1, 1");
-        assert_eq!(o.message, "LUN [1] used more than once");
+        assert_eq!(o.message, "LUN 1 used more than once");
     }
 
     #[test]
