@@ -332,11 +332,11 @@ impl PartitionTable {
                 off,
                 if listed {
                     format!(
-                        "the whole disk also carries a {name} signature (at byte {off}) beside the MBR: the kernel and blkid read the MBR's partitions and blkid -p reports both; a stale signature is removed with wipefs -o {off:#x}"
+                        "the whole disk also carries a signature ({name}, at byte {off}) beside the MBR: the kernel and blkid read the MBR's partitions and blkid -p reports both; a stale signature is removed with wipefs -o {off:#x}"
                     )
                 } else {
                     format!(
-                        "the MBR lists no partition: the {name} signature on the whole disk (at byte {off}) is the disk's only volume"
+                        "the MBR lists no partition: the signature on the whole disk ({name}, at byte {off}) makes it the disk's only volume"
                     )
                 },
             ));
@@ -488,8 +488,9 @@ impl Layout {
         let table = PartitionTable::read(disk.as_ref());
         let disk_size = disk.size();
         let mut volumes = Vec::new();
-        let whole = probe(disk.as_ref());
-        if table.whole_disk_volume(&whole) {
+        // A GPT disk is never a volume of its own: its whole-disk signature is not read.
+        let whole = (table.scheme != Scheme::Gpt).then(|| probe(disk.as_ref()));
+        if let Some(whole) = whole.filter(|w| table.whole_disk_volume(w)) {
             volumes.push(Volume {
                 id: "disk".into(),
                 origin: VolumeOrigin::WholeDisk,

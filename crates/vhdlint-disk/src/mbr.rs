@@ -330,7 +330,7 @@ mod tests {
         assert!(
             t.findings
                 .iter()
-                .any(|f| f.message.contains("ext2 signature")),
+                .any(|f| f.message.contains("signature (ext2, at byte 1080)")),
             "{:?}",
             t.findings
         );
