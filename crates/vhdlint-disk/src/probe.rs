@@ -361,7 +361,7 @@ pub fn probe(vol: &dyn ReadAt) -> Probe {
         return mk(FsKind::Xfs, b.get(108..120).and_then(text), uuid, 0);
     }
     let fat = is_vfat(&b);
-    if at(1080, &[0x53, 0xEF]) && !(fat && !ext_superblock_plausible(&b[1024..])) {
+    if at(1080, &[0x53, 0xEF]) && (!fat || ext_superblock_plausible(&b[1024..])) {
         let sb = &b[1024..];
         let compat = le_u32(sb, 0x5C);
         let incompat = le_u32(sb, 0x60);
