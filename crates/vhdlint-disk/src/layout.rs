@@ -45,6 +45,10 @@ const GPT_NAMES: &[(Guid, &str)] = &[
     (GPT_LINUX_XBOOTLDR, "Linux extended boot"),
 ];
 
+/// Bytes read from the start of the disk to tell a partition table from a boot sector: 12
+/// sectors of 4 KiB, the most exFAT's boot checksum covers.
+const EXFAT_BOOT_REGION: usize = 12 * 4096;
+
 /// The partitioning scheme of the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -163,6 +167,10 @@ pub struct PartitionTable {
     /// A protective MBR that also lists other partitions.
     pub hybrid_mbr: bool,
     pub findings: Vec<Finding>,
+    /// Why sector 0, though it ends in 55AA, is not read as an MBR (libblkid's rules: a FAT,
+    /// exFAT or NTFS boot sector, boot code where the status bytes are…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_mbr: Option<String>,
     #[serde(skip)]
     pub mbr: Option<Mbr>,
     pub gpt: Option<Gpt>,
@@ -220,6 +228,7 @@ impl PartitionTable {
             partitions: Vec::new(),
             hybrid_mbr: false,
             findings: Vec::new(),
+            not_mbr: None,
             mbr: None,
             gpt: None,
         };
@@ -306,54 +315,62 @@ impl PartitionTable {
             return t;
         }
         let whole = probe(disk);
-        if matches!(
-            whole.kind,
-            FsKind::Ntfs
-                | FsKind::Fat
-                | FsKind::Xfs
-                | FsKind::Ext2
-                | FsKind::Ext3
-                | FsKind::Ext4
-                | FsKind::Btrfs
-                | FsKind::Bitlocker
-                | FsKind::LvmPv
-                | FsKind::Swap
-        ) {
-            return t; // a filesystem on the whole disk: no table.
-        }
-        if !mbr.signature_ok {
+        let head = disk.read_upto(0, EXFAT_BOOT_REGION).unwrap_or_default();
+        if let Some(why) = mbr::not_a_table(&head, whole.kind) {
+            // No table: a filesystem on the whole disk, a boot sector, or nothing.
+            t.not_mbr = mbr.signature_ok.then_some(why);
             return t;
         }
         t.scheme = Scheme::Mbr;
         read_mbr_partitions(disk, &mbr, total, &mut t);
         t.mbr = Some(mbr);
+        if whole.kind.is_signature() {
+            let off = whole.magic_offset.unwrap_or(0);
+            let name = whole.kind.name();
+            let listed = t.partitions.iter().any(|p| !p.container);
+            t.findings.push(Finding::warning(
+                off,
+                if listed {
+                    format!(
+                        "the whole disk also carries a signature ({name}, at byte {off}) beside the MBR: the kernel and blkid read the MBR's partitions and blkid -p reports both; a stale signature is removed with wipefs -o {off:#x}"
+                    )
+                } else {
+                    format!(
+                        "the MBR lists no partition: the signature on the whole disk ({name}, at byte {off}) makes it the disk's only volume"
+                    )
+                },
+            ));
+        }
         t
+    }
+
+    /// The whole disk is a volume of its own: there is no partition table, or an MBR that
+    /// lists no partition beside a signature on the whole disk.
+    fn whole_disk_volume(&self, whole: &Probe) -> bool {
+        self.scheme == Scheme::None
+            || (self.scheme == Scheme::Mbr
+                && whole.kind.is_signature()
+                && !self.partitions.iter().any(|p| !p.container))
     }
 }
 
 fn read_mbr_partitions(disk: &dyn ReadAt, mbr: &Mbr, total: u64, t: &mut PartitionTable) {
-    let mut extended = 0;
-    for e in mbr.entries.iter().filter(|e| !e.is_empty()) {
+    for e in &mbr.entries {
         let at = (TABLE_AT + 16 * e.slot) as u64;
-        if !matches!(e.status, 0 | 0x80) {
-            t.findings.push(Finding::warning(
-                at,
-                format!(
-                    "MBR entry {} has status byte {:#04x} (neither 0x00 nor 0x80)",
-                    e.slot + 1,
-                    e.status
-                ),
-            ));
-        }
+        // An entry is a partition when it has sectors, whatever its type (0x00 included), as
+        // the kernel, blkid and fdisk count them; one with a type and no sectors is ignored.
         if e.sectors == 0 {
-            t.findings.push(Finding::fail(
-                at,
-                format!(
-                    "MBR entry {} (type {:#04x}) has zero sectors",
-                    e.slot + 1,
-                    e.kind
-                ),
-            ));
+            if !e.is_empty() {
+                t.findings.push(Finding::warning(
+                    at,
+                    format!(
+                        "MBR entry {} (type {:#04x}) has zero sectors; the kernel, blkid and fdisk ignore it",
+                        e.slot + 1,
+                        e.kind
+                    ),
+                ));
+            }
+            continue;
         }
         t.partitions.push(Partition {
             number: e.slot as u32 + 1,
@@ -367,31 +384,39 @@ fn read_mbr_partitions(disk: &dyn ReadAt, mbr: &Mbr, total: u64, t: &mut Partiti
             entry_offset: at,
             container: e.is_extended(),
         });
-        if e.is_extended() {
-            extended += 1;
-            if extended > 1 {
-                t.findings.push(Finding::fail(
-                    at,
-                    "more than one extended partition in the MBR",
-                ));
-                continue;
-            }
-            let (logicals, findings) = mbr::read_ebr_chain(disk, e);
-            t.findings.extend(findings);
-            for (i, l) in logicals.iter().enumerate() {
-                t.partitions.push(Partition {
-                    number: 5 + i as u32,
-                    part_type: PartType::Mbr(l.kind),
-                    type_name: PartType::Mbr(l.kind).name(),
-                    start_lba: l.start_lba,
-                    sectors: l.sectors,
-                    bootable: l.status == 0x80,
-                    name: None,
-                    partuuid: format!("{:08x}-{:02x}", mbr.disk_signature, 5 + i),
-                    entry_offset: l.ebr_lba * SECTOR + TABLE_AT as u64,
-                    container: false,
-                });
-            }
+    }
+    // Logical partitions come after every primary one, numbered from 5 across every extended
+    // partition, as blkid and fdisk list them.
+    let mut next_logical = 5;
+    for (n, e) in mbr
+        .entries
+        .iter()
+        .filter(|e| e.sectors != 0 && e.is_extended())
+        .enumerate()
+    {
+        if n > 0 {
+            t.findings.push(Finding::fail(
+                (TABLE_AT + 16 * e.slot) as u64,
+                "more than one extended partition in the MBR",
+            ));
+        }
+        let (logicals, findings) = mbr::read_ebr_chain(disk, e);
+        t.findings.extend(findings);
+        for l in &logicals {
+            let number = next_logical;
+            next_logical += 1;
+            t.partitions.push(Partition {
+                number,
+                part_type: PartType::Mbr(l.kind),
+                type_name: PartType::Mbr(l.kind).name(),
+                start_lba: l.start_lba,
+                sectors: l.sectors,
+                bootable: l.status == 0x80,
+                name: None,
+                partuuid: format!("{:08x}-{:02x}", mbr.disk_signature, number),
+                entry_offset: l.ebr_lba * SECTOR + TABLE_AT as u64 + 16 * l.slot as u64,
+                container: false,
+            });
         }
     }
     for p in &t.partitions {
@@ -463,13 +488,15 @@ impl Layout {
         let table = PartitionTable::read(disk.as_ref());
         let disk_size = disk.size();
         let mut volumes = Vec::new();
-        if table.scheme == Scheme::None {
+        // A GPT disk is never a volume of its own: its whole-disk signature is not read.
+        let whole = (table.scheme != Scheme::Gpt).then(|| probe(disk.as_ref()));
+        if let Some(whole) = whole.filter(|w| table.whole_disk_volume(w)) {
             volumes.push(Volume {
                 id: "disk".into(),
                 origin: VolumeOrigin::WholeDisk,
                 offset: Some(0),
                 size: disk_size,
-                probe: probe(disk.as_ref()),
+                probe: whole,
                 source: disk.clone(),
             });
         }

@@ -349,6 +349,7 @@ mod tests {
                 partitions,
                 hybrid_mbr: false,
                 findings: Vec::new(),
+                not_mbr: None,
                 mbr: Some(mbr),
                 gpt: None,
             },

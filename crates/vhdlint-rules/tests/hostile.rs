@@ -710,7 +710,7 @@ fn ebr_chain_that_loops() {
     expect(
         l.check("partition/table"),
         Status::Fail,
-        &["EBR chain loops: the EBR at LBA 2048 is linked to again"],
+        &["EBR chain loops: the EBR at LBA 2248 links back to LBA 2048"],
     );
     // The two logical partitions before the loop are kept, once each.
     let logical: Vec<u64> = l

@@ -1,5 +1,3 @@
-use vhdlint_disk::probe::FsKind;
-
 use crate::check::{CheckMeta, Evidence, Outcome};
 use crate::{Context, Profile};
 
@@ -31,17 +29,14 @@ pub fn run(ctx: &Context) -> Outcome {
             format!("partition {} has type {}", p.number, p.type_name),
         ));
     }
-    for v in layout
-        .volumes
-        .iter()
-        .filter(|v| v.probe.kind == FsKind::Swap)
-    {
+    for v in layout.volumes.iter().filter(|v| v.probe.kind.is_swap()) {
         let at = v
             .offset
             .map_or(String::new(), |o| format!(" (disk offset {o:#x})"));
         ev.push(Evidence::note(format!(
-            "volume {} holds a swap signature{at}",
-            v.id
+            "volume {} holds a {} signature{at}",
+            v.id,
+            v.probe.kind.name()
         )));
     }
     let required = "no swap partition or swap volume";

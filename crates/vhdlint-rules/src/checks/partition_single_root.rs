@@ -50,7 +50,10 @@ pub fn run(ctx: &Context) -> Outcome {
             || t == PartType::Gpt(GPT_MS_RESERVED)
             || t == PartType::Gpt(GPT_WINDOWS_RECOVERY)
             || t == PartType::Mbr(0x27);
-        if skip || matches!(v.probe.kind, FsKind::Swap | FsKind::LvmPv | FsKind::Empty) {
+        if skip
+            || v.probe.kind.is_swap()
+            || matches!(v.probe.kind, FsKind::Jbd | FsKind::LvmPv | FsKind::Empty)
+        {
             continue;
         }
         if is_boot(layout, v) {

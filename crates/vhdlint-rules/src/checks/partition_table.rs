@@ -50,7 +50,12 @@ pub fn run(ctx: &Context) -> Outcome {
                     ))
                     .evidence(Evidence::offset(
                         0,
-                        "no 55AA signature, no protective MBR, no \"EFI PART\" at LBA 1",
+                        match &t.not_mbr {
+                            Some(why) => format!(
+                                "sector 0 ends in 55AA but is no MBR to the kernel and blkid: {why}; no protective MBR, no \"EFI PART\" at LBA 1"
+                            ),
+                            None => "no 55AA signature, no protective MBR, no \"EFI PART\" at LBA 1".into(),
+                        },
                     ))
             } else {
                 Outcome::pass(
@@ -197,14 +202,15 @@ mod tests {
     }
 
     #[test]
-    fn warns_about_an_odd_mbr_status_byte() {
+    fn an_odd_mbr_status_byte_is_no_table() {
+        // The kernel and blkid take a status byte other than 0x00 and 0x80 for boot code.
         let mut disk = mbr_disk(4, &[(0x83, 2048, 2048)]);
         disk[446] = 0x01;
         let o = run_image(fixed_vhd(&disk), Profile::LinuxOs, run);
         let s = said(&o);
-        assert_eq!(o.status, Status::Warning, "{s}");
-        assert_eq!(o.actual, "1 problem(s)");
-        assert!(o.message.contains("status byte 0x01"), "{s}");
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "no partition table");
+        assert!(s.contains("status byte 0x01"), "{s}");
     }
 
     #[test]
