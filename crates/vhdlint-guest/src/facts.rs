@@ -1029,9 +1029,9 @@ mod rpm_database_tests {
         assert_eq!(agent.path, "/var/lib/rpm/Packages.db");
         assert_eq!(p.notes.len(), 1, "{:?}", p.notes);
         assert_eq!(p.notes[0].kind, crate::note::NoteKind::Ignored);
-        assert!(p.notes[0]
-            .text
-            .contains("/var/lib/rpm/Packages: not read; rpm's database here is /var/lib/rpm/Packages.db"));
+        assert!(p.notes[0].text.contains(
+            "/var/lib/rpm/Packages: not read; rpm's database here is /var/lib/rpm/Packages.db"
+        ));
     }
 
     #[test]
@@ -1062,7 +1062,11 @@ mod rpm_database_tests {
         );
         let p = packages(fs);
         assert!(p.installed.is_empty());
-        assert!(p.notes[0].text.contains("/var/lib/rpm/rpmdb.sqlite: not an SQLite 3"));
-        assert!(p.notes[1].text.contains("/var/lib/rpm/Packages.db: not read"));
+        assert!(p.notes[0]
+            .text
+            .contains("/var/lib/rpm/rpmdb.sqlite: not an SQLite 3"));
+        assert!(p.notes[1]
+            .text
+            .contains("/var/lib/rpm/Packages.db: not read"));
     }
 }
