@@ -13,7 +13,7 @@ trap 'rm -rf "$W"' EXIT
 rm -rf "$OUT"
 for t in vhd_footer vhd_dynamic mbr gpt lvm_metadata lvm_pv layout fs_ext4 fs_xfs fs_ntfs \
     config_sshd config_keyvalue config_grub config_fstab config_passwd config_dpkg \
-    config_network config_sudoers rpmdb initramfs registry state_ini exe_headers toml_config \
+    config_network config_sudoers rpmdb rpmdb_bdb rpmdb_ndb initramfs registry state_ini exe_headers toml_config \
     sas_uri sku_manifest lint; do
     mkdir -p "$OUT/$t"
 done
@@ -178,6 +178,31 @@ if command -v rpm >/dev/null && command -v rpmbuild >/dev/null; then
     rpm --dbpath "$W/rpmdb" --initdb
     rpm --dbpath "$W/rpmdb" -i --justdb --nodeps --noscripts --ignorearch "$W"/rpmtop/RPMS/*/*.rpm 2>/dev/null
     cp "$W/rpmdb/rpmdb.sqlite" "$OUT/rpmdb/two-packages.sqlite"
+fi
+
+# ---- RPM database as a Berkeley DB hash (db_load, both byte orders, 512-byte pages so that the
+# headers spill to overflow pages) and as ndb (fixtures/mkndb.py), from the same header blobs -
+if [ -f "$OUT/rpmdb/two-packages.sqlite" ] && command -v sqlite3 >/dev/null; then
+    sqlite3 "$OUT/rpmdb/two-packages.sqlite" "select hnum, hex(blob) from Packages" >"$W/blobs"
+    python3 "$ROOT/fixtures/mkndb.py" "$OUT/rpmdb_ndb/two-packages.db" <"$W/blobs"
+    DBLOAD=$(command -v db_load || command -v db5.3_load || true)
+    if [ -n "$DBLOAD" ]; then
+        for order in little big; do
+            python3 - "$order" "$W/blobs" >"$W/dump-$order" <<'PY'
+import struct, sys
+o = "<" if sys.argv[1] == "little" else ">"
+print("VERSION=3\nformat=bytevalue\ntype=hash\ndb_pagesize=512\nHEADER=END")
+rows = [l.strip().split("|") for l in open(sys.argv[2]) if l.strip()]
+print(" " + struct.pack(o + "I", 0).hex() + "\n " + struct.pack(o + "I", len(rows) + 1).hex())
+for h, blob in rows:
+    print(" " + struct.pack(o + "I", int(h)).hex() + "\n " + blob.lower())
+print("DATA=END")
+PY
+            lorder=1234
+            [ "$order" = big ] && lorder=4321
+            "$DBLOAD" -c db_lorder=$lorder -f "$W/dump-$order" "$OUT/rpmdb_bdb/two-packages-$order-endian"
+        done
+    fi
 fi
 
 # ---- initramfs: newc cpio, plain, gzip, xz, zstd, with an early cpio in front -------------

@@ -37,6 +37,8 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("config_network", config_network),
     ("config_sudoers", config_sudoers),
     ("rpmdb", rpmdb),
+    ("rpmdb_bdb", rpmdb_bdb),
+    ("rpmdb_ndb", rpmdb_ndb),
     ("initramfs", initramfs),
     ("registry", registry),
     ("state_ini", state_ini),
@@ -315,6 +317,16 @@ pub fn config_sudoers(data: &[u8]) {
 /// RPM's SQLite package database.
 pub fn rpmdb(data: &[u8]) {
     sink(&vhdlint_guest::packages::rpmdb::read_packages(data));
+}
+
+/// RPM's Berkeley DB hash package database (`Packages`).
+pub fn rpmdb_bdb(data: &[u8]) {
+    sink(&vhdlint_guest::packages::rpmdb_bdb::read_packages(data));
+}
+
+/// RPM's ndb package database (`Packages.db`).
+pub fn rpmdb_ndb(data: &[u8]) {
+    sink(&vhdlint_guest::packages::rpmdb_ndb::read_packages(data));
 }
 
 /// An initramfs: concatenated cpio archives, each possibly compressed.

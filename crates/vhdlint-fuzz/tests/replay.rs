@@ -155,4 +155,12 @@ fn seeds_reach_their_parsers() {
             p.display()
         );
     }
+    for p in inputs("seeds", "rpmdb_bdb") {
+        let got = vhdlint_guest::packages::rpmdb_bdb::read_packages(&std::fs::read(&p).unwrap());
+        assert_eq!(got.map(|v| v.len()), Ok(2), "{}", p.display());
+    }
+    for p in inputs("seeds", "rpmdb_ndb") {
+        let got = vhdlint_guest::packages::rpmdb_ndb::read_packages(&std::fs::read(&p).unwrap());
+        assert_eq!(got.map(|v| v.len()), Ok(2), "{}", p.display());
+    }
 }

@@ -197,7 +197,8 @@ impl Facts {
 }
 
 impl Facts {
-    /// Installed packages from the dpkg database or the rpm database (rpmdb.sqlite).
+    /// Installed packages from the dpkg database or the rpm database (SQLite, ndb or Berkeley
+    /// DB: see [`RPM_DATABASES`]).
     pub fn packages(&self, view: &GuestView) -> &Packages {
         self.packages.get_or_init(|| {
             let mut p = Packages::default();
@@ -229,38 +230,7 @@ impl Facts {
                 Err(FsError::NotFound(_)) => {}
                 Err(e) => p.notes.extend(Note::from_fs_error(status, &e)),
             }
-            for rpm in ["/var/lib/rpm/rpmdb.sqlite", "/usr/lib/sysimage/rpm/rpmdb.sqlite"] {
-                let bytes = match view.read_upto(rpm, MAX_RPMDB_BYTES + 1) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        p.notes.extend(Note::from_fs_error(rpm, &e));
-                        continue;
-                    }
-                };
-                if bytes.len() as u64 > MAX_RPMDB_BYTES {
-                    p.notes.push(Note::bound("MAX_RPMDB_BYTES", format!("{rpm} is larger than {MAX_RPMDB_BYTES} bytes, the limit: not read")).at(rpm));
-                    break;
-                }
-                match crate::packages::rpmdb::read_packages(&bytes) {
-                    Ok(list) => {
-                        p.database = Some("rpm");
-                        for r in list {
-                            let version = match r.epoch {
-                                Some(e) if e > 0 => format!("{e}:{}-{}", r.version, r.release),
-                                _ => format!("{}-{}", r.version, r.release),
-                            };
-                            p.installed.insert(r.name.clone(), Package { name: r.name, version, path: rpm.to_string(), line: None });
-                        }
-                    }
-                    Err(e) => p.notes.push(Note::unreadable(Unreadable::Corrupt, format!("{rpm}: {e}")).at(rpm)),
-                }
-                break;
-            }
-            for old in ["/var/lib/rpm/Packages", "/var/lib/rpm/Packages.db"] {
-                if p.database != Some("rpm") && view.exists_noted(old, &mut p.notes) {
-                    p.notes.push(Note::unreadable(Unreadable::Unsupported, format!("{old}: Berkeley DB / ndb rpm databases are not read; versions come from the files themselves")).at(old));
-                }
-            }
+            read_rpm_database(view, &mut p);
             p
         })
     }
@@ -273,6 +243,104 @@ impl Facts {
     /// The default boot entry and its command line.
     pub fn kernel(&self, view: &GuestView) -> &Kernel {
         self.kernel.get_or_init(|| read_kernel(view))
+    }
+}
+
+/// rpm's database files, in the order they are looked for: rpm's database directory
+/// (`/var/lib/rpm`, or `/usr/lib/sysimage/rpm` where that is rpm's `%_dbpath`), and in each the
+/// backends in the order rpm's own autodetection tries them when its configured backend has no
+/// file there: SQLite (rpm ≥ 4.16: RHEL 9, Fedora 33+, SLES 15 SP3+), ndb (SUSE's before
+/// SQLite), Berkeley DB (RHEL/CentOS 7 and 8, SLES 12). rpm reads its configured backend first
+/// when it exists; a directory with files of several backends is left over from a conversion
+/// (`rpmdb --rebuilddb`), whose newest result is the first of this order.
+pub const RPM_DATABASES: [(&str, RpmFormat); 6] = [
+    ("/var/lib/rpm/rpmdb.sqlite", RpmFormat::Sqlite),
+    ("/var/lib/rpm/Packages.db", RpmFormat::Ndb),
+    ("/var/lib/rpm/Packages", RpmFormat::BerkeleyDb),
+    ("/usr/lib/sysimage/rpm/rpmdb.sqlite", RpmFormat::Sqlite),
+    ("/usr/lib/sysimage/rpm/Packages.db", RpmFormat::Ndb),
+    ("/usr/lib/sysimage/rpm/Packages", RpmFormat::BerkeleyDb),
+];
+
+/// The three forms of rpm's package database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RpmFormat {
+    Sqlite,
+    Ndb,
+    BerkeleyDb,
+}
+
+impl RpmFormat {
+    /// Reads the packages of a database of this form.
+    pub fn read(self, bytes: &[u8]) -> Result<Vec<crate::packages::rpmdb::RpmPackage>, String> {
+        use crate::packages::{rpmdb, rpmdb_bdb, rpmdb_ndb};
+        match self {
+            RpmFormat::Sqlite => rpmdb::read_packages(bytes).map_err(|e| e.to_string()),
+            RpmFormat::Ndb => rpmdb_ndb::read_packages(bytes).map_err(|e| e.to_string()),
+            RpmFormat::BerkeleyDb => rpmdb_bdb::read_packages(bytes).map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// Reads the first of [`RPM_DATABASES`] that the image has into `p`; the others found beside
+/// it in the same directory are noted as not read.
+fn read_rpm_database(view: &GuestView, p: &mut Packages) {
+    let mut chosen: Option<&str> = None;
+    for (rpm, format) in RPM_DATABASES {
+        if let Some(first) = chosen {
+            let dir = |x: &str| x.rsplit_once('/').map(|(d, _)| d.to_string());
+            if dir(first) == dir(rpm) && view.exists_noted(rpm, &mut p.notes) {
+                p.notes.push(
+                    Note::ignored(format!(
+                        "{rpm}: not read; rpm's database here is {first}, the first of \
+                         rpmdb.sqlite, Packages.db, Packages that exists"
+                    ))
+                    .at(rpm),
+                );
+            }
+            continue;
+        }
+        let bytes = match view.read_upto(rpm, MAX_RPMDB_BYTES + 1) {
+            Ok(b) => b,
+            Err(e) => {
+                p.notes.extend(Note::from_fs_error(rpm, &e));
+                continue;
+            }
+        };
+        chosen = Some(rpm);
+        if bytes.len() as u64 > MAX_RPMDB_BYTES {
+            p.notes.push(
+                Note::bound(
+                    "MAX_RPMDB_BYTES",
+                    format!("{rpm} is larger than {MAX_RPMDB_BYTES} bytes, the limit: not read"),
+                )
+                .at(rpm),
+            );
+            continue;
+        }
+        match format.read(&bytes) {
+            Ok(list) => {
+                p.database = Some("rpm");
+                for r in list {
+                    let version = match r.epoch {
+                        Some(e) if e > 0 => format!("{e}:{}-{}", r.version, r.release),
+                        _ => format!("{}-{}", r.version, r.release),
+                    };
+                    p.installed.insert(
+                        r.name.clone(),
+                        Package {
+                            name: r.name,
+                            version,
+                            path: rpm.to_string(),
+                            line: None,
+                        },
+                    );
+                }
+            }
+            Err(e) => p
+                .notes
+                .push(Note::unreadable(Unreadable::Corrupt, format!("{rpm}: {e}")).at(rpm)),
+        }
     }
 }
 
@@ -931,4 +999,74 @@ pub fn read_network(view: &GuestView) -> Network {
         }
     }
     net
+}
+
+#[cfg(test)]
+mod rpm_database_tests {
+    use super::*;
+    use crate::packages::rpmdb_bdb::tests::blob;
+    use crate::packages::rpmdb_ndb;
+    use vhdlint_fs::mem::MemFs;
+
+    fn packages(fs: MemFs) -> Packages {
+        Facts::default().packages(&GuestView::of(fs)).clone()
+    }
+
+    #[test]
+    fn the_ndb_database_is_read_before_a_berkeley_db_beside_it() {
+        let mut fs = MemFs::default();
+        fs.file(
+            "/var/lib/rpm/Packages.db",
+            rpmdb_ndb::write(&[(1, blob("WALinuxAgent", 0))]),
+        );
+        fs.file("/var/lib/rpm/Packages", "left over from a conversion");
+        // Another directory is not looked at once one has a database.
+        fs.file("/usr/lib/sysimage/rpm/Packages", "not looked at");
+        let p = packages(fs);
+        assert_eq!(p.database, Some("rpm"));
+        let agent = &p.installed["WALinuxAgent"];
+        assert_eq!(agent.version, "1.0-1");
+        assert_eq!(agent.path, "/var/lib/rpm/Packages.db");
+        assert_eq!(p.notes.len(), 1, "{:?}", p.notes);
+        assert_eq!(p.notes[0].kind, crate::note::NoteKind::Ignored);
+        assert!(p.notes[0].text.contains(
+            "/var/lib/rpm/Packages: not read; rpm's database here is /var/lib/rpm/Packages.db"
+        ));
+    }
+
+    #[test]
+    fn a_damaged_berkeley_db_is_unreadable_and_names_itself() {
+        let mut fs = MemFs::default();
+        fs.file("/usr/lib/sysimage/rpm/Packages", vec![0u8; 4096]);
+        let p = packages(fs);
+        assert_eq!(p.database, None);
+        assert!(p.installed.is_empty());
+        assert_eq!(p.notes.len(), 1, "{:?}", p.notes);
+        assert!(p.notes[0].is_unreadable());
+        assert!(
+            p.notes[0]
+                .text
+                .starts_with("/usr/lib/sysimage/rpm/Packages: Berkeley DB meta page, offset 12"),
+            "{}",
+            p.notes[0].text
+        );
+    }
+
+    #[test]
+    fn sqlite_comes_first() {
+        let mut fs = MemFs::default();
+        fs.file("/var/lib/rpm/rpmdb.sqlite", "not SQLite");
+        fs.file(
+            "/var/lib/rpm/Packages.db",
+            rpmdb_ndb::write(&[(1, blob("x", 0))]),
+        );
+        let p = packages(fs);
+        assert!(p.installed.is_empty());
+        assert!(p.notes[0]
+            .text
+            .contains("/var/lib/rpm/rpmdb.sqlite: not an SQLite 3"));
+        assert!(p.notes[1]
+            .text
+            .contains("/var/lib/rpm/Packages.db: not read"));
+    }
 }

@@ -24,8 +24,12 @@ pub const MAX_GLOB_PATHS: usize = 10_000;
 pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
 /// Bytes read from `/var/lib/dpkg/status` (a full Debian desktop's is about 10 MiB).
 pub const MAX_DPKG_STATUS_BYTES: u64 = 64 << 20;
-/// Bytes read from `rpmdb.sqlite` (a large RHEL server's is about 100 MiB).
+/// Bytes read from rpm's database (`rpmdb.sqlite`, `Packages.db` or `Packages`; a large RHEL
+/// server's is about 100 MiB).
 pub const MAX_RPMDB_BYTES: u64 = 1 << 30;
+/// Bytes of one rpm header gathered from a Berkeley DB overflow chain or an ndb blob (the
+/// largest real headers, of packages with tens of thousands of files, are a few MiB).
+pub const MAX_RPM_HEADER_BYTES: usize = 64 << 20;
 /// Directory entries visited while looking for shell history files under the home
 /// directories (a home of a few build tools' caches holds some thousand); past it the homes
 /// not yet walked are reported as not looked at.

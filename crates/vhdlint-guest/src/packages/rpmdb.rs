@@ -11,8 +11,9 @@
 //! offset is checked, and no allocation exceeds what the input can back. Nothing panics.
 //!
 //! Not supported: the write-ahead log (`rpmdb.sqlite-wal`; rows committed to the log but not yet
-//! checkpointed into the main file are not seen — rpm checkpoints on a clean close), the Berkeley
-//! DB (`Packages`) and ndb (`Packages.db`) backends of older releases.
+//! checkpointed into the main file are not seen — rpm checkpoints on a clean close). The
+//! Berkeley DB (`Packages`) and ndb (`Packages.db`) databases of older releases are read by
+//! [`super::rpmdb_bdb`] and [`super::rpmdb_ndb`], with the header decoder of this module.
 
 use std::fmt;
 
@@ -596,9 +597,9 @@ const TAG_ARCH: u32 = 1022;
 const TYPE_INT32: u32 = 4;
 const TYPE_STRING: u32 = 6;
 
-/// Decodes the fields of an rpm header blob (`il`, `dl`, index entries, data store; optionally
+/// Decodes the fields of an rpm header blob (shared by the three database readers) (`il`, `dl`, index entries, data store; optionally
 /// preceded by the 8-byte header magic).
-fn parse_header(blob: &[u8], hnum: i64) -> Result<RpmPackage, RpmdbError> {
+pub(crate) fn parse_header(blob: &[u8], hnum: i64) -> Result<RpmPackage, RpmdbError> {
     let bad = |offset: usize, what: String| RpmdbError::RpmHeader { hnum, offset, what };
     let base = if blob.starts_with(&HEADER_MAGIC) {
         8

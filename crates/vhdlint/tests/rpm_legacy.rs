@@ -1,0 +1,178 @@
+//! A RHEL-8-shaped image whose rpm database is a Berkeley DB `/var/lib/rpm/Packages` (as RHEL
+//! 7 and 8 keep it): linux/agent-installed takes the agent's package and version from it. The
+//! package is built by `rpmbuild`, installed by `rpm --justdb`, its header written by
+//! `db_load` and read back by rpm's own `bdb_ro` before the image is made (`mke2fs -d`,
+//! `sfdisk`, `qemu-img convert`). The same image without the database says the agent is not
+//! installed: the verdict comes from the database.
+
+mod common;
+#[path = "common/rpm_legacy.rs"]
+mod rpm_legacy;
+
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::{check_json, result, skip};
+use rpm_legacy::{have, install, rpm_qa, rpmbuild, run, spec, write_bdb};
+
+const MIB: u64 = 1 << 20;
+
+/// An MBR disk of 64 MiB with one ext4 partition at 1 MiB made from `tree`, as a fixed VHD.
+fn image(dir: &Path, tree: &Path) -> PathBuf {
+    let part = dir.join("part.img");
+    let raw = dir.join("disk.raw");
+    let vhd = dir.join("disk.vhd");
+    for f in [&part, &raw, &vhd] {
+        let _ = std::fs::remove_file(f);
+    }
+    run(Command::new("truncate")
+        .arg("-s")
+        .arg((63 * MIB).to_string())
+        .arg(&part));
+    run(Command::new("mke2fs")
+        .env("E2FSPROGS_FAKE_TIME", "1700000000")
+        .args([
+            "-F",
+            "-q",
+            "-t",
+            "ext4",
+            "-b",
+            "4096",
+            "-E",
+            "root_owner=0:0",
+            "-d",
+        ])
+        .arg(tree)
+        .arg(&part));
+    run(Command::new("truncate")
+        .arg("-s")
+        .arg((64 * MIB).to_string())
+        .arg(&raw));
+    let mut sfdisk = Command::new("sfdisk")
+        .args(["--quiet", "--no-reread", "--no-tell-kernel"])
+        .arg(&raw)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    sfdisk
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"start=2048, type=83\n")
+        .unwrap();
+    assert!(sfdisk.wait().unwrap().success());
+    run(Command::new("dd")
+        .arg(format!("if={}", part.display()))
+        .arg(format!("of={}", raw.display()))
+        .args(["bs=1M", "seek=1", "conv=notrunc,sparse", "status=none"]));
+    run(Command::new("qemu-img")
+        .args([
+            "convert",
+            "-f",
+            "raw",
+            "-O",
+            "vpc",
+            "-o",
+            "subformat=fixed,force_size",
+        ])
+        .arg(&raw)
+        .arg(&vhd));
+    vhd
+}
+
+#[test]
+fn agent_version_comes_from_a_berkeley_db_rpm_database() {
+    for t in [
+        "rpm", "rpmbuild", "sqlite3", "mke2fs", "sfdisk", "qemu-img", "truncate", "dd",
+    ] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {t}")])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !found {
+            skip("the Berkeley DB guest image", &format!("{t} not found"));
+            return;
+        }
+    }
+    if rpm_legacy::db_load().is_none() || !have("rpm") {
+        skip(
+            "the Berkeley DB guest image",
+            "db_load not installed (Debian package db5.3-util)",
+        );
+        return;
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rpm-legacy-guest");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+
+    // The agent's package, installed into an SQLite database, written as Berkeley DB.
+    let rpms = rpmbuild(
+        &dir,
+        "agent",
+        &spec(
+            "Name: WALinuxAgent\nVersion: 2.9.1.1\nRelease: 1.el8\nBuildArch: noarch",
+            "%files\n",
+        ),
+    );
+    let blobs = install(&dir.join("sqlite"), &rpms);
+    let tree = dir.join("tree");
+    let dbpath = tree.join("var/lib/rpm");
+    std::fs::create_dir_all(&dbpath).unwrap();
+    write_bdb(&dbpath.join("Packages"), &blobs, 4096, false);
+    std::fs::remove_file(dbpath.join("Packages.dump")).unwrap();
+    // rpm itself reads it.
+    let qa = rpm_qa(&dbpath, "bdb_ro");
+    assert_eq!(qa.len(), 1);
+    assert_eq!(
+        (qa[0].1.as_str(), qa[0].3.as_str()),
+        ("WALinuxAgent", "2.9.1.1")
+    );
+
+    for d in [
+        "etc/systemd/system/multi-user.target.wants",
+        "usr/bin",
+        "usr/lib/systemd/system",
+        "root",
+    ] {
+        std::fs::create_dir_all(tree.join(d)).unwrap();
+    }
+    symlink("usr/bin", tree.join("bin")).unwrap();
+    let write = |rel: &str, text: &str| std::fs::write(tree.join(rel), text).unwrap();
+    write("etc/fstab", "/dev/sda1 / ext4 defaults 0 1\n");
+    write("etc/passwd", "root:x:0:0:root:/root:/bin/bash\n");
+    write(
+        "etc/os-release",
+        "NAME=\"Red Hat Enterprise Linux\"\nVERSION=\"8.9 (Ootpa)\"\nID=\"rhel\"\n\
+         ID_LIKE=\"fedora\"\nVERSION_ID=\"8.9\"\n",
+    );
+    write("usr/lib/systemd/system/waagent.service", "[Service]\n");
+    symlink(
+        "/usr/lib/systemd/system/waagent.service",
+        tree.join("etc/systemd/system/multi-user.target.wants/waagent.service"),
+    )
+    .unwrap();
+
+    let (_, report) = check_json(&image(&dir, &tree), &["--profile", "linux-os"]);
+    let r = result(&report, "linux/agent-installed");
+    let said = r.to_string();
+    assert_eq!(r["status"], "pass", "{said}");
+    assert!(
+        r["actual"]
+            .as_str()
+            .unwrap()
+            .contains("package WALinuxAgent 2.9.1.1-1.el8"),
+        "{said}"
+    );
+    assert!(said.contains("/var/lib/rpm/Packages"), "{said}");
+    assert!(!said.contains("not read"), "{said}");
+
+    // Without the database the same image has no agent.
+    std::fs::remove_file(dbpath.join("Packages")).unwrap();
+    let (_, report) = check_json(&image(&dir, &tree), &["--profile", "linux-os"]);
+    let r = result(&report, "linux/agent-installed");
+    assert_eq!(r["status"], "fail", "{r}");
+    assert_eq!(r["actual"], "not installed", "{r}");
+}
