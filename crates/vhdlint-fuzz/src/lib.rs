@@ -28,6 +28,7 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("fs_ext4", fs_ext4),
     ("fs_xfs", fs_xfs),
     ("fs_ntfs", fs_ntfs),
+    ("fs_btrfs", fs_btrfs),
     ("config_sshd", config_sshd),
     ("config_keyvalue", config_keyvalue),
     ("config_grub", config_grub),
@@ -194,6 +195,76 @@ pub fn fs_ext4(data: &[u8]) {
 
 pub fn fs_xfs(data: &[u8]) {
     if let Ok(fs) = vhdlint_fs::xfs::XfsFs::open(source(data)) {
+        walk_fs(Arc::new(fs));
+    }
+}
+
+/// Bytes of the volume a `fs_btrfs` input describes: past the mirror at 64 MiB (so that
+/// both the primary superblock and its first mirror can be given) and past the smallest
+/// volume `mkfs.btrfs` makes (109 MiB).
+pub const BTRFS_VOLUME_BYTES: u64 = 128 << 20;
+
+/// A btrfs volume, given in pieces: btrfs puts its chunks megabytes apart (the first at
+/// 1 MiB), so a whole volume is far too large an input. The input is a sequence of pieces,
+/// each a 4-byte little-endian byte offset, a 2-byte little-endian length and that many
+/// bytes, placed into a volume of [`BTRFS_VOLUME_BYTES`] that is zero elsewhere
+/// (later pieces win). `fuzz/seed.sh` cuts the seeds out of real images this way.
+pub fn btrfs_volume(data: &[u8]) -> Vec<(u64, Vec<u8>)> {
+    let mut pieces = Vec::new();
+    let mut at = 0;
+    while let Some(h) = data.get(at..at + 6) {
+        let off = u64::from(u32::from_le_bytes([h[0], h[1], h[2], h[3]]));
+        let len = usize::from(u16::from_le_bytes([h[4], h[5]]));
+        let end = (at + 6 + len).min(data.len());
+        pieces.push((off, data[at + 6..end].to_vec()));
+        at = end;
+    }
+    pieces
+}
+
+/// The byte source of a volume given in pieces ([`btrfs_volume`]).
+struct Pieces {
+    pieces: Vec<(u64, Vec<u8>)>,
+}
+
+impl vhdlint_disk::ReadAt for Pieces {
+    fn size(&self) -> u64 {
+        BTRFS_VOLUME_BYTES
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> vhdlint_disk::Result<()> {
+        vhdlint_disk::source::check_bounds(
+            &|| "btrfs volume".into(),
+            offset,
+            buf.len(),
+            BTRFS_VOLUME_BYTES,
+        )?;
+        buf.fill(0);
+        let end = offset + buf.len() as u64;
+        for (at, bytes) in &self.pieces {
+            let (s, e) = (*at.max(&offset), (at + bytes.len() as u64).min(end));
+            if s < e {
+                buf[(s - offset) as usize..(e - offset) as usize]
+                    .copy_from_slice(&bytes[(s - at) as usize..(e - at) as usize]);
+            }
+        }
+        Ok(())
+    }
+    fn name(&self) -> String {
+        "btrfs volume".into()
+    }
+}
+
+/// btrfs: the default subvolume and a `subvol=` view, walked and read.
+pub fn fs_btrfs(data: &[u8]) {
+    use vhdlint_fs::btrfs::{BtrfsFs, Subvolume};
+    let src: SharedSource = Arc::new(Pieces {
+        pieces: btrfs_volume(data),
+    });
+    if let Ok(fs) = BtrfsFs::open(src.clone()) {
+        sink(&fs.notice());
+        walk_fs(Arc::new(fs));
+    }
+    if let Ok(fs) = BtrfsFs::open_subvolume(src, Subvolume::Path("/@/home")) {
         walk_fs(Arc::new(fs));
     }
 }
