@@ -1052,6 +1052,38 @@ fn an_os_disk_whose_root_cannot_be_read_never_exits_0() {
 }
 
 #[test]
+fn a_btrfs_root_with_a_damaged_superblock_is_an_os_disk_that_cannot_be_read() {
+    if !have("mkfs.btrfs") {
+        skip(
+            "the damaged btrfs case",
+            "mkfs.btrfs not found (btrfs-progs)",
+        );
+        return;
+    }
+    let Some(c) = Case::new("btrfs-damaged-superblock") else {
+        return;
+    };
+    // The partition is under 64 MiB, so there is no mirror: one flipped byte in the primary
+    // superblock's checksummed area leaves nothing to read (the magic stays, so the probe still
+    // says btrfs).
+    let img = c.image_of("type=83, bootable", |part| {
+        sh(Command::new("mkfs.btrfs")
+            .args(["-q", "-f", "-r"])
+            .arg(&c.tree)
+            .arg(part));
+        let mut b = std::fs::read(part).unwrap();
+        b[0x10000 + 300] ^= 0xff;
+        std::fs::write(part, b).unwrap();
+    });
+    assert_unread_linux_os(
+        &c,
+        &img,
+        "btrfs",
+        "btrfs: no usable superblock (at 64 KiB: its crc32c checksum",
+    );
+}
+
+#[test]
 fn a_btrfs_root_it_cannot_read_is_an_os_disk_that_cannot_be_read() {
     if !have("mkfs.btrfs") {
         skip("the btrfs root case", "mkfs.btrfs not found (btrfs-progs)");
