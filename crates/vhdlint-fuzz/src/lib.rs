@@ -222,9 +222,31 @@ pub fn btrfs_volume(data: &[u8]) -> Vec<(u64, Vec<u8>)> {
     pieces
 }
 
-/// The byte source of a volume given in pieces ([`btrfs_volume`]).
+/// The byte source of a volume given in pieces ([`btrfs_volume`]), held as the 4 KiB pages
+/// the pieces touch.
 struct Pieces {
-    pieces: Vec<(u64, Vec<u8>)>,
+    pages: std::collections::HashMap<u64, Vec<u8>>,
+}
+
+impl Pieces {
+    fn new(pieces: Vec<(u64, Vec<u8>)>) -> Pieces {
+        let mut pages: std::collections::HashMap<u64, Vec<u8>> = Default::default();
+        for (at, bytes) in pieces {
+            for (i, chunk) in bytes.chunks(4096).enumerate() {
+                let mut off = at + (i * 4096) as u64;
+                let mut rest = chunk;
+                while !rest.is_empty() && off < BTRFS_VOLUME_BYTES {
+                    let (page, within) = (off / 4096, (off % 4096) as usize);
+                    let n = rest.len().min(4096 - within);
+                    pages.entry(page).or_insert_with(|| vec![0; 4096])[within..within + n]
+                        .copy_from_slice(&rest[..n]);
+                    rest = &rest[n..];
+                    off += n as u64;
+                }
+            }
+        }
+        Pieces { pages }
+    }
 }
 
 impl vhdlint_disk::ReadAt for Pieces {
@@ -238,14 +260,16 @@ impl vhdlint_disk::ReadAt for Pieces {
             buf.len(),
             BTRFS_VOLUME_BYTES,
         )?;
-        buf.fill(0);
-        let end = offset + buf.len() as u64;
-        for (at, bytes) in &self.pieces {
-            let (s, e) = (*at.max(&offset), (at + bytes.len() as u64).min(end));
-            if s < e {
-                buf[(s - offset) as usize..(e - offset) as usize]
-                    .copy_from_slice(&bytes[(s - at) as usize..(e - at) as usize]);
+        let mut done = 0;
+        while done < buf.len() {
+            let off = offset + done as u64;
+            let (page, within) = (off / 4096, (off % 4096) as usize);
+            let n = (buf.len() - done).min(4096 - within);
+            match self.pages.get(&page) {
+                Some(p) => buf[done..done + n].copy_from_slice(&p[within..within + n]),
+                None => buf[done..done + n].fill(0),
             }
+            done += n;
         }
         Ok(())
     }
@@ -257,9 +281,7 @@ impl vhdlint_disk::ReadAt for Pieces {
 /// btrfs: the default subvolume and a `subvol=` view, walked and read.
 pub fn fs_btrfs(data: &[u8]) {
     use vhdlint_fs::btrfs::{BtrfsFs, Subvolume};
-    let src: SharedSource = Arc::new(Pieces {
-        pieces: btrfs_volume(data),
-    });
+    let src: SharedSource = Arc::new(Pieces::new(btrfs_volume(data)));
     if let Ok(fs) = BtrfsFs::open(src.clone()) {
         sink(&fs.notice());
         walk_fs(Arc::new(fs));
