@@ -11,7 +11,7 @@ TREES=$ROOT/fixtures/trees
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 rm -rf "$OUT"
-for t in vhd_footer vhd_dynamic mbr gpt lvm_metadata lvm_pv layout fs_ext4 fs_xfs fs_ntfs \
+for t in vhd_footer vhd_dynamic mbr gpt lvm_metadata lvm_pv layout fs_ext4 fs_xfs fs_ntfs fs_btrfs \
     config_sshd config_keyvalue config_grub config_fstab config_passwd config_dpkg \
     config_network config_sudoers rpmdb rpmdb_bdb rpmdb_ndb initramfs registry state_ini exe_headers toml_config \
     sas_uri sku_manifest lint; do
@@ -89,6 +89,51 @@ mkntfs -q -F -f -L DATA "$W/ntfs.img" >/dev/null 2>&1
 ntfscp -q "$W/ntfs.img" "$T/etc/os-release" State.ini >/dev/null 2>&1 || true
 ntfscp -q "$W/ntfs.img" "$T/var/log/big.log" big.log >/dev/null 2>&1 || true
 cp "$W/ntfs.img" "$OUT/fs_ntfs/ntfs-2m"
+
+# btrfs: 120 MiB volumes (the superblock at 64 KiB and its mirror at 64 MiB), cut into the
+# pieces the fs_btrfs harness reads (a 4-byte offset, a 2-byte length, the bytes; runs of 32
+# or more zero bytes left out). One made by mkfs.btrfs --rootdir from the SUSE tree; with root
+# and loop mounts, others written by the kernel: SUSE's subvolumes (@ the default, @/home),
+# compressed with zstd and with lzo.
+btrfs_pieces() {
+    python3 - "$1" "$2" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read(128 << 20)
+out, i = bytearray(), 0
+while i < len(d):
+    if d[i] == 0:
+        i += 1
+        continue
+    j, zeros = i, 0
+    while j < len(d) and j - i < 65535 and zeros < 32:
+        zeros = zeros + 1 if d[j] == 0 else 0
+        j += 1
+    end = j - zeros
+    out += struct.pack("<IH", i, end - i) + d[i:end]
+    i = j
+open(sys.argv[2], "wb").write(out)
+PY
+}
+truncate -s $((120 * M)) "$W/btrfs.img"
+mkfs.btrfs -q -f --rootdir "$TREES/linux/linux-suse-clean" "$W/btrfs.img" >/dev/null 2>&1
+btrfs_pieces "$W/btrfs.img" "$OUT/fs_btrfs/rootdir-suse"
+if [ "$(id -u)" = 0 ] && losetup -f >/dev/null 2>&1; then
+    for c in zstd lzo; do
+        truncate -s 0 "$W/btrfs-$c.img"; truncate -s $((120 * M)) "$W/btrfs-$c.img"
+        mkfs.btrfs -q -f "$W/btrfs-$c.img" >/dev/null 2>&1
+        mkdir -p "$W/mnt"
+        mount -o loop,compress=$c "$W/btrfs-$c.img" "$W/mnt"
+        btrfs -q subvolume create "$W/mnt/@"
+        btrfs -q subvolume create "$W/mnt/@/home"
+        btrfs subvolume set-default "$W/mnt/@" >/dev/null
+        cp -a "$TREES/linux/linux-suse-clean/." "$W/mnt/@/"
+        mkdir -p "$W/mnt/@/home/user"
+        seq 1 3000 >"$W/mnt/@/home/user/.bash_history"
+        ln -s ../etc/os-release "$W/mnt/@/home/user/link"
+        umount "$W/mnt"
+        btrfs_pieces "$W/btrfs-$c.img" "$OUT/fs_btrfs/subvolumes-$c"
+    done
+fi
 
 # A disk with an MBR and the ext4 inside (layout, lint).
 truncate -s $((2 * M)) "$W/disk.raw"

@@ -400,10 +400,16 @@ pub fn probe(vol: &dyn ReadAt) -> Probe {
         };
     }
     if at(0x10040, b"_BHRfS_M") {
+        // The filesystem's fsid (what blkid calls UUID and fstab's UUID= names) at byte 32.
+        let uuid = b.get(0x10020..0x10030).map(|u| {
+            Guid(u.try_into().unwrap_or_default())
+                .to_string()
+                .to_lowercase()
+        });
         return mk(
             FsKind::Btrfs,
             b.get(0x1012B..0x1022B).and_then(text),
-            None,
+            uuid,
             0x10040,
         );
     }

@@ -1,6 +1,7 @@
 //! Read-only filesystems of a disk image, behind one small trait ([`Filesystem`]): ext2/3/4
 //! through the `ext4-view` crate ([`ext4`]), NTFS through the `ntfs` crate ([`ntfs`], with the
-//! structures that crate would trust checked first), XFS by its own reader ([`xfs`]), and a
+//! structures that crate would trust checked first), XFS by its own reader ([`xfs`]), btrfs
+//! through the `lambutter` crate with its superblocks checked first ([`btrfs`]), and a
 //! filesystem built in memory for tests ([`mem`]).
 //!
 //! Every reader is bounded: what an image can ask of it (directory entries, metadata bytes,
@@ -16,6 +17,7 @@
 
 use std::fmt;
 
+pub mod btrfs;
 pub mod ext4;
 pub mod limits;
 pub mod mem;

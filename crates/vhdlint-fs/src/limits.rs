@@ -50,3 +50,16 @@ pub const MAX_XFS_SYMLINK_LEN: u64 = 1024;
 /// Block groups of one ext4 filesystem. ext4-view reserves memory for all their descriptors
 /// up front; 2^20 groups is a 128 TiB filesystem at 4 KiB blocks, far beyond any Azure disk.
 pub const MAX_EXT4_BLOCK_GROUPS: u64 = 1 << 20;
+
+// ---- btrfs (read by the `lambutter` crate, which bounds its own tree descents at 16 levels
+// and one decompressed extent at 16 MiB; these are vhdlint's bounds on top)
+
+/// Bytes of a btrfs symlink target (`PATH_MAX - 1`: the kernel stores no longer one, and keeps
+/// it inline in the FS tree).
+pub const MAX_BTRFS_SYMLINK_LEN: u64 = 4095;
+/// Reads of at most this many bytes (tree blocks: btrfs nodes are 4 to 64 KiB) are kept in a
+/// btrfs filesystem's cache.
+pub const MAX_BTRFS_CACHED_READ: usize = 64 << 10;
+/// Reads kept in one btrfs filesystem's cache (16 MiB of 16 KiB nodes); when it is full it
+/// starts again empty.
+pub const MAX_BTRFS_CACHED_BLOCKS: usize = 1024;

@@ -28,6 +28,7 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("fs_ext4", fs_ext4),
     ("fs_xfs", fs_xfs),
     ("fs_ntfs", fs_ntfs),
+    ("fs_btrfs", fs_btrfs),
     ("config_sshd", config_sshd),
     ("config_keyvalue", config_keyvalue),
     ("config_grub", config_grub),
@@ -196,6 +197,98 @@ pub fn fs_ext4(data: &[u8]) {
 
 pub fn fs_xfs(data: &[u8]) {
     if let Ok(fs) = vhdlint_fs::xfs::XfsFs::open(source(data)) {
+        walk_fs(Arc::new(fs));
+    }
+}
+
+/// Bytes of the volume a `fs_btrfs` input describes: past the mirror at 64 MiB (so that
+/// both the primary superblock and its first mirror can be given) and past the smallest
+/// volume `mkfs.btrfs` makes (109 MiB).
+pub const BTRFS_VOLUME_BYTES: u64 = 128 << 20;
+
+/// A btrfs volume, given in pieces: btrfs puts its chunks megabytes apart (the first at
+/// 1 MiB), so a whole volume is far too large an input. The input is a sequence of pieces,
+/// each a 4-byte little-endian byte offset, a 2-byte little-endian length and that many
+/// bytes, placed into a volume of [`BTRFS_VOLUME_BYTES`] that is zero elsewhere
+/// (later pieces win). `fuzz/seed.sh` cuts the seeds out of real images this way.
+pub fn btrfs_volume(data: &[u8]) -> Vec<(u64, Vec<u8>)> {
+    let mut pieces = Vec::new();
+    let mut at = 0;
+    while let Some(h) = data.get(at..at + 6) {
+        let off = u64::from(u32::from_le_bytes([h[0], h[1], h[2], h[3]]));
+        let len = usize::from(u16::from_le_bytes([h[4], h[5]]));
+        let end = (at + 6 + len).min(data.len());
+        pieces.push((off, data[at + 6..end].to_vec()));
+        at = end;
+    }
+    pieces
+}
+
+/// The byte source of a volume given in pieces ([`btrfs_volume`]), held as the 4 KiB pages
+/// the pieces touch.
+struct Pieces {
+    pages: std::collections::HashMap<u64, Vec<u8>>,
+}
+
+impl Pieces {
+    fn new(pieces: Vec<(u64, Vec<u8>)>) -> Pieces {
+        let mut pages: std::collections::HashMap<u64, Vec<u8>> = Default::default();
+        for (at, bytes) in pieces {
+            for (i, chunk) in bytes.chunks(4096).enumerate() {
+                let mut off = at + (i * 4096) as u64;
+                let mut rest = chunk;
+                while !rest.is_empty() && off < BTRFS_VOLUME_BYTES {
+                    let (page, within) = (off / 4096, (off % 4096) as usize);
+                    let n = rest.len().min(4096 - within);
+                    pages.entry(page).or_insert_with(|| vec![0; 4096])[within..within + n]
+                        .copy_from_slice(&rest[..n]);
+                    rest = &rest[n..];
+                    off += n as u64;
+                }
+            }
+        }
+        Pieces { pages }
+    }
+}
+
+impl vhdlint_disk::ReadAt for Pieces {
+    fn size(&self) -> u64 {
+        BTRFS_VOLUME_BYTES
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> vhdlint_disk::Result<()> {
+        vhdlint_disk::source::check_bounds(
+            &|| "btrfs volume".into(),
+            offset,
+            buf.len(),
+            BTRFS_VOLUME_BYTES,
+        )?;
+        let mut done = 0;
+        while done < buf.len() {
+            let off = offset + done as u64;
+            let (page, within) = (off / 4096, (off % 4096) as usize);
+            let n = (buf.len() - done).min(4096 - within);
+            match self.pages.get(&page) {
+                Some(p) => buf[done..done + n].copy_from_slice(&p[within..within + n]),
+                None => buf[done..done + n].fill(0),
+            }
+            done += n;
+        }
+        Ok(())
+    }
+    fn name(&self) -> String {
+        "btrfs volume".into()
+    }
+}
+
+/// btrfs: the default subvolume and a `subvol=` view, walked and read.
+pub fn fs_btrfs(data: &[u8]) {
+    use vhdlint_fs::btrfs::{BtrfsFs, Subvolume};
+    let src: SharedSource = Arc::new(Pieces::new(btrfs_volume(data)));
+    if let Ok(fs) = BtrfsFs::open(src.clone()) {
+        sink(&fs.notice());
+        walk_fs(Arc::new(fs));
+    }
+    if let Ok(fs) = BtrfsFs::open_subvolume(src, Subvolume::Path("/@/home")) {
         walk_fs(Arc::new(fs));
     }
 }

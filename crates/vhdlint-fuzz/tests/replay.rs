@@ -116,6 +116,28 @@ fn seeds_reach_their_parsers() {
         assert!(root_entries(&fs) >= 40, "{}", p.display());
         assert!(fs.read("/os-release", 1 << 20).is_ok(), "{}", p.display());
     }
+    for p in inputs("seeds", "fs_btrfs") {
+        let data = std::fs::read(&p).unwrap();
+        let pieces = vhdlint_fuzz::btrfs_volume(&data);
+        let mut vol = vec![0u8; vhdlint_fuzz::BTRFS_VOLUME_BYTES as usize];
+        for (at, b) in pieces {
+            vol[at as usize..at as usize + b.len()].copy_from_slice(&b);
+        }
+        let v: vhdlint_disk::SharedSource = std::sync::Arc::new(vhdlint_disk::MemSource::new(vol));
+        let fs = vhdlint_fs::btrfs::BtrfsFs::open(v).unwrap();
+        assert!(root_entries(&fs) >= 5, "{}", p.display());
+        assert!(
+            fs.read("/usr/lib/os-release", 1 << 20).is_ok(),
+            "{}",
+            p.display()
+        );
+        assert_eq!(
+            fs.read_link("/etc/os-release").as_deref(),
+            Ok("../usr/lib/os-release"),
+            "{}",
+            p.display()
+        );
+    }
     for p in inputs("seeds", "fs_ntfs") {
         let fs = vhdlint_fs::ntfs::NtfsFs::open(src(&p)).unwrap();
         assert!(fs.read("/State.ini", 1 << 20).is_ok(), "{}", p.display());

@@ -37,6 +37,9 @@ pub const MAX_HISTORY_WALK_ENTRIES: usize = 20_000;
 /// Files read while following ifupdown `source`/`source-directory` from
 /// `/etc/network/interfaces` (real images use one or two).
 pub const MAX_IFUPDOWN_FILES: usize = 64;
+/// Subvolumes directly under a btrfs top level tried as the root when the default subvolume
+/// holds none (Fedora's `root`, SUSE's `@`): real layouts have a handful.
+pub const MAX_BTRFS_ROOT_CANDIDATES: usize = 16;
 
 // ---- Configuration file parsers
 

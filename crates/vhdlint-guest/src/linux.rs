@@ -9,27 +9,64 @@ use vhdlint_disk::probe::FsKind;
 use vhdlint_disk::Volume;
 
 use crate::facts::Facts;
+use crate::fs::btrfs::{BtrfsFs, Subvolume};
 use crate::fs::ext4::Ext4Fs;
 use crate::fs::xfs::XfsFs;
 use crate::fs::{FileKind, Filesystem, FsError};
+use crate::limits::MAX_BTRFS_ROOT_CANDIDATES;
 use crate::view::{GuestView, Mount, MountInfo};
 
-/// Opens the filesystem a volume holds, when vhdlint can read it.
+/// Opens the filesystem a volume holds, when vhdlint can read it (a btrfs volume at its
+/// default subvolume, as a mount without `subvol=` shows it).
 pub fn open_fs(v: &Volume) -> Result<Arc<dyn Filesystem>, FsError> {
-    match v.probe.kind {
-        FsKind::Ext2 | FsKind::Ext3 | FsKind::Ext4 => Ok(Arc::new(Ext4Fs::open(
-            v.source.clone(),
-            v.probe.kind.name(),
-        )?)),
-        FsKind::Xfs => Ok(Arc::new(XfsFs::open(v.source.clone())?)),
-        FsKind::Btrfs => Err(FsError::Unsupported(
-            "btrfs contents are not inspected by this version".into(),
-        )),
-        k => Err(FsError::Unsupported(format!(
-            "{} volumes hold no Linux filesystem",
-            k.name()
-        ))),
+    open_fs_with(v, &[])
+}
+
+/// The btrfs subvolume an fstab entry's mount options select: `subvol=` (a path from the top
+/// level) or `subvolid=`, else the default subvolume.
+pub fn btrfs_subvolume(options: &[String]) -> Subvolume<'_> {
+    let mut id = None;
+    for o in options {
+        if let Some(p) = o.strip_prefix("subvol=") {
+            return Subvolume::Path(p);
+        }
+        if let Some(n) = o.strip_prefix("subvolid=") {
+            id = n.parse().ok().map(Subvolume::Id);
+        }
     }
+    id.unwrap_or(Subvolume::Default)
+}
+
+/// Opens the filesystem a volume holds with an fstab entry's mount `options` (for btrfs,
+/// the subvolume they select).
+pub fn open_fs_with(v: &Volume, options: &[String]) -> Result<Arc<dyn Filesystem>, FsError> {
+    open_fs_noted(v, options).map(|(fs, _)| fs)
+}
+
+/// [`open_fs_with`], and what the reader noticed on opening that the mount's reason should
+/// say (a btrfs primary superblock that is damaged, and the copy read instead).
+fn open_fs_noted(
+    v: &Volume,
+    options: &[String],
+) -> Result<(Arc<dyn Filesystem>, Option<String>), FsError> {
+    if v.probe.kind == FsKind::Btrfs {
+        let fs = BtrfsFs::open_subvolume(v.source.clone(), btrfs_subvolume(options))?;
+        let notice = fs.notice().map(str::to_string);
+        return Ok((Arc::new(fs), notice));
+    }
+    let fs: Arc<dyn Filesystem> = match v.probe.kind {
+        FsKind::Ext2 | FsKind::Ext3 | FsKind::Ext4 => {
+            Arc::new(Ext4Fs::open(v.source.clone(), v.probe.kind.name())?)
+        }
+        FsKind::Xfs => Arc::new(XfsFs::open(v.source.clone())?),
+        k => {
+            return Err(FsError::Unsupported(format!(
+                "{} volumes hold no Linux filesystem",
+                k.name()
+            )))
+        }
+    };
+    Ok((fs, None))
 }
 
 /// The markers of a Linux root (as libguestfs's inspection looks for them).
@@ -93,10 +130,17 @@ pub struct LinuxInspection {
 }
 
 fn single(fs: Arc<dyn Filesystem>, volume: &str) -> GuestView {
+    single_noted(fs, volume, None)
+}
+
+fn single_noted(fs: Arc<dyn Filesystem>, volume: &str, notice: Option<&str>) -> GuestView {
     GuestView::new(Mount {
         point: "/".into(),
         volume: volume.into(),
-        reason: "root filesystem".into(),
+        reason: match notice {
+            Some(n) => format!("root filesystem ({n})"),
+            None => "root filesystem".into(),
+        },
         fs,
     })
 }
@@ -114,6 +158,57 @@ fn is(view: &GuestView, path: &str, kind: FileKind, error: &mut Option<FsError>)
     }
 }
 
+/// The markers of [`ROOT_MARKERS`] found and missing on `fs`, and the first error that kept
+/// one from being looked at.
+fn markers(
+    fs: &Arc<dyn Filesystem>,
+    volume: &str,
+) -> (Vec<&'static str>, Vec<&'static str>, Option<FsError>) {
+    let view = single(fs.clone(), volume);
+    let mut err = None;
+    let checks = [
+        is(&view, "/etc", FileKind::Dir, &mut err),
+        is(&view, "/bin", FileKind::Dir, &mut err)
+            || is(&view, "/usr/bin", FileKind::Dir, &mut err),
+        is(&view, "/etc/fstab", FileKind::File, &mut err)
+            || is(&view, "/etc/hosts", FileKind::File, &mut err),
+    ];
+    let (mut found, mut missing) = (vec![], vec![]);
+    for (m, ok) in ROOT_MARKERS.iter().zip(checks) {
+        if ok {
+            found.push(*m)
+        } else {
+            missing.push(*m)
+        }
+    }
+    (found, missing, err)
+}
+
+/// The first subvolume directly under the top level of btrfs volume `v` that holds a Linux
+/// root, with its path (at most [`MAX_BTRFS_ROOT_CANDIDATES`] directories are tried).
+fn btrfs_root_subvolume(v: &Volume) -> Option<(String, Arc<dyn Filesystem>)> {
+    let top = BtrfsFs::open_subvolume(v.source.clone(), Subvolume::Id(5)).ok()?;
+    let mut dirs: Vec<String> = top
+        .read_dir("/")
+        .ok()?
+        .into_iter()
+        .filter(|e| e.kind == FileKind::Dir)
+        .map(|e| e.name)
+        .collect();
+    dirs.sort();
+    for name in dirs.into_iter().take(MAX_BTRFS_ROOT_CANDIDATES) {
+        let path = format!("/{name}");
+        let Ok(fs) = BtrfsFs::open_subvolume(v.source.clone(), Subvolume::Path(&path)) else {
+            continue;
+        };
+        let fs: Arc<dyn Filesystem> = Arc::new(fs);
+        if markers(&fs, &v.id).1.is_empty() {
+            return Some((path, fs));
+        }
+    }
+    None
+}
+
 /// Looks for a Linux root on every volume with a Linux filesystem.
 pub fn inspect(layout: &Layout) -> LinuxInspection {
     let mut candidates = Vec::new();
@@ -126,28 +221,30 @@ pub fn inspect(layout: &Layout) -> LinuxInspection {
             missing: vec![],
             error: None,
         };
-        match open_fs(v) {
+        match open_fs_noted(v, &[]) {
             Err(e) => c.error = Some(e.to_string()),
-            Ok(fs) => {
-                let view = single(fs.clone(), &v.id);
-                let mut err = None;
-                let checks = [
-                    is(&view, "/etc", FileKind::Dir, &mut err),
-                    is(&view, "/bin", FileKind::Dir, &mut err)
-                        || is(&view, "/usr/bin", FileKind::Dir, &mut err),
-                    is(&view, "/etc/fstab", FileKind::File, &mut err)
-                        || is(&view, "/etc/hosts", FileKind::File, &mut err),
-                ];
-                for (m, ok) in ROOT_MARKERS.iter().zip(checks) {
-                    if ok {
-                        c.found.push(*m)
-                    } else {
-                        c.missing.push(*m)
+            Ok((fs, notice)) => {
+                let (mut found, mut missing, mut err) = markers(&fs, &v.id);
+                let mut chosen = (fs, notice);
+                if !missing.is_empty() && v.probe.kind == FsKind::Btrfs {
+                    // The default subvolume holds no root: look in the top level's
+                    // subvolumes, as the kernel mounts one named by rootflags=subvol= (Fedora's
+                    // `root`, an `@` never made the default).
+                    if let Some((sub, fs)) = btrfs_root_subvolume(v) {
+                        (found, missing, err) = (ROOT_MARKERS.to_vec(), vec![], None);
+                        chosen = (
+                            fs,
+                            Some(format!(
+                                "btrfs subvolume {sub}: the default subvolume holds no root"
+                            )),
+                        );
                     }
                 }
+                c.found = found;
+                c.missing = missing;
                 if c.missing.is_empty() {
                     if root.is_none() {
-                        root = Some((v, fs));
+                        root = Some((v, chosen.0, chosen.1));
                     }
                 } else if let Some(e) = err {
                     c.error = Some(e.to_string());
@@ -156,22 +253,28 @@ pub fn inspect(layout: &Layout) -> LinuxInspection {
         }
         candidates.push(c);
     }
-    let guest = root.map(|(v, fs)| assemble(layout, v, fs));
+    let guest = root.map(|(v, fs, notice)| assemble(layout, v, fs, notice.as_deref()));
     LinuxInspection { candidates, guest }
 }
 
-fn assemble(layout: &Layout, root: &Volume, fs: Arc<dyn Filesystem>) -> LinuxGuest {
-    let mut view = single(fs, &root.id);
+fn assemble(
+    layout: &Layout,
+    root: &Volume,
+    fs: Arc<dyn Filesystem>,
+    notice: Option<&str>,
+) -> LinuxGuest {
+    let mut view = single_noted(fs, &root.id, notice);
     let mut not_mounted = Vec::new();
     // /etc/fstab is read (through the root alone) into the facts the checks share.
     let facts: Arc<crate::facts::Facts> = Arc::default();
     if let Ok(fstab) = facts.fstab(&view) {
         for e in &fstab.entries {
-            let (line, spec, point, fstype) = (
+            let (line, spec, point, fstype, options) = (
                 e.line,
                 e.spec.clone(),
                 e.mountpoint.clone(),
                 e.fstype.clone(),
+                e.options.clone(),
             );
             let note = |reason: String| MountNote {
                 line,
@@ -208,11 +311,20 @@ fn assemble(layout: &Layout, root: &Volume, fs: Arc<dyn Filesystem>) -> LinuxGue
                 not_mounted.push(note(format!("no volume on this disk matches {spec}")));
                 continue;
             };
-            match open_fs(v) {
-                Ok(fs) => view.mount(Mount {
+            match open_fs_noted(v, &options) {
+                Ok((fs, notice)) => view.mount(Mount {
                     point: point.clone(),
                     volume: v.id.clone(),
-                    reason: format!("/etc/fstab line {line}: {spec}"),
+                    reason: match (fstype.as_str(), btrfs_subvolume(&options), notice) {
+                        (_, _, Some(n)) => format!("/etc/fstab line {line}: {spec} ({n})"),
+                        ("btrfs", Subvolume::Path(p), None) => {
+                            format!("/etc/fstab line {line}: {spec}, subvol={p}")
+                        }
+                        ("btrfs", Subvolume::Id(id), None) => {
+                            format!("/etc/fstab line {line}: {spec}, subvolid={id}")
+                        }
+                        _ => format!("/etc/fstab line {line}: {spec}"),
+                    },
                     fs,
                 }),
                 Err(e) => {
@@ -400,6 +512,23 @@ pub fn os_release(view: &GuestView) -> OsRelease {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn btrfs_subvolume_from_mount_options() {
+        let o = |s: &str| s.split(',').map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(btrfs_subvolume(&o("defaults")), Subvolume::Default);
+        assert_eq!(
+            btrfs_subvolume(&o("noatime,subvol=/@/home,compress=zstd:1")),
+            Subvolume::Path("/@/home")
+        );
+        assert_eq!(btrfs_subvolume(&o("subvolid=258")), Subvolume::Id(258));
+        // subvol= wins over subvolid= (the kernel refuses a mount where they disagree).
+        assert_eq!(
+            btrfs_subvolume(&o("subvolid=258,subvol=@")),
+            Subvolume::Path("@")
+        );
+        assert_eq!(btrfs_subvolume(&o("subvolid=x")), Subvolume::Default);
+    }
 
     #[test]
     fn unquoting() {

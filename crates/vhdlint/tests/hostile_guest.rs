@@ -1052,7 +1052,39 @@ fn an_os_disk_whose_root_cannot_be_read_never_exits_0() {
 }
 
 #[test]
-fn a_btrfs_root_is_an_os_disk_that_cannot_be_read() {
+fn a_btrfs_root_with_a_damaged_superblock_is_an_os_disk_that_cannot_be_read() {
+    if !have("mkfs.btrfs") {
+        skip(
+            "the damaged btrfs case",
+            "mkfs.btrfs not found (btrfs-progs)",
+        );
+        return;
+    }
+    let Some(c) = Case::new("btrfs-damaged-superblock") else {
+        return;
+    };
+    // The partition is under 64 MiB, so there is no mirror: one flipped byte in the primary
+    // superblock's checksummed area leaves nothing to read (the magic stays, so the probe still
+    // says btrfs).
+    let img = c.image_of("type=83, bootable", |part| {
+        sh(Command::new("mkfs.btrfs")
+            .args(["-q", "-f", "-r"])
+            .arg(&c.tree)
+            .arg(part));
+        let mut b = std::fs::read(part).unwrap();
+        b[0x10000 + 300] ^= 0xff;
+        std::fs::write(part, b).unwrap();
+    });
+    assert_unread_linux_os(
+        &c,
+        &img,
+        "btrfs",
+        "btrfs: no usable superblock (at 64 KiB: its crc32c checksum",
+    );
+}
+
+#[test]
+fn a_btrfs_root_it_cannot_read_is_an_os_disk_that_cannot_be_read() {
     if !have("mkfs.btrfs") {
         skip("the btrfs root case", "mkfs.btrfs not found (btrfs-progs)");
         return;
@@ -1060,10 +1092,12 @@ fn a_btrfs_root_is_an_os_disk_that_cannot_be_read() {
     let Some(c) = Case::new("btrfs-root") else {
         return;
     };
-    // A GPT-less SUSE-style layout in one MBR partition, marked active as a BIOS install would.
+    // A GPT-less SUSE-style layout in one MBR partition, marked active as a BIOS install would,
+    // on a btrfs whose metadata is checksummed with xxhash64, which the reader does not verify
+    // and so does not read.
     let img = c.image_of("type=83, bootable", |part| {
         sh(Command::new("mkfs.btrfs")
-            .args(["-q", "-f", "-r"])
+            .args(["-q", "-f", "--csum", "xxhash", "-r"])
             .arg(&c.tree)
             .arg(part));
     });
@@ -1071,7 +1105,7 @@ fn a_btrfs_root_is_an_os_disk_that_cannot_be_read() {
         &c,
         &img,
         "btrfs",
-        "btrfs contents are not inspected by this version",
+        "btrfs: metadata checksummed with xxhash64",
     );
     let (_, r) = c.check_with(&img, &[]);
     let ev = result(&r, "partition/os-found")["evidence"].to_string();
