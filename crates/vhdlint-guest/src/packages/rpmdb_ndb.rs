@@ -1,5 +1,5 @@
-//! rpm's package database in its own "ndb" form, `Packages.db` (SUSE's default from SLES 15
-//! SP… with rpm 4.14 until SQLite, and an option of rpm ≥ 4.15), read from bytes.
+//! rpm's package database in its own "ndb" form, `Packages.db` (SUSE's default between Berkeley
+//! DB and SQLite, and an option of rpm ≥ 4.15), read from bytes.
 //!
 //! The layout is that of rpm's `lib/backend/ndb/rpmpkg.c` (all numbers little-endian):
 //!
