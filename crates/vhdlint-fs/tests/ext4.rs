@@ -702,3 +702,113 @@ fn unsafe_free_euid() -> u32 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(u32::MAX)
 }
+
+/// The byte offset of the inode of `path`, from debugfs's `imap`.
+fn inode_offset(img: &Path, path: &str, bs: u64) -> u64 {
+    let out = debugfs(img, &format!("imap {path}"));
+    let at = out.split("located at block ").nth(1).expect("imap output");
+    let (block, rest) = at.split_once(", offset ").expect("imap offset");
+    let off = u64::from_str_radix(rest.trim().trim_start_matches("0x"), 16).unwrap();
+    block.trim().parse::<u64>().unwrap() * bs + off
+}
+
+fn poke_at(img: &Path, at: u64, bytes: &[u8]) {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::OpenOptions::new().write(true).open(img).unwrap();
+    f.write_all_at(bytes, at).unwrap();
+}
+
+#[test]
+fn ext4_bounds_are_reported_by_name_and_damage_is_never_followed() {
+    if !have_tools("bounds") {
+        return;
+    }
+    let dir = scratch("bounds");
+    let img = dir.join("small.img");
+    let f = std::fs::File::create(&img).unwrap();
+    f.set_len(8 << 20).unwrap();
+    drop(f);
+    let src = dir.join("src");
+    std::fs::create_dir_all(src.join("d")).unwrap();
+    std::fs::write(src.join("d/file"), noise(50_000, 5)).unwrap();
+    std::os::unix::fs::symlink("x".repeat(300), src.join("link")).unwrap();
+    run(Command::new(find_tool("mke2fs").unwrap())
+        .args([
+            "-F",
+            "-q",
+            "-t",
+            "ext4",
+            "-b",
+            "1024",
+            "-O",
+            "^metadata_csum",
+            "-d",
+        ])
+        .arg(&src)
+        .arg(&img));
+    let bs = open(&img).superblock().block_size;
+    let case = |name: &str,
+                path: &str,
+                at: u64,
+                bytes: &[u8],
+                want: &str,
+                op: &dyn Fn(&Ext4Fs) -> String| {
+        let copy_at = dir.join(format!("{name}.img"));
+        copy(&img, &copy_at);
+        poke_at(&copy_at, at, bytes);
+        let fs = open(&copy_at);
+        let e = op(&fs);
+        assert!(e.contains(want), "{name} ({path}): {e}");
+    };
+    let file = inode_offset(&img, "/d/file", bs);
+    let d = inode_offset(&img, "/d", bs);
+    let link = inode_offset(&img, "/link", bs);
+    // i_block starts at 0x28: the extent header's depth is at +6.
+    case(
+        "extent-depth",
+        "/d/file",
+        file + 0x28 + 6,
+        &6u16.to_le_bytes(),
+        "MAX_EXT4_EXTENT_DEPTH",
+        &|fs| fs.read("/d/file", u64::MAX).unwrap_err().to_string(),
+    );
+    // A directory of 4 GiB (i_size_lo) is over MAX_EXT4_DIR_BYTES.
+    case(
+        "dir-bytes",
+        "/d",
+        d + 4,
+        &u32::MAX.to_le_bytes(),
+        "MAX_EXT4_DIR_BYTES",
+        &|fs| fs.read_dir("/d").unwrap_err().to_string(),
+    );
+    // A symlink of 5000 bytes is over MAX_EXT4_SYMLINK_LEN.
+    case(
+        "symlink-len",
+        "/link",
+        link + 4,
+        &5000u32.to_le_bytes(),
+        "MAX_EXT4_SYMLINK_LEN",
+        &|fs| fs.read_link("/link").unwrap_err().to_string(),
+    );
+    // An extent pointing past the end of the filesystem is damage, named with its inode.
+    case(
+        "extent-outside",
+        "/d/file",
+        file + 0x28 + 12 + 8,
+        &u32::MAX.to_le_bytes(),
+        "lies outside the filesystem",
+        &|fs| fs.read("/d/file", u64::MAX).unwrap_err().to_string(),
+    );
+    // A file that declares exabytes is read up to what the caller asks.
+    case(
+        "huge-size",
+        "/d/file",
+        file + 0x6c,
+        &u32::MAX.to_le_bytes(),
+        "",
+        &|fs| {
+            assert_eq!(fs.read("/d/file", 1000).unwrap().len(), 1000);
+            String::new()
+        },
+    );
+}
