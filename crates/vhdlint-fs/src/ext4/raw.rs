@@ -617,6 +617,19 @@ pub fn parse_journal_sb(b: &[u8]) -> Result<JournalSb, FsError> {
             "ext4 journal with incompatible features {unknown:#x} the reader does not know: it cannot be replayed"
         )));
     }
+    if incompat & (JBD2_INCOMPAT_CSUM_V2 | JBD2_INCOMPAT_CSUM_V3) != 0 && b.len() >= 1024 {
+        // Over the 1024-byte superblock with its checksum field zeroed. A journal whose
+        // superblock fails it is not loaded by the kernel nor replayed by e2fsck.
+        let want = be_u32(b, 0xfc);
+        let c = crc32c(!0, &b[..0xfc]);
+        let c = crc32c(c, &[0; 4]);
+        let got = crc32c(c, &b[0x100..1024]);
+        if got != want {
+            return Err(jsb_corrupt(format!(
+                "checksum {got:#010x} does not match the stored {want:#010x}: the journal cannot be replayed"
+            )));
+        }
+    }
     let mut uuid = [0u8; 16];
     uuid.copy_from_slice(&b[0x30..0x40]);
     Ok(JournalSb {
