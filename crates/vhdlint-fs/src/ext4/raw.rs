@@ -798,6 +798,24 @@ mod tests {
     }
 
     #[test]
+    fn a_journal_superblock_must_match_its_checksum() {
+        let mut b = vec![0u8; 1024];
+        b[0..4].copy_from_slice(&JBD2_MAGIC.to_be_bytes());
+        b[4..8].copy_from_slice(&JBD2_SB_V2.to_be_bytes());
+        b[0x0c..0x10].copy_from_slice(&1024u32.to_be_bytes());
+        b[0x28..0x2c].copy_from_slice(&JBD2_INCOMPAT_CSUM_V3.to_be_bytes());
+        let c = crc32c(!0, &b);
+        b[0xfc..0x100].copy_from_slice(&c.to_be_bytes());
+        assert_eq!(parse_journal_sb(&b).unwrap().block_size, 1024);
+        b[0x40] ^= 1;
+        let e = parse_journal_sb(&b).unwrap_err().to_string();
+        assert!(e.contains("cannot be replayed"), "{e}");
+        // Without checksums the same bytes are read.
+        b[0x28..0x2c].copy_from_slice(&0u32.to_be_bytes());
+        assert!(parse_journal_sb(&b).is_ok());
+    }
+
+    #[test]
     fn sparse_super_backups() {
         let mut sb = parse_superblock(&{
             let mut b = vec![0u8; SB_LEN];
