@@ -65,6 +65,16 @@ mke2fs -q -F -t ext4 -O ^has_journal -b 1024 -N 128 -d "$T" "$W/ext4.img" 512k >
 mke2fs -q -F -t ext2 -b 1024 -N 96 -d "$T" "$W/ext2.img" 256k >/dev/null
 mke2fs -q -F -t ext4 -O ^has_journal,inline_data -b 1024 -I 256 -N 128 -d "$T" "$W/inline.img" 512k >/dev/null
 cp "$W/ext4.img" "$OUT/fs_ext4/ext4"; cp "$W/ext2.img" "$OUT/fs_ext4/ext2"; cp "$W/inline.img" "$OUT/fs_ext4/ext4-inline-data"
+# The other eras: 128-byte inodes without filetype or extents (block maps), meta_bg, and a
+# filesystem whose journal needs recovery (two transactions written by debugfs, one revoking).
+mke2fs -q -F -t ext4 -O ^has_journal,^extent,^64bit,^filetype -I 128 -b 1024 -N 96 -d "$T" "$W/old.img" 256k >/dev/null
+mke2fs -q -F -t ext4 -O ^has_journal,meta_bg,^resize_inode -b 1024 -N 96 -d "$T" "$W/metabg.img" 256k >/dev/null
+mke2fs -q -F -t ext4 -b 1024 -N 96 -J size=1 -d "$T" "$W/journal.img" 3072k >/dev/null
+head -c 2048 /dev/urandom >"$W/blocks"
+printf 'jo\njw -b 300,301 %s\njw -b 302 -r 301 %s\njc\n' "$W/blocks" "$W/blocks" >"$W/jscript"
+debugfs -w -f "$W/jscript" "$W/journal.img" >/dev/null 2>&1
+cp "$W/old.img" "$OUT/fs_ext4/ext4-128-blockmap"; cp "$W/metabg.img" "$OUT/fs_ext4/ext4-meta-bg"
+cp "$W/journal.img" "$OUT/fs_ext4/ext4-needs-recovery"
 # XFS needs 300 MiB in at least 2 AGs, and puts each new directory in the next AG. The seed is
 # the first 1 MiB: AG 0's headers, the root directory and what it holds (its files live in AG 0
 # next to their inodes); etc/ lands in AG 1, past the seed's end, as on a truncated volume.

@@ -1,7 +1,8 @@
-//! Read-only filesystems of a disk image, behind one small trait ([`Filesystem`]): ext2/3/4
-//! through the `ext4-view` crate ([`ext4`]), NTFS through the `ntfs` crate ([`ntfs`], with the
-//! structures that crate would trust checked first), XFS by its own reader ([`xfs`]), btrfs
-//! through the `lambutter` crate with its superblocks checked first ([`btrfs`]), and a
+//! Read-only filesystems of a disk image, behind one small trait ([`Filesystem`]): ext2/3/4 by
+//! its own reader, with in-memory journal replay ([`ext4`]), NTFS through the `ntfs` crate
+//! ([`ntfs`], with the structures that crate would trust checked first), XFS by its own reader
+//! ([`xfs`]), btrfs through the `lambutter` crate with its superblocks checked first
+//! ([`btrfs`]), and a
 //! filesystem built in memory for tests ([`mem`]).
 //!
 //! Every reader is bounded: what an image can ask of it (directory entries, metadata bytes,
@@ -64,8 +65,8 @@ pub enum FsError {
     IsADirectory(String),
     #[error("{0}: not a symlink")]
     NotASymlink(String),
-    /// The filesystem (or this file) uses a feature the reader does not support, e.g. ext4
-    /// inline_data, an encrypted file: contents cannot be inspected.
+    /// The filesystem (or this file) uses a feature the reader does not support, e.g. an
+    /// unknown ext4 incompatible feature, an encrypted file: contents cannot be inspected.
     #[error("cannot inspect contents: {0}")]
     Unsupported(String),
     /// The structures on disk do not make sense.
@@ -114,6 +115,11 @@ pub trait Filesystem: Send + Sync {
     fn read_link(&self, path: &str) -> Result<String, FsError>;
     /// At most `max` bytes from the start of regular file `path`.
     fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, FsError>;
+    /// What the reader did to the filesystem as it stands on disk that a reader of its
+    /// contents should know (an ext4 journal replayed in memory); none by default.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 impl fmt::Debug for dyn Filesystem {

@@ -45,11 +45,30 @@ pub const MAX_XFS_DIR_BYTES: u64 = 1 << 30;
 /// Bytes of an XFS symlink target (`XFS_SYMLINK_MAXLEN`: XFS stores no longer one).
 pub const MAX_XFS_SYMLINK_LEN: u64 = 1024;
 
-// ---- ext4
+// ---- ext2/3/4
 
-/// Block groups of one ext4 filesystem. ext4-view reserves memory for all their descriptors
-/// up front; 2^20 groups is a 128 TiB filesystem at 4 KiB blocks, far beyond any Azure disk.
+/// Block groups of one ext4 filesystem (2^20 groups is a 128 TiB filesystem at 4 KiB blocks,
+/// far beyond any Azure disk); a corrupt block count or blocks-per-group is refused before
+/// any group is looked at.
 pub const MAX_EXT4_BLOCK_GROUPS: u64 = 1 << 20;
+/// Depth of an ext4 extent tree below the root in the inode (ext4 itself allows 5).
+pub const MAX_EXT4_EXTENT_DEPTH: u16 = 5;
+/// Extents (or runs of an indirect block map) collected for one ext4 inode (2^21: a 64 GiB
+/// file fragmented into 32 KiB pieces).
+pub const MAX_EXT4_EXTENTS: usize = 1 << 21;
+/// Extent-tree index/leaf blocks and indirect blocks read for one ext4 inode: a file of
+/// [`MAX_EXT4_EXTENTS`] extents needs about 6,000 leaf blocks at 4 KiB, a fully mapped 64 GiB
+/// file of 1 KiB blocks some 260,000 indirect blocks.
+pub const MAX_EXT4_MAP_BLOCKS: usize = 1 << 19;
+/// Bytes of one ext4 directory (1,000,000 entries with long names take well under 1 GiB).
+pub const MAX_EXT4_DIR_BYTES: u64 = 1 << 30;
+/// Bytes of an ext4 symlink target (Linux's `PATH_MAX`: 4096 with its NUL).
+pub const MAX_EXT4_SYMLINK_LEN: u64 = 4096;
+/// Blocks of an ext4 journal replayed in memory (mke2fs makes at most 10,240,000).
+pub const MAX_EXT4_JOURNAL_BLOCKS: u64 = 1 << 24;
+/// Logged blocks (and revoke records) a journal replay keeps: each is a few dozen bytes of
+/// memory pointing into the journal, never the block's contents.
+pub const MAX_EXT4_JOURNAL_OVERLAY_BLOCKS: usize = 1 << 22;
 
 // ---- btrfs (read by the `lambutter` crate, which bounds its own tree descents at 16 levels
 // and one decompressed extent at 16 MiB; these are vhdlint's bounds on top)

@@ -98,12 +98,13 @@ fn seeds_reach_their_parsers() {
     let root_entries = |fs: &dyn Filesystem| fs.read_dir("/").map(|v| v.len()).unwrap_or(0);
     for p in inputs("seeds", "fs_ext4") {
         let opened = vhdlint_fs::ext4::Ext4Fs::open(src(&p), "ext4");
-        if p.ends_with("ext4-inline-data") {
-            // inline_data is refused as unsupported, and reported so.
-            assert!(opened.is_err(), "{}", p.display());
+        let fs = opened.unwrap();
+        let name = p.file_name().unwrap().to_string_lossy();
+        if ["ext4-128-blockmap", "ext4-meta-bg", "ext4-needs-recovery"].contains(&name.as_ref()) {
+            // Made from a reduced tree (see fuzz/seed.sh): read, without the fixture's files.
+            assert!(fs.read_dir("/").is_ok(), "{}", p.display());
             continue;
         }
-        let fs = opened.unwrap();
         assert!(root_entries(&fs) >= 5, "{}", p.display());
         assert!(
             fs.read("/etc/ssh/sshd_config", 1 << 20).is_ok(),

@@ -33,6 +33,10 @@ pub struct MountInfo {
     pub volume: String,
     pub filesystem: &'static str,
     pub reason: String,
+    /// What the filesystem's reader did that a reader of its contents should know (an ext4
+    /// journal replayed in memory).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// The guest's tree.
@@ -93,6 +97,7 @@ impl GuestView {
                 volume: m.volume.clone(),
                 filesystem: m.fs.kind(),
                 reason: m.reason.clone(),
+                notes: m.fs.notes(),
             })
             .collect();
         v.sort_by(|a, b| a.point.cmp(&b.point));

@@ -284,6 +284,9 @@ fn text(i: &Inspection) -> String {
                     &format!("  mount {}", m.point),
                     format!("{} ({}), {}", m.volume, m.filesystem, m.reason),
                 );
+                for n in &m.notes {
+                    line("    note", n.clone());
+                }
             }
             for n in &g.not_mounted {
                 line(

@@ -78,6 +78,11 @@ pub fn run(ctx: &Context) -> Outcome {
                         if e.errors { " and has errors recorded" } else { "" }
                     )));
                 }
+                for m in &g.mounts {
+                    for n in &m.notes {
+                        ev.push(Evidence::note(format!("{} on {}: {n}", m.point, m.volume)));
+                    }
+                }
                 if let Some(src) = &g.os.source {
                     ev.push(Evidence {
                         path: Some(src.clone()),
