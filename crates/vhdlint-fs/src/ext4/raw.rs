@@ -269,6 +269,15 @@ pub fn parse_superblock(b: &[u8]) -> Result<Superblock, FsError> {
             "group descriptor size {desc_size} with the 64bit feature"
         )));
     }
+    // As the kernel and e2fsprogs refuse it: meta_bg cannot start after the last descriptor
+    // block there is.
+    let first_meta_bg = u64::from(u32_at(b, 0x104));
+    let desc_blocks = groups.div_ceil(block_size / desc_size);
+    if incompat & INCOMPAT_META_BG != 0 && first_meta_bg > desc_blocks {
+        return Err(sb_corrupt(format!(
+            "first meta_bg {first_meta_bg} after the {desc_blocks} group descriptor blocks"
+        )));
+    }
     let mut journal_uuid = [0u8; 16];
     journal_uuid.copy_from_slice(&b[0xd0..0xe0]);
     Ok(Superblock {
@@ -282,7 +291,7 @@ pub fn parse_superblock(b: &[u8]) -> Result<Superblock, FsError> {
         first_ino,
         desc_size,
         groups,
-        first_meta_bg: u64::from(u32_at(b, 0x104)),
+        first_meta_bg,
         compat,
         incompat,
         ro_compat,
@@ -834,6 +843,32 @@ mod tests {
         sb.backup_bgs = [1, 40];
         let with: Vec<u64> = (0..60).filter(|&g| sb.group_has_super(g)).collect();
         assert_eq!(with, [0, 1, 40]);
+    }
+
+    #[test]
+    fn meta_bg_starting_after_the_last_descriptor_block_is_refused() {
+        // 100,000 1 KiB blocks in groups of 8192: 13 groups, one descriptor block of 32.
+        let sb = |first_meta_bg: u32| {
+            let mut b = vec![0u8; SB_LEN];
+            b[0x38..0x3a].copy_from_slice(&SB_MAGIC.to_le_bytes());
+            b[0x04..0x08].copy_from_slice(&100_000u32.to_le_bytes());
+            b[0x20..0x24].copy_from_slice(&8192u32.to_le_bytes());
+            b[0x28..0x2c].copy_from_slice(&1024u32.to_le_bytes());
+            b[0x14..0x18].copy_from_slice(&1u32.to_le_bytes());
+            b[0x4c] = 1;
+            b[0x54..0x58].copy_from_slice(&11u32.to_le_bytes());
+            b[0x58..0x5a].copy_from_slice(&128u16.to_le_bytes());
+            b[0x60..0x64].copy_from_slice(&INCOMPAT_META_BG.to_le_bytes());
+            b[0x104..0x108].copy_from_slice(&first_meta_bg.to_le_bytes());
+            parse_superblock(&b)
+        };
+        assert!(sb(0).is_ok());
+        assert!(sb(1).is_ok());
+        let e = sb(2).unwrap_err().to_string();
+        assert!(
+            e.contains("first meta_bg 2 after the 1 group descriptor blocks"),
+            "{e}"
+        );
     }
 
     #[test]
