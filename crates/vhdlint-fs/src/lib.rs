@@ -23,6 +23,7 @@ pub mod ext4;
 pub mod limits;
 pub mod mem;
 pub mod ntfs;
+mod unix;
 pub mod xfs;
 
 /// What a directory entry or inode is.

@@ -82,14 +82,7 @@ fn corrupt_blk(ino: u32, blk: u64, why: impl std::fmt::Display) -> FsError {
     FsError::Corrupt(format!("ext4 inode {ino}, block {blk}: {why}"))
 }
 
-fn kind_of_mode(mode: u16) -> FileKind {
-    match mode & raw::S_IFMT {
-        raw::S_IFREG => FileKind::File,
-        raw::S_IFDIR => FileKind::Dir,
-        raw::S_IFLNK => FileKind::Symlink,
-        _ => FileKind::Other,
-    }
-}
+use crate::unix::kind_of_mode;
 
 /// The state of one block-map walk: the map blocks read and the runs found.
 struct MapWalk {
@@ -662,29 +655,18 @@ impl Ext4Fs {
 
     /// The inode at `path` (absolute, normalised), not following a final symlink.
     fn resolve(&self, path: &str) -> Result<Inode, FsError> {
-        let mut cur = self.inode(raw::ROOT_INO)?;
-        let mut walked = String::new();
-        for comp in path.split('/').filter(|c| !c.is_empty() && *c != ".") {
-            if cur.file_type() != raw::S_IFDIR {
-                let parent = if walked.is_empty() { "/" } else { &walked };
-                return Err(FsError::NotADirectory(parent.to_string()));
-            }
-            walked.push('/');
-            walked.push_str(comp);
-            if comp == ".." {
-                return Err(FsError::NotFound(format!(
-                    "{path} (paths must be normalised)"
-                )));
-            }
-            let l = self.listing(&cur)?;
-            let child = l
-                .by_name
-                .get(comp.as_bytes())
-                .map(|&i| l.entries[i].1)
-                .ok_or_else(|| FsError::NotFound(walked.clone()))?;
-            cur = self.inode(child)?;
-        }
-        Ok(cur)
+        crate::unix::resolve(
+            path,
+            self.inode(raw::ROOT_INO)?,
+            |i| i.file_type() == raw::S_IFDIR,
+            |dir, name| {
+                let l = self.listing(dir)?;
+                match l.by_name.get(name.as_bytes()) {
+                    Some(&i) => self.inode(l.entries[i].1).map(Some),
+                    None => Ok(None),
+                }
+            },
+        )
     }
 
     /// The target of symlink `inode`.
@@ -785,15 +767,7 @@ impl crate::Filesystem for Ext4Fs {
 
     fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, FsError> {
         let i = self.resolve(path)?;
-        match i.file_type() {
-            raw::S_IFREG => self.read_data(&i, max),
-            raw::S_IFDIR => Err(FsError::IsADirectory(path.to_string())),
-            raw::S_IFLNK => Err(FsError::Unsupported(format!(
-                "{path}: is a symlink, not a regular file"
-            ))),
-            _ => Err(FsError::Unsupported(format!(
-                "{path}: is a device, FIFO or socket, not a regular file"
-            ))),
-        }
+        crate::unix::readable_as_file(path, i.file_type())?;
+        self.read_data(&i, max)
     }
 }

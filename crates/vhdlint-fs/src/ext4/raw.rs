@@ -19,10 +19,7 @@ pub const I_BLOCK_LEN: usize = 60;
 /// Bytes of the inode fields every revision has.
 pub const GOOD_OLD_INODE_SIZE: usize = 128;
 
-pub const S_IFMT: u16 = 0o170000;
-pub const S_IFREG: u16 = 0o100000;
-pub const S_IFDIR: u16 = 0o040000;
-pub const S_IFLNK: u16 = 0o120000;
+pub use crate::unix::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 
 // s_feature_compat
 pub const COMPAT_HAS_JOURNAL: u32 = 0x4;

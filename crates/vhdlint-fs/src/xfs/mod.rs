@@ -52,14 +52,7 @@ fn corrupt_blk(ino: u64, fsb: u64, why: impl std::fmt::Display) -> FsError {
     FsError::Corrupt(format!("XFS inode {ino}, block {fsb}: {why}"))
 }
 
-fn kind_of_mode(mode: u16) -> FileKind {
-    match mode & raw::S_IFMT {
-        raw::S_IFREG => FileKind::File,
-        raw::S_IFDIR => FileKind::Dir,
-        raw::S_IFLNK => FileKind::Symlink,
-        _ => FileKind::Other,
-    }
-}
+use crate::unix::kind_of_mode;
 
 impl XfsFs {
     /// Reads and checks the superblock and the root directory's inode.
@@ -362,33 +355,23 @@ impl XfsFs {
 
     /// The inode at `path` (absolute, normalised), not following a final symlink.
     fn resolve(&self, path: &str) -> Result<Inode, FsError> {
-        let mut cur = self.inode(self.sb.rootino)?;
-        let mut walked = String::new();
-        for comp in path.split('/').filter(|c| !c.is_empty() && *c != ".") {
-            if cur.file_type() != raw::S_IFDIR {
-                let parent = if walked.is_empty() { "/" } else { &walked };
-                return Err(FsError::NotADirectory(parent.to_string()));
-            }
-            walked.push('/');
-            walked.push_str(comp);
-            if comp == ".." {
-                return Err(FsError::NotFound(format!(
-                    "{path} (paths must be normalised)"
-                )));
-            }
-            let mut found = None;
-            self.for_each_entry(&cur, &mut |name, child, _| {
-                if name == comp.as_bytes() {
-                    found = Some(child);
-                    ControlFlow::Break(())
-                } else {
-                    ControlFlow::Continue(())
-                }
-            })?;
-            let child = found.ok_or_else(|| FsError::NotFound(walked.clone()))?;
-            cur = self.inode(child)?;
-        }
-        Ok(cur)
+        crate::unix::resolve(
+            path,
+            self.inode(self.sb.rootino)?,
+            |i| i.file_type() == raw::S_IFDIR,
+            |dir, comp| {
+                let mut found = None;
+                self.for_each_entry(dir, &mut |name, child, _| {
+                    if name == comp.as_bytes() {
+                        found = Some(child);
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    }
+                })?;
+                found.map(|child| self.inode(child)).transpose()
+            },
+        )
     }
 
     /// At most `max` bytes from the start of regular file `inode`.
@@ -546,16 +529,8 @@ impl Filesystem for XfsFs {
 
     fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, FsError> {
         let i = self.resolve(path)?;
-        match i.file_type() {
-            raw::S_IFREG => self.read_file(&i, max),
-            raw::S_IFDIR => Err(FsError::IsADirectory(path.to_string())),
-            raw::S_IFLNK => Err(FsError::Unsupported(format!(
-                "{path}: is a symlink, not a regular file"
-            ))),
-            _ => Err(FsError::Unsupported(format!(
-                "{path}: is a device, FIFO or socket, not a regular file"
-            ))),
-        }
+        crate::unix::readable_as_file(path, i.file_type())?;
+        self.read_file(&i, max)
     }
 }
 

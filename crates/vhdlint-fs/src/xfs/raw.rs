@@ -36,10 +36,7 @@ pub const FMT_LOCAL: u8 = 1;
 pub const FMT_EXTENTS: u8 = 2;
 pub const FMT_BTREE: u8 = 3;
 
-pub const S_IFMT: u16 = 0o170000;
-pub const S_IFREG: u16 = 0o100000;
-pub const S_IFDIR: u16 = 0o040000;
-pub const S_IFLNK: u16 = 0o120000;
+pub use crate::unix::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 
 pub const DIFLAG_REALTIME: u16 = 1;
 pub const DIFLAG2_NREXT64: u64 = 1 << 4;
