@@ -7,8 +7,10 @@
 //! Needs root, `mkfs.btrfs`, `btrfs` and loop mounts; without them every test says SKIP and
 //! passes, or fails under `VHDLINT_REQUIRE_PREREQS=1`.
 
+mod common;
 #[path = "../../vhdlint/tests/common/prereq.rs"]
 mod prereq;
+use common::*;
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::BTreeMap;
@@ -27,14 +29,6 @@ use vhdlint_fs::{FileKind, Filesystem, FsError};
 const IMG_BYTES: u64 = 300 << 20;
 /// Entries of the large directory.
 const BIG_DIR: usize = 3000;
-
-fn find_tool(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/sbin", "/usr/local/sbin"].map(PathBuf::from))
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
 
 /// Why the images cannot be built here, if they cannot.
 fn missing() -> Option<String> {
@@ -163,19 +157,6 @@ fn walk_fs(fs: &dyn Filesystem, dir: &str, out: &mut BTreeMap<String, Seen>) {
         };
         out.insert(p, seen);
     }
-}
-
-/// A deterministic byte stream that does not compress.
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
 }
 
 /// Files of every shape the reader must handle, written under `dir` through the mount.

@@ -9,8 +9,10 @@
 //! Without `mke2fs`, `debugfs` and `e2fsck` every test says SKIP and passes, or fails under
 //! `VHDLINT_REQUIRE_PREREQS=1`.
 
+mod common;
 #[path = "../../vhdlint/tests/common/prereq.rs"]
 mod prereq;
+use common::*;
 
 use std::collections::BTreeMap;
 use std::os::unix::ffi::OsStrExt;
@@ -26,14 +28,6 @@ use vhdlint_fs::{FileKind, Filesystem};
 const BIG_LEN: usize = (3 << 20) / 2 + 77;
 /// Entries of the directory that `e2fsck -D` turns into an htree.
 const MANY: usize = 3000;
-
-fn find_tool(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/sbin", "/usr/local/sbin"].map(PathBuf::from))
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
 
 fn have_tools(test: &str) -> bool {
     for t in ["mke2fs", "debugfs", "e2fsck"] {
@@ -64,17 +58,6 @@ fn debugfs(img: &Path, req: &str) -> String {
         .output()
         .expect("run debugfs");
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn noise(len: usize, mut seed: u64) -> Vec<u8> {
-    (0..len)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed as u8
-        })
-        .collect()
 }
 
 fn scratch(name: &str) -> PathBuf {

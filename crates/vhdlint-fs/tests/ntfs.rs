@@ -12,8 +12,10 @@
 //! Without the ntfs-3g tools (or python3 with libntfs-3g) every test says SKIP and passes, or
 //! fails under `VHDLINT_REQUIRE_PREREQS=1`.
 
+mod common;
 #[path = "../../vhdlint/tests/common/prereq.rs"]
 mod prereq;
+use common::*;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -166,14 +168,6 @@ if lib.ntfs_umount(vol, 0) != 0:
 
 const BIG_LEN: usize = 5 << 20;
 
-fn find_tool(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/sbin", "/usr/local/sbin"].map(PathBuf::from))
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
-
 struct Tools {
     mkntfs: PathBuf,
     ntfscp: PathBuf,
@@ -234,18 +228,6 @@ fn run(cmd: &mut Command) -> Vec<u8> {
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
-}
-
-fn noise(len: usize, mut seed: u64) -> Vec<u8> {
-    let mut v = Vec::with_capacity(len + 8);
-    while v.len() < len {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        v.extend_from_slice(&seed.to_le_bytes());
-    }
-    v.truncate(len);
-    v
 }
 
 /// Makes a volume of `size` bytes at `img` holding the tree (`small`: the proptest's).

@@ -5,8 +5,10 @@
 //! Without `mkfs.xfs` and `xfs_db` every test says SKIP and passes, or fails under
 //! `VHDLINT_REQUIRE_PREREQS=1`.
 
+mod common;
 #[path = "../../vhdlint/tests/common/prereq.rs"]
 mod prereq;
+use common::*;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -31,14 +33,6 @@ const DIRS: &[(&str, usize)] = &[
     ("/nodebt", 20000),
     ("/long", 3000),
 ];
-
-fn find_tool(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/sbin", "/usr/local/sbin"].map(PathBuf::from))
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
 
 struct Tools {
     mkfs: PathBuf,
@@ -91,18 +85,6 @@ fn num(v: &str) -> u64 {
     } else {
         v.parse().unwrap()
     }
-}
-
-/// Deterministic pseudo-random bytes.
-fn noise(len: usize, mut seed: u64) -> Vec<u8> {
-    (0..len)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed as u8
-        })
-        .collect()
 }
 
 fn mkfs(proto: &str, dir: &Path, name: &str) -> PathBuf {
