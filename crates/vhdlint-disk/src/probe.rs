@@ -438,17 +438,24 @@ pub fn probe(vol: &dyn ReadAt) -> Probe {
         return mk(FsKind::LvmPv, None, uuid, s as usize * 512);
     }
     if is_exfat(&b) {
-        return mk(FsKind::Exfat, None, None, 3);
+        // The volume serial number at 0x64, as blkid prints it (and fstab's UUID= names it).
+        return mk(FsKind::Exfat, None, fat_serial(&b, 0x64), 3);
     }
     if fat {
         let fat32 = le_u16(&b, 0x16) == 0 && le_u32(&b, 0x24) != 0;
         let (off, label_at) = if fat32 { (0x52, 0x47) } else { (0x36, 0x2B) };
+        // The serial number follows the extended boot signature (0x28 or 0x29), which comes
+        // just before it; without one there is none, as vfat.c reads it.
+        let serial_at = label_at - 4;
+        let uuid = matches!(b.get(serial_at - 1), Some(0x28 | 0x29))
+            .then(|| fat_serial(&b, serial_at))
+            .flatten();
         return mk(
             FsKind::Fat,
             b.get(label_at..label_at + 11)
                 .and_then(text)
                 .filter(|l| l != "NO NAME"),
-            None,
+            uuid,
             off,
         );
     }
@@ -466,6 +473,13 @@ pub fn probe(vol: &dyn ReadAt) -> Probe {
         magic_offset: None,
         ext: None,
     }
+}
+
+/// A FAT or exFAT volume serial number at `at`, as blkid prints it: `XXXX-XXXX`, most
+/// significant byte first.
+fn fat_serial(b: &[u8], at: usize) -> Option<String> {
+    let v = b.get(at..at + 4)?;
+    Some(format!("{:02X}{:02X}-{:02X}{:02X}", v[3], v[2], v[1], v[0]))
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use vhdlint_disk::layout::{Layout, Scheme};
-use vhdlint_disk::probe::{probe, FsKind};
+use vhdlint_disk::probe::{probe, FsKind, Probe};
 use vhdlint_disk::{FileSource, SharedSource, Slice};
 
 const MIB: u64 = 1 << 20;
@@ -281,9 +281,9 @@ fn name(kind: FsKind) -> &'static str {
 }
 
 /// vhdlint's view of one signature against blkid's at the same place; `what` names the case.
-fn same_signature(img: &Path, off: u64, len: u64, ours: FsKind, what: &str) {
+fn same_signature(img: &Path, off: u64, len: u64, probed: &Probe, what: &str) {
     let (theirs, ambivalent) = blkid(img, off, len);
-    let ours = name(ours);
+    let ours = name(probed.kind);
     if ambivalent {
         // blkid saw more than one signature and names none: vhdlint's must be one of them,
         // and when it puts a FAT before an ext magic, e2fsprogs must refuse that superblock.
@@ -304,6 +304,15 @@ fn same_signature(img: &Path, off: u64, len: u64, ours: FsKind, what: &str) {
     }
     let t = theirs.get("TYPE").map_or("", String::as_str);
     assert_eq!(ours, t, "{what}: whole TYPE at {off}: blkid {theirs:?}");
+    // The UUID fstab's UUID= names, where vhdlint reads one (ext, FAT and exFAT always).
+    let uuid = theirs.get("UUID").map(String::as_str);
+    if probed.uuid.is_some() || matches!(ours, "ext2" | "ext3" | "ext4" | "vfat" | "exfat") {
+        assert_eq!(
+            probed.uuid.as_deref(),
+            uuid,
+            "{what}: UUID at {off}: blkid {theirs:?}"
+        );
+    }
 }
 
 #[test]
@@ -396,11 +405,12 @@ fn tables_and_signatures_agree_with_blkid_partx_and_sfdisk() {
             );
             // The whole disk's own signature, whether or not a table is on it. Before 2.39 blkid
             // took any sector named EXFAT for one; vhdlint checks the boot region as 2.39 does.
-            let whole_kind = probe(src.as_ref()).kind;
+            let whole_probe = probe(src.as_ref());
+            let whole_kind = whole_probe.kind;
             if !exfat_rule && whole.get("TYPE").map(String::as_str) == Some("exfat") {
                 assert_eq!(whole_kind == FsKind::Exfat, exfat_sector, "{what}: exFAT");
             } else {
-                same_signature(&img, 0, size, whole_kind, &what);
+                same_signature(&img, 0, size, &whole_probe, &what);
             }
             *counts
                 .entry(if want_mbr { "mbr" } else { "no table" })
@@ -448,7 +458,7 @@ fn tables_and_signatures_agree_with_blkid_partx_and_sfdisk() {
                     &img,
                     p.start(),
                     p.size().min(src.size() - p.start()),
-                    v.probe.kind,
+                    &v.probe,
                     &format!("{what} p{}", p.number),
                 );
             }
