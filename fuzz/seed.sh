@@ -45,6 +45,20 @@ cp "$W/gpt.raw" "$W/hybrid.raw"
 sgdisk -q -h 2 "$W/hybrid.raw" >/dev/null
 cp "$W/hybrid.raw" "$OUT/gpt/hybrid"
 cp "$W/mbr.raw" "$OUT/layout/mbr-ebr"; cp "$W/hybrid.raw" "$OUT/layout/hybrid"; cp "$W/gpt.raw" "$OUT/layout/gpt"
+# The labels of other Unix systems: parted's BSD (at byte 64), Sun and SGI ones, and fdisk's BSD
+# disklabel nested in an MBR FreeBSD slice (the slice cut out too: a BSD label at sector 1).
+for l in bsd sun dvh; do
+    truncate -s 0 "$W/$l.raw"; truncate -s $((2048 * K)) "$W/$l.raw"
+    if [ $l = dvh ]; then p=primary; else p=; fi
+    parted -s "$W/$l.raw" mklabel $l mkpart $p ext2 1024s 1535s mkpart $p linux-swap 1536s 2047s >/dev/null 2>&1 || true
+    head -c 4096 "$W/$l.raw" > "$OUT/mbr/label-$l"; head -c 4096 "$W/$l.raw" > "$OUT/layout/label-$l"
+done
+truncate -s 0 "$W/nested.raw"; truncate -s $((8192 * K)) "$W/nested.raw"
+printf 'label: dos\nstart=64, size=512, type=83\nstart=1024, size=2048, type=a5\n' |
+    sfdisk -q --no-reread --no-tell-kernel "$W/nested.raw" >/dev/null
+printf 'b\ny\nn\na\n1040\n+255\nt\na\n7\nn\nb\n1400\n+511\nt\nb\n1\nw\nq\n' | fdisk "$W/nested.raw" >/dev/null 2>&1 || true
+head -c $((3072 * 512)) "$W/nested.raw" > "$OUT/layout/nested-bsd"; head -c 2048 "$W/nested.raw" > "$OUT/mbr/nested-bsd"
+dd if="$W/nested.raw" of="$OUT/layout/bsd-slice" bs=512 skip=1024 count=8 status=none
 
 # ---- filesystems ------------------------------------------------------------------------
 # A tree shaped like a Linux root, small enough for a small filesystem.

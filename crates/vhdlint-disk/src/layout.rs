@@ -13,7 +13,7 @@ use crate::lvm::{self, LvSource, PhysicalVolume, VolumeGroup};
 use crate::mbr::{self, Mbr, TABLE_AT};
 use crate::probe::{probe, FsKind, Probe};
 use crate::source::{ReadAt, SharedSource, Slice};
-use crate::{guid, SECTOR};
+use crate::{disklabel, guid, SECTOR};
 
 pub const GPT_EFI_SYSTEM: Guid = guid!("C12A7328-F81F-11D2-BA4B-00A0C93EC93B");
 pub const GPT_BIOS_BOOT: Guid = guid!("21686148-6449-6E6F-744E-656564454649");
@@ -57,6 +57,12 @@ pub enum Scheme {
     None,
     Mbr,
     Gpt,
+    /// A BSD disklabel on the whole disk (no MBR).
+    Bsd,
+    /// An SGI volume header (IRIX `dvh`).
+    Sgi,
+    /// A Sun (Solaris SPARC) VTOC label.
+    Sun,
 }
 
 /// A partition's type code.
@@ -65,6 +71,12 @@ pub enum Scheme {
 pub enum PartType {
     Mbr(u8),
     Gpt(Guid),
+    /// A BSD disklabel's `p_fstype`.
+    Bsd(u8),
+    /// An SGI volume header's partition type.
+    Sgi(u32),
+    /// A Sun VTOC tag.
+    Sun(u16),
 }
 
 impl PartType {
@@ -82,6 +94,9 @@ impl PartType {
                     0x83 => "Linux",
                     0x8e => "Linux LVM",
                     0xee => "GPT protective",
+                    0xa5 => "FreeBSD",
+                    0xa6 => "OpenBSD",
+                    0xa9 => "NetBSD",
                     0xef => "EFI System",
                     0xfd => "Linux RAID autodetect",
                     _ => "other",
@@ -93,13 +108,22 @@ impl PartType {
                 .iter()
                 .find(|(x, _)| x == g)
                 .map_or_else(|| g.to_string(), |(_, n)| format!("{n} ({g})")),
+            PartType::Bsd(t) => format!("{} ({t})", disklabel::bsd_type_name(u32::from(*t))),
+            PartType::Sgi(t) => format!("{} ({t:#x})", disklabel::sgi_type_name(*t)),
+            PartType::Sun(t) => format!("{} ({t:#x})", disklabel::sun_type_name(u32::from(*t))),
         }
     }
     pub fn is_swap(&self) -> bool {
-        *self == PartType::Mbr(0x82) || *self == PartType::Gpt(GPT_LINUX_SWAP)
+        matches!(
+            self,
+            PartType::Mbr(0x82) | PartType::Sgi(0x82) | PartType::Sun(0x82)
+        ) || *self == PartType::Gpt(GPT_LINUX_SWAP)
     }
     pub fn is_lvm(&self) -> bool {
-        *self == PartType::Mbr(0x8e) || *self == PartType::Gpt(GPT_LINUX_LVM)
+        matches!(
+            self,
+            PartType::Mbr(0x8e) | PartType::Sgi(0x8e) | PartType::Sun(0x8e)
+        ) || *self == PartType::Gpt(GPT_LINUX_LVM)
     }
     pub fn is_efi_system(&self) -> bool {
         *self == PartType::Mbr(0xef) || *self == PartType::Gpt(GPT_EFI_SYSTEM)
@@ -112,6 +136,9 @@ impl PartType {
     pub fn holds_linux_root(&self) -> bool {
         match self {
             PartType::Mbr(t) => matches!(t, 0x83 | 0x8e),
+            PartType::Sgi(t) => matches!(t, 0x83 | 0x8e),
+            PartType::Sun(t) => matches!(t, 0x83 | 0x8e),
+            PartType::Bsd(_) => false,
             PartType::Gpt(g) => [
                 GPT_LINUX_FS,
                 GPT_LINUX_LVM,
@@ -148,6 +175,10 @@ pub struct Partition {
     pub entry_offset: u64,
     /// An extended partition (a container of logical ones, not a volume).
     pub container: bool,
+    /// For a partition of a label nested in an MBR slice (a BSD disklabel in a FreeBSD,
+    /// OpenBSD or NetBSD partition): the number of that MBR partition.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nested_in: Option<u32>,
 }
 
 impl Partition {
@@ -302,6 +333,7 @@ impl PartitionTable {
                     partuuid: e.unique_guid.to_string().to_lowercase(),
                     entry_offset: entries_at(e.number),
                     container: false,
+                    nested_in: None,
                 })
                 .collect();
             if g.used.is_none() {
@@ -314,9 +346,27 @@ impl PartitionTable {
             t.gpt = Some(g);
             return t;
         }
+        // libblkid looks for SGI and Sun labels before an MBR: each has its magic and a
+        // checksum over the sector.
+        if let Some(entries) = disklabel::read_sgi(&lba0) {
+            t.scheme = Scheme::Sgi;
+            label_partitions(&mut t, entries, total);
+            return t;
+        }
+        if let Some(entries) = disklabel::read_sun(&lba0) {
+            t.scheme = Scheme::Sun;
+            label_partitions(&mut t, entries, total);
+            return t;
+        }
         let whole = probe(disk);
         let head = disk.read_upto(0, EXFAT_BOOT_REGION).unwrap_or_default();
         if let Some(why) = mbr::not_a_table(&head, whole.kind) {
+            // A BSD disklabel on the whole disk, as libblkid finds it after the MBR.
+            if let Some((_, entries)) = disklabel::read_bsd(disk, 0) {
+                t.scheme = Scheme::Bsd;
+                label_partitions(&mut t, entries, total);
+                return t;
+            }
             // No table: a filesystem on the whole disk, a boot sector, or nothing.
             t.not_mbr = mbr.signature_ok.then_some(why);
             return t;
@@ -347,10 +397,14 @@ impl PartitionTable {
     /// The whole disk is a volume of its own: there is no partition table, or an MBR that
     /// lists no partition beside a signature on the whole disk.
     fn whole_disk_volume(&self, whole: &Probe) -> bool {
-        self.scheme == Scheme::None
-            || (self.scheme == Scheme::Mbr
-                && whole.kind.is_signature()
-                && !self.partitions.iter().any(|p| !p.container))
+        let listed = self.partitions.iter().any(|p| !p.container);
+        match self.scheme {
+            Scheme::None => true,
+            Scheme::Mbr => whole.kind.is_signature() && !listed,
+            Scheme::Gpt => false,
+            // A label that lists nothing beside a signature on the whole disk.
+            Scheme::Bsd | Scheme::Sgi | Scheme::Sun => whole.kind.is_signature() && !listed,
+        }
     }
 }
 
@@ -383,6 +437,7 @@ fn read_mbr_partitions(disk: &dyn ReadAt, mbr: &Mbr, total: u64, t: &mut Partiti
             partuuid: format!("{:08x}-{:02x}", mbr.disk_signature, e.slot + 1),
             entry_offset: at,
             container: e.is_extended(),
+            nested_in: None,
         });
     }
     // Logical partitions come after every primary one, numbered from 5 across every extended
@@ -416,20 +471,13 @@ fn read_mbr_partitions(disk: &dyn ReadAt, mbr: &Mbr, total: u64, t: &mut Partiti
                 partuuid: format!("{:08x}-{:02x}", mbr.disk_signature, number),
                 entry_offset: l.ebr_lba * SECTOR + TABLE_AT as u64 + 16 * l.slot as u64,
                 container: false,
+                nested_in: None,
             });
         }
     }
-    for p in &t.partitions {
-        let end = p.start_lba.saturating_add(p.sectors);
-        if end > total {
-            t.findings.push(Finding::fail(
-                p.entry_offset,
-                format!(
-                    "partition {} (LBA {}..{end}) runs past the end of the disk ({total} sectors)",
-                    p.number, p.start_lba
-                ),
-            ));
-        }
+    read_nested_labels(disk, mbr, &mut next_logical, t);
+    past_the_end(t, total);
+    for p in t.partitions.iter().filter(|p| p.nested_in.is_none()) {
         if p.start_lba == 0 && p.sectors > 0 {
             t.findings.push(Finding::fail(
                 p.entry_offset,
@@ -440,7 +488,7 @@ fn read_mbr_partitions(disk: &dyn ReadAt, mbr: &Mbr, total: u64, t: &mut Partiti
     let mut spans: Vec<(u64, u64, u32)> = t
         .partitions
         .iter()
-        .filter(|p| !p.container && p.sectors > 0)
+        .filter(|p| !p.container && p.sectors > 0 && p.nested_in.is_none())
         .map(|p| (p.start_lba, p.start_lba.saturating_add(p.sectors), p.number))
         .collect();
     spans.sort_unstable();
@@ -480,6 +528,99 @@ fn read_mbr_partitions(disk: &dyn ReadAt, mbr: &Mbr, total: u64, t: &mut Partiti
             }
         }
     }
+}
+
+/// Partitions of BSD disklabels nested in MBR FreeBSD (0xA5), OpenBSD (0xA6) and NetBSD (0xA9)
+/// primary partitions, numbered after the logical ones as the kernel and libblkid number them.
+/// Like libblkid, an entry that repeats its slice or does not lie inside it is left out, and
+/// disks of a floppy's size or less are not looked into.
+fn read_nested_labels(disk: &dyn ReadAt, mbr: &Mbr, next: &mut u32, t: &mut PartitionTable) {
+    if disk.size() <= TINY_DISK {
+        return;
+    }
+    for e in &mbr.entries {
+        if e.sectors == 0 || e.is_extended() || !matches!(e.kind, 0xa5 | 0xa6 | 0xa9) {
+            continue;
+        }
+        let (start, sectors) = (u64::from(e.start_lba), u64::from(e.sectors));
+        let Some((_, entries)) = disklabel::read_bsd(disk, start) else {
+            continue;
+        };
+        for l in entries {
+            let same = l.start_lba == start && l.sectors == sectors;
+            let inside =
+                l.start_lba >= start && l.start_lba.saturating_add(l.sectors) <= start + sectors;
+            if same || !inside {
+                continue;
+            }
+            let kind = PartType::Bsd(l.kind as u8);
+            t.partitions.push(Partition {
+                number: *next,
+                part_type: kind,
+                type_name: kind.name(),
+                start_lba: l.start_lba,
+                sectors: l.sectors,
+                bootable: false,
+                name: None,
+                partuuid: String::new(),
+                entry_offset: l.entry_offset,
+                container: false,
+                nested_in: Some(e.slot as u32 + 1),
+            });
+            *next += 1;
+        }
+    }
+}
+
+/// libblkid's "tiny" device (a floppy: 1440 KiB or less), where it reads no nested label.
+const TINY_DISK: u64 = 1440 * 1024;
+
+/// A finding for each partition that runs past the end of the disk.
+fn past_the_end(t: &mut PartitionTable, total: u64) {
+    for p in &t.partitions {
+        let end = p.start_lba.saturating_add(p.sectors);
+        if end > total {
+            t.findings.push(Finding::fail(
+                p.entry_offset,
+                format!(
+                    "partition {} (LBA {}..{end}) runs past the end of the disk ({total} sectors)",
+                    p.number, p.start_lba
+                ),
+            ));
+        }
+    }
+}
+
+/// The partitions of a Sun, SGI or whole-disk BSD label: Sun and SGI ones numbered by their
+/// slot, BSD ones one after the other, as libblkid and the kernel number them. They carry no
+/// PARTUUID (libblkid gives none for these labels).
+fn label_partitions(t: &mut PartitionTable, entries: Vec<disklabel::LabelEntry>, total: u64) {
+    let scheme = t.scheme;
+    t.partitions = entries
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let (number, kind) = match scheme {
+                Scheme::Sgi => (l.slot as u32 + 1, PartType::Sgi(l.kind)),
+                Scheme::Sun => (l.slot as u32 + 1, PartType::Sun(l.kind as u16)),
+                _ => (i as u32 + 1, PartType::Bsd(l.kind as u8)),
+            };
+            Partition {
+                number,
+                part_type: kind,
+                type_name: kind.name(),
+                start_lba: l.start_lba,
+                sectors: l.sectors,
+                bootable: false,
+                name: None,
+                partuuid: String::new(),
+                entry_offset: l.entry_offset,
+                container: false,
+                nested_in: None,
+            }
+        })
+        .collect();
+    past_the_end(t, total);
 }
 
 impl Layout {

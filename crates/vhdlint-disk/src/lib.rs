@@ -1,6 +1,7 @@
 //! Read-only decoding of disk images: the byte source, the container format and the VHD
 //! container (footer, dynamic header, BAT), the guest's virtual disk (fixed, dynamic,
-//! differencing), partition tables (MBR with EBR chains, GPT with its backup), LVM2 physical
+//! differencing), partition tables (MBR with EBR chains, GPT with its backup, and the BSD,
+//! SGI and Sun labels of other Unix systems), LVM2 physical
 //! volumes and their logical volumes, filesystem signatures, and the surface scan of the image
 //! file. Images may be named by SAS URLs, whose signature [`sas`] hides from what is shown.
 //!
@@ -9,6 +10,7 @@
 
 pub mod bytes;
 pub mod container;
+pub mod disklabel;
 pub mod error;
 pub mod finding;
 pub mod format;

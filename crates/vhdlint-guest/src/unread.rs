@@ -320,6 +320,7 @@ mod tests {
                 partuuid: String::new(),
                 entry_offset: 0,
                 container: false,
+                nested_in: None,
             })
             .collect();
         let volumes = parts

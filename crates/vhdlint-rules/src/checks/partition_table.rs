@@ -7,7 +7,7 @@ use crate::{Context, Profile};
 pub static META: CheckMeta = CheckMeta {
     id: "partition/table",
     title: "Partition table",
-    what: "Reads the partition table. GPT: signature, header CRC, entry-array CRC, backup header at the last LBA and consistent with the primary, protective MBR (hybrid MBRs reported), entries inside the usable range and not overlapping. MBR: 55AA signature, entries inside the disk and not overlapping, extended chains followed (loop-safe).",
+    what: "Reads the partition table. GPT: signature, header CRC, entry-array CRC, backup header at the last LBA and consistent with the primary, protective MBR (hybrid MBRs reported), entries inside the usable range and not overlapping. MBR: 55AA signature, entries inside the disk and not overlapping, extended chains followed (loop-safe), BSD disklabels nested in FreeBSD/OpenBSD/NetBSD slices. The BSD, SGI and Sun labels of other Unix systems are read as libblkid reads them; an OS disk carrying one fails, since Azure boots MBR and GPT disks only.",
     why: "Azure boots the OS disk with its own firmware: a damaged or inconsistent table can leave the VM unbootable, and a backup GPT that is not at the end of the disk shows the image was resized without fixing the table.",
     remedy: "Repair the table: sgdisk -e (move the backup GPT to the end), sgdisk -v / gdisk recovery for damaged GPTs, sfdisk to rewrite an MBR.",
     sources: &["UEFI specification 2.x, GUID Partition Table format", "Linux block/partitions/efi.c is_gpt_valid / compare_gpts; msdos.c parse_extended"],
@@ -71,6 +71,23 @@ pub fn run(ctx: &Context) -> Outcome {
                 format!("MBR, {parts} partition(s) ({logical} logical)"),
                 "a consistent MBR",
             )
+        }
+        Scheme::Bsd | Scheme::Sgi | Scheme::Sun => {
+            let name = match t.scheme {
+                Scheme::Bsd => "a BSD disklabel",
+                Scheme::Sgi => "an SGI volume header",
+                _ => "a Sun disk label",
+            };
+            let actual = format!("{name}, {parts} partition(s)");
+            if ctx.profile.is_os() {
+                Outcome::fail(actual, "an MBR or GPT partition table")
+                    .message(format!(
+                        "the OS disk carries {name}, not an MBR or GPT: Azure's firmware (BIOS for generation 1, UEFI for generation 2) boots neither"
+                    ))
+                    .evidence(Evidence::offset(0, format!("{name} read as libblkid reads it")))
+            } else {
+                findings_outcome(&findings, actual, "a consistent partition table")
+            }
         }
         Scheme::Gpt => {
             let hybrid = if t.hybrid_mbr { ", hybrid MBR" } else { "" };
@@ -161,6 +178,37 @@ mod tests {
         let o = run_image(fixed_vhd(&disk), Profile::DataDisk, run);
         assert_eq!(o.status, Status::Pass, "{}", said(&o));
         assert_eq!(o.actual, "no partition table (whole disk: ext2)");
+    }
+
+    /// A Sun label in sector 0 (checksum set) with one Linux partition of `sectors`.
+    fn sun_disk(sectors: u32) -> Vec<u8> {
+        let mut disk = vec![0u8; 4 << 20];
+        disk[436..438].copy_from_slice(&4u16.to_be_bytes());
+        disk[438..440].copy_from_slice(&16u16.to_be_bytes());
+        disk[444..448].copy_from_slice(&32u32.to_be_bytes());
+        disk[448..452].copy_from_slice(&sectors.to_be_bytes());
+        disk[508..510].copy_from_slice(&[0xDA, 0xBE]);
+        let x = (0..255).fold(0u16, |x, i| {
+            x ^ u16::from_be_bytes([disk[2 * i], disk[2 * i + 1]])
+        });
+        disk[510..512].copy_from_slice(&x.to_be_bytes());
+        disk
+    }
+
+    #[test]
+    fn fails_an_os_disk_with_a_sun_label_and_reads_it_on_a_data_disk() {
+        let o = run_image(fixed_vhd(&sun_disk(2048)), Profile::LinuxOs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "a Sun disk label, 1 partition(s)");
+        assert!(o.message.contains("not an MBR or GPT"), "{s}");
+        let o = run_image(fixed_vhd(&sun_disk(2048)), Profile::DataDisk, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        // A partition past the end of the disk is a defect on a data disk too.
+        let o = run_image(fixed_vhd(&sun_disk(1 << 20)), Profile::DataDisk, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert!(s.contains("runs past the end of the disk"), "{s}");
     }
 
     #[test]
