@@ -15,6 +15,7 @@ pub mod exe;
 pub mod facts;
 pub mod guest;
 pub mod initramfs;
+pub mod kmod;
 pub mod limits;
 pub mod linux;
 pub mod note;

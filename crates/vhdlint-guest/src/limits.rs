@@ -43,6 +43,9 @@ pub const MAX_BTRFS_ROOT_CANDIDATES: usize = 16;
 
 // ---- Configuration file parsers
 
+/// modprobe.d files read in all, over kmod's five directories (real images have a few dozen).
+pub const MAX_MODPROBE_FILES: usize = 1024;
+
 /// `@include`/`@includedir` depth followed from `/etc/sudoers` (real images use one level:
 /// `@includedir /etc/sudoers.d`).
 pub const MAX_SUDOERS_INCLUDE_DEPTH: usize = 8;

@@ -28,8 +28,9 @@ use toml::Spanned;
 
 use crate::checks::{
     disk_data_size, disk_footer, disk_min_size, disk_os_size, disk_sparse, linux_agent_config,
-    linux_agent_installed, linux_kernel_cmdline, linux_openssl, linux_python, linux_shell_history,
-    linux_ssh_client_alive, partition_first_mib, publish_sas_uri,
+    linux_agent_installed, linux_kernel_cmdline, linux_kernel_config, linux_omi, linux_openssl,
+    linux_python, linux_shell_history, linux_ssh_client_alive, partition_first_mib,
+    publish_sas_uri,
 };
 
 /// How a rule that the policies treat differently reports a violation.
@@ -96,6 +97,10 @@ pub struct Policy {
     pub linux_agent_installed: linux_agent_installed::Thresholds,
     #[serde(rename = "linux/kernel-cmdline")]
     pub linux_kernel_cmdline: linux_kernel_cmdline::Thresholds,
+    #[serde(rename = "linux/kernel-config")]
+    pub linux_kernel_config: linux_kernel_config::Thresholds,
+    #[serde(rename = "linux/omi")]
+    pub linux_omi: linux_omi::Thresholds,
     #[serde(rename = "linux/openssl")]
     pub linux_openssl: linux_openssl::Thresholds,
     #[serde(rename = "linux/python")]
@@ -123,6 +128,8 @@ impl Policy {
             linux_agent_config: linux_agent_config::Thresholds::guide(),
             linux_agent_installed: linux_agent_installed::Thresholds::guide(),
             linux_kernel_cmdline: linux_kernel_cmdline::Thresholds::guide(),
+            linux_kernel_config: linux_kernel_config::Thresholds::guide(),
+            linux_omi: linux_omi::Thresholds::guide(),
             linux_openssl: linux_openssl::Thresholds::guide(),
             linux_python: linux_python::Thresholds::guide(),
             linux_shell_history: linux_shell_history::Thresholds::guide(),
@@ -145,6 +152,8 @@ impl Policy {
             linux_agent_config: linux_agent_config::Thresholds::current(),
             linux_agent_installed: linux_agent_installed::Thresholds::current(),
             linux_kernel_cmdline: linux_kernel_cmdline::Thresholds::current(),
+            linux_kernel_config: linux_kernel_config::Thresholds::current(),
+            linux_omi: linux_omi::Thresholds::current(),
             linux_openssl: linux_openssl::Thresholds::current(),
             linux_python: linux_python::Thresholds::current(),
             linux_shell_history: linux_shell_history::Thresholds::current(),

@@ -8,7 +8,9 @@
 pub mod cmdline;
 pub mod fstab;
 pub mod grub;
+pub mod kconfig;
 pub mod keyvalue;
+pub mod modprobe;
 pub mod network;
 pub mod passwd;
 pub mod sshd;

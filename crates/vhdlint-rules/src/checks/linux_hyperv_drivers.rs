@@ -34,7 +34,7 @@ enum Found {
 /// newest kernel with a modules directory. `Err` with what could not be looked up when the
 /// default kernel's directory could not be: another kernel's would be judged in its place. A
 /// directory of kernels that could not be listed is noted in `notes` (the newest may be there).
-fn modules_dir(
+pub(crate) fn modules_dir(
     view: &GuestView,
     version: Option<&str>,
     notes: &mut Vec<Note>,

@@ -33,10 +33,13 @@ pub mod linux_hostname;
 pub mod linux_hyperv_drivers;
 pub mod linux_ipv6;
 pub mod linux_kernel_cmdline;
+pub mod linux_kernel_config;
 pub mod linux_network;
 pub mod linux_network_manager;
 pub mod linux_no_swap;
+pub mod linux_omi;
 pub mod linux_openssl;
+pub mod linux_provisioning_deps;
 pub mod linux_python;
 pub mod linux_resolv_conf;
 pub mod linux_root_password;
@@ -123,6 +126,9 @@ catalogue!(
     linux_architecture,
     linux_sudoers,
     linux_defender,
+    linux_provisioning_deps,
+    linux_omi,
+    linux_kernel_config,
     windows_ntfs,
     windows_generalized,
     windows_version,
@@ -275,6 +281,9 @@ mod tests {
                 "linux/architecture",
                 "linux/sudoers",
                 "linux/defender",
+                "linux/provisioning-deps",
+                "linux/omi",
+                "linux/kernel-config",
                 "windows/ntfs",
                 "windows/generalized",
                 "windows/version",
