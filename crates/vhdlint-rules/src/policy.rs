@@ -620,7 +620,7 @@ mod tests {
     fn every_section_is_a_check_that_documents_it() {
         let p = Policy::guide();
         let ids = p.section_ids();
-        assert_eq!(ids.len(), 14);
+        assert_eq!(ids.len(), 16);
         for id in &ids {
             assert!(crate::find(id).is_some(), "section {id} is no check's ID");
             let s = p.section(id).unwrap();
