@@ -37,6 +37,8 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("config_dpkg", config_dpkg),
     ("config_network", config_network),
     ("config_sudoers", config_sudoers),
+    ("config_modprobe", config_modprobe),
+    ("config_kconfig", config_kconfig),
     ("rpmdb", rpmdb),
     ("rpmdb_bdb", rpmdb_bdb),
     ("rpmdb_ndb", rpmdb_ndb),
@@ -405,6 +407,33 @@ pub fn config_sudoers(data: &[u8]) {
     sink(&config::sudoers::parse(&t));
     sink(&config::sudoers::includedir_reads(&t));
     sink(&config::glob_match(&t, "sshd_config.d"));
+}
+
+/// A modprobe.d file: its directives, what they apply to, and the file order of names in it.
+pub fn config_modprobe(data: &[u8]) {
+    let t = text(data);
+    let d = config::modprobe::parse(&t);
+    for x in &d {
+        sink(&x.applies_to("udf"));
+        if let config::modprobe::Kind::Install(c) = &x.kind {
+            sink(&config::modprobe::install_disables(c));
+        }
+    }
+    sink(&d);
+    sink(&config::modprobe::normalize(&t));
+    let names: Vec<String> = t.lines().map(str::to_string).collect();
+    sink(&config::modprobe::read_order(&[
+        ("/etc/modprobe.d", names.clone()),
+        ("/lib/modprobe.d", names),
+    ]));
+}
+
+/// A kernel configuration file.
+pub fn config_kconfig(data: &[u8]) {
+    let t = text(data);
+    let c = config::kconfig::parse(&t);
+    sink(&c.enabled("CONFIG_CIFS"));
+    sink(&c);
 }
 
 /// RPM's SQLite package database.
