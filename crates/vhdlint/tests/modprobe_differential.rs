@@ -219,7 +219,13 @@ fn blacklists_and_install_commands_agree_with_modprobe_c() {
         let dir = root.join(format!("gen/t{i:04}"));
         std::fs::create_dir_all(&dir).unwrap();
         for (p, text) in t {
-            let host = dir.join(p.trim_start_matches('/'));
+            // /lib is a symlink to usr/lib in the (merged-/usr) root: `cp -a` would not
+            // write through it.
+            let rel = p.trim_start_matches('/');
+            let rel = rel
+                .strip_prefix("lib/")
+                .map_or(rel.to_string(), |r| format!("usr/lib/{r}"));
+            let host = dir.join(rel);
             std::fs::create_dir_all(host.parent().unwrap()).unwrap();
             std::fs::write(host, text).unwrap();
         }
