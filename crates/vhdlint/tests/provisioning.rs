@@ -215,3 +215,92 @@ fn an_rpm_installed_omi_1_6_8_0_fails_under_current() {
     let (_, r) = check_json(&img, &["--profile", "linux-os", "--policy", "guide"]);
     assert_eq!(result(&r, "linux/omi")["status"], "warning");
 }
+
+/// Debian's real kernel configuration, read by vhdlint's parser and by `grep` (as LISA
+/// reads it: `grep ^CONFIG_X=y`): the same symbols are on, modules, off, and set otherwise,
+/// and a handful of options have the values the file gives them.
+#[test]
+fn debians_kernel_configuration_reads_as_grep_reads_it() {
+    use vhdlint_guest::config::kconfig::{parse, Value};
+    let Some(tar) = common::debian12_rootfs_or_skip() else {
+        return;
+    };
+    let list = run(Command::new("tar").arg("-tf").arg(&tar));
+    let member = list
+        .lines()
+        .find(|l| l.starts_with("./boot/config-"))
+        .expect("a /boot/config-VERSION in the Debian root")
+        .to_string();
+    let text = run(Command::new("tar").arg("-xOf").arg(&tar).arg(&member));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("kconfig-grep");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("config");
+    std::fs::write(&file, &text).unwrap();
+    let grep = |pattern: &str| -> Vec<String> {
+        let out = Command::new("grep")
+            .args(["-E", pattern])
+            .arg(&file)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    let cfg = parse(&text);
+    let names = |v: &dyn Fn(&Value) -> bool| -> Vec<String> {
+        cfg.symbols
+            .iter()
+            .filter(|(_, s)| v(&s.value))
+            .map(|(n, _)| format!("CONFIG_{n}"))
+            .collect()
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let on = sorted(
+        grep("^CONFIG_[A-Za-z0-9_]+=y$")
+            .iter()
+            .map(|l| l.trim_end_matches("=y").to_string())
+            .collect(),
+    );
+    let modules = sorted(
+        grep("^CONFIG_[A-Za-z0-9_]+=m$")
+            .iter()
+            .map(|l| l.trim_end_matches("=m").to_string())
+            .collect(),
+    );
+    let off = sorted(
+        grep("^# CONFIG_[A-Za-z0-9_]+ is not set$")
+            .iter()
+            .map(|l| l[2..].trim_end_matches(" is not set").to_string())
+            .collect(),
+    );
+    let other = grep("^CONFIG_[A-Za-z0-9_]+=[^ym]|^CONFIG_[A-Za-z0-9_]+=[ym].");
+    assert!(on.len() > 1000 && modules.len() > 1000 && off.len() > 1000);
+    assert_eq!(names(&|v| *v == Value::Yes), on);
+    assert_eq!(names(&|v| *v == Value::Module), modules);
+    assert_eq!(names(&|v| *v == Value::No), off);
+    assert_eq!(names(&|v| matches!(v, Value::Other(_))).len(), other.len());
+    for (sym, want) in [
+        ("CONFIG_WATCHDOG", "CONFIG_WATCHDOG=y"),
+        ("CONFIG_CIFS", "CONFIG_CIFS=m"),
+        ("CONFIG_UDF_FS", "CONFIG_UDF_FS=m"),
+        ("CONFIG_VFAT_FS", "CONFIG_VFAT_FS=m"),
+        ("CONFIG_HYPERV", "CONFIG_HYPERV=m"),
+    ] {
+        let s = cfg.get(sym).unwrap();
+        assert_eq!(s.text, want);
+        let n = run(Command::new("grep").args(["-n", "-x", want]).arg(&file));
+        assert_eq!(n.split(':').next().unwrap(), s.line.to_string(), "{sym}");
+    }
+    let local = grep("^CONFIG_LOCALVERSION=");
+    assert_eq!(local.len(), 1);
+    let quoted = local[0].trim_start_matches("CONFIG_LOCALVERSION=");
+    assert_eq!(
+        cfg.get("LOCALVERSION").unwrap().value,
+        Value::Other(quoted.trim_matches('"').to_string())
+    );
+}
