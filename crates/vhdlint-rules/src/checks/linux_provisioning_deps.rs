@@ -9,7 +9,7 @@ use crate::{Context, Profile};
 pub static META: CheckMeta = CheckMeta {
     id: "linux/provisioning-deps",
     title: "Provisioning prerequisites",
-    what: "For the default kernel (the boot entry's, else the newest in /lib/modules): the udf and vfat filesystems must be built in (modules.builtin, or CONFIG_UDF_FS/CONFIG_VFAT_FS=y in /boot/config-VERSION) or modules (modules.dep, or kernel/fs/udf/udf.ko*, kernel/fs/fat/vfat.ko*), and a module must not be disabled in modprobe.d as kmod reads it (/etc, /run, /usr/local/lib, /usr/lib and /lib modprobe.d/*.conf, a file of /etc hiding the same name elsewhere): `blacklist udf` fails, and so does an `install udf COMMAND` whose command runs neither modprobe nor insmod (/bin/true, /bin/false, `exit 0`…). Fails when either filesystem is disabled or absent. Warns when a tool the Azure Linux Agent or cloud-init runs is missing from /usr/sbin, /usr/bin, /sbin and /bin: sfdisk or parted, mkfs.ext4 or mkfs.xfs, chpasswd, useradd, sudo, ip, openssl, ssh-keygen.",
+    what: "For the default kernel (the boot entry's, else the newest in /lib/modules): the udf and vfat filesystems must be built in (modules.builtin, or CONFIG_UDF_FS/CONFIG_VFAT_FS=y in /boot/config-VERSION) or modules (modules.dep, or kernel/fs/udf/udf.ko*, kernel/fs/fat/vfat.ko*), and a module must not be disabled in modprobe.d as kmod reads it (/etc, /run, /usr/local/lib, /usr/lib and /lib modprobe.d/*.conf, a file of /etc hiding the same name elsewhere): `blacklist udf` fails, and so does an `install udf COMMAND` whose command runs neither modprobe nor insmod (/bin/true, /bin/false, `exit 0`…), and so does `modprobe.blacklist=udf` or `module_blacklist=udf` on the boot entry's command line. Fails when either filesystem is disabled or absent. Warns when a tool the Azure Linux Agent or cloud-init runs is missing from /usr/sbin, /usr/bin, /sbin and /bin: sfdisk or parted, mkfs.ext4 or mkfs.xfs, chpasswd, useradd, sudo, ip, openssl, ssh-keygen.",
     why: "Azure hands the VM its provisioning data (ovf-env.xml, custom data) on a virtual DVD with a UDF filesystem; the agent and cloud-init mount it with `mount -t udf`, for which the kernel loads udf through the alias fs-udf. A `blacklist udf` keeps modprobe from loading a module through its aliases, so the mount fails exactly as with `install udf /bin/true` (both are written by CIS hardening scripts): the VM never provisions and certification reports a provisioning timeout. vfat is the filesystem of the EFI system partition and of some provisioning media. The tools are what the agent runs to partition and format the resource disk, create the user, set its password and sudo rights, configure the network and handle certificates and SSH keys.",
     remedy: "Remove the lines that disable udf or vfat from modprobe.d (CIS hardening: `install udf /bin/true`, `blacklist udf`), e.g. sed -i '/^\\(install\\|blacklist\\)[[:space:]]\\+udf/d' /etc/modprobe.d/*.conf, and use a kernel that has udf and vfat; install the missing tools (Debian/Ubuntu: fdisk, e2fsprogs, passwd, sudo, iproute2, openssl, openssh-client; RHEL: util-linux, e2fsprogs, shadow-utils, sudo, iproute, openssl, openssh).",
     sources: &["Azure docs, create-upload-generic: the UDF module is required for provisioning (CIS images must not disable it)", "Azure Linux Agent: provisioning from the UDF DVD, resource disk (sfdisk/parted, mkfs), user creation (useradd, chpasswd, sudoers)", "LISA verify_udf_module (provisioning media)"],
@@ -115,6 +115,29 @@ fn disabled_by(m: &Modprobe, name: &str) -> Option<Evidence> {
     })
 }
 
+/// A `modprobe.blacklist=` (kmod reads it from the kernel command line) or
+/// `module_blacklist=` (the kernel refuses the module) naming module `name` on the boot
+/// entry's command line.
+fn cmdline_disables(k: &vhdlint_guest::facts::Kernel, name: &str) -> Option<Evidence> {
+    let e = k.boot_entry.as_ref()?;
+    e.args
+        .iter()
+        .find(|a| {
+            a.split_once('=').is_some_and(|(key, list)| {
+                let normalize = key == "modprobe.blacklist";
+                (normalize || key == "module_blacklist")
+                    && list.split(',').any(|m| {
+                        if normalize {
+                            vhdlint_guest::config::modprobe::normalize(m) == name
+                        } else {
+                            m == name
+                        }
+                    })
+            })
+        })
+        .map(|a| Evidence::path(e.path.clone(), e.line, format!("kernel command line: {a}")))
+}
+
 pub fn run(ctx: &Context) -> Outcome {
     let g = match ctx.linux_guest() {
         Ok(g) => g,
@@ -156,7 +179,7 @@ pub fn run(ctx: &Context) -> Outcome {
             }
             Has::Module(e) => {
                 ev.push(e);
-                match disabled_by(&modprobe, name) {
+                match disabled_by(&modprobe, name).or_else(|| cmdline_disables(k, name)) {
                     Some(d) => {
                         problems.push(format!("{name} disabled ({})", d.text));
                         ev.push(d);
@@ -295,6 +318,25 @@ mod tests {
         let o = run_linux(fs, run);
         assert_eq!(o.status, Status::Fail, "{}", said(&o));
         assert_eq!(o.actual, "vfat disabled (blacklist vfat)");
+    }
+
+    #[test]
+    fn a_blacklist_on_the_kernel_command_line_fails() {
+        for arg in ["modprobe.blacklist=floppy,udf", "module_blacklist=udf"] {
+            let mut fs = guest();
+            fs.file(
+                "/boot/grub/grub.cfg",
+                format!("menuentry 'Debian' {{\n\tlinux /boot/vmlinuz-{V} root=/dev/sda1 ro {arg}\n}}\n"),
+            );
+            let o = run_linux(fs, run);
+            let s = said(&o);
+            assert_eq!(o.status, Status::Fail, "{arg}: {s}");
+            assert_eq!(
+                o.actual,
+                format!("udf disabled (kernel command line: {arg})")
+            );
+            assert!(s.contains("/boot/grub/grub.cfg:2"), "{s}");
+        }
     }
 
     #[test]
