@@ -124,6 +124,21 @@ mod tests {
     }
 
     #[test]
+    fn files_past_the_bound_are_not_read_and_noted() {
+        for (n, cut) in [(MAX_MODPROBE_FILES, false), (MAX_MODPROBE_FILES + 1, true)] {
+            let mut fs = MemFs::new();
+            for i in 0..n {
+                fs.file(&format!("/etc/modprobe.d/{i:05}.conf"), "blacklist udf\n");
+            }
+            let m = read_modprobe(&GuestView::of(fs));
+            assert_eq!(m.files.len(), MAX_MODPROBE_FILES);
+            assert_eq!(m.directives.len(), MAX_MODPROBE_FILES);
+            let s = format!("{:?}", m.notes);
+            assert_eq!(s.contains("MAX_MODPROBE_FILES"), cut, "{s}");
+        }
+    }
+
+    #[test]
     fn unreadable_places_are_noted() {
         let mut fs = MemFs::new();
         fs.broken_dir(

@@ -166,7 +166,9 @@ pub fn run(ctx: &Context) -> Outcome {
     // Places that could not be read: they can only hide a module or a directive.
     let mut hidden = Vec::new();
     let modprobe = read_modprobe(v);
-    hidden.extend(modprobe.notes.iter().cloned());
+    // modprobe.d files that could not be read may hold a line that disables a module: a
+    // pass cannot stand beside them (they are set aside only when both are built in).
+    let mut any_module = false;
     let mut ev = Vec::new();
     let mut problems = Vec::new();
     let mut states = Vec::new();
@@ -178,6 +180,7 @@ pub fn run(ctx: &Context) -> Outcome {
                 states.push(format!("{name} built in"));
             }
             Has::Module(e) => {
+                any_module = true;
                 ev.push(e);
                 match disabled_by(&modprobe, name).or_else(|| cmdline_disables(k, name)) {
                     Some(d) => {
@@ -199,6 +202,7 @@ pub fn run(ctx: &Context) -> Outcome {
             ))
             .evidences(ev)
             .noted(hidden)
+            .noted(modprobe.notes.clone())
             .noted(lookup);
     }
     let mut missing = Vec::new();
@@ -231,6 +235,7 @@ pub fn run(ctx: &Context) -> Outcome {
         ))
         .evidences(ev)
         .noted(hidden)
+        .noted(modprobe.notes.clone())
         .noted(lookup);
     }
     Outcome::pass(
@@ -239,6 +244,11 @@ pub fn run(ctx: &Context) -> Outcome {
     )
     .evidences(ev)
     .aside(hidden)
+    .noted(if any_module {
+        modprobe.notes.clone()
+    } else {
+        Vec::new()
+    })
     .noted(lookup)
 }
 
@@ -463,6 +473,19 @@ mod tests {
         let s = said(&o);
         assert_eq!(o.status, Status::Fail, "{s}");
         assert!(s.contains("x.conf: bad extent"), "{s}");
+    }
+
+    #[test]
+    fn an_unreadable_modprobe_d_keeps_a_module_from_passing() {
+        let mut fs = guest();
+        fs.broken_file(
+            "/etc/modprobe.d/CIS.conf",
+            FsError::Corrupt("CIS.conf: bad extent".into()),
+        );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Error, "{s}");
+        assert!(s.contains("CIS.conf: bad extent"), "{s}");
     }
 
     #[test]
