@@ -251,7 +251,7 @@ mod tests {
         let mut fs = MemFs::new();
         fs.file(
             "/opt/omi/bin/omiserver",
-            b"\x7fELF\0\0junk OMI- OMI-x OMI-1.6.8-0\0 - Sep 2021\0".to_vec(),
+            b"\x7fELF\0\0junk OMI- OMI-x OMI-1.6.8-0\0 - Sep 2021\0",
         );
         let o = run_linux_with(fs, &Policy::current(), run);
         let s = said(&o);
