@@ -281,6 +281,19 @@ const VERDICTS: &[(&str, &str, &str, &str)] = &[
         "pass",
         "not installed; current only",
     ),
+    (
+        "linux/provisioning-deps",
+        "warning",
+        "warning",
+        "udf and vfat modules of the cloud kernel; no sudo in the root",
+    ),
+    ("linux/omi", "pass", "pass", "not installed"),
+    (
+        "linux/kernel-config",
+        "pass",
+        "pass",
+        "Debian's config: CONFIG_WATCHDOG=y, CONFIG_CIFS=m",
+    ),
 ];
 
 #[test]
