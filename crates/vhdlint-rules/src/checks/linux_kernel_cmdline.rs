@@ -7,10 +7,10 @@ use vhdlint_guest::limits::MAX_CMDLINE_CONSOLES;
 pub static META: CheckMeta = CheckMeta {
     id: "linux/kernel-cmdline",
     title: "Kernel boot line",
-    what: "Finds the default boot entry's command line the way GRUB would (grub.cfg `set default` with grubenv's saved_entry, submenus, BLS entries in /boot/loader/entries with grubenv `kernelopts`), and /etc/default/grub's GRUB_CMDLINE_LINUX(_DEFAULT), and reads the line as the kernel does (whitespace outside double quotes, name=value at the first =, -/_ alike in names, nothing after a bare --, the first 2048 bytes). console=ttyS0 (ttyAMA0 on Arm) among the consoles the kernel registers is required, with any options (console=ttyS0,115200n8). earlyprintk writing to ttyS0 (earlyprintk=ttyS0,115200, earlyprintk=serial,ttyS0,115200, earlyprintk=serial; x86 uses the first earlyprintk=) are required by the guide (fail), and a rootdelay= is read as a number (the last one counts): under the guide one shorter than 300 seconds warns, as its Certification Test Tool did, while a line without any passes with a note, since most of Microsoft's per-distribution preparation lines leave it out; the current policy asks for neither and notes that a rootdelay delays every boot; libata.atapi_enabled=0 (the last value) and a reserve= covering I/O port 0x1f0 fail; grub.cfg and /etc/default/grub disagreeing on these warns.",
+    what: "Finds the default boot entry's command line the way GRUB would (grub.cfg `set default` with grubenv's saved_entry, submenus, BLS entries in /boot/loader/entries with grubenv `kernelopts`), and /etc/default/grub's GRUB_CMDLINE_LINUX(_DEFAULT), and reads the line as the kernel does (whitespace outside double quotes, name=value at the first =, -/_ alike in names, nothing after a bare --, the first 2048 bytes). console=ttyS0 (ttyAMA0 on Arm) among the consoles the kernel registers is required, with any options (console=ttyS0,115200n8). earlyprintk writing to ttyS0 (earlyprintk=ttyS0,115200, earlyprintk=serial,ttyS0,115200, earlyprintk=serial; x86 uses the first earlyprintk=) are required by the guide (fail), and a rootdelay= is read as a number (the last one counts): under the guide one shorter than 300 seconds warns, as its Certification Test Tool did, while a line without any passes with a note, since most of Microsoft's per-distribution preparation lines leave it out; the current policy asks for neither and notes that a rootdelay delays every boot, and, as LISA's verify_serial_console_is_enabled, wants the console of the image's architecture (from the ELF header of /sbin/init: ttyS0 on x86-64, ttyAMA0 on AArch64; either when it cannot be read); libata.atapi_enabled=0 (the last value) and a reserve= covering I/O port 0x1f0 fail; grub.cfg and /etc/default/grub disagreeing on these warns.",
     why: "Azure's serial console and boot diagnostics read the kernel's console on ttyS0; without it a VM that fails to boot cannot be diagnosed. rootdelay gives Azure's storage time to attach; the two libata options break the DVD drive used for provisioning.",
-    remedy: "Set GRUB_CMDLINE_LINUX=\"console=ttyS0 earlyprintk=ttyS0 rootdelay=300\" in /etc/default/grub and regenerate grub.cfg (update-grub, or grub2-mkconfig -o /boot/grub2/grub.cfg; on BLS systems grubby --update-kernel=ALL --args=...).",
-    sources: &["Azure Marketplace VM image guide: kernel boot line console=ttyS0 earlyprintk=ttyS0 rootdelay=300", "Azure docs, create-upload-generic: libata.atapi_enabled=0 reserve=0x1f0,0x8 must be removed", "LISA verify_serial_console_is_enabled"],
+    remedy: "Add console=ttyS0 (console=ttyAMA0 on Arm64) to GRUB_CMDLINE_LINUX in /etc/default/grub, and earlyprintk=ttyS0 for the guide policy; remove libata.atapi_enabled=0 and reserve=0x1f0,0x8; then regenerate grub.cfg (update-grub, or grub2-mkconfig -o /boot/grub2/grub.cfg; on BLS systems grubby --update-kernel=ALL --args=... / --remove-args=...). Do not add rootdelay=300: neither policy asks for it (the certification FAQ dropped it) and it delays every boot by five minutes; a rootdelay you keep should be at least 300 under the guide.",
+    sources: &["Azure Marketplace VM image guide: kernel boot line console=ttyS0 earlyprintk=ttyS0 rootdelay=300", "Azure docs, create-upload-generic: libata.atapi_enabled=0 reserve=0x1f0,0x8 must be removed", "Marketplace certification FAQ: rootdelay=300 no longer required (2021)", "LISA AzureImageStandard.verify_serial_console_is_enabled", "LISA AzureImageStandard.verify_grub"],
     profiles: &[Profile::LinuxOs],
     policies: crate::policy::ALL,
 };
@@ -30,6 +30,10 @@ pub struct Thresholds {
     /// every boot.
     #[serde(with = "crate::policy::accept_is_none")]
     pub short_rootdelay: Option<Level>,
+    /// Whether the serial console must be the one of the image's architecture, as LISA's
+    /// verify_serial_console_is_enabled asks (ttyS0 on x86-64, ttyAMA0 on AArch64); when
+    /// false, either serial console does.
+    pub console_per_architecture: bool,
 }
 
 impl Thresholds {
@@ -43,16 +47,18 @@ impl Thresholds {
             missing_earlyprintk: Some(Level::Fail),
             missing_rootdelay: None,
             short_rootdelay: Some(Level::Warning),
+            console_per_architecture: false,
         }
     }
 
     pub fn current() -> Thresholds {
         // Today's certification asks for neither: the FAQ dropped rootdelay=300 and LISA
-        // checks only the console.
+        // checks only the console, that of the VM's architecture.
         Thresholds {
             missing_earlyprintk: None,
             missing_rootdelay: None,
             short_rootdelay: None,
+            console_per_architecture: true,
         }
     }
 }
@@ -81,15 +87,37 @@ struct Reading<'a> {
     consoles: Vec<Console>,
 }
 
-fn is_serial(c: &Console) -> bool {
-    matches!(c.device().as_str(), "ttyS0" | "ttyAMA0")
+/// The serial consoles either of which the guide accepts.
+const ANY_SERIAL: &[&str] = &["ttyS0", "ttyAMA0"];
+
+/// The serial console wanted: the one of the image's architecture when the policy asks for
+/// it and the architecture can be read, else either.
+fn wanted_serial(ctx: &Context, view: &vhdlint_guest::view::GuestView) -> &'static [&'static str] {
+    if !ctx.policy.linux_kernel_cmdline.console_per_architecture {
+        return ANY_SERIAL;
+    }
+    match super::linux_architecture::image_machine(view) {
+        Some((super::linux_architecture::EM_X86_64, _)) => &["ttyS0"],
+        Some((super::linux_architecture::EM_AARCH64, _)) => &["ttyAMA0"],
+        _ => ANY_SERIAL,
+    }
 }
 
-fn read(c: &Cmdline) -> Reading<'_> {
+/// How the wanted serial console is named in messages.
+fn serial_name(wanted: &[&str]) -> &'static str {
+    if wanted == ["ttyAMA0"] {
+        "ttyAMA0"
+    } else {
+        "ttyS0"
+    }
+}
+
+fn read<'a>(c: &'a Cmdline, wanted: &[&str]) -> Reading<'a> {
     let (consoles, dropped) = c.consoles();
+    let is_serial = |c: &Console| wanted.contains(&c.device().as_str());
     Reading {
         serial: consoles.iter().find(|c| is_serial(c)).cloned(),
-        serial_dropped: dropped.into_iter().find(is_serial),
+        serial_dropped: dropped.into_iter().find(|c| is_serial(c)),
         earlyprintk: c.earlyprintk(),
         rootdelay: c.rootdelay(),
         atapi_off: c
@@ -197,17 +225,19 @@ pub fn run(ctx: &Context) -> Outcome {
             ))
         }
     };
-    let r = read(&src.cmdline);
+    let wanted = wanted_serial(ctx, &g.view);
+    let serial = serial_name(wanted);
+    let r = read(&src.cmdline, wanted);
     let mut status = Status::Pass;
     let mut problems = Vec::new();
     if r.serial.is_none() {
         status = Status::Fail;
         problems.push(match &r.serial_dropped {
             Some(c) => format!(
-                "no console=ttyS0: {} comes after {MAX_CMDLINE_CONSOLES} other consoles, which is all the kernel registers",
+                "no console={serial}: {} comes after {MAX_CMDLINE_CONSOLES} other consoles, which is all the kernel registers",
                 c.text
             ),
-            None => "no console=ttyS0".to_string(),
+            None => format!("no console={serial}"),
         });
     }
     let asked = &ctx.policy.linux_kernel_cmdline;
@@ -251,7 +281,7 @@ pub fn run(ctx: &Context) -> Outcome {
         ));
     } else if let Some(d) = &k.default_grub {
         let here = r.relevant();
-        let there = read(&d.cmdline).relevant();
+        let there = read(&d.cmdline, wanted).relevant();
         let (only_cfg, only_default) = (only_in(&here, &there), only_in(&there, &here));
         if only_cfg != "-" || only_default != "-" {
             status = status.max(Status::Warning);
@@ -264,7 +294,7 @@ pub fn run(ctx: &Context) -> Outcome {
     }
     let actual = src.args.join(" ");
     let required = format!(
-        "console=ttyS0{}{}, no libata.atapi_enabled=0 / reserve=0x1f0,0x8",
+        "console={serial}{}{}, no libata.atapi_enabled=0 / reserve=0x1f0,0x8",
         if asked.missing_earlyprintk.is_some() {
             " earlyprintk=ttyS0"
         } else {

@@ -9,10 +9,10 @@ use crate::{Context, Profile};
 pub static META: CheckMeta = CheckMeta {
     id: "linux/openssl",
     title: "OpenSSL",
-    what: "Finds the OpenSSL version: the package database (openssl, libssl3, libssl1.1, libssl1.0.x) or, without one, the version string inside libcrypto (\"OpenSSL 3.0.7 1 Nov 2022\") or the libssl file name (libssl.so.1.1.1k). guide: fail below 1.0; current: fail below 3.0.0 unless exactly 1.1.1 or 1.0.2.",
+    what: "Finds the OpenSSL version: the package database (openssl, libssl3, libssl1.1, libssl1.0.x) or, without one, the version string inside libcrypto (\"OpenSSL 3.0.7 1 Nov 2022\") or the libssl file name (libssl.so.1.1.1k). guide: fail below 1.0. current: as LISA runs `openssl version`, the version is that of the first openssl executable in the PATH directories (/usr/local/bin, /usr/bin, /bin, /usr/local/sbin, /usr/sbin, /sbin): the \"OpenSSL X.Y.Z\" it was built with (what `openssl version` prints first), else that of the libcrypto it links (found in the library directories); no executable fails, one whose version cannot be told is an error; below 3.0.0 fails unless exactly 1.1.1 or 1.0.2 (any letter release).",
     why: "The Azure Linux Agent uses OpenSSL to decrypt the provisioning certificates and SSH keys; old OpenSSL is unsupported and insecure.",
     remedy: "Install the distribution's current openssl and libssl packages.",
-    sources: &["Azure Marketplace VM image guide: OpenSSL 1.0 or greater", "LISA AzureImageStandard verify_openssl_version"],
+    sources: &["Azure Marketplace VM image guide: OpenSSL 1.0 or greater", "LISA AzureImageStandard.verify_openssl_version"],
     profiles: &[Profile::LinuxOs],
     policies: crate::policy::ALL,
 };
@@ -25,6 +25,9 @@ pub struct Thresholds {
     pub fail_below: String,
     /// …except these exact versions.
     pub allowed_older: Vec<String>,
+    /// Whether the version is that of the openssl executable on PATH, as LISA runs it,
+    /// rather than the installed package or library.
+    pub from_path: bool,
 }
 
 impl Thresholds {
@@ -32,6 +35,7 @@ impl Thresholds {
         Thresholds {
             fail_below: "1.0".into(),
             allowed_older: Vec::new(),
+            from_path: false,
         }
     }
 
@@ -39,6 +43,7 @@ impl Thresholds {
         Thresholds {
             fail_below: "3.0.0".into(),
             allowed_older: vec!["1.1.1".into(), "1.0.2".into()],
+            from_path: true,
         }
     }
 }
@@ -61,18 +66,107 @@ fn version_in(bytes: &[u8]) -> Option<String> {
     })
 }
 
+/// The directories the libraries are looked for in.
+const LIB_DIRS: &[&str] = &[
+    "/usr/lib/x86_64-linux-gnu",
+    "/usr/lib/aarch64-linux-gnu",
+    "/usr/lib64",
+    "/usr/lib",
+    "/lib64",
+    "/lib/x86_64-linux-gnu",
+];
+
+/// How much of an executable or library is read for its version string.
+const MAX_READ_BYTES: u64 = 16 << 20;
+
+/// The libcrypto an executable links (`libcrypto.so.3`), from the names in its bytes.
+fn linked_libcrypto(bytes: &[u8]) -> Option<String> {
+    let pat = b"libcrypto.so.";
+    bytes.windows(pat.len()).enumerate().find_map(|(i, w)| {
+        if w != pat {
+            return None;
+        }
+        let rest = &bytes[i + pat.len()..];
+        let v: String = rest
+            .iter()
+            .take(12)
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'.')
+            .map(|&c| char::from(c))
+            .collect();
+        (!v.is_empty() && rest.get(v.len()) == Some(&0)).then(|| format!("libcrypto.so.{v}"))
+    })
+}
+
+/// The OpenSSL LISA would run: the first openssl on PATH and the version `openssl version`
+/// prints first. `Ok(None)` when there is none; `Err` when one is there but its version
+/// cannot be told.
+fn from_path(
+    view: &GuestView,
+    notes: &mut Vec<Note>,
+) -> Result<Option<(String, Vec<Evidence>)>, String> {
+    let Some((path, target)) = super::linux_python::on_path(view, "openssl", notes) else {
+        return Ok(None);
+    };
+    let shown = if target == path {
+        path.clone()
+    } else {
+        format!("{path} -> {target}")
+    };
+    let bytes = view
+        .read_upto(&target, MAX_READ_BYTES)
+        .map_err(|e| format!("{target}: {e}"))?;
+    let built = version_in(&bytes);
+    // The library it links: `openssl version` adds "(Library: …)" when it differs, and
+    // prints the library's text alone when they are the same.
+    let lib = linked_libcrypto(&bytes).and_then(|name| {
+        LIB_DIRS.iter().find_map(|d| {
+            let p = format!("{d}/{name}");
+            if !view.exists_noted(&p, notes) {
+                return None;
+            }
+            let v = view
+                .read_upto(&p, MAX_READ_BYTES)
+                .ok()
+                .and_then(|b| version_in(&b));
+            Some((p, v))
+        })
+    });
+    let mut ev = Vec::new();
+    if let Some(v) = &built {
+        ev.push(Evidence::path(
+            target.clone(),
+            None,
+            format!("`openssl` is {shown}, built with \"OpenSSL {v}\""),
+        ));
+    }
+    if let Some((p, v)) = &lib {
+        ev.push(Evidence::path(
+            p.clone(),
+            None,
+            match v {
+                Some(v) => format!("the libcrypto {shown} links: \"OpenSSL {v}\""),
+                None => format!("the libcrypto {shown} links: no version string"),
+            },
+        ));
+    }
+    match built.or_else(|| lib.and_then(|l| l.1)) {
+        Some(v) => {
+            if ev.len() == 1 && !ev[0].text.contains("built with") {
+                ev.insert(0, Evidence::path(target, None, format!("`openssl` is {shown}")));
+            }
+            Ok(Some((v, ev)))
+        }
+        None => Err(format!(
+            "`openssl` is {shown}, and neither it nor a libcrypto it links holds an \"OpenSSL X.Y.Z\" version string"
+        )),
+    }
+}
+
 /// The newest version found in the library files; a directory a bound kept from being listed
 /// is noted in `notes`.
 fn from_files(view: &GuestView, notes: &mut Vec<Note>) -> Option<(String, Evidence)> {
     let mut found = Vec::new();
-    for dir in [
-        "/usr/lib/x86_64-linux-gnu",
-        "/usr/lib/aarch64-linux-gnu",
-        "/usr/lib64",
-        "/usr/lib",
-        "/lib64",
-        "/lib/x86_64-linux-gnu",
-    ] {
+    for dir in LIB_DIRS.iter().copied() {
         let Some(entries) = view.read_dir_noted(dir, notes) else {
             continue;
         };
@@ -80,7 +174,7 @@ fn from_files(view: &GuestView, notes: &mut Vec<Note>) -> Option<(String, Eviden
             if e.name.starts_with("libcrypto.so.") {
                 let p = format!("{dir}/{}", e.name);
                 if let Some(v) = view
-                    .read_upto(&p, 16 << 20)
+                    .read_upto(&p, MAX_READ_BYTES)
                     .ok()
                     .and_then(|b| version_in(&b))
                 {
@@ -112,6 +206,23 @@ pub fn run(ctx: &Context) -> Outcome {
         Err(o) => return o,
     };
     let pol = &ctx.policy.linux_openssl;
+    if pol.from_path {
+        let mut notes = Vec::new();
+        let required = required(pol);
+        let (v, ev) = match from_path(&g.view, &mut notes) {
+            Ok(Some(found)) => found,
+            Ok(None) => {
+                return Outcome::fail("no openssl on PATH", required)
+                    .message(format!(
+                        "no openssl executable in {}: `openssl version` would fail",
+                        super::linux_python::PATH_DIRS.join(", ")
+                    ))
+                    .noted(notes)
+            }
+            Err(e) => return Outcome::error(e).noted(notes),
+        };
+        return judge(pol, v, ev, None, required).noted(notes);
+    }
     let pkgs = g.facts.packages(&g.view);
     // What the package inventory could not read (the version then comes from the files).
     let mut notes = pkgs.notes.clone();
@@ -139,15 +250,7 @@ pub fn run(ctx: &Context) -> Outcome {
             )
         })
         .or_else(|| from_files(&g.view, &mut notes).map(|(v, ev)| (v, ev, None)));
-    let required = if pol.allowed_older.is_empty() {
-        format!("OpenSSL ≥ {}", pol.fail_below)
-    } else {
-        format!(
-            "OpenSSL ≥ {} (or {})",
-            pol.fail_below,
-            pol.allowed_older.join(", ")
-        )
-    };
+    let required = required(pol);
     let Some((v, ev, db)) = found else {
         let out = Outcome::fail("OpenSSL not found", required)
             .message("no openssl/libssl package and no libssl/libcrypto library")
@@ -156,24 +259,53 @@ pub fn run(ctx: &Context) -> Outcome {
             ));
         return out.aside(notes);
     };
+    judge(pol, v, vec![ev], db, required).aside(notes)
+}
+
+/// What the policy requires, in words.
+fn required(pol: &Thresholds) -> String {
+    if pol.allowed_older.is_empty() {
+        format!("OpenSSL ≥ {}", pol.fail_below)
+    } else {
+        format!(
+            "OpenSSL ≥ {} (or {})",
+            pol.fail_below,
+            pol.allowed_older.join(", ")
+        )
+    }
+}
+
+/// Judges version `v` (ordered as package database `db` orders them).
+fn judge(
+    pol: &Thresholds,
+    v: String,
+    ev: Vec<Evidence>,
+    db: Option<&'static str>,
+    required: String,
+) -> Outcome {
     let allowed = pol.allowed_older.iter().any(|a| {
         v == *a
             || (v.starts_with(a.as_str()) && v[a.len()..].chars().all(|c| c.is_ascii_lowercase()))
     });
     if version_cmp(db, &v, &pol.fail_below) == Ordering::Less && !allowed {
-        let out = Outcome::fail(format!("OpenSSL {v}"), required)
+        return Outcome::fail(format!("OpenSSL {v}"), required)
             .message(format!("OpenSSL {v} is older than {}", pol.fail_below))
-            .evidence(ev);
-        return out.aside(notes);
+            .evidences(ev);
     }
-    Outcome::pass(format!("OpenSSL {v}"), required)
-        .evidence(ev)
-        .aside(notes)
+    Outcome::pass(format!("OpenSSL {v}"), required).evidences(ev)
 }
 
 #[cfg(test)]
 mod tests {
     use vhdlint_guest::limits::MAX_DPKG_STATUS_BYTES;
+
+    /// The current policy's thresholds, measured as the guide measures (the package database
+    /// and the files), not from the executable on PATH.
+    fn current_by_packages() -> Policy {
+        let mut p = Policy::current();
+        p.linux_openssl.from_path = false;
+        p
+    }
 
     use super::run;
     use crate::check::{Outcome, Status};
@@ -199,7 +331,7 @@ mod tests {
     }
 
     fn current(version: &str) -> Outcome {
-        run_linux_with(package("openssl", version), &Policy::current(), run)
+        run_linux_with(package("openssl", version), &current_by_packages(), run)
     }
 
     fn assert_status(o: &Outcome, status: Status, version: &str) {
@@ -355,7 +487,7 @@ mod tests {
                 fs.file("/usr/lib64/libssl.so.1.0.1e", "");
                 fs
             },
-            &Policy::current(),
+            &current_by_packages(),
             run,
         );
         assert_status(&o, Status::Fail, "1.0.1e");
