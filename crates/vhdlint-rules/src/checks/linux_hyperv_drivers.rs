@@ -419,7 +419,8 @@ mod tests {
 
     use super::run;
     use crate::check::Status;
-    use crate::testing::{run_linux, run_no_linux, said, MemFs};
+    use crate::policy::Policy;
+    use crate::testing::{run_linux, run_linux_with, run_no_linux, said, MemFs};
     use vhdlint_guest::limits::{
         MAX_CONFIG_BYTES, MAX_INITRAMFS_FILE_BYTES, MAX_INITRAMFS_KEPT_MEMBER,
         MAX_MODULES_DEP_BYTES,
@@ -802,6 +803,97 @@ mod tests {
             "{s}"
         );
         assert!(s.contains(&format!("{INITRD} 2 members")), "{s}");
+    }
+
+    /// DEP with hyperv_keyboard as a module too.
+    const DEP_KEYBOARD: &str = "kernel/drivers/hv/hv_vmbus.ko:\nkernel/drivers/scsi/hv_storvsc.ko.xz: kernel/drivers/hv/hv_vmbus.ko\nkernel/drivers/net/hyperv/hv_netvsc.ko.zst: kernel/drivers/hv/hv_vmbus.ko\nkernel/drivers/input/serio/hyperv-keyboard.ko.xz: kernel/drivers/hv/hv_vmbus.ko\n";
+
+    #[test]
+    fn current_fails_when_a_module_is_not_in_the_initramfs() {
+        // LISA's verify_initrd_modules fails; the guide only warns.
+        let mut fs = with_dep(DEP);
+        fs.file(
+            INITRD,
+            initramfs(&["drivers/hv/hv_vmbus.ko", "drivers/net/hyperv/hv_netvsc.ko"]),
+        );
+        let mut p = Policy::current();
+        p.linux_hyperv_drivers
+            .drivers
+            .retain(|d| d != "hyperv_keyboard");
+        let o = run_linux_with(fs, &p, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(
+            o.actual,
+            format!("kernel {V}: hv_storvsc not in the initramfs")
+        );
+    }
+
+    #[test]
+    fn current_asks_for_hyperv_keyboard_in_the_initramfs() {
+        let three = [
+            "drivers/hv/hv_vmbus.ko",
+            "drivers/scsi/hv_storvsc.ko.xz",
+            "drivers/net/hyperv/hv_netvsc.ko.zst",
+        ];
+        let mut fs = with_dep(DEP_KEYBOARD);
+        fs.file(INITRD, initramfs(&three));
+        let o = run_linux_with(fs.clone(), &Policy::current(), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(
+            o.actual,
+            format!("kernel {V}: hyperv_keyboard not in the initramfs")
+        );
+        assert_eq!(
+            o.required,
+            "hv_vmbus, hv_storvsc, hv_netvsc, hyperv_keyboard built in, or modules in the initramfs"
+        );
+        // The guide does not ask for it.
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        // With the keyboard module (its file name has a dash) in the initramfs: a pass.
+        let mut fs = with_dep(DEP_KEYBOARD);
+        let mut all = three.to_vec();
+        all.push("drivers/input/serio/hyperv-keyboard.ko.xz");
+        fs.file(INITRD, initramfs(&all));
+        let o = run_linux_with(fs, &Policy::current(), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert!(o.actual.contains("hyperv_keyboard module"), "{s}");
+    }
+
+    #[test]
+    fn current_fails_without_hyperv_keyboard_and_passes_with_it_built_in() {
+        let mut fs = booting(V, None);
+        fs.file(&format!("{DIR}/modules.builtin"), BUILTIN);
+        let o = run_linux_with(fs.clone(), &Policy::current(), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(
+            o.message,
+            format!("kernel {V} has neither built in nor as a module: hyperv_keyboard")
+        );
+        fs.file(&format!("/boot/config-{V}"), "CONFIG_HYPERV_KEYBOARD=y\n");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn a_policy_naming_an_unknown_driver_is_refused() {
+        let e = Policy::from_toml(
+            "extends = \"current\"\n[\"linux/hyperv-drivers\"]\ndrivers = [\"hv_vmbus\", \"hv_floppy\"]\n",
+            "mine.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("\"hv_floppy\" is not one of"), "{e}");
+        let p = Policy::from_toml(
+            "extends = \"guide\"\n[\"linux/hyperv-drivers\"]\ndrivers = [\"hid_hyperv\"]\nnot-in-initramfs = \"fail\"\n",
+            "mine.toml",
+        )
+        .unwrap();
+        assert_eq!(p.linux_hyperv_drivers.drivers, ["hid_hyperv"]);
     }
 
     #[test]

@@ -729,6 +729,59 @@ mod tests {
         );
     }
 
+    /// `boot(args)` on an image whose /sbin/init is a 64-bit ELF for `machine`.
+    fn boot_on(machine: u16, args: &str) -> MemFs {
+        let mut fs = boot(args);
+        let mut h = vec![0u8; 64];
+        h[..4].copy_from_slice(b"\x7fELF");
+        h[4] = 2;
+        h[5] = 1;
+        h[18..20].copy_from_slice(&machine.to_le_bytes());
+        fs.file("/sbin/init", h);
+        fs
+    }
+
+    #[test]
+    fn current_wants_the_console_of_the_images_architecture() {
+        // LISA's verify_serial_console_is_enabled: ttyAMA0 on Arm64, ttyS0 on x86-64.
+        for (machine, args, fails_with) in [
+            (0xB7, "console=ttyS0,115200", Some("ttyAMA0")),
+            (0xB7, "console=tty1 console=ttyAMA0", None),
+            (0x3E, "console=ttyAMA0", Some("ttyS0")),
+            (0x3E, "console=ttyS0", None),
+        ] {
+            let o = run_linux_with(boot_on(machine, args), &Policy::current(), run);
+            let s = said(&o);
+            match fails_with {
+                Some(dev) => {
+                    assert_eq!(o.status, Status::Fail, "{args}: {s}");
+                    assert_eq!(o.message, format!("{CFG}: no console={dev}"), "{s}");
+                    assert!(o.required.starts_with(&format!("console={dev},")), "{s}");
+                }
+                None => assert_eq!(o.status, Status::Pass, "{args}: {s}"),
+            }
+            // The guide takes either serial console, as it always has.
+            let o = run_linux(boot_on(machine, &format!("{args} earlyprintk=ttyS0")), run);
+            assert_eq!(o.status, Status::Pass, "guide {args}: {}", said(&o));
+        }
+        // An architecture that cannot be read: either console.
+        let o = run_linux_with(boot("console=ttyAMA0"), &Policy::current(), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn the_remedy_does_not_ask_for_rootdelay() {
+        let r = super::META.remedy;
+        assert!(
+            !r.contains("console=ttyS0 earlyprintk=ttyS0 rootdelay=300"),
+            "{r}"
+        );
+        assert!(r.contains("Do not add rootdelay=300"), "{r}");
+        assert!(super::META
+            .sources
+            .contains(&"LISA AzureImageStandard.verify_serial_console_is_enabled"),);
+    }
+
     #[test]
     fn current_notes_that_a_rootdelay_delays_every_boot() {
         let o = run_linux_with(boot("console=ttyS0 rootdelay=300"), &Policy::current(), run);

@@ -382,7 +382,164 @@ pub fn run(ctx: &Context) -> Outcome {
 mod tests {
     use super::run;
     use crate::check::Status;
-    use crate::testing::{assert_errors_without_a_linux_guest, run_linux, said, MemFs};
+    use crate::policy::Policy;
+    use crate::testing::{
+        assert_errors_without_a_linux_guest, run_linux, run_linux_with, said, MemFs,
+    };
+
+    const IFCFG: &str = "/etc/sysconfig/network-scripts/ifcfg-eth0";
+    const IFCFG_DHCP: &str = "DEVICE=eth0\nONBOOT=yes\nBOOTPROTO=dhcp\nTYPE=Ethernet\nUSERCTL=no\nPEERDNS=yes\nIPV6INIT=no\n";
+
+    /// A RHEL-family guest (`id`, `version`) with `files`.
+    fn distro(id: &str, version: &str, files: &[(&str, &str)]) -> MemFs {
+        let mut fs = MemFs::new();
+        fs.file(
+            "/etc/os-release",
+            format!("NAME=\"x\"\nID=\"{id}\"\nVERSION_ID=\"{version}\"\n"),
+        );
+        for (p, t) in files {
+            fs.file(p, *t);
+        }
+        fs
+    }
+
+    #[test]
+    fn current_passes_a_rhel_image_with_lisas_network_files() {
+        for id in ["rhel", "centos", "ol", "almalinux", "rocky"] {
+            let fs = distro(
+                id,
+                "9.3",
+                &[
+                    ("/etc/sysconfig/network", "networking=yes\n"),
+                    (IFCFG, IFCFG_DHCP),
+                ],
+            );
+            let o = run_linux_with(fs, &Policy::current(), run);
+            let s = said(&o);
+            assert_eq!(o.status, Status::Pass, "{id}: {s}");
+            assert!(s.contains("LISA verify_ifcfg_eth0"), "{s}");
+        }
+    }
+
+    #[test]
+    fn current_fails_a_rhel_image_without_them_and_the_guide_does_not_look() {
+        for (files, said_) in [
+            (
+                vec![(IFCFG, IFCFG_DHCP)],
+                "no /etc/sysconfig/network (LISA verify_network_file_configuration)",
+            ),
+            (
+                vec![("/etc/sysconfig/network", "# Created by anaconda\n"), (IFCFG, IFCFG_DHCP)],
+                "/etc/sysconfig/network lacks NETWORKING=YES (LISA verify_network_file_configuration)",
+            ),
+            (
+                vec![
+                    ("/etc/sysconfig/network", "NETWORKING=yes\n"),
+                    (IFCFG, "DEVICE=\"eth0\"\nONBOOT=yes\nBOOTPROTO=dhcp\n"),
+                ],
+                "/etc/sysconfig/network-scripts/ifcfg-eth0 lacks DEVICE=eth0 (LISA verify_ifcfg_eth0)",
+            ),
+            (
+                vec![("/etc/sysconfig/network", "NETWORKING=yes\n")],
+                "no /etc/sysconfig/network-scripts/ifcfg-eth0 (LISA verify_ifcfg_eth0)",
+            ),
+        ] {
+            let fs = distro("rhel", "8.10", &files);
+            let o = run_linux_with(fs.clone(), &Policy::current(), run);
+            let s = said(&o);
+            assert_eq!(o.status, Status::Fail, "{said_}: {s}");
+            assert!(o.message.contains(said_), "{said_}: {s}");
+            let o = run_linux(fs, run);
+            assert!(!o.message.contains("LISA"), "{}", said(&o));
+        }
+    }
+
+    #[test]
+    fn an_interface_profile_cloud_init_writes_at_first_boot_may_be_missing() {
+        let mut fs = distro(
+            "rhel",
+            "9.4",
+            &[("/etc/sysconfig/network", "NETWORKING=yes\n")],
+        );
+        fs.file("/etc/cloud/cloud.cfg", "datasource_list: [ Azure ]\n")
+            .file("/usr/bin/cloud-init", "");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert!(s.contains("cloud-init writes it at first boot"), "{s}");
+    }
+
+    #[test]
+    fn current_reads_fedora_39_and_later_suse_and_mariner_files() {
+        let nm = "/etc/NetworkManager/system-connections/cloud-init-eth0.nmconnection";
+        for (id, version, files, fails) in [
+            (
+                "fedora",
+                "40",
+                vec![(nm, "[connection]\nid=cloud-init eth0\n")],
+                false,
+            ),
+            ("fedora", "40", vec![], true),
+            ("fedora", "38", vec![(nm, "")], true),
+            (
+                "sles",
+                "15.6",
+                vec![(
+                    "/etc/sysconfig/network/dhcp",
+                    "DHCLIENT_SET_HOSTNAME=\"no\"\n",
+                )],
+                false,
+            ),
+            (
+                "opensuse-leap",
+                "15.6",
+                vec![(
+                    "/etc/sysconfig/network/dhcp",
+                    "DHCLIENT_SET_HOSTNAME=\"yes\"\n",
+                )],
+                true,
+            ),
+            (
+                "azurelinux",
+                "3.0",
+                vec![
+                    ("/etc/systemd/networkd.conf", ""),
+                    ("/etc/dhcpcd.conf", "option host_name\n"),
+                ],
+                false,
+            ),
+            (
+                "azurelinux",
+                "3.0",
+                vec![
+                    ("/etc/systemd/networkd.conf", ""),
+                    ("/etc/dhcp/dhclient.conf", "send host-name\n"),
+                ],
+                true,
+            ),
+            (
+                "mariner",
+                "2.0",
+                vec![
+                    ("/etc/systemd/networkd.conf", ""),
+                    (
+                        "/etc/dhcp/dhclient.conf",
+                        "send host-name = gethostname();\n",
+                    ),
+                ],
+                false,
+            ),
+            ("debian", "12", vec![], false),
+        ] {
+            let o = run_linux_with(distro(id, version, &files), &Policy::current(), run);
+            let s = said(&o);
+            assert_eq!(
+                o.status == Status::Fail,
+                fails,
+                "{id} {version} {files:?}: {s}"
+            );
+        }
+    }
 
     fn interfaces(text: &str) -> MemFs {
         let mut fs = MemFs::new();

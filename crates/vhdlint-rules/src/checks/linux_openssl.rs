@@ -339,6 +339,88 @@ mod tests {
         assert_eq!(o.actual, format!("OpenSSL {version}"), "{}", said(o));
     }
 
+    /// An openssl executable built with "OpenSSL `built`" linking libcrypto.so.`soname`,
+    /// and that library holding "OpenSSL `lib`" (none: no library).
+    fn executable(built: Option<&str>, soname: &str, lib: Option<&str>) -> MemFs {
+        let mut fs = MemFs::new();
+        let mut exe = b"\x7fELF\0libssl.so.3\0".to_vec();
+        exe.extend_from_slice(format!("libcrypto.so.{soname}\0").as_bytes());
+        if let Some(b) = built {
+            exe.extend_from_slice(
+                format!("%s (Library: %s)\0OpenSSL {b}  11 Sep 2023\0").as_bytes(),
+            );
+        }
+        fs.file("/usr/bin/openssl", exe);
+        if let Some(l) = lib {
+            fs.file(
+                &format!("/usr/lib64/libcrypto.so.{soname}"),
+                format!("\x7fELF\0OpenSSL {l} 7 Apr 2026\0").into_bytes(),
+            );
+        }
+        fs
+    }
+
+    #[test]
+    fn current_judges_what_openssl_version_prints_first() {
+        // The executable's own version, as `openssl version` prints it first.
+        let o = run_linux_with(
+            executable(Some("1.1.0l"), "1.1", Some("1.1.1w")),
+            &Policy::current(),
+            run,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "OpenSSL 1.1.0l");
+        assert!(
+            s.contains("/usr/lib64/libcrypto.so.1.1 the libcrypto"),
+            "{s}"
+        );
+        // Without one in the executable, the library's.
+        let o = run_linux_with(
+            executable(None, "3", Some("3.0.20")),
+            &Policy::current(),
+            run,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert_eq!(o.actual, "OpenSSL 3.0.20");
+        // A 1.0.2 letter release is allowed, as LISA's pattern reads 1.0.2k as 1.0.2.
+        let o = run_linux_with(
+            executable(Some("1.0.2k-fips"), "10", None),
+            &Policy::current(),
+            run,
+        );
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "OpenSSL 1.0.2k");
+    }
+
+    #[test]
+    fn current_fails_without_an_openssl_executable() {
+        // The library and the package are there; `openssl version` is not.
+        let mut fs = package("libssl3", "3.0.11-1~deb12u2");
+        fs.file(
+            "/usr/lib/x86_64-linux-gnu/libcrypto.so.3",
+            "OpenSSL 3.0.11 19 Sep 2023",
+        );
+        let o = run_linux_with(fs.clone(), &Policy::current(), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "no openssl on PATH");
+        let o = run_linux_with(fs, &current_by_packages(), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn an_executable_whose_version_cannot_be_told_is_an_error() {
+        let o = run_linux_with(executable(None, "3", None), &Policy::current(), run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(
+            o.message.contains("`openssl` is /usr/bin/openssl"),
+            "{}",
+            said(&o)
+        );
+    }
+
     #[test]
     fn error_without_a_linux_guest() {
         assert_errors_without_a_linux_guest(run);

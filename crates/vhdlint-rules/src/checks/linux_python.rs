@@ -431,6 +431,66 @@ mod tests {
     }
 
     #[test]
+    fn current_judges_the_python3_on_path_not_the_newest_installed() {
+        // RHEL 8 with python3.11 from a module stream: `python3` is still 3.6.
+        let mut fs = MemFs::new();
+        fs.file("/usr/bin/python3.6", "")
+            .link("/usr/bin/python3", "python3.6")
+            .file("/usr/bin/python3.11", "");
+        let o = run_linux_with(fs.clone(), &Policy::current(), run);
+        let s = said(&o);
+        assert_status(&o, Status::Fail, "3.6");
+        assert!(
+            s.contains("`python3` is /usr/bin/python3 -> /usr/bin/python3.6"),
+            "{s}"
+        );
+        // Measured as the guide measures, 3.11 would have been judged.
+        let o = run_linux_with(fs, &current_by_packages(), run);
+        assert_status(&o, Status::Pass, "3.11");
+    }
+
+    #[test]
+    fn current_takes_python_when_there_is_no_python3() {
+        let mut fs = MemFs::new();
+        fs.file("/usr/bin/python2.7", "")
+            .link("/usr/local/bin/python", "/usr/bin/python2.7")
+            .file("/usr/lib/python3.12/os.py", "");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        assert_status(&o, Status::Fail, "2.7");
+    }
+
+    #[test]
+    fn current_reads_the_libpython_an_unversioned_interpreter_links() {
+        let mut fs = MemFs::new();
+        fs.file(
+            "/usr/local/bin/python3",
+            b"\x7fELF\0\0libc.so.6\0libpython3.12.so.1.0\0".to_vec(),
+        );
+        let o = run_linux_with(fs, &Policy::current(), run);
+        let s = said(&o);
+        assert_status(&o, Status::Pass, "3.12");
+        assert!(s.contains("links libpython3.12"), "{s}");
+        // Neither name nor library: not known, so not judged.
+        let mut fs = MemFs::new();
+        fs.file("/usr/bin/python3", "#!/bin/sh\nexec pyenv python \"$@\"\n");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+    }
+
+    #[test]
+    fn current_fails_without_an_executable_on_path() {
+        // A package and a library directory, but nothing `python3 --version` would run;
+        // a dangling link is passed over as the shell passes it over.
+        let mut fs = dpkg(&[("python3.11", "3.11.2-6")]);
+        fs.dir("/usr/lib/python3.11")
+            .link("/usr/bin/python3", "python3.11");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "no python3 or python on PATH");
+    }
+
+    #[test]
     fn error_without_a_linux_guest() {
         assert_errors_without_a_linux_guest(run);
     }

@@ -273,6 +273,95 @@ mod tests {
         );
     }
 
+    /// A guest whose sshd_config includes sshd_config.d/*.conf after `main`, with `drop_in`
+    /// as sshd_config.d/`name`.
+    fn with_drop_in(main: &str, name: &str, drop_in: &str) -> MemFs {
+        let mut fs = sshd(&format!("Include /etc/ssh/sshd_config.d/*.conf\n{main}"));
+        fs.file(&format!("/etc/ssh/sshd_config.d/{name}"), drop_in);
+        fs
+    }
+
+    #[test]
+    fn current_warns_when_the_value_is_only_in_a_drop_in() {
+        let fs = with_drop_in("Port 22\n", "10-azure.conf", "ClientAliveInterval 180\n");
+        let o = run_linux_with(fs.clone(), &Policy::current(), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "180 seconds");
+        assert_eq!(
+            o.message,
+            "ClientAliveInterval 180 is set in /etc/ssh/sshd_config.d/10-azure.conf:1, a file /etc/ssh/sshd_config includes; read alone, as LISA's verify_client_active_interval reads it when `sshd -T` cannot run, /etc/ssh/sshd_config gives no line starting ClientAliveInterval: set it in /etc/ssh/sshd_config too"
+        );
+        // The guide does not look at it.
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn current_passes_when_the_main_file_says_it_too() {
+        let fs = with_drop_in(
+            "ClientAliveInterval 120\n",
+            "10-azure.conf",
+            "ClientAliveInterval 180\n",
+        );
+        let o = run_linux_with(fs, &Policy::current(), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "180 seconds");
+    }
+
+    #[test]
+    fn current_reads_ubuntus_cloud_image_drop_in_as_lisa_does() {
+        let mut fs = with_drop_in(
+            "Port 22\n",
+            "50-cloudimg-settings.conf",
+            "ClientAliveInterval 120\n",
+        );
+        let o = run_linux_with(fs.clone(), &Policy::current(), run);
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+        fs.file("/etc/os-release", "ID=ubuntu\nVERSION_ID=\"24.04\"\n");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn current_warns_when_the_main_files_last_line_differs_from_sshds_reading() {
+        for (main, found) in [
+            // sshd takes the first; LISA's reading the last.
+            (
+                "ClientAliveInterval 180\nClientAliveInterval 0\n",
+                "ClientAliveInterval 0 in /etc/ssh/sshd_config, outside 1..235",
+            ),
+            // sshd reads a time; LISA a whole number.
+            (
+                "ClientAliveInterval 3m\n",
+                "ClientAliveInterval \"3m\" in /etc/ssh/sshd_config, not a whole number of seconds",
+            ),
+        ] {
+            let o = run_linux_with(sshd(main), &Policy::current(), run);
+            let s = said(&o);
+            assert_eq!(o.status, Status::Warning, "{main:?}: {s}");
+            assert!(o.message.ends_with(&format!("gives {found}")), "{s}");
+            assert_eq!(o.actual, "180 seconds", "{s}");
+        }
+        // LISA's pattern: at the start of the line, anything to a # is the value.
+        for main in [
+            "ClientAliveInterval 180 # keep-alive\n",
+            "ClientAliveInterval\t180\n",
+            "clientaliveinterval 180\nClientAliveInterval 180\n",
+        ] {
+            let o = run_linux_with(sshd(main), &Policy::current(), run);
+            assert_eq!(o.status, Status::Pass, "{main:?}: {}", said(&o));
+        }
+    }
+
+    #[test]
+    fn a_failure_is_not_turned_into_the_drop_in_warning() {
+        let fs = with_drop_in("Port 22\n", "10-azure.conf", "ClientAliveInterval 300\n");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert!(o.message.contains("outside 1..235"), "{}", said(&o));
+    }
+
     #[test]
     fn error_without_a_linux_guest() {
         assert_errors_without_a_linux_guest(run);
