@@ -8,7 +8,7 @@ pub static META: CheckMeta = CheckMeta {
     what: "Reads the ELF header of /sbin/init (following its symlinks inside the image), or of /bin/sh when there is no init: class and machine must be x86-64 or AArch64.",
     why: "Azure runs 64-bit VMs only (x64, and Arm64 sizes); a 32-bit image does not boot.",
     remedy: "Build the image from a 64-bit (amd64/x86_64 or arm64/aarch64) distribution.",
-    sources: &["Azure Marketplace VM image guide: 64-bit operating systems only"],
+    sources: &["Azure Marketplace VM image guide: 64-bit operating systems only", "LISA AzureImageStandard.verify_azure_64bit_os"],
     profiles: &[Profile::LinuxOs],
     policies: crate::policy::ALL,
 };

@@ -217,6 +217,10 @@ pub fn run(ctx: &Context) -> Outcome {
                         "no openssl executable in {}: `openssl version` would fail",
                         super::linux_python::PATH_DIRS.join(", ")
                     ))
+                    .evidence(Evidence::note(format!(
+                        "looked for openssl in {}",
+                        super::linux_python::PATH_DIRS.join(", ")
+                    )))
                     .noted(notes)
             }
             Err(e) => return Outcome::error(e).noted(notes),

@@ -335,6 +335,10 @@ fn judge_from_path(ctx: &Context, view: &GuestView) -> Outcome {
                     "no python3 or python executable in {}: `python3 --version` would fail",
                     PATH_DIRS.join(", ")
                 ))
+                .evidence(Evidence::note(format!(
+                    "looked for python3, then python, in {}",
+                    PATH_DIRS.join(", ")
+                )))
                 .noted(notes)
         }
         Err(e) => return Outcome::error(e).noted(notes),
