@@ -9,7 +9,7 @@ use crate::{Context, Profile};
 pub static META: CheckMeta = CheckMeta {
     id: "linux/openssl",
     title: "OpenSSL",
-    what: "Finds the OpenSSL version: the package database (openssl, libssl3, libssl1.1, libssl1.0.x) or, without one, the version string inside libcrypto (\"OpenSSL 3.0.7 1 Nov 2022\") or the libssl file name (libssl.so.1.1.1k). guide: fail below 1.0. current: as LISA runs `openssl version`, the version is that of the first openssl executable in the PATH directories (/usr/local/bin, /usr/bin, /bin, /usr/local/sbin, /usr/sbin, /sbin): the \"OpenSSL X.Y.Z\" it was built with (what `openssl version` prints first), else that of the libcrypto it links (found in the library directories); no executable fails, one whose version cannot be told is an error; below 3.0.0 fails unless exactly 1.1.1 or 1.0.2 (any letter release).",
+    what: "Finds the OpenSSL version: the package database (openssl, libssl3, libssl1.1, libssl1.0.x) or, without one, the version string inside libcrypto (\"OpenSSL 3.0.7 1 Nov 2022\") or the libssl file name (libssl.so.1.1.1k). guide: fail below 1.0. current: as LISA runs `openssl version`, the version is that of the first openssl executable in the PATH directories (/usr/local/bin, /usr/bin, /bin, /usr/local/sbin, /usr/sbin, /sbin): the \"OpenSSL X.Y.Z\" it was built with (what `openssl version` prints first), else that of the libcrypto it links (found in the library directories), else that of the openssl package that ships it; no executable fails, one whose version cannot be told is an error; below 3.0.0 fails unless exactly 1.1.1 or 1.0.2 (any letter release).",
     why: "The Azure Linux Agent uses OpenSSL to decrypt the provisioning certificates and SSH keys; old OpenSSL is unsupported and insecure.",
     remedy: "Install the distribution's current openssl and libssl packages.",
     sources: &["Azure Marketplace VM image guide: OpenSSL 1.0 or greater", "LISA AzureImageStandard.verify_openssl_version"],
@@ -102,8 +102,9 @@ fn linked_libcrypto(bytes: &[u8]) -> Option<String> {
 /// cannot be told.
 fn from_path(
     view: &GuestView,
+    pkgs: &vhdlint_guest::facts::Packages,
     notes: &mut Vec<Note>,
-) -> Result<Option<(String, Vec<Evidence>)>, String> {
+) -> Result<Option<(String, Vec<Evidence>, Option<&'static str>)>, String> {
     let Some((path, target)) = super::linux_python::on_path(view, "openssl", notes) else {
         return Ok(None);
     };
@@ -149,17 +150,39 @@ fn from_path(
             },
         ));
     }
-    match built.or_else(|| lib.and_then(|l| l.1)) {
-        Some(v) => {
-            if ev.len() == 1 && !ev[0].text.contains("built with") {
-                ev.insert(0, Evidence::path(target, None, format!("`openssl` is {shown}")));
-            }
-            Ok(Some((v, ev)))
+    if let Some(v) = built.or_else(|| lib.and_then(|l| l.1)) {
+        if ev.len() == 1 && !ev[0].text.contains("built with") {
+            ev.insert(
+                0,
+                Evidence::path(target, None, format!("`openssl` is {shown}")),
+            );
         }
-        None => Err(format!(
-            "`openssl` is {shown}, and neither it nor a libcrypto it links holds an \"OpenSSL X.Y.Z\" version string"
-        )),
+        return Ok(Some((v, ev, None)));
     }
+    // The package that ships the executable: the version it was built as.
+    if let Some(p) = pkgs.any(&["openssl"]) {
+        ev.insert(
+            0,
+            Evidence::path(
+                target,
+                None,
+                format!("`openssl` is {shown}, holding no version string"),
+            ),
+        );
+        ev.push(Evidence::path(
+            p.path.clone(),
+            p.line,
+            format!("package {} {}", p.name, p.version),
+        ));
+        return Ok(Some((
+            upstream_version(&p.version).to_string(),
+            ev,
+            pkgs.database,
+        )));
+    }
+    Err(format!(
+        "`openssl` is {shown}, and neither it, a libcrypto it links, nor an openssl package says which OpenSSL it is"
+    ))
 }
 
 /// The newest version found in the library files; a directory a bound kept from being listed
@@ -209,7 +232,8 @@ pub fn run(ctx: &Context) -> Outcome {
     if pol.from_path {
         let mut notes = Vec::new();
         let required = required(pol);
-        let (v, ev) = match from_path(&g.view, &mut notes) {
+        let pkgs = g.facts.packages(&g.view);
+        let (v, ev, db) = match from_path(&g.view, pkgs, &mut notes) {
             Ok(Some(found)) => found,
             Ok(None) => {
                 return Outcome::fail("no openssl on PATH", required)
@@ -225,7 +249,7 @@ pub fn run(ctx: &Context) -> Outcome {
             }
             Err(e) => return Outcome::error(e).noted(notes),
         };
-        return judge(pol, v, ev, None, required).noted(notes);
+        return judge(pol, v, ev, db, required).noted(notes);
     }
     let pkgs = g.facts.packages(&g.view);
     // What the package inventory could not read (the version then comes from the files).
@@ -412,6 +436,17 @@ mod tests {
         assert_eq!(o.actual, "no openssl on PATH");
         let o = run_linux_with(fs, &current_by_packages(), run);
         assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn current_takes_the_openssl_package_when_the_executable_says_nothing() {
+        let mut fs = package("openssl", "1.1.0l-1~deb9u6");
+        fs.file("/usr/bin/openssl", "#!/bin/sh\n");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "OpenSSL 1.1.0l");
+        assert!(s.contains("package openssl 1.1.0l-1~deb9u6"), "{s}");
     }
 
     #[test]
