@@ -9,7 +9,7 @@ use crate::{Context, Profile};
 pub static META: CheckMeta = CheckMeta {
     id: "linux/openssl",
     title: "OpenSSL",
-    what: "Finds the OpenSSL version: the package database (openssl, libssl3, libssl1.1, libssl1.0.x) or, without one, the version string inside libcrypto (\"OpenSSL 3.0.7 1 Nov 2022\") or the libssl file name (libssl.so.1.1.1k). guide: fail below 1.0. current: as LISA runs `openssl version`, the version is that of the first openssl executable in the PATH directories (/usr/local/bin, /usr/bin, /bin, /usr/local/sbin, /usr/sbin, /sbin): the \"OpenSSL X.Y.Z\" it was built with (what `openssl version` prints first), else that of the libcrypto it links (found in the library directories), else that of the openssl package that ships it; no executable fails, one whose version cannot be told is an error; below 3.0.0 fails unless exactly 1.1.1 or 1.0.2 (any letter release).",
+    what: "Finds the OpenSSL version: the package database (openssl, libssl3, libssl1.1, libssl1.0.x) or, without one, the version string inside libcrypto (\"OpenSSL 3.0.7 1 Nov 2022\") or the libssl file name (libssl.so.1.1.1k). guide: fail below 1.0. current: as LISA runs `openssl version`, the version is that of the first openssl executable in the PATH directories (/usr/local/bin, /usr/bin, /bin, /usr/local/sbin, /usr/sbin, /sbin): the \"OpenSSL X.Y.Z\" it was built with (what `openssl version` prints first), else that of the libcrypto it links (found in the library directories), else, as the guide measures, that of the openssl package that ships it or of the libraries installed; no executable fails, one whose version cannot be told is an error; below 3.0.0 fails unless exactly 1.1.1 or 1.0.2 (any letter release).",
     why: "The Azure Linux Agent uses OpenSSL to decrypt the provisioning certificates and SSH keys; old OpenSSL is unsupported and insecure.",
     remedy: "Install the distribution's current openssl and libssl packages.",
     sources: &["Azure Marketplace VM image guide: OpenSSL 1.0 or greater", "LISA AzureImageStandard.verify_openssl_version"],
@@ -98,11 +98,10 @@ fn linked_libcrypto(bytes: &[u8]) -> Option<String> {
 }
 
 /// The OpenSSL LISA would run: the first openssl on PATH and the version `openssl version`
-/// prints first. `Ok(None)` when there is none; `Err` when one is there but its version
-/// cannot be told.
+/// prints first. `Ok(None)` when there is none; `Err(how it was found)` when one is there but
+/// neither it nor the libcrypto it links holds a version string.
 fn from_path(
     view: &GuestView,
-    pkgs: &vhdlint_guest::facts::Packages,
     notes: &mut Vec<Note>,
 ) -> Result<Option<(String, Vec<Evidence>, Option<&'static str>)>, String> {
     let Some((path, target)) = super::linux_python::on_path(view, "openssl", notes) else {
@@ -159,30 +158,9 @@ fn from_path(
         }
         return Ok(Some((v, ev, None)));
     }
-    // The package that ships the executable: the version it was built as.
-    if let Some(p) = pkgs.any(&["openssl"]) {
-        ev.insert(
-            0,
-            Evidence::path(
-                target,
-                None,
-                format!("`openssl` is {shown}, holding no version string"),
-            ),
-        );
-        ev.push(Evidence::path(
-            p.path.clone(),
-            p.line,
-            format!("package {} {}", p.name, p.version),
-        ));
-        return Ok(Some((
-            upstream_version(&p.version).to_string(),
-            ev,
-            pkgs.database,
-        )));
-    }
-    Err(format!(
-        "`openssl` is {shown}, and neither it, a libcrypto it links, nor an openssl package says which OpenSSL it is"
-    ))
+    // Neither says: what is installed says it (the package that ships the executable, else
+    // the libraries), as the guide measures.
+    Err(shown)
 }
 
 /// The newest version found in the library files; a directory a bound kept from being listed
@@ -232,8 +210,7 @@ pub fn run(ctx: &Context) -> Outcome {
     if pol.from_path {
         let mut notes = Vec::new();
         let required = required(pol);
-        let pkgs = g.facts.packages(&g.view);
-        let (v, ev, db) = match from_path(&g.view, pkgs, &mut notes) {
+        let (v, ev, db) = match from_path(&g.view, &mut notes) {
             Ok(Some(found)) => found,
             Ok(None) => {
                 return Outcome::fail("no openssl on PATH", required)
@@ -247,37 +224,29 @@ pub fn run(ctx: &Context) -> Outcome {
                     )))
                     .noted(notes)
             }
-            Err(e) => return Outcome::error(e).noted(notes),
+            Err(shown) => {
+                let pkgs = g.facts.packages(&g.view);
+                notes.extend(pkgs.notes.iter().cloned());
+                let Some((v, ev, db)) = installed(&g.view, pkgs, &mut notes) else {
+                    return Outcome::error(format!(
+                        "`openssl` is {shown}, and neither it, a libcrypto it links, an OpenSSL package nor a library in /usr/lib*, /lib* says which OpenSSL it is"
+                    ))
+                    .noted(notes);
+                };
+                let exe = Evidence::path(
+                    shown.split(" -> ").last().unwrap_or(&shown).to_string(),
+                    None,
+                    format!("`openssl` is {shown}, holding no version string"),
+                );
+                (v, vec![exe, ev], db)
+            }
         };
         return judge(pol, v, ev, db, required).noted(notes);
     }
     let pkgs = g.facts.packages(&g.view);
     // What the package inventory could not read (the version then comes from the files).
     let mut notes = pkgs.notes.clone();
-    let found = pkgs
-        .any(&[
-            "openssl",
-            "libssl3",
-            "libssl3t64",
-            "libssl1.1",
-            "libssl1.0.2",
-            "libssl1.0.0",
-            "openssl-libs",
-            "libopenssl3",
-            "libopenssl1_1",
-        ])
-        .map(|p| {
-            (
-                upstream_version(&p.version).to_string(),
-                Evidence::path(
-                    p.path.clone(),
-                    p.line,
-                    format!("package {} {}", p.name, p.version),
-                ),
-                pkgs.database,
-            )
-        })
-        .or_else(|| from_files(&g.view, &mut notes).map(|(v, ev)| (v, ev, None)));
+    let found = installed(&g.view, pkgs, &mut notes);
     let required = required(pol);
     let Some((v, ev, db)) = found else {
         let out = Outcome::fail("OpenSSL not found", required)
@@ -288,6 +257,38 @@ pub fn run(ctx: &Context) -> Outcome {
         return out.aside(notes);
     };
     judge(pol, v, vec![ev], db, required).aside(notes)
+}
+
+/// The OpenSSL installed: the package database's openssl or libssl package, else the newest
+/// library file.
+fn installed(
+    view: &GuestView,
+    pkgs: &vhdlint_guest::facts::Packages,
+    notes: &mut Vec<Note>,
+) -> Option<(String, Evidence, Option<&'static str>)> {
+    pkgs.any(&[
+        "openssl",
+        "libssl3",
+        "libssl3t64",
+        "libssl1.1",
+        "libssl1.0.2",
+        "libssl1.0.0",
+        "openssl-libs",
+        "libopenssl3",
+        "libopenssl1_1",
+    ])
+    .map(|p| {
+        (
+            upstream_version(&p.version).to_string(),
+            Evidence::path(
+                p.path.clone(),
+                p.line,
+                format!("package {} {}", p.name, p.version),
+            ),
+            pkgs.database,
+        )
+    })
+    .or_else(|| from_files(view, notes).map(|(v, ev)| (v, ev, None)))
 }
 
 /// What the policy requires, in words.
