@@ -103,7 +103,7 @@ fn linked_libcrypto(bytes: &[u8]) -> Option<String> {
 fn from_path(
     view: &GuestView,
     notes: &mut Vec<Note>,
-) -> Result<Option<(String, Vec<Evidence>, Option<&'static str>)>, String> {
+) -> Result<Option<(String, Vec<Evidence>)>, String> {
     let Some((path, target)) = super::linux_python::on_path(view, "openssl", notes) else {
         return Ok(None);
     };
@@ -156,7 +156,7 @@ fn from_path(
                 Evidence::path(target, None, format!("`openssl` is {shown}")),
             );
         }
-        return Ok(Some((v, ev, None)));
+        return Ok(Some((v, ev)));
     }
     // Neither says: what is installed says it (the package that ships the executable, else
     // the libraries), as the guide measures.
@@ -211,7 +211,7 @@ pub fn run(ctx: &Context) -> Outcome {
         let mut notes = Vec::new();
         let required = required(pol);
         let (v, ev, db) = match from_path(&g.view, &mut notes) {
-            Ok(Some(found)) => found,
+            Ok(Some((v, ev))) => (v, ev, None),
             Ok(None) => {
                 return Outcome::fail("no openssl on PATH", required)
                     .message(format!(

@@ -468,7 +468,7 @@ mod tests {
         let mut fs = MemFs::new();
         fs.file(
             "/usr/local/bin/python3",
-            b"\x7fELF\0\0libc.so.6\0libpython3.12.so.1.0\0".to_vec(),
+            b"\x7fELF\0\0libc.so.6\0libpython3.12.so.1.0\0",
         );
         let o = run_linux_with(fs, &Policy::current(), run);
         let s = said(&o);
