@@ -28,9 +28,9 @@ use toml::Spanned;
 
 use crate::checks::{
     disk_data_size, disk_footer, disk_min_size, disk_os_size, disk_sparse, linux_agent_config,
-    linux_agent_installed, linux_kernel_cmdline, linux_kernel_config, linux_omi, linux_openssl,
-    linux_python, linux_shell_history, linux_ssh_client_alive, partition_first_mib,
-    publish_sas_uri,
+    linux_agent_installed, linux_hyperv_drivers, linux_kernel_cmdline, linux_kernel_config,
+    linux_network, linux_omi, linux_openssl, linux_python, linux_shell_history,
+    linux_ssh_client_alive, partition_first_mib, publish_sas_uri,
 };
 
 /// How a rule that the policies treat differently reports a violation.
@@ -95,12 +95,16 @@ pub struct Policy {
     pub linux_agent_config: linux_agent_config::Thresholds,
     #[serde(rename = "linux/agent-installed")]
     pub linux_agent_installed: linux_agent_installed::Thresholds,
+    #[serde(rename = "linux/hyperv-drivers")]
+    pub linux_hyperv_drivers: linux_hyperv_drivers::Thresholds,
     #[serde(rename = "linux/kernel-cmdline")]
     pub linux_kernel_cmdline: linux_kernel_cmdline::Thresholds,
     #[serde(rename = "linux/kernel-config")]
     pub linux_kernel_config: linux_kernel_config::Thresholds,
     #[serde(rename = "linux/omi")]
     pub linux_omi: linux_omi::Thresholds,
+    #[serde(rename = "linux/network")]
+    pub linux_network: linux_network::Thresholds,
     #[serde(rename = "linux/openssl")]
     pub linux_openssl: linux_openssl::Thresholds,
     #[serde(rename = "linux/python")]
@@ -127,9 +131,11 @@ impl Policy {
             partition_first_mib: partition_first_mib::Thresholds::guide(),
             linux_agent_config: linux_agent_config::Thresholds::guide(),
             linux_agent_installed: linux_agent_installed::Thresholds::guide(),
+            linux_hyperv_drivers: linux_hyperv_drivers::Thresholds::guide(),
             linux_kernel_cmdline: linux_kernel_cmdline::Thresholds::guide(),
             linux_kernel_config: linux_kernel_config::Thresholds::guide(),
             linux_omi: linux_omi::Thresholds::guide(),
+            linux_network: linux_network::Thresholds::guide(),
             linux_openssl: linux_openssl::Thresholds::guide(),
             linux_python: linux_python::Thresholds::guide(),
             linux_shell_history: linux_shell_history::Thresholds::guide(),
@@ -151,9 +157,11 @@ impl Policy {
             partition_first_mib: partition_first_mib::Thresholds::current(),
             linux_agent_config: linux_agent_config::Thresholds::current(),
             linux_agent_installed: linux_agent_installed::Thresholds::current(),
+            linux_hyperv_drivers: linux_hyperv_drivers::Thresholds::current(),
             linux_kernel_cmdline: linux_kernel_cmdline::Thresholds::current(),
             linux_kernel_config: linux_kernel_config::Thresholds::current(),
             linux_omi: linux_omi::Thresholds::current(),
+            linux_network: linux_network::Thresholds::current(),
             linux_openssl: linux_openssl::Thresholds::current(),
             linux_python: linux_python::Thresholds::current(),
             linux_shell_history: linux_shell_history::Thresholds::current(),
@@ -221,6 +229,7 @@ impl Policy {
     /// Values a section's type accepts but no check can use.
     fn validate(&self) -> Result<(), String> {
         self.disk_os_size.validate()?;
+        self.linux_hyperv_drivers.validate()?;
         self.linux_ssh_client_alive.validate()?;
         self.publish_sas_uri.validate()
     }
@@ -620,7 +629,7 @@ mod tests {
     fn every_section_is_a_check_that_documents_it() {
         let p = Policy::guide();
         let ids = p.section_ids();
-        assert_eq!(ids.len(), 16);
+        assert_eq!(ids.len(), 18);
         for id in &ids {
             assert!(crate::find(id).is_some(), "section {id} is no check's ID");
             let s = p.section(id).unwrap();

@@ -8,7 +8,7 @@ pub static META: CheckMeta = CheckMeta {
     what: "Reads /etc/waagent.conf: `guide` requires Provisioning.RegenerateSshHostKeyPair=y and Provisioning.DeleteRootPassword=y (the agent's default for both is n); Provisioning.Agent=disabled, Provisioning.Agent=cloud-init without cloud-init installed, and a ResourceDisk.EnableSwap other than exactly y or n warn.",
     why: "These settings make the agent generalize each new VM: fresh SSH host keys and no root password shared by every VM. With provisioning disabled the VM is never provisioned, and LISA's verify_swap needs EnableSwap to be y or n.",
     remedy: "In /etc/waagent.conf set Provisioning.RegenerateSshHostKeyPair=y and Provisioning.DeleteRootPassword=y; set ResourceDisk.EnableSwap to y or n.",
-    sources: &["Azure Marketplace VM image guide: waagent.conf settings", "WALinuxAgent azurelinuxagent/common/conf.py defaults", "LISA verify_swap"],
+    sources: &["Azure Marketplace VM image guide: waagent.conf settings", "WALinuxAgent azurelinuxagent/common/conf.py defaults", "LISA Storage.verify_swap"],
     profiles: &[Profile::LinuxOs],
     policies: crate::policy::ALL,
 };

@@ -12,7 +12,7 @@ pub static META: CheckMeta = CheckMeta {
     what: "Looks for the Azure Linux Agent: /usr/sbin/waagent or /usr/bin/waagent, or the package waagent/walinuxagent/WALinuxAgent; its version from the package database or from azurelinuxagent/common/version.py; whether its service is enabled (a *.wants/ link to walinuxagent.service or waagent.service). current: a version below 2.2.53.1 with AutoUpdate.Enabled=n fails.",
     why: "The agent provisions the VM (user, SSH key, host name), reports readiness and runs extensions; without it the VM never leaves provisioning. Old agents without auto-update lack fixes the platform relies on.",
     remedy: "Install and enable the distribution's agent package: apt-get install waagent (Debian) / walinuxagent (Ubuntu) / WALinuxAgent (RHEL, SUSE), then systemctl enable walinuxagent (or waagent).",
-    sources: &["Azure Marketplace VM image guide: install the Azure Linux Agent", "Certification Test Tool: Linux Agent Version", "LISA AzureImageStandard verify_waagent_version"],
+    sources: &["Azure Marketplace VM image guide: install the Azure Linux Agent", "Certification Test Tool: Linux Agent Version", "LISA AzureImageStandard.verify_waagent_version"],
     profiles: &[Profile::LinuxOs],
     policies: crate::policy::ALL,
 };

@@ -8,7 +8,7 @@ pub static META: CheckMeta = CheckMeta {
     what: "Reads the ELF header of /sbin/init (following its symlinks inside the image), or of /bin/sh when there is no init: class and machine must be x86-64 or AArch64.",
     why: "Azure runs 64-bit VMs only (x64, and Arm64 sizes); a 32-bit image does not boot.",
     remedy: "Build the image from a 64-bit (amd64/x86_64 or arm64/aarch64) distribution.",
-    sources: &["Azure Marketplace VM image guide: 64-bit operating systems only"],
+    sources: &["Azure Marketplace VM image guide: 64-bit operating systems only", "LISA AzureImageStandard.verify_azure_64bit_os"],
     profiles: &[Profile::LinuxOs],
     policies: crate::policy::ALL,
 };
@@ -28,19 +28,36 @@ fn machine(m: u16) -> &'static str {
     }
 }
 
+/// The ELF machine of the image's init (or /bin/sh), and the file it was read from: what
+/// `uname -m` would say of a running VM. None when no such executable can be read.
+pub(crate) fn image_machine(view: &vhdlint_guest::view::GuestView) -> Option<(u16, String)> {
+    INIT_PATHS.iter().find_map(|path| {
+        let h = view.read_upto(path, 64).ok()?;
+        let elf = elf_header(&h).ok()?;
+        Some((elf.machine, path.to_string()))
+    })
+}
+
+/// The ELF machine values of x86-64 and AArch64.
+pub(crate) const EM_X86_64: u16 = 0x3E;
+pub(crate) const EM_AARCH64: u16 = 0xB7;
+
+/// The executables whose ELF header says the image's architecture, in the order looked at.
+const INIT_PATHS: &[&str] = &[
+    "/sbin/init",
+    "/usr/sbin/init",
+    "/lib/systemd/systemd",
+    "/usr/lib/systemd/systemd",
+    "/bin/sh",
+];
+
 pub fn run(ctx: &Context) -> Outcome {
     let g = match ctx.linux_guest() {
         Ok(g) => g,
         Err(o) => return o,
     };
     let mut tried = Vec::new();
-    for path in [
-        "/sbin/init",
-        "/usr/sbin/init",
-        "/lib/systemd/systemd",
-        "/usr/lib/systemd/systemd",
-        "/bin/sh",
-    ] {
+    for path in INIT_PATHS.iter().copied() {
         let Ok(h) = g.view.read_upto(path, 64) else {
             tried.push(format!("{path}: absent"));
             continue;
@@ -61,7 +78,7 @@ pub fn run(ctx: &Context) -> Outcome {
             format!("ELF class {}, machine {m:#06x}", elf.class),
         );
         let required = "64-bit x86-64 or AArch64";
-        return if elf.class == 2 && matches!(m, 0x3E | 0xB7) {
+        return if elf.class == 2 && matches!(m, EM_X86_64 | EM_AARCH64) {
             Outcome::pass(actual, required).evidence(ev)
         } else {
             Outcome::fail(actual, required)

@@ -9,7 +9,7 @@ pub static META: CheckMeta = CheckMeta {
     what: "Looks for credentials that would be the same on every VM: any /etc/shadow entry with a usable password hash, and any non-empty ~/.ssh/authorized_keys of an account with a login shell (cloud-init's \"Please login as the user\" root key excepted).",
     why: "Accounts with known passwords or keys give whoever built the image access to every customer VM. Azure creates the user's account and key at provisioning.",
     remedy: "Delete build-time users (userdel -r NAME) or lock their passwords (passwd -l NAME), and remove their authorized_keys before capturing (waagent -deprovision+user does it).",
-    sources: &["Azure Marketplace VM image guide: remove default accounts and credentials", "Marketplace certification FAQ: no default passwords or keys"],
+    sources: &["Azure Marketplace VM image guide: remove default accounts and credentials", "Marketplace certification FAQ: no default passwords or keys", "LISA AzureImageStandard.verify_no_pre_exist_users"],
     profiles: &[Profile::LinuxOs],
     policies: crate::policy::ALL,
 };

@@ -4,23 +4,106 @@ use vhdlint_guest::view::GuestView;
 
 use super::version_cmp;
 use crate::check::{CheckMeta, Evidence, Note, Outcome, Status};
+use crate::policy::Level;
 use crate::{Context, Profile};
 
 pub static META: CheckMeta = CheckMeta {
     id: "linux/hyperv-drivers",
     title: "Hyper-V drivers",
-    what: "For the default kernel (from the boot entry, else the newest in /lib/modules): hv_vmbus, hv_storvsc and hv_netvsc must be built in (modules.builtin, or =y in /boot/config-VERSION) or present as modules (modules.dep); modules must also be inside the kernel's initramfs (cpio, gzip/xz/zstd/lz4/bzip2, with an early-microcode archive in front), or the root disk cannot be found at boot.",
-    why: "Azure's virtual hardware is Hyper-V: without the VMBus, storage and network drivers the kernel finds neither its disk nor its network. The storage driver must be in the initramfs because the root filesystem is on that disk.",
-    remedy: "Use a kernel with the Hyper-V drivers (the distribution's cloud/azure kernel), and add them to the initramfs: echo hv_vmbus hv_storvsc hv_netvsc >> /etc/initramfs-tools/modules && update-initramfs -u (dracut: add_drivers+=\" hv_vmbus hv_storvsc hv_netvsc \" and dracut -f).",
-    sources: &["Azure Marketplace VM image guide: Linux Integration Services (Hyper-V drivers)", "Azure docs, create-upload-generic: hv_vmbus and hv_storvsc in the initrd", "LISA verify_hv_kvp_daemon / initrd checks"],
+    what: "For the default kernel (from the boot entry, else the newest in /lib/modules): hv_vmbus, hv_storvsc and hv_netvsc (the current policy adds hyperv_keyboard, as LISA's verify_initrd_modules) must be built in (modules.builtin, or =y in /boot/config-VERSION) or present as modules (modules.dep); modules must also be inside the kernel's initramfs (cpio, gzip/xz/zstd/lz4/bzip2, with an early-microcode archive in front), or the root disk cannot be found at boot: a module missing from it warns under the guide and fails under the current policy.",
+    why: "Azure's virtual hardware is Hyper-V: without the VMBus, storage and network drivers the kernel finds neither its disk nor its network. The storage driver must be in the initramfs because the root filesystem is on that disk; certification (LISA verify_initrd_modules) also wants the network and keyboard drivers there.",
+    remedy: "Use a kernel with the Hyper-V drivers (the distribution's cloud/azure kernel), and add them to the initramfs: echo hv_vmbus hv_storvsc hv_netvsc hyperv_keyboard >> /etc/initramfs-tools/modules && update-initramfs -u (dracut: add_drivers+=\" hv_vmbus hv_storvsc hv_netvsc hyperv_keyboard \" in /etc/dracut.conf.d/hyperv.conf and dracut -f).",
+    sources: &["Azure Marketplace VM image guide: Linux Integration Services (Hyper-V drivers)", "Azure docs, create-upload-generic: hv_vmbus and hv_storvsc in the initrd", "LISA HvModule.verify_initrd_modules"],
     profiles: &[Profile::LinuxOs],
     policies: crate::policy::ALL,
 };
 
-const DRIVERS: &[(&str, &str, &str)] = &[
-    ("hv_vmbus", "CONFIG_HYPERV", "drivers/hv"),
-    ("hv_storvsc", "CONFIG_HYPERV_STORAGE", "drivers/scsi"),
-    ("hv_netvsc", "CONFIG_HYPERV_NET", "drivers/net/hyperv"),
+/// The thresholds of this check: the `["linux/hyperv-drivers"]` section of a policy.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Thresholds {
+    /// The drivers required (names from [`KNOWN`]).
+    pub drivers: Vec<String>,
+    /// What a required driver that is a module but not in the initramfs gets.
+    pub not_in_initramfs: Level,
+}
+
+impl Thresholds {
+    pub fn guide() -> Thresholds {
+        Thresholds {
+            drivers: ["hv_vmbus", "hv_storvsc", "hv_netvsc"]
+                .map(String::from)
+                .to_vec(),
+            not_in_initramfs: Level::Warning,
+        }
+    }
+
+    pub fn current() -> Thresholds {
+        // LISA's verify_initrd_modules: storvsc, netvsc, vmbus, hid_hyperv and
+        // hyperv_keyboard unless built in; hid_hyperv missing is tolerated on Azure.
+        Thresholds {
+            drivers: ["hv_vmbus", "hv_storvsc", "hv_netvsc", "hyperv_keyboard"]
+                .map(String::from)
+                .to_vec(),
+            not_in_initramfs: Level::Fail,
+        }
+    }
+
+    /// A driver this check does not know where to look for is an error in the policy.
+    pub fn validate(&self) -> Result<(), String> {
+        for d in &self.drivers {
+            if !KNOWN.iter().any(|k| k.name == *d) {
+                return Err(format!(
+                    "[\"linux/hyperv-drivers\"] drivers: \"{d}\" is not one of {}",
+                    KNOWN.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A driver: its module name, the kernel option building it in, its directory under
+/// kernel/ and its file name (without .ko).
+pub struct Driver {
+    pub name: &'static str,
+    config: &'static str,
+    dir: &'static str,
+    file: &'static str,
+}
+
+/// The Hyper-V drivers a policy can ask for.
+pub const KNOWN: &[Driver] = &[
+    Driver {
+        name: "hv_vmbus",
+        config: "CONFIG_HYPERV",
+        dir: "drivers/hv",
+        file: "hv_vmbus",
+    },
+    Driver {
+        name: "hv_storvsc",
+        config: "CONFIG_HYPERV_STORAGE",
+        dir: "drivers/scsi",
+        file: "hv_storvsc",
+    },
+    Driver {
+        name: "hv_netvsc",
+        config: "CONFIG_HYPERV_NET",
+        dir: "drivers/net/hyperv",
+        file: "hv_netvsc",
+    },
+    Driver {
+        name: "hyperv_keyboard",
+        config: "CONFIG_HYPERV_KEYBOARD",
+        dir: "drivers/input/serio",
+        file: "hyperv-keyboard",
+    },
+    Driver {
+        name: "hid_hyperv",
+        config: "CONFIG_HID_HYPERV_MOUSE",
+        dir: "drivers/hid",
+        file: "hid-hyperv",
+    },
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -74,7 +157,20 @@ pub fn run(ctx: &Context) -> Outcome {
     // What could not be looked up when choosing the kernel and its initramfs: another kernel
     // or initramfs than the one that boots may have been judged, so the runner's rules apply.
     let mut lookup = Vec::new();
-    let out = judge(&g.view, g.facts.kernel(&g.view), &mut bounds, &mut lookup).noted(lookup);
+    let p = &ctx.policy.linux_hyperv_drivers;
+    let drivers: Vec<&Driver> = KNOWN
+        .iter()
+        .filter(|k| p.drivers.iter().any(|d| d == k.name))
+        .collect();
+    let out = judge(
+        &g.view,
+        g.facts.kernel(&g.view),
+        &drivers,
+        p.not_in_initramfs,
+        &mut bounds,
+        &mut lookup,
+    )
+    .noted(lookup);
     if out.status == Status::Pass {
         out.aside(bounds)
     } else {
@@ -85,6 +181,8 @@ pub fn run(ctx: &Context) -> Outcome {
 fn judge(
     v: &GuestView,
     k: &vhdlint_guest::facts::Kernel,
+    drivers: &[&Driver],
+    not_in_initramfs: Level,
     bounds: &mut Vec<Note>,
     lookup: &mut Vec<Note>,
 ) -> Outcome {
@@ -131,22 +229,25 @@ fn judge(
         .unwrap_or_default();
     let mut found = Vec::new();
     let mut ev = Vec::new();
-    for (name, sym, sub) in DRIVERS {
+    for d in drivers {
+        let (name, file) = (d.name, d.file);
         let in_builtin = builtin
             .lines()
-            .any(|l| l.trim_end().ends_with(&format!("/{name}.ko")));
-        let in_config = config.lines().any(|l| l.trim() == format!("{sym}=y"));
+            .any(|l| l.trim_end().ends_with(&format!("/{file}.ko")));
+        let in_config = config
+            .lines()
+            .any(|l| l.trim() == format!("{}=y", d.config));
         let module_line = dep.lines().enumerate().find(|(_, l)| {
             let key = l.split(':').next().unwrap_or("");
             [".ko", ".ko.xz", ".ko.zst", ".ko.gz"]
                 .iter()
-                .any(|ext| key.ends_with(&format!("/{name}{ext}")))
+                .any(|ext| key.ends_with(&format!("/{file}{ext}")))
         });
         let mut hidden = Vec::new();
         let mut module_file = || {
             [".ko", ".ko.xz", ".ko.zst", ".ko.gz"]
                 .iter()
-                .map(|ext| format!("{dir}/kernel/{sub}/{name}{ext}"))
+                .map(|ext| format!("{dir}/kernel/{}/{file}{ext}", d.dir))
                 .find(|p| v.exists_noted(p, &mut hidden))
         };
         let f = if in_builtin || in_config {
@@ -177,9 +278,11 @@ fn judge(
             // Where the module could have been but could not be looked up.
             bounds.append(&mut hidden);
         }
-        found.push((*name, f));
+        found.push((name, f));
     }
-    let required = "hv_vmbus, hv_storvsc, hv_netvsc built in, or modules in the initramfs";
+    let names: Vec<&str> = drivers.iter().map(|d| d.name).collect();
+    let required = format!("{} built in, or modules in the initramfs", names.join(", "));
+    let required = required.as_str();
     let missing: Vec<&str> = found
         .iter()
         .filter(|f| f.1 == Found::Missing)
@@ -295,7 +398,8 @@ fn judge(
         )
         .evidences(ev);
     }
-    Outcome::warning(
+    Outcome::with_status(
+        not_in_initramfs.status(),
         format!(
             "kernel {version}: {} not in the initramfs",
             absent.join(", ")
@@ -315,7 +419,8 @@ mod tests {
 
     use super::run;
     use crate::check::Status;
-    use crate::testing::{run_linux, run_no_linux, said, MemFs};
+    use crate::policy::Policy;
+    use crate::testing::{run_linux, run_linux_with, run_no_linux, said, MemFs};
     use vhdlint_guest::limits::{
         MAX_CONFIG_BYTES, MAX_INITRAMFS_FILE_BYTES, MAX_INITRAMFS_KEPT_MEMBER,
         MAX_MODULES_DEP_BYTES,
@@ -698,6 +803,97 @@ mod tests {
             "{s}"
         );
         assert!(s.contains(&format!("{INITRD} 2 members")), "{s}");
+    }
+
+    /// DEP with hyperv_keyboard as a module too.
+    const DEP_KEYBOARD: &str = "kernel/drivers/hv/hv_vmbus.ko:\nkernel/drivers/scsi/hv_storvsc.ko.xz: kernel/drivers/hv/hv_vmbus.ko\nkernel/drivers/net/hyperv/hv_netvsc.ko.zst: kernel/drivers/hv/hv_vmbus.ko\nkernel/drivers/input/serio/hyperv-keyboard.ko.xz: kernel/drivers/hv/hv_vmbus.ko\n";
+
+    #[test]
+    fn current_fails_when_a_module_is_not_in_the_initramfs() {
+        // LISA's verify_initrd_modules fails; the guide only warns.
+        let mut fs = with_dep(DEP);
+        fs.file(
+            INITRD,
+            initramfs(&["drivers/hv/hv_vmbus.ko", "drivers/net/hyperv/hv_netvsc.ko"]),
+        );
+        let mut p = Policy::current();
+        p.linux_hyperv_drivers
+            .drivers
+            .retain(|d| d != "hyperv_keyboard");
+        let o = run_linux_with(fs, &p, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(
+            o.actual,
+            format!("kernel {V}: hv_storvsc not in the initramfs")
+        );
+    }
+
+    #[test]
+    fn current_asks_for_hyperv_keyboard_in_the_initramfs() {
+        let three = [
+            "drivers/hv/hv_vmbus.ko",
+            "drivers/scsi/hv_storvsc.ko.xz",
+            "drivers/net/hyperv/hv_netvsc.ko.zst",
+        ];
+        let mut fs = with_dep(DEP_KEYBOARD);
+        fs.file(INITRD, initramfs(&three));
+        let o = run_linux_with(fs.clone(), &Policy::current(), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(
+            o.actual,
+            format!("kernel {V}: hyperv_keyboard not in the initramfs")
+        );
+        assert_eq!(
+            o.required,
+            "hv_vmbus, hv_storvsc, hv_netvsc, hyperv_keyboard built in, or modules in the initramfs"
+        );
+        // The guide does not ask for it.
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        // With the keyboard module (its file name has a dash) in the initramfs: a pass.
+        let mut fs = with_dep(DEP_KEYBOARD);
+        let mut all = three.to_vec();
+        all.push("drivers/input/serio/hyperv-keyboard.ko.xz");
+        fs.file(INITRD, initramfs(&all));
+        let o = run_linux_with(fs, &Policy::current(), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert!(o.actual.contains("hyperv_keyboard module"), "{s}");
+    }
+
+    #[test]
+    fn current_fails_without_hyperv_keyboard_and_passes_with_it_built_in() {
+        let mut fs = booting(V, None);
+        fs.file(&format!("{DIR}/modules.builtin"), BUILTIN);
+        let o = run_linux_with(fs.clone(), &Policy::current(), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(
+            o.message,
+            format!("kernel {V} has neither built in nor as a module: hyperv_keyboard")
+        );
+        fs.file(&format!("/boot/config-{V}"), "CONFIG_HYPERV_KEYBOARD=y\n");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn a_policy_naming_an_unknown_driver_is_refused() {
+        let e = Policy::from_toml(
+            "extends = \"current\"\n[\"linux/hyperv-drivers\"]\ndrivers = [\"hv_vmbus\", \"hv_floppy\"]\n",
+            "mine.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("\"hv_floppy\" is not one of"), "{e}");
+        let p = Policy::from_toml(
+            "extends = \"guide\"\n[\"linux/hyperv-drivers\"]\ndrivers = [\"hid_hyperv\"]\nnot-in-initramfs = \"fail\"\n",
+            "mine.toml",
+        )
+        .unwrap();
+        assert_eq!(p.linux_hyperv_drivers.drivers, ["hid_hyperv"]);
     }
 
     #[test]

@@ -7,10 +7,10 @@ use vhdlint_guest::limits::MAX_CMDLINE_CONSOLES;
 pub static META: CheckMeta = CheckMeta {
     id: "linux/kernel-cmdline",
     title: "Kernel boot line",
-    what: "Finds the default boot entry's command line the way GRUB would (grub.cfg `set default` with grubenv's saved_entry, submenus, BLS entries in /boot/loader/entries with grubenv `kernelopts`), and /etc/default/grub's GRUB_CMDLINE_LINUX(_DEFAULT), and reads the line as the kernel does (whitespace outside double quotes, name=value at the first =, -/_ alike in names, nothing after a bare --, the first 2048 bytes). console=ttyS0 (ttyAMA0 on Arm) among the consoles the kernel registers is required, with any options (console=ttyS0,115200n8). earlyprintk writing to ttyS0 (earlyprintk=ttyS0,115200, earlyprintk=serial,ttyS0,115200, earlyprintk=serial; x86 uses the first earlyprintk=) are required by the guide (fail), and a rootdelay= is read as a number (the last one counts): under the guide one shorter than 300 seconds warns, as its Certification Test Tool did, while a line without any passes with a note, since most of Microsoft's per-distribution preparation lines leave it out; the current policy asks for neither and notes that a rootdelay delays every boot; libata.atapi_enabled=0 (the last value) and a reserve= covering I/O port 0x1f0 fail; grub.cfg and /etc/default/grub disagreeing on these warns.",
+    what: "Finds the default boot entry's command line the way GRUB would (grub.cfg `set default` with grubenv's saved_entry, submenus, BLS entries in /boot/loader/entries with grubenv `kernelopts`), and /etc/default/grub's GRUB_CMDLINE_LINUX(_DEFAULT), and reads the line as the kernel does (whitespace outside double quotes, name=value at the first =, -/_ alike in names, nothing after a bare --, the first 2048 bytes). console=ttyS0 (ttyAMA0 on Arm) among the consoles the kernel registers is required, with any options (console=ttyS0,115200n8). earlyprintk writing to ttyS0 (earlyprintk=ttyS0,115200, earlyprintk=serial,ttyS0,115200, earlyprintk=serial; x86 uses the first earlyprintk=) are required by the guide (fail), and a rootdelay= is read as a number (the last one counts): under the guide one shorter than 300 seconds warns, as its Certification Test Tool did, while a line without any passes with a note, since most of Microsoft's per-distribution preparation lines leave it out; the current policy asks for neither and notes that a rootdelay delays every boot, and, as LISA's verify_serial_console_is_enabled, wants the console of the image's architecture (from the ELF header of /sbin/init: ttyS0 on x86-64, ttyAMA0 on AArch64; either when it cannot be read) and, as its verify_grub, numa=off on Red Hat family releases before 6.6 (from os-release or /etc/redhat-release); libata.atapi_enabled=0 (the last value) and a reserve= covering I/O port 0x1f0 fail; grub.cfg and /etc/default/grub disagreeing on these warns.",
     why: "Azure's serial console and boot diagnostics read the kernel's console on ttyS0; without it a VM that fails to boot cannot be diagnosed. rootdelay gives Azure's storage time to attach; the two libata options break the DVD drive used for provisioning.",
-    remedy: "Set GRUB_CMDLINE_LINUX=\"console=ttyS0 earlyprintk=ttyS0 rootdelay=300\" in /etc/default/grub and regenerate grub.cfg (update-grub, or grub2-mkconfig -o /boot/grub2/grub.cfg; on BLS systems grubby --update-kernel=ALL --args=...).",
-    sources: &["Azure Marketplace VM image guide: kernel boot line console=ttyS0 earlyprintk=ttyS0 rootdelay=300", "Azure docs, create-upload-generic: libata.atapi_enabled=0 reserve=0x1f0,0x8 must be removed", "LISA verify_serial_console_is_enabled"],
+    remedy: "Add console=ttyS0 (console=ttyAMA0 on Arm64) to GRUB_CMDLINE_LINUX in /etc/default/grub, and earlyprintk=ttyS0 for the guide policy; remove libata.atapi_enabled=0 and reserve=0x1f0,0x8; then regenerate grub.cfg (update-grub, or grub2-mkconfig -o /boot/grub2/grub.cfg; on BLS systems grubby --update-kernel=ALL --args=... / --remove-args=...). Do not add rootdelay=300: neither policy asks for it (the certification FAQ dropped it) and it delays every boot by five minutes; a rootdelay you keep should be at least 300 under the guide.",
+    sources: &["Azure Marketplace VM image guide: kernel boot line console=ttyS0 earlyprintk=ttyS0 rootdelay=300", "Azure docs, create-upload-generic: libata.atapi_enabled=0 reserve=0x1f0,0x8 must be removed", "Marketplace certification FAQ: rootdelay=300 no longer required (2021)", "LISA AzureImageStandard.verify_serial_console_is_enabled", "LISA AzureImageStandard.verify_grub"],
     profiles: &[Profile::LinuxOs],
     policies: crate::policy::ALL,
 };
@@ -30,6 +30,13 @@ pub struct Thresholds {
     /// every boot.
     #[serde(with = "crate::policy::accept_is_none")]
     pub short_rootdelay: Option<Level>,
+    /// Whether the serial console must be the one of the image's architecture, as LISA's
+    /// verify_serial_console_is_enabled asks (ttyS0 on x86-64, ttyAMA0 on AArch64); when
+    /// false, either serial console does.
+    pub console_per_architecture: bool,
+    /// Whether Red Hat family releases before 6.6 must boot with numa=off, as LISA's
+    /// verify_grub asks.
+    pub rhel_numa_off: bool,
 }
 
 impl Thresholds {
@@ -43,16 +50,20 @@ impl Thresholds {
             missing_earlyprintk: Some(Level::Fail),
             missing_rootdelay: None,
             short_rootdelay: Some(Level::Warning),
+            console_per_architecture: false,
+            rhel_numa_off: false,
         }
     }
 
     pub fn current() -> Thresholds {
         // Today's certification asks for neither: the FAQ dropped rootdelay=300 and LISA
-        // checks only the console.
+        // checks only the console, that of the VM's architecture.
         Thresholds {
             missing_earlyprintk: None,
             missing_rootdelay: None,
             short_rootdelay: None,
+            console_per_architecture: true,
+            rhel_numa_off: true,
         }
     }
 }
@@ -81,15 +92,37 @@ struct Reading<'a> {
     consoles: Vec<Console>,
 }
 
-fn is_serial(c: &Console) -> bool {
-    matches!(c.device().as_str(), "ttyS0" | "ttyAMA0")
+/// The serial consoles either of which the guide accepts.
+const ANY_SERIAL: &[&str] = &["ttyS0", "ttyAMA0"];
+
+/// The serial console wanted: the one of the image's architecture when the policy asks for
+/// it and the architecture can be read, else either.
+fn wanted_serial(ctx: &Context, view: &vhdlint_guest::view::GuestView) -> &'static [&'static str] {
+    if !ctx.policy.linux_kernel_cmdline.console_per_architecture {
+        return ANY_SERIAL;
+    }
+    match super::linux_architecture::image_machine(view) {
+        Some((super::linux_architecture::EM_X86_64, _)) => &["ttyS0"],
+        Some((super::linux_architecture::EM_AARCH64, _)) => &["ttyAMA0"],
+        _ => ANY_SERIAL,
+    }
 }
 
-fn read(c: &Cmdline) -> Reading<'_> {
+/// How the wanted serial console is named in messages.
+fn serial_name(wanted: &[&str]) -> &'static str {
+    if wanted == ["ttyAMA0"] {
+        "ttyAMA0"
+    } else {
+        "ttyS0"
+    }
+}
+
+fn read<'a>(c: &'a Cmdline, wanted: &[&str]) -> Reading<'a> {
     let (consoles, dropped) = c.consoles();
+    let is_serial = |c: &Console| wanted.contains(&c.device().as_str());
     Reading {
         serial: consoles.iter().find(|c| is_serial(c)).cloned(),
-        serial_dropped: dropped.into_iter().find(is_serial),
+        serial_dropped: dropped.into_iter().find(|c| is_serial(c)),
         earlyprintk: c.earlyprintk(),
         rootdelay: c.rootdelay(),
         atapi_off: c
@@ -99,6 +132,24 @@ fn read(c: &Cmdline) -> Reading<'_> {
         reserve: c.reserving(ATA_PRIMARY_PORT),
         consoles,
     }
+}
+
+/// The release, when the image is of the Red Hat family (as LISA's `Redhat` class: RHEL,
+/// CentOS, Oracle, Alma, Rocky, Scientific) and older than 6.6.
+fn rhel_before_6_6(view: &vhdlint_guest::view::GuestView) -> Option<String> {
+    let os = vhdlint_guest::linux::os_release(view);
+    let id = os.id.as_deref()?;
+    if !matches!(
+        id,
+        "rhel" | "centos" | "ol" | "almalinux" | "rocky" | "scientific"
+    ) {
+        return None;
+    }
+    let v = os.version_id.as_deref()?;
+    let mut parts = v.split('.').map(|p| p.trim().parse::<u64>().ok());
+    let major = parts.next()??;
+    let minor = parts.next().flatten().unwrap_or(0);
+    ((major, minor) < (6, 6)).then(|| format!("{id} {v}"))
 }
 
 /// The port an early console writes to, in words.
@@ -197,17 +248,19 @@ pub fn run(ctx: &Context) -> Outcome {
             ))
         }
     };
-    let r = read(&src.cmdline);
+    let wanted = wanted_serial(ctx, &g.view);
+    let serial = serial_name(wanted);
+    let r = read(&src.cmdline, wanted);
     let mut status = Status::Pass;
     let mut problems = Vec::new();
     if r.serial.is_none() {
         status = Status::Fail;
         problems.push(match &r.serial_dropped {
             Some(c) => format!(
-                "no console=ttyS0: {} comes after {MAX_CMDLINE_CONSOLES} other consoles, which is all the kernel registers",
+                "no console={serial}: {} comes after {MAX_CMDLINE_CONSOLES} other consoles, which is all the kernel registers",
                 c.text
             ),
-            None => "no console=ttyS0".to_string(),
+            None => format!("no console={serial}"),
         });
     }
     let asked = &ctx.policy.linux_kernel_cmdline;
@@ -238,6 +291,18 @@ pub fn run(ctx: &Context) -> Outcome {
         }
         _ => None,
     };
+    if asked.rhel_numa_off {
+        if let Some(release) = rhel_before_6_6(&g.view) {
+            if !src
+                .cmdline
+                .all("numa")
+                .any(|p| p.value.as_deref() == Some("off"))
+            {
+                status = Status::Fail;
+                problems.push(format!("no numa=off, which {release} (before 6.6) needs"));
+            }
+        }
+    }
     for p in r.atapi_off.into_iter().chain(r.reserve.iter().copied()) {
         status = Status::Fail;
         problems.push(format!("{} must be removed", p.text()));
@@ -251,7 +316,7 @@ pub fn run(ctx: &Context) -> Outcome {
         ));
     } else if let Some(d) = &k.default_grub {
         let here = r.relevant();
-        let there = read(&d.cmdline).relevant();
+        let there = read(&d.cmdline, wanted).relevant();
         let (only_cfg, only_default) = (only_in(&here, &there), only_in(&there, &here));
         if only_cfg != "-" || only_default != "-" {
             status = status.max(Status::Warning);
@@ -264,7 +329,7 @@ pub fn run(ctx: &Context) -> Outcome {
     }
     let actual = src.args.join(" ");
     let required = format!(
-        "console=ttyS0{}{}, no libata.atapi_enabled=0 / reserve=0x1f0,0x8",
+        "console={serial}{}{}{}, no libata.atapi_enabled=0 / reserve=0x1f0,0x8",
         if asked.missing_earlyprintk.is_some() {
             " earlyprintk=ttyS0"
         } else {
@@ -274,6 +339,11 @@ pub fn run(ctx: &Context) -> Outcome {
             (Some(_), _) => " rootdelay=300 (or more)",
             (None, Some(_)) => " (rootdelay=300 or more if set)",
             (None, None) => "",
+        },
+        if asked.rhel_numa_off && rhel_before_6_6(&g.view).is_some() {
+            " numa=off"
+        } else {
+            ""
         }
     );
     let out = if status == Status::Pass {
@@ -697,6 +767,91 @@ mod tests {
             o.required,
             "console=ttyS0 earlyprintk=ttyS0 rootdelay=300 (or more), no libata.atapi_enabled=0 / reserve=0x1f0,0x8"
         );
+    }
+
+    /// `boot(args)` on an image whose /sbin/init is a 64-bit ELF for `machine`.
+    fn boot_on(machine: u16, args: &str) -> MemFs {
+        let mut fs = boot(args);
+        let mut h = vec![0u8; 64];
+        h[..4].copy_from_slice(b"\x7fELF");
+        h[4] = 2;
+        h[5] = 1;
+        h[18..20].copy_from_slice(&machine.to_le_bytes());
+        fs.file("/sbin/init", h);
+        fs
+    }
+
+    #[test]
+    fn current_wants_the_console_of_the_images_architecture() {
+        // LISA's verify_serial_console_is_enabled: ttyAMA0 on Arm64, ttyS0 on x86-64.
+        for (machine, args, fails_with) in [
+            (0xB7, "console=ttyS0,115200", Some("ttyAMA0")),
+            (0xB7, "console=tty1 console=ttyAMA0", None),
+            (0x3E, "console=ttyAMA0", Some("ttyS0")),
+            (0x3E, "console=ttyS0", None),
+        ] {
+            let o = run_linux_with(boot_on(machine, args), &Policy::current(), run);
+            let s = said(&o);
+            match fails_with {
+                Some(dev) => {
+                    assert_eq!(o.status, Status::Fail, "{args}: {s}");
+                    assert_eq!(o.message, format!("{CFG}: no console={dev}"), "{s}");
+                    assert!(o.required.starts_with(&format!("console={dev},")), "{s}");
+                }
+                None => assert_eq!(o.status, Status::Pass, "{args}: {s}"),
+            }
+            // The guide takes either serial console, as it always has.
+            let o = run_linux(boot_on(machine, &format!("{args} earlyprintk=ttyS0")), run);
+            assert_eq!(o.status, Status::Pass, "guide {args}: {}", said(&o));
+        }
+        // An architecture that cannot be read: either console.
+        let o = run_linux_with(boot("console=ttyAMA0"), &Policy::current(), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn current_wants_numa_off_on_red_hat_before_6_6() {
+        for (release, args, fails) in [
+            ("CentOS release 6.5 (Final)", "console=ttyS0", true),
+            (
+                "CentOS release 6.5 (Final)",
+                "console=ttyS0 numa=off",
+                false,
+            ),
+            (
+                "Red Hat Enterprise Linux Server release 6.6 (Santiago)",
+                "console=ttyS0",
+                false,
+            ),
+        ] {
+            let mut fs = boot(args);
+            fs.file("/etc/redhat-release", format!("{release}\n"));
+            let o = run_linux_with(fs.clone(), &Policy::current(), run);
+            let s = said(&o);
+            assert_eq!(o.status == Status::Fail, fails, "{release} {args}: {s}");
+            if fails {
+                assert_eq!(
+                    o.message,
+                    format!("{CFG}: no numa=off, which centos 6.5 (before 6.6) needs")
+                );
+            }
+            // Not a guide requirement.
+            let o = run_linux(boot(&format!("{args} earlyprintk=ttyS0")), run);
+            assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        }
+    }
+
+    #[test]
+    fn the_remedy_does_not_ask_for_rootdelay() {
+        let r = super::META.remedy;
+        assert!(
+            !r.contains("console=ttyS0 earlyprintk=ttyS0 rootdelay=300"),
+            "{r}"
+        );
+        assert!(r.contains("Do not add rootdelay=300"), "{r}");
+        assert!(super::META
+            .sources
+            .contains(&"LISA AzureImageStandard.verify_serial_console_is_enabled"),);
     }
 
     #[test]

@@ -4,13 +4,264 @@ use crate::{Context, Profile};
 pub static META: CheckMeta = CheckMeta {
     id: "linux/network",
     title: "Networking on DHCP",
-    what: "Reads every network configuration system the image may use (ifupdown /etc/network/interfaces with its sources, netplan with its files of /lib, /etc and /run merged as netplan merges them, systemd-networkd, ifcfg files of RHEL and SUSE, NetworkManager keyfiles, cloud-init) and looks for the primary interface (eth0, or a pattern matching it, or a bridge, bond or VLAN over it) on DHCP, brought up at boot. Static addresses warn, and so does every configuration pinned to a MAC address: ifcfg HWADDR/MACADDR, netplan match: macaddress: (with or without set-name), NetworkManager keyfile mac-address=, systemd .network/.link [Match] MACAddress=, udev persistent-net rules and an enabled persistent-net generator.",
+    what: "Reads every network configuration system the image may use (ifupdown /etc/network/interfaces with its sources, netplan with its files of /lib, /etc and /run merged as netplan merges them, systemd-networkd, ifcfg files of RHEL and SUSE, NetworkManager keyfiles, cloud-init) and looks for the primary interface (eth0, or a pattern matching it, or a bridge, bond or VLAN over it) on DHCP, brought up at boot. Static addresses warn, and so does every configuration pinned to a MAC address: ifcfg HWADDR/MACADDR, netplan match: macaddress: (with or without set-name), NetworkManager keyfile mac-address=, systemd .network/.link [Match] MACAddress=, udev persistent-net rules and an enabled persistent-net generator. The current policy also reads the distribution's network files as LISA does (os-release decides the family): RHEL, CentOS, Oracle, Alma, Rocky and Fedora before 39 need /etc/sysconfig/network with NETWORKING=yes (any case) and /etc/sysconfig/network-scripts/ifcfg-eth0 containing DEVICE=eth0, BOOTPROTO=dhcp and ONBOOT=yes; Fedora 39 and later an eth0.nmconnection or cloud-init-eth0.nmconnection in /etc/NetworkManager/system-connections; SUSE /etc/sysconfig/network/dhcp with DHCLIENT_SET_HOSTNAME=\"no\"; Azure Linux / CBL-Mariner networkd.conf (/usr/lib/systemd from 4.0, else /etc/systemd) and `option host_name` in /etc/dhcpcd.conf (3.x and 4.x) or `host-name` in /etc/dhcp/dhclient.conf. A missing file or text fails, except an interface profile cloud-init writes at first boot when cloud-init configures the network.",
     why: "Azure gives each VM its address by DHCP; a static address or a MAC-pinned interface name from the build machine leaves the new VM without network, unreachable for provisioning and SSH.",
-    remedy: "Configure eth0 for DHCP (`auto eth0` + `iface eth0 inet dhcp`, netplan `dhcp4: true`, ifcfg BOOTPROTO=dhcp ONBOOT=yes); delete HWADDR/MACADDR lines, netplan match: macaddress: (or the file cloud-init wrote, /etc/netplan/50-cloud-init.yaml), keyfile mac-address= lines, [Match] MACAddress= files and /etc/udev/rules.d/70-persistent-net.rules; mask the generator with `ln -s /dev/null /etc/udev/rules.d/75-persistent-net-generator.rules`.",
-    sources: &["Azure Marketplace VM image guide: networking with DHCP, controllable by ifup/ifdown", "virt-sysprep operations net-hwaddr and udev-persistent-net"],
+    remedy: "Configure eth0 for DHCP (`auto eth0` + `iface eth0 inet dhcp`, netplan `dhcp4: true`, ifcfg BOOTPROTO=dhcp ONBOOT=yes); delete HWADDR/MACADDR lines, netplan match: macaddress: (or the file cloud-init wrote, /etc/netplan/50-cloud-init.yaml), keyfile mac-address= lines, [Match] MACAddress= files and /etc/udev/rules.d/70-persistent-net.rules; mask the generator with `ln -s /dev/null /etc/udev/rules.d/75-persistent-net-generator.rules`. For the current policy, on RHEL-family images put NETWORKING=yes in /etc/sysconfig/network and DEVICE=eth0, BOOTPROTO=dhcp, ONBOOT=yes in /etc/sysconfig/network-scripts/ifcfg-eth0 (Fedora 39 and later: an eth0 or cloud-init-eth0 NetworkManager profile); on SUSE DHCLIENT_SET_HOSTNAME=\"no\" in /etc/sysconfig/network/dhcp; on Azure Linux / CBL-Mariner keep networkd.conf and the DHCP client's host-name option.",
+    sources: &["Azure Marketplace VM image guide: networking with DHCP, controllable by ifup/ifdown", "virt-sysprep operations net-hwaddr and udev-persistent-net", "LISA AzureImageStandard.verify_network_file_configuration", "LISA AzureImageStandard.verify_ifcfg_eth0", "LISA AzureImageStandard.verify_dhcp_file_configuration"],
     profiles: &[Profile::LinuxOs],
     policies: crate::policy::ALL,
 };
+
+/// The thresholds of this check: the `["linux/network"]` section of a policy.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Thresholds {
+    /// Whether the distribution's network files are judged as LISA's
+    /// verify_network_file_configuration, verify_ifcfg_eth0 and
+    /// verify_dhcp_file_configuration judge them (a missing file or setting fails).
+    pub distribution_files: bool,
+}
+
+impl Thresholds {
+    pub fn guide() -> Thresholds {
+        Thresholds {
+            distribution_files: false,
+        }
+    }
+
+    pub fn current() -> Thresholds {
+        Thresholds {
+            distribution_files: true,
+        }
+    }
+}
+
+/// The distribution families LISA tests network files of, as LISA tells them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    /// Fedora and the Red Hat family (RHEL, CentOS, Oracle, Alma, Rocky): `new` for Fedora 39
+    /// and later (NetworkManager profiles, no ifcfg files).
+    Fedora {
+        new: bool,
+    },
+    Suse,
+    /// Azure Linux / CBL-Mariner, with its major version.
+    Mariner {
+        major: u64,
+    },
+}
+
+fn family(os: &vhdlint_guest::linux::OsRelease) -> Option<Family> {
+    let id = os.id.as_deref()?.to_ascii_lowercase();
+    let major = || {
+        os.version_id
+            .as_deref()
+            .and_then(|v| v.split('.').next())
+            .and_then(|m| m.trim().parse::<u64>().ok())
+    };
+    match id.as_str() {
+        "fedora" => Some(Family::Fedora {
+            new: major().is_some_and(|m| m >= 39),
+        }),
+        "rhel" | "centos" | "ol" | "almalinux" | "rocky" | "scientific" => {
+            Some(Family::Fedora { new: false })
+        }
+        "mariner" | "azurelinux" => Some(Family::Mariner {
+            major: major().unwrap_or(0),
+        }),
+        i if i.starts_with("sles")
+            || i.starts_with("sle-")
+            || i.starts_with("sle_")
+            || i.starts_with("opensuse")
+            || i == "sl-micro" =>
+        {
+            Some(Family::Suse)
+        }
+        _ => None,
+    }
+}
+
+/// One file LISA reads: where, and the texts it must contain (`upper`: compared upper-cased).
+struct Wanted {
+    path: &'static str,
+    texts: &'static [&'static str],
+    upper: bool,
+    /// Written by cloud-init's network renderer at first boot when cloud-init configures
+    /// the network, so its absence from the image is no failure then.
+    first_boot: bool,
+    test: &'static str,
+}
+
+/// What LISA wants of `family`'s network files; the paths where one of several will do come
+/// as one entry per path with the same `test`, the first being the one named.
+fn wanted(f: Family) -> Vec<Vec<Wanted>> {
+    let one = |path, texts, upper, first_boot, test| {
+        vec![Wanted {
+            path,
+            texts,
+            upper,
+            first_boot,
+            test,
+        }]
+    };
+    match f {
+        Family::Fedora { new: false } => vec![
+            one(
+                "/etc/sysconfig/network",
+                &["NETWORKING=YES"],
+                true,
+                false,
+                "verify_network_file_configuration",
+            ),
+            one(
+                "/etc/sysconfig/network-scripts/ifcfg-eth0",
+                &["DEVICE=eth0", "BOOTPROTO=dhcp", "ONBOOT=yes"],
+                false,
+                true,
+                "verify_ifcfg_eth0",
+            ),
+        ],
+        Family::Fedora { new: true } => vec![[
+            "/etc/NetworkManager/system-connections/eth0.nmconnection",
+            "/etc/NetworkManager/system-connections/cloud-init-eth0.nmconnection",
+        ]
+        .into_iter()
+        .map(|path| Wanted {
+            path,
+            texts: &[],
+            upper: false,
+            first_boot: true,
+            test: "verify_network_file_configuration",
+        })
+        .collect()],
+        Family::Suse => vec![one(
+            "/etc/sysconfig/network/dhcp",
+            &["DHCLIENT_SET_HOSTNAME=\"no\""],
+            false,
+            false,
+            "verify_dhcp_file_configuration",
+        )],
+        Family::Mariner { major } => vec![
+            one(
+                if major >= 4 {
+                    "/usr/lib/systemd/networkd.conf"
+                } else {
+                    "/etc/systemd/networkd.conf"
+                },
+                &[],
+                false,
+                false,
+                "verify_network_file_configuration",
+            ),
+            if major == 3 || major == 4 {
+                one(
+                    "/etc/dhcpcd.conf",
+                    &["option host_name"],
+                    false,
+                    false,
+                    "verify_dhcp_file_configuration",
+                )
+            } else {
+                one(
+                    "/etc/dhcp/dhclient.conf",
+                    &["host-name"],
+                    false,
+                    false,
+                    "verify_dhcp_file_configuration",
+                )
+            },
+        ],
+    }
+}
+
+/// Judges the distribution's network files as LISA does: problems (each failing), evidence,
+/// and what could not be read.
+fn distribution_files(
+    view: &vhdlint_guest::view::GuestView,
+    cloud_init: Option<&str>,
+    problems: &mut Vec<String>,
+    ev: &mut Vec<Evidence>,
+    notes: &mut Vec<crate::check::Note>,
+) -> bool {
+    let os = vhdlint_guest::linux::os_release(view);
+    let Some(f) = family(&os) else {
+        return true;
+    };
+    let mut ok = true;
+    for alternatives in wanted(f) {
+        let test = alternatives[0].test;
+        let mut found = None;
+        for w in &alternatives {
+            if view.exists_noted(w.path, notes) {
+                found = Some(w);
+                break;
+            }
+        }
+        let Some(w) = found else {
+            let w = &alternatives[0];
+            let names = alternatives
+                .iter()
+                .map(|a| a.path)
+                .collect::<Vec<_>>()
+                .join(" or ");
+            match cloud_init {
+                Some(ci) if w.first_boot => ev.push(Evidence::path(
+                    ci.to_string(),
+                    None,
+                    format!("no {names}: cloud-init writes it at first boot (LISA {test})"),
+                )),
+                _ => {
+                    ok = false;
+                    problems.push(format!("no {names} (LISA {test})"));
+                    ev.push(Evidence::path(w.path, None, "missing"));
+                }
+            }
+            continue;
+        };
+        let text = if w.texts.is_empty() {
+            String::new()
+        } else {
+            match view.read_config(w.path) {
+                Ok(t) => t,
+                Err(e) => {
+                    notes.extend(crate::check::Note::from_fs_error(w.path, &e));
+                    continue;
+                }
+            }
+        };
+        let seen = if w.upper { text.to_uppercase() } else { text };
+        let missing: Vec<&str> = w
+            .texts
+            .iter()
+            .copied()
+            .filter(|t| !seen.contains(t))
+            .collect();
+        if missing.is_empty() {
+            ev.push(Evidence::path(
+                w.path,
+                None,
+                if w.texts.is_empty() {
+                    format!("present (LISA {test})")
+                } else {
+                    format!("has {} (LISA {test})", w.texts.join(", "))
+                },
+            ));
+        } else {
+            ok = false;
+            problems.push(format!(
+                "{} lacks {} (LISA {test})",
+                w.path,
+                missing.join(", ")
+            ));
+            ev.push(Evidence::path(
+                w.path,
+                None,
+                format!("no {}", missing.join(", ")),
+            ));
+        }
+    }
+    ok
+}
 
 /// Whether a configuration is for the primary NIC: its interface name (or pattern) covers it,
 /// or it runs over it (a bridge or bond with it as a member, a VLAN on it).
@@ -99,6 +350,18 @@ pub fn run(ctx: &Context) -> Outcome {
         ));
         ev.push(Evidence::path(p.path.clone(), Some(p.line), p.text.clone()));
     }
+    let mut notes = net.notes.clone();
+    if ctx.policy.linux_network.distribution_files
+        && !distribution_files(
+            &g.view,
+            net.cloud_init.as_deref(),
+            &mut problems,
+            &mut ev,
+            &mut notes,
+        )
+    {
+        status = Status::Fail;
+    }
     let actual = match dhcp.first() {
         Some(c) => format!("{} on DHCP ({})", c.iface, c.kind),
         None if net.cloud_init.is_some() => "cloud-init networking (DHCP)".to_string(),
@@ -106,7 +369,6 @@ pub fn run(ctx: &Context) -> Outcome {
     };
     // A file not read (or read only in part) because of a bound could hold a static address
     // or a MAC pin, or the DHCP configuration itself.
-    let notes = net.notes.clone();
     if status == Status::Pass {
         return Outcome::pass(actual, required).evidences(ev).noted(notes);
     }
@@ -120,7 +382,164 @@ pub fn run(ctx: &Context) -> Outcome {
 mod tests {
     use super::run;
     use crate::check::Status;
-    use crate::testing::{assert_errors_without_a_linux_guest, run_linux, said, MemFs};
+    use crate::policy::Policy;
+    use crate::testing::{
+        assert_errors_without_a_linux_guest, run_linux, run_linux_with, said, MemFs,
+    };
+
+    const IFCFG: &str = "/etc/sysconfig/network-scripts/ifcfg-eth0";
+    const IFCFG_DHCP: &str = "DEVICE=eth0\nONBOOT=yes\nBOOTPROTO=dhcp\nTYPE=Ethernet\nUSERCTL=no\nPEERDNS=yes\nIPV6INIT=no\n";
+
+    /// A RHEL-family guest (`id`, `version`) with `files`.
+    fn distro(id: &str, version: &str, files: &[(&str, &str)]) -> MemFs {
+        let mut fs = MemFs::new();
+        fs.file(
+            "/etc/os-release",
+            format!("NAME=\"x\"\nID=\"{id}\"\nVERSION_ID=\"{version}\"\n"),
+        );
+        for (p, t) in files {
+            fs.file(p, *t);
+        }
+        fs
+    }
+
+    #[test]
+    fn current_passes_a_rhel_image_with_lisas_network_files() {
+        for id in ["rhel", "centos", "ol", "almalinux", "rocky"] {
+            let fs = distro(
+                id,
+                "9.3",
+                &[
+                    ("/etc/sysconfig/network", "networking=yes\n"),
+                    (IFCFG, IFCFG_DHCP),
+                ],
+            );
+            let o = run_linux_with(fs, &Policy::current(), run);
+            let s = said(&o);
+            assert_eq!(o.status, Status::Pass, "{id}: {s}");
+            assert!(s.contains("LISA verify_ifcfg_eth0"), "{s}");
+        }
+    }
+
+    #[test]
+    fn current_fails_a_rhel_image_without_them_and_the_guide_does_not_look() {
+        for (files, said_) in [
+            (
+                vec![(IFCFG, IFCFG_DHCP)],
+                "no /etc/sysconfig/network (LISA verify_network_file_configuration)",
+            ),
+            (
+                vec![("/etc/sysconfig/network", "# Created by anaconda\n"), (IFCFG, IFCFG_DHCP)],
+                "/etc/sysconfig/network lacks NETWORKING=YES (LISA verify_network_file_configuration)",
+            ),
+            (
+                vec![
+                    ("/etc/sysconfig/network", "NETWORKING=yes\n"),
+                    (IFCFG, "DEVICE=\"eth0\"\nONBOOT=yes\nBOOTPROTO=dhcp\n"),
+                ],
+                "/etc/sysconfig/network-scripts/ifcfg-eth0 lacks DEVICE=eth0 (LISA verify_ifcfg_eth0)",
+            ),
+            (
+                vec![("/etc/sysconfig/network", "NETWORKING=yes\n")],
+                "no /etc/sysconfig/network-scripts/ifcfg-eth0 (LISA verify_ifcfg_eth0)",
+            ),
+        ] {
+            let fs = distro("rhel", "8.10", &files);
+            let o = run_linux_with(fs.clone(), &Policy::current(), run);
+            let s = said(&o);
+            assert_eq!(o.status, Status::Fail, "{said_}: {s}");
+            assert!(o.message.contains(said_), "{said_}: {s}");
+            let o = run_linux(fs, run);
+            assert!(!o.message.contains("LISA"), "{}", said(&o));
+        }
+    }
+
+    #[test]
+    fn an_interface_profile_cloud_init_writes_at_first_boot_may_be_missing() {
+        let mut fs = distro(
+            "rhel",
+            "9.4",
+            &[("/etc/sysconfig/network", "NETWORKING=yes\n")],
+        );
+        fs.file("/etc/cloud/cloud.cfg", "datasource_list: [ Azure ]\n")
+            .file("/usr/bin/cloud-init", "");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert!(s.contains("cloud-init writes it at first boot"), "{s}");
+    }
+
+    #[test]
+    fn current_reads_fedora_39_and_later_suse_and_mariner_files() {
+        let nm = "/etc/NetworkManager/system-connections/cloud-init-eth0.nmconnection";
+        for (id, version, files, fails) in [
+            (
+                "fedora",
+                "40",
+                vec![(nm, "[connection]\nid=cloud-init eth0\n")],
+                false,
+            ),
+            ("fedora", "40", vec![], true),
+            ("fedora", "38", vec![(nm, "")], true),
+            (
+                "sles",
+                "15.6",
+                vec![(
+                    "/etc/sysconfig/network/dhcp",
+                    "DHCLIENT_SET_HOSTNAME=\"no\"\n",
+                )],
+                false,
+            ),
+            (
+                "opensuse-leap",
+                "15.6",
+                vec![(
+                    "/etc/sysconfig/network/dhcp",
+                    "DHCLIENT_SET_HOSTNAME=\"yes\"\n",
+                )],
+                true,
+            ),
+            (
+                "azurelinux",
+                "3.0",
+                vec![
+                    ("/etc/systemd/networkd.conf", ""),
+                    ("/etc/dhcpcd.conf", "option host_name\n"),
+                ],
+                false,
+            ),
+            (
+                "azurelinux",
+                "3.0",
+                vec![
+                    ("/etc/systemd/networkd.conf", ""),
+                    ("/etc/dhcp/dhclient.conf", "send host-name\n"),
+                ],
+                true,
+            ),
+            (
+                "mariner",
+                "2.0",
+                vec![
+                    ("/etc/systemd/networkd.conf", ""),
+                    (
+                        "/etc/dhcp/dhclient.conf",
+                        "send host-name = gethostname();\n",
+                    ),
+                ],
+                false,
+            ),
+            ("debian", "12", vec![], false),
+        ] {
+            let o = run_linux_with(distro(id, version, &files), &Policy::current(), run);
+            let s = said(&o);
+            assert_eq!(
+                o.status == Status::Fail,
+                fails,
+                "{id} {version} {files:?}: {s}"
+            );
+        }
+    }
 
     fn interfaces(text: &str) -> MemFs {
         let mut fs = MemFs::new();

@@ -9,7 +9,7 @@ pub static META: CheckMeta = CheckMeta {
     what: "Looks for swap that would be activated on the OS disk at boot: `swap` entries in /etc/fstab (partitions or swap files), systemd `.swap` units in /etc/systemd/system, and cloud-init `swap:` settings in /etc/cloud/cloud.cfg and cloud.cfg.d. Swap on the resource disk (waagent's ResourceDisk.EnableSwap=y) is fine.",
     why: "Swap on the OS disk is not allowed: it slows the OS disk down and its contents persist; Azure provides the temporary resource disk for swap.",
     remedy: "Remove swap lines from /etc/fstab and swap units; configure swap on the resource disk (ResourceDisk.EnableSwap=y and ResourceDisk.SwapSizeMB in /etc/waagent.conf, or cloud-init's mounts on the ephemeral disk).",
-    sources: &["LISA AzureImageStandard verify_no_swap_on_osdisk", "Certification Test Tool test 41 \"Swap Partition on OS Disk\"", "Azure docs, create-upload-generic"],
+    sources: &["LISA AzureImageStandard.verify_no_swap_on_osdisk", "Certification Test Tool test 41 \"Swap Partition on OS Disk\"", "Azure docs, create-upload-generic"],
     profiles: &[Profile::LinuxOs],
     policies: crate::policy::ALL,
 };

@@ -9,10 +9,10 @@ use crate::{Context, Profile};
 pub static META: CheckMeta = CheckMeta {
     id: "linux/openssl",
     title: "OpenSSL",
-    what: "Finds the OpenSSL version: the package database (openssl, libssl3, libssl1.1, libssl1.0.x) or, without one, the version string inside libcrypto (\"OpenSSL 3.0.7 1 Nov 2022\") or the libssl file name (libssl.so.1.1.1k). guide: fail below 1.0; current: fail below 3.0.0 unless exactly 1.1.1 or 1.0.2.",
+    what: "Finds the OpenSSL version: the package database (openssl, libssl3, libssl1.1, libssl1.0.x) or, without one, the version string inside libcrypto (\"OpenSSL 3.0.7 1 Nov 2022\") or the libssl file name (libssl.so.1.1.1k). guide: fail below 1.0. current: as LISA runs `openssl version`, the version is that of the first openssl executable in the PATH directories (/usr/local/bin, /usr/bin, /bin, /usr/local/sbin, /usr/sbin, /sbin): the \"OpenSSL X.Y.Z\" it was built with (what `openssl version` prints first), else that of the libcrypto it links (found in the library directories), else, as the guide measures, that of the openssl package that ships it or of the libraries installed; no executable fails, one whose version cannot be told is an error; below 3.0.0 fails unless exactly 1.1.1 or 1.0.2 (any letter release).",
     why: "The Azure Linux Agent uses OpenSSL to decrypt the provisioning certificates and SSH keys; old OpenSSL is unsupported and insecure.",
     remedy: "Install the distribution's current openssl and libssl packages.",
-    sources: &["Azure Marketplace VM image guide: OpenSSL 1.0 or greater", "LISA AzureImageStandard verify_openssl_version"],
+    sources: &["Azure Marketplace VM image guide: OpenSSL 1.0 or greater", "LISA AzureImageStandard.verify_openssl_version"],
     profiles: &[Profile::LinuxOs],
     policies: crate::policy::ALL,
 };
@@ -25,6 +25,9 @@ pub struct Thresholds {
     pub fail_below: String,
     /// …except these exact versions.
     pub allowed_older: Vec<String>,
+    /// Whether the version is that of the openssl executable on PATH, as LISA runs it,
+    /// rather than the installed package or library.
+    pub from_path: bool,
 }
 
 impl Thresholds {
@@ -32,6 +35,7 @@ impl Thresholds {
         Thresholds {
             fail_below: "1.0".into(),
             allowed_older: Vec::new(),
+            from_path: false,
         }
     }
 
@@ -39,6 +43,7 @@ impl Thresholds {
         Thresholds {
             fail_below: "3.0.0".into(),
             allowed_older: vec!["1.1.1".into(), "1.0.2".into()],
+            from_path: true,
         }
     }
 }
@@ -61,18 +66,108 @@ fn version_in(bytes: &[u8]) -> Option<String> {
     })
 }
 
+/// The directories the libraries are looked for in.
+const LIB_DIRS: &[&str] = &[
+    "/usr/lib/x86_64-linux-gnu",
+    "/usr/lib/aarch64-linux-gnu",
+    "/usr/lib64",
+    "/usr/lib",
+    "/lib64",
+    "/lib/x86_64-linux-gnu",
+];
+
+/// How much of an executable or library is read for its version string.
+const MAX_READ_BYTES: u64 = 16 << 20;
+
+/// The libcrypto an executable links (`libcrypto.so.3`), from the names in its bytes.
+fn linked_libcrypto(bytes: &[u8]) -> Option<String> {
+    let pat = b"libcrypto.so.";
+    bytes.windows(pat.len()).enumerate().find_map(|(i, w)| {
+        if w != pat {
+            return None;
+        }
+        let rest = &bytes[i + pat.len()..];
+        let v: String = rest
+            .iter()
+            .take(12)
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'.')
+            .map(|&c| char::from(c))
+            .collect();
+        (!v.is_empty() && rest.get(v.len()) == Some(&0)).then(|| format!("libcrypto.so.{v}"))
+    })
+}
+
+/// The OpenSSL LISA would run: the first openssl on PATH and the version `openssl version`
+/// prints first. `Ok(None)` when there is none; `Err(how it was found)` when one is there but
+/// neither it nor the libcrypto it links holds a version string.
+fn from_path(
+    view: &GuestView,
+    notes: &mut Vec<Note>,
+) -> Result<Option<(String, Vec<Evidence>)>, String> {
+    let Some((path, target)) = super::linux_python::on_path(view, "openssl", notes) else {
+        return Ok(None);
+    };
+    let shown = if target == path {
+        path.clone()
+    } else {
+        format!("{path} -> {target}")
+    };
+    let bytes = view
+        .read_upto(&target, MAX_READ_BYTES)
+        .map_err(|e| format!("{target}: {e}"))?;
+    let built = version_in(&bytes);
+    // The library it links: `openssl version` adds "(Library: …)" when it differs, and
+    // prints the library's text alone when they are the same.
+    let lib = linked_libcrypto(&bytes).and_then(|name| {
+        LIB_DIRS.iter().find_map(|d| {
+            let p = format!("{d}/{name}");
+            if !view.exists_noted(&p, notes) {
+                return None;
+            }
+            let v = view
+                .read_upto(&p, MAX_READ_BYTES)
+                .ok()
+                .and_then(|b| version_in(&b));
+            Some((p, v))
+        })
+    });
+    let mut ev = Vec::new();
+    if let Some(v) = &built {
+        ev.push(Evidence::path(
+            target.clone(),
+            None,
+            format!("`openssl` is {shown}, built with \"OpenSSL {v}\""),
+        ));
+    }
+    if let Some((p, v)) = &lib {
+        ev.push(Evidence::path(
+            p.clone(),
+            None,
+            match v {
+                Some(v) => format!("the libcrypto {shown} links: \"OpenSSL {v}\""),
+                None => format!("the libcrypto {shown} links: no version string"),
+            },
+        ));
+    }
+    if let Some(v) = built.or_else(|| lib.and_then(|l| l.1)) {
+        if ev.len() == 1 && !ev[0].text.contains("built with") {
+            ev.insert(
+                0,
+                Evidence::path(target, None, format!("`openssl` is {shown}")),
+            );
+        }
+        return Ok(Some((v, ev)));
+    }
+    // Neither says: what is installed says it (the package that ships the executable, else
+    // the libraries), as the guide measures.
+    Err(shown)
+}
+
 /// The newest version found in the library files; a directory a bound kept from being listed
 /// is noted in `notes`.
 fn from_files(view: &GuestView, notes: &mut Vec<Note>) -> Option<(String, Evidence)> {
     let mut found = Vec::new();
-    for dir in [
-        "/usr/lib/x86_64-linux-gnu",
-        "/usr/lib/aarch64-linux-gnu",
-        "/usr/lib64",
-        "/usr/lib",
-        "/lib64",
-        "/lib/x86_64-linux-gnu",
-    ] {
+    for dir in LIB_DIRS.iter().copied() {
         let Some(entries) = view.read_dir_noted(dir, notes) else {
             continue;
         };
@@ -80,7 +175,7 @@ fn from_files(view: &GuestView, notes: &mut Vec<Note>) -> Option<(String, Eviden
             if e.name.starts_with("libcrypto.so.") {
                 let p = format!("{dir}/{}", e.name);
                 if let Some(v) = view
-                    .read_upto(&p, 16 << 20)
+                    .read_upto(&p, MAX_READ_BYTES)
                     .ok()
                     .and_then(|b| version_in(&b))
                 {
@@ -112,42 +207,47 @@ pub fn run(ctx: &Context) -> Outcome {
         Err(o) => return o,
     };
     let pol = &ctx.policy.linux_openssl;
+    if pol.from_path {
+        let mut notes = Vec::new();
+        let required = required(pol);
+        let (v, ev, db) = match from_path(&g.view, &mut notes) {
+            Ok(Some((v, ev))) => (v, ev, None),
+            Ok(None) => {
+                return Outcome::fail("no openssl on PATH", required)
+                    .message(format!(
+                        "no openssl executable in {}: `openssl version` would fail",
+                        super::linux_python::PATH_DIRS.join(", ")
+                    ))
+                    .evidence(Evidence::note(format!(
+                        "looked for openssl in {}",
+                        super::linux_python::PATH_DIRS.join(", ")
+                    )))
+                    .noted(notes)
+            }
+            Err(shown) => {
+                let pkgs = g.facts.packages(&g.view);
+                notes.extend(pkgs.notes.iter().cloned());
+                let Some((v, ev, db)) = installed(&g.view, pkgs, &mut notes) else {
+                    return Outcome::error(format!(
+                        "`openssl` is {shown}, and neither it, a libcrypto it links, an OpenSSL package nor a library in /usr/lib*, /lib* says which OpenSSL it is"
+                    ))
+                    .noted(notes);
+                };
+                let exe = Evidence::path(
+                    shown.split(" -> ").last().unwrap_or(&shown).to_string(),
+                    None,
+                    format!("`openssl` is {shown}, holding no version string"),
+                );
+                (v, vec![exe, ev], db)
+            }
+        };
+        return judge(pol, v, ev, db, required).noted(notes);
+    }
     let pkgs = g.facts.packages(&g.view);
     // What the package inventory could not read (the version then comes from the files).
     let mut notes = pkgs.notes.clone();
-    let found = pkgs
-        .any(&[
-            "openssl",
-            "libssl3",
-            "libssl3t64",
-            "libssl1.1",
-            "libssl1.0.2",
-            "libssl1.0.0",
-            "openssl-libs",
-            "libopenssl3",
-            "libopenssl1_1",
-        ])
-        .map(|p| {
-            (
-                upstream_version(&p.version).to_string(),
-                Evidence::path(
-                    p.path.clone(),
-                    p.line,
-                    format!("package {} {}", p.name, p.version),
-                ),
-                pkgs.database,
-            )
-        })
-        .or_else(|| from_files(&g.view, &mut notes).map(|(v, ev)| (v, ev, None)));
-    let required = if pol.allowed_older.is_empty() {
-        format!("OpenSSL ≥ {}", pol.fail_below)
-    } else {
-        format!(
-            "OpenSSL ≥ {} (or {})",
-            pol.fail_below,
-            pol.allowed_older.join(", ")
-        )
-    };
+    let found = installed(&g.view, pkgs, &mut notes);
+    let required = required(pol);
     let Some((v, ev, db)) = found else {
         let out = Outcome::fail("OpenSSL not found", required)
             .message("no openssl/libssl package and no libssl/libcrypto library")
@@ -156,24 +256,85 @@ pub fn run(ctx: &Context) -> Outcome {
             ));
         return out.aside(notes);
     };
+    judge(pol, v, vec![ev], db, required).aside(notes)
+}
+
+/// The OpenSSL installed: the package database's openssl or libssl package, else the newest
+/// library file.
+fn installed(
+    view: &GuestView,
+    pkgs: &vhdlint_guest::facts::Packages,
+    notes: &mut Vec<Note>,
+) -> Option<(String, Evidence, Option<&'static str>)> {
+    pkgs.any(&[
+        "openssl",
+        "libssl3",
+        "libssl3t64",
+        "libssl1.1",
+        "libssl1.0.2",
+        "libssl1.0.0",
+        "openssl-libs",
+        "libopenssl3",
+        "libopenssl1_1",
+    ])
+    .map(|p| {
+        (
+            upstream_version(&p.version).to_string(),
+            Evidence::path(
+                p.path.clone(),
+                p.line,
+                format!("package {} {}", p.name, p.version),
+            ),
+            pkgs.database,
+        )
+    })
+    .or_else(|| from_files(view, notes).map(|(v, ev)| (v, ev, None)))
+}
+
+/// What the policy requires, in words.
+fn required(pol: &Thresholds) -> String {
+    if pol.allowed_older.is_empty() {
+        format!("OpenSSL ≥ {}", pol.fail_below)
+    } else {
+        format!(
+            "OpenSSL ≥ {} (or {})",
+            pol.fail_below,
+            pol.allowed_older.join(", ")
+        )
+    }
+}
+
+/// Judges version `v` (ordered as package database `db` orders them).
+fn judge(
+    pol: &Thresholds,
+    v: String,
+    ev: Vec<Evidence>,
+    db: Option<&'static str>,
+    required: String,
+) -> Outcome {
     let allowed = pol.allowed_older.iter().any(|a| {
         v == *a
             || (v.starts_with(a.as_str()) && v[a.len()..].chars().all(|c| c.is_ascii_lowercase()))
     });
     if version_cmp(db, &v, &pol.fail_below) == Ordering::Less && !allowed {
-        let out = Outcome::fail(format!("OpenSSL {v}"), required)
+        return Outcome::fail(format!("OpenSSL {v}"), required)
             .message(format!("OpenSSL {v} is older than {}", pol.fail_below))
-            .evidence(ev);
-        return out.aside(notes);
+            .evidences(ev);
     }
-    Outcome::pass(format!("OpenSSL {v}"), required)
-        .evidence(ev)
-        .aside(notes)
+    Outcome::pass(format!("OpenSSL {v}"), required).evidences(ev)
 }
 
 #[cfg(test)]
 mod tests {
     use vhdlint_guest::limits::MAX_DPKG_STATUS_BYTES;
+
+    /// The current policy's thresholds, measured as the guide measures (the package database
+    /// and the files), not from the executable on PATH.
+    fn current_by_packages() -> Policy {
+        let mut p = Policy::current();
+        p.linux_openssl.from_path = false;
+        p
+    }
 
     use super::run;
     use crate::check::{Outcome, Status};
@@ -199,12 +360,105 @@ mod tests {
     }
 
     fn current(version: &str) -> Outcome {
-        run_linux_with(package("openssl", version), &Policy::current(), run)
+        run_linux_with(package("openssl", version), &current_by_packages(), run)
     }
 
     fn assert_status(o: &Outcome, status: Status, version: &str) {
         assert_eq!(o.status, status, "{}", said(o));
         assert_eq!(o.actual, format!("OpenSSL {version}"), "{}", said(o));
+    }
+
+    /// An openssl executable built with "OpenSSL `built`" linking libcrypto.so.`soname`,
+    /// and that library holding "OpenSSL `lib`" (none: no library).
+    fn executable(built: Option<&str>, soname: &str, lib: Option<&str>) -> MemFs {
+        let mut fs = MemFs::new();
+        let mut exe = b"\x7fELF\0libssl.so.3\0".to_vec();
+        exe.extend_from_slice(format!("libcrypto.so.{soname}\0").as_bytes());
+        if let Some(b) = built {
+            exe.extend_from_slice(
+                format!("%s (Library: %s)\0OpenSSL {b}  11 Sep 2023\0").as_bytes(),
+            );
+        }
+        fs.file("/usr/bin/openssl", exe);
+        if let Some(l) = lib {
+            fs.file(
+                &format!("/usr/lib64/libcrypto.so.{soname}"),
+                format!("\x7fELF\0OpenSSL {l} 7 Apr 2026\0").into_bytes(),
+            );
+        }
+        fs
+    }
+
+    #[test]
+    fn current_judges_what_openssl_version_prints_first() {
+        // The executable's own version, as `openssl version` prints it first.
+        let o = run_linux_with(
+            executable(Some("1.1.0l"), "1.1", Some("1.1.1w")),
+            &Policy::current(),
+            run,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "OpenSSL 1.1.0l");
+        assert!(
+            s.contains("/usr/lib64/libcrypto.so.1.1 the libcrypto"),
+            "{s}"
+        );
+        // Without one in the executable, the library's.
+        let o = run_linux_with(
+            executable(None, "3", Some("3.0.20")),
+            &Policy::current(),
+            run,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert_eq!(o.actual, "OpenSSL 3.0.20");
+        // A 1.0.2 letter release is allowed, as LISA's pattern reads 1.0.2k as 1.0.2.
+        let o = run_linux_with(
+            executable(Some("1.0.2k-fips"), "10", None),
+            &Policy::current(),
+            run,
+        );
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "OpenSSL 1.0.2k");
+    }
+
+    #[test]
+    fn current_fails_without_an_openssl_executable() {
+        // The library and the package are there; `openssl version` is not.
+        let mut fs = package("libssl3", "3.0.11-1~deb12u2");
+        fs.file(
+            "/usr/lib/x86_64-linux-gnu/libcrypto.so.3",
+            "OpenSSL 3.0.11 19 Sep 2023",
+        );
+        let o = run_linux_with(fs.clone(), &Policy::current(), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "no openssl on PATH");
+        let o = run_linux_with(fs, &current_by_packages(), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn current_takes_the_openssl_package_when_the_executable_says_nothing() {
+        let mut fs = package("openssl", "1.1.0l-1~deb9u6");
+        fs.file("/usr/bin/openssl", "#!/bin/sh\n");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "OpenSSL 1.1.0l");
+        assert!(s.contains("package openssl 1.1.0l-1~deb9u6"), "{s}");
+    }
+
+    #[test]
+    fn an_executable_whose_version_cannot_be_told_is_an_error() {
+        let o = run_linux_with(executable(None, "3", None), &Policy::current(), run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+        assert!(
+            o.message.contains("`openssl` is /usr/bin/openssl"),
+            "{}",
+            said(&o)
+        );
     }
 
     #[test]
@@ -355,7 +609,7 @@ mod tests {
                 fs.file("/usr/lib64/libssl.so.1.0.1e", "");
                 fs
             },
-            &Policy::current(),
+            &current_by_packages(),
             run,
         );
         assert_status(&o, Status::Fail, "1.0.1e");

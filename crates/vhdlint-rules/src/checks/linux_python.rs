@@ -9,10 +9,10 @@ use crate::{Context, Profile};
 pub static META: CheckMeta = CheckMeta {
     id: "linux/python",
     title: "Python",
-    what: "Finds the newest Python: the package database (python3, python3.N, python, python2.N) or, without one, the interpreters and library directories (/usr/bin/python3.N, /usr/lib/python3.N, /usr/lib64/python3.N). guide: fail without Python 2.6 or later, warn without pyasn1; current: fail below 3.9, warn at 3.9.",
+    what: "Finds the newest Python: the package database (python3, python3.N, python, python2.N) or, without one, the interpreters and library directories (/usr/bin/python3.N, /usr/lib/python3.N, /usr/lib64/python3.N). guide: fail without Python 2.6 or later, warn without pyasn1. current: as LISA runs `python3 --version`, else `python --version`, the version is that of the first python3 (else python) executable in the PATH directories (/usr/local/bin, /usr/bin, /bin, /usr/local/sbin, /usr/sbin, /sbin), symlinks followed: from the pythonX.Y name it resolves to, else the libpythonX.Y it links; none fails, one whose version cannot be told is an error; below 3.9 fails, 3.9 warns.",
     why: "The Azure Linux Agent is written in Python; without a supported interpreter it cannot provision the VM. Older agents needed pyasn1.",
     remedy: "Install the distribution's python3 (and python3-pyasn1 for older agents).",
-    sources: &["Azure Marketplace VM image guide: Python 2.6+ and pyasn1", "LISA AzureImageStandard verify_python_version (3.9)"],
+    sources: &["Azure Marketplace VM image guide: Python 2.6+ and pyasn1", "LISA AzureImageStandard.verify_python_version (3.9)"],
     profiles: &[Profile::LinuxOs],
     policies: crate::policy::ALL,
 };
@@ -28,6 +28,9 @@ pub struct Thresholds {
     pub warn_below: Option<String>,
     /// Whether a missing pyasn1 is reported.
     pub pyasn1: bool,
+    /// Whether the version is that of the python3 (else python) on PATH, as LISA runs it,
+    /// rather than the newest Python installed.
+    pub from_path: bool,
 }
 
 impl Thresholds {
@@ -36,6 +39,7 @@ impl Thresholds {
             fail_below: "2.6".into(),
             warn_below: None,
             pyasn1: true,
+            from_path: false,
         }
     }
 
@@ -44,9 +48,111 @@ impl Thresholds {
             fail_below: "3.9".into(),
             warn_below: Some("3.10".into()),
             pyasn1: false,
+            from_path: true,
         }
     }
 }
+
+/// The directories a shell looks for a command in (the default PATHs of Debian, Ubuntu,
+/// RHEL and SUSE users, together), in order.
+pub(crate) const PATH_DIRS: &[&str] = &[
+    "/usr/local/bin",
+    "/usr/bin",
+    "/bin",
+    "/usr/local/sbin",
+    "/usr/sbin",
+    "/sbin",
+];
+
+/// The first executable `name` in [`PATH_DIRS`], as a shell finds it: (the path, the file it
+/// resolves to). A dangling link or something not a file is passed over, as the shell does;
+/// a path that could not be looked up is noted in `notes`.
+pub(crate) fn on_path(
+    view: &GuestView,
+    name: &str,
+    notes: &mut Vec<Note>,
+) -> Option<(String, String)> {
+    PATH_DIRS.iter().find_map(|dir| {
+        let p = format!("{dir}/{name}");
+        match view.metadata(&p) {
+            Ok(m) if m.kind == vhdlint_guest::fs::FileKind::File => {
+                let target = view.resolve(&p, true).unwrap_or_else(|_| p.clone());
+                Some((p, target))
+            }
+            Ok(_) => None,
+            Err(e) => {
+                notes.extend(Note::from_fs_error(&p, &e));
+                None
+            }
+        }
+    })
+}
+
+/// `3.11` from `libpython3.11.so.1.0` (or `libpython3.11d.so`) among an executable's bytes:
+/// the library an interpreter built with a shared libpython links.
+fn linked_libpython(bytes: &[u8]) -> Option<String> {
+    let pat = b"libpython";
+    bytes.windows(pat.len()).enumerate().find_map(|(i, w)| {
+        if w != pat {
+            return None;
+        }
+        let rest = &bytes[i + pat.len()..];
+        let v: String = rest
+            .iter()
+            .take(8)
+            .take_while(|c| c.is_ascii_digit() || **c == b'.')
+            .map(|&c| char::from(c))
+            .collect();
+        let v = v.trim_end_matches('.');
+        let parts: Vec<&str> = v.split('.').collect();
+        (parts.len() == 2 && parts.iter().all(|p| !p.is_empty())).then(|| v.to_string())
+    })
+}
+
+/// The Python LISA would run: the first python3, else python, on PATH, with its version.
+/// `Ok(None)` when there is none; `Err` when one is there but its version cannot be told.
+fn from_path(
+    view: &GuestView,
+    notes: &mut Vec<Note>,
+) -> Result<Option<(String, Evidence)>, String> {
+    for name in ["python3", "python"] {
+        let Some((path, target)) = on_path(view, name, notes) else {
+            continue;
+        };
+        let file = target.rsplit('/').next().unwrap_or(&target);
+        let shown = if target == path {
+            path.clone()
+        } else {
+            format!("{path} -> {target}")
+        };
+        if let Some(v) = minor_of(file) {
+            return Ok(Some((
+                v,
+                Evidence::path(target.clone(), None, format!("`{name}` is {shown}")),
+            )));
+        }
+        let bytes = view
+            .read_upto(&target, MAX_INTERPRETER_BYTES)
+            .map_err(|e| format!("{target}: {e}"))?;
+        return match linked_libpython(&bytes) {
+            Some(v) => Ok(Some((
+                v.clone(),
+                Evidence::path(
+                    target,
+                    None,
+                    format!("`{name}` is {shown}, which links libpython{v}"),
+                ),
+            ))),
+            None => Err(format!(
+                "`{name}` is {shown}, and neither its name nor a libpython it links says which Python it is"
+            )),
+        };
+    }
+    Ok(None)
+}
+
+/// How much of an interpreter is read to find the libpython it links.
+const MAX_INTERPRETER_BYTES: u64 = 16 << 20;
 
 /// `3.11` from `python3.11`, `python3.11-minimal`, `libpython3.11`.
 fn minor_of(name: &str) -> Option<String> {
@@ -136,6 +242,9 @@ pub fn run(ctx: &Context) -> Outcome {
         Err(o) => return o,
     };
     let pol = &ctx.policy.linux_python;
+    if pol.from_path {
+        return judge_from_path(ctx, &g.view);
+    }
     let pkgs = g.facts.packages(&g.view);
     // What the package inventory could not read (the interpreters are then found as files).
     let mut notes = pkgs.notes.clone();
@@ -201,6 +310,85 @@ pub fn run(ctx: &Context) -> Outcome {
         .aside(notes)
 }
 
+/// The required text of a policy.
+fn required(pol: &Thresholds) -> String {
+    match &pol.warn_below {
+        Some(w) => format!("Python ≥ {} (≥ {w} recommended)", pol.fail_below),
+        None => format!(
+            "Python ≥ {}{}",
+            pol.fail_below,
+            if pol.pyasn1 { " with pyasn1" } else { "" }
+        ),
+    }
+}
+
+/// The version of the Python on PATH, judged as LISA's verify_python_version does.
+fn judge_from_path(ctx: &Context, view: &GuestView) -> Outcome {
+    let pol = &ctx.policy.linux_python;
+    let required = required(pol);
+    let mut notes = Vec::new();
+    let (v, ev) = match from_path(view, &mut notes) {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            return Outcome::fail("no python3 or python on PATH", required)
+                .message(format!(
+                    "no python3 or python executable in {}: `python3 --version` would fail",
+                    PATH_DIRS.join(", ")
+                ))
+                .evidence(Evidence::note(format!(
+                    "looked for python3, then python, in {}",
+                    PATH_DIRS.join(", ")
+                )))
+                .noted(notes)
+        }
+        Err(e) => return Outcome::error(e).noted(notes),
+    };
+    let (status, message) = if version_cmp(None, &v, &pol.fail_below) == Ordering::Less {
+        (
+            Status::Fail,
+            format!("Python {v} is older than {}", pol.fail_below),
+        )
+    } else if let Some(w) = pol
+        .warn_below
+        .as_ref()
+        .filter(|w| version_cmp(None, &v, w) == Ordering::Less)
+    {
+        (
+            Status::Warning,
+            format!("Python {v} is older than the recommended {w}"),
+        )
+    } else {
+        (Status::Pass, String::new())
+    };
+    let mut evs = vec![ev];
+    let mut status = status;
+    let mut message = message;
+    if pol.pyasn1 {
+        let pkgs = ctx
+            .linux_guest()
+            .ok()
+            .map(|g| g.facts.packages(&g.view).clone());
+        let found = pkgs.and_then(|p| has_pyasn1(view, &p, &mut notes));
+        match found {
+            Some(e) => evs.push(e),
+            None => {
+                status = status.max(Status::Warning);
+                if !message.is_empty() {
+                    message.push_str("; ");
+                }
+                message.push_str("pyasn1 is not installed");
+            }
+        }
+    }
+    let out = Outcome::with_status(status, format!("Python {v}"), required).evidences(evs);
+    let out = if message.is_empty() {
+        out
+    } else {
+        out.message(message)
+    };
+    out.noted(notes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::run;
@@ -209,6 +397,14 @@ mod tests {
     use crate::testing::{
         assert_errors_without_a_linux_guest, run_linux, run_linux_with, said, MemFs,
     };
+
+    /// The current policy's thresholds, measured as the guide measures (the package database
+    /// and the files), not from the executable on PATH.
+    fn current_by_packages() -> Policy {
+        let mut p = Policy::current();
+        p.linux_python.from_path = false;
+        p
+    }
 
     /// A dpkg database with these (package, version) installed.
     fn dpkg(packages: &[(&str, &str)]) -> MemFs {
@@ -230,12 +426,72 @@ mod tests {
     }
 
     fn current(version: &str) -> Outcome {
-        run_linux_with(interpreter(version), &Policy::current(), run)
+        run_linux_with(interpreter(version), &current_by_packages(), run)
     }
 
     fn assert_status(o: &Outcome, status: Status, version: &str) {
         assert_eq!(o.status, status, "{}", said(o));
         assert_eq!(o.actual, format!("Python {version}"), "{}", said(o));
+    }
+
+    #[test]
+    fn current_judges_the_python3_on_path_not_the_newest_installed() {
+        // RHEL 8 with python3.11 from a module stream: `python3` is still 3.6.
+        let mut fs = MemFs::new();
+        fs.file("/usr/bin/python3.6", "")
+            .link("/usr/bin/python3", "python3.6")
+            .file("/usr/bin/python3.11", "");
+        let o = run_linux_with(fs.clone(), &Policy::current(), run);
+        let s = said(&o);
+        assert_status(&o, Status::Fail, "3.6");
+        assert!(
+            s.contains("`python3` is /usr/bin/python3 -> /usr/bin/python3.6"),
+            "{s}"
+        );
+        // Measured as the guide measures, 3.11 would have been judged.
+        let o = run_linux_with(fs, &current_by_packages(), run);
+        assert_status(&o, Status::Pass, "3.11");
+    }
+
+    #[test]
+    fn current_takes_python_when_there_is_no_python3() {
+        let mut fs = MemFs::new();
+        fs.file("/usr/bin/python2.7", "")
+            .link("/usr/local/bin/python", "/usr/bin/python2.7")
+            .file("/usr/lib/python3.12/os.py", "");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        assert_status(&o, Status::Fail, "2.7");
+    }
+
+    #[test]
+    fn current_reads_the_libpython_an_unversioned_interpreter_links() {
+        let mut fs = MemFs::new();
+        fs.file(
+            "/usr/local/bin/python3",
+            b"\x7fELF\0\0libc.so.6\0libpython3.12.so.1.0\0",
+        );
+        let o = run_linux_with(fs, &Policy::current(), run);
+        let s = said(&o);
+        assert_status(&o, Status::Pass, "3.12");
+        assert!(s.contains("links libpython3.12"), "{s}");
+        // Neither name nor library: not known, so not judged.
+        let mut fs = MemFs::new();
+        fs.file("/usr/bin/python3", "#!/bin/sh\nexec pyenv python \"$@\"\n");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
+    }
+
+    #[test]
+    fn current_fails_without_an_executable_on_path() {
+        // A package and a library directory, but nothing `python3 --version` would run;
+        // a dangling link is passed over as the shell passes it over.
+        let mut fs = dpkg(&[("python3.11", "3.11.2-6")]);
+        fs.dir("/usr/lib/python3.11")
+            .link("/usr/bin/python3", "python3.11");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert_eq!(o.actual, "no python3 or python on PATH");
     }
 
     #[test]
@@ -342,7 +598,7 @@ mod tests {
     fn current_passes_at_3_10_without_pyasn1() {
         let mut fs = MemFs::new();
         fs.file("/usr/bin/python3.10", "");
-        let o = run_linux_with(fs, &Policy::current(), run);
+        let o = run_linux_with(fs, &current_by_packages(), run);
         assert_status(&o, Status::Pass, "3.10");
         assert_eq!(o.evidence.len(), 1, "{}", said(&o));
     }
@@ -364,7 +620,7 @@ mod tests {
         fs.file("/usr/local/bin/python3.12", "")
             .dir("/usr/lib64/python3.9")
             .file("/usr/bin/python3.10", "");
-        let o = run_linux_with(fs, &Policy::current(), run);
+        let o = run_linux_with(fs, &current_by_packages(), run);
         assert_status(&o, Status::Pass, "3.12");
         assert!(
             said(&o).contains("/usr/local/bin/python3.12 present"),
@@ -383,7 +639,7 @@ mod tests {
             "python3.11",
             "python3.11-minimal",
         ] {
-            let o = run_linux_with(dpkg(&[(name, "3.11.4-1")]), &Policy::current(), run);
+            let o = run_linux_with(dpkg(&[(name, "3.11.4-1")]), &current_by_packages(), run);
             assert_status(&o, Status::Pass, "3.11.4");
             assert!(
                 said(&o).contains(&format!("package {name} 3.11.4-1")),
@@ -456,26 +712,26 @@ mod tests {
         // 3.9 warns under current, but the 3.12 beside it could not be looked up.
         let mut fs = interpreter("3.9");
         unreadable_interpreter(&mut fs, "3.12");
-        let o = run_linux_with(fs, &Policy::current(), run);
+        let o = run_linux_with(fs, &current_by_packages(), run);
         let s = said(&o);
         assert_eq!(o.status, Status::Error, "{s}");
         assert!(s.contains("/opt/py: bad directory block"), "{s}");
         // An older one does not change the verdict: named aside.
         let mut fs = interpreter("3.9");
         unreadable_interpreter(&mut fs, "3.8");
-        let o = run_linux_with(fs, &Policy::current(), run);
+        let o = run_linux_with(fs, &current_by_packages(), run);
         let s = said(&o);
         assert_status(&o, Status::Warning, "3.9");
         assert!(s.contains("/opt/py: bad directory block"), "{s}");
         // Nor does a newer one when the one found passes.
         let mut fs = interpreter("3.11");
         unreadable_interpreter(&mut fs, "3.12");
-        let o = run_linux_with(fs, &Policy::current(), run);
+        let o = run_linux_with(fs, &current_by_packages(), run);
         assert_status(&o, Status::Pass, "3.11");
         // None found but one not looked up: the failure says so.
         let mut fs = MemFs::new();
         unreadable_interpreter(&mut fs, "3.12");
-        let o = run_linux_with(fs, &Policy::current(), run);
+        let o = run_linux_with(fs, &current_by_packages(), run);
         let s = said(&o);
         assert_eq!(o.status, Status::Fail, "{s}");
         assert!(s.contains("not everything could be read"), "{s}");

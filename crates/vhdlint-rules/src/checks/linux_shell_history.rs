@@ -11,7 +11,7 @@ pub static META: CheckMeta = CheckMeta {
     what: "For every account in /etc/passwd whose shell is a shell (and for /root), finds `.*sh_history` and `.history` files anywhere under the home directory, as LISA's verify_bash_history_is_empty does. guide: a file over 1 KB fails, a non-empty one warns; current: any non-empty one fails.",
     why: "Shell history records the commands run while the image was built: passwords, tokens, internal host names. It ships to every customer.",
     remedy: "Delete the history files before capturing: rm -f /root/.bash_history /home/*/.bash_history (and run `export HISTSIZE=0` in the shell that captures).",
-    sources: &["Certification Test Tool test 48 \"Bash History\" (1 KB)", "LISA AzureImageStandard verify_bash_history_is_empty (any byte)"],
+    sources: &["Certification Test Tool test 48 \"Bash History\" (1 KB)", "LISA AzureImageStandard.verify_bash_history_is_empty (any byte)"],
     profiles: &[Profile::LinuxOs],
     policies: crate::policy::ALL,
 };

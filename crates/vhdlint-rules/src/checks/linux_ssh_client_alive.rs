@@ -1,13 +1,52 @@
 use crate::check::{CheckMeta, Evidence, Note, NoteKind, Outcome, Status};
+use crate::policy::Level;
 use crate::{Context, Profile};
+
+/// The file LISA's fallback reads, and the drop-in it adds on Ubuntu.
+const MAIN_CONFIG: &str = "/etc/ssh/sshd_config";
+const UBUNTU_CLOUDIMG: &str = "/etc/ssh/sshd_config.d/50-cloudimg-settings.conf";
+
+/// What LISA's reading of the configuration files without `sshd -T` finds: the value of the
+/// last line starting `ClientAliveInterval` followed by whitespace (up to a `#`), in the main
+/// file followed, on Ubuntu, by the cloud image's drop-in. `Ok(n)` for a value in LISA's
+/// range 1..235, `Err(what it found)` otherwise.
+fn lisa_fallback(texts: &[(&str, &str)]) -> Result<u64, String> {
+    let mut last: Option<(&str, &str)> = None;
+    for (path, text) in texts {
+        for line in text.lines() {
+            let Some(rest) = line.strip_prefix("ClientAliveInterval") else {
+                continue;
+            };
+            if !rest.starts_with(|c: char| c.is_whitespace()) {
+                continue;
+            }
+            let value = rest.split('#').next().unwrap_or("");
+            // `\s+` takes all the whitespace it can, so the value starts at the first other
+            // character; an all-blank rest leaves the value empty.
+            last = Some((path, value.trim_start()));
+        }
+    }
+    let Some((path, value)) = last else {
+        return Err("no line starting ClientAliveInterval".into());
+    };
+    // Python's int() allows surrounding whitespace and a sign, nothing else.
+    match value.trim().parse::<i64>() {
+        Ok(n) if n > 0 && n < 236 => Ok(n as u64),
+        Ok(n) => Err(format!("ClientAliveInterval {n} in {path}, outside 1..235")),
+        Err(_) => Err(format!(
+            "ClientAliveInterval \"{}\" in {path}, not a whole number of seconds",
+            value.trim()
+        )),
+    }
+}
 
 pub static META: CheckMeta = CheckMeta {
     id: "linux/ssh-client-alive",
     title: "sshd ClientAliveInterval",
-    what: "Evaluates sshd's configuration the way `sshd -T` does: /etc/ssh/sshd_config with every `Include` (globs in lexical order) expanded in place, the first value of a keyword wins, but one in a `Match all` block wins over it (sshd reads the configuration again for each connection and keeps what matching Match blocks set), lines inside other `Match` blocks do not count, time units are parsed as sshd's `convtime` does (`3m` = 180, `1h30s`, `+90`). A value sshd refuses on any line (also inside a Match block or after the line in effect) means sshd would not start. Missing means sshd's default, 0.",
+    what: "Evaluates sshd's configuration the way `sshd -T` does: /etc/ssh/sshd_config with every `Include` (globs in lexical order) expanded in place, the first value of a keyword wins, but one in a `Match all` block wins over it (sshd reads the configuration again for each connection and keeps what matching Match blocks set), lines inside other `Match` blocks do not count, time units are parsed as sshd's `convtime` does (`3m` = 180, `1h30s`, `+90`). A value sshd refuses on any line (also inside a Match block or after the line in effect) means sshd would not start. Missing means sshd's default, 0. The current policy also reads /etc/ssh/sshd_config alone as LISA's verify_client_active_interval does when `sshd -T` cannot run (the last line starting `ClientAliveInterval`, plus /etc/ssh/sshd_config.d/50-cloudimg-settings.conf on Ubuntu, taken as a whole number): a value in effect that this reading would not find or would judge out of range (set only in an included drop-in file, say) warns.",
     why: "Azure's load balancers drop idle TCP connections after about 4 minutes; sshd must send keep-alives more often (the guide asks for 180 s) or SSH sessions to the VM hang. Certification test 'ClientAliveInterval' checks it.",
-    remedy: "Set `ClientAliveInterval 180` in /etc/ssh/sshd_config (before any Match block, and not overridden by an earlier line, an included file or a `Match all` block).",
-    sources: &["Azure Marketplace VM image guide: ClientAliveInterval 180", "Certification Test Tool: ClientAliveInterval 30–235", "LISA AzureImageStandard verify_client_active_interval"],
+    remedy: "Set `ClientAliveInterval 180` in /etc/ssh/sshd_config itself (before any Match block, and not overridden by an earlier line, an included file or a `Match all` block); a value set only in a file under /etc/ssh/sshd_config.d is not seen by certification's reading of the main file.",
+    sources: &["Azure Marketplace VM image guide: ClientAliveInterval 180", "Certification Test Tool: ClientAliveInterval 30–235", "LISA AzureImageStandard.verify_client_active_interval"],
     profiles: &[Profile::LinuxOs],
     policies: crate::policy::ALL,
 };
@@ -22,6 +61,10 @@ pub struct Thresholds {
     /// The recommended value (0: none); another value in the range is a warning.
     #[serde(with = "crate::policy::zero_is_none")]
     pub recommended: Option<u64>,
+    /// What a value in effect gets when /etc/ssh/sshd_config read alone, as LISA reads it when
+    /// `sshd -T` cannot run, would not give a value in 1..235 ("accept": not looked at).
+    #[serde(with = "crate::policy::accept_is_none")]
+    pub drop_in_only: Option<Level>,
 }
 
 impl Thresholds {
@@ -30,6 +73,7 @@ impl Thresholds {
             min: 30,
             max: 235,
             recommended: Some(180),
+            drop_in_only: None,
         }
     }
 
@@ -38,6 +82,7 @@ impl Thresholds {
             min: 1,
             max: 235,
             recommended: None,
+            drop_in_only: Some(Level::Warning),
         }
     }
 }
@@ -129,9 +174,57 @@ pub fn run(ctx: &Context) -> Outcome {
     } else {
         Status::Pass
     };
+    // As LISA reads the files when `sshd -T` cannot run: only when the value in effect passes
+    // does a difference matter (a failure already says what to fix).
+    let mut fallback_problem = None;
+    if let (Some(level), Status::Pass | Status::Warning) = (p.drop_in_only, status) {
+        let mut texts = Vec::new();
+        match g.view.read_config(MAIN_CONFIG) {
+            Ok(t) => texts.push((MAIN_CONFIG, t)),
+            Err(e) => return Outcome::error(format!("{MAIN_CONFIG}: {e}")),
+        }
+        let os = vhdlint_guest::linux::os_release(&g.view);
+        if os.id.as_deref() == Some("ubuntu") {
+            if let Some(t) = g.view.read_noted(UBUNTU_CLOUDIMG, &mut Vec::new()) {
+                texts.push((UBUNTU_CLOUDIMG, t));
+            }
+        }
+        let borrowed: Vec<(&str, &str)> = texts.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        if let Err(found) = lisa_fallback(&borrowed) {
+            fallback_problem = Some((
+                level,
+                if setting.path == MAIN_CONFIG {
+                    format!(
+                        "ClientAliveInterval {secs} is in effect (from {}:{}), but {MAIN_CONFIG} read alone, as LISA's verify_client_active_interval reads it when `sshd -T` cannot run, gives {found}",
+                        setting.path, setting.line
+                    )
+                } else {
+                    format!(
+                        "ClientAliveInterval {secs} is set in {}:{}, a file {MAIN_CONFIG} includes; read alone, as LISA's verify_client_active_interval reads it when `sshd -T` cannot run, {MAIN_CONFIG} gives {found}: set it in {MAIN_CONFIG} too",
+                        setting.path, setting.line
+                    )
+                },
+            ));
+        }
+    }
+    let status = match &fallback_problem {
+        Some((level, _)) => status.max(level.status()),
+        None => status,
+    };
     let out = Outcome::with_status(status, actual, required)
         .evidence(ev)
         .evidences(ignored);
+    let out = match (status, &fallback_problem) {
+        (Status::Warning | Status::Fail, Some((_, said))) => {
+            let also = p
+                .recommended
+                .filter(|&r| r != secs)
+                .map(|r| format!("; ClientAliveInterval is {secs} s; the guide recommends {r}"))
+                .unwrap_or_default();
+            return out.message(format!("{said}{also}")).noted(notes);
+        }
+        _ => out,
+    };
     let out = match status {
         Status::Fail => out.message(format!(
             "ClientAliveInterval is {secs} s at {}:{}, outside {}..{}",
@@ -178,6 +271,95 @@ mod tests {
             s.contains(&format!("{CONFIG}:2 ClientAliveInterval")),
             "{s}"
         );
+    }
+
+    /// A guest whose sshd_config includes sshd_config.d/*.conf after `main`, with `drop_in`
+    /// as sshd_config.d/`name`.
+    fn with_drop_in(main: &str, name: &str, drop_in: &str) -> MemFs {
+        let mut fs = sshd(&format!("Include /etc/ssh/sshd_config.d/*.conf\n{main}"));
+        fs.file(&format!("/etc/ssh/sshd_config.d/{name}"), drop_in);
+        fs
+    }
+
+    #[test]
+    fn current_warns_when_the_value_is_only_in_a_drop_in() {
+        let fs = with_drop_in("Port 22\n", "10-azure.conf", "ClientAliveInterval 180\n");
+        let o = run_linux_with(fs.clone(), &Policy::current(), run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Warning, "{s}");
+        assert_eq!(o.actual, "180 seconds");
+        assert_eq!(
+            o.message,
+            "ClientAliveInterval 180 is set in /etc/ssh/sshd_config.d/10-azure.conf:1, a file /etc/ssh/sshd_config includes; read alone, as LISA's verify_client_active_interval reads it when `sshd -T` cannot run, /etc/ssh/sshd_config gives no line starting ClientAliveInterval: set it in /etc/ssh/sshd_config too"
+        );
+        // The guide does not look at it.
+        let o = run_linux(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn current_passes_when_the_main_file_says_it_too() {
+        let fs = with_drop_in(
+            "ClientAliveInterval 120\n",
+            "10-azure.conf",
+            "ClientAliveInterval 180\n",
+        );
+        let o = run_linux_with(fs, &Policy::current(), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        assert_eq!(o.actual, "180 seconds");
+    }
+
+    #[test]
+    fn current_reads_ubuntus_cloud_image_drop_in_as_lisa_does() {
+        let mut fs = with_drop_in(
+            "Port 22\n",
+            "50-cloudimg-settings.conf",
+            "ClientAliveInterval 120\n",
+        );
+        let o = run_linux_with(fs.clone(), &Policy::current(), run);
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+        fs.file("/etc/os-release", "ID=ubuntu\nVERSION_ID=\"24.04\"\n");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn current_warns_when_the_main_files_last_line_differs_from_sshds_reading() {
+        for (main, found) in [
+            // sshd takes the first; LISA's reading the last.
+            (
+                "ClientAliveInterval 180\nClientAliveInterval 0\n",
+                "ClientAliveInterval 0 in /etc/ssh/sshd_config, outside 1..235",
+            ),
+            // sshd reads a time; LISA a whole number.
+            (
+                "ClientAliveInterval 3m\n",
+                "ClientAliveInterval \"3m\" in /etc/ssh/sshd_config, not a whole number of seconds",
+            ),
+        ] {
+            let o = run_linux_with(sshd(main), &Policy::current(), run);
+            let s = said(&o);
+            assert_eq!(o.status, Status::Warning, "{main:?}: {s}");
+            assert!(o.message.ends_with(&format!("gives {found}")), "{s}");
+            assert_eq!(o.actual, "180 seconds", "{s}");
+        }
+        // LISA's pattern: at the start of the line, anything to a # is the value.
+        for main in [
+            "ClientAliveInterval 180 # keep-alive\n",
+            "ClientAliveInterval\t180\n",
+            "clientaliveinterval 180\nClientAliveInterval 180\n",
+        ] {
+            let o = run_linux_with(sshd(main), &Policy::current(), run);
+            assert_eq!(o.status, Status::Pass, "{main:?}: {}", said(&o));
+        }
+    }
+
+    #[test]
+    fn a_failure_is_not_turned_into_the_drop_in_warning() {
+        let fs = with_drop_in("Port 22\n", "10-azure.conf", "ClientAliveInterval 300\n");
+        let o = run_linux_with(fs, &Policy::current(), run);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert!(o.message.contains("outside 1..235"), "{}", said(&o));
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub static META: CheckMeta = CheckMeta {
     what: "Reads /etc/sudoers and the files it includes (#include, #includedir, @include, @includedir) for an active `Defaults targetpw` (including per-user `Defaults:user targetpw`).",
     why: "With targetpw, sudo asks for the root password instead of the user's; Azure deletes the root password at provisioning, so the provisioned user could never use sudo. SUSE ships it on by default.",
     remedy: "Remove `Defaults targetpw` (and `ALL ALL=(ALL) ALL`) from /etc/sudoers and /etc/sudoers.d/*.",
-    sources: &["Azure Marketplace VM image guide (SUSE): comment out Defaults targetpw", "Azure docs, SUSE image preparation"],
+    sources: &["Azure Marketplace VM image guide (SUSE): comment out Defaults targetpw", "Azure docs, SUSE image preparation", "LISA AzureImageStandard.verify_default_targetpw"],
     profiles: &[Profile::LinuxOs],
     policies: crate::policy::ALL,
 };

@@ -7,7 +7,7 @@ pub static META: CheckMeta = CheckMeta {
     what: "Looks for swap on the OS disk: MBR partition type 0x82, GPT type 0657FD6D-A4AB-43C4-84E5-0933C84B4F4F, or a SWAPSPACE2 signature in any partition or logical volume.",
     why: "Swap on the OS disk is not allowed: it slows the OS disk and its contents persist. Azure provides swap on the temporary resource disk (ResourceDisk.EnableSwap in waagent.conf, or cloud-init).",
     remedy: "Delete the swap partition (and its /etc/fstab line) and configure swap on the resource disk: ResourceDisk.EnableSwap=y and ResourceDisk.SwapSizeMB in /etc/waagent.conf, or cloud-init's swap settings.",
-    sources: &["Certification Test Tool test 41 \"Swap Partition on OS Disk\"", "LISA AzureImageStandard verify_no_swap_on_osdisk", "Azure docs, create-upload-generic: \"Don't configure a swap partition on the OS disk\""],
+    sources: &["Certification Test Tool test 41 \"Swap Partition on OS Disk\"", "LISA AzureImageStandard.verify_no_swap_on_osdisk", "Azure docs, create-upload-generic: \"Don't configure a swap partition on the OS disk\""],
     profiles: Profile::OS,
     policies: crate::policy::ALL,
 };
