@@ -508,6 +508,7 @@ pub fn lint(data: &[u8]) {
             profile,
             selection: Selection::default(),
             progress: None,
+            generation: Default::default(),
         },
     );
     sink(&report.summary);
