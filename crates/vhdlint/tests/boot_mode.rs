@@ -248,3 +248,49 @@ fn the_esp_mounted_at_boot_efi_matches_mtools() {
     assert!(a.stdout == b.stdout && a.stdout.starts_with(b"MZ"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The Windows layouts: `win-gen2` (GPT: ESP + MSR + Windows, an x86-64 EFI application at
+/// \EFI\Microsoft\Boot\bootmgfw.efi and \EFI\Boot\bootx64.efi), `win-gen1` (MBR: active System
+/// Reserved + Windows, boot code in the MBR), and `win-generalized-mbr` (the same without MBR
+/// boot code, as mkntfs and sfdisk leave it).
+#[test]
+fn windows_layouts_are_judged() {
+    let want = [
+        ("win-gen2", "generation 1: cannot boot; generation 2: boots"),
+        ("win-gen1", "generation 1: boots; generation 2: cannot boot"),
+        (
+            "win-generalized-mbr",
+            "generation 1: cannot boot; generation 2: cannot boot",
+        ),
+    ];
+    for (name, actual) in want {
+        let Some(img) = common::fixture_or_skip(name) else {
+            continue;
+        };
+        let (_, r) = check_json(&img, &["--select", "disk/boot-mode"]);
+        assert_eq!(r["profile"], "windows-os", "{name}");
+        let c = result(&r, "disk/boot-mode");
+        assert_eq!(c["actual"], actual, "{name}: {c:#}");
+        let ev = texts(c);
+        match name {
+            "win-gen2" => {
+                assert_eq!(c["status"], "pass");
+                assert!(ev.iter().any(|t| t == "generation 2: p1 (EFI system partition at byte 1048576): \\EFI\\Microsoft\\Boot\\bootmgfw.efi: EFI loader, PE machine 0x8664 (x64), EFI application"), "{ev:#?}");
+                let (_, r1) =
+                    check_json(&img, &["--select", "disk/boot-mode", "--generation", "1"]);
+                assert_eq!(result(&r1, "disk/boot-mode")["status"], "fail");
+            }
+            "win-gen1" => {
+                assert_eq!(c["status"], "pass");
+                assert!(ev.iter().any(|t| t.contains("active partition 1 (sector 2048): its boot sector holds a loader (NTFS boot code)")), "{ev:#?}");
+                let (_, r2) =
+                    check_json(&img, &["--select", "disk/boot-mode", "--generation", "2"]);
+                assert_eq!(result(&r2, "disk/boot-mode")["status"], "fail");
+            }
+            _ => {
+                assert_eq!(c["status"], "warning", "{c:#}");
+                assert!(ev.iter().any(|t| t.contains("is all zero")), "{ev:#?}");
+            }
+        }
+    }
+}
