@@ -294,3 +294,54 @@ fn windows_layouts_are_judged() {
         }
     }
 }
+
+/// `vhdlint sku`: the manifest's `generation` is what disk/boot-mode requires of the OS disk;
+/// without it, `--generation` is.
+#[test]
+fn a_sku_manifest_says_the_generation() {
+    let Some(img) = debian12_or_skip("gen2-secureboot") else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("vhdlint-sku-gen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |generation: &str, extra: &[&str]| -> Value {
+        let m = dir.join("sku.toml");
+        std::fs::write(
+            &m,
+            format!(
+                "offer = \"o\"\nsku = \"s\"\nversion = \"1.0.0\"\nos = \"linux\"\n{generation}[os-disk]\nimage = \"{}\"\n",
+                img.display()
+            ),
+        )
+        .unwrap();
+        let mut args = vec![
+            "sku",
+            m.to_str().unwrap(),
+            "--format",
+            "json",
+            "--select",
+            "disk/boot-mode",
+        ];
+        args.extend_from_slice(extra);
+        let out = vhdlint(&args);
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        let disk = v["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["profile"] == "linux-os")
+            .unwrap()
+            .clone();
+        disk
+    };
+    let r = run("generation = 1\n", &[]);
+    assert_eq!(r["generation"], "1");
+    assert_eq!(result(&r, "disk/boot-mode")["status"], "fail");
+    let r = run("generation = 2\n", &[]);
+    assert_eq!(result(&r, "disk/boot-mode")["status"], "pass");
+    let r = run("", &["--generation", "1"]);
+    assert_eq!(r["generation"], "1");
+    assert_eq!(result(&r, "disk/boot-mode")["status"], "fail");
+    let _ = std::fs::remove_dir_all(&dir);
+}
