@@ -33,6 +33,7 @@ fn lint(name: &str, select: &[&str]) -> Option<ImageReport> {
             ignore: vec![],
         },
         progress: None,
+        generation: Default::default(),
     };
     Some(vhdlint_rules::run(&image, &opts))
 }
@@ -518,7 +519,10 @@ fn annotations_escape_hostile_text() {
 
 #[test]
 fn azure_task_result_follows_the_exit_code_rules() {
-    let good = report_or_skip!(lint("ext4-30g-fixed", &["disk/*"]));
+    let mut good = report_or_skip!(lint("ext4-30g-fixed", &["disk/*"]));
+    // the fixture has no boot loader (disk/boot-mode warns): the container checks alone
+    good.checks.retain(|c| c.id != "disk/boot-mode");
+    good.summary = vhdlint_rules::Summary::of(&good.checks);
     assert_eq!(
         good.summary.fail + good.summary.warning + good.summary.error,
         0
