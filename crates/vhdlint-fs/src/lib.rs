@@ -2,8 +2,8 @@
 //! its own reader, with in-memory journal replay ([`ext4`]), NTFS through the `ntfs` crate
 //! ([`ntfs`], with the structures that crate would trust checked first), XFS by its own reader
 //! ([`xfs`]), btrfs through the `lambutter` crate with its superblocks checked first
-//! ([`btrfs`]), and a
-//! filesystem built in memory for tests ([`mem`]).
+//! ([`btrfs`]), FAT12/16/32 (an EFI system partition) through the `fatfs` crate ([`fat`]),
+//! and a filesystem built in memory for tests ([`mem`]).
 //!
 //! Every reader is bounded: what an image can ask of it (directory entries, metadata bytes,
 //! btree depth, extents…) is capped by a named constant of [`limits`], and reaching one is an
@@ -20,6 +20,7 @@ use std::fmt;
 
 pub mod btrfs;
 pub mod ext4;
+pub mod fat;
 pub mod limits;
 pub mod mem;
 pub mod ntfs;

@@ -10,6 +10,14 @@ pub const MAX_DIR_ENTRIES: usize = 1_000_000;
 /// Bytes of a path during resolution (as Linux's `PATH_MAX`: 4096).
 pub const MAX_PATH_LEN: usize = 4096;
 
+// ---- FAT
+
+/// Bytes of boot sector, FAT and directory entries one FAT operation may read (read by the
+/// `fatfs` crate, which follows cluster chains without looking for loops: this is what ends
+/// one). A directory of [`MAX_DIR_ENTRIES`] entries with long names takes some 100 MiB; a file
+/// read is allowed the bytes asked for on top.
+pub const MAX_FAT_METADATA_BYTES: u64 = 256 << 20;
+
 // ---- NTFS
 
 /// Bytes of metadata (MFT records, index records, attribute lists) one NTFS operation may

@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use vhdlint_disk::{Layout, SharedSource};
 
+use crate::esp::EfiSystemPartition;
 use crate::linux::{LinuxGuest, LinuxInspection};
 use crate::unread::{UnreadOs, UnreadVolume};
 use crate::windows::{WindowsGuest, WindowsInspection};
@@ -17,6 +18,7 @@ pub struct Guest {
     linux: OnceLock<LinuxInspection>,
     windows: OnceLock<WindowsInspection>,
     unread_os: OnceLock<Option<UnreadOs>>,
+    esps: OnceLock<Vec<EfiSystemPartition>>,
 }
 
 impl Guest {
@@ -27,6 +29,7 @@ impl Guest {
             linux: OnceLock::new(),
             windows: OnceLock::new(),
             unread_os: OnceLock::new(),
+            esps: OnceLock::new(),
         }
     }
 
@@ -80,6 +83,14 @@ impl Guest {
         self.unread_os
             .get_or_init(|| crate::unread::unread_os(&self.layout, self.linux(), self.windows()))
             .as_ref()
+    }
+
+    /// The disk's EFI system partitions (GPT type `C12A7328-F81F-11D2-BA4B-00A0C93EC93B`, MBR
+    /// type `0xEF`), in partition order, each with its FAT opened as a tree of its own
+    /// ([`crate::esp`]): what a UEFI firmware reads, whatever the guest mounts.
+    pub fn efi_system_partitions(&self) -> &[EfiSystemPartition] {
+        self.esps
+            .get_or_init(|| crate::esp::efi_system_partitions(&self.layout))
     }
 
     /// What the volume signatures suggest about the OS.

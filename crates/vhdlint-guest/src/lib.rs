@@ -5,13 +5,14 @@
 //! registry hives ([`windows`], [`registry`]). Configuration files ([`config`]), the package
 //! databases ([`packages`]), the initramfs ([`initramfs`]) and executable headers ([`exe`]) are
 //! parsed, versions ordered ([`version`]), and the facts several checks share read once
-//! ([`facts`]).
+//! ([`facts`]). The EFI system partitions are opened as FAT trees of their own ([`esp`]).
 //!
 //! Image contents are hostile: every read is bounded by [`limits`], nothing panics, and what
 //! could not be read is reported as a [`note::Note`].
 
 pub mod authenticode;
 pub mod config;
+pub mod esp;
 pub mod exe;
 pub mod facts;
 pub mod guest;

@@ -11,6 +11,7 @@ use vhdlint_disk::Volume;
 use crate::facts::Facts;
 use crate::fs::btrfs::{BtrfsFs, Subvolume};
 use crate::fs::ext4::Ext4Fs;
+use crate::fs::fat::FatFs;
 use crate::fs::xfs::XfsFs;
 use crate::fs::{FileKind, Filesystem, FsError};
 use crate::limits::MAX_BTRFS_ROOT_CANDIDATES;
@@ -59,6 +60,8 @@ fn open_fs_noted(
             Arc::new(Ext4Fs::open(v.source.clone(), v.probe.kind.name())?)
         }
         FsKind::Xfs => Arc::new(XfsFs::open(v.source.clone())?),
+        // An EFI system partition mounted at /boot/efi, or any FAT fstab names.
+        FsKind::Fat => Arc::new(FatFs::open(v.source.clone())?),
         k => {
             return Err(FsError::Unsupported(format!(
                 "{} volumes hold no Linux filesystem",
