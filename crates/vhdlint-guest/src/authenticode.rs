@@ -315,7 +315,7 @@ fn der_error(at: u64, what: &'static str) -> impl Fn(der::Error) -> Authenticode
     move |e| AuthenticodeError::Der {
         at,
         what,
-        detail: e.to_string(),
+        detail: format!("{e} (the DER starts at file offset {:#x})", at + 8),
     }
 }
 
