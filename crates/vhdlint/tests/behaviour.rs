@@ -341,7 +341,6 @@ fn every_check_of_the_catalogue_is_implemented() {
 const PLANNED: &[&str] = &[
     "disk/boot-mode",
     "linux/root-device",
-    "linux/secure-boot",
     "linux/nvme",
     "linux/provisioning-deps",
     "linux/omi",

@@ -40,6 +40,7 @@ pub mod linux_openssl;
 pub mod linux_python;
 pub mod linux_resolv_conf;
 pub mod linux_root_password;
+pub mod linux_secure_boot;
 pub mod linux_shell_history;
 pub mod linux_ssh_client_alive;
 pub mod linux_ssh_host_keys;
@@ -123,6 +124,7 @@ catalogue!(
     linux_architecture,
     linux_sudoers,
     linux_defender,
+    linux_secure_boot,
     windows_ntfs,
     windows_generalized,
     windows_version,
@@ -275,6 +277,7 @@ mod tests {
                 "linux/architecture",
                 "linux/sudoers",
                 "linux/defender",
+                "linux/secure-boot",
                 "windows/ntfs",
                 "windows/generalized",
                 "windows/version",

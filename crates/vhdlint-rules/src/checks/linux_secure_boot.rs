@@ -1,0 +1,350 @@
+use crate::check::{CheckMeta, Evidence, Outcome};
+use crate::{Context, Profile};
+use vhdlint_guest::authenticode::{self, Authenticode, AuthenticodeError, Signature};
+use vhdlint_guest::esp::EfiSystemPartition;
+use vhdlint_guest::exe::ExeError;
+use vhdlint_guest::fs::{FileKind, FsError};
+use vhdlint_guest::limits::{MAX_PE_HEADER_BYTES, MAX_PE_IMAGE_BYTES};
+use vhdlint_guest::linux::LinuxGuest;
+use vhdlint_guest::version::dpkg_cmp;
+use vhdlint_guest::view::GuestView;
+
+pub static META: CheckMeta = CheckMeta {
+    id: "linux/secure-boot",
+    title: "Secure Boot signatures",
+    what: "On every EFI system partition: the fallback loader (\\EFI\\BOOT\\BOOTX64.EFI, BOOTAA64.EFI) and the distribution's shim*.efi and grub*.efi under \\EFI\\<name>\\; and the default kernel (/boot/vmlinuz-VERSION of the default boot entry, else the newest). Each is read as a PE image: data directory entry 4 (the certificate table) → its WIN_CERTIFICATE entries (revision 0x0200, type PKCS_SIGNED_DATA) → the PKCS#7 SignedData of each (nested signatures too) → the signer's certificate, named by the SignerInfo. The evidence names each signer and its issuer (Microsoft's UEFI CA 2011 or 2023 for shim, the distribution's CA for GRUB and the kernel). The signatures are not verified, nor their chains: this reports who signed each file, not whether a firmware's db trusts that signer. Skipped when the disk has no EFI system partition with a loader (it cannot boot as Generation 2; see disk/boot-mode).",
+    why: "Trusted Launch, the default for new Generation 2 VMs, boots with Secure Boot on: the firmware starts only a loader signed by a CA in its db (Microsoft's UEFI CA), and shim then starts only a GRUB and a kernel signed by the distribution. An unsigned loader or kernel does not boot on such a VM: the publisher must offer the image without Trusted Launch, or sign it.",
+    remedy: "Boot through the distribution's signed chain: install its signed shim and GRUB (Debian/Ubuntu: apt install shim-signed grub-efi-amd64-signed, then grub-install --uefi-secure-boot; RHEL/SUSE: shim-x64 and grub2-efi-x64) and its signed kernel (Debian: linux-image-cloud-amd64, not an -unsigned package), or declare the image's plan as not supporting Trusted Launch (security type Standard).",
+    sources: &[
+        "Azure Trusted Launch for virtual machines (trusted-launch.md): all OS boot components (boot loader, kernel, kernel drivers) require trusted publishers signing",
+        "Microsoft: UEFI CA 2011 (Microsoft Corporation UEFI CA 2011) and its successor Microsoft UEFI CA 2023, the third-party CAs that sign shim",
+        "Microsoft PE/COFF specification: the attribute certificate table (WIN_CERTIFICATE); Authenticode PE signature format (SpcIndirectDataContent)",
+    ],
+    profiles: &[Profile::LinuxOs],
+    policies: crate::policy::ALL,
+};
+
+/// EFI loaders judged on one disk (an ESP holds a handful: the fallback loader, shim, its
+/// MOK manager and fallback, GRUB); past it the check says it stopped.
+const MAX_LOADERS: usize = 64;
+
+/// Whether `name`, under `\EFI\<dir>\`, is a loader this check judges.
+fn is_loader(dir: &str, name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    if dir.eq_ignore_ascii_case("boot") {
+        return name == "bootx64.efi" || name == "bootaa64.efi";
+    }
+    name.ends_with(".efi") && (name.starts_with("shim") || name.starts_with("grub"))
+}
+
+/// What was found of one file's signatures.
+enum Signed {
+    /// Its Authenticode signatures.
+    Yes(Vec<Signature>),
+    /// Signatures, none of them over Authenticode's content type.
+    NotAuthenticode(Vec<Signature>),
+    /// No certificate table.
+    No,
+    /// Not a PE image at all (a kernel without its EFI stub).
+    NotPe(String),
+}
+
+/// Reads the signatures of `path` in `view`: its headers, then up to the end of its
+/// certificate table.
+fn signatures(view: &GuestView, path: &str) -> Result<Signed, String> {
+    let head = view
+        .read_upto(path, MAX_PE_HEADER_BYTES as u64)
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    let table = match authenticode::certificate_table(&head) {
+        Ok(Some(t)) => t,
+        Ok(None) => return Ok(Signed::No),
+        Err(AuthenticodeError::NotPe(e @ (ExeError::NoMz | ExeError::NoPeSignature(_)))) => {
+            return Ok(Signed::NotPe(e.to_string()))
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    if table.end() > MAX_PE_IMAGE_BYTES {
+        return Err(format!(
+            "its certificate table ends at byte {}, past MAX_PE_IMAGE_BYTES ({MAX_PE_IMAGE_BYTES}): not read",
+            table.end()
+        ));
+    }
+    let bytes = view
+        .read_upto(path, table.end())
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    let Authenticode { signatures, .. } = authenticode::read(&bytes).map_err(|e| e.to_string())?;
+    Ok(if signatures.iter().any(|s| s.spc_indirect_data) {
+        Signed::Yes(signatures)
+    } else {
+        Signed::NotAuthenticode(signatures)
+    })
+}
+
+/// `Microsoft Windows UEFI Driver Publisher (O=Microsoft Corporation), issued by Microsoft
+/// Corporation UEFI CA 2011, sha256`.
+fn describe(s: &Signature) -> String {
+    let org = s
+        .subject
+        .get("O")
+        .map(|o| format!(" (O={o})"))
+        .unwrap_or_default();
+    let nested = if s.nesting > 0 { "nested: " } else { "" };
+    let kind = if s.spc_indirect_data {
+        String::new()
+    } else {
+        format!(
+            ", content type {} (not SpcIndirectDataContent)",
+            s.content_type
+        )
+    };
+    format!(
+        "{nested}{}{org}, issued by {}, {}{kind}",
+        s.subject.short(),
+        s.issuer.short(),
+        s.digest
+    )
+}
+
+/// One file's judgement: where it is, what it is, and what was found.
+struct Judged {
+    /// `\EFI\debian\shimx64.efi` or `/boot/vmlinuz-…`, as the actual value names it.
+    name: String,
+    evidence: Evidence,
+    /// Unsigned (or not Authenticode), with why.
+    unsigned: Option<String>,
+    /// Could not be read, with why.
+    error: Option<String>,
+}
+
+fn judge_file(view: &GuestView, path: &str, name: String, at: String, what: &str) -> Judged {
+    let (text, unsigned, error) = match signatures(view, path) {
+        Ok(Signed::Yes(s)) => (
+            format!(
+                "{what}, signed by {}",
+                s.iter().map(describe).collect::<Vec<_>>().join("; ")
+            ),
+            None,
+            None,
+        ),
+        Ok(Signed::NotAuthenticode(s)) => {
+            let t = format!(
+                "{what}: signatures without Authenticode's content type: {}",
+                s.iter().map(describe).collect::<Vec<_>>().join("; ")
+            );
+            (t.clone(), Some(t), None)
+        }
+        Ok(Signed::No) => {
+            let t = format!("{what}: no Authenticode signature (its PE data directory has no certificate table)");
+            (t.clone(), Some(t), None)
+        }
+        Ok(Signed::NotPe(why)) => {
+            let t =
+                format!("{what}: not a PE image ({why}), so it carries no Authenticode signature");
+            (t.clone(), Some(t), None)
+        }
+        Err(e) => {
+            let t = format!("{what}: {e}");
+            (t.clone(), None, Some(t))
+        }
+    };
+    Judged {
+        name,
+        evidence: Evidence::path(at, None, text),
+        unsigned,
+        error,
+    }
+}
+
+/// The loaders of one ESP, as paths in its view (names as stored).
+fn loaders(view: &GuestView) -> Result<Vec<String>, FsError> {
+    let top = match view.read_dir("/") {
+        Ok(v) => v,
+        Err(FsError::NotFound(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let Some(efi) = top
+        .iter()
+        .find(|e| e.kind == FileKind::Dir && e.name.eq_ignore_ascii_case("efi"))
+    else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    let mut dirs = view.read_dir(&format!("/{}", efi.name))?;
+    // \EFI\BOOT first: the loader the firmware starts without a boot entry.
+    dirs.sort_by_key(|d| !d.name.eq_ignore_ascii_case("boot"));
+    for d in dirs.iter().filter(|d| d.kind == FileKind::Dir) {
+        let dir = format!("/{}/{}", efi.name, d.name);
+        for f in view.read_dir(&dir)? {
+            if f.kind == FileKind::File && is_loader(&d.name, &f.name) {
+                out.push(format!("{dir}/{}", f.name));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The default kernel's path: `/boot/vmlinuz-VERSION` of the default boot entry, else the
+/// newest `/boot/vmlinuz-*` (with why in the second value).
+fn kernel(g: &LinuxGuest) -> Result<(String, &'static str), String> {
+    if let Some(v) = &g.facts.kernel(&g.view).version {
+        return Ok((
+            format!("/boot/vmlinuz-{v}"),
+            "the default boot entry's kernel",
+        ));
+    }
+    let found = g
+        .view
+        .glob_checked("/boot/vmlinuz-*")
+        .map_err(|e| format!("/boot could not be listed: {e}"))?;
+    found
+        .into_iter()
+        .max_by(|a, b| dpkg_cmp(&a["/boot/vmlinuz-".len()..], &b["/boot/vmlinuz-".len()..]))
+        .map(|p| (p, "the newest kernel (no default boot entry names one)"))
+        .ok_or_else(|| "no kernel: no boot entry names one and /boot holds no vmlinuz-*".into())
+}
+
+pub fn run(ctx: &Context) -> Outcome {
+    let g = match ctx.linux_guest() {
+        Ok(g) => g,
+        Err(o) => return o,
+    };
+    let esps = match ctx.guest() {
+        Ok(guest) => guest.efi_system_partitions(),
+        Err(e) => return Outcome::error(format!("the guest disk cannot be read: {e}")),
+    };
+    judge(esps, g)
+}
+
+fn judge(esps: &[EfiSystemPartition], g: &LinuxGuest) -> Outcome {
+    let required = "every EFI loader and the default kernel carry an Authenticode signature";
+    if esps.is_empty() {
+        return Outcome::skipped(
+            "no EFI system partition: the disk cannot boot as Generation 2, where Secure Boot applies (see disk/boot-mode)",
+        );
+    }
+    let mut judged: Vec<Judged> = Vec::new();
+    let mut unreadable: Vec<String> = Vec::new();
+    for esp in esps {
+        let Some(view) = &esp.view else {
+            unreadable.push(esp.error.clone().unwrap_or_else(|| {
+                format!(
+                    "{}: the EFI system partition could not be opened",
+                    esp.volume
+                )
+            }));
+            continue;
+        };
+        let paths = match loaders(view) {
+            Ok(p) => p,
+            Err(e) => {
+                unreadable.push(format!(
+                    "{}: \\EFI could not be listed: {e}",
+                    esp.describe("/")
+                ));
+                continue;
+            }
+        };
+        for p in paths {
+            if judged.len() >= MAX_LOADERS {
+                return Outcome::error(format!(
+                    "more than {MAX_LOADERS} EFI loaders (MAX_LOADERS): not all judged"
+                ));
+            }
+            let name = p.replace('/', "\\");
+            judged.push(judge_file(view, &p, name, esp.describe(&p), "EFI loader"));
+        }
+    }
+    if judged.is_empty() {
+        return if unreadable.is_empty() {
+            Outcome::skipped(
+                "no EFI loader on the EFI system partition (\\EFI\\BOOT\\BOOTX64.EFI, BOOTAA64.EFI, or shim/grub under \\EFI\\<name>): the disk cannot boot as Generation 2 (see disk/boot-mode)",
+            )
+        } else {
+            Outcome::error(format!(
+                "the EFI system partition could not be read: {}",
+                unreadable.join("; ")
+            ))
+        };
+    }
+    match kernel(g) {
+        Ok((path, why)) => {
+            let what = format!("kernel ({why})");
+            judged.push(judge_file(
+                &g.view,
+                &path,
+                path.clone(),
+                path.clone(),
+                &what,
+            ));
+        }
+        Err(e) => judged.push(Judged {
+            name: "the default kernel".into(),
+            evidence: Evidence::note(format!("kernel: {e}")),
+            unsigned: None,
+            error: Some(e),
+        }),
+    }
+    let evidence: Vec<Evidence> = judged
+        .iter()
+        .map(|j| j.evidence.clone())
+        .chain(unreadable.iter().map(|u| Evidence::note(u.clone())))
+        .collect();
+    let errors: Vec<&str> = judged
+        .iter()
+        .filter(|j| j.error.is_some())
+        .map(|j| j.name.as_str())
+        .chain(unreadable.iter().map(String::as_str))
+        .collect();
+    let unsigned: Vec<&str> = judged
+        .iter()
+        .filter(|j| j.unsigned.is_some())
+        .map(|j| j.name.as_str())
+        .collect();
+    let names = |v: &[&str]| v.join(", ");
+    if !unsigned.is_empty() {
+        let mut o = Outcome::warning(format!("unsigned: {}", names(&unsigned)), required)
+            .message(format!(
+                "{} carr{} no Authenticode signature: with Secure Boot on (Trusted Launch, the default for new Generation 2 VMs) the boot stops there",
+                names(&unsigned),
+                if unsigned.len() == 1 { "ies" } else { "y" }
+            ))
+            .evidences(evidence);
+        if !errors.is_empty() {
+            o = o.message(format!(
+                "{} carr{} no Authenticode signature, and {} could not be read",
+                names(&unsigned),
+                if unsigned.len() == 1 { "ies" } else { "y" },
+                names(&errors)
+            ));
+        }
+        return o;
+    }
+    if !errors.is_empty() {
+        return Outcome::error(format!(
+            "the signatures could not be read: {}",
+            judged
+                .iter()
+                .filter_map(|j| j.error.as_ref().map(|e| format!("{} {e}", j.name)))
+                .chain(unreadable.iter().cloned())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+        .evidences(evidence);
+    }
+    Outcome::pass(
+        format!(
+            "signed: {}",
+            judged
+                .iter()
+                .map(|j| j.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        required,
+    )
+    .evidences(evidence)
+}
+
+#[cfg(test)]
+#[path = "linux_secure_boot_tests.rs"]
+mod tests;
