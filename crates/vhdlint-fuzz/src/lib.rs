@@ -518,6 +518,7 @@ pub fn lint(data: &[u8]) {
             profile,
             selection: Selection::default(),
             progress: None,
+            generation: Default::default(),
         },
     );
     sink(&report.summary);

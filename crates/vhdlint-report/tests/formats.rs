@@ -33,6 +33,7 @@ fn lint(name: &str, select: &[&str]) -> Option<ImageReport> {
             ignore: vec![],
         },
         progress: None,
+        generation: Default::default(),
     };
     Some(vhdlint_rules::run(&image, &opts))
 }

@@ -36,6 +36,7 @@ fn lint(path: &Path) -> ImageReport {
             profile: ProfileChoice::Auto,
             selection: Selection::default(),
             progress: None,
+            generation: Default::default(),
         },
     )
 }

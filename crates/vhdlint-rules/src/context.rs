@@ -14,7 +14,7 @@ use vhdlint_guest::{OsFamily, OsHint};
 use crate::check::{Evidence, Outcome};
 use crate::image::Image;
 use crate::policy::Policy;
-use crate::profile::Profile;
+use crate::profile::{Generation, Profile};
 
 /// Receives the progress of long work (the surface scan).
 pub trait Progress: Send + Sync {
@@ -36,6 +36,9 @@ pub struct Context<'a> {
     /// [`Context::unread_os`]) without telling which: the checks of either OS then report
     /// `error`, not `skipped`.
     pub os_undetermined: bool,
+    /// The VM generation the image is published for (`--generation`, a SKU manifest's
+    /// `generation`); [`Generation::Auto`] when not said.
+    pub generation: Generation,
     progress: Option<Arc<dyn Progress>>,
     disk: OnceLock<Result<SharedSource, String>>,
     layout: OnceLock<Result<Arc<Layout>, String>>,
@@ -51,6 +54,7 @@ impl<'a> Context<'a> {
             profile: Profile::DataDisk,
             profile_reason: String::new(),
             os_undetermined: false,
+            generation: Generation::Auto,
             progress,
             disk: OnceLock::new(),
             layout: OnceLock::new(),

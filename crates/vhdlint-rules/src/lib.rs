@@ -21,7 +21,7 @@ pub use checks::{CATALOGUE, CHECKS, PUBLISH_CHECKS};
 pub use context::{Context, Progress};
 pub use image::Image;
 pub use policy::{Level, Policy, PolicyError};
-pub use profile::{Profile, ProfileChoice};
+pub use profile::{Generation, Profile, ProfileChoice};
 pub use runner::{run, Facts, ImageReport, RunOptions, Selection, Summary};
 
 /// Looks a check's metadata up by its ID (an image or a publishing check).

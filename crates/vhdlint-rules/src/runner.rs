@@ -13,7 +13,7 @@ use crate::checks::CHECKS;
 use crate::context::{Context, Progress};
 use crate::image::Image;
 use crate::policy::Policy;
-use crate::profile::{Profile, ProfileChoice};
+use crate::profile::{Generation, Profile, ProfileChoice};
 
 /// Which checks run: `--select` and `--ignore` patterns (an ID, or `prefix/*`).
 #[derive(Debug, Clone, Default)]
@@ -56,6 +56,8 @@ pub struct RunOptions {
     pub profile: ProfileChoice,
     pub selection: Selection,
     pub progress: Option<Arc<dyn Progress>>,
+    /// The VM generation the image is published for (`--generation`).
+    pub generation: Generation,
 }
 
 /// Per-status counts. Field names are a public interface.
@@ -148,6 +150,10 @@ pub struct ImageReport {
     pub void: Option<String>,
     pub profile: Profile,
     pub profile_reason: String,
+    /// The VM generation the checks were told (`--generation`: `auto`, `1`, `2`); absent for
+    /// what is not a disk (a SAS URI, a SKU's metadata).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generation: Option<Generation>,
     pub facts: Facts,
     pub summary: Summary,
     pub checks: Vec<CheckResult>,
@@ -337,6 +343,7 @@ pub fn run(image: &Image, opts: &RunOptions) -> ImageReport {
         && ctx.unread_os().is_some_and(|u| u.family.is_none());
     ctx.profile = profile;
     ctx.profile_reason = reason;
+    ctx.generation = opts.generation;
     let selected: Vec<&Check> = CHECKS
         .iter()
         .filter(|c| opts.selection.includes(c.meta.id))
@@ -363,6 +370,7 @@ pub fn run(image: &Image, opts: &RunOptions) -> ImageReport {
         void,
         profile: ctx.profile,
         profile_reason: ctx.profile_reason.clone(),
+        generation: Some(ctx.generation),
         summary: Summary::of(&checks),
         facts,
         checks,
@@ -443,6 +451,7 @@ mod tests {
                 profile,
                 selection: Selection::default(),
                 progress: None,
+                generation: Default::default(),
             },
         )
     }

@@ -74,6 +74,7 @@ fn lint_as(bytes: &[u8], profile: ProfileChoice) -> Linted {
             profile,
             selection: Selection::default(),
             progress: None,
+            generation: Default::default(),
         },
     );
     let took = started.elapsed();

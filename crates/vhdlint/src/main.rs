@@ -147,6 +147,11 @@ struct CommonArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+    /// The VM generation the image is published for: 1 (BIOS), 2 (UEFI) or auto (default:
+    /// report which the disk can boot). A SKU manifest's `generation = 1|2` is used when this
+    /// is auto.
+    #[arg(long, default_value = "auto")]
+    generation: vhdlint_rules::Generation,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -236,6 +241,7 @@ struct Session {
     today: String,
     format: CheckFormat,
     output: Option<PathBuf>,
+    generation: vhdlint_rules::Generation,
 }
 
 fn session(a: CommonArgs) -> Result<Session> {
@@ -330,6 +336,7 @@ fn session(a: CommonArgs) -> Result<Session> {
         today: config::today(),
         format: a.format,
         output: a.output,
+        generation: a.generation,
     })
 }
 
@@ -340,6 +347,7 @@ impl Session {
             profile,
             selection: self.selection.clone(),
             progress: self.progress.clone(),
+            generation: self.generation,
         }
     }
 
@@ -499,7 +507,11 @@ fn sku(manifest_path: &std::path::Path, common: CommonArgs) -> Result<u8> {
         };
         match img {
             Ok(img) => {
-                let mut r = vhdlint_rules::run(&img, &s.options(ProfileChoice::Fixed(profile)));
+                let mut opts = s.options(ProfileChoice::Fixed(profile));
+                if opts.generation == vhdlint_rules::Generation::Auto {
+                    opts.generation = m.generation.unwrap_or_default();
+                }
+                let mut r = vhdlint_rules::run(&img, &opts);
                 if let Some(u) = url {
                     r.checks.extend(sas_result(&u, &s.policy));
                 }

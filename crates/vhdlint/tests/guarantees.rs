@@ -287,6 +287,7 @@ fn an_image_truncated_after_it_was_opened_gives_errors_not_a_crash() {
                     profile: ProfileChoice::Auto,
                     selection: Selection::default(),
                     progress: None,
+                    generation: Default::default(),
                 },
             );
             // Every result is void: a pass drawn from a shrinking file would be a lie.

@@ -9,6 +9,7 @@ mod bounds_tests;
 // One module per check, its file `checks/ID.rs` (ID with `/` and `-` as `_`). They are declared
 // here, outside the `catalogue!` list, so that rustfmt, cargo-mutants and the other tools that
 // follow `mod` items see them; a test checks that the two lists name the same files.
+pub mod disk_boot_mode;
 pub mod disk_data_size;
 pub mod disk_dynamic_structure;
 pub mod disk_file_length;
@@ -94,6 +95,7 @@ catalogue!(
     disk_data_size,
     disk_min_size,
     disk_sparse,
+    disk_boot_mode,
     partition_table,
     partition_first_mib,
     partition_no_swap,
@@ -247,6 +249,7 @@ mod tests {
                 "disk/data-size",
                 "disk/min-size",
                 "disk/sparse",
+                "disk/boot-mode",
                 "partition/table",
                 "partition/first-mib",
                 "partition/no-swap",

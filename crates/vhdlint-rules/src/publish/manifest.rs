@@ -47,11 +47,25 @@ pub struct Manifest {
     pub version: String,
     pub previous_version: Option<String>,
     pub os: OsFamily,
+    /// The VM generation the SKU is published for (`generation = 1` or `2`): what
+    /// disk/boot-mode requires of the OS disk.
+    #[serde(default, deserialize_with = "generation")]
+    pub generation: Option<crate::profile::Generation>,
     #[serde(default)]
     pub other_skus: Vec<String>,
     pub os_disk: Disk,
     #[serde(default)]
     pub data_disk: Vec<DataDisk>,
+}
+
+/// A manifest's `generation = 1|2`.
+fn generation<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<crate::profile::Generation>, D::Error> {
+    let n = <i64 as serde::Deserialize>::deserialize(d)?;
+    crate::profile::Generation::from_number(n)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
 /// Whether `image` names a remote blob rather than a file.

@@ -115,6 +115,7 @@ pub fn entry(path: String, reason: String, checks: Vec<CheckResult>) -> ImageRep
         void: None,
         profile: Profile::Publish,
         profile_reason: reason,
+        generation: None,
         facts: Facts::default(),
         summary: Summary::of(&checks),
         checks,
