@@ -1,5 +1,5 @@
 use crate::check::{CheckMeta, Evidence, Outcome};
-use crate::{Context, Profile};
+use crate::{Context, Generation, Profile};
 use vhdlint_guest::authenticode::{self, Authenticode, AuthenticodeError, Signature};
 use vhdlint_guest::esp::EfiSystemPartition;
 use vhdlint_guest::exe::ExeError;
@@ -12,7 +12,7 @@ use vhdlint_guest::view::GuestView;
 pub static META: CheckMeta = CheckMeta {
     id: "linux/secure-boot",
     title: "Secure Boot signatures",
-    what: "On every EFI system partition: the fallback loader (\\EFI\\BOOT\\BOOTX64.EFI, BOOTAA64.EFI) and the distribution's shim*.efi and grub*.efi under \\EFI\\<name>\\; and the default kernel (/boot/vmlinuz-VERSION of the default boot entry, else the newest). Each is read as a PE image: data directory entry 4 (the certificate table) → its WIN_CERTIFICATE entries (revision 0x0200, type PKCS_SIGNED_DATA) → the PKCS#7 SignedData of each (nested signatures too) → the signer's certificate, named by the SignerInfo. The evidence names each signer and its issuer (Microsoft's UEFI CA 2011 or 2023 for shim, the distribution's CA for GRUB and the kernel). The signatures are not verified, nor their chains: this reports who signed each file, not whether a firmware's db trusts that signer. Skipped when the disk has no EFI system partition with a loader (it cannot boot as Generation 2; see disk/boot-mode).",
+    what: "On every EFI system partition: the fallback loader (\\EFI\\BOOT\\BOOTX64.EFI, BOOTAA64.EFI) and the distribution's shim*.efi and grub*.efi under \\EFI\\<name>\\ (\\EFI\\BOOT included); and the default kernel (/boot/vmlinuz-VERSION of the default boot entry, else the newest). Each is read as a PE image: data directory entry 4 (the certificate table) → its WIN_CERTIFICATE entries (revision 0x0200, type PKCS_SIGNED_DATA) → the PKCS#7 SignedData of each (nested signatures too) → the signer's certificate, named by the SignerInfo. The evidence names each signer and its issuer (Microsoft's UEFI CA 2011 or 2023 for shim, the distribution's CA for GRUB and the kernel). The signatures are not verified, nor their chains: this reports who signed each file, not whether a firmware's db trusts that signer. Skipped when the disk has no EFI system partition with a loader (it cannot boot as Generation 2; see disk/boot-mode), or with --generation 1.",
     why: "Trusted Launch, the default for new Generation 2 VMs, boots with Secure Boot on: the firmware starts only a loader signed by a CA in its db (Microsoft's UEFI CA), and shim then starts only a GRUB and a kernel signed by the distribution. An unsigned loader or kernel does not boot on such a VM: the publisher must offer the image without Trusted Launch, or sign it.",
     remedy: "Boot through the distribution's signed chain: install its signed shim and GRUB (Debian/Ubuntu: apt install shim-signed grub-efi-amd64-signed, then grub-install --uefi-secure-boot; RHEL/SUSE: shim-x64 and grub2-efi-x64) and its signed kernel (Debian: linux-image-cloud-amd64, not an -unsigned package), or declare the image's plan as not supporting Trusted Launch (security type Standard).",
     sources: &[
@@ -31,9 +31,11 @@ const MAX_LOADERS: usize = 64;
 /// Whether `name`, under `\EFI\<dir>\`, is a loader this check judges.
 fn is_loader(dir: &str, name: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    if dir.eq_ignore_ascii_case("boot") {
-        return name == "bootx64.efi" || name == "bootaa64.efi";
+    if dir.eq_ignore_ascii_case("boot") && (name == "bootx64.efi" || name == "bootaa64.efi") {
+        return true;
     }
+    // The distribution's shim and GRUB; in \EFI\BOOT too, where shim as the fallback
+    // loader starts the grubx64.efi beside it.
     name.ends_with(".efi") && (name.starts_with("shim") || name.starts_with("grub"))
 }
 
@@ -204,6 +206,11 @@ fn kernel(g: &LinuxGuest) -> Result<(String, &'static str), String> {
 }
 
 pub fn run(ctx: &Context) -> Outcome {
+    if ctx.generation == Generation::Gen1 {
+        return Outcome::skipped(
+            "published for generation 1 (--generation 1): BIOS boot, where Secure Boot does not apply",
+        );
+    }
     let g = match ctx.linux_guest() {
         Ok(g) => g,
         Err(o) => return o,
