@@ -248,9 +248,12 @@ fn copy_out(img: &Path, evidence_path: &str, dir: &Path, n: usize) -> Option<Pat
     Some(out)
 }
 
+/// A file linux/secure-boot names: its evidence path and text, and sbverify's signatures of it.
+type Named = (String, String, Vec<SbSignature>);
+
 /// linux/secure-boot of `img`, and for each file it names, the evidence text with sbverify's
 /// signatures of that file copied out of the image.
-fn judged(img: &Path, extra: &[&str]) -> Option<(Value, Vec<(String, String, Vec<SbSignature>)>)> {
+fn judged(img: &Path, extra: &[&str]) -> Option<(Value, Vec<Named>)> {
     let (_, report) = check_json(img, extra);
     let r = result(&report, "linux/secure-boot").clone();
     let dir = tempfile::tempdir().unwrap();
@@ -301,8 +304,7 @@ fn debians_signed_gen2_image_passes_naming_sbverifys_signers() {
                 .find(|(_, i)| i == issuer)
                 .unwrap_or_else(|| panic!("{path}: no certificate issued by {issuer}: {sig:?}"));
             assert!(
-                text.contains(&format!("{}", cn(subject)))
-                    && text.contains(&format!("issued by {}", cn(issuer))),
+                text.contains(cn(subject)) && text.contains(&format!("issued by {}", cn(issuer))),
                 "{path}: {text} does not name {subject} issued by {issuer}"
             );
         }
