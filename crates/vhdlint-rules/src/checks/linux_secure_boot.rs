@@ -16,8 +16,8 @@ pub static META: CheckMeta = CheckMeta {
     why: "Trusted Launch, the default for new Generation 2 VMs, boots with Secure Boot on: the firmware starts only a loader signed by a CA in its db (Microsoft's UEFI CA), and shim then starts only a GRUB and a kernel signed by the distribution. An unsigned loader or kernel does not boot on such a VM: the publisher must offer the image without Trusted Launch, or sign it.",
     remedy: "Boot through the distribution's signed chain: install its signed shim and GRUB (Debian/Ubuntu: apt install shim-signed grub-efi-amd64-signed, then grub-install --uefi-secure-boot; RHEL/SUSE: shim-x64 and grub2-efi-x64) and its signed kernel (Debian: linux-image-cloud-amd64, not an -unsigned package), or declare the image's plan as not supporting Trusted Launch (security type Standard).",
     sources: &[
-        "Azure Trusted Launch for virtual machines (trusted-launch.md): all OS boot components (boot loader, kernel, kernel drivers) require trusted publishers signing",
-        "Microsoft: UEFI CA 2011 (Microsoft Corporation UEFI CA 2011) and its successor Microsoft UEFI CA 2023, the third-party CAs that sign shim",
+        "Azure: Trusted Launch for Azure virtual machines (learn.microsoft.com/azure/virtual-machines/trusted-launch): Secure Boot on by default for new Gen2 VMs; all OS boot components (boot loader, kernel, kernel drivers) require trusted publishers signing",
+        "Microsoft's third-party UEFI CAs that sign shim: Microsoft Corporation UEFI CA 2011 and its successor Microsoft UEFI CA 2023 (Windows Secure Boot certificate expiration and CA updates, support.microsoft.com)",
         "Microsoft PE/COFF specification: the attribute certificate table (WIN_CERTIFICATE); Authenticode PE signature format (SpcIndirectDataContent)",
     ],
     profiles: &[Profile::LinuxOs],
