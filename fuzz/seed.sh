@@ -11,7 +11,7 @@ TREES=$ROOT/fixtures/trees
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 rm -rf "$OUT"
-for t in vhd_footer vhd_dynamic mbr gpt lvm_metadata lvm_pv layout fs_ext4 fs_xfs fs_ntfs fs_btrfs \
+for t in vhd_footer vhd_dynamic mbr gpt lvm_metadata lvm_pv layout fs_ext4 fs_xfs fs_fat fs_ntfs fs_btrfs \
     config_sshd config_keyvalue config_grub config_fstab config_passwd config_dpkg \
     config_network config_sudoers rpmdb rpmdb_bdb rpmdb_ndb initramfs registry state_ini exe_headers exe_authenticode toml_config \
     sas_uri sku_manifest lint; do
@@ -106,6 +106,28 @@ truncate -s $((300 * M)) "$W/xfs.img"
 } >"$W/proto"
 mkfs.xfs -q -f -p "$W/proto" "$W/xfs.img"
 head -c $M "$W/xfs.img" >"$OUT/fs_xfs/xfs-head"
+# FAT: FAT12, FAT16 and FAT32 volumes from mkfs.vfat with an EFI system partition's tree
+# written by mtools (long names, a lower-case 8.3 name, subdirectories, 40 files in one
+# directory); FAT16/32 need more clusters than a small seed holds, so their seeds are the
+# smallest volumes mkfs.vfat makes of that type, cut after the last byte in use.
+for b in 12 16 32; do
+    case $b in 12) sz=$((512 * K)) ;; 16) sz=$((9 * M)) ;; 32) sz=$((33 * M)) ;; esac
+    truncate -s $sz "$W/fat$b.img"
+    mkfs.vfat -F $b -s 1 -i 12345678 -n ESP "$W/fat$b.img" >/dev/null
+    mkdir -p "$W/esp$b/EFI/BOOT" "$W/esp$b/EFI/debian" "$W/esp$b/EFI/Microsoft/Boot" "$W/esp$b/many"
+    head -c 3000 "$T/etc/os-release" >"$W/esp$b/EFI/BOOT/BOOTX64.EFI"
+    cp "$T/etc/os-release" "$W/esp$b/EFI/debian/grub.cfg"
+    cp "$T/etc/os-release" "$W/esp$b/EFI/debian/A Long Name.efi"
+    cp "$T/etc/ssh/sshd_config" "$W/esp$b/EFI/Microsoft/Boot/bootmgfw.efi"
+    for i in $(seq 1 40); do echo "$i" >"$W/esp$b/many/file-number-$i.txt"; done
+    MTOOLS_SKIP_CHECK=1 LC_ALL=C.UTF-8 mcopy -s -i "$W/fat$b.img" "$W/esp$b/EFI" "$W/esp$b/many" ::/
+    python3 - "$W/fat$b.img" "$OUT/fs_fat/fat$b" <<'PY'
+import sys
+b = open(sys.argv[1], "rb").read()
+end = len(b.rstrip(b"\0"))
+open(sys.argv[2], "wb").write(b[: (end + 511) // 512 * 512])
+PY
+done
 # NTFS: 2 MiB volume with a few files, its first 512 KiB (boot sector, $MFT) as a seed and the
 # whole volume as another.
 truncate -s $((2 * M)) "$W/ntfs.img"

@@ -17,6 +17,7 @@ fn lint(c: &mut Criterion) {
             ignore: vec!["disk/sparse".into()],
         },
         progress: None,
+        generation: Default::default(),
     };
     let mut g = c.benchmark_group("30g-populated");
     g.sample_size(20);

@@ -27,6 +27,7 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("layout", layout),
     ("fs_ext4", fs_ext4),
     ("fs_xfs", fs_xfs),
+    ("fs_fat", fs_fat),
     ("fs_ntfs", fs_ntfs),
     ("fs_btrfs", fs_btrfs),
     ("config_sshd", config_sshd),
@@ -198,6 +199,13 @@ pub fn fs_ext4(data: &[u8]) {
 
 pub fn fs_xfs(data: &[u8]) {
     if let Ok(fs) = vhdlint_fs::xfs::XfsFs::open(source(data)) {
+        walk_fs(Arc::new(fs));
+    }
+}
+
+/// A FAT12/16/32 volume (an EFI system partition) read through the `fatfs` crate.
+pub fn fs_fat(data: &[u8]) {
+    if let Ok(fs) = vhdlint_fs::fat::FatFs::open(source(data)) {
         walk_fs(Arc::new(fs));
     }
 }

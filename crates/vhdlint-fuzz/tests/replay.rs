@@ -127,6 +127,15 @@ fn seeds_reach_their_parsers() {
         assert!(root_entries(&fs) >= 40, "{}", p.display());
         assert!(fs.read("/os-release", 1 << 20).is_ok(), "{}", p.display());
     }
+    for p in inputs("seeds", "fs_fat") {
+        let fs = vhdlint_fs::fat::FatFs::open(src(&p)).unwrap();
+        assert_eq!(fs.read_dir("/many").unwrap().len(), 40, "{}", p.display());
+        assert!(
+            fs.read("/efi/debian/a long name.EFI", 1 << 20).is_ok(),
+            "{}",
+            p.display()
+        );
+    }
     for p in inputs("seeds", "fs_btrfs") {
         let data = std::fs::read(&p).unwrap();
         let pieces = vhdlint_fuzz::btrfs_volume(&data);

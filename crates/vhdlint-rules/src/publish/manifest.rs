@@ -6,6 +6,7 @@
 //! version = "1.0.1"                 # the image version being submitted
 //! previous-version = "1.0.0"        # optional: the version already published in this SKU
 //! os = "linux"                      # linux | windows
+//! generation = 2                    # optional: 1 | 2, the VM generation (disk/boot-mode)
 //! other-skus = ["ubuntu-20-04"]     # optional: the offer's other plan IDs
 //!
 //! [os-disk]
@@ -111,4 +112,35 @@ impl Manifest {
 pub enum Location {
     File(PathBuf),
     Url(String),
+}
+
+#[cfg(test)]
+mod generation_tests {
+    use super::Manifest;
+    use crate::profile::Generation;
+    use std::path::Path;
+
+    fn parse(extra: &str) -> Result<Manifest, String> {
+        Manifest::parse(
+            &format!("offer = \"o\"\nsku = \"s\"\nversion = \"1.0.0\"\nos = \"linux\"\n{extra}[os-disk]\nimage = \"os.vhd\"\n"),
+            Path::new("sku.toml"),
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_manifest_says_its_generation() {
+        assert_eq!(parse("").unwrap().generation, None);
+        assert_eq!(
+            parse("generation = 1\n").unwrap().generation,
+            Some(Generation::Gen1)
+        );
+        assert_eq!(
+            parse("generation = 2\n").unwrap().generation,
+            Some(Generation::Gen2)
+        );
+        let e = parse("generation = 3\n").unwrap_err();
+        assert!(e.contains("unknown generation 3"), "{e}");
+        assert!(parse("generation = \"2\"\n").is_err());
+    }
 }
