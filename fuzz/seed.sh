@@ -13,7 +13,7 @@ trap 'rm -rf "$W"' EXIT
 rm -rf "$OUT"
 for t in vhd_footer vhd_dynamic mbr gpt lvm_metadata lvm_pv layout fs_ext4 fs_xfs fs_fat fs_ntfs fs_btrfs \
     config_sshd config_keyvalue config_grub config_fstab config_passwd config_dpkg \
-    config_network config_sudoers rpmdb rpmdb_bdb rpmdb_ndb initramfs registry state_ini exe_headers toml_config \
+    config_network config_sudoers rpmdb rpmdb_bdb rpmdb_ndb initramfs registry state_ini exe_headers exe_authenticode toml_config \
     sas_uri sku_manifest lint; do
     mkdir -p "$OUT/$t"
 done
@@ -322,6 +322,27 @@ printf '[State]\r\nImageState=IMAGE_STATE_COMPLETE\r\n' >"$OUT/state_ini/utf8"
 source "$ROOT/fixtures/lib.sh"
 for m in 0x8664 0x14c 0xaa64; do mkpe "$OUT/exe_headers/ntoskrnl-$m" "$m"; done
 head -c 64 /bin/sh >"$OUT/exe_headers/elf"
+# Debian's signed shim (two signatures: Microsoft UEFI CA 2011 and 2023), signed GRUB and
+# signed cloud kernel (fixtures/efi-binaries.sh), each cut to its first 1 KiB (the headers)
+# with its certificate table moved right after it, and data directory entry 4 pointing there.
+EFI=$(bash "$ROOT/fixtures/efi-binaries.sh" "$W/efi" | tail -1)
+pe_cut() {
+    python3 - "$1" "$2" <<'P'
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+pe = struct.unpack_from("<I", b, 0x3C)[0]
+opt = pe + 24
+dirs = opt + (112 if struct.unpack_from("<H", b, opt)[0] == 0x20B else 96)
+off, size = struct.unpack_from("<II", b, dirs + 32)
+head = bytearray(b[:1024])
+struct.pack_into("<I", head, dirs + 32, 1024)
+open(sys.argv[2], "wb").write(bytes(head) + b[off:off + size])
+P
+}
+pe_cut "$EFI/usr/lib/shim/shimx64.efi.signed" "$OUT/exe_authenticode/shimx64"
+pe_cut "$EFI/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed" "$OUT/exe_authenticode/grubx64"
+pe_cut "$(ls "$EFI"/boot/vmlinuz-*)" "$OUT/exe_authenticode/vmlinuz"
+head -c 1024 "$EFI/usr/lib/grub/x86_64-efi/monolithic/grubx64.efi" >"$OUT/exe_authenticode/grubx64-unsigned"
 
 # ---- vhdlint.toml, waivers, answers, policies ---------------------------------------------
 cat >"$OUT/toml_config/config.toml" <<'C'

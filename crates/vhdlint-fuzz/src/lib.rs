@@ -47,6 +47,7 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("registry", registry),
     ("state_ini", state_ini),
     ("exe_headers", exe_headers),
+    ("exe_authenticode", exe_authenticode),
     ("toml_config", toml_config),
     ("sas_uri", sas_uri),
     ("sku_manifest", sku_manifest),
@@ -513,6 +514,15 @@ pub fn state_ini(data: &[u8]) {
 pub fn exe_headers(data: &[u8]) {
     sink(&vhdlint_guest::exe::pe_header(data));
     sink(&vhdlint_guest::exe::elf_header(data));
+}
+
+/// The Authenticode signatures of a PE (EFI loader, kernel): its certificate table through
+/// to the PKCS#7 SignedData and the signer's certificate; the input's bytes also as a bare
+/// certificate table.
+pub fn exe_authenticode(data: &[u8]) {
+    use vhdlint_guest::authenticode;
+    sink(&authenticode::read(data));
+    sink(&authenticode::parse_table(data, 0));
 }
 
 /// vhdlint.toml, a waivers file, questionnaire answers and a policy file.

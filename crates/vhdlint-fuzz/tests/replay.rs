@@ -112,6 +112,16 @@ fn seeds_reach_their_parsers() {
             p.display()
         );
     }
+    for p in inputs("seeds", "exe_authenticode") {
+        let a = vhdlint_guest::authenticode::read(&std::fs::read(&p).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let unsigned = p
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .ends_with("-unsigned");
+        assert_eq!(a.signatures.is_empty(), unsigned, "{}", p.display());
+    }
     for p in inputs("seeds", "fs_xfs") {
         let fs = vhdlint_fs::xfs::XfsFs::open(src(&p)).unwrap();
         assert!(root_entries(&fs) >= 40, "{}", p.display());

@@ -10,6 +10,7 @@
 //! Image contents are hostile: every read is bounded by [`limits`], nothing panics, and what
 //! could not be read is reported as a [`note::Note`].
 
+pub mod authenticode;
 pub mod config;
 pub mod esp;
 pub mod exe;

@@ -123,3 +123,23 @@ pub const MAX_KERNEL_CMDLINE_BYTES: usize = 2048;
 /// Consoles the kernel registers from `console=` (its `MAX_CMDLINECONSOLES`); later distinct
 /// ones are dropped.
 pub const MAX_CMDLINE_CONSOLES: usize = 8;
+
+// ---- Authenticode signatures of PE images (EFI loaders, kernels)
+
+/// Bytes read from the start of a PE image to find its optional header and data
+/// directories (linkers put them in the first few hundred bytes; e_lfanew is below 0x200 in
+/// every real EFI binary and kernel).
+pub const MAX_PE_HEADER_BYTES: usize = 64 << 10;
+/// Bytes of a PE's certificate table (a signature with its certificate chain is 2–10 KiB;
+/// shim's two signatures take under 20 KiB).
+pub const MAX_PE_CERT_TABLE_BYTES: usize = 1 << 20;
+/// Bytes read of a PE image to reach its certificate table, which signing tools append at
+/// the end (a kernel is about 10 MiB; a unified kernel image with its initramfs some 100).
+pub const MAX_PE_IMAGE_BYTES: u64 = 512 << 20;
+/// `WIN_CERTIFICATE` entries in one certificate table (shim carries two).
+pub const MAX_AUTHENTICODE_ENTRIES: usize = 16;
+/// Signatures nested in a signature's unsigned attributes, counted in depth (Microsoft
+/// nests one: a SHA-256 signature inside a SHA-1 one).
+pub const MAX_AUTHENTICODE_NESTING: usize = 4;
+/// Signatures read from one image in all, nested ones included.
+pub const MAX_AUTHENTICODE_SIGNATURES: usize = 32;

@@ -44,6 +44,7 @@ pub mod linux_provisioning_deps;
 pub mod linux_python;
 pub mod linux_resolv_conf;
 pub mod linux_root_password;
+pub mod linux_secure_boot;
 pub mod linux_shell_history;
 pub mod linux_ssh_client_alive;
 pub mod linux_ssh_host_keys;
@@ -128,6 +129,7 @@ catalogue!(
     linux_architecture,
     linux_sudoers,
     linux_defender,
+    linux_secure_boot,
     linux_provisioning_deps,
     linux_omi,
     linux_kernel_config,
@@ -284,6 +286,7 @@ mod tests {
                 "linux/architecture",
                 "linux/sudoers",
                 "linux/defender",
+                "linux/secure-boot",
                 "linux/provisioning-deps",
                 "linux/omi",
                 "linux/kernel-config",
