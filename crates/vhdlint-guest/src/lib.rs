@@ -11,6 +11,7 @@
 //! could not be read is reported as a [`note::Note`].
 
 pub mod config;
+pub mod devices;
 pub mod exe;
 pub mod facts;
 pub mod guest;

@@ -36,9 +36,11 @@ pub mod linux_kernel_cmdline;
 pub mod linux_network;
 pub mod linux_network_manager;
 pub mod linux_no_swap;
+pub mod linux_nvme;
 pub mod linux_openssl;
 pub mod linux_python;
 pub mod linux_resolv_conf;
+pub mod linux_root_device;
 pub mod linux_root_password;
 pub mod linux_shell_history;
 pub mod linux_ssh_client_alive;
@@ -123,6 +125,8 @@ catalogue!(
     linux_architecture,
     linux_sudoers,
     linux_defender,
+    linux_root_device,
+    linux_nvme,
     windows_ntfs,
     windows_generalized,
     windows_version,
@@ -275,6 +279,8 @@ mod tests {
                 "linux/architecture",
                 "linux/sudoers",
                 "linux/defender",
+                "linux/root-device",
+                "linux/nvme",
                 "windows/ntfs",
                 "windows/generalized",
                 "windows/version",
