@@ -426,8 +426,21 @@ pub fn probe(vol: &dyn ReadAt) -> Probe {
             }
         }
         for ps in PAGE_SIZES {
-            if at(ps - 10, b"SWAPSPACE2") || at(ps - 10, b"SWAP-SPACE") {
+            if at(ps - 10, b"SWAP-SPACE") {
                 return mk(FsKind::Swap, label(), None, ps - 10);
+            }
+            if at(ps - 10, b"SWAPSPACE2") {
+                // The version 1 header (mkswap) has the UUID after version, last page and the
+                // bad-page count, as blkid reports it (an all-zero UUID is none).
+                let uuid = b
+                    .get(1024 + 12..1024 + 28)
+                    .filter(|u| u.iter().any(|&x| x != 0))
+                    .map(|u| {
+                        Guid(u.try_into().unwrap_or_default())
+                            .to_string()
+                            .to_lowercase()
+                    });
+                return mk(FsKind::Swap, label(), uuid, ps - 10);
             }
         }
     }

@@ -98,19 +98,19 @@ fn judge(layout: &Layout, name: &str, in_fstab: bool) -> (Status, String, Option
         Resolution::Kernel { target: Some(t), .. } => (
             Status::Warning,
             format!(
-                "a kernel name: {} while this disk is the first, but the OS disk is nvme0n1 on NVMe VM sizes and names move with attached disks",
+                "is a kernel name: {} while this disk is the first, but the OS disk is nvme0n1 on NVMe VM sizes and names move with attached disks",
                 t.describe()
             ),
             Some(t),
         ),
         Resolution::Kernel { target: None, first_disk: true } => (
             Status::Fail,
-            "a kernel name of a partition this disk does not have".to_string(),
+            "is a kernel name of a partition this disk does not have".to_string(),
             None,
         ),
         Resolution::Kernel { target: None, first_disk: false } => (
             Status::Warning,
-            "a kernel name of another disk than the OS disk (on Azure the second SCSI disk is the temporary resource disk)".to_string(),
+            "is a kernel name of another disk than the OS disk (on Azure the second SCSI disk is the temporary resource disk)".to_string(),
             None,
         ),
         Resolution::Missing => {
@@ -132,7 +132,7 @@ fn judge(layout: &Layout, name: &str, in_fstab: bool) -> (Status, String, Option
                 (Status::Fail, "names nothing on this disk".to_string(), None)
             }
         }
-        Resolution::Unjudged(why) => (Status::Warning, why, None),
+        Resolution::Unjudged(why) => (Status::Warning, format!("is not judged: {why}"), None),
     }
 }
 
@@ -424,7 +424,7 @@ mod tests {
             assert_eq!(o.status, Status::Warning, "{name}: {}", said(&o));
             assert!(
                 o.message.starts_with(&format!(
-                    "/etc/fstab line 1 (/): {name} a kernel name: p1 (partition 1,"
+                    "/etc/fstab line 1 (/): {name} is a kernel name: p1 (partition 1,"
                 )),
                 "{name}: {}",
                 said(&o)
