@@ -281,6 +281,18 @@ const VERDICTS: &[(&str, &str, &str, &str)] = &[
         "pass",
         "not installed; current only",
     ),
+    (
+        "linux/root-device",
+        "pass",
+        "pass",
+        "fstab's four UUIDs and root= are the ones blkid finds on p1-p4",
+    ),
+    (
+        "linux/nvme",
+        "pass",
+        "warning",
+        "the cloud kernel builds nvme in; no nvme_core.io_timeout=240 (current)",
+    ),
 ];
 
 #[test]

@@ -17,9 +17,18 @@ const D12_ROOT_UUID: &str = "d12a0b1c-2d3e-4f50-8a61-72839405a6b1";
 /// The UUID `tune2fs -U` gave the root of `debian12-uuid-changed`.
 const D12_CLONE_UUID: &str = "d12a0b1c-2d3e-4f50-8a61-72839405a6d1";
 
-/// Partition number → first sector, from `sfdisk --json` on the image (a fixed VHD is a raw
-/// disk with a footer after it). `None` (after saying so) when sfdisk cannot run.
-fn partitions(img: &Path) -> Option<Vec<(u32, u64)>> {
+/// One partition as `sfdisk --json` lists it on the image (a fixed VHD is a raw disk with a
+/// footer after it): number, first sector, PARTUUID as blkid would write it (GPT: the GUID in
+/// lower case; MBR: the disk id and the number), GPT name.
+struct Part {
+    n: u32,
+    start: u64,
+    partuuid: String,
+    name: Option<String>,
+}
+
+/// The partitions of the image, or `None` (after saying so) when sfdisk cannot run.
+fn partitions(img: &Path) -> Option<Vec<Part>> {
     let out = match Command::new("sfdisk").arg("--json").arg(img).output() {
         Ok(o) if o.status.success() => o,
         Ok(o) => panic!(
@@ -33,30 +42,45 @@ fn partitions(img: &Path) -> Option<Vec<(u32, u64)>> {
         }
     };
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let t = &v["partitiontable"];
     let name = img.to_str().unwrap();
+    let disk_id = t["id"].as_str().unwrap_or("").to_lowercase();
     Some(
-        v["partitiontable"]["partitions"]
+        t["partitions"]
             .as_array()
             .unwrap()
             .iter()
             .map(|p| {
                 let node = p["node"].as_str().unwrap();
                 let n: u32 = node[name.len()..].parse().unwrap();
-                (n, p["start"].as_u64().unwrap())
+                let partuuid = match p["uuid"].as_str() {
+                    Some(u) => u.to_lowercase(),
+                    None => format!("{}-{n:02x}", disk_id.trim_start_matches("0x")),
+                };
+                Part {
+                    n,
+                    start: p["start"].as_u64().unwrap(),
+                    partuuid,
+                    name: p["name"].as_str().map(str::to_string),
+                }
             })
             .collect(),
     )
 }
 
-/// The UUID `blkid -p` finds at `offset` in the image, as it prints it.
-fn blkid_uuid(img: &Path, offset: u64) -> Option<String> {
+/// The tag `tag` (UUID, LABEL) `blkid -p` finds at `offset` in the image, as it prints it.
+fn blkid_tag(img: &Path, offset: u64, tag: &str) -> Option<String> {
     let out = Command::new("blkid")
-        .args(["-p", "-O", &offset.to_string(), "-s", "UUID", "-o", "value"])
+        .args(["-p", "-O", &offset.to_string(), "-s", tag, "-o", "value"])
         .arg(img)
         .output()
         .expect("blkid runs");
     let s = String::from_utf8_lossy(&out.stdout).trim().to_string();
     (!s.is_empty()).then_some(s)
+}
+
+fn blkid_uuid(img: &Path, offset: u64) -> Option<String> {
+    blkid_tag(img, offset, "UUID")
 }
 
 /// The (name, partition number) pairs linux/root-device resolved to a partition.
@@ -94,25 +118,28 @@ fn resolves(what: &str, img: &Path, blkid: bool) {
     let Some(parts) = partitions(img) else { return };
     let mut compared = 0;
     for (name, n) in resolved {
-        let uuid = name
-            .strip_prefix("UUID=")
-            .or_else(|| name.strip_prefix("/dev/disk/by-uuid/"));
-        let Some(uuid) = uuid else { continue };
-        let start = parts
+        let p = parts
             .iter()
-            .find(|p| p.0 == n)
-            .unwrap_or_else(|| panic!("{what}: sfdisk has no partition {n}: {parts:?}"))
-            .1;
+            .find(|p| p.n == n)
+            .unwrap_or_else(|| panic!("{what}: sfdisk has no partition {n}"));
+        let (tag, value) = name.split_once('=').unwrap_or(("", ""));
+        let truth = match tag {
+            "UUID" => blkid_tag(img, p.start * 512, "UUID"),
+            "LABEL" => blkid_tag(img, p.start * 512, "LABEL"),
+            "PARTUUID" => Some(p.partuuid.clone()),
+            "PARTLABEL" => p.name.clone(),
+            _ => continue,
+        };
         assert_eq!(
-            blkid_uuid(img, start * 512).as_deref(),
-            Some(uuid),
+            truth.as_deref(),
+            Some(value.trim_matches('"')),
             "{what}: {name} resolved to partition {n}"
         );
         compared += 1;
     }
     assert!(
         compared > 0 || what.contains("rhel") || what.contains("lvm"),
-        "{what}: no UUID= compared: {c:#}"
+        "{what}: no name compared with sfdisk or blkid"
     );
 }
 
@@ -203,7 +230,7 @@ fn a_root_uuid_changed_after_fstab_was_written_fails() {
     };
     assert_eq!(parts.len(), 1);
     assert_eq!(
-        blkid_uuid(&img, parts[0].1 * 512).as_deref(),
+        blkid_uuid(&img, parts[0].start * 512).as_deref(),
         Some(D12_CLONE_UUID)
     );
 }
