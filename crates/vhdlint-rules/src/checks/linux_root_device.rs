@@ -360,6 +360,27 @@ mod tests {
     }
 
     #[test]
+    fn mbr_partuuids_are_the_disk_id_and_the_number() {
+        // As blkid writes them: 8 hex digits of the MBR disk signature, a dash, 2 of the number.
+        let mut d = crate::testing::mbr_disk(4, &[(0x83, 2048, 4096)]);
+        put(&mut d, 440, &0xd120_0001u32.to_le_bytes());
+        put_ext(&mut d, 2048 * 512, "rootfs", 1, 0x40);
+        for (root, want) in [
+            ("PARTUUID=d1200001-01", Status::Pass),
+            ("PARTUUID=D1200001-01", Status::Warning),
+            ("PARTUUID=d1200001-02", Status::Fail),
+        ] {
+            let o = run_linux_on_disk(
+                d.clone(),
+                guest("LABEL=rootfs / ext4 defaults 0 1\n", root),
+                &Policy::guide(),
+                run,
+            );
+            assert_eq!(o.status, want, "{root}: {}", said(&o));
+        }
+    }
+
+    #[test]
     fn fails_when_a_uuid_is_not_on_the_disk() {
         let o = check(
             "UUID=0b7e4ab4-0a3e-4f7a-9d0c-5d1f2f0e9c11 / ext4 defaults 0 1\n",
