@@ -111,6 +111,11 @@ fn drivers(
             format!("/boot/initramfs-{version}.img"),
         ])
         .collect();
+    ev.push(Evidence::path(
+        dir.clone(),
+        None,
+        format!("{} not in modules.builtin", modules.join(", ")),
+    ));
     let Some(initrd) = candidates.iter().find(|p| v.exists_noted(p, lookup)) else {
         return Ok((
             vec![format!(
@@ -139,6 +144,7 @@ fn drivers(
                     vhdlint_guest::limits::MAX_INITRAMFS_FILE_BYTES >> 20
                 ),
             };
+            ev.push(Evidence::path(initrd.clone(), None, why.clone()));
             return Ok((
                 vec![format!(
                     "{initrd} {why}, so whether {} load at boot is unknown",
@@ -161,6 +167,11 @@ fn drivers(
                 found.push(format!("{name} module in the initramfs"));
             }
             None => {
+                ev.push(Evidence::path(
+                    initrd.clone(),
+                    None,
+                    format!("{} members, no {name} module", list.members().len()),
+                ));
                 problems.push(format!(
                     "{name} is neither built into kernel {version} nor in {initrd}"
                 ));
