@@ -380,7 +380,7 @@ mod tests {
     #[test]
     fn warns_without_an_initramfs_or_an_unreadable_one() {
         let mut fs = guest("console=ttyS0", &[]);
-        fs.file(INITRD, b"not an initramfs at all".to_vec());
+        fs.file(INITRD, b"not an initramfs at all");
         let o = run_linux(fs, run);
         assert_eq!(o.status, Status::Warning, "{}", said(&o));
         assert!(

@@ -319,7 +319,7 @@ mod tests {
     /// A guest whose fstab is `fstab` and whose default GRUB entry boots with `root`.
     fn guest(fstab: &str, root: &str) -> MemFs {
         let mut fs = MemFs::new();
-        fs.file("/etc/fstab", fstab.to_string());
+        fs.file("/etc/fstab", fstab);
         fs.file(
             CFG,
             format!("menuentry 'Linux' {{\n  linux /boot/vmlinuz-6.1.0 root={root} ro console=ttyS0\n}}\n"),
