@@ -426,8 +426,21 @@ pub fn probe(vol: &dyn ReadAt) -> Probe {
             }
         }
         for ps in PAGE_SIZES {
-            if at(ps - 10, b"SWAPSPACE2") || at(ps - 10, b"SWAP-SPACE") {
+            if at(ps - 10, b"SWAP-SPACE") {
                 return mk(FsKind::Swap, label(), None, ps - 10);
+            }
+            if at(ps - 10, b"SWAPSPACE2") {
+                // The version 1 header (mkswap) has the UUID after version, last page and the
+                // bad-page count, as blkid reports it (an all-zero UUID is none).
+                let uuid = b
+                    .get(1024 + 12..1024 + 28)
+                    .filter(|u| u.iter().any(|&x| x != 0))
+                    .map(|u| {
+                        Guid(u.try_into().unwrap_or_default())
+                            .to_string()
+                            .to_lowercase()
+                    });
+                return mk(FsKind::Swap, label(), uuid, ps - 10);
             }
         }
     }
@@ -495,6 +508,28 @@ pub(crate) mod tests {
         assert_eq!(probe(&MemSource::new(b.clone())).kind, FsKind::Swap);
         b[3..11].copy_from_slice(b"-FVE-FS-");
         assert_eq!(probe(&MemSource::new(b)).kind, FsKind::Bitlocker);
+    }
+
+    #[test]
+    fn swap_v1_has_the_uuid_and_label_mkswap_writes() {
+        let mut b = vec![0u8; 70 * 1024];
+        b[4086..4096].copy_from_slice(b"SWAPSPACE2");
+        // No UUID: all zeros.
+        assert_eq!(probe(&MemSource::new(b.clone())).uuid, None);
+        b[1024 + 12..1024 + 28].copy_from_slice(&[
+            0x0f, 0x1e, 0x2d, 0x3c, 0x4b, 0x5a, 0x49, 0x68, 0x87, 0x76, 0x65, 0x54, 0x43, 0x32,
+            0x21, 0x64,
+        ]);
+        b[1024 + 28..1024 + 32].copy_from_slice(b"swap");
+        let p = probe(&MemSource::new(b.clone()));
+        assert_eq!(
+            p.uuid.as_deref(),
+            Some("0f1e2d3c-4b5a-4968-8776-655443322164")
+        );
+        assert_eq!(p.label.as_deref(), Some("swap"));
+        // The old SWAP-SPACE header has none.
+        b[4086..4096].copy_from_slice(b"SWAP-SPACE");
+        assert_eq!(probe(&MemSource::new(b)).uuid, None);
     }
 
     /// A FAT16 boot sector as mkfs.vfat writes one for an 8 MiB volume.

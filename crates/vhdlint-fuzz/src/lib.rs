@@ -372,8 +372,18 @@ pub fn config_grub(data: &[u8]) {
 
 pub fn config_fstab(data: &[u8]) {
     let t = text(data);
-    sink(&config::fstab::parse(&t));
+    let f = config::fstab::parse(&t);
     sink(&config::fstab::unescape(&t));
+    // Each source resolved as linux/root-device resolves it (on a disk with no volumes: the
+    // names are what is fuzzed), and the text itself as a name.
+    let layout = Layout::read(Arc::new(MemSource::new(vec![0; 512])));
+    for e in f.entries.iter().take(64) {
+        sink(&vhdlint_guest::devices::resolve(&layout, &e.spec));
+    }
+    sink(&vhdlint_guest::devices::resolve(&layout, &t));
+    sink(&vhdlint_guest::devices::kernel_name(&t));
+    sink(&vhdlint_guest::devices::split_dm_name(&t));
+    sink(&f);
 }
 
 /// /etc/passwd and /etc/shadow (the second part), and every hash's state.

@@ -14,7 +14,8 @@ use crate::config::passwd::{self, Passwd, Shadow};
 use crate::config::sshd::{self, SshdConfig};
 use crate::fs::FsError;
 use crate::limits::{
-    MAX_DPKG_STATUS_BYTES, MAX_IFUPDOWN_FILES, MAX_KERNEL_CMDLINE_BYTES, MAX_RPMDB_BYTES,
+    MAX_DPKG_STATUS_BYTES, MAX_IFUPDOWN_FILES, MAX_INITRAMFS_FILE_BYTES, MAX_KERNEL_CMDLINE_BYTES,
+    MAX_RPMDB_BYTES,
 };
 use crate::note::{Note, Unreadable};
 use crate::view::GuestView;
@@ -36,6 +37,21 @@ pub struct Facts {
     packages: OnceLock<Packages>,
     kernel: OnceLock<Kernel>,
     network: OnceLock<Network>,
+    /// Initramfs images listed so far, by path: read and decompressed once for every check.
+    initramfs: std::sync::Mutex<BTreeMap<String, std::sync::Arc<InitramfsRead>>>,
+}
+
+/// An initramfs image, as far as it could be read (see [`Facts::initramfs`]).
+#[derive(Debug)]
+pub enum InitramfsRead {
+    /// Its members (read with the default [`crate::initramfs::Limits`]).
+    Listed(crate::initramfs::Initramfs),
+    /// Larger than [`MAX_INITRAMFS_FILE_BYTES`]: not read.
+    TooLarge,
+    /// The file could not be read.
+    Unreadable(FsError),
+    /// Read, but not an initramfs the reader understands.
+    NotInitramfs(crate::initramfs::InitramfsError),
 }
 
 /// An installed package and where that was read.
@@ -243,6 +259,29 @@ impl Facts {
     /// The default boot entry and its command line.
     pub fn kernel(&self, view: &GuestView) -> &Kernel {
         self.kernel.get_or_init(|| read_kernel(view))
+    }
+
+    /// The initramfs image at `path`, read (up to [`MAX_INITRAMFS_FILE_BYTES`]) and listed once:
+    /// every check that looks into the same image shares one decompression.
+    pub fn initramfs(&self, view: &GuestView, path: &str) -> std::sync::Arc<InitramfsRead> {
+        let mut seen = self
+            .initramfs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        seen.entry(path.to_string())
+            .or_insert_with(|| {
+                std::sync::Arc::new(match view.read_upto(path, MAX_INITRAMFS_FILE_BYTES + 1) {
+                    Ok(b) if b.len() as u64 > MAX_INITRAMFS_FILE_BYTES => InitramfsRead::TooLarge,
+                    Ok(b) => {
+                        match crate::initramfs::list(&b, crate::initramfs::Limits::default()) {
+                            Ok(l) => InitramfsRead::Listed(l),
+                            Err(e) => InitramfsRead::NotInitramfs(e),
+                        }
+                    }
+                    Err(e) => InitramfsRead::Unreadable(e),
+                })
+            })
+            .clone()
     }
 }
 

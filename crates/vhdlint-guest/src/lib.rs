@@ -12,6 +12,7 @@
 
 pub mod authenticode;
 pub mod config;
+pub mod devices;
 pub mod esp;
 pub mod exe;
 pub mod facts;

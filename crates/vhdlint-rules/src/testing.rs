@@ -677,3 +677,52 @@ pub(crate) fn set_guest(
     };
     assert!(ctx.guest.set(guest).is_ok());
 }
+
+/// Runs check `run` with `policy` on a Linux guest whose root is `fs`, on a raw disk of `disk`
+/// (whose partitions, filesystems and LVM metadata are read as a run reads them).
+pub(crate) fn run_linux_on_disk(
+    disk: Vec<u8>,
+    fs: MemFs,
+    policy: &Policy,
+    run: fn(&Context) -> Outcome,
+) -> Outcome {
+    let image = Image::from_source("memory", Arc::new(MemSource::new(disk)));
+    let mut ctx = Context::new(&image, policy, None);
+    ctx.profile = Profile::LinuxOs;
+    set_guest(&ctx, Some(Ok(found(fs, OsRelease::default()))), None);
+    settle(&ctx, run)
+}
+
+/// A cpio "newc" archive of regular files, with its trailer, padded to 512 bytes as cpio
+/// writes it.
+pub(crate) fn newc(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let entries =
+        files
+            .iter()
+            .map(|&(n, d)| (n, 0o100644u32, d))
+            .chain([("TRAILER!!!", 0, &b""[..])]);
+    for (i, (name, mode, data)) in entries.enumerate() {
+        let ino = if mode == 0 { 0 } else { i + 1 };
+        out.extend_from_slice(
+            format!(
+                "070701{ino:08x}{mode:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}",
+                0, 0, 1, 0, data.len(), 0, 0, 0, 0, name.len() + 1, 0
+            )
+            .as_bytes(),
+        );
+        out.extend_from_slice(name.as_bytes());
+        out.push(0);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+        out.extend_from_slice(data);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+    }
+    while out.len() % 512 != 0 {
+        out.push(0);
+    }
+    out
+}

@@ -341,8 +341,6 @@ fn every_check_of_the_catalogue_is_implemented() {
 /// Checks of the catalogue that open issues add (the boot path and `current`, Windows); this
 /// list only shrinks, as they are written.
 const PLANNED: &[&str] = &[
-    "linux/root-device",
-    "linux/nvme",
     "windows/dvd-rom",
     "windows/patch-level",
     "windows/roles",

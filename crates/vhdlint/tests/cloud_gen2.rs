@@ -300,6 +300,18 @@ const VERDICTS: &[(&str, &str, &str, &str)] = &[
         "pass",
         "Debian's config: CONFIG_WATCHDOG=y, CONFIG_CIFS=m",
     ),
+    (
+        "linux/root-device",
+        "pass",
+        "pass",
+        "fstab's four UUIDs and root= are the ones blkid finds on p1-p4",
+    ),
+    (
+        "linux/nvme",
+        "pass",
+        "warning",
+        "the cloud kernel builds nvme in; no nvme_core.io_timeout=240 (current)",
+    ),
 ];
 
 #[test]

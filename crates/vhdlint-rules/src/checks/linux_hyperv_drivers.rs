@@ -1,4 +1,4 @@
-use vhdlint_guest::initramfs::{self, Limits};
+use vhdlint_guest::facts::{Facts, InitramfsRead};
 use vhdlint_guest::limits::{MAX_INITRAMFS_FILE_BYTES, MAX_MODULES_DEP_BYTES};
 use vhdlint_guest::view::GuestView;
 
@@ -164,7 +164,7 @@ pub fn run(ctx: &Context) -> Outcome {
         .collect();
     let out = judge(
         &g.view,
-        g.facts.kernel(&g.view),
+        &g.facts,
         &drivers,
         p.not_in_initramfs,
         &mut bounds,
@@ -180,12 +180,13 @@ pub fn run(ctx: &Context) -> Outcome {
 
 fn judge(
     v: &GuestView,
-    k: &vhdlint_guest::facts::Kernel,
+    facts: &Facts,
     drivers: &[&Driver],
     not_in_initramfs: Level,
     bounds: &mut Vec<Note>,
     lookup: &mut Vec<Note>,
 ) -> Outcome {
+    let k = facts.kernel(v);
     let found = match modules_dir(v, k.version.as_deref(), lookup) {
         Ok(found) => found,
         Err(unread) => {
@@ -350,19 +351,17 @@ fn judge(
         ))
         .evidences(ev);
     };
-    let bytes = match v.read_upto(initrd, MAX_INITRAMFS_FILE_BYTES + 1) {
-        Ok(b) if b.len() as u64 > MAX_INITRAMFS_FILE_BYTES => {
+    let read = facts.initramfs(v, initrd);
+    let list = match &*read {
+        InitramfsRead::Listed(l) => l,
+        InitramfsRead::TooLarge => {
             return Outcome::warning(format!("kernel {version}: initramfs over {} MiB", MAX_INITRAMFS_FILE_BYTES >> 20), required)
                 .message(format!("{initrd} is larger than {} MiB, the limit, and was not read, so whether the drivers are in it is unknown", MAX_INITRAMFS_FILE_BYTES >> 20))
                 .evidence(Evidence::path(initrd.clone(), None, format!("larger than {MAX_INITRAMFS_FILE_BYTES} bytes, the limit: not read")))
                 .evidences(ev)
         }
-        Ok(b) => b,
-        Err(e) => return Outcome::error(format!("{initrd}: {e}")),
-    };
-    let list = match initramfs::list(&bytes, Limits::default()) {
-        Ok(l) => l,
-        Err(e) => {
+        InitramfsRead::Unreadable(e) => return Outcome::error(format!("{initrd}: {e}")),
+        InitramfsRead::NotInitramfs(e) => {
             return Outcome::with_status(Status::Warning, format!("kernel {version}: initramfs unreadable"), required)
                 .message(format!("{initrd} cannot be read as an initramfs ({e}), so whether the drivers are in it is unknown"))
                 .evidence(Evidence::path(initrd.clone(), None, e.to_string()))
@@ -420,7 +419,7 @@ mod tests {
     use super::run;
     use crate::check::Status;
     use crate::policy::Policy;
-    use crate::testing::{run_linux, run_linux_with, run_no_linux, said, MemFs};
+    use crate::testing::{newc, run_linux, run_linux_with, run_no_linux, said, MemFs};
     use vhdlint_guest::limits::{
         MAX_CONFIG_BYTES, MAX_INITRAMFS_FILE_BYTES, MAX_INITRAMFS_KEPT_MEMBER,
         MAX_MODULES_DEP_BYTES,
@@ -431,40 +430,6 @@ mod tests {
     const INITRD: &str = "/boot/initrd.img-6.1.0-13-amd64";
     const BUILTIN: &str = "kernel/drivers/hv/hv_vmbus.ko\nkernel/drivers/scsi/hv_storvsc.ko\nkernel/drivers/net/hyperv/hv_netvsc.ko\n";
     const DEP: &str = "kernel/drivers/hv/hv_vmbus.ko:\nkernel/drivers/scsi/hv_storvsc.ko.xz: kernel/drivers/hv/hv_vmbus.ko\nkernel/drivers/net/hyperv/hv_netvsc.ko.zst: kernel/drivers/hv/hv_vmbus.ko\n";
-
-    /// A cpio "newc" archive of regular files, with its trailer, padded to 512 bytes as cpio
-    /// writes it.
-    fn newc(files: &[(&str, &[u8])]) -> Vec<u8> {
-        let mut out = Vec::new();
-        let entries =
-            files
-                .iter()
-                .map(|&(n, d)| (n, 0o100644u32, d))
-                .chain([("TRAILER!!!", 0, &b""[..])]);
-        for (i, (name, mode, data)) in entries.enumerate() {
-            let ino = if mode == 0 { 0 } else { i + 1 };
-            out.extend_from_slice(
-                format!(
-                    "070701{ino:08x}{mode:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}",
-                    0, 0, 1, 0, data.len(), 0, 0, 0, 0, name.len() + 1, 0
-                )
-                .as_bytes(),
-            );
-            out.extend_from_slice(name.as_bytes());
-            out.push(0);
-            while out.len() % 4 != 0 {
-                out.push(0);
-            }
-            out.extend_from_slice(data);
-            while out.len() % 4 != 0 {
-                out.push(0);
-            }
-        }
-        while out.len() % 512 != 0 {
-            out.push(0);
-        }
-        out
-    }
 
     /// An initramfs holding these modules of kernel `V`.
     fn initramfs(modules: &[&str]) -> Vec<u8> {

@@ -38,11 +38,13 @@ pub mod linux_kernel_config;
 pub mod linux_network;
 pub mod linux_network_manager;
 pub mod linux_no_swap;
+pub mod linux_nvme;
 pub mod linux_omi;
 pub mod linux_openssl;
 pub mod linux_provisioning_deps;
 pub mod linux_python;
 pub mod linux_resolv_conf;
+pub mod linux_root_device;
 pub mod linux_root_password;
 pub mod linux_secure_boot;
 pub mod linux_shell_history;
@@ -129,7 +131,9 @@ catalogue!(
     linux_architecture,
     linux_sudoers,
     linux_defender,
+    linux_root_device,
     linux_secure_boot,
+    linux_nvme,
     linux_provisioning_deps,
     linux_omi,
     linux_kernel_config,
@@ -286,7 +290,9 @@ mod tests {
                 "linux/architecture",
                 "linux/sudoers",
                 "linux/defender",
+                "linux/root-device",
                 "linux/secure-boot",
+                "linux/nvme",
                 "linux/provisioning-deps",
                 "linux/omi",
                 "linux/kernel-config",
