@@ -146,6 +146,12 @@ fn without_config(
         )
         .message(format!(
             "{config} is missing and kernel {version} has no modules directory, so CONFIG_WATCHDOG and CONFIG_CIFS cannot be confirmed"
+        ))
+        .evidence(Evidence::path(config.to_string(), None, "missing"))
+        .evidence(Evidence::path(
+            format!("/lib/modules/{version}"),
+            None,
+            "missing",
         ));
     };
     let mut unread = Vec::new();
