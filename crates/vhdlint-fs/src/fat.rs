@@ -518,6 +518,22 @@ mod tests {
     }
 
     #[test]
+    fn small_volumes_have_small_budgets() {
+        assert_eq!(metadata_budget(1 << 30, "/").0, MAX_FAT_METADATA_BYTES);
+        let (budget, dirs) = metadata_budget(64 << 10, "/EFI/BOOT");
+        assert_eq!(dirs, 3);
+        assert!(budget < 1 << 20, "{budget}");
+        let s = src(vec![0; 8192]);
+        let mut c = Cursor::new(&s, "/a", 0);
+        c.budget = 0;
+        let e = map_err("/a", c.read(&mut [0u8; 32]).unwrap_err()).to_string();
+        assert!(
+            e.contains("at byte 0") && e.contains("8192-byte volume"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn cursor_budget_is_named() {
         let s = src(vec![0; 8192]);
         let mut c = Cursor::new(&s, "/", 0);
