@@ -128,6 +128,39 @@ end = len(b.rstrip(b"\0"))
 open(sys.argv[2], "wb").write(b[: (end + 511) // 512 * 512])
 PY
 done
+# Small FAT volumes, so that most executions are cheap: a 128 KiB FAT12, the smallest FAT16
+# (4085 clusters of one sector) and the smallest FAT32 (65525 clusters: its one FAT alone is
+# 256 KiB), each with a 16-entry root directory (FAT12/16), subdirectories, a long name, a
+# lower-case 8.3 name, a deleted entry and a file whose chain is split around another's
+# cluster (on FAT12/16); and a FAT12 with 4 KiB sectors. Cut after the last byte in use.
+fat_small() {
+    local b=$1 sz=$2 out=$3
+    shift 3
+    truncate -s 0 "$W/$out.img"; truncate -s "$sz" "$W/$out.img"
+    mkfs.vfat -F "$b" -s 1 -i 12345678 -n ESP "$@" "$W/$out.img" >/dev/null
+    mt() { MTOOLS_SKIP_CHECK=1 LC_ALL=C.UTF-8 "$@"; }
+    mt mmd -i "$W/$out.img" ::/EFI ::/EFI/BOOT ::/EFI/debian
+    printf 'gap\n' >"$W/gap"
+    head -c 1500 "$T/etc/ssh/sshd_config" >"$W/bootx64.efi"
+    printf 'set timeout=1\n' >"$W/grub.cfg"
+    printf 'fs0:\\EFI\\BOOT\\BOOTX64.EFI\n' >"$W/startup.nsh"
+    mt mcopy -i "$W/$out.img" "$W/gap" ::/EFI/BOOT/GAP
+    mt mcopy -i "$W/$out.img" "$W/grub.cfg" ::/EFI/debian/grub.cfg
+    mt mcopy -i "$W/$out.img" "$W/grub.cfg" "::/EFI/debian/A Long Name.efi"
+    mt mdel -i "$W/$out.img" ::/EFI/BOOT/GAP
+    mt mcopy -i "$W/$out.img" "$W/bootx64.efi" ::/EFI/BOOT/BOOTX64.EFI
+    mt mcopy -i "$W/$out.img" "$W/startup.nsh" ::/startup.nsh
+    python3 - "$W/$out.img" "$OUT/fs_fat/$out" <<'PY'
+import sys
+b = open(sys.argv[1], "rb").read()
+end = len(b.rstrip(b"\0"))
+open(sys.argv[2], "wb").write(b[: (end + 511) // 512 * 512])
+PY
+}
+fat_small 12 $((128 * K)) fat12-128k -r 16
+fat_small 16 $((2100 * K)) fat16-smallest -r 16
+fat_small 32 $((33 * M)) fat32-smallest -f 1 -R 8
+fat_small 12 $((192 * K)) fat12-4k-sectors -S 4096 -r 128
 # NTFS: 2 MiB volume with a few files, its first 512 KiB (boot sector, $MFT) as a seed and the
 # whole volume as another.
 truncate -s $((2 * M)) "$W/ntfs.img"

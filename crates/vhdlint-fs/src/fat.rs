@@ -16,8 +16,9 @@
 //!
 //! The crate follows cluster chains without looking for cycles, so a directory whose chain
 //! loops would be read forever: every operation has a read budget ([`MAX_FAT_METADATA_BYTES`],
-//! plus what a file read asks for), counted on the bytes handed to the crate (also when they
-//! come from the cursor's one-block cache), and a directory lists at most
+//! or on a small volume as many bytes as the volume holds for each directory the operation
+//! reads, plus what a file read asks for), counted on the bytes handed to the crate (also when
+//! they come from the cursor's cache of two blocks), and a directory lists at most
 //! [`MAX_DIR_ENTRIES`] entries. Reaching either is an [`FsError::Limit`] naming it.
 //!
 //! # What Linux shows that FAT does not store
@@ -35,7 +36,25 @@ use vhdlint_disk::SharedSource;
 use crate::limits::{MAX_DIR_ENTRIES, MAX_FAT_METADATA_BYTES};
 use crate::{DirEntry, FileKind, FsError, Metadata};
 
-/// Bytes the cursor reads from the source at once (and keeps, one block).
+/// Bytes of metadata one operation on `path` may read from a volume of `size` bytes: the
+/// boot and FSInfo sectors, and each directory it reads (those the path goes through, and the
+/// one it names) once. Without a loop in its cluster chain no directory holds more than the
+/// volume, and following the chain reads one FAT entry (at most 4 bytes) per cluster of at
+/// least 512 bytes; one directory's worth more covers the FAT entries of a file read. Never
+/// more than [`MAX_FAT_METADATA_BYTES`], which this only lowers on volumes of under a few
+/// dozen MiB, so that a loop there ends after about as many bytes as the volume holds.
+fn metadata_budget(size: u64, path: &str) -> (u64, u64) {
+    let dirs = path.split('/').filter(|c| !c.is_empty()).count() as u64 + 1;
+    let per_dir = size.saturating_add(size / 128);
+    let budget = (dirs + 1)
+        .saturating_mul(per_dir)
+        .saturating_add(64 << 10)
+        .min(MAX_FAT_METADATA_BYTES);
+    (budget, dirs)
+}
+
+/// Bytes the cursor reads from the source at once (and keeps, two blocks: following a chain
+/// goes back and forth between the FAT and the data).
 const BLOCK: u64 = 4096;
 /// Chunk of a file read at once.
 const READ_CHUNK: usize = 64 << 10;
@@ -92,22 +111,41 @@ struct Cursor<'a> {
     size: u64,
     pos: u64,
     budget: u64,
-    /// What the budget was, for the message.
-    allowed: u64,
+    /// What the budget was and why, for the message.
+    allowed: String,
     /// The block last read from the source: its offset and bytes.
     block: Option<(u64, Vec<u8>)>,
+    /// The one read before it.
+    previous: Option<(u64, Vec<u8>)>,
 }
 
 impl<'a> Cursor<'a> {
-    fn new(source: &'a SharedSource, extra_budget: u64) -> Self {
-        let allowed = MAX_FAT_METADATA_BYTES.saturating_add(extra_budget);
+    /// A cursor for one operation on `path` ([`metadata_budget`]), allowed `extra_budget`
+    /// bytes more (the bytes of a file read).
+    fn new(source: &'a SharedSource, path: &str, extra_budget: u64) -> Self {
+        let size = source.size();
+        let (metadata, dirs) = metadata_budget(size, path);
+        let budget = metadata.saturating_add(extra_budget);
+        let why = if metadata < MAX_FAT_METADATA_BYTES {
+            format!("{dirs} directories' worth of this {size}-byte volume")
+        } else {
+            "MAX_FAT_METADATA_BYTES".to_string()
+        };
+        let allowed = if extra_budget > 0 {
+            format!(
+                "{budget} bytes ({metadata} of metadata, {why}, and {extra_budget} of file data)"
+            )
+        } else {
+            format!("{budget} bytes, {why}")
+        };
         Cursor {
             source,
-            size: source.size(),
+            size,
             pos: 0,
-            budget: allowed,
+            budget,
             allowed,
             block: None,
+            previous: None,
         }
     }
 
@@ -115,10 +153,14 @@ impl<'a> Cursor<'a> {
     fn block_at(&mut self, pos: u64) -> io::Result<&[u8]> {
         let start = pos - pos % BLOCK;
         if self.block.as_ref().map(|b| b.0) != Some(start) {
+            std::mem::swap(&mut self.block, &mut self.previous);
+        }
+        if self.block.as_ref().map(|b| b.0) != Some(start) {
             let len = BLOCK.min(self.size - start) as usize;
-            let bytes = self
-                .source
-                .read_vec(start, len)
+            let mut bytes = self.block.take().map(|b| b.1).unwrap_or_default();
+            bytes.resize(len, 0);
+            self.source
+                .read_at(start, &mut bytes)
                 .map_err(|e| refuse(Refused::Io(e.to_string())))?;
             self.block = Some((start, bytes));
         }
@@ -136,8 +178,8 @@ impl Read for Cursor<'_> {
             return Err(refuse(Refused::Limit(
                 "MAX_FAT_METADATA_BYTES",
                 format!(
-                    "one FAT operation reads more than {} bytes, the limit (a cluster chain that loops, or a directory too large)",
-                    self.allowed
+                    "a read of {want} bytes at byte {} of the volume goes past what one FAT operation may read, {}: a cluster chain that loops, or a directory too large",
+                    self.pos, self.allowed
                 ),
             )));
         }
@@ -271,7 +313,7 @@ impl FatFs {
     /// must make sense to the crate).
     pub fn open(source: SharedSource) -> Result<Self, FsError> {
         let (fat_type, volume_id, label) = {
-            let fs = fatfs::FileSystem::new(Cursor::new(&source, 0), options())
+            let fs = fatfs::FileSystem::new(Cursor::new(&source, "/", 0), options())
                 .map_err(|e| map_err("boot sector", e))?;
             (
                 fat_type_name(fs.fat_type()),
@@ -302,14 +344,15 @@ impl FatFs {
         &self.label
     }
 
-    /// Runs `f` on a filesystem opened for this one operation, its cursor allowed
-    /// `extra_budget` bytes more than [`MAX_FAT_METADATA_BYTES`].
+    /// Runs `f` on a filesystem opened for this one operation on `path`, its cursor allowed
+    /// `extra_budget` bytes more than the operation's metadata ([`metadata_budget`]).
     fn with<R>(
         &self,
+        path: &str,
         extra_budget: u64,
         f: impl for<'a> FnOnce(&Fs<'a>) -> Result<R, FsError>,
     ) -> Result<R, FsError> {
-        let fs = fatfs::FileSystem::new(Cursor::new(&self.source, extra_budget), options())
+        let fs = fatfs::FileSystem::new(Cursor::new(&self.source, path, extra_budget), options())
             .map_err(|e| map_err("boot sector", e))?;
         f(&fs)
     }
@@ -363,7 +406,7 @@ impl crate::Filesystem for FatFs {
     }
 
     fn symlink_metadata(&self, path: &str) -> Result<Metadata, FsError> {
-        self.with(0, |fs| {
+        self.with(path, 0, |fs| {
             Ok(match lookup(fs, path)? {
                 Found::Root => Metadata {
                     kind: FileKind::Dir,
@@ -378,7 +421,7 @@ impl crate::Filesystem for FatFs {
     }
 
     fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, FsError> {
-        self.with(0, |fs| {
+        self.with(path, 0, |fs| {
             let dir = match lookup(fs, path)? {
                 Found::Root => fs.root_dir(),
                 Found::Entry(e) if e.is_dir() => e.to_dir(),
@@ -401,7 +444,7 @@ impl crate::Filesystem for FatFs {
     }
 
     fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, FsError> {
-        self.with(max, |fs| {
+        self.with(path, max, |fs| {
             let e = match lookup(fs, path)? {
                 Found::Root => return Err(FsError::IsADirectory(path.to_string())),
                 Found::Entry(e) if e.is_dir() => {
@@ -412,7 +455,8 @@ impl crate::Filesystem for FatFs {
             let want = e.len().min(max);
             let mut file = e.to_file();
             let mut out = Vec::new();
-            let mut chunk = vec![0u8; READ_CHUNK];
+            let mut chunk =
+                vec![0u8; usize::try_from(want).map_or(READ_CHUNK, |w| w.min(READ_CHUNK))];
             while (out.len() as u64) < want {
                 let ask = ((want - out.len() as u64) as usize).min(READ_CHUNK);
                 let n = file
@@ -459,7 +503,7 @@ mod tests {
     #[test]
     fn cursor_refuses_writes() {
         let s = src(vec![7; 8192]);
-        let mut c = Cursor::new(&s, 0);
+        let mut c = Cursor::new(&s, "/", 0);
         assert!(c.write(b"x").is_err());
         let mut b = [0u8; 3];
         c.seek(SeekFrom::Start(4095)).unwrap();
@@ -474,9 +518,25 @@ mod tests {
     }
 
     #[test]
+    fn small_volumes_have_small_budgets() {
+        assert_eq!(metadata_budget(1 << 30, "/").0, MAX_FAT_METADATA_BYTES);
+        let (budget, dirs) = metadata_budget(64 << 10, "/EFI/BOOT");
+        assert_eq!(dirs, 3);
+        assert!(budget < 1 << 20, "{budget}");
+        let s = src(vec![0; 8192]);
+        let mut c = Cursor::new(&s, "/a", 0);
+        c.budget = 0;
+        let e = map_err("/a", c.read(&mut [0u8; 32]).unwrap_err()).to_string();
+        assert!(
+            e.contains("at byte 0") && e.contains("8192-byte volume"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn cursor_budget_is_named() {
         let s = src(vec![0; 8192]);
-        let mut c = Cursor::new(&s, 0);
+        let mut c = Cursor::new(&s, "/", 0);
         c.budget = 2;
         let mut b = [0u8; 3];
         let e = map_err("x", c.read(&mut b).unwrap_err());

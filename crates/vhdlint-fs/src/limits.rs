@@ -15,7 +15,9 @@ pub const MAX_PATH_LEN: usize = 4096;
 /// Bytes of boot sector, FAT and directory entries one FAT operation may read (read by the
 /// `fatfs` crate, which follows cluster chains without looking for loops: this is what ends
 /// one). A directory of [`MAX_DIR_ENTRIES`] entries with long names takes some 100 MiB; a file
-/// read is allowed the bytes asked for on top.
+/// read is allowed the bytes asked for on top. On a volume of under a few dozen MiB an
+/// operation may read less: the volume's size once for each directory it reads, which a chain
+/// without a loop never exceeds.
 pub const MAX_FAT_METADATA_BYTES: u64 = 256 << 20;
 
 // ---- NTFS

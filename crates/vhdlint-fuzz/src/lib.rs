@@ -146,14 +146,34 @@ pub fn layout(data: &[u8]) {
     sink(&vhdlint_guest::os_hint(&l));
 }
 
-/// Opens a filesystem over the volume, walks it and reads what it finds.
+/// A directory's listing, as a hash of its names and kinds.
+fn listing_hash(entries: &[vhdlint_fs::DirEntry]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for e in entries {
+        e.name.hash(&mut h);
+        std::mem::discriminant(&e.kind).hash(&mut h);
+    }
+    h.finish()
+}
+
+/// Opens a filesystem over the volume, walks it and reads what it finds. A directory that
+/// lists as one of its ancestors does (a damaged image's loop, such as a FAT subdirectory
+/// whose cluster is the root's) is listed but not walked again: each level deeper would
+/// only repeat the same reads through a longer path, and a path's lookup costs a directory
+/// scan per component, so eight levels of a loop made single inputs take seconds.
 fn walk_fs(fs: Arc<dyn Filesystem>) {
     let mut budget = 512usize;
-    let mut stack = vec![("/".to_string(), 0usize)];
-    while let Some((dir, depth)) = stack.pop() {
+    let mut stack = vec![("/".to_string(), 0usize, Vec::<u64>::new())];
+    while let Some((dir, depth, mut ancestors)) = stack.pop() {
         let Ok(entries) = fs.read_dir(&dir) else {
             continue;
         };
+        let listing = listing_hash(&entries);
+        if ancestors.contains(&listing) {
+            continue;
+        }
+        ancestors.push(listing);
         for e in entries {
             if budget == 0 {
                 break;
@@ -168,7 +188,7 @@ fn walk_fs(fs: Arc<dyn Filesystem>) {
                 format!("{dir}/{}", e.name)
             };
             match fs.symlink_metadata(&path).map(|m| m.kind) {
-                Ok(FileKind::Dir) if depth < 8 => stack.push((path, depth + 1)),
+                Ok(FileKind::Dir) if depth < 8 => stack.push((path, depth + 1, ancestors.clone())),
                 Ok(FileKind::File) => sink(&fs.read(&path, 64 << 10).map(|b| b.len())),
                 Ok(FileKind::Symlink) => sink(&fs.read_link(&path)),
                 other => sink(&other),

@@ -129,7 +129,14 @@ fn seeds_reach_their_parsers() {
     }
     for p in inputs("seeds", "fs_fat") {
         let fs = vhdlint_fs::fat::FatFs::open(src(&p)).unwrap();
-        assert_eq!(fs.read_dir("/many").unwrap().len(), 40, "{}", p.display());
+        let name = p.file_name().unwrap().to_string_lossy();
+        if ["fat12", "fat16", "fat32"].contains(&name.as_ref()) {
+            assert_eq!(fs.read_dir("/many").unwrap().len(), 40, "{}", p.display());
+        } else {
+            // The small volumes (fuzz/seed.sh's fat_small): a file of three clusters.
+            let boot = fs.read("/EFI/BOOT/BOOTX64.EFI", 1 << 20);
+            assert_eq!(boot.map(|b| b.len()).ok(), Some(1500), "{}", p.display());
+        }
         assert!(
             fs.read("/efi/debian/a long name.EFI", 1 << 20).is_ok(),
             "{}",
