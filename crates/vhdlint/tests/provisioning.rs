@@ -9,8 +9,8 @@ mod common;
 #[path = "common/rpm_legacy.rs"]
 mod rpm_legacy;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 
 use common::{check_json, debian12_or_skip, result, skip};
 use rpm_legacy::{have, rpmbuild, run, spec};
@@ -88,62 +88,6 @@ fn debian_as_debootstrap_leaves_it() {
     assert!(said(p).contains("kernel/fs/udf/udf.ko"), "{}", said(p));
 }
 
-const MIB: u64 = 1 << 20;
-
-/// A 64 MiB MBR disk with one ext4 partition at 1 MiB made from `tree`, as a fixed VHD.
-fn ext4_image(dir: &Path, tree: &Path) -> PathBuf {
-    let part = dir.join("part.img");
-    let raw = dir.join("disk.raw");
-    let vhd = dir.join("disk.vhd");
-    for f in [&part, &raw, &vhd] {
-        let _ = std::fs::remove_file(f);
-    }
-    run(Command::new("truncate")
-        .arg("-s")
-        .arg((63 * MIB).to_string())
-        .arg(&part));
-    run(Command::new("mke2fs")
-        .args(["-F", "-q", "-t", "ext4", "-E", "root_owner=0:0", "-d"])
-        .arg(tree)
-        .arg(&part));
-    run(Command::new("truncate")
-        .arg("-s")
-        .arg((64 * MIB).to_string())
-        .arg(&raw));
-    let mut sfdisk = Command::new("sfdisk")
-        .args(["--quiet", "--no-reread", "--no-tell-kernel"])
-        .arg(&raw)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    sfdisk
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"start=2048, type=83\n")
-        .unwrap();
-    assert!(sfdisk.wait().unwrap().success());
-    run(Command::new("dd")
-        .arg(format!("if={}", part.display()))
-        .arg(format!("of={}", raw.display()))
-        .args(["bs=1M", "seek=1", "conv=notrunc,sparse", "status=none"]));
-    run(Command::new("qemu-img")
-        .args([
-            "convert",
-            "-f",
-            "raw",
-            "-O",
-            "vpc",
-            "-o",
-            "subformat=fixed,force_size",
-        ])
-        .arg(&raw)
-        .arg(&vhd));
-    vhd
-}
-
 #[test]
 fn an_rpm_installed_omi_1_6_8_0_fails_under_current() {
     for t in [
@@ -206,7 +150,7 @@ fn an_rpm_installed_omi_1_6_8_0_fails_under_current() {
     assert_eq!(run(c.args(["-q", "omi"])).trim(), "omi-1.6.8-0.noarch");
     assert!(tree.join("opt/omi/bin").is_dir());
 
-    let img = ext4_image(&dir, &tree);
+    let img = rpm_legacy::ext4_vhd(&dir, &tree);
     let (_, r) = check_json(&img, &["--profile", "linux-os", "--policy", "current"]);
     let o = result(&r, "linux/omi");
     assert_eq!(o["status"], "fail", "{}", said(o));

@@ -10,78 +10,11 @@ mod common;
 mod rpm_legacy;
 
 use std::os::unix::fs::symlink;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 
 use common::{check_json, result, skip};
-use rpm_legacy::{have, install, rpm_qa, rpmbuild, run, spec, write_bdb};
-
-const MIB: u64 = 1 << 20;
-
-/// An MBR disk of 64 MiB with one ext4 partition at 1 MiB made from `tree`, as a fixed VHD.
-fn image(dir: &Path, tree: &Path) -> PathBuf {
-    let part = dir.join("part.img");
-    let raw = dir.join("disk.raw");
-    let vhd = dir.join("disk.vhd");
-    for f in [&part, &raw, &vhd] {
-        let _ = std::fs::remove_file(f);
-    }
-    run(Command::new("truncate")
-        .arg("-s")
-        .arg((63 * MIB).to_string())
-        .arg(&part));
-    run(Command::new("mke2fs")
-        .env("E2FSPROGS_FAKE_TIME", "1700000000")
-        .args([
-            "-F",
-            "-q",
-            "-t",
-            "ext4",
-            "-b",
-            "4096",
-            "-E",
-            "root_owner=0:0",
-            "-d",
-        ])
-        .arg(tree)
-        .arg(&part));
-    run(Command::new("truncate")
-        .arg("-s")
-        .arg((64 * MIB).to_string())
-        .arg(&raw));
-    let mut sfdisk = Command::new("sfdisk")
-        .args(["--quiet", "--no-reread", "--no-tell-kernel"])
-        .arg(&raw)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    sfdisk
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"start=2048, type=83\n")
-        .unwrap();
-    assert!(sfdisk.wait().unwrap().success());
-    run(Command::new("dd")
-        .arg(format!("if={}", part.display()))
-        .arg(format!("of={}", raw.display()))
-        .args(["bs=1M", "seek=1", "conv=notrunc,sparse", "status=none"]));
-    run(Command::new("qemu-img")
-        .args([
-            "convert",
-            "-f",
-            "raw",
-            "-O",
-            "vpc",
-            "-o",
-            "subformat=fixed,force_size",
-        ])
-        .arg(&raw)
-        .arg(&vhd));
-    vhd
-}
+use rpm_legacy::{have, install, rpm_qa, rpmbuild, spec, write_bdb};
 
 #[test]
 fn agent_version_comes_from_a_berkeley_db_rpm_database() {
@@ -155,7 +88,10 @@ fn agent_version_comes_from_a_berkeley_db_rpm_database() {
     )
     .unwrap();
 
-    let (_, report) = check_json(&image(&dir, &tree), &["--profile", "linux-os"]);
+    let (_, report) = check_json(
+        &rpm_legacy::ext4_vhd(&dir, &tree),
+        &["--profile", "linux-os"],
+    );
     let r = result(&report, "linux/agent-installed");
     let said = r.to_string();
     assert_eq!(r["status"], "pass", "{said}");
@@ -171,7 +107,10 @@ fn agent_version_comes_from_a_berkeley_db_rpm_database() {
 
     // Without the database the same image has no agent.
     std::fs::remove_file(dbpath.join("Packages")).unwrap();
-    let (_, report) = check_json(&image(&dir, &tree), &["--profile", "linux-os"]);
+    let (_, report) = check_json(
+        &rpm_legacy::ext4_vhd(&dir, &tree),
+        &["--profile", "linux-os"],
+    );
     let r = result(&report, "linux/agent-installed");
     assert_eq!(r["status"], "fail", "{r}");
     assert_eq!(r["actual"], "not installed", "{r}");

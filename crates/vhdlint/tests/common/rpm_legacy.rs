@@ -7,7 +7,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// One package as rpm reports it: header number, name, epoch, version, release, arch
 /// (`None` for rpm's `(none)`).
@@ -183,4 +183,71 @@ pub fn rpm_qa(dbpath: &Path, backend: &str) -> Vec<Row> {
         .collect();
     v.sort_by_key(|r| r.0);
     v
+}
+
+const MIB: u64 = 1 << 20;
+
+/// An MBR disk of 64 MiB with one ext4 partition at 1 MiB made from `tree`, as a fixed VHD.
+pub fn ext4_vhd(dir: &Path, tree: &Path) -> PathBuf {
+    let part = dir.join("part.img");
+    let raw = dir.join("disk.raw");
+    let vhd = dir.join("disk.vhd");
+    for f in [&part, &raw, &vhd] {
+        let _ = std::fs::remove_file(f);
+    }
+    run(Command::new("truncate")
+        .arg("-s")
+        .arg((63 * MIB).to_string())
+        .arg(&part));
+    run(Command::new("mke2fs")
+        .env("E2FSPROGS_FAKE_TIME", "1700000000")
+        .args([
+            "-F",
+            "-q",
+            "-t",
+            "ext4",
+            "-b",
+            "4096",
+            "-E",
+            "root_owner=0:0",
+            "-d",
+        ])
+        .arg(tree)
+        .arg(&part));
+    run(Command::new("truncate")
+        .arg("-s")
+        .arg((64 * MIB).to_string())
+        .arg(&raw));
+    let mut sfdisk = Command::new("sfdisk")
+        .args(["--quiet", "--no-reread", "--no-tell-kernel"])
+        .arg(&raw)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    sfdisk
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"start=2048, type=83\n")
+        .unwrap();
+    assert!(sfdisk.wait().unwrap().success());
+    run(Command::new("dd")
+        .arg(format!("if={}", part.display()))
+        .arg(format!("of={}", raw.display()))
+        .args(["bs=1M", "seek=1", "conv=notrunc,sparse", "status=none"]));
+    run(Command::new("qemu-img")
+        .args([
+            "convert",
+            "-f",
+            "raw",
+            "-O",
+            "vpc",
+            "-o",
+            "subformat=fixed,force_size",
+        ])
+        .arg(&raw)
+        .arg(&vhd));
+    vhd
 }
