@@ -1,4 +1,4 @@
-use vhdlint_guest::facts::{Facts, InitramfsRead};
+use vhdlint_guest::facts::{Facts, InitramfsRead, Kernel};
 use vhdlint_guest::limits::{MAX_INITRAMFS_FILE_BYTES, MAX_MODULES_DEP_BYTES};
 use vhdlint_guest::view::GuestView;
 
@@ -113,6 +113,41 @@ enum Found {
     Missing,
 }
 
+/// The default kernel's `(version, modules directory)` as [`modules_dir`] finds it, or the
+/// `error` outcome saying why there is none: it could not be looked up, or no kernel has one.
+pub(crate) fn default_modules_dir(
+    v: &GuestView,
+    k: &Kernel,
+    lookup: &mut Vec<Note>,
+) -> Result<(String, String), Outcome> {
+    let version = k.version.as_deref();
+    match modules_dir(v, version, lookup) {
+        Ok(Some(found)) => Ok(found),
+        Ok(None) => Err(Outcome::error(format!(
+            "no kernel modules directory (/lib/modules/VERSION) for {}",
+            version.unwrap_or("any kernel")
+        ))),
+        Err(unread) => Err(Outcome::error(format!(
+            "the modules directory of the default kernel {} could not be looked up",
+            version.unwrap_or("")
+        ))
+        .noted(unread)),
+    }
+}
+
+/// Where the initramfs of kernel `version` may be: the boot entry's, then Debian's and the
+/// Red Hat family's names.
+pub(crate) fn initramfs_candidates(k: &Kernel, version: &str) -> Vec<String> {
+    k.initrd
+        .iter()
+        .cloned()
+        .chain([
+            format!("/boot/initrd.img-{version}"),
+            format!("/boot/initramfs-{version}.img"),
+        ])
+        .collect()
+}
+
 /// The version and modules directory of kernel `version` (the default one), else of the
 /// newest kernel with a modules directory. `Err` with what could not be looked up when the
 /// default kernel's directory could not be: another kernel's would be judged in its place. A
@@ -187,21 +222,9 @@ fn judge(
     lookup: &mut Vec<Note>,
 ) -> Outcome {
     let k = facts.kernel(v);
-    let found = match modules_dir(v, k.version.as_deref(), lookup) {
+    let (version, dir) = match default_modules_dir(v, k, lookup) {
         Ok(found) => found,
-        Err(unread) => {
-            return Outcome::error(format!(
-                "the modules directory of the default kernel {} could not be looked up",
-                k.version.as_deref().unwrap_or("")
-            ))
-            .noted(unread)
-        }
-    };
-    let Some((version, dir)) = found else {
-        return Outcome::error(format!(
-            "no kernel modules directory (/lib/modules/VERSION) for {}",
-            k.version.as_deref().unwrap_or("any kernel")
-        ));
+        Err(o) => return o,
     };
     let builtin = v
         .read_noted(&format!("{dir}/modules.builtin"), bounds)
@@ -329,15 +352,7 @@ fn judge(
         return Outcome::pass(format!("kernel {version}: {}", describe(&found)), required)
             .evidences(ev);
     }
-    let candidates: Vec<String> = k
-        .initrd
-        .iter()
-        .cloned()
-        .chain([
-            format!("/boot/initrd.img-{version}"),
-            format!("/boot/initramfs-{version}.img"),
-        ])
-        .collect();
+    let candidates = initramfs_candidates(k, &version);
     // An initramfs that could not be looked up is not taken for absent: the one it would have
     // been chosen over may not be the one that boots.
     let Some(initrd) = candidates.iter().find(|p| v.exists_noted(p, lookup)) else {

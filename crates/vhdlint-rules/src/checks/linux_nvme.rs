@@ -2,7 +2,7 @@ use vhdlint_guest::devices;
 use vhdlint_guest::facts::{InitramfsRead, FSTAB};
 use vhdlint_guest::view::GuestView;
 
-use super::linux_hyperv_drivers::modules_dir;
+use super::linux_hyperv_drivers::{default_modules_dir, initramfs_candidates};
 use crate::check::{CheckMeta, Evidence, Note, Outcome, Status};
 use crate::{Context, Profile};
 
@@ -45,22 +45,7 @@ fn drivers(
     bounds: &mut Vec<Note>,
 ) -> Result<(Vec<String>, String, Vec<Evidence>), Outcome> {
     let k = facts.kernel(v);
-    let (version, dir) = match modules_dir(v, k.version.as_deref(), lookup) {
-        Ok(Some(found)) => found,
-        Ok(None) => {
-            return Err(Outcome::error(format!(
-                "no kernel modules directory (/lib/modules/VERSION) for {}",
-                k.version.as_deref().unwrap_or("any kernel")
-            )))
-        }
-        Err(unread) => {
-            return Err(Outcome::error(format!(
-                "the modules directory of the default kernel {} could not be looked up",
-                k.version.as_deref().unwrap_or("")
-            ))
-            .noted(unread))
-        }
-    };
+    let (version, dir) = default_modules_dir(v, k, lookup)?;
     let builtin_path = format!("{dir}/modules.builtin");
     let builtin = v.read_noted(&builtin_path, bounds).unwrap_or_default();
     let config_path = format!("/boot/config-{version}");
@@ -102,15 +87,7 @@ fn drivers(
             ev,
         ));
     }
-    let candidates: Vec<String> = k
-        .initrd
-        .iter()
-        .cloned()
-        .chain([
-            format!("/boot/initrd.img-{version}"),
-            format!("/boot/initramfs-{version}.img"),
-        ])
-        .collect();
+    let candidates = initramfs_candidates(k, &version);
     ev.push(Evidence::path(
         dir.clone(),
         None,

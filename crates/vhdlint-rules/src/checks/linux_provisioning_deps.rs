@@ -2,7 +2,7 @@ use vhdlint_guest::config::modprobe::{install_disables, Kind};
 use vhdlint_guest::kmod::{read_modprobe, Modprobe};
 use vhdlint_guest::view::GuestView;
 
-use super::linux_hyperv_drivers::modules_dir;
+use super::linux_hyperv_drivers::default_modules_dir;
 use crate::check::{CheckMeta, Evidence, Note, Outcome, Status};
 use crate::{Context, Profile};
 
@@ -146,22 +146,9 @@ pub fn run(ctx: &Context) -> Outcome {
     let v = &g.view;
     let k = g.facts.kernel(v);
     let mut lookup = Vec::new();
-    let found = match modules_dir(v, k.version.as_deref(), &mut lookup) {
-        Ok(f) => f,
-        Err(unread) => {
-            return Outcome::error(format!(
-                "the modules directory of the default kernel {} could not be looked up",
-                k.version.as_deref().unwrap_or("")
-            ))
-            .noted(unread)
-        }
-    };
-    let Some((version, dir)) = found else {
-        return Outcome::error(format!(
-            "no kernel modules directory (/lib/modules/VERSION) for {}",
-            k.version.as_deref().unwrap_or("any kernel")
-        ))
-        .noted(lookup);
+    let (version, dir) = match default_modules_dir(v, k, &mut lookup) {
+        Ok(found) => found,
+        Err(o) => return o.noted(lookup),
     };
     // Places that could not be read: they can only hide a module or a directive.
     let mut hidden = Vec::new();
