@@ -11,6 +11,7 @@
 //! `root=PARTUUID=` ignores case. A name that matches only when case is ignored is therefore
 //! told apart ([`Resolution::CaseOnly`]), and the caller decides what it costs.
 
+use crate::config::fstab::split_tag;
 use vhdlint_disk::layout::{Partition, VolumeOrigin};
 use vhdlint_disk::{Layout, Volume};
 
@@ -69,20 +70,6 @@ pub enum Resolution {
 /// a network share.
 pub fn is_device_name(spec: &str) -> bool {
     split_tag(spec).is_some() || spec.starts_with("/dev/")
-}
-
-/// `TAG=value` with the value unquoted, for the tags libmount knows.
-fn split_tag(spec: &str) -> Option<(&str, &str)> {
-    let (tag, v) = spec.split_once('=')?;
-    if !matches!(tag, "UUID" | "PARTUUID" | "LABEL" | "PARTLABEL" | "ID") {
-        return None;
-    }
-    let v = v
-        .strip_prefix('"')
-        .and_then(|x| x.strip_suffix('"'))
-        .or_else(|| v.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')))
-        .unwrap_or(v);
-    Some((tag, v))
 }
 
 /// Decodes udev's `\xHH` escapes in a `/dev/disk/by-*` link name (a label with a space is

@@ -383,26 +383,8 @@ pub fn find_volume<'a>(layout: &'a Layout, spec: &str) -> Option<&'a Volume> {
         layout.volumes.iter().find(|v| matches!(&v.origin, VolumeOrigin::LogicalVolume { vg: g, lv: l } if g == vg && l == lv))
     };
     if let Some(rest) = spec.strip_prefix("/dev/mapper/") {
-        // Device-mapper doubles the dashes inside VG and LV names and joins them with one.
-        let mut split = None;
-        let b = rest.as_bytes();
-        let mut i = 0;
-        while i < b.len() {
-            if b[i] == b'-' {
-                if b.get(i + 1) == Some(&b'-') {
-                    i += 2;
-                    continue;
-                }
-                split = Some(i);
-                break;
-            }
-            i += 1;
-        }
-        let i = split?;
-        return lv(
-            &rest[..i].replace("--", "-"),
-            &rest[i + 1..].replace("--", "-"),
-        );
+        let (vg, l) = crate::devices::split_dm_name(rest)?;
+        return lv(&vg, &l);
     }
     if let Some(rest) = spec.strip_prefix("/dev/") {
         // /dev/sda2, /dev/vda2, /dev/xvda2, /dev/hda2, /dev/nvme0n1p2, /dev/mmcblk0p2: the OS disk.

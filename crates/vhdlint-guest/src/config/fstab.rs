@@ -41,16 +41,7 @@ impl FstabEntry {
     /// The tag of a `TAG=value` source (`UUID`, `PARTUUID`, `LABEL`, `PARTLABEL`, `ID`), with
     /// the value unquoted; None for a path.
     pub fn spec_tag(&self) -> Option<(&str, &str)> {
-        let (tag, v) = self.spec.split_once('=')?;
-        if !matches!(tag, "UUID" | "PARTUUID" | "LABEL" | "PARTLABEL" | "ID") {
-            return None;
-        }
-        let v = v
-            .strip_prefix('"')
-            .and_then(|x| x.strip_suffix('"'))
-            .or_else(|| v.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')))
-            .unwrap_or(v);
-        Some((tag, v))
+        split_tag(&self.spec)
     }
 }
 
@@ -141,6 +132,21 @@ pub fn parse(text: &str) -> Fstab {
         });
     }
     f
+}
+
+/// `TAG=value` with the value unquoted, for the tags libmount knows (`UUID`, `PARTUUID`,
+/// `LABEL`, `PARTLABEL`, `ID`); None for a path.
+pub fn split_tag(spec: &str) -> Option<(&str, &str)> {
+    let (tag, v) = spec.split_once('=')?;
+    if !matches!(tag, "UUID" | "PARTUUID" | "LABEL" | "PARTLABEL" | "ID") {
+        return None;
+    }
+    let v = v
+        .strip_prefix('"')
+        .and_then(|x| x.strip_suffix('"'))
+        .or_else(|| v.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')))
+        .unwrap_or(v);
+    Some((tag, v))
 }
 
 #[cfg(test)]
