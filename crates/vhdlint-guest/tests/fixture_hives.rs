@@ -247,11 +247,7 @@ fn a_changed_value_is_noticed() {
     build(&spec, &hive);
     let got = parse_reg(&export(&hive));
     let text = std::fs::read_to_string(&spec).unwrap();
-    let changed = text.replacen(
-        "\"Start\"=dword:00000001",
-        "\"Start\"=dword:00000004",
-        1,
-    );
+    let changed = text.replacen("\"Start\"=dword:00000001", "\"Start\"=dword:00000004", 1);
     assert_ne!(changed, text);
     let diff = differences(&parse_reg(&changed), &got);
     assert_eq!(diff.len(), 1, "{diff:?}");
@@ -260,5 +256,8 @@ fn a_changed_value_is_noticed() {
         &std::fs::read_to_string(fixtures_dir().join("reg/win-system-no-agent.reg")).unwrap(),
     );
     let diff = differences(&other, &got);
-    assert!(diff.iter().any(|d| d.contains("WindowsAzureGuestAgent")), "{diff:?}");
+    assert!(
+        diff.iter().any(|d| d.contains("WindowsAzureGuestAgent")),
+        "{diff:?}"
+    );
 }
