@@ -12,10 +12,12 @@
 //! Every offset in an error is a file offset.
 
 use crate::exe::{pe_header, ExeError};
+use crate::fs::FsError;
 use crate::limits::{
     MAX_PE_HEADER_BYTES, MAX_PE_RESOURCE_ENTRIES, MAX_PE_VERSION_BLOCKS, MAX_PE_VERSION_INFO_BYTES,
-    MAX_PE_VERSION_STRINGS,
+    MAX_PE_VERSION_READ_BYTES, MAX_PE_VERSION_STRINGS,
 };
+use crate::view::GuestView;
 use object::pe::{ImageResourceDirectoryEntry, RT_VERSION};
 use object::read::pe::{ResourceDirectory, ResourceDirectoryEntryData, ResourceNameOrId};
 use object::LittleEndian as LE;
@@ -584,6 +586,43 @@ pub fn parse_version_info(b: &[u8], base: u64) -> Result<VersionInfo, VersionErr
     info.strings = out;
     Ok(info)
 }
+
+/// Why the version resource of a file in the guest could not be read.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum FileVersionError {
+    /// The file could not be read (`FsError::NotFound` when it is absent).
+    #[error("{0}")]
+    Fs(#[from] FsError),
+    #[error("{0}")]
+    Version(#[from] VersionError),
+    #[error("its resource section ends at byte {end}, past MAX_PE_VERSION_READ_BYTES ({MAX_PE_VERSION_READ_BYTES})")]
+    TooLarge { end: u64 },
+}
+
+impl FileVersionError {
+    /// The file is not there.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, FileVersionError::Fs(FsError::NotFound(_)))
+    }
+}
+
+/// Reads the version resource of guest file `path`: its headers, then the prefix of the file
+/// up to the end of its resource section (at most [`MAX_PE_VERSION_READ_BYTES`]).
+pub fn read_file_version(view: &GuestView, path: &str) -> Result<VersionInfo, FileVersionError> {
+    let head = view.read_upto(path, MAX_PE_HEADER_BYTES as u64)?;
+    let rs = resource_section(&head)?;
+    let end = rs.end();
+    if end <= head.len() as u64 {
+        return Ok(version_info(&head)?);
+    }
+    if end > MAX_PE_VERSION_READ_BYTES {
+        return Err(FileVersionError::TooLarge { end });
+    }
+    Ok(version_info(&view.read_upto(path, end)?)?)
+}
+
+#[path = "pe_version_sample.rs"]
+pub mod sample;
 
 #[cfg(test)]
 #[path = "pe_version_tests.rs"]
