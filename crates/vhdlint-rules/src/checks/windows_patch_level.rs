@@ -289,10 +289,7 @@ pub fn run(ctx: &Context) -> Outcome {
                 ev.push(Evidence::path(
                     shown_path(rel),
                     None,
-                    format!(
-                        "file version unreadable: {e} (minimum {})",
-                        min.shown()
-                    ),
+                    format!("file version unreadable: {e} (minimum {})", min.shown()),
                 ));
                 unreadable.push(format!("{name}: {e}"));
             }
