@@ -613,7 +613,7 @@ mod tests {
     fn an_unreadable_version_is_an_error_never_a_pass() {
         // srv.sys without a version resource.
         let mut fs = updated(9600, "6.3.9600.20520", true);
-        fs.file(&format!("{DRIVERS}/srv.sys"), b"MZ not a PE".to_vec());
+        fs.file(&format!("{DRIVERS}/srv.sys"), b"MZ not a PE");
         let o = run_windows(fs, run);
         assert_eq!(o.status, Status::Error, "{}", said(&o));
         assert!(
@@ -644,7 +644,7 @@ mod tests {
             &format!("{DRIVERS}/srv.sys"),
             driver("srv.sys", v("6.3.9600.17000")),
         );
-        fs.file("/Windows/System32/termsrv.dll", b"MZ".to_vec());
+        fs.file("/Windows/System32/termsrv.dll", b"MZ");
         assert_eq!(run_windows(fs, run).status, Status::Fail);
     }
 
