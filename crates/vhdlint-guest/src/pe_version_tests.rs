@@ -269,3 +269,49 @@ proptest! {
         let _ = parse_version_info(&b, 0);
     }
 }
+
+/// `pe_with`'s file with its resource section moved to file offset `at`.
+fn moved(at: usize) -> Vec<u8> {
+    let b = srv();
+    let mut m = b[..RSRC_RAW].to_vec();
+    put32(&mut m, 0x58 + 0xF0 + 20, at as u32);
+    m.resize(at, 0);
+    m.extend(&b[RSRC_RAW..]);
+    m
+}
+
+#[test]
+fn a_guest_file_is_read_up_to_its_resource_section() {
+    use crate::view::GuestView;
+    use vhdlint_fs::mem::MemFs;
+    let mut fs = MemFs::default();
+    fs.file("/srv.sys", srv());
+    // Past the headers' read: a second read reaches the section.
+    fs.file("/far.sys", moved(MAX_PE_HEADER_BYTES + 0x1000));
+    // Past MAX_PE_VERSION_READ_BYTES: refused from the headers, before reading further.
+    let mut huge = srv();
+    put32(
+        &mut huge,
+        0x58 + 0xF0 + 20,
+        MAX_PE_VERSION_READ_BYTES as u32,
+    );
+    fs.file("/huge.sys", huge);
+    fs.file("/text.sys", b"placeholder");
+    let view = GuestView::of(fs);
+    let v = read_file_version(&view, "/srv.sys").unwrap();
+    assert_eq!(
+        v.fixed.unwrap().file_version,
+        FileVersion([6, 3, 9600, 18604])
+    );
+    let far = read_file_version(&view, "/far.sys").unwrap();
+    assert_eq!(far.at, (MAX_PE_HEADER_BYTES + 0x1000 + VERSION) as u64);
+    assert!(matches!(
+        read_file_version(&view, "/huge.sys"),
+        Err(FileVersionError::TooLarge { .. })
+    ));
+    let e = read_file_version(&view, "/absent.sys").unwrap_err();
+    assert!(e.is_not_found(), "{e}");
+    let e = read_file_version(&view, "/text.sys").unwrap_err();
+    assert!(!e.is_not_found());
+    assert_eq!(e.to_string(), "not a PE file (no MZ header)");
+}

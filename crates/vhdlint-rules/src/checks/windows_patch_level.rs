@@ -324,7 +324,7 @@ pub fn run(ctx: &Context) -> Outcome {
             Status::Fail,
             format!("{release}: {}", below_ms.join(", ")),
             format!(
-                "{} below the MS17-010 (WannaCry) minimum for {}",
+                "{}: below the MS17-010 (WannaCry) minimum for {}",
                 below_ms.join(", "),
                 os_name(build)
             ),
@@ -346,7 +346,7 @@ pub fn run(ctx: &Context) -> Outcome {
             Status::Warning,
             format!("{release}: {}", below_table.join(", ")),
             format!(
-                "{} below the minimum versions of the VHD preparation guide",
+                "{}: below the minimum versions of the VHD preparation guide",
                 below_table.join(", ")
             ),
         )
