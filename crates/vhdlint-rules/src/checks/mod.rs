@@ -66,6 +66,7 @@ pub mod windows_architecture;
 pub mod windows_drives;
 pub mod windows_generalized;
 pub mod windows_ntfs;
+pub mod windows_patch_level;
 pub mod windows_rdp;
 pub mod windows_unattend;
 pub mod windows_version;
@@ -143,7 +144,8 @@ catalogue!(
     windows_architecture,
     windows_rdp,
     windows_unattend,
-    windows_drives;
+    windows_drives,
+    windows_patch_level;
     publish:
     publish_sas_uri,
     publish_version,
@@ -303,6 +305,7 @@ mod tests {
                 "windows/rdp",
                 "windows/unattend",
                 "windows/drives",
+                "windows/patch-level",
                 "publish/sas-uri",
                 "publish/version",
                 "publish/sku-id",
