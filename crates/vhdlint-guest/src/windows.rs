@@ -202,6 +202,53 @@ pub fn reg_value(
     }
 }
 
+/// A value's data as evidence shows it: a DWORD or QWORD as its number, a string in quotes, a
+/// REG_MULTI_SZ as its strings in quotes joined by `, `, anything else as its type and size.
+pub fn show_data(v: &crate::registry::Value) -> String {
+    use crate::registry::{
+        REG_DWORD, REG_DWORD_BIG_ENDIAN, REG_EXPAND_SZ, REG_MULTI_SZ, REG_QWORD, REG_SZ,
+    };
+    let quoted = |s: &str| format!("{s:?}");
+    match v.kind {
+        REG_DWORD | REG_DWORD_BIG_ENDIAN => v.as_u32().map(|n| n.to_string()).ok(),
+        REG_QWORD => v.as_u64().map(|n| n.to_string()).ok(),
+        REG_SZ | REG_EXPAND_SZ => v.as_string().ok().map(|s| quoted(&s)),
+        REG_MULTI_SZ => multi_sz_entries(v)
+            .ok()
+            .map(|l| l.iter().map(|s| quoted(s)).collect::<Vec<_>>().join(", ")),
+        _ => None,
+    }
+    .unwrap_or_else(|| format!("(type {}, {} bytes)", v.kind, v.data.len()))
+}
+
+/// Every string of a REG_MULTI_SZ, empty ones inside the list kept (PendingFileRenameOperations
+/// pairs a source with an empty destination to delete it); the empty strings that end the list
+/// are dropped.
+pub fn multi_sz_entries(
+    v: &crate::registry::Value,
+) -> Result<Vec<String>, crate::registry::HiveError> {
+    // The type check is as_multi_string's.
+    v.as_multi_string()?;
+    let units: Vec<u16> = v
+        .data
+        .chunks_exact(2)
+        .map(|p| u16::from_le_bytes([p[0], p[1]]))
+        .collect();
+    let mut all: Vec<String> = units.split(|&u| u == 0).map(String::from_utf16_lossy).collect();
+    while all.last().is_some_and(String::is_empty) {
+        all.pop();
+    }
+    Ok(all)
+}
+
+/// The names of the subkeys of `key`; `None` when the key does not exist.
+pub fn reg_subkeys(hive: &Hive, key: &str) -> Result<Option<Vec<String>>, crate::registry::HiveError> {
+    match hive.open(key)? {
+        Some(k) => Ok(Some(k.subkeys()?.iter().map(|s| s.name().to_string()).collect())),
+        None => Ok(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
