@@ -234,7 +234,10 @@ pub fn multi_sz_entries(
         .chunks_exact(2)
         .map(|p| u16::from_le_bytes([p[0], p[1]]))
         .collect();
-    let mut all: Vec<String> = units.split(|&u| u == 0).map(String::from_utf16_lossy).collect();
+    let mut all: Vec<String> = units
+        .split(|&u| u == 0)
+        .map(String::from_utf16_lossy)
+        .collect();
     while all.last().is_some_and(String::is_empty) {
         all.pop();
     }
@@ -242,9 +245,14 @@ pub fn multi_sz_entries(
 }
 
 /// The names of the subkeys of `key`; `None` when the key does not exist.
-pub fn reg_subkeys(hive: &Hive, key: &str) -> Result<Option<Vec<String>>, crate::registry::HiveError> {
+pub fn reg_subkeys(
+    hive: &Hive,
+    key: &str,
+) -> Result<Option<Vec<String>>, crate::registry::HiveError> {
     match hive.open(key)? {
-        Some(k) => Ok(Some(k.subkeys()?.iter().map(|s| s.name().to_string()).collect())),
+        Some(k) => Ok(Some(
+            k.subkeys()?.iter().map(|s| s.name().to_string()).collect(),
+        )),
         None => Ok(None),
     }
 }

@@ -575,7 +575,11 @@ pub(crate) fn run_windows(fs: MemFs, run: fn(&Context) -> Outcome) -> Outcome {
 }
 
 /// Runs check `run` with `policy` on a Windows system volume `p1` whose root is `fs`.
-pub(crate) fn run_windows_with(fs: MemFs, policy: &Policy, run: fn(&Context) -> Outcome) -> Outcome {
+pub(crate) fn run_windows_with(
+    fs: MemFs,
+    policy: &Policy,
+    run: fn(&Context) -> Outcome,
+) -> Outcome {
     let inspection = WindowsInspection {
         candidates: vec![Candidate {
             volume: "p1".into(),

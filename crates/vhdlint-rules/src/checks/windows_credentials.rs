@@ -44,7 +44,12 @@ pub fn run(ctx: &Context) -> Outcome {
     });
     let mut evidence = Vec::new();
     if let Some(a) = &auto {
-        evidence.push(Evidence::reg("SOFTWARE", WINLOGON, "AutoAdminLogon", show_data(a)));
+        evidence.push(Evidence::reg(
+            "SOFTWARE",
+            WINLOGON,
+            "AutoAdminLogon",
+            show_data(a),
+        ));
     }
     // The password's data is never read into any text: only that the value exists.
     if password.is_some() {
@@ -91,14 +96,21 @@ pub fn run(ctx: &Context) -> Outcome {
 mod tests {
     use super::*;
     use crate::check::Status;
-    use crate::testing::{break_value, hive, run_windows, run_windows_inspection, said, windows_hives, MemFs};
+    use crate::testing::{
+        break_value, hive, run_windows, run_windows_inspection, said, windows_hives, MemFs,
+    };
     use vhdlint_guest::windows::{WindowsInspection, SOFTWARE_HIVE};
 
     const SECRET: &str = "Pa55w0rd!Contoso";
 
     fn with(values: &str) -> Outcome {
         run_windows(
-            windows_hives(None, Some(&format!("[{WINLOGON}]\n\"Shell\"=\"explorer.exe\"\n{values}"))),
+            windows_hives(
+                None,
+                Some(&format!(
+                    "[{WINLOGON}]\n\"Shell\"=\"explorer.exe\"\n{values}"
+                )),
+            ),
             run,
         )
     }
@@ -122,9 +134,22 @@ mod tests {
             format!("automatic logon for \"appadmin\" is on with its password stored in clear text: SOFTWARE\\{WINLOGON} AutoAdminLogon = \"1\" and DefaultPassword is set")
         );
         let s = said(&o);
-        assert!(s.contains(&format!("SOFTWARE\\{WINLOGON} AutoAdminLogon = \"1\"")), "{s}");
-        assert!(s.contains(&format!("SOFTWARE\\{WINLOGON} DefaultPassword = (set; not shown)")), "{s}");
-        assert!(s.contains(&format!("SOFTWARE\\{WINLOGON} DefaultUserName = \"appadmin\"")), "{s}");
+        assert!(
+            s.contains(&format!("SOFTWARE\\{WINLOGON} AutoAdminLogon = \"1\"")),
+            "{s}"
+        );
+        assert!(
+            s.contains(&format!(
+                "SOFTWARE\\{WINLOGON} DefaultPassword = (set; not shown)"
+            )),
+            "{s}"
+        );
+        assert!(
+            s.contains(&format!(
+                "SOFTWARE\\{WINLOGON} DefaultUserName = \"appadmin\""
+            )),
+            "{s}"
+        );
         secret_nowhere(&o);
     }
 
@@ -143,7 +168,9 @@ mod tests {
 
     #[test]
     fn warns_for_a_password_without_automatic_logon() {
-        let o = with(&format!("\"AutoAdminLogon\"=\"0\"\n\"DefaultPassword\"=\"{SECRET}\"\n"));
+        let o = with(&format!(
+            "\"AutoAdminLogon\"=\"0\"\n\"DefaultPassword\"=\"{SECRET}\"\n"
+        ));
         assert_eq!(o.status, Status::Warning, "{}", said(&o));
         assert_eq!(o.actual, "DefaultPassword is set");
         secret_nowhere(&o);
@@ -160,7 +187,9 @@ mod tests {
         assert_eq!(o.actual, "automatic logon on");
         assert!(o.message.contains("LSA secret"), "{}", o.message);
         // A DWORD 1 is read as "1".
-        let o = with(&format!("\"AutoAdminLogon\"=dword:00000001\n\"DefaultPassword\"=\"{SECRET}\"\n"));
+        let o = with(&format!(
+            "\"AutoAdminLogon\"=dword:00000001\n\"DefaultPassword\"=\"{SECRET}\"\n"
+        ));
         assert_eq!(o.status, Status::Fail, "{}", said(&o));
     }
 
@@ -170,7 +199,13 @@ mod tests {
         assert_eq!(o.status, Status::Pass, "{}", said(&o));
         assert_eq!(o.actual, "no automatic logon, no stored password");
         assert!(said(&o).contains("AutoAdminLogon = \"0\""), "{}", said(&o));
-        let o = run_windows(windows_hives(None, Some("[Microsoft\\Windows NT\\CurrentVersion]\n\"CurrentBuild\"=\"9600\"\n")), run);
+        let o = run_windows(
+            windows_hives(
+                None,
+                Some("[Microsoft\\Windows NT\\CurrentVersion]\n\"CurrentBuild\"=\"9600\"\n"),
+            ),
+            run,
+        );
         assert_eq!(o.status, Status::Pass, "{}", said(&o));
     }
 
@@ -182,7 +217,11 @@ mod tests {
         fs.file(SOFTWARE_HIVE, h);
         let o = run_windows(fs, run);
         assert_eq!(o.status, Status::Error, "{}", said(&o));
-        assert!(said(&o).contains(&format!("SOFTWARE\\{WINLOGON}: ")), "{}", said(&o));
+        assert!(
+            said(&o).contains(&format!("SOFTWARE\\{WINLOGON}: ")),
+            "{}",
+            said(&o)
+        );
     }
 
     #[test]

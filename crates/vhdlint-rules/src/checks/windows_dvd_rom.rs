@@ -47,25 +47,26 @@ pub fn run(ctx: &Context) -> Outcome {
                 format!("SYSTEM\\{key} does not exist: the CD-ROM class driver is not configured, so the provisioning DVD may not be readable"),
             ));
         }
-        Ok(true) => match reg_value_or_error(system, "SYSTEM", &key, "Start") {
-            Err(o) => return o,
-            Ok(None) => {
-                evidence.push(Evidence::reg("SYSTEM", &key, "Start", "(no value)"));
-                problems.push((
+        Ok(true) => {
+            match reg_value_or_error(system, "SYSTEM", &key, "Start") {
+                Err(o) => return o,
+                Ok(None) => {
+                    evidence.push(Evidence::reg("SYSTEM", &key, "Start", "(no value)"));
+                    problems.push((
                     Status::Warning,
                     "cdrom Start not set".into(),
                     format!("SYSTEM\\{key} has no Start value, so whether the CD-ROM driver loads is unknown"),
                 ));
-            }
-            Ok(Some(v)) => {
-                let Ok(n) = v.as_u32() else {
-                    return Outcome::error(format!(
-                        "SYSTEM\\{key} Start is not a DWORD: {}",
-                        show_data(&v)
-                    ));
-                };
-                evidence.push(Evidence::reg("SYSTEM", &key, "Start", n));
-                match n {
+                }
+                Ok(Some(v)) => {
+                    let Ok(n) = v.as_u32() else {
+                        return Outcome::error(format!(
+                            "SYSTEM\\{key} Start is not a DWORD: {}",
+                            show_data(&v)
+                        ));
+                    };
+                    evidence.push(Evidence::reg("SYSTEM", &key, "Start", n));
+                    match n {
                     0..=3 => {}
                     4 => problems.push((
                         Status::Fail,
@@ -78,14 +79,23 @@ pub fn run(ctx: &Context) -> Outcome {
                         format!("SYSTEM\\{key} Start = {n} is not a start type Windows knows (0 to 4)"),
                     )),
                 }
+                }
             }
-        },
+        }
     }
 
     // The policies.
     for (key, name, what) in [
-        (format!("{POLICIES}\\{CDROM_CLASS}"), "Deny_Read", "CD and DVD: Deny read access"),
-        (POLICIES.to_string(), "Deny_All", "All Removable Storage classes: Deny all access"),
+        (
+            format!("{POLICIES}\\{CDROM_CLASS}"),
+            "Deny_Read",
+            "CD and DVD: Deny read access",
+        ),
+        (
+            POLICIES.to_string(),
+            "Deny_All",
+            "All Removable Storage classes: Deny all access",
+        ),
     ] {
         let v = match reg_value_or_error(software, "SOFTWARE", &key, name) {
             Err(o) => return o,
@@ -126,7 +136,9 @@ pub fn run(ctx: &Context) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{break_value, hive, run_windows, run_windows_inspection, said, windows_hives, MemFs};
+    use crate::testing::{
+        break_value, hive, run_windows, run_windows_inspection, said, windows_hives, MemFs,
+    };
     use vhdlint_guest::windows::{WindowsInspection, SOFTWARE_HIVE, SYSTEM_HIVE};
 
     const SELECT_1: &str = "[Select]\n\"Current\"=dword:00000001\n\n";
@@ -148,7 +160,10 @@ mod tests {
         assert_eq!(o.actual, "enabled");
         let s = said(&o);
         assert!(s.contains("SYSTEM\\Select Current → ControlSet001"), "{s}");
-        assert!(s.contains("SYSTEM\\ControlSet001\\Services\\cdrom Start = 1"), "{s}");
+        assert!(
+            s.contains("SYSTEM\\ControlSet001\\Services\\cdrom Start = 1"),
+            "{s}"
+        );
     }
 
     #[test]
@@ -182,8 +197,13 @@ mod tests {
         );
         assert_eq!(o.status, Status::Fail, "{}", said(&o));
         assert_eq!(o.actual, "policy Deny_Read = 1");
-        assert!(said(&o).contains(&format!("SOFTWARE\\{POLICIES}\\{CDROM_CLASS} Deny_Read = 1")));
-        let o = with(&cdrom("dword:00000001"), &format!("[{POLICIES}]\n\"Deny_All\"=dword:00000001\n"));
+        assert!(said(&o).contains(&format!(
+            "SOFTWARE\\{POLICIES}\\{CDROM_CLASS} Deny_Read = 1"
+        )));
+        let o = with(
+            &cdrom("dword:00000001"),
+            &format!("[{POLICIES}]\n\"Deny_All\"=dword:00000001\n"),
+        );
         assert_eq!(o.status, Status::Fail, "{}", said(&o));
         assert_eq!(o.actual, "policy Deny_All = 1");
         // Both, and the driver disabled: each named.
@@ -209,10 +229,15 @@ mod tests {
 
     #[test]
     fn warns_when_the_service_is_missing() {
-        let o = with(&format!("{SELECT_1}[ControlSet001\\Services\\disk]\n\"Start\"=dword:00000000\n"), NO_POLICY);
+        let o = with(
+            &format!("{SELECT_1}[ControlSet001\\Services\\disk]\n\"Start\"=dword:00000000\n"),
+            NO_POLICY,
+        );
         assert_eq!(o.status, Status::Warning, "{}", said(&o));
         assert_eq!(o.actual, "cdrom service missing");
-        assert!(o.message.contains("SYSTEM\\ControlSet001\\Services\\cdrom does not exist"));
+        assert!(o
+            .message
+            .contains("SYSTEM\\ControlSet001\\Services\\cdrom does not exist"));
     }
 
     #[test]
@@ -226,14 +251,22 @@ mod tests {
     fn error_when_start_is_not_a_dword_or_unreadable() {
         let o = with(&cdrom("\"1\""), NO_POLICY);
         assert_eq!(o.status, Status::Error, "{}", said(&o));
-        assert!(said(&o).contains("cdrom Start is not a DWORD: \"1\""), "{}", said(&o));
+        assert!(
+            said(&o).contains("cdrom Start is not a DWORD: \"1\""),
+            "{}",
+            said(&o)
+        );
         let mut h = hive(&cdrom("dword:00000001"));
         break_value(&mut h, "Start");
         let mut fs = MemFs::new();
         fs.file(SYSTEM_HIVE, h).file(SOFTWARE_HIVE, hive(NO_POLICY));
         let o = run_windows(fs, run);
         assert_eq!(o.status, Status::Error, "{}", said(&o));
-        assert!(said(&o).contains("SYSTEM\\ControlSet001\\Services\\cdrom: "), "{}", said(&o));
+        assert!(
+            said(&o).contains("SYSTEM\\ControlSet001\\Services\\cdrom: "),
+            "{}",
+            said(&o)
+        );
     }
 
     #[test]

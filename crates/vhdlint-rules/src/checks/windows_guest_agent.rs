@@ -101,7 +101,9 @@ pub fn run(ctx: &Context) -> Outcome {
                 };
                 evidence.push(Evidence::reg("SYSTEM", &key, "ImagePath", show_data(&v)));
                 if !path.to_ascii_lowercase().contains("\\windowsazure\\") {
-                    problems.push(format!("{svc} ImagePath {path:?} is not under \\WindowsAzure\\"));
+                    problems.push(format!(
+                        "{svc} ImagePath {path:?} is not under \\WindowsAzure\\"
+                    ));
                 }
                 if version.is_none() {
                     version = folder_version(&path);
@@ -137,7 +139,9 @@ pub fn run(ctx: &Context) -> Outcome {
             problems.push(".NET Framework 4 missing".into());
         }
     }
-    let shown = version.as_deref().map_or("version not found".to_string(), |v| format!("version {v}"));
+    let shown = version
+        .as_deref()
+        .map_or("version not found".to_string(), |v| format!("version {v}"));
     if problems.is_empty() {
         return Outcome::pass(format!("installed, {shown}"), required)
             .evidences(evidence)
@@ -169,7 +173,9 @@ pub fn run(ctx: &Context) -> Outcome {
 mod tests {
     use super::*;
     use crate::check::Status;
-    use crate::testing::{break_value, hive, run_windows, run_windows_inspection, said, windows_hives, MemFs};
+    use crate::testing::{
+        break_value, hive, run_windows, run_windows_inspection, said, windows_hives, MemFs,
+    };
     use vhdlint_guest::windows::{WindowsInspection, SOFTWARE_HIVE, SYSTEM_HIVE};
 
     const GA: &str = "C:\\\\WindowsAzure\\\\GuestAgent_2.7.41491.1102_2023-11-14_190238\\\\WindowsAzureGuestAgent.exe";
@@ -189,7 +195,11 @@ mod tests {
     }
 
     fn both() -> String {
-        format!("{}{}", service("WindowsAzureGuestAgent", 2, GA), service("RdAgent", 2, RD))
+        format!(
+            "{}{}",
+            service("WindowsAzureGuestAgent", 2, GA),
+            service("RdAgent", 2, RD)
+        )
     }
 
     #[test]
@@ -198,8 +208,14 @@ mod tests {
             folder_version("C:\\WindowsAzure\\GuestAgent_2.7.41491.1102_2023-11-14_190238\\WindowsAzureGuestAgent.exe").as_deref(),
             Some("2.7.41491.1102")
         );
-        assert_eq!(folder_version("GuestAgent_2.7.41491.971_2020-09-01_1").as_deref(), Some("2.7.41491.971"));
-        assert_eq!(folder_version("C:\\WindowsAzure\\Packages\\WaAppAgent.exe"), None);
+        assert_eq!(
+            folder_version("GuestAgent_2.7.41491.971_2020-09-01_1").as_deref(),
+            Some("2.7.41491.971")
+        );
+        assert_eq!(
+            folder_version("C:\\WindowsAzure\\Packages\\WaAppAgent.exe"),
+            None
+        );
         assert_eq!(folder_version("GuestAgent_"), None);
         assert_eq!(folder_version("GuestAgent_1..2_x"), None);
     }
@@ -211,16 +227,26 @@ mod tests {
         assert_eq!(o.actual, "installed, version 2.7.41491.1102");
         let s = said(&o);
         assert!(s.contains("SYSTEM\\Select Current → ControlSet001"), "{s}");
-        assert!(s.contains("SYSTEM\\ControlSet001\\Services\\RdAgent Start = 2"), "{s}");
+        assert!(
+            s.contains("SYSTEM\\ControlSet001\\Services\\RdAgent Start = 2"),
+            "{s}"
+        );
         assert!(s.contains("SYSTEM\\ControlSet001\\Services\\RdAgent ImagePath = \"C:\\\\WindowsAzure\\\\Packages\\\\WaAppAgent.exe\""), "{s}");
-        assert!(s.contains("SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full Release = 461808"), "{s}");
+        assert!(
+            s.contains("SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full Release = 461808"),
+            "{s}"
+        );
     }
 
     #[test]
     fn the_version_comes_from_the_agent_folders_otherwise() {
         let body = format!(
             "{}{}",
-            service("WindowsAzureGuestAgent", 2, "C:\\\\WindowsAzure\\\\Packages\\\\WindowsAzureGuestAgent.exe"),
+            service(
+                "WindowsAzureGuestAgent",
+                2,
+                "C:\\\\WindowsAzure\\\\Packages\\\\WindowsAzureGuestAgent.exe"
+            ),
             service("RdAgent", 2, RD)
         );
         let mut fs = windows_hives(Some(&system(&body)), Some(NET));
@@ -231,7 +257,11 @@ mod tests {
         let o = run_windows(fs, run);
         assert_eq!(o.status, Status::Pass, "{}", said(&o));
         assert_eq!(o.actual, "installed, version 2.7.41491.1102");
-        assert!(said(&o).contains("\\WindowsAzure newest agent folder: GuestAgent_2.7.41491.1102_…"), "{}", said(&o));
+        assert!(
+            said(&o).contains("\\WindowsAzure newest agent folder: GuestAgent_2.7.41491.1102_…"),
+            "{}",
+            said(&o)
+        );
         // No folder: installed, version unknown (still a pass: the services are what is asked).
         let o = with(&body, NET);
         assert_eq!(o.actual, "installed, version not found");
@@ -246,13 +276,20 @@ mod tests {
             o.message,
             "the Azure VM agent is not installed: SYSTEM\\ControlSet001\\Services has neither WindowsAzureGuestAgent nor RdAgent"
         );
-        let o = with("", "[Microsoft\\Windows NT\\CurrentVersion]\n\"CurrentBuild\"=\"9600\"\n");
+        let o = with(
+            "",
+            "[Microsoft\\Windows NT\\CurrentVersion]\n\"CurrentBuild\"=\"9600\"\n",
+        );
         assert_eq!(o.actual, "not installed; .NET Framework 4 missing");
     }
 
     #[test]
     fn warns_for_a_service_not_started_automatically_or_elsewhere() {
-        let body = format!("{}{}", service("WindowsAzureGuestAgent", 3, GA), service("RdAgent", 2, "C:\\\\Agent\\\\WaAppAgent.exe"));
+        let body = format!(
+            "{}{}",
+            service("WindowsAzureGuestAgent", 3, GA),
+            service("RdAgent", 2, "C:\\\\Agent\\\\WaAppAgent.exe")
+        );
         let o = with(&body, NET);
         assert_eq!(o.status, Status::Warning, "{}", said(&o));
         assert_eq!(
@@ -266,10 +303,19 @@ mod tests {
 
     #[test]
     fn warns_without_net_framework_4() {
-        let o = with(&both(), "[Microsoft\\NET Framework Setup\\NDP\\v3.5]\n\"Install\"=dword:00000001\n");
+        let o = with(
+            &both(),
+            "[Microsoft\\NET Framework Setup\\NDP\\v3.5]\n\"Install\"=dword:00000001\n",
+        );
         assert_eq!(o.status, Status::Warning, "{}", said(&o));
         assert_eq!(o.actual, "version 2.7.41491.1102: .NET Framework 4 missing");
-        assert!(said(&o).contains("SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full Release = (no value)"), "{}", said(&o));
+        assert!(
+            said(&o).contains(
+                "SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full Release = (no value)"
+            ),
+            "{}",
+            said(&o)
+        );
     }
 
     #[test]
@@ -282,7 +328,11 @@ mod tests {
         let o = run_windows(windows_hives(Some(&body), Some(NET)), run);
         assert_eq!(o.status, Status::Warning, "{}", said(&o));
         assert_eq!(o.actual, "not installed");
-        assert!(o.message.contains("SYSTEM\\ControlSet002\\Services"), "{}", o.message);
+        assert!(
+            o.message.contains("SYSTEM\\ControlSet002\\Services"),
+            "{}",
+            o.message
+        );
     }
 
     #[test]
@@ -293,14 +343,22 @@ mod tests {
         );
         let o = with(&body, NET);
         assert_eq!(o.status, Status::Error, "{}", said(&o));
-        assert!(said(&o).contains("RdAgent Start is not a DWORD"), "{}", said(&o));
+        assert!(
+            said(&o).contains("RdAgent Start is not a DWORD"),
+            "{}",
+            said(&o)
+        );
         let mut h = hive(&system(&service("RdAgent", 2, RD)));
         break_value(&mut h, "ImagePath");
         let mut fs = MemFs::new();
         fs.file(SYSTEM_HIVE, h).file(SOFTWARE_HIVE, hive(NET));
         let o = run_windows(fs, run);
         assert_eq!(o.status, Status::Error, "{}", said(&o));
-        assert!(said(&o).contains("SYSTEM\\ControlSet001\\Services\\RdAgent: "), "{}", said(&o));
+        assert!(
+            said(&o).contains("SYSTEM\\ControlSet001\\Services\\RdAgent: "),
+            "{}",
+            said(&o)
+        );
     }
 
     #[test]

@@ -41,12 +41,19 @@ pub fn run(ctx: &Context) -> Outcome {
             Ok(false) => {}
             Ok(true) => {
                 found.push(format!("SOFTWARE\\{key}"));
-                evidence.push(Evidence::path(format!("SOFTWARE\\{key}"), None, "(key exists)"));
+                evidence.push(Evidence::path(
+                    format!("SOFTWARE\\{key}"),
+                    None,
+                    "(key exists)",
+                ));
             }
         }
     }
     let sm = format!("{cs}\\Control\\Session Manager");
-    for name in ["PendingFileRenameOperations", "PendingFileRenameOperations2"] {
+    for name in [
+        "PendingFileRenameOperations",
+        "PendingFileRenameOperations2",
+    ] {
         let v = match reg_value_or_error(system, "SYSTEM", &sm, name) {
             Err(o) => return o,
             Ok(None) => continue,
@@ -59,12 +66,20 @@ pub fn run(ctx: &Context) -> Outcome {
             ));
         };
         // Pairs of source and destination; an empty destination deletes the source.
-        let sources: Vec<&String> = entries.iter().step_by(2).filter(|s| !s.is_empty()).collect();
+        let sources: Vec<&String> = entries
+            .iter()
+            .step_by(2)
+            .filter(|s| !s.is_empty())
+            .collect();
         if sources.is_empty() {
             evidence.push(Evidence::reg("SYSTEM", &sm, name, "(no entries)"));
             continue;
         }
-        let mut shown: Vec<String> = sources.iter().take(SHOWN).map(|s| format!("{s:?}")).collect();
+        let mut shown: Vec<String> = sources
+            .iter()
+            .take(SHOWN)
+            .map(|s| format!("{s:?}"))
+            .collect();
         if sources.len() > SHOWN {
             shown.push(format!("… {} more", sources.len() - SHOWN));
         }
@@ -89,11 +104,14 @@ pub fn run(ctx: &Context) -> Outcome {
 mod tests {
     use super::*;
     use crate::check::Status;
-    use crate::testing::{break_value, hive, run_windows, run_windows_inspection, said, windows_hives, MemFs};
+    use crate::testing::{
+        break_value, hive, run_windows, run_windows_inspection, said, windows_hives, MemFs,
+    };
     use vhdlint_guest::windows::{WindowsInspection, SOFTWARE_HIVE, SYSTEM_HIVE};
 
     const SELECT_1: &str = "[Select]\n\"Current\"=dword:00000001\n\n";
-    const SW: &str = "[Microsoft\\Windows\\CurrentVersion]\n\"ProgramFilesDir\"=\"C:\\\\Program Files\"\n\n";
+    const SW: &str =
+        "[Microsoft\\Windows\\CurrentVersion]\n\"ProgramFilesDir\"=\"C:\\\\Program Files\"\n\n";
 
     /// A REG_MULTI_SZ of `items` (empty strings kept), as a .reg hex(7) list.
     fn multi_sz(items: &[&str]) -> String {
@@ -116,7 +134,13 @@ mod tests {
     }
 
     fn with(system_values: &str, software: &str) -> Outcome {
-        run_windows(windows_hives(Some(&system(system_values)), Some(&format!("{SW}{software}"))), run)
+        run_windows(
+            windows_hives(
+                Some(&system(system_values)),
+                Some(&format!("{SW}{software}")),
+            ),
+            run,
+        )
     }
 
     #[test]
@@ -132,13 +156,25 @@ mod tests {
         let o = with("", &format!("[{CBS}]\n\"x\"=dword:00000001\n\n[{WU}]\n\n"));
         assert_eq!(o.status, Status::Warning, "{}", said(&o));
         assert_eq!(o.actual, format!("SOFTWARE\\{CBS}; SOFTWARE\\{WU}"));
-        assert_eq!(o.message, format!("a restart is pending: SOFTWARE\\{CBS}; SOFTWARE\\{WU}"));
-        assert!(said(&o).contains(&format!("SOFTWARE\\{WU} (key exists)")), "{}", said(&o));
+        assert_eq!(
+            o.message,
+            format!("a restart is pending: SOFTWARE\\{CBS}; SOFTWARE\\{WU}")
+        );
+        assert!(
+            said(&o).contains(&format!("SOFTWARE\\{WU} (key exists)")),
+            "{}",
+            said(&o)
+        );
     }
 
     #[test]
     fn warns_for_queued_file_operations_naming_them() {
-        let v = multi_sz(&["\\??\\C:\\Windows\\Temp\\a.tmp", "", "\\??\\C:\\x.new", "!\\??\\C:\\x.dll"]);
+        let v = multi_sz(&[
+            "\\??\\C:\\Windows\\Temp\\a.tmp",
+            "",
+            "\\??\\C:\\x.new",
+            "!\\??\\C:\\x.dll",
+        ]);
         let o = with(&format!("\"PendingFileRenameOperations\"={v}\n"), "");
         assert_eq!(o.status, Status::Warning, "{}", said(&o));
         assert_eq!(
@@ -153,12 +189,20 @@ mod tests {
         let v2 = multi_sz(&["\\??\\C:\\y", ""]);
         let o = with(&format!("\"PendingFileRenameOperations2\"={v2}\n"), "");
         assert_eq!(o.status, Status::Warning, "{}", said(&o));
-        assert!(o.actual.contains("PendingFileRenameOperations2 (1 file operation)"), "{}", o.actual);
+        assert!(
+            o.actual
+                .contains("PendingFileRenameOperations2 (1 file operation)"),
+            "{}",
+            o.actual
+        );
     }
 
     #[test]
     fn an_empty_list_passes() {
-        let o = with(&format!("\"PendingFileRenameOperations\"={}\n", multi_sz(&[])), "");
+        let o = with(
+            &format!("\"PendingFileRenameOperations\"={}\n", multi_sz(&[])),
+            "",
+        );
         assert_eq!(o.status, Status::Pass, "{}", said(&o));
     }
 
@@ -170,7 +214,10 @@ mod tests {
             items.push(n);
             items.push("");
         }
-        let o = with(&format!("\"PendingFileRenameOperations\"={}\n", multi_sz(&items)), "");
+        let o = with(
+            &format!("\"PendingFileRenameOperations\"={}\n", multi_sz(&items)),
+            "",
+        );
         assert!(o.actual.contains("(20 file operations)"), "{}", o.actual);
         assert!(said(&o).contains("… 12 more"), "{}", said(&o));
     }
@@ -189,14 +236,25 @@ mod tests {
     fn error_for_a_value_of_another_type_or_unreadable() {
         let o = with("\"PendingFileRenameOperations\"=\"C:\\\\x\"\n", "");
         assert_eq!(o.status, Status::Error, "{}", said(&o));
-        assert!(said(&o).contains("PendingFileRenameOperations is not a REG_MULTI_SZ"), "{}", said(&o));
-        let mut h = hive(&system(&format!("\"PendingFileRenameOperations\"={}\n", multi_sz(&["a", ""]))));
+        assert!(
+            said(&o).contains("PendingFileRenameOperations is not a REG_MULTI_SZ"),
+            "{}",
+            said(&o)
+        );
+        let mut h = hive(&system(&format!(
+            "\"PendingFileRenameOperations\"={}\n",
+            multi_sz(&["a", ""])
+        )));
         break_value(&mut h, "PendingFileRenameOperations");
         let mut fs = MemFs::new();
         fs.file(SYSTEM_HIVE, h).file(SOFTWARE_HIVE, hive(SW));
         let o = run_windows(fs, run);
         assert_eq!(o.status, Status::Error, "{}", said(&o));
-        assert!(said(&o).contains("SYSTEM\\ControlSet001\\Control\\Session Manager: "), "{}", said(&o));
+        assert!(
+            said(&o).contains("SYSTEM\\ControlSet001\\Control\\Session Manager: "),
+            "{}",
+            said(&o)
+        );
     }
 
     #[test]

@@ -101,7 +101,9 @@ mod tests {
     }
 
     fn policy(value: &str) -> String {
-        format!("[{POLICY}]\n\"fDenyTSConnections\"={value}\n\"fAllowUnsolicited\"=dword:00000000\n")
+        format!(
+            "[{POLICY}]\n\"fDenyTSConnections\"={value}\n\"fAllowUnsolicited\"=dword:00000000\n"
+        )
     }
 
     #[test]
@@ -114,8 +116,14 @@ mod tests {
         assert_eq!(o.actual, "policy 1 (connections denied)");
         assert_eq!(o.message, format!("Remote Desktop is disabled by policy: SOFTWARE\\{POLICY} fDenyTSConnections = 1 (a policy wins over the setting)"));
         let s = said(&o);
-        assert!(s.contains(&format!("SOFTWARE\\{POLICY} fDenyTSConnections = 1")), "{s}");
-        assert!(s.contains("SYSTEM\\ControlSet001\\Control\\Terminal Server fDenyTSConnections = 0"), "{s}");
+        assert!(
+            s.contains(&format!("SOFTWARE\\{POLICY} fDenyTSConnections = 1")),
+            "{s}"
+        );
+        assert!(
+            s.contains("SYSTEM\\ControlSet001\\Control\\Terminal Server fDenyTSConnections = 0"),
+            "{s}"
+        );
     }
 
     #[test]
@@ -127,13 +135,25 @@ mod tests {
         assert_eq!(o.status, Status::Pass, "{}", said(&o));
         assert_eq!(o.actual, "policy 0 (connections allowed)");
         let s = said(&o);
-        assert!(s.contains(&format!("SOFTWARE\\{POLICY} fDenyTSConnections = 0")), "{s}");
-        assert!(s.contains("SYSTEM\\ControlSet001\\Control\\Terminal Server fDenyTSConnections = 1"), "{s}");
+        assert!(
+            s.contains(&format!("SOFTWARE\\{POLICY} fDenyTSConnections = 0")),
+            "{s}"
+        );
+        assert!(
+            s.contains("SYSTEM\\ControlSet001\\Control\\Terminal Server fDenyTSConnections = 1"),
+            "{s}"
+        );
         // And over a setting that is not there.
-        let system = hive(&format!("{SELECT_1}[ControlSet001\\Control\\Terminal Server]\n\"X\"=dword:00000001\n"));
+        let system = hive(&format!(
+            "{SELECT_1}[ControlSet001\\Control\\Terminal Server]\n\"X\"=dword:00000001\n"
+        ));
         let o = with_hives(system, &policy("dword:00000000"));
         assert_eq!(o.status, Status::Pass, "{}", said(&o));
-        assert!(said(&o).contains("Terminal Server fDenyTSConnections = (no value)"), "{}", said(&o));
+        assert!(
+            said(&o).contains("Terminal Server fDenyTSConnections = (no value)"),
+            "{}",
+            said(&o)
+        );
     }
 
     #[test]
@@ -143,7 +163,11 @@ mod tests {
         ));
         let o = with_hives(system.clone(), &policy("\"0\""));
         assert_eq!(o.status, Status::Error, "{}", said(&o));
-        assert!(said(&o).contains("Terminal Services fDenyTSConnections is not a DWORD"), "{}", said(&o));
+        assert!(
+            said(&o).contains("Terminal Services fDenyTSConnections is not a DWORD"),
+            "{}",
+            said(&o)
+        );
         let mut fs = MemFs::new();
         fs.file(SYSTEM_HIVE, system);
         let o = run_windows(fs, run);

@@ -88,7 +88,12 @@ pub fn run(ctx: &Context) -> Outcome {
             Err(o) => return o,
         };
         let Some(state) = state else {
-            evidence.push(Evidence::reg("SOFTWARE", &key, "InstallState", "(no value)"));
+            evidence.push(Evidence::reg(
+                "SOFTWARE",
+                &key,
+                "InstallState",
+                "(no value)",
+            ));
             continue;
         };
         let Ok(n) = state.as_u32() else {
@@ -126,7 +131,10 @@ fn without_cache(hive: &vhdlint_guest::registry::Hive) -> Outcome {
         Ok(v) => v.and_then(|v| v.as_string().ok()),
         Err(o) => return o,
     };
-    if kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case("Client")) {
+    if kind
+        .as_deref()
+        .is_some_and(|k| k.eq_ignore_ascii_case("Client"))
+    {
         return Outcome::skipped(format!(
             "a client installation (SOFTWARE\\{CURRENT_VERSION} InstallationType = \"Client\") has no server roles (see windows/version)"
         ));
@@ -196,7 +204,10 @@ mod tests {
                 "{s}"
             );
         }
-        assert!(s.contains(&format!("SOFTWARE\\{CACHE}\\WINS InstallState = 0")), "{s}");
+        assert!(
+            s.contains(&format!("SOFTWARE\\{CACHE}\\WINS InstallState = 0")),
+            "{s}"
+        );
         let o = with(&roles, &Policy::current());
         assert_eq!(o.status, Status::Warning, "{}", said(&o));
         assert_eq!(o.actual, "Failover-Clustering, SNMP-Service");
@@ -234,15 +245,25 @@ mod tests {
         let o = run_windows(windows_hives(None, Some(SERVER)), run);
         assert_eq!(o.status, Status::Error, "{}", said(&o));
         let s = said(&o);
-        assert!(s.contains(&format!("SOFTWARE\\{CACHE} does not exist")), "{s}");
+        assert!(
+            s.contains(&format!("SOFTWARE\\{CACHE} does not exist")),
+            "{s}"
+        );
         assert!(s.contains("InstallationType \"Server\""), "{s}");
         // Nor without InstallationType.
         let o = run_windows(
-            windows_hives(None, Some("[Microsoft\\Windows NT\\CurrentVersion]\n\"CurrentBuild\"=\"9600\"\n")),
+            windows_hives(
+                None,
+                Some("[Microsoft\\Windows NT\\CurrentVersion]\n\"CurrentBuild\"=\"9600\"\n"),
+            ),
             run,
         );
         assert_eq!(o.status, Status::Error, "{}", said(&o));
-        assert!(said(&o).contains("InstallationType not set"), "{}", said(&o));
+        assert!(
+            said(&o).contains("InstallationType not set"),
+            "{}",
+            said(&o)
+        );
     }
 
     #[test]
@@ -262,7 +283,11 @@ mod tests {
         let body = format!("{SERVER}[{CACHE}\\DHCP]\n\"InstallState\"=\"1\"\n");
         let o = run_windows(windows_hives(None, Some(&body)), run);
         assert_eq!(o.status, Status::Error, "{}", said(&o));
-        assert!(said(&o).contains("DHCP InstallState is not a DWORD"), "{}", said(&o));
+        assert!(
+            said(&o).contains("DHCP InstallState is not a DWORD"),
+            "{}",
+            said(&o)
+        );
     }
 
     #[test]
@@ -273,12 +298,19 @@ mod tests {
         fs.file(SOFTWARE_HIVE, h);
         let o = run_windows(fs, run);
         assert_eq!(o.status, Status::Error, "{}", said(&o));
-        assert!(said(&o).contains(&format!("SOFTWARE\\{CACHE}\\WDS: ")), "{}", said(&o));
+        assert!(
+            said(&o).contains(&format!("SOFTWARE\\{CACHE}\\WDS: ")),
+            "{}",
+            said(&o)
+        );
     }
 
     #[test]
     fn error_without_a_software_hive() {
-        let o = run_windows(windows_hives(Some("[Select]\n\"Current\"=dword:00000001\n"), None), run);
+        let o = run_windows(
+            windows_hives(Some("[Select]\n\"Current\"=dword:00000001\n"), None),
+            run,
+        );
         assert_eq!(o.status, Status::Error, "{}", said(&o));
         assert!(said(&o).contains("SOFTWARE hive"), "{}", said(&o));
     }

@@ -30,7 +30,10 @@ pub fn run(ctx: &Context) -> Outcome {
     let mut names: Vec<String> = Vec::new();
     let mut evidence = Vec::new();
     for key in INSTANCES {
-        let values = match hive.open(key).and_then(|k| k.map(|k| k.values()).transpose()) {
+        let values = match hive
+            .open(key)
+            .and_then(|k| k.map(|k| k.values()).transpose())
+        {
             Err(e) => return Outcome::error(format!("SOFTWARE\\{key}: {e}")),
             Ok(None) => continue,
             Ok(Some(v)) => v,
@@ -59,12 +62,19 @@ pub fn run(ctx: &Context) -> Outcome {
 mod tests {
     use super::*;
     use crate::check::Status;
-    use crate::testing::{break_value, hive, run_windows, run_windows_inspection, said, windows_hives, MemFs};
+    use crate::testing::{
+        break_value, hive, run_windows, run_windows_inspection, said, windows_hives, MemFs,
+    };
     use vhdlint_guest::windows::{WindowsInspection, SOFTWARE_HIVE};
 
     fn with(body: &str) -> Outcome {
         run_windows(
-            windows_hives(None, Some(&format!("[Microsoft\\Windows NT\\CurrentVersion]\n\"CurrentBuild\"=\"17763\"\n\n{body}"))),
+            windows_hives(
+                None,
+                Some(&format!(
+                    "[Microsoft\\Windows NT\\CurrentVersion]\n\"CurrentBuild\"=\"17763\"\n\n{body}"
+                )),
+            ),
             run,
         )
     }
@@ -87,7 +97,12 @@ mod tests {
         ));
         assert_eq!(o.status, Status::Warning, "{}", said(&o));
         assert_eq!(o.actual, "MSSQLSERVER, SQLEXPRESS");
-        assert!(o.message.starts_with("SQL Server is installed (2 instances: MSSQLSERVER, SQLEXPRESS)"), "{}", o.message);
+        assert!(
+            o.message
+                .starts_with("SQL Server is installed (2 instances: MSSQLSERVER, SQLEXPRESS)"),
+            "{}",
+            o.message
+        );
         let s = said(&o);
         assert!(
             s.contains("SOFTWARE\\Microsoft\\Microsoft SQL Server\\Instance Names\\SQL MSSQLSERVER = \"MSSQL15.MSSQLSERVER\""),
@@ -97,7 +112,10 @@ mod tests {
 
     #[test]
     fn finds_32_bit_instances() {
-        let o = with(&format!("[{}]\n\"SQLEXPRESS\"=\"MSSQL10.SQLEXPRESS\"\n", INSTANCES[1]));
+        let o = with(&format!(
+            "[{}]\n\"SQLEXPRESS\"=\"MSSQL10.SQLEXPRESS\"\n",
+            INSTANCES[1]
+        ));
         assert_eq!(o.status, Status::Warning, "{}", said(&o));
         assert_eq!(o.actual, "SQLEXPRESS");
         assert!(said(&o).contains("SOFTWARE\\WOW6432Node\\"), "{}", said(&o));
@@ -105,13 +123,20 @@ mod tests {
 
     #[test]
     fn error_when_the_instances_cannot_be_read() {
-        let mut h = hive(&format!("[{}]\n\"MSSQLSERVER\"=\"MSSQL15.MSSQLSERVER\"\n", INSTANCES[0]));
+        let mut h = hive(&format!(
+            "[{}]\n\"MSSQLSERVER\"=\"MSSQL15.MSSQLSERVER\"\n",
+            INSTANCES[0]
+        ));
         break_value(&mut h, "MSSQLSERVER");
         let mut fs = MemFs::new();
         fs.file(SOFTWARE_HIVE, h);
         let o = run_windows(fs, run);
         assert_eq!(o.status, Status::Error, "{}", said(&o));
-        assert!(said(&o).contains(&format!("SOFTWARE\\{}: ", INSTANCES[0])), "{}", said(&o));
+        assert!(
+            said(&o).contains(&format!("SOFTWARE\\{}: ", INSTANCES[0])),
+            "{}",
+            said(&o)
+        );
     }
 
     #[test]

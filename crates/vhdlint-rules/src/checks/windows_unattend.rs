@@ -43,7 +43,11 @@ pub fn run(ctx: &Context) -> Outcome {
             format!(
                 "\\Windows\\Panther\\{}{}",
                 e.name,
-                if e.kind == vhdlint_guest::fs::FileKind::Dir { "\\" } else { "" }
+                if e.kind == vhdlint_guest::fs::FileKind::Dir {
+                    "\\"
+                } else {
+                    ""
+                }
             )
         })
         .collect();
