@@ -1,5 +1,5 @@
 use vhdlint_guest::registry::{REG_DWORD, REG_DWORD_BIG_ENDIAN};
-use vhdlint_guest::windows::show_data;
+use vhdlint_guest::windows::{quote, show_data};
 
 use crate::check::{CheckMeta, Evidence, Outcome};
 use crate::context::reg_value_or_error;
@@ -69,7 +69,7 @@ pub fn run(ctx: &Context) -> Outcome {
         .as_ref()
         .and_then(|u| u.as_string().ok())
         .filter(|u| !u.is_empty())
-        .map(|u| format!(" for {u:?}"))
+        .map(|u| format!(" for {}", quote(&u)))
         .unwrap_or_default();
     match (auto_on, password.is_some()) {
         (true, true) => Outcome::fail("automatic logon with a stored password", required)

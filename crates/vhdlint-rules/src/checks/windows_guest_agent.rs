@@ -1,4 +1,4 @@
-use vhdlint_guest::windows::show_data;
+use vhdlint_guest::windows::{quote, show_data};
 
 use super::version_cmp;
 use crate::check::{CheckMeta, Evidence, Outcome};
@@ -102,7 +102,8 @@ pub fn run(ctx: &Context) -> Outcome {
                 evidence.push(Evidence::reg("SYSTEM", &key, "ImagePath", show_data(&v)));
                 if !path.to_ascii_lowercase().contains("\\windowsazure\\") {
                     problems.push(format!(
-                        "{svc} ImagePath {path:?} is not under \\WindowsAzure\\"
+                        "{svc} ImagePath {} is not under \\WindowsAzure\\",
+                        quote(&path)
                     ));
                 }
                 if version.is_none() {
@@ -231,7 +232,7 @@ mod tests {
             s.contains("SYSTEM\\ControlSet001\\Services\\RdAgent Start = 2"),
             "{s}"
         );
-        assert!(s.contains("SYSTEM\\ControlSet001\\Services\\RdAgent ImagePath = \"C:\\\\WindowsAzure\\\\Packages\\\\WaAppAgent.exe\""), "{s}");
+        assert!(s.contains("SYSTEM\\ControlSet001\\Services\\RdAgent ImagePath = \"C:\\WindowsAzure\\Packages\\WaAppAgent.exe\""), "{s}");
         assert!(
             s.contains("SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full Release = 461808"),
             "{s}"
@@ -294,7 +295,7 @@ mod tests {
         assert_eq!(o.status, Status::Warning, "{}", said(&o));
         assert_eq!(
             o.actual,
-            "version 2.7.41491.1102: WindowsAzureGuestAgent Start = 3 (not automatic); RdAgent ImagePath \"C:\\\\Agent\\\\WaAppAgent.exe\" is not under \\WindowsAzure\\"
+            "version 2.7.41491.1102: WindowsAzureGuestAgent Start = 3 (not automatic); RdAgent ImagePath \"C:\\Agent\\WaAppAgent.exe\" is not under \\WindowsAzure\\"
         );
         let o = with(&service("WindowsAzureGuestAgent", 2, GA), NET);
         assert_eq!(o.status, Status::Warning, "{}", said(&o));

@@ -1,4 +1,4 @@
-use vhdlint_guest::windows::{multi_sz_entries, show_data};
+use vhdlint_guest::windows::{multi_sz_entries, quote, show_data};
 
 use crate::check::{CheckMeta, Evidence, Outcome};
 use crate::context::{reg_key_exists, reg_value_or_error};
@@ -75,11 +75,7 @@ pub fn run(ctx: &Context) -> Outcome {
             evidence.push(Evidence::reg("SYSTEM", &sm, name, "(no entries)"));
             continue;
         }
-        let mut shown: Vec<String> = sources
-            .iter()
-            .take(SHOWN)
-            .map(|s| format!("{s:?}"))
-            .collect();
+        let mut shown: Vec<String> = sources.iter().take(SHOWN).map(|s| quote(s)).collect();
         if sources.len() > SHOWN {
             shown.push(format!("… {} more", sources.len() - SHOWN));
         }
@@ -183,7 +179,7 @@ mod tests {
         );
         let s = said(&o);
         assert!(
-            s.contains("SYSTEM\\ControlSet001\\Control\\Session Manager PendingFileRenameOperations = \"\\\\??\\\\C:\\\\Windows\\\\Temp\\\\a.tmp\", \"\\\\??\\\\C:\\\\x.new\""),
+            s.contains("SYSTEM\\ControlSet001\\Control\\Session Manager PendingFileRenameOperations = \"\\??\\C:\\Windows\\Temp\\a.tmp\", \"\\??\\C:\\x.new\""),
             "{s}"
         );
         let v2 = multi_sz(&["\\??\\C:\\y", ""]);

@@ -1,5 +1,5 @@
 use vhdlint_guest::registry::names_equal;
-use vhdlint_guest::windows::{reg_subkeys, show_data};
+use vhdlint_guest::windows::{quote, reg_subkeys, show_data};
 
 use crate::check::{CheckMeta, Evidence, Outcome};
 use crate::context::reg_value_or_error;
@@ -139,7 +139,7 @@ fn without_cache(hive: &vhdlint_guest::registry::Hive) -> Outcome {
             "a client installation (SOFTWARE\\{CURRENT_VERSION} InstallationType = \"Client\") has no server roles (see windows/version)"
         ));
     }
-    let shown = kind.map_or("not set".to_string(), |k| format!("{k:?}"));
+    let shown = kind.map_or("not set".to_string(), |k| quote(&k));
     Outcome::error(format!(
         "SOFTWARE\\{CACHE} does not exist (InstallationType {shown}): Windows Server records its roles and features there since Windows Server 2012, so whether one the Certification Tool tested is installed is unknown"
     ))
