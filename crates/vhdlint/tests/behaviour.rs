@@ -123,6 +123,12 @@ fn ntfs_disks_are_windows_and_127g_fits_the_guide() {
             ("windows/architecture", "error"),
             ("windows/rdp", "error"),
             ("windows/drives", "error"),
+            ("windows/roles", "error"),
+            ("windows/dvd-rom", "error"),
+            ("windows/credentials", "error"),
+            ("windows/guest-agent", "error"),
+            ("windows/pending-reboot", "error"),
+            ("windows/sql-server", "error"),
         ],
         "{r:#}"
     );
