@@ -43,23 +43,23 @@ pub fn run(ctx: &Context) -> Outcome {
         _ => v.as_string().is_ok_and(|s| s.trim() == "1"),
     });
     let mut evidence = Vec::new();
-    if let Some(a) = &auto {
-        evidence.push(Evidence::reg(
-            "SOFTWARE",
-            WINLOGON,
-            "AutoAdminLogon",
-            show_data(a),
-        ));
-    }
-    // The password's data is never read into any text: only that the value exists.
-    if password.is_some() {
-        evidence.push(Evidence::reg(
-            "SOFTWARE",
-            WINLOGON,
-            "DefaultPassword",
-            "(set; not shown)",
-        ));
-    }
+    evidence.push(Evidence::reg(
+        "SOFTWARE",
+        WINLOGON,
+        "AutoAdminLogon",
+        auto.as_ref().map_or("(no value)".into(), show_data),
+    ));
+    // The password's data is never read into any text: only whether the value exists.
+    evidence.push(Evidence::reg(
+        "SOFTWARE",
+        WINLOGON,
+        "DefaultPassword",
+        if password.is_some() {
+            "(set; not shown)"
+        } else {
+            "(no value)"
+        },
+    ));
     for (name, v) in [("DefaultUserName", &user), ("DefaultDomainName", &domain)] {
         if let Some(v) = v {
             evidence.push(Evidence::reg("SOFTWARE", WINLOGON, name, show_data(v)));
@@ -199,6 +199,13 @@ mod tests {
         assert_eq!(o.status, Status::Pass, "{}", said(&o));
         assert_eq!(o.actual, "no automatic logon, no stored password");
         assert!(said(&o).contains("AutoAdminLogon = \"0\""), "{}", said(&o));
+        assert!(
+            said(&o).contains(&format!(
+                "SOFTWARE\\{WINLOGON} DefaultPassword = (no value)"
+            )),
+            "{}",
+            said(&o)
+        );
         let o = run_windows(
             windows_hives(
                 None,

@@ -38,7 +38,9 @@ pub fn run(ctx: &Context) -> Outcome {
     for key in [CBS, WU] {
         match reg_key_exists(software, "SOFTWARE", key) {
             Err(o) => return o,
-            Ok(false) => {}
+            Ok(false) => {
+                evidence.push(Evidence::path(format!("SOFTWARE\\{key}"), None, "(no key)"))
+            }
             Ok(true) => {
                 found.push(format!("SOFTWARE\\{key}"));
                 evidence.push(Evidence::path(
@@ -56,7 +58,10 @@ pub fn run(ctx: &Context) -> Outcome {
     ] {
         let v = match reg_value_or_error(system, "SYSTEM", &sm, name) {
             Err(o) => return o,
-            Ok(None) => continue,
+            Ok(None) => {
+                evidence.push(Evidence::reg("SYSTEM", &sm, name, "(no value)"));
+                continue;
+            }
             Ok(Some(v)) => v,
         };
         let Ok(entries) = multi_sz_entries(&v) else {
@@ -86,11 +91,11 @@ pub fn run(ctx: &Context) -> Outcome {
         ));
         evidence.push(Evidence::reg("SYSTEM", &sm, name, shown.join(", ")));
     }
-    if found.is_empty() {
-        return Outcome::pass("none", required).evidence(Evidence::control_set(&cs));
-    }
     let mut all = vec![Evidence::control_set(&cs)];
     all.extend(evidence);
+    if found.is_empty() {
+        return Outcome::pass("none", required).evidences(all);
+    }
     Outcome::warning(found.join("; "), required)
         .message(format!("a restart is pending: {}", found.join("; ")))
         .evidences(all)

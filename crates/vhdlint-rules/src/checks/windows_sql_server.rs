@@ -29,15 +29,26 @@ pub fn run(ctx: &Context) -> Outcome {
     let required = "no SQL Server instance (unless built on the approved SQL Server base)";
     let mut names: Vec<String> = Vec::new();
     let mut evidence = Vec::new();
+    let mut absent = Vec::new();
     for key in INSTANCES {
         let values = match hive
             .open(key)
             .and_then(|k| k.map(|k| k.values()).transpose())
         {
             Err(e) => return Outcome::error(format!("SOFTWARE\\{key}: {e}")),
-            Ok(None) => continue,
+            Ok(None) => {
+                absent.push(Evidence::path(format!("SOFTWARE\\{key}"), None, "(no key)"));
+                continue;
+            }
             Ok(Some(v)) => v,
         };
+        if values.iter().all(|v| v.name.is_empty()) {
+            absent.push(Evidence::path(
+                format!("SOFTWARE\\{key}"),
+                None,
+                "(no instance values)",
+            ));
+        }
         for v in values.iter().filter(|v| !v.name.is_empty()) {
             evidence.push(Evidence::reg("SOFTWARE", key, &v.name, show_data(v)));
             if !names.iter().any(|n| n.eq_ignore_ascii_case(&v.name)) {
@@ -46,7 +57,7 @@ pub fn run(ctx: &Context) -> Outcome {
         }
     }
     if names.is_empty() {
-        return Outcome::pass("no instance", required);
+        return Outcome::pass("no instance", required).evidences(absent);
     }
     Outcome::warning(names.join(", "), required)
         .message(format!(
