@@ -236,9 +236,9 @@ pub fn quote(s: &str) -> String {
     out
 }
 
-/// Every string of a REG_MULTI_SZ, empty ones inside the list kept (PendingFileRenameOperations
-/// pairs a source with an empty destination to delete it); the empty strings that end the list
-/// are dropped.
+/// Every string of a REG_MULTI_SZ, as hivexget prints them: empty strings inside the list are
+/// kept (PendingFileRenameOperations pairs a source with an empty destination to delete it);
+/// the list's closing NUL (after the last string's own) is not a string.
 pub fn multi_sz_entries(
     v: &crate::registry::Value,
 ) -> Result<Vec<String>, crate::registry::HiveError> {
@@ -249,14 +249,20 @@ pub fn multi_sz_entries(
         .chunks_exact(2)
         .map(|p| u16::from_le_bytes([p[0], p[1]]))
         .collect();
-    let mut all: Vec<String> = units
+    // The list ends with an empty string: one NUL after the last string's own.
+    let mut units = units.as_slice();
+    if let [rest @ .., 0, 0] = units {
+        units = rest;
+    } else if let [rest @ .., 0] = units {
+        units = rest;
+    }
+    if units.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(units
         .split(|&u| u == 0)
         .map(String::from_utf16_lossy)
-        .collect();
-    while all.last().is_some_and(String::is_empty) {
-        all.pop();
-    }
-    Ok(all)
+        .collect())
 }
 
 /// The names of the subkeys of `key`; `None` when the key does not exist.
