@@ -10,7 +10,8 @@
 # The targets are built once first (cargo fuzz build -O -a) and the binaries run directly, so a
 # source edit during a long run does not rebuild anything; -B skips that build. vhdlint's crates
 # forbid unsafe code, so the targets run without AddressSanitizer (twice the executions), except
-# those whose dependencies carry unsafe code (the decompressors behind initramfs and btrfs), built with it
+# those whose dependencies carry unsafe code (the decompressors behind initramfs and btrfs, the object crate's
+# resource directory reader behind exe_version), built with it
 # into target-asan/.
 #
 # The working corpus grows in fuzz/corpus/TARGET (not committed), starting from fuzz/seeds.
@@ -34,7 +35,7 @@ shift $((OPTIND - 1))
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(ls fuzz_targets | sed 's/\.rs$//')
 mkdir -p logs
-ASAN="initramfs fs_btrfs"
+ASAN="initramfs fs_btrfs exe_version"
 if [ "$BUILD" = 1 ]; then
     { cargo +nightly fuzz build -O -a -s none &&
         for t in $ASAN; do cargo +nightly fuzz build -O -a --target-dir target-asan "$t"; done; } \

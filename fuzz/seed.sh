@@ -13,7 +13,7 @@ trap 'rm -rf "$W"' EXIT
 rm -rf "$OUT"
 for t in vhd_footer vhd_dynamic mbr gpt lvm_metadata lvm_pv layout fs_ext4 fs_xfs fs_fat fs_ntfs fs_btrfs \
     config_sshd config_keyvalue config_grub config_fstab config_passwd config_dpkg \
-    config_network config_sudoers rpmdb rpmdb_bdb rpmdb_ndb initramfs registry state_ini exe_headers exe_authenticode toml_config \
+    config_network config_sudoers rpmdb rpmdb_bdb rpmdb_ndb initramfs registry state_ini exe_headers exe_authenticode exe_version toml_config \
     sas_uri sku_manifest lint; do
     mkdir -p "$OUT/$t"
 done
@@ -354,6 +354,10 @@ printf '[State]\r\nImageState=IMAGE_STATE_COMPLETE\r\n' >"$OUT/state_ini/utf8"
 # shellcheck source=../fixtures/lib.sh
 source "$ROOT/fixtures/lib.sh"
 for m in 0x8664 0x14c 0xaa64; do mkpe "$OUT/exe_headers/ntoskrnl-$m" "$m"; done
+# srv.sys and ntoskrnl.exe with version resources, as the Windows fixtures have them
+# (fixtures/lib.sh mkpe_version: windres and ld of mingw-w64 binutils)
+mkpe_version "$OUT/exe_version/srv-x64" 0x8664 6.3.9600.18604
+mkpe_version "$OUT/exe_version/ntoskrnl-i386" 0x14c 6.3.9600.20520
 head -c 64 /bin/sh >"$OUT/exe_headers/elf"
 # Debian's signed shim (two signatures: Microsoft UEFI CA 2011 and 2023), signed GRUB and
 # signed cloud kernel (fixtures/efi-binaries.sh), each cut to its first 1 KiB (the headers)

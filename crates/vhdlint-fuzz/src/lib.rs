@@ -48,6 +48,7 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("state_ini", state_ini),
     ("exe_headers", exe_headers),
     ("exe_authenticode", exe_authenticode),
+    ("exe_version", exe_version),
     ("toml_config", toml_config),
     ("sas_uri", sas_uri),
     ("sku_manifest", sku_manifest),
@@ -559,6 +560,16 @@ pub fn exe_authenticode(data: &[u8]) {
     use vhdlint_guest::authenticode;
     sink(&authenticode::read(data));
     sink(&authenticode::parse_table(data, 0));
+}
+
+/// The version resource of a PE (srv.sys, ntoskrnl.exe): headers, section table, resource
+/// directory to RT_VERSION and the VS_VERSIONINFO; the input's bytes also as a bare
+/// VS_VERSIONINFO.
+pub fn exe_version(data: &[u8]) {
+    use vhdlint_guest::pe_version;
+    sink(&pe_version::resource_section(data));
+    sink(&pe_version::version_info(data));
+    sink(&pe_version::parse_version_info(data, 0));
 }
 
 /// vhdlint.toml, a waivers file, questionnaire answers and a policy file.

@@ -122,6 +122,11 @@ fn seeds_reach_their_parsers() {
             .ends_with("-unsigned");
         assert_eq!(a.signatures.is_empty(), unsigned, "{}", p.display());
     }
+    for p in inputs("seeds", "exe_version") {
+        let v = vhdlint_guest::pe_version::version_info(&std::fs::read(&p).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        assert!(v.fixed.is_some() && v.strings.len() >= 5, "{}", p.display());
+    }
     for p in inputs("seeds", "fs_xfs") {
         let fs = vhdlint_fs::xfs::XfsFs::open(src(&p)).unwrap();
         assert!(root_entries(&fs) >= 40, "{}", p.display());

@@ -23,6 +23,7 @@ pub mod limits;
 pub mod linux;
 pub mod note;
 pub mod packages;
+pub mod pe_version;
 pub mod registry;
 pub mod unread;
 pub mod version;

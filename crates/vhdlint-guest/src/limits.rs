@@ -143,3 +143,21 @@ pub const MAX_AUTHENTICODE_ENTRIES: usize = 16;
 pub const MAX_AUTHENTICODE_NESTING: usize = 4;
 /// Signatures read from one image in all, nested ones included.
 pub const MAX_AUTHENTICODE_SIGNATURES: usize = 32;
+
+// ---- Version resources of PE files (srv.sys, ntoskrnl.exe)
+
+/// Bytes read of a PE file to reach its version resource: the prefix up to the end of its
+/// resource section (the filesystems read files from their start). ntoskrnl.exe, the largest
+/// file read for its version, is about 12 MiB.
+pub const MAX_PE_VERSION_READ_BYTES: u64 = 128 << 20;
+/// Entries of one resource directory table looked through (real files carry a few dozen
+/// resource types; a table's header can claim 131070).
+pub const MAX_PE_RESOURCE_ENTRIES: usize = 4096;
+/// Bytes of one VS_VERSIONINFO resource (real ones take 1–4 KiB; its `wLength` is a u16, so
+/// 64 KiB is every one a linker can write).
+pub const MAX_PE_VERSION_INFO_BYTES: usize = 64 << 10;
+/// Blocks of a VS_VERSIONINFO walked in all (StringFileInfo, its tables and their strings,
+/// VarFileInfo): real ones hold a dozen strings.
+pub const MAX_PE_VERSION_BLOCKS: usize = 1024;
+/// Strings kept from the StringFileInfo (real files carry 8–12: CompanyName, FileVersion…).
+pub const MAX_PE_VERSION_STRINGS: usize = 256;

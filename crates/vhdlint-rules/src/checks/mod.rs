@@ -69,6 +69,7 @@ pub mod windows_dvd_rom;
 pub mod windows_generalized;
 pub mod windows_guest_agent;
 pub mod windows_ntfs;
+pub mod windows_patch_level;
 pub mod windows_pending_reboot;
 pub mod windows_rdp;
 pub mod windows_roles;
@@ -150,6 +151,7 @@ catalogue!(
     windows_rdp,
     windows_unattend,
     windows_drives,
+    windows_patch_level,
     windows_roles,
     windows_dvd_rom,
     windows_credentials,
@@ -315,6 +317,7 @@ mod tests {
                 "windows/rdp",
                 "windows/unattend",
                 "windows/drives",
+                "windows/patch-level",
                 "windows/roles",
                 "windows/dvd-rom",
                 "windows/credentials",
