@@ -27,10 +27,6 @@ pub fn run(ctx: &Context) -> Outcome {
         Ok(x) => x,
         Err(o) => return o,
     };
-    let (_, software) = match ctx.windows_software() {
-        Ok(x) => x,
-        Err(o) => return o,
-    };
     let required = "cdrom service not disabled (Start ≠ 4); no policy denying CD/DVD reads";
     let mut problems: Vec<(Status, String, String)> = Vec::new();
     let mut evidence = vec![Evidence::control_set(&cs)];
@@ -84,7 +80,12 @@ pub fn run(ctx: &Context) -> Outcome {
         }
     }
 
-    // The policies.
+    // The policies. A SOFTWARE hive that cannot be read leaves them unknown: an error, unless
+    // the driver is already disabled (a certain fail whatever the policies say).
+    let software = match ctx.windows_software() {
+        Ok((_, h)) => h,
+        Err(o) => return fail_despite(problems, evidence, required, o),
+    };
     for (key, name, what) in [
         (
             format!("{POLICIES}\\{CDROM_CLASS}"),
@@ -98,15 +99,16 @@ pub fn run(ctx: &Context) -> Outcome {
         ),
     ] {
         let v = match reg_value_or_error(software, "SOFTWARE", &key, name) {
-            Err(o) => return o,
+            Err(o) => return fail_despite(problems, evidence, required, o),
             Ok(None) => continue,
             Ok(Some(v)) => v,
         };
         let Ok(n) = v.as_u32() else {
-            return Outcome::error(format!(
+            let o = Outcome::error(format!(
                 "SOFTWARE\\{key} {name} is not a DWORD: {}",
                 show_data(&v)
             ));
+            return fail_despite(problems, evidence, required, o);
         };
         evidence.push(Evidence::reg("SOFTWARE", &key, name, n));
         if n == 1 {
@@ -121,6 +123,33 @@ pub fn run(ctx: &Context) -> Outcome {
     if problems.is_empty() {
         return Outcome::pass("enabled", required).evidences(evidence);
     }
+    judge(problems, evidence, required)
+}
+
+/// The policies could not be read (`unknown`, an error): a driver already disabled is still a
+/// certain fail, said with what could not be read; otherwise the error stands.
+fn fail_despite(
+    problems: Vec<(Status, String, String)>,
+    mut evidence: Vec<Evidence>,
+    required: &str,
+    unknown: Outcome,
+) -> Outcome {
+    if !problems.iter().any(|p| p.0 == Status::Fail) {
+        return unknown;
+    }
+    evidence.push(Evidence::path(
+        "SOFTWARE",
+        None,
+        format!("removable-storage policies not read: {}", unknown.message),
+    ));
+    judge(problems, evidence, required)
+}
+
+fn judge(
+    problems: Vec<(Status, String, String)>,
+    evidence: Vec<Evidence>,
+    required: &str,
+) -> Outcome {
     let status = if problems.iter().any(|p| p.0 == Status::Fail) {
         Status::Fail
     } else {
@@ -277,6 +306,27 @@ mod tests {
         let o = run_windows(windows_hives(None, Some(NO_POLICY)), run);
         assert_eq!(o.status, Status::Error, "{}", said(&o));
         assert!(said(&o).contains("SYSTEM hive"), "{}", said(&o));
+    }
+
+    #[test]
+    fn a_disabled_driver_fails_even_when_the_policies_cannot_be_read() {
+        let o = run_windows(windows_hives(Some(&cdrom("dword:00000004")), None), run);
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert_eq!(o.actual, "cdrom disabled (Start = 4)");
+        assert!(said(&o).contains("policies not read"), "{}", said(&o));
+        assert!(said(&o).contains("SOFTWARE hive"), "{}", said(&o));
+        // A policy value that is not a DWORD leaves the policy unknown the same way.
+        let o = with(
+            &cdrom("dword:00000004"),
+            "[Policies\\Microsoft\\Windows\\RemovableStorageDevices]\n\"Deny_All\"=\"1\"\n",
+        );
+        assert_eq!(o.status, Status::Fail, "{}", said(&o));
+        assert!(said(&o).contains("Deny_All is not a DWORD"), "{}", said(&o));
+        let o = with(
+            &cdrom("dword:00000001"),
+            "[Policies\\Microsoft\\Windows\\RemovableStorageDevices]\n\"Deny_All\"=\"1\"\n",
+        );
+        assert_eq!(o.status, Status::Error, "{}", said(&o));
     }
 
     #[test]
