@@ -524,6 +524,8 @@ pub fn registry(data: &[u8]) {
                 sink(&v.as_u32());
                 sink(&v.as_u64());
                 sink(&v.as_multi_string());
+                sink(&vhdlint_guest::windows::multi_sz_entries(v));
+                sink(&vhdlint_guest::windows::show_data(v));
             }
         }
         Ok(())
@@ -532,6 +534,10 @@ pub fn registry(data: &[u8]) {
     if let Ok(Some(k)) = h.open("Microsoft\\Windows NT\\CurrentVersion") {
         sink(&k.value("ProductName"));
     }
+    sink(&vhdlint_guest::windows::reg_subkeys(
+        &h,
+        "Microsoft\\ServerManager\\ServicingStorage\\ServerComponentCache",
+    ));
 }
 
 /// Setup's State.ini, UTF-16 or UTF-8.

@@ -202,6 +202,82 @@ pub fn reg_value(
     }
 }
 
+/// A value's data as evidence shows it: a DWORD or QWORD as its number, a string in quotes, a
+/// REG_MULTI_SZ as its strings in quotes joined by `, `, anything else as its type and size.
+pub fn show_data(v: &crate::registry::Value) -> String {
+    use crate::registry::{
+        REG_DWORD, REG_DWORD_BIG_ENDIAN, REG_EXPAND_SZ, REG_MULTI_SZ, REG_QWORD, REG_SZ,
+    };
+    match v.kind {
+        REG_DWORD | REG_DWORD_BIG_ENDIAN => v.as_u32().map(|n| n.to_string()).ok(),
+        REG_QWORD => v.as_u64().map(|n| n.to_string()).ok(),
+        REG_SZ | REG_EXPAND_SZ => v.as_string().ok().map(|s| quote(&s)),
+        REG_MULTI_SZ => multi_sz_entries(v)
+            .ok()
+            .map(|l| l.iter().map(|s| quote(s)).collect::<Vec<_>>().join(", ")),
+        _ => None,
+    }
+    .unwrap_or_else(|| format!("(type {}, {} bytes)", v.kind, v.data.len()))
+}
+
+/// A registry string in double quotes as Windows writes it (backslashes as they are); quotes
+/// and control characters escaped, so the text stays one line.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c.is_control() || c == '"' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Every string of a REG_MULTI_SZ, as hivexget prints them: empty strings inside the list are
+/// kept (PendingFileRenameOperations pairs a source with an empty destination to delete it);
+/// the list's closing NUL (after the last string's own) is not a string.
+pub fn multi_sz_entries(
+    v: &crate::registry::Value,
+) -> Result<Vec<String>, crate::registry::HiveError> {
+    // The type check is as_multi_string's.
+    v.as_multi_string()?;
+    let units: Vec<u16> = v
+        .data
+        .chunks_exact(2)
+        .map(|p| u16::from_le_bytes([p[0], p[1]]))
+        .collect();
+    // The list ends with an empty string: one NUL after the last string's own.
+    let mut units = units.as_slice();
+    if let [rest @ .., 0, 0] = units {
+        units = rest;
+    } else if let [rest @ .., 0] = units {
+        units = rest;
+    }
+    if units.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(units
+        .split(|&u| u == 0)
+        .map(String::from_utf16_lossy)
+        .collect())
+}
+
+/// The names of the subkeys of `key`; `None` when the key does not exist.
+pub fn reg_subkeys(
+    hive: &Hive,
+    key: &str,
+) -> Result<Option<Vec<String>>, crate::registry::HiveError> {
+    match hive.open(key)? {
+        Some(k) => Ok(Some(
+            k.subkeys()?.iter().map(|s| s.name().to_string()).collect(),
+        )),
+        None => Ok(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,6 +301,75 @@ mod tests {
         assert_eq!(decode_text(b"ImageState=Y").unwrap(), "ImageState=Y");
         assert_eq!(decode_text(&[0xEF, 0xBB, 0xBF, b'a']).unwrap(), "a");
         assert_eq!(decode_text(&[]).unwrap(), "");
+    }
+
+    fn value(kind: u32, data: Vec<u8>) -> crate::registry::Value {
+        crate::registry::Value {
+            name: "v".into(),
+            kind,
+            data,
+            offset: 0,
+        }
+    }
+
+    fn utf16z(items: &[&str]) -> Vec<u8> {
+        let mut b = Vec::new();
+        for i in items {
+            b.extend(i.encode_utf16().flat_map(|u| u.to_le_bytes()));
+            b.extend([0, 0]);
+        }
+        b.extend([0, 0]);
+        b
+    }
+
+    #[test]
+    fn data_as_evidence_shows_it() {
+        use crate::registry::*;
+        assert_eq!(
+            show_data(&value(REG_DWORD, 4u32.to_le_bytes().to_vec())),
+            "4"
+        );
+        assert_eq!(
+            show_data(&value(REG_QWORD, 7u64.to_le_bytes().to_vec())),
+            "7"
+        );
+        assert_eq!(show_data(&value(REG_SZ, utf16z(&["C:\\x"]))), "\"C:\\x\"");
+        assert_eq!(quote("a\"b\nc"), "\"a\\\"b\\nc\"");
+        assert_eq!(
+            show_data(&value(REG_MULTI_SZ, utf16z(&["a", "", "b"]))),
+            "\"a\", \"\", \"b\""
+        );
+        assert_eq!(
+            show_data(&value(REG_BINARY, vec![1, 2, 3])),
+            "(type 3, 3 bytes)"
+        );
+        // A DWORD too short to read is described, not shown as a number.
+        assert_eq!(show_data(&value(REG_DWORD, vec![1])), "(type 4, 1 bytes)");
+    }
+
+    #[test]
+    fn multi_sz_keeps_inner_empty_strings() {
+        use crate::registry::*;
+        let v = value(
+            REG_MULTI_SZ,
+            utf16z(&["\\??\\C:\\a", "", "\\??\\C:\\b", "!\\??\\C:\\c"]),
+        );
+        assert_eq!(
+            multi_sz_entries(&v).unwrap(),
+            ["\\??\\C:\\a", "", "\\??\\C:\\b", "!\\??\\C:\\c"]
+        );
+        assert!(multi_sz_entries(&value(REG_MULTI_SZ, vec![0, 0]))
+            .unwrap()
+            .is_empty());
+        assert!(multi_sz_entries(&value(REG_MULTI_SZ, vec![]))
+            .unwrap()
+            .is_empty());
+        // Odd trailing byte ignored, as the other string readers do.
+        assert_eq!(
+            multi_sz_entries(&value(REG_MULTI_SZ, vec![b'a', 0, 0])).unwrap(),
+            ["a"]
+        );
+        assert!(multi_sz_entries(&value(REG_SZ, utf16z(&["a"]))).is_err());
     }
 
     proptest::proptest! {

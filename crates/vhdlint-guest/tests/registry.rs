@@ -1042,3 +1042,56 @@ fn registry_writer_hashes_hints_and_bins() {
         assert_eq!(rd32(&bytes, 0x28) as usize, bytes.len() - BINS);
     }
 }
+
+/// A REG_MULTI_SZ with empty strings inside the list (PendingFileRenameOperations pairs a file
+/// with an empty destination to delete it): `windows::multi_sz_entries` keeps every string
+/// hivexget prints, and `windows::show_data` shows DWORDs as hivexget does.
+#[test]
+fn multi_sz_entries_equal_hivexget() {
+    if !hivex_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[&[&str]] = &[
+        &[
+            "\\??\\C:\\Windows\\Temp\\a.tmp",
+            "",
+            "\\??\\C:\\b.new",
+            "!\\??\\C:\\b.dll",
+        ],
+        &["\\??\\C:\\x", ""],
+        &["only"],
+        &[],
+    ];
+    for (i, items) in cases.iter().enumerate() {
+        let spec = format!(
+            "Windows Registry Editor Version 5.00\n\n[Select]\n\"Current\"=dword:00000001\n\n\
+             [ControlSet001\\Control\\Session Manager]\n\"PendingFileRenameOperations\"=hex(7):{}\n\n\
+             [ControlSet001\\Services\\cdrom]\n\"Start\"=dword:00000004\n",
+            hex(&[utf16z(items), vec![0, 0]].concat())
+        );
+        let path = mkhive(dir.path(), &format!("pfro{i}"), &spec, &[]);
+        let hive = load(&path);
+        let cs = current_control_set(&hive).unwrap();
+        let key = format!("{cs}\\Control\\Session Manager");
+        let v = vhdlint_guest::windows::reg_value(&hive, &key, "PendingFileRenameOperations")
+            .unwrap()
+            .unwrap();
+        let ours = vhdlint_guest::windows::multi_sz_entries(&v).unwrap();
+        let mut printed: String = ours.iter().map(|s| format!("{s}\n")).collect();
+        printed.push('\n');
+        assert_eq!(
+            String::from_utf8_lossy(&hivexget(&path, &key, "PendingFileRenameOperations")),
+            printed,
+            "case {i}"
+        );
+        let start =
+            vhdlint_guest::windows::reg_value(&hive, "ControlSet001\\Services\\cdrom", "Start")
+                .unwrap()
+                .unwrap();
+        assert_eq!(
+            format!("{}\n", vhdlint_guest::windows::show_data(&start)).into_bytes(),
+            hivexget(&path, "ControlSet001\\Services\\cdrom", "Start")
+        );
+    }
+}

@@ -72,6 +72,15 @@ impl Evidence {
             text: text.into(),
         }
     }
+    /// A registry value: `hive` (`SYSTEM`, `SOFTWARE`), the key's path in it, the value's
+    /// name and its data as read (or what was found instead, such as "(no value)").
+    pub fn reg(hive: &str, key: &str, name: &str, data: impl std::fmt::Display) -> Self {
+        Self::path(format!("{hive}\\{key}"), None, format!("{name} = {data}"))
+    }
+    /// The control set the SYSTEM hive's values were read under (`Select\Current`).
+    pub fn control_set(cs: &str) -> Self {
+        Self::path("SYSTEM\\Select", None, format!("Current → {cs}"))
+    }
     pub fn note(text: impl Into<String>) -> Self {
         Self {
             path: None,

@@ -265,6 +265,17 @@ impl<'a> Context<'a> {
         Ok((g, hive, cs))
     }
 
+    /// The SOFTWARE hive, or the outcome a check that needs it gives without it.
+    pub fn windows_software(
+        &self,
+    ) -> Result<(&WindowsGuest, &vhdlint_guest::registry::Hive), Outcome> {
+        let g = self.windows_guest()?;
+        let hive = g
+            .software()
+            .map_err(|e| Outcome::error(format!("SOFTWARE hive: {e}")))?;
+        Ok((g, hive))
+    }
+
     /// What the volumes suggest about the OS.
     pub fn os_hint(&self) -> Option<OsHint> {
         self.guest().ok().map(Guest::os_hint)
@@ -309,4 +320,28 @@ impl<'a> Context<'a> {
         .message(message)
         .evidences(evidence)
     }
+}
+
+/// Value `name` of key `key` in hive `hive` (named `hive_name` in messages); a hive that cannot
+/// be read there gives the `error` outcome naming the hive and key.
+pub fn reg_value_or_error(
+    hive: &vhdlint_guest::registry::Hive,
+    hive_name: &str,
+    key: &str,
+    name: &str,
+) -> Result<Option<vhdlint_guest::registry::Value>, Outcome> {
+    vhdlint_guest::windows::reg_value(hive, key, name)
+        .map_err(|e| Outcome::error(format!("{hive_name}\\{key}: {e}")))
+}
+
+/// Whether key `key` exists in hive `hive` (named `hive_name` in messages); a hive that cannot
+/// be read there gives the `error` outcome naming the hive and key.
+pub fn reg_key_exists(
+    hive: &vhdlint_guest::registry::Hive,
+    hive_name: &str,
+    key: &str,
+) -> Result<bool, Outcome> {
+    hive.open(key)
+        .map(|k| k.is_some())
+        .map_err(|e| Outcome::error(format!("{hive_name}\\{key}: {e}")))
 }

@@ -30,7 +30,7 @@ use crate::checks::{
     disk_data_size, disk_footer, disk_min_size, disk_os_size, disk_sparse, linux_agent_config,
     linux_agent_installed, linux_hyperv_drivers, linux_kernel_cmdline, linux_kernel_config,
     linux_network, linux_omi, linux_openssl, linux_python, linux_shell_history,
-    linux_ssh_client_alive, partition_first_mib, publish_sas_uri,
+    linux_ssh_client_alive, partition_first_mib, publish_sas_uri, windows_roles,
 };
 
 /// How a rule that the policies treat differently reports a violation.
@@ -113,6 +113,8 @@ pub struct Policy {
     pub linux_shell_history: linux_shell_history::Thresholds,
     #[serde(rename = "linux/ssh-client-alive")]
     pub linux_ssh_client_alive: linux_ssh_client_alive::Thresholds,
+    #[serde(rename = "windows/roles")]
+    pub windows_roles: windows_roles::Thresholds,
     #[serde(rename = "publish/sas-uri")]
     pub publish_sas_uri: publish_sas_uri::Thresholds,
 }
@@ -140,6 +142,7 @@ impl Policy {
             linux_python: linux_python::Thresholds::guide(),
             linux_shell_history: linux_shell_history::Thresholds::guide(),
             linux_ssh_client_alive: linux_ssh_client_alive::Thresholds::guide(),
+            windows_roles: windows_roles::Thresholds::guide(),
             publish_sas_uri: publish_sas_uri::Thresholds::guide(),
         }
     }
@@ -166,6 +169,7 @@ impl Policy {
             linux_python: linux_python::Thresholds::current(),
             linux_shell_history: linux_shell_history::Thresholds::current(),
             linux_ssh_client_alive: linux_ssh_client_alive::Thresholds::current(),
+            windows_roles: windows_roles::Thresholds::current(),
             publish_sas_uri: publish_sas_uri::Thresholds::current(),
         }
     }
@@ -629,7 +633,7 @@ mod tests {
     fn every_section_is_a_check_that_documents_it() {
         let p = Policy::guide();
         let ids = p.section_ids();
-        assert_eq!(ids.len(), 18);
+        assert_eq!(ids.len(), 19);
         for id in &ids {
             assert!(crate::find(id).is_some(), "section {id} is no check's ID");
             let s = p.section(id).unwrap();

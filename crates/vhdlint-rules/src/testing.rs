@@ -553,9 +553,17 @@ pub(crate) fn run_windows_inspection(
     inspection: Result<WindowsInspection, String>,
     run: fn(&Context) -> Outcome,
 ) -> Outcome {
+    run_windows_inspection_with(inspection, &Policy::guide(), run)
+}
+
+/// Runs check `run` with `policy` on what a search for a Windows system volume found.
+pub(crate) fn run_windows_inspection_with(
+    inspection: Result<WindowsInspection, String>,
+    policy: &Policy,
+    run: fn(&Context) -> Outcome,
+) -> Outcome {
     let image = Image::from_source("memory", Arc::new(MemSource::new(vec![0; 512])));
-    let policy = Policy::guide();
-    let mut ctx = Context::new(&image, &policy, None);
+    let mut ctx = Context::new(&image, policy, None);
     ctx.profile = Profile::WindowsOs;
     set_guest(&ctx, None, Some(inspection));
     settle(&ctx, run)
@@ -563,6 +571,15 @@ pub(crate) fn run_windows_inspection(
 
 /// Runs check `run` with the guide policy on a Windows system volume `p1` whose root is `fs`.
 pub(crate) fn run_windows(fs: MemFs, run: fn(&Context) -> Outcome) -> Outcome {
+    run_windows_with(fs, &Policy::guide(), run)
+}
+
+/// Runs check `run` with `policy` on a Windows system volume `p1` whose root is `fs`.
+pub(crate) fn run_windows_with(
+    fs: MemFs,
+    policy: &Policy,
+    run: fn(&Context) -> Outcome,
+) -> Outcome {
     let inspection = WindowsInspection {
         candidates: vec![Candidate {
             volume: "p1".into(),
@@ -572,7 +589,21 @@ pub(crate) fn run_windows(fs: MemFs, run: fn(&Context) -> Outcome) -> Outcome {
         }],
         guest: Some(WindowsGuest::new("p1", GuestView::of(fs))),
     };
-    run_windows_inspection(Ok(inspection), run)
+    run_windows_inspection_with(Ok(inspection), policy, run)
+}
+
+/// A Windows system volume whose SYSTEM and SOFTWARE hives are written from the .reg bodies
+/// `system` and `software` (`None`: that hive is not there).
+pub(crate) fn windows_hives(system: Option<&str>, software: Option<&str>) -> MemFs {
+    let mut fs = MemFs::new();
+    fs.dir("/Windows/System32/config");
+    if let Some(body) = system {
+        fs.file(vhdlint_guest::windows::SYSTEM_HIVE, hive(body));
+    }
+    if let Some(body) = software {
+        fs.file(vhdlint_guest::windows::SOFTWARE_HIVE, hive(body));
+    }
+    fs
 }
 
 /// A registry hive written by `fixtures/mkhive.py` (python3) with options `opts` (`--dirty`)

@@ -140,7 +140,7 @@ fn every_catalogue_check_appears_exactly_once() {
         .filter(|r| r["profiles"] != serde_json::json!(["publish"]))
         .map(|r| r["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids.len(), 57);
+    assert_eq!(ids.len(), 63);
     let got: Vec<&str> = r["checks"]
         .as_array()
         .unwrap()

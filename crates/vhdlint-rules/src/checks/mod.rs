@@ -63,11 +63,17 @@ pub mod publish_sas_uri;
 pub mod publish_sku_id;
 pub mod publish_version;
 pub mod windows_architecture;
+pub mod windows_credentials;
 pub mod windows_drives;
+pub mod windows_dvd_rom;
 pub mod windows_generalized;
+pub mod windows_guest_agent;
 pub mod windows_ntfs;
 pub mod windows_patch_level;
+pub mod windows_pending_reboot;
 pub mod windows_rdp;
+pub mod windows_roles;
+pub mod windows_sql_server;
 pub mod windows_unattend;
 pub mod windows_version;
 
@@ -145,7 +151,13 @@ catalogue!(
     windows_rdp,
     windows_unattend,
     windows_drives,
-    windows_patch_level;
+    windows_patch_level,
+    windows_roles,
+    windows_dvd_rom,
+    windows_credentials,
+    windows_guest_agent,
+    windows_pending_reboot,
+    windows_sql_server;
     publish:
     publish_sas_uri,
     publish_version,
@@ -306,6 +318,12 @@ mod tests {
                 "windows/unattend",
                 "windows/drives",
                 "windows/patch-level",
+                "windows/roles",
+                "windows/dvd-rom",
+                "windows/credentials",
+                "windows/guest-agent",
+                "windows/pending-reboot",
+                "windows/sql-server",
                 "publish/sas-uri",
                 "publish/version",
                 "publish/sku-id",

@@ -42,8 +42,11 @@ pub fn run(ctx: &Context) -> Outcome {
         None,
         format!("PagingFiles = {}", files.join(" | ")),
     );
+    let select = Evidence::control_set(&cs);
     if bad.is_empty() {
-        return Outcome::pass(files.join(", "), required).evidence(ev);
+        return Outcome::pass(files.join(", "), required)
+            .evidence(select)
+            .evidence(ev);
     }
     Outcome::warning(files.join(", "), required)
         .message(format!(
@@ -53,6 +56,7 @@ pub fn run(ctx: &Context) -> Outcome {
                 .collect::<Vec<_>>()
                 .join(", ")
         ))
+        .evidence(select)
         .evidence(ev)
 }
 

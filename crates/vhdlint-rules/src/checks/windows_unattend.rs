@@ -4,13 +4,19 @@ use crate::{Context, Profile};
 pub static META: CheckMeta = CheckMeta {
     id: "windows/unattend",
     title: "No custom unattend file",
-    what: "Looks for \\Windows\\Panther\\unattend.xml and \\Windows\\System32\\Sysprep\\unattend.xml.",
+    what: "Looks for \\Windows\\Panther\\unattend.xml and \\Windows\\System32\\Sysprep\\unattend.xml, and for anything else left in \\Windows\\Panther (Setup's logs and answer files from an earlier run: the generalize instructions delete the folder before sysprep runs; sysprep logs its own run to \\Windows\\System32\\Sysprep\\Panther, which is not looked at). Each warns.",
     why: "Azure provisions Windows VMs with its own unattend answers; a custom unattend file left in the image overrides them, so the user name, password or computer name given at deployment may not apply.",
-    remedy: "Delete the unattend files before capturing: del %WINDIR%\\Panther\\unattend.xml %WINDIR%\\System32\\Sysprep\\unattend.xml",
-    sources: &["Azure Marketplace VM image guide: do not use a custom unattend file"],
+    remedy: "Delete the unattend files and the Panther folder before running sysprep: del %WINDIR%\\System32\\Sysprep\\unattend.xml & rd /s /q %WINDIR%\\Panther",
+    sources: &["Azure Marketplace VM image guide: do not use a custom unattend file", "Microsoft, prepare a Windows VHD to upload to Azure / generalize: delete the panther directory (C:\\Windows\\Panther) before sysprep"],
     profiles: &[Profile::WindowsOs],
     policies: crate::policy::ALL,
 };
+
+/// The folder Windows Setup logs to and reads unattend answers from; the generalize
+/// instructions delete it before sysprep runs.
+const PANTHER: &str = "/Windows/Panther";
+/// Leftovers named in the outcome; the rest are counted.
+const SHOWN: usize = 10;
 
 pub fn run(ctx: &Context) -> Outcome {
     let g = match ctx.windows_guest() {
@@ -26,18 +32,65 @@ pub fn run(ctx: &Context) -> Outcome {
     .into_iter()
     .filter(|p| g.view.exists_noted(p, &mut notes))
     .collect();
-    let required = "no unattend.xml";
-    if found.is_empty() {
+    // Everything else in \Windows\Panther is left from an earlier setup or sysprep run.
+    let mut leftovers: Vec<String> = g
+        .view
+        .read_dir_noted(PANTHER, &mut notes)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| !e.name.eq_ignore_ascii_case("unattend.xml"))
+        .map(|e| {
+            format!(
+                "\\Windows\\Panther\\{}{}",
+                e.name,
+                if e.kind == vhdlint_guest::fs::FileKind::Dir {
+                    "\\"
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect();
+    leftovers.sort();
+    let required = "no unattend.xml; \\Windows\\Panther deleted";
+    if found.is_empty() && leftovers.is_empty() {
         return Outcome::pass("none", required).noted(notes);
     }
     let shown: Vec<String> = found.iter().map(|p| p.replace('/', "\\")).collect();
-    Outcome::warning(shown.join(", "), required)
-        .message(format!("custom unattend file(s): {}", shown.join(", ")))
+    let mut actual = shown.clone();
+    let mut message = Vec::new();
+    if !shown.is_empty() {
+        message.push(format!("custom unattend file(s): {}", shown.join(", ")));
+    }
+    if !leftovers.is_empty() {
+        let mut named: Vec<String> = leftovers.iter().take(SHOWN).cloned().collect();
+        if leftovers.len() > SHOWN {
+            named.push(format!("… {} more", leftovers.len() - SHOWN));
+        }
+        actual.push(format!(
+            "{} leftover{} in \\Windows\\Panther",
+            leftovers.len(),
+            if leftovers.len() == 1 { "" } else { "s" }
+        ));
+        message.push(format!(
+            "leftovers in \\Windows\\Panther (delete the folder before sysprep): {}",
+            named.join(", ")
+        ));
+    }
+    Outcome::warning(actual.join(", "), required)
+        .message(message.join("; "))
         .evidences(
             shown
                 .iter()
-                .map(|p| Evidence::path(p.clone(), None, "unattend file")),
+                .map(|p| Evidence::path(p.clone(), None, "unattend file"))
+                .chain(
+                    leftovers
+                        .iter()
+                        .take(SHOWN)
+                        .map(|p| Evidence::path(p.clone(), None, "left in \\Windows\\Panther")),
+                ),
         )
+        .noted(notes)
 }
 
 #[cfg(test)]
@@ -116,9 +169,52 @@ mod tests {
     }
 
     #[test]
-    fn passes_with_other_files_beside_them() {
-        let o = with(&["/Windows/Panther/setupact.log", "/Windows/unattend.xml"]);
+    fn passes_with_files_elsewhere_and_an_empty_or_absent_panther() {
+        let o = with(&[
+            "/Windows/System32/Sysprep/Panther/setupact.log",
+            "/Windows/unattend.xml",
+        ]);
         assert_eq!(o.status, Status::Pass, "{}", said(&o));
+        let mut fs = MemFs::new();
+        fs.dir("/Windows/System32/Sysprep");
+        let o = run_windows(fs, run);
+        assert_eq!(o.status, Status::Pass, "{}", said(&o));
+    }
+
+    #[test]
+    fn warns_on_leftovers_in_panther() {
+        let mut fs = MemFs::new();
+        fs.dir("/Windows/System32/Sysprep")
+            .dir("/Windows/Panther/UnattendGC")
+            .file("/Windows/Panther/setupact.log", "log")
+            .file("/Windows/Panther/setuperr.log", "");
+        let o = run_windows(fs, run);
+        assert_eq!(o.status, Status::Warning, "{}", said(&o));
+        assert_eq!(o.actual, "3 leftovers in \\Windows\\Panther");
+        assert_eq!(
+            o.message,
+            "leftovers in \\Windows\\Panther (delete the folder before sysprep): \\Windows\\Panther\\UnattendGC\\, \\Windows\\Panther\\setupact.log, \\Windows\\Panther\\setuperr.log"
+        );
+        assert_eq!(o.evidence.len(), 3);
+        // With the unattend file: both said, the file not counted twice.
+        let o = with(&[PANTHER, "/Windows/Panther/setupact.log"]);
+        assert_eq!(
+            o.actual,
+            "\\Windows\\Panther\\unattend.xml, 1 leftover in \\Windows\\Panther"
+        );
+    }
+
+    #[test]
+    fn many_leftovers_are_counted() {
+        let mut fs = MemFs::new();
+        fs.dir("/Windows/System32/Sysprep");
+        for i in 0..25 {
+            fs.file(&format!("/Windows/Panther/f{i:02}.log"), "");
+        }
+        let o = run_windows(fs, run);
+        assert_eq!(o.actual, "25 leftovers in \\Windows\\Panther");
+        assert!(o.message.ends_with("… 15 more"), "{}", o.message);
+        assert_eq!(o.evidence.len(), 10);
     }
 
     #[test]
