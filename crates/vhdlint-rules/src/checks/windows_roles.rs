@@ -116,6 +116,8 @@ pub fn run(ctx: &Context) -> Outcome {
             ))
             .evidences(evidence);
     }
+    // The installed ones first, so that a report that shortens the evidence still shows them.
+    evidence.sort_by_key(|e| e.text != "InstallState = 1");
     let level = ctx.policy.windows_roles.installed;
     Outcome::with_status(level.status(), installed.join(", "), required)
         .message(format!(
@@ -220,6 +222,26 @@ mod tests {
             assert_eq!(o.status, Status::Fail, "{role}: {}", said(&o));
             assert_eq!(o.actual, *role);
         }
+    }
+
+    #[test]
+    fn installed_roles_lead_the_evidence() {
+        let roles = [
+            ("Failover-Clustering", 0),
+            ("DHCP", 0),
+            ("WINS", 1),
+            ("SNMP-Service", 1),
+        ];
+        let o = with(&roles, &Policy::guide());
+        assert_eq!(o.actual, "SNMP-Service, WINS");
+        let first: Vec<&str> = o.evidence[..2].iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(
+            first,
+            ["InstallState = 1", "InstallState = 1"],
+            "{}",
+            said(&o)
+        );
+        assert_eq!(o.evidence.len(), 4);
     }
 
     #[test]
