@@ -297,7 +297,7 @@ pub fn run(ctx: &Context) -> Outcome {
     }
     if !absent_table.is_empty() {
         ev.push(Evidence::note(format!(
-            "absent, so not checked (components not installed): {}",
+            "absent, so not checked: {}",
             absent_table.join(", ")
         )));
     }
@@ -602,7 +602,7 @@ mod tests {
         );
         assert!(
             said(&o).contains(
-                "absent, so not checked (components not installed): storport.sys, ntfs.sys"
+                "absent, so not checked: storport.sys, ntfs.sys"
             ),
             "{}",
             said(&o)
