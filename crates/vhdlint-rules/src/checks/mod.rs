@@ -250,6 +250,36 @@ pub(crate) fn findings_outcome(
 mod tests {
     use super::*;
 
+    /// Every windows/ check says `error` when no Windows system volume was found: it could
+    /// not look, which is never a pass. windows/ntfs judges the volume itself: it fails.
+    #[test]
+    fn every_windows_check_errors_without_a_system_volume() {
+        use vhdlint_guest::windows::WindowsInspection;
+        let windows: Vec<&Check> = CHECKS
+            .iter()
+            .filter(|c| c.meta.id.starts_with("windows/"))
+            .collect();
+        assert!(windows.len() >= 14, "{} windows/ checks", windows.len());
+        for c in windows {
+            let none = WindowsInspection {
+                candidates: Vec::new(),
+                guest: None,
+            };
+            let o = crate::testing::run_windows_inspection(Ok(none), c.run);
+            if c.meta.id == "windows/ntfs" {
+                assert_eq!(o.status, crate::check::Status::Fail);
+                continue;
+            }
+            assert_eq!(
+                o.status,
+                crate::check::Status::Error,
+                "{}: {}",
+                c.meta.id,
+                crate::testing::said(&o)
+            );
+        }
+    }
+
     #[test]
     fn ids_unique_and_stable() {
         let ids: Vec<&str> = CATALOGUE.iter().map(|m| m.id).collect();

@@ -64,8 +64,8 @@ pub fn run(ctx: &Context) -> Outcome {
 mod tests {
     use super::*;
     use crate::check::Status;
-    use crate::testing::{break_value, hive, run_windows, run_windows_inspection, said, MemFs};
-    use vhdlint_guest::windows::{WindowsInspection, SYSTEM_HIVE};
+    use crate::testing::{break_value, hive, run_windows, said, MemFs};
+    use vhdlint_guest::windows::SYSTEM_HIVE;
 
     const KEY: &str = "[Select]\n\"Current\"=dword:00000001\n\n\
                        [ControlSet001\\Control\\Session Manager\\Memory Management]\n";
@@ -185,15 +185,5 @@ mod tests {
         let o = with_system(hive("[ControlSet001\\Control]\n\"X\"=dword:00000000\n"));
         assert_eq!(o.status, Status::Error, "{}", said(&o));
         assert!(said(&o).contains("SYSTEM\\Select\\Current"), "{}", said(&o));
-    }
-
-    #[test]
-    fn error_without_a_windows_system_volume() {
-        let none = WindowsInspection {
-            candidates: Vec::new(),
-            guest: None,
-        };
-        let o = run_windows_inspection(Ok(none), run);
-        assert_eq!(o.status, Status::Error, "{}", said(&o));
     }
 }

@@ -97,8 +97,8 @@ pub fn run(ctx: &Context) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{hive, hive_with, run_windows, run_windows_inspection, said, MemFs};
-    use vhdlint_guest::windows::{WindowsInspection, SOFTWARE_HIVE};
+    use crate::testing::{hive, hive_with, run_windows, said, MemFs};
+    use vhdlint_guest::windows::SOFTWARE_HIVE;
 
     const STATE_INI: &str = "/Windows/Setup/State/State.ini";
     const SHOWN: &str = "\\Windows\\Setup\\State\\State.ini";
@@ -290,15 +290,5 @@ mod tests {
         let o = run_windows(fs, run);
         assert_eq!(o.status, Status::Error, "{}", said(&o));
         assert!(said(&o).contains(&format!("{SHOWN}: ")), "{}", said(&o));
-    }
-
-    #[test]
-    fn error_without_a_windows_system_volume() {
-        let none = WindowsInspection {
-            candidates: Vec::new(),
-            guest: None,
-        };
-        let o = run_windows_inspection(Ok(none), run);
-        assert_eq!(o.status, Status::Error, "{}", said(&o));
     }
 }

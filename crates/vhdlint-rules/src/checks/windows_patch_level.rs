@@ -601,9 +601,7 @@ mod tests {
             "build 9600.20520: 2 files at or above their minimums"
         );
         assert!(
-            said(&o).contains(
-                "absent, so not checked: storport.sys, ntfs.sys"
-            ),
+            said(&o).contains("absent, so not checked: storport.sys, ntfs.sys"),
             "{}",
             said(&o)
         );

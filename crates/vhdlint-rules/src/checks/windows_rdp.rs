@@ -82,8 +82,8 @@ pub fn run(ctx: &Context) -> Outcome {
 mod tests {
     use super::*;
     use crate::check::Status;
-    use crate::testing::{break_value, hive, run_windows, run_windows_inspection, said, MemFs};
-    use vhdlint_guest::windows::{WindowsInspection, SOFTWARE_HIVE, SYSTEM_HIVE};
+    use crate::testing::{break_value, hive, run_windows, said, MemFs};
+    use vhdlint_guest::windows::{SOFTWARE_HIVE, SYSTEM_HIVE};
 
     const SELECT_1: &str = "[Select]\n\"Current\"=dword:00000001\n\n";
 
@@ -270,15 +270,5 @@ mod tests {
         let o = run_windows(MemFs::new(), run);
         assert_eq!(o.status, Status::Error, "{}", said(&o));
         assert!(said(&o).contains("SYSTEM hive"), "{}", said(&o));
-    }
-
-    #[test]
-    fn error_without_a_windows_system_volume() {
-        let none = WindowsInspection {
-            candidates: Vec::new(),
-            guest: None,
-        };
-        let o = run_windows_inspection(Ok(none), run);
-        assert_eq!(o.status, Status::Error, "{}", said(&o));
     }
 }

@@ -152,12 +152,9 @@ fn without_cache(hive: &vhdlint_guest::registry::Hive) -> Outcome {
 mod tests {
     use super::*;
     use crate::check::Status;
-    use crate::testing::{
-        break_value, run_windows, run_windows_inspection, run_windows_with, said, windows_hives,
-        MemFs,
-    };
+    use crate::testing::{break_value, run_windows, run_windows_with, said, windows_hives, MemFs};
     use crate::Policy;
-    use vhdlint_guest::windows::{WindowsInspection, SOFTWARE_HIVE};
+    use vhdlint_guest::windows::SOFTWARE_HIVE;
 
     const SERVER: &str =
         "[Microsoft\\Windows NT\\CurrentVersion]\n\"InstallationType\"=\"Server\"\n\n";
@@ -335,15 +332,5 @@ mod tests {
         );
         assert_eq!(o.status, Status::Error, "{}", said(&o));
         assert!(said(&o).contains("SOFTWARE hive"), "{}", said(&o));
-    }
-
-    #[test]
-    fn error_without_a_windows_system_volume() {
-        let none = WindowsInspection {
-            candidates: Vec::new(),
-            guest: None,
-        };
-        let o = run_windows_inspection(Ok(none), run);
-        assert_eq!(o.status, Status::Error, "{}", said(&o));
     }
 }

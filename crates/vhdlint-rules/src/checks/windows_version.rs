@@ -93,8 +93,8 @@ pub fn run(ctx: &Context) -> Outcome {
 mod tests {
     use super::*;
     use crate::check::Status;
-    use crate::testing::{hive, hive_with, run_windows, run_windows_inspection, said, MemFs};
-    use vhdlint_guest::windows::{WindowsInspection, SOFTWARE_HIVE};
+    use crate::testing::{hive, hive_with, run_windows, said, MemFs};
+    use vhdlint_guest::windows::SOFTWARE_HIVE;
 
     const KEY: &str = "[Microsoft\\Windows NT\\CurrentVersion]\n";
 
@@ -234,15 +234,5 @@ mod tests {
         let o = run_windows(MemFs::new(), run);
         assert_eq!(o.status, Status::Error, "{}", said(&o));
         assert!(said(&o).contains("SOFTWARE hive: "), "{}", said(&o));
-    }
-
-    #[test]
-    fn error_without_a_windows_system_volume() {
-        let none = WindowsInspection {
-            candidates: Vec::new(),
-            guest: None,
-        };
-        let o = run_windows_inspection(Ok(none), run);
-        assert_eq!(o.status, Status::Error, "{}", said(&o));
     }
 }
