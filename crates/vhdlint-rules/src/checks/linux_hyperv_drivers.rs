@@ -366,7 +366,7 @@ fn judge(
         ))
         .evidences(ev);
     };
-    let read = facts.initramfs(v, initrd);
+    let read = facts.initramfs(v, initrd, &modules);
     let list = match &*read {
         InitramfsRead::Listed(l) => l,
         InitramfsRead::TooLarge => {
@@ -391,7 +391,16 @@ fn judge(
     ev.push(Evidence::path(
         initrd.clone(),
         None,
-        format!("{} members", list.members().len()),
+        if list.complete() {
+            format!("{} members", list.members().len())
+        } else {
+            // Listing stopped at the member that completed the modules asked for.
+            format!(
+                "{} members read, up to the last of {}",
+                list.members().len(),
+                modules.join(", ")
+            )
+        },
     ));
     // Contents over the kept bounds: this check reads only the member list, so they do not
     // change its result, but they are shown.
