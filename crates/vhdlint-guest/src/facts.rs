@@ -291,19 +291,17 @@ impl Facts {
             }
             wanted.extend(asked.iter().cloned());
         }
-        let read = std::sync::Arc::new(
-            match view.read_upto(path, MAX_INITRAMFS_FILE_BYTES + 1) {
-                Ok(b) if b.len() as u64 > MAX_INITRAMFS_FILE_BYTES => InitramfsRead::TooLarge,
-                Ok(b) => {
-                    let limits = crate::initramfs::Limits::default().until_modules(wanted.clone());
-                    match crate::initramfs::list(&b, limits) {
-                        Ok(l) => InitramfsRead::Listed(l),
-                        Err(e) => InitramfsRead::NotInitramfs(e),
-                    }
+        let read = std::sync::Arc::new(match view.read_upto(path, MAX_INITRAMFS_FILE_BYTES + 1) {
+            Ok(b) if b.len() as u64 > MAX_INITRAMFS_FILE_BYTES => InitramfsRead::TooLarge,
+            Ok(b) => {
+                let limits = crate::initramfs::Limits::default().until_modules(wanted.clone());
+                match crate::initramfs::list(&b, limits) {
+                    Ok(l) => InitramfsRead::Listed(l),
+                    Err(e) => InitramfsRead::NotInitramfs(e),
                 }
-                Err(e) => InitramfsRead::Unreadable(e),
-            },
-        );
+            }
+            Err(e) => InitramfsRead::Unreadable(e),
+        });
         seen.insert(path.to_string(), (wanted, read.clone()));
         read
     }

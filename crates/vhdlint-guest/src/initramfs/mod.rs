@@ -92,7 +92,8 @@ impl Limits {
 
     /// Stops reading once all of `modules` are found (see [`Limits::until_modules`]).
     pub fn until_modules<S: Into<String>>(mut self, modules: impl IntoIterator<Item = S>) -> Self {
-        self.until_modules.extend(modules.into_iter().map(Into::into));
+        self.until_modules
+            .extend(modules.into_iter().map(Into::into));
         self
     }
 
