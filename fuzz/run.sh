@@ -10,7 +10,7 @@
 # The targets are built once first (cargo fuzz build -O -a) and the binaries run directly, so a
 # source edit during a long run does not rebuild anything; -B skips that build. vhdlint's crates
 # forbid unsafe code, so the targets run without AddressSanitizer (twice the executions), except
-# those whose dependencies carry unsafe code (the decompressors behind initramfs and btrfs, the object crate's
+# those whose dependencies carry unsafe code (the decompressors behind initramfs, zlib-rs among them, and btrfs, the object crate's
 # resource directory reader behind exe_version), built with it
 # into target-asan/.
 #

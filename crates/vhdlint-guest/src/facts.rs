@@ -38,7 +38,9 @@ pub struct Facts {
     kernel: OnceLock<Kernel>,
     network: OnceLock<Network>,
     /// Initramfs images listed so far, by path: read and decompressed once for every check.
-    initramfs: std::sync::Mutex<BTreeMap<String, std::sync::Arc<InitramfsRead>>>,
+    /// With each, the modules its listing was asked to find (see [`Facts::initramfs`]).
+    #[allow(clippy::type_complexity)]
+    initramfs: std::sync::Mutex<BTreeMap<String, (Vec<String>, std::sync::Arc<InitramfsRead>)>>,
 }
 
 /// An initramfs image, as far as it could be read (see [`Facts::initramfs`]).
@@ -261,27 +263,47 @@ impl Facts {
         self.kernel.get_or_init(|| read_kernel(view))
     }
 
-    /// The initramfs image at `path`, read (up to [`MAX_INITRAMFS_FILE_BYTES`]) and listed once:
-    /// every check that looks into the same image shares one decompression.
-    pub fn initramfs(&self, view: &GuestView, path: &str) -> std::sync::Arc<InitramfsRead> {
+    /// The initramfs image at `path`, read (up to [`MAX_INITRAMFS_FILE_BYTES`]) and listed once
+    /// for every check that looks into it, far enough to tell whether each of the kernel
+    /// `modules` is in it: listing stops once all of them are found (see
+    /// [`crate::initramfs::Limits::until_modules`]; with none, the whole image is listed).
+    /// A later call naming a module an earlier, stopped listing does not answer (see
+    /// [`crate::initramfs::Initramfs::answers`]) lists the image again, for the modules of
+    /// both calls.
+    pub fn initramfs(
+        &self,
+        view: &GuestView,
+        path: &str,
+        modules: &[&str],
+    ) -> std::sync::Arc<InitramfsRead> {
         let mut seen = self
             .initramfs
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        seen.entry(path.to_string())
-            .or_insert_with(|| {
-                std::sync::Arc::new(match view.read_upto(path, MAX_INITRAMFS_FILE_BYTES + 1) {
-                    Ok(b) if b.len() as u64 > MAX_INITRAMFS_FILE_BYTES => InitramfsRead::TooLarge,
-                    Ok(b) => {
-                        match crate::initramfs::list(&b, crate::initramfs::Limits::default()) {
-                            Ok(l) => InitramfsRead::Listed(l),
-                            Err(e) => InitramfsRead::NotInitramfs(e),
-                        }
-                    }
-                    Err(e) => InitramfsRead::Unreadable(e),
-                })
-            })
-            .clone()
+        let mut wanted: Vec<String> = modules.iter().map(|m| m.to_string()).collect();
+        if let Some((asked, read)) = seen.get(path) {
+            let answered = match &**read {
+                InitramfsRead::Listed(l) => modules.iter().all(|m| l.answers(m)),
+                _ => true,
+            };
+            if answered {
+                return read.clone();
+            }
+            wanted.extend(asked.iter().cloned());
+        }
+        let read = std::sync::Arc::new(match view.read_upto(path, MAX_INITRAMFS_FILE_BYTES + 1) {
+            Ok(b) if b.len() as u64 > MAX_INITRAMFS_FILE_BYTES => InitramfsRead::TooLarge,
+            Ok(b) => {
+                let limits = crate::initramfs::Limits::default().until_modules(wanted.clone());
+                match crate::initramfs::list(&b, limits) {
+                    Ok(l) => InitramfsRead::Listed(l),
+                    Err(e) => InitramfsRead::NotInitramfs(e),
+                }
+            }
+            Err(e) => InitramfsRead::Unreadable(e),
+        });
+        seen.insert(path.to_string(), (wanted, read.clone()));
+        read
     }
 }
 

@@ -239,14 +239,19 @@ pub(super) fn parse_archive<B: BufRead>(
                 ctx.out.kept.remove(&path);
             }
         }
-        ctx.out.members.push(Member {
+        let member = Member {
             name,
             size,
             kind,
             mode,
             link_target,
             segment: seg,
-        });
+        };
+        let stop = ctx.listed(&member);
+        ctx.out.members.push(member);
+        if stop {
+            return Ok(());
+        }
     }
 }
 
@@ -271,6 +276,9 @@ pub(super) fn parse_stream<B: BufRead>(
             Some(b'0') => {
                 parse_archive(src, ctx, seg, wh)?;
                 ctx.out.segments[seg].archives += 1;
+                if ctx.out.stopped {
+                    return Ok(());
+                }
             }
             Some(_) => return Err(InitramfsError::Junk { at: wh.at(src.pos) }.into()),
         }

@@ -11,6 +11,11 @@
 //!
 //! Hostile images are expected: everything is bounded by [`Limits`], every step advances, and
 //! decompressed data is parsed as it streams (only the member contents asked for are kept).
+//!
+//! A caller that only asks whether some kernel modules are in the image names them in
+//! [`Limits::until_modules`]: decompression and parsing stop right after the member that
+//! completes the set (see [`Initramfs::complete`]), so an image holding them all is read only as
+//! far as its last wanted module, and one lacking any is read to its end as without the set.
 
 mod cpio;
 mod decompress;
@@ -58,6 +63,10 @@ pub struct Limits {
     /// or a trailing part of one at a `/` (`hv.conf`, `modprobe.d/hv.conf`); a leading `/` or
     /// `./` is ignored. Only regular files are kept.
     pub keep: Vec<String>,
+    /// Kernel modules (named as [`Initramfs::has_module`] takes them) whose presence is all
+    /// the caller asks: once a regular-file member has been listed for each of them, reading
+    /// stops and [`Initramfs::complete`] is false. Empty (the default): read to the end.
+    pub until_modules: Vec<String>,
 }
 
 impl Default for Limits {
@@ -69,6 +78,7 @@ impl Default for Limits {
             max_kept_member: MAX_INITRAMFS_KEPT_MEMBER,
             max_kept_total: MAX_INITRAMFS_KEPT_TOTAL,
             keep: Vec::new(),
+            until_modules: Vec::new(),
         }
     }
 }
@@ -77,6 +87,13 @@ impl Limits {
     /// Adds a member to keep (see [`Limits::keep`]).
     pub fn keeping(mut self, name: impl Into<String>) -> Self {
         self.keep.push(name.into());
+        self
+    }
+
+    /// Stops reading once all of `modules` are found (see [`Limits::until_modules`]).
+    pub fn until_modules<S: Into<String>>(mut self, modules: impl IntoIterator<Item = S>) -> Self {
+        self.until_modules
+            .extend(modules.into_iter().map(Into::into));
         self
     }
 
@@ -240,10 +257,28 @@ pub struct Initramfs {
     kept: HashMap<String, Vec<u8>>,
     /// Members whose contents were wanted but not kept because of a `kept` bound.
     not_kept: Vec<String>,
+    /// Reading stopped once all of [`Limits::until_modules`] were found.
+    stopped: bool,
 }
 
 impl Initramfs {
-    /// All members in image order (an extractor lets later ones replace earlier ones).
+    /// Whether the whole image was read: false when reading stopped early because every
+    /// module of [`Limits::until_modules`] had been found. Then [`Initramfs::members`],
+    /// [`Initramfs::segments`] and the kept contents cover the image only up to the member
+    /// that completed the set; [`Initramfs::has_module`] is exact for the modules of that set
+    /// (all present), and for others only when it answers `true`.
+    pub fn complete(&self) -> bool {
+        !self.stopped
+    }
+
+    /// Whether [`Initramfs::has_module`] gives the image's answer for `name`: always for a
+    /// complete listing, and for one that stopped early when the module was found.
+    pub fn answers(&self, name: &str) -> bool {
+        !self.stopped || self.has_module(name)
+    }
+
+    /// All members in image order (an extractor lets later ones replace earlier ones); up to
+    /// where reading stopped when it stopped early (see [`Initramfs::complete`]).
     pub fn members(&self) -> &[Member] {
         &self.members
     }
@@ -274,28 +309,46 @@ impl Initramfs {
     /// The last member that is kernel module `name` (matched as in [`Initramfs::has_module`]),
     /// e.g. to see which `lib/modules/<version>` it is under.
     pub fn module(&self, name: &str) -> Option<&Member> {
-        let base = name.rsplit('/').next().unwrap_or(name);
-        let wanted = module_stem(base).unwrap_or(base);
-        if wanted.is_empty() {
-            return None;
-        }
-        self.members.iter().rev().find(|m| {
-            m.kind == MemberKind::File
-                && module_stem(m.name.rsplit('/').next().unwrap_or(&m.name))
-                    .is_some_and(|stem| same_module_name(stem, wanted))
-        })
+        let wanted = wanted_stem(name)?;
+        self.members
+            .iter()
+            .rev()
+            .find(|m| member_module(m).is_some_and(|stem| same_module_name(stem, wanted)))
     }
+}
+
+/// The module name `name` asks for (`hv_vmbus` for `hv_vmbus`, `hv_vmbus.ko`,
+/// `.../hv_vmbus.ko.xz`); `None` for an empty one, which no member is.
+fn wanted_stem(name: &str) -> Option<&str> {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    Some(module_stem(base).unwrap_or(base)).filter(|s| !s.is_empty())
+}
+
+/// The module a member is, if it is a regular file named like one.
+fn member_module(m: &Member) -> Option<&str> {
+    if m.kind != MemberKind::File {
+        return None;
+    }
+    module_stem(m.name.rsplit('/').next().unwrap_or(&m.name))
 }
 
 /// Lists every member of every archive in an initramfs image.
 pub fn list(bytes: &[u8], limits: Limits) -> Result<Initramfs, InitramfsError> {
+    // Modules still to be found before reading may stop; an empty name is never found, so a
+    // set holding one reads to the end.
+    let pending: Option<Vec<String>> = limits
+        .until_modules
+        .iter()
+        .map(|n| wanted_stem(n).map(str::to_string))
+        .collect::<Option<Vec<_>>>()
+        .filter(|p| !p.is_empty());
     let mut ctx = Ctx {
-        limits,
         out: Initramfs::default(),
         kept_total: 0,
-        decompressed_left: 0,
+        decompressed_left: limits.max_decompressed,
+        limits,
+        pending,
     };
-    ctx.decompressed_left = ctx.limits.max_decompressed;
     let mut pos = 0usize;
     while let Some(rest) = bytes.get(pos..).filter(|r| !r.is_empty()) {
         if rest[0] == 0 {
@@ -351,6 +404,9 @@ pub fn list(bytes: &[u8], limits: Limits) -> Result<Initramfs, InitramfsError> {
             .clamp(1, rest.len());
         ctx.out.segments[seg].len = consumed as u64;
         pos += consumed;
+        if ctx.out.stopped {
+            break;
+        }
     }
     Ok(ctx.out)
 }
@@ -360,6 +416,25 @@ struct Ctx {
     out: Initramfs,
     kept_total: u64,
     decompressed_left: u64,
+    /// Module names of [`Limits::until_modules`] not found yet; `None` when reading does not
+    /// stop early.
+    pending: Option<Vec<String>>,
+}
+
+impl Ctx {
+    /// Notes a listed member; true when it completes [`Limits::until_modules`], and reading
+    /// stops.
+    fn listed(&mut self, m: &Member) -> bool {
+        let (Some(pending), Some(stem)) = (self.pending.as_mut(), member_module(m)) else {
+            return false;
+        };
+        pending.retain(|w| !same_module_name(stem, w));
+        if pending.is_empty() {
+            self.pending = None;
+            self.out.stopped = true;
+        }
+        self.out.stopped
+    }
 }
 
 #[derive(Clone, Copy)]

@@ -692,6 +692,27 @@ fn check_tool_layout(tool: &str, compress: &str, decompress: &str, expected: Com
         assert!(ir.has_module(module), "{tool}: {module}");
     }
     assert!(!ir.has_module("hv_utils"));
+    assert!(ir.complete());
+    // Stopping once the drivers are found: a prefix of the full listing, ending at the last
+    // driver, with the same answers; asking for a module that is not there reads it all.
+    let drivers = ["hv_vmbus", "hv-storvsc", "hv_netvsc.ko"];
+    let early = list(&image, Limits::default().until_modules(drivers)).unwrap();
+    assert!(!early.complete(), "{tool}");
+    assert!(ir.members().starts_with(early.members()), "{tool}");
+    let last = early.members().last().unwrap();
+    assert!(
+        drivers.iter().any(|d| early.module(d) == Some(last)),
+        "{tool}"
+    );
+    for d in drivers {
+        assert!(early.answers(d) && early.has_module(d), "{tool}: {d}");
+    }
+    assert!(!early.answers("hv_utils"));
+    let with_absent = Limits::default().until_modules(["hv_vmbus", "hv_utils"]);
+    let all = list(&image, with_absent).unwrap();
+    assert!(all.complete());
+    assert_eq!(all.members(), ir.members(), "{tool}");
+    assert_eq!(all.segments(), ir.segments(), "{tool}");
     let m = format!("lib/modules/{KVER}");
     assert_eq!(
         ir.read_member(&format!("/{m}/modules.dep")),
@@ -868,7 +889,7 @@ proptest::proptest! {
             max_kept_total: 1 << 20,
             ..Limits::default()
         };
-        if let Ok(ir) = list(&image, limits) {
+        if let Ok(ir) = list(&image, limits.clone()) {
             proptest::prop_assert!(ir.members().len() <= 1000);
             let produced: u64 = ir
                 .segments()
@@ -879,6 +900,183 @@ proptest::proptest! {
             proptest::prop_assert!(produced <= 4 << 20);
             let spanned: u64 = ir.segments().iter().map(|s| s.len).sum();
             proptest::prop_assert!(spanned <= image.len() as u64);
+            // Stopping early lists a prefix, with the same answer for the modules asked.
+            let wanted = ["hv_vmbus", "hv_storvsc"];
+            let early = list(&image, limits.clone().until_modules(wanted));
+            proptest::prop_assert!(early.is_ok());
+            let early = early.unwrap();
+            proptest::prop_assert!(ir.members().starts_with(early.members()));
+            for w in wanted {
+                proptest::prop_assert_eq!(early.has_module(w), ir.has_module(w));
+            }
         }
     }
+}
+
+/// Module names the generated archives draw from, and how a member may spell them.
+const POOL: [&str; 6] = [
+    "hv_vmbus",
+    "hv_storvsc",
+    "hv_netvsc",
+    "nvme",
+    "nvme_core",
+    "ext4",
+];
+
+/// A generated member: a module of [`POOL`] (as a file, or a directory or symlink that is
+/// no module), or another file.
+fn generated_member(kind: u8, module: usize, spelling: u8, n: usize) -> (String, u32, Vec<u8>) {
+    let name = POOL[module % POOL.len()];
+    let name = if spelling & 1 == 1 {
+        name.replace('_', "-")
+    } else {
+        name.to_string()
+    };
+    let suffix = [".ko", ".ko.xz", ".ko.zst", ".ko.gz"][usize::from(spelling >> 1) % 4];
+    let path = format!("usr/lib/modules/{KVER}/kernel/drivers/x{n}/{name}{suffix}");
+    match kind % 5 {
+        0 | 1 => (path, 0o100_644, lcg_bytes(n % 300, n as u64)),
+        2 => (path, 0o040_755, Vec::new()),
+        3 => (path, 0o120_777, b"elsewhere".to_vec()),
+        _ => (
+            format!("usr/bin/tool{n}"),
+            0o100_755,
+            lcg_bytes(n % 500, n as u64 + 7),
+        ),
+    }
+}
+
+/// `entries` split into up to three archives at `cuts`, each stored as `how` says: plain,
+/// gzip, lz4 frame (and lz4 legacy for the last, which runs to the end of the image).
+fn generated_image(entries: &[(String, u32, Vec<u8>)], cuts: &[usize], how: &[u8]) -> Vec<u8> {
+    let mut bounds: Vec<usize> = cuts.iter().map(|c| c % (entries.len() + 1)).collect();
+    bounds.push(0);
+    bounds.push(entries.len());
+    bounds.sort_unstable();
+    bounds.dedup();
+    let mut image = Vec::new();
+    let pieces = bounds.len() - 1;
+    for (i, w) in bounds.windows(2).enumerate() {
+        let part: Vec<(&str, u32, &[u8])> = entries[w[0]..w[1]]
+            .iter()
+            .map(|(n, m, d)| (n.as_str(), *m, d.as_slice()))
+            .collect();
+        let archive = newc(&part);
+        match how.get(i).copied().unwrap_or(0) % 4 {
+            0 => image.extend_from_slice(&archive),
+            1 => image.extend_from_slice(&gz(&archive)),
+            2 => image.extend_from_slice(&lz4_frame(&archive)),
+            _ if i + 1 == pieces => image.extend_from_slice(&lz4_legacy(&archive)),
+            _ => image.extend_from_slice(&gz(&archive)),
+        }
+    }
+    image
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+    /// Stopping once the wanted modules are found gives the answer a full read gives, for
+    /// every wanted module (in the image or not) and every module it answers for.
+    #[test]
+    fn initramfs_early_exit_answers_as_a_full_read(
+        spec in proptest::collection::vec((0u8..5, 0usize..6, 0u8..8), 0..24),
+        cuts in proptest::collection::vec(0usize..32, 0..3),
+        how in proptest::collection::vec(0u8..4, 3),
+        wanted in proptest::collection::vec((0usize..6, proptest::bool::ANY, 0u8..3), 0..4),
+    ) {
+        let entries: Vec<_> = spec
+            .iter()
+            .enumerate()
+            .map(|(n, &(kind, module, spelling))| generated_member(kind, module, spelling, n))
+            .collect();
+        let image = generated_image(&entries, &cuts, &how);
+        let wanted: Vec<String> = wanted
+            .iter()
+            .map(|&(m, dash, form)| {
+                let n = if dash { POOL[m].replace('_', "-") } else { POOL[m].to_string() };
+                match form {
+                    0 => n,
+                    1 => format!("{n}.ko"),
+                    _ => format!("kernel/drivers/{n}.ko.xz"),
+                }
+            })
+            .collect();
+        let full = list(&image, Limits::default()).unwrap();
+        let early = list(&image, Limits::default().until_modules(wanted.clone())).unwrap();
+        proptest::prop_assert!(full.complete());
+        proptest::prop_assert!(full.members().starts_with(early.members()));
+        for w in &wanted {
+            proptest::prop_assert!(early.answers(w));
+            proptest::prop_assert_eq!(early.has_module(w), full.has_module(w));
+        }
+        for p in POOL {
+            if early.answers(p) {
+                proptest::prop_assert_eq!(early.has_module(p), full.has_module(p));
+            }
+        }
+        let all_present = wanted.iter().all(|w| full.has_module(w));
+        // It stops exactly when every wanted module is there, at the member completing them.
+        proptest::prop_assert_eq!(early.complete(), wanted.is_empty() || !all_present);
+        if early.complete() {
+            proptest::prop_assert_eq!(early.members(), full.members());
+        } else {
+            let shorter = &early.members()[..early.members().len() - 1];
+            let found_before = |w: &String| {
+                shorter.iter().any(|m| {
+                    member_module(m)
+                        .is_some_and(|s| wanted_stem(w).is_some_and(|x| same_module_name(s, x)))
+                })
+            };
+            proptest::prop_assert!(!wanted.iter().all(found_before));
+        }
+    }
+}
+
+#[test]
+fn initramfs_early_exit_skips_the_rest_and_stays_bounded() {
+    // The drivers first, then 8 MiB of data: reading stops at the drivers.
+    let m = format!("lib/modules/{KVER}/kernel/drivers");
+    let filler = lcg_bytes(8 << 20, 3);
+    let archive = newc(&[
+        (&format!("{m}/hv/hv_vmbus.ko"), 0o100_644, b"x"),
+        (&format!("{m}/scsi/hv_storvsc.ko"), 0o100_644, b"x"),
+        ("usr/lib/big", 0o100_644, &filler),
+    ]);
+    let image = gz(&archive);
+    let early = list(
+        &image,
+        Limits::default().until_modules(["hv_vmbus", "hv_storvsc"]),
+    )
+    .unwrap();
+    assert!(!early.complete());
+    assert_eq!(early.members().len(), 2);
+    assert!(early.segments()[0].decompressed_len < 1 << 20);
+    assert!(early.segments()[0].len < image.len() as u64);
+
+    // A module that never comes: a bomb is still stopped by the decompressed-size bound,
+    // and a flood of members by the member bound.
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for _ in 0..64 {
+        e.write_all(&[0u8; 1 << 20]).unwrap();
+    }
+    let bomb = e.finish().unwrap();
+    let limits = Limits {
+        max_decompressed: 8 << 20,
+        max_members: 100,
+        ..Limits::default()
+    }
+    .until_modules(["hv_vmbus"]);
+    assert!(matches!(
+        list(&bomb, limits.clone()),
+        Err(InitramfsError::DecompressedTooLarge { limit, .. }) if limit == 8 << 20
+    ));
+    let names: Vec<String> = (0..200).map(|i| format!("usr/lib/f{i}")).collect();
+    let flood: Vec<(&str, u32, &[u8])> = names
+        .iter()
+        .map(|n| (n.as_str(), 0o100_644, &b""[..]))
+        .collect();
+    assert!(matches!(
+        list(&gz(&newc(&flood)), limits),
+        Err(InitramfsError::TooManyMembers { limit: 100 })
+    ));
 }

@@ -266,15 +266,16 @@ fn newc(files: &[(&str, &[u8])]) -> Vec<u8> {
 #[test]
 fn hyperv_drivers_shows_initramfs_members_not_kept() {
     // Initramfs::not_kept(): a modules.dep over the kept bound is listed without its
-    // contents; the drivers are judged from the member names, and the note is shown.
+    // contents; the drivers are judged from the member names, and the note is shown. It comes
+    // before the drivers: listing stops at the last driver.
     use vhdlint_guest::limits::MAX_INITRAMFS_KEPT_MEMBER;
     let m = "lib/modules/6.1.0";
     let big_dep = vec![b'#'; MAX_INITRAMFS_KEPT_MEMBER as usize + 1];
     let initrd = newc(&[
+        (&format!("{m}/modules.dep"), &big_dep),
         (&format!("{m}/kernel/drivers/hv/hv_vmbus.ko"), b"x"),
         (&format!("{m}/kernel/drivers/scsi/hv_storvsc.ko"), b"x"),
         (&format!("{m}/kernel/drivers/net/hyperv/hv_netvsc.ko"), b"x"),
-        (&format!("{m}/modules.dep"), &big_dep),
     ]);
     let mut fs = MemFs::new();
     fs.file(

@@ -366,7 +366,7 @@ fn judge(
         ))
         .evidences(ev);
     };
-    let read = facts.initramfs(v, initrd);
+    let read = facts.initramfs(v, initrd, &modules);
     let list = match &*read {
         InitramfsRead::Listed(l) => l,
         InitramfsRead::TooLarge => {
@@ -391,7 +391,16 @@ fn judge(
     ev.push(Evidence::path(
         initrd.clone(),
         None,
-        format!("{} members", list.members().len()),
+        if list.complete() {
+            format!("{} members", list.members().len())
+        } else {
+            // Listing stopped at the member that completed the modules asked for.
+            format!(
+                "{} members read, up to the last of {}",
+                list.members().len(),
+                modules.join(", ")
+            )
+        },
     ));
     // Contents over the kept bounds: this check reads only the member list, so they do not
     // change its result, but they are shown.
@@ -936,20 +945,23 @@ mod tests {
     #[test]
     fn names_initramfs_members_too_large_to_keep() {
         let big = vec![b'\n'; MAX_INITRAMFS_KEPT_MEMBER as usize + 1];
-        let mut members: Vec<(String, Vec<u8>)> = [
-            "drivers/hv/hv_vmbus.ko",
-            "drivers/scsi/hv_storvsc.ko",
-            "drivers/net/hyperv/hv_netvsc.ko",
-        ]
-        .iter()
-        .map(|m| {
-            (
-                format!("usr/lib/modules/{V}/kernel/{m}"),
-                b"\x7fELF".to_vec(),
-            )
-        })
-        .collect();
-        members.push((format!("usr/lib/modules/{V}/modules.dep"), big));
+        // modules.dep comes first: listing stops at the last driver.
+        let mut members: Vec<(String, Vec<u8>)> =
+            vec![(format!("usr/lib/modules/{V}/modules.dep"), big)];
+        members.extend(
+            [
+                "drivers/hv/hv_vmbus.ko",
+                "drivers/scsi/hv_storvsc.ko",
+                "drivers/net/hyperv/hv_netvsc.ko",
+            ]
+            .iter()
+            .map(|m| {
+                (
+                    format!("usr/lib/modules/{V}/kernel/{m}"),
+                    b"\x7fELF".to_vec(),
+                )
+            }),
+        );
         let files: Vec<(&str, &[u8])> = members
             .iter()
             .map(|(n, d)| (n.as_str(), d.as_slice()))
@@ -965,7 +977,12 @@ mod tests {
             .filter(|e| e.path.as_deref() == Some(INITRD))
             .count();
         assert_eq!(about_initrd, 2, "{s}");
-        assert!(s.contains(&format!("{INITRD} 4 members")), "{s}");
+        assert!(
+            s.contains(&format!(
+                "{INITRD} 4 members read, up to the last of hv_vmbus, hv_storvsc, hv_netvsc"
+            )),
+            "{s}"
+        );
     }
 
     #[test]

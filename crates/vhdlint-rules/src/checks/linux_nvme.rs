@@ -107,7 +107,7 @@ fn drivers(
             ev,
         ));
     };
-    let read = facts.initramfs(v, initrd);
+    let read = facts.initramfs(v, initrd, &modules);
     let list = match &*read {
         InitramfsRead::Listed(l) => l,
         InitramfsRead::Unreadable(e) => {
