@@ -311,12 +311,14 @@ fn hivexget_format(kind: u32, v: &vhdlint_guest::registry::Value) -> Vec<u8> {
         }
         REG_QWORD => format!("{}\n", v.as_u64().unwrap() as i64).into_bytes(),
         REG_MULTI_SZ => {
-            let mut s: String = v
-                .as_multi_string()
-                .unwrap()
-                .iter()
-                .map(|x| format!("{x}\n"))
-                .collect();
+            // hivexget prints every string the data holds, empty ones inside the list too
+            // (PendingFileRenameOperations); as_multi_string is Windows' reading of a list,
+            // which ends at the first empty string.
+            let all = vhdlint_guest::windows::multi_sz_entries(v).unwrap();
+            let upto_empty: Vec<String> =
+                all.iter().take_while(|x| !x.is_empty()).cloned().collect();
+            assert_eq!(v.as_multi_string().unwrap(), upto_empty, "{}", v.name);
+            let mut s: String = all.iter().map(|x| format!("{x}\n")).collect();
             s.push('\n');
             s.into_bytes()
         }
