@@ -24,6 +24,7 @@ pub mod probe;
 pub mod sas;
 pub mod scan;
 pub mod source;
+pub mod timing;
 pub mod vhd;
 pub mod virtual_disk;
 

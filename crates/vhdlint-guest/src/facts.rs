@@ -2,6 +2,8 @@
 
 use std::sync::OnceLock;
 
+use vhdlint_disk::timing::fact;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -146,21 +148,33 @@ impl Facts {
     /// /etc/passwd, parsed.
     pub fn passwd(&self, view: &GuestView) -> Result<&Passwd, &FsError> {
         self.passwd
-            .get_or_init(|| view.read_config(PASSWD).map(|t| passwd::parse_passwd(&t)))
+            .get_or_init(|| {
+                fact("linux passwd", || {
+                    view.read_config(PASSWD).map(|t| passwd::parse_passwd(&t))
+                })
+            })
             .as_ref()
     }
 
     /// /etc/shadow, parsed.
     pub fn shadow(&self, view: &GuestView) -> Result<&Shadow, &FsError> {
         self.shadow
-            .get_or_init(|| view.read_config(SHADOW).map(|t| passwd::parse_shadow(&t)))
+            .get_or_init(|| {
+                fact("linux shadow", || {
+                    view.read_config(SHADOW).map(|t| passwd::parse_shadow(&t))
+                })
+            })
             .as_ref()
     }
 
     /// /etc/fstab, parsed.
     pub fn fstab(&self, view: &GuestView) -> Result<&Fstab, &FsError> {
         self.fstab
-            .get_or_init(|| view.read_config(FSTAB).map(|t| fstab::parse(&t)))
+            .get_or_init(|| {
+                fact("linux fstab", || {
+                    view.read_config(FSTAB).map(|t| fstab::parse(&t))
+                })
+            })
             .as_ref()
     }
 
@@ -168,8 +182,10 @@ impl Facts {
     pub fn waagent(&self, view: &GuestView) -> Result<&KeyValues, &FsError> {
         self.waagent
             .get_or_init(|| {
-                view.read_config(WAAGENT_CONF)
-                    .map(|t| keyvalue::parse_with(&t, Dialect::Waagent))
+                fact("linux waagent.conf", || {
+                    view.read_config(WAAGENT_CONF)
+                        .map(|t| keyvalue::parse_with(&t, Dialect::Waagent))
+                })
             })
             .as_ref()
     }
@@ -179,36 +195,38 @@ impl Facts {
     pub fn sshd(&self, view: &GuestView) -> Result<&SshdConfig, &FsError> {
         self.sshd
             .get_or_init(|| {
-                let main = view.read_config(SSHD_CONFIG)?;
-                // What could not be read while including: (pattern, note), placed below at the
-                // Include line that asked for it.
-                let mut unread: Vec<(String, Note)> = Vec::new();
-                let mut include = |pattern: &str| -> Vec<(String, String)> {
-                    let mut notes = Vec::new();
-                    let found = view
-                        .glob_noted(pattern, &mut notes)
-                        .into_iter()
-                        .filter_map(|p| view.read_noted(&p, &mut notes).map(|t| (p, t)))
-                        .collect();
-                    unread.extend(notes.into_iter().map(|n| (pattern.to_string(), n)));
-                    found
-                };
-                let mut cfg = sshd::evaluate(&main, SSHD_CONFIG, &mut include);
-                for (pattern, mut note) in unread {
-                    // The note's place is the Include line; its text keeps the file it is about.
-                    let (path, line) = cfg
-                        .includes
-                        .iter()
-                        .find(|i| i.resolved == pattern)
-                        .map_or((SSHD_CONFIG.to_string(), 0), |i| (i.path.clone(), i.line));
-                    if let Some(p) = note.path.take() {
-                        if !note.text.contains(p.as_str()) {
-                            note.text = format!("{p}: {}", note.text);
+                fact("linux sshd config", || {
+                    let main = view.read_config(SSHD_CONFIG)?;
+                    // What could not be read while including: (pattern, note), placed below at the
+                    // Include line that asked for it.
+                    let mut unread: Vec<(String, Note)> = Vec::new();
+                    let mut include = |pattern: &str| -> Vec<(String, String)> {
+                        let mut notes = Vec::new();
+                        let found = view
+                            .glob_noted(pattern, &mut notes)
+                            .into_iter()
+                            .filter_map(|p| view.read_noted(&p, &mut notes).map(|t| (p, t)))
+                            .collect();
+                        unread.extend(notes.into_iter().map(|n| (pattern.to_string(), n)));
+                        found
+                    };
+                    let mut cfg = sshd::evaluate(&main, SSHD_CONFIG, &mut include);
+                    for (pattern, mut note) in unread {
+                        // The note's place is the Include line; its text keeps the file it is about.
+                        let (path, line) = cfg
+                            .includes
+                            .iter()
+                            .find(|i| i.resolved == pattern)
+                            .map_or((SSHD_CONFIG.to_string(), 0), |i| (i.path.clone(), i.line));
+                        if let Some(p) = note.path.take() {
+                            if !note.text.contains(p.as_str()) {
+                                note.text = format!("{p}: {}", note.text);
+                            }
                         }
+                        cfg.issues.push(note.at(path).line(line));
                     }
-                    cfg.issues.push(note.at(path).line(line));
-                }
-                Ok(cfg)
+                    Ok(cfg)
+                })
             })
             .as_ref()
     }
@@ -218,7 +236,7 @@ impl Facts {
     /// Installed packages from the dpkg database or the rpm database (SQLite, ndb or Berkeley
     /// DB: see [`RPM_DATABASES`]).
     pub fn packages(&self, view: &GuestView) -> &Packages {
-        self.packages.get_or_init(|| {
+        self.packages.get_or_init(|| fact("linux packages", || {
             let mut p = Packages::default();
             let status = "/var/lib/dpkg/status";
             match view.read_upto(status, MAX_DPKG_STATUS_BYTES + 1) {
@@ -250,17 +268,19 @@ impl Facts {
             }
             read_rpm_database(view, &mut p);
             p
-        })
+        }))
     }
 
     /// The network configuration.
     pub fn network(&self, view: &GuestView) -> &Network {
-        self.network.get_or_init(|| read_network(view))
+        self.network
+            .get_or_init(|| fact("linux network", || read_network(view)))
     }
 
     /// The default boot entry and its command line.
     pub fn kernel(&self, view: &GuestView) -> &Kernel {
-        self.kernel.get_or_init(|| read_kernel(view))
+        self.kernel
+            .get_or_init(|| fact("linux kernel and boot entry", || read_kernel(view)))
     }
 
     /// The initramfs image at `path`, read (up to [`MAX_INITRAMFS_FILE_BYTES`]) and listed once
@@ -291,17 +311,19 @@ impl Facts {
             }
             wanted.extend(asked.iter().cloned());
         }
-        let read = std::sync::Arc::new(match view.read_upto(path, MAX_INITRAMFS_FILE_BYTES + 1) {
-            Ok(b) if b.len() as u64 > MAX_INITRAMFS_FILE_BYTES => InitramfsRead::TooLarge,
-            Ok(b) => {
-                let limits = crate::initramfs::Limits::default().until_modules(wanted.clone());
-                match crate::initramfs::list(&b, limits) {
-                    Ok(l) => InitramfsRead::Listed(l),
-                    Err(e) => InitramfsRead::NotInitramfs(e),
+        let read = std::sync::Arc::new(fact(&format!("initramfs {path}"), || {
+            match view.read_upto(path, MAX_INITRAMFS_FILE_BYTES + 1) {
+                Ok(b) if b.len() as u64 > MAX_INITRAMFS_FILE_BYTES => InitramfsRead::TooLarge,
+                Ok(b) => {
+                    let limits = crate::initramfs::Limits::default().until_modules(wanted.clone());
+                    match crate::initramfs::list(&b, limits) {
+                        Ok(l) => InitramfsRead::Listed(l),
+                        Err(e) => InitramfsRead::NotInitramfs(e),
+                    }
                 }
+                Err(e) => InitramfsRead::Unreadable(e),
             }
-            Err(e) => InitramfsRead::Unreadable(e),
-        });
+        }));
         seen.insert(path.to_string(), (wanted, read.clone()));
         read
     }

@@ -3,6 +3,7 @@
 //! disk through it; the Linux guest's files are parsed once, by its [`crate::facts::Facts`].
 
 use std::sync::{Arc, OnceLock};
+use vhdlint_disk::timing::fact;
 
 use vhdlint_disk::{Layout, SharedSource};
 
@@ -62,13 +63,16 @@ impl Guest {
     /// The search for a Linux root, and its tree when found.
     pub fn linux(&self) -> &LinuxInspection {
         self.linux
-            .get_or_init(|| crate::linux::inspect(&self.layout))
+            .get_or_init(|| fact("linux inspection", || crate::linux::inspect(&self.layout)))
     }
 
     /// The search for a Windows system volume.
     pub fn windows(&self) -> &WindowsInspection {
-        self.windows
-            .get_or_init(|| crate::windows::inspect(&self.layout))
+        self.windows.get_or_init(|| {
+            fact("windows inspection", || {
+                crate::windows::inspect(&self.layout)
+            })
+        })
     }
 
     /// The volumes that could hold an operating system's files but could not be read, with why
@@ -81,7 +85,11 @@ impl Guest {
     /// that could not be read, and signs of an operating system ([`crate::unread::unread_os`]).
     pub fn unread_os(&self) -> Option<&UnreadOs> {
         self.unread_os
-            .get_or_init(|| crate::unread::unread_os(&self.layout, self.linux(), self.windows()))
+            .get_or_init(|| {
+                fact("unread volumes", || {
+                    crate::unread::unread_os(&self.layout, self.linux(), self.windows())
+                })
+            })
             .as_ref()
     }
 
@@ -89,8 +97,11 @@ impl Guest {
     /// type `0xEF`), in partition order, each with its FAT opened as a tree of its own
     /// ([`crate::esp`]): what a UEFI firmware reads, whatever the guest mounts.
     pub fn efi_system_partitions(&self) -> &[EfiSystemPartition] {
-        self.esps
-            .get_or_init(|| crate::esp::efi_system_partitions(&self.layout))
+        self.esps.get_or_init(|| {
+            fact("efi system partitions", || {
+                crate::esp::efi_system_partitions(&self.layout)
+            })
+        })
     }
 
     /// What the volume signatures suggest about the OS.

@@ -2,6 +2,7 @@
 //! and parsed once.
 
 use std::sync::{Arc, OnceLock};
+use vhdlint_disk::timing::fact;
 
 use serde::Serialize;
 use vhdlint_disk::layout::Layout;
@@ -54,16 +55,18 @@ impl WindowsGuest {
 
     fn hive<'a>(&'a self, cell: &'a OnceLock<HiveResult>, path: &str) -> Result<&'a Hive, &'a str> {
         cell.get_or_init(|| {
-            let bytes = self
-                .view
-                .read_upto(path, MAX_HIVE_BYTES + 1)
-                .map_err(|e| e.to_string())?;
-            if bytes.len() as u64 > MAX_HIVE_BYTES {
-                return Err(format!(
-                    "{path} is larger than {MAX_HIVE_BYTES} bytes, the limit of one hive"
-                ));
-            }
-            Hive::parse(bytes).map_err(|e| format!("{path}: {e}"))
+            fact(&format!("windows hive {path}"), || {
+                let bytes = self
+                    .view
+                    .read_upto(path, MAX_HIVE_BYTES + 1)
+                    .map_err(|e| e.to_string())?;
+                if bytes.len() as u64 > MAX_HIVE_BYTES {
+                    return Err(format!(
+                        "{path} is larger than {MAX_HIVE_BYTES} bytes, the limit of one hive"
+                    ));
+                }
+                Hive::parse(bytes).map_err(|e| format!("{path}: {e}"))
+            })
         })
         .as_ref()
         .map_err(String::as_str)

@@ -265,6 +265,10 @@ pub struct CheckResult {
     pub remedy: Option<String>,
     /// The waiver that accepts this result, if any.
     pub waived: Option<String>,
+    /// Wall time of the check in microseconds, the shared facts it was the first to need (or
+    /// waited for) included; next to nothing for a check that did not look (a skip). It changes
+    /// from run to run: never compare reports on it.
+    pub elapsed_us: u64,
 }
 
 impl CheckResult {
@@ -289,6 +293,7 @@ impl CheckResult {
             evidence: o.evidence,
             remedy,
             waived: None,
+            elapsed_us: 0,
         }
     }
 }

@@ -3,6 +3,7 @@
 use std::sync::{Arc, OnceLock};
 
 use vhdlint_disk::scan::{self, SparseScan};
+use vhdlint_disk::timing::fact;
 use vhdlint_disk::vhd::Footer;
 use vhdlint_disk::{Format, Layout, ReadAt, SharedSource};
 use vhdlint_guest::guest::Guest;
@@ -81,10 +82,12 @@ impl<'a> Context<'a> {
     pub fn disk(&self) -> Result<&SharedSource, &str> {
         self.disk
             .get_or_init(|| {
-                self.image
-                    .container
-                    .virtual_disk()
-                    .map_err(|e| e.to_string())
+                fact("virtual disk", || {
+                    self.image
+                        .container
+                        .virtual_disk()
+                        .map_err(|e| e.to_string())
+                })
             })
             .as_ref()
             .map_err(String::as_str)
@@ -98,9 +101,11 @@ impl<'a> Context<'a> {
     fn shared_layout(&self) -> Result<&Arc<Layout>, &str> {
         self.layout
             .get_or_init(|| {
-                self.disk()
-                    .map(|d| Arc::new(Layout::read(d.clone())))
-                    .map_err(str::to_string)
+                fact("partition table and volumes", || {
+                    self.disk()
+                        .map(|d| Arc::new(Layout::read(d.clone())))
+                        .map_err(str::to_string)
+                })
             })
             .as_ref()
             .map_err(String::as_str)
@@ -163,19 +168,21 @@ impl<'a> Context<'a> {
         };
         self.sparse
             .get_or_init(|| {
-                let p = self.progress.clone();
-                if let Some(p) = &p {
-                    p.start(file.size());
-                }
-                let r = scan::scan(file, &|n| {
+                fact("surface scan", || {
+                    let p = self.progress.clone();
                     if let Some(p) = &p {
-                        p.advance(n)
+                        p.start(file.size());
                     }
-                });
-                if let Some(p) = &p {
-                    p.finish();
-                }
-                r.map_err(|e| format!("scanning {}: {e}", self.image.path.display()))
+                    let r = scan::scan(file, &|n| {
+                        if let Some(p) = &p {
+                            p.advance(n)
+                        }
+                    });
+                    if let Some(p) = &p {
+                        p.finish();
+                    }
+                    r.map_err(|e| format!("scanning {}: {e}", self.image.path.display()))
+                })
             })
             .as_ref()
             .map_err(|e| Some(e.as_str()))

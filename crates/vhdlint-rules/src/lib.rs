@@ -22,7 +22,7 @@ pub use context::{Context, Progress};
 pub use image::Image;
 pub use policy::{Level, Policy, PolicyError};
 pub use profile::{Generation, Profile, ProfileChoice};
-pub use runner::{run, Facts, ImageReport, RunOptions, Selection, Summary};
+pub use runner::{run, run_timed, Facts, ImageReport, RunOptions, Selection, Summary, Timings};
 
 /// Looks a check's metadata up by its ID (an image or a publishing check).
 pub fn find(id: &str) -> Option<&'static CheckMeta> {

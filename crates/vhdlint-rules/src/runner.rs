@@ -1,10 +1,12 @@
 //! Runs the catalogue on an image, checks in parallel, results in catalogue order.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use rayon::prelude::*;
 use serde::Serialize;
 use vhdlint_disk::layout::{Partition, Scheme};
+use vhdlint_disk::timing::{self, Timing};
 use vhdlint_disk::vhd::Geometry;
 use vhdlint_guest::OsFamily;
 
@@ -157,6 +159,21 @@ pub struct ImageReport {
     pub facts: Facts,
     pub summary: Summary,
     pub checks: Vec<CheckResult>,
+    /// Where the time and the bytes went ([`run_timed`]); not part of the report's formats.
+    #[serde(skip)]
+    pub timings: Option<Timings>,
+}
+
+/// The wall time and bytes read of every check and shared fact of one image's lint
+/// (`--timings`). Each entry's figures are its own: a fact a check was the first to need is an
+/// entry of its own and is left out of the check's figures, so the entries add up to the run.
+#[derive(Debug, Clone)]
+pub struct Timings {
+    /// Checks and facts, slowest first.
+    pub entries: Vec<Timing>,
+    /// The whole lint: wall time and bytes read from the image from start to end.
+    pub elapsed: std::time::Duration,
+    pub bytes_read: u64,
 }
 
 fn choose_profile(ctx: &Context, choice: ProfileChoice) -> (Profile, String) {
@@ -303,6 +320,14 @@ pub fn policy_skip(meta: &CheckMeta, policy: &Policy) -> Option<Outcome> {
     )))
 }
 
+/// Runs `check`, measuring its wall time (as a [`timing::span`] when timings are recorded).
+fn run_timed_one(check: &Check, ctx: &Context) -> CheckResult {
+    let start = Instant::now();
+    let mut r = timing::span(timing::Kind::Check, check.meta.id, || run_one(check, ctx));
+    r.elapsed_us = crate::publish::micros(start.elapsed());
+    r
+}
+
 fn run_one(check: &Check, ctx: &Context) -> CheckResult {
     let meta = check.meta;
     let outcome = if let Some(skip) = policy_skip(meta, ctx.policy) {
@@ -336,6 +361,48 @@ fn run_one(check: &Check, ctx: &Context) -> CheckResult {
 
 /// Lints one opened image.
 pub fn run(image: &Image, opts: &RunOptions) -> ImageReport {
+    lint(image, opts, false)
+}
+
+/// Lints one opened image like [`run`], one check at a time, and records the wall time and
+/// bytes read of every check and shared fact in [`ImageReport::timings`] (`--timings`). The
+/// checks run one after another so that the bytes read while one runs are that check's.
+pub fn run_timed(image: &Image, opts: &RunOptions) -> ImageReport {
+    let source = image.source.clone();
+    let bytes = move || source.bytes_read().unwrap_or(0);
+    let bytes0 = bytes();
+    let start = Instant::now();
+    let (mut report, recorded) = timing::record(bytes.clone(), || lint(image, opts, true));
+    let elapsed = start.elapsed();
+    let mut entries: Vec<Timing> = Vec::new();
+    for t in recorded {
+        // A fact read again (an initramfs listed further for another check) is one entry.
+        match entries
+            .iter_mut()
+            .find(|e| e.kind == t.kind && e.name == t.name)
+        {
+            Some(e) => {
+                e.elapsed += t.elapsed;
+                e.bytes_read += t.bytes_read;
+            }
+            None => entries.push(t),
+        }
+    }
+    entries.sort_by(|a, b| {
+        b.elapsed
+            .cmp(&a.elapsed)
+            .then(b.bytes_read.cmp(&a.bytes_read))
+            .then(a.name.cmp(&b.name))
+    });
+    report.timings = Some(Timings {
+        entries,
+        elapsed,
+        bytes_read: bytes().saturating_sub(bytes0),
+    });
+    report
+}
+
+fn lint(image: &Image, opts: &RunOptions, one_at_a_time: bool) -> ImageReport {
     let mut ctx = Context::new(image, &opts.policy, opts.progress.clone());
     let (profile, reason) = choose_profile(&ctx, opts.profile);
     ctx.os_undetermined = opts.profile == ProfileChoice::Auto
@@ -348,7 +415,14 @@ pub fn run(image: &Image, opts: &RunOptions) -> ImageReport {
         .iter()
         .filter(|c| opts.selection.includes(c.meta.id))
         .collect();
-    let mut checks: Vec<CheckResult> = selected.par_iter().map(|c| run_one(c, &ctx)).collect();
+    let mut checks: Vec<CheckResult> = if one_at_a_time {
+        selected.iter().map(|c| run_timed_one(c, &ctx)).collect()
+    } else {
+        selected
+            .par_iter()
+            .map(|c| run_timed_one(c, &ctx))
+            .collect()
+    };
     let facts = facts(&ctx);
     // Bytes that changed under the lint make every result void, passes and the profile's
     // skips included: a probe that failed on a shrunken file would otherwise look like an
@@ -362,7 +436,9 @@ pub fn run(image: &Image, opts: &RunOptions) -> ImageReport {
                  produces it has finished, or on a copy)."
                     .into(),
             );
+            let elapsed_us = r.elapsed_us;
             *r = CheckResult::from_outcome(c.meta, void);
+            r.elapsed_us = elapsed_us;
         }
     }
     ImageReport {
@@ -374,6 +450,7 @@ pub fn run(image: &Image, opts: &RunOptions) -> ImageReport {
         summary: Summary::of(&checks),
         facts,
         checks,
+        timings: None,
     }
 }
 

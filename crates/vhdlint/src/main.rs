@@ -152,6 +152,10 @@ struct CommonArgs {
     /// is auto.
     #[arg(long, default_value = "auto")]
     generation: vhdlint_rules::Generation,
+    /// After the report, on standard error: the wall time and bytes read of every check and
+    /// shared fact, slowest first (the checks then run one at a time).
+    #[arg(long)]
+    timings: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -242,6 +246,7 @@ struct Session {
     format: CheckFormat,
     output: Option<PathBuf>,
     generation: vhdlint_rules::Generation,
+    timings: bool,
 }
 
 fn session(a: CommonArgs) -> Result<Session> {
@@ -337,10 +342,20 @@ fn session(a: CommonArgs) -> Result<Session> {
         format: a.format,
         output: a.output,
         generation: a.generation,
+        timings: a.timings,
     })
 }
 
 impl Session {
+    /// Lints `img`, recording timings when `--timings` asks for them.
+    fn run(&self, img: &Image, opts: &RunOptions) -> vhdlint_rules::ImageReport {
+        if self.timings {
+            vhdlint_rules::run_timed(img, opts)
+        } else {
+            vhdlint_rules::run(img, opts)
+        }
+    }
+
     fn options(&self, profile: ProfileChoice) -> RunOptions {
         RunOptions {
             policy: self.policy.clone(),
@@ -412,7 +427,11 @@ impl Session {
             None => {
                 let mut out = std::io::stdout().lock();
                 let _ = out.write_all(text.as_bytes());
+                let _ = out.flush();
             }
+        }
+        if self.timings {
+            eprint!("{}", timings_text(&report.images));
         }
         Ok(if unreadable || void {
             2
@@ -425,6 +444,37 @@ impl Session {
             0
         })
     }
+}
+
+/// The `--timings` table: per image, one line per check and shared fact (wall time, bytes
+/// read), slowest first, then the total. Each line's figures are its own: a shared fact is a
+/// line of its own and is left out of the check that first needed it.
+fn timings_text(images: &[vhdlint_rules::ImageReport]) -> String {
+    let mut s = String::new();
+    for r in images {
+        let Some(t) = &r.timings else { continue };
+        s.push_str(&format!(
+            "timings of {} (slowest first; a check's figures leave out the shared facts it \
+             was the first to need, which have lines of their own)\n",
+            r.path
+        ));
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+        for e in &t.entries {
+            s.push_str(&format!(
+                "{:>10.3} ms {:>14} bytes  {:<5} {}\n",
+                ms(e.elapsed),
+                e.bytes_read,
+                e.kind.as_str(),
+                e.name
+            ));
+        }
+        s.push_str(&format!(
+            "{:>10.3} ms {:>14} bytes  total\n",
+            ms(t.elapsed),
+            t.bytes_read
+        ));
+    }
+    s
 }
 
 /// Opens an image: a local file, or an http(s) URL read in place with range requests. The
@@ -466,7 +516,7 @@ fn check(a: CheckArgs) -> Result<u8> {
         let text = image.to_string_lossy();
         match open_image(image) {
             Ok(img) => {
-                let mut r = vhdlint_rules::run(&img, &opts);
+                let mut r = s.run(&img, &opts);
                 if has_sas(&text) {
                     r.checks.extend(sas_result(&text, &s.policy));
                 }
@@ -511,7 +561,7 @@ fn sku(manifest_path: &std::path::Path, common: CommonArgs) -> Result<u8> {
                 if opts.generation == vhdlint_rules::Generation::Auto {
                     opts.generation = m.generation.unwrap_or_default();
                 }
-                let mut r = vhdlint_rules::run(&img, &opts);
+                let mut r = s.run(&img, &opts);
                 if let Some(u) = url {
                     r.checks.extend(sas_result(&u, &s.policy));
                 }

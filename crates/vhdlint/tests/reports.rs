@@ -113,3 +113,93 @@ fn questionnaire_answers_appear_in_html_and_markdown() {
         assert!(text.contains("No: data disks are optional"), "{format}");
     }
 }
+
+/// `--timings`: after the report, on standard error, a line (wall time, bytes read) for every
+/// check run and for the shared facts, slowest first, then the total; nothing without it. The
+/// JSON report carries `elapsed_us` for every check either way. Durations are not asserted on.
+#[test]
+fn timings_list_every_check_and_the_shared_facts_on_stderr() {
+    let img = fixture_or_skip!("ext4-30g-noforce");
+    let run = |timings: bool| {
+        let mut args = vec!["check", "-q", "--format", "json"];
+        if timings {
+            args.push("--timings");
+        }
+        args.push(img.to_str().unwrap());
+        let out = vhdlint(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (report, String::from_utf8(out.stderr).unwrap())
+    };
+
+    let (plain, stderr) = run(false);
+    assert_eq!(stderr, "", "nothing on standard error without --timings");
+    let (report, stderr) = run(true);
+    for r in [&plain, &report] {
+        for c in r["images"][0]["checks"].as_array().unwrap() {
+            assert!(c["elapsed_us"].is_u64(), "{} has no elapsed_us", c["id"]);
+        }
+    }
+    let ids: Vec<&str> = report["images"][0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.len() > 50, "the whole catalogue runs: {ids:?}");
+
+    let mut lines = stderr.lines();
+    assert!(lines.next().unwrap().starts_with("timings of "), "{stderr}");
+    // (ms, bytes, kind and name) of each line.
+    let parsed: Vec<(f64, u64, String)> = lines
+        .map(|l| {
+            let (ms, rest) = l.trim_start().split_once(" ms ").expect(l);
+            let (bytes, what) = rest.trim_start().split_once(" bytes  ").expect(l);
+            (
+                ms.parse().expect(l),
+                bytes.parse().expect(l),
+                what.trim().to_string(),
+            )
+        })
+        .collect();
+    let (total, entries) = parsed.split_last().unwrap();
+    assert_eq!(total.2, "total", "{stderr}");
+    for id in &ids {
+        let line = format!("check {id}");
+        assert_eq!(
+            entries.iter().filter(|e| e.2 == line).count(),
+            1,
+            "one line for {id}: {stderr}"
+        );
+    }
+    let facts: Vec<&str> = entries
+        .iter()
+        .filter_map(|e| e.2.strip_prefix("fact  "))
+        .collect();
+    for fact in [
+        "partition table and volumes",
+        "linux inspection",
+        "linux packages",
+        "linux kernel and boot entry",
+    ] {
+        assert!(facts.contains(&fact), "{fact} is not in {facts:?}");
+    }
+    assert_eq!(entries.len(), ids.len() + facts.len(), "{stderr}");
+    assert!(
+        entries.windows(2).all(|w| w[0].0 >= w[1].0),
+        "slowest first: {stderr}"
+    );
+    // Each line's figures are its own (a fact is left out of the check that needed it), so
+    // together they are no more than the whole lint, and the guest was read.
+    let bytes: u64 = entries.iter().map(|e| e.1).sum();
+    assert!(
+        bytes > 0 && bytes <= total.1,
+        "{bytes} > {}: {stderr}",
+        total.1
+    );
+}

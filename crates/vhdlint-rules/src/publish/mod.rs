@@ -33,16 +33,24 @@ pub struct PublishCheck {
     pub run: fn(&Submission) -> Option<Outcome>,
 }
 
+/// A duration in whole microseconds, saturating.
+pub(crate) fn micros(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
 /// Every publishing check that has something to judge in `s`, in catalogue order.
 pub fn judge(s: &Submission) -> Vec<CheckResult> {
     PUBLISH_CHECKS
         .iter()
         .filter_map(|c| {
+            let start = std::time::Instant::now();
             let outcome = match policy_skip(c.meta, s.policy) {
                 Some(skip) => skip,
                 None => apply_notes((c.run)(s)?),
             };
-            Some(CheckResult::from_outcome(c.meta, outcome))
+            let mut r = CheckResult::from_outcome(c.meta, outcome);
+            r.elapsed_us = micros(start.elapsed());
+            Some(r)
         })
         .collect()
 }
@@ -119,5 +127,6 @@ pub fn entry(path: String, reason: String, checks: Vec<CheckResult>) -> ImageRep
         facts: Facts::default(),
         summary: Summary::of(&checks),
         checks,
+        timings: None,
     }
 }
