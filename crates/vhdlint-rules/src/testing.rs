@@ -757,3 +757,19 @@ pub(crate) fn newc(files: &[(&str, &[u8])]) -> Vec<u8> {
     }
     out
 }
+
+/// A REG_MULTI_SZ of `items` (empty strings kept) as a .reg `hex(7):` value, for [`hive`].
+pub(crate) fn reg_multi_sz(items: &[&str]) -> String {
+    let mut units: Vec<u16> = Vec::new();
+    for i in items {
+        units.extend(i.encode_utf16());
+        units.push(0);
+    }
+    units.push(0);
+    let bytes: Vec<String> = units
+        .iter()
+        .flat_map(|u| u.to_le_bytes())
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("hex(7):{}", bytes.join(","))
+}

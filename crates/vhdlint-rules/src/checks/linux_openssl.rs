@@ -2,6 +2,7 @@ use std::cmp::Ordering;
 
 use vhdlint_guest::view::GuestView;
 
+use super::linux_python::texts_after;
 use super::{upstream_version, version_cmp};
 use crate::check::{CheckMeta, Evidence, Note, Outcome};
 use crate::{Context, Profile};
@@ -81,19 +82,11 @@ const MAX_READ_BYTES: u64 = 16 << 20;
 
 /// The libcrypto an executable links (`libcrypto.so.3`), from the names in its bytes.
 fn linked_libcrypto(bytes: &[u8]) -> Option<String> {
-    let pat = b"libcrypto.so.";
-    bytes.windows(pat.len()).enumerate().find_map(|(i, w)| {
-        if w != pat {
-            return None;
-        }
-        let rest = &bytes[i + pat.len()..];
-        let v: String = rest
-            .iter()
-            .take(12)
-            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'.')
-            .map(|&c| char::from(c))
-            .collect();
-        (!v.is_empty() && rest.get(v.len()) == Some(&0)).then(|| format!("libcrypto.so.{v}"))
+    texts_after(bytes, b"libcrypto.so.", 12, |c| {
+        c.is_ascii_alphanumeric() || c == b'.'
+    })
+    .find_map(|(v, after)| {
+        (!v.is_empty() && after.first() == Some(&0)).then(|| format!("libcrypto.so.{v}"))
     })
 }
 

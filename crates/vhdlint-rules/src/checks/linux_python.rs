@@ -91,22 +91,31 @@ pub(crate) fn on_path(
 /// `3.11` from `libpython3.11.so.1.0` (or `libpython3.11d.so`) among an executable's bytes:
 /// the library an interpreter built with a shared libpython links.
 fn linked_libpython(bytes: &[u8]) -> Option<String> {
-    let pat = b"libpython";
-    bytes.windows(pat.len()).enumerate().find_map(|(i, w)| {
-        if w != pat {
-            return None;
-        }
-        let rest = &bytes[i + pat.len()..];
-        let v: String = rest
-            .iter()
-            .take(8)
-            .take_while(|c| c.is_ascii_digit() || **c == b'.')
-            .map(|&c| char::from(c))
-            .collect();
+    texts_after(bytes, b"libpython", 8, |c| c.is_ascii_digit() || c == b'.').find_map(|(v, _)| {
         let v = v.trim_end_matches('.');
         let parts: Vec<&str> = v.split('.').collect();
         (parts.len() == 2 && parts.iter().all(|p| !p.is_empty())).then(|| v.to_string())
     })
+}
+
+/// Every place `prefix` stands in `bytes`: the text after it (at most `max` bytes for which
+/// `allowed` holds) and the bytes after that text — how a library name such as
+/// `libpython3.11.so` or `libcrypto.so.3` is found in an executable.
+pub(crate) fn texts_after<'a>(
+    bytes: &'a [u8],
+    prefix: &'a [u8],
+    max: usize,
+    allowed: fn(u8) -> bool,
+) -> impl Iterator<Item = (String, &'a [u8])> + 'a {
+    bytes
+        .windows(prefix.len())
+        .enumerate()
+        .filter(move |(_, w)| *w == prefix)
+        .map(move |(i, _)| {
+            let rest = &bytes[i + prefix.len()..];
+            let n = rest.iter().take(max).take_while(|&&c| allowed(c)).count();
+            (String::from_utf8_lossy(&rest[..n]).into_owned(), &rest[n..])
+        })
 }
 
 /// The Python LISA would run: the first python3, else python, on PATH, with its version.

@@ -76,24 +76,11 @@ mod tests {
         run_windows(fs, run)
     }
 
-    /// A REG_MULTI_SZ of `items`, as a .reg hex(7) list.
-    fn multi_sz(items: &[&str]) -> String {
-        let mut units: Vec<u16> = Vec::new();
-        for i in items {
-            units.extend(i.encode_utf16());
-            units.push(0);
-        }
-        units.push(0);
-        let bytes: Vec<String> = units
-            .iter()
-            .flat_map(|u| u.to_le_bytes())
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        format!("hex(7):{}", bytes.join(","))
-    }
-
     fn paging_files(items: &[&str]) -> Outcome {
-        with_system(hive(&format!("{KEY}\"PagingFiles\"={}\n", multi_sz(items))))
+        with_system(hive(&format!(
+            "{KEY}\"PagingFiles\"={}\n",
+            crate::testing::reg_multi_sz(items)
+        )))
     }
 
     #[test]
@@ -167,7 +154,7 @@ mod tests {
     fn error_when_the_value_cannot_be_read() {
         let mut h = hive(&format!(
             "{KEY}\"PagingFiles\"={}\n",
-            multi_sz(&["C:\\pagefile.sys"])
+            crate::testing::reg_multi_sz(&["C:\\pagefile.sys"])
         ));
         break_value(&mut h, "PagingFiles");
         let o = with_system(h);

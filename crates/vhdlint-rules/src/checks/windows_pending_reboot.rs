@@ -114,22 +114,6 @@ mod tests {
     const SW: &str =
         "[Microsoft\\Windows\\CurrentVersion]\n\"ProgramFilesDir\"=\"C:\\\\Program Files\"\n\n";
 
-    /// A REG_MULTI_SZ of `items` (empty strings kept), as a .reg hex(7) list.
-    fn multi_sz(items: &[&str]) -> String {
-        let mut units: Vec<u16> = Vec::new();
-        for i in items {
-            units.extend(i.encode_utf16());
-            units.push(0);
-        }
-        units.push(0);
-        let bytes: Vec<String> = units
-            .iter()
-            .flat_map(|u| u.to_le_bytes())
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        format!("hex(7):{}", bytes.join(","))
-    }
-
     fn system(values: &str) -> String {
         format!("{SELECT_1}[ControlSet001\\Control\\Session Manager]\n\"BootExecute\"=\"autocheck\"\n{values}")
     }
@@ -170,7 +154,7 @@ mod tests {
 
     #[test]
     fn warns_for_queued_file_operations_naming_them() {
-        let v = multi_sz(&[
+        let v = crate::testing::reg_multi_sz(&[
             "\\??\\C:\\Windows\\Temp\\a.tmp",
             "",
             "\\??\\C:\\x.new",
@@ -187,7 +171,7 @@ mod tests {
             s.contains("SYSTEM\\ControlSet001\\Control\\Session Manager PendingFileRenameOperations = \"\\??\\C:\\Windows\\Temp\\a.tmp\", \"\\??\\C:\\x.new\""),
             "{s}"
         );
-        let v2 = multi_sz(&["\\??\\C:\\y", ""]);
+        let v2 = crate::testing::reg_multi_sz(&["\\??\\C:\\y", ""]);
         let o = with(&format!("\"PendingFileRenameOperations2\"={v2}\n"), "");
         assert_eq!(o.status, Status::Warning, "{}", said(&o));
         assert!(
@@ -201,7 +185,10 @@ mod tests {
     #[test]
     fn an_empty_list_passes() {
         let o = with(
-            &format!("\"PendingFileRenameOperations\"={}\n", multi_sz(&[])),
+            &format!(
+                "\"PendingFileRenameOperations\"={}\n",
+                crate::testing::reg_multi_sz(&[])
+            ),
             "",
         );
         assert_eq!(o.status, Status::Pass, "{}", said(&o));
@@ -216,7 +203,10 @@ mod tests {
             items.push("");
         }
         let o = with(
-            &format!("\"PendingFileRenameOperations\"={}\n", multi_sz(&items)),
+            &format!(
+                "\"PendingFileRenameOperations\"={}\n",
+                crate::testing::reg_multi_sz(&items)
+            ),
             "",
         );
         assert!(o.actual.contains("(20 file operations)"), "{}", o.actual);
@@ -225,7 +215,7 @@ mod tests {
 
     #[test]
     fn follows_the_current_control_set() {
-        let v = multi_sz(&["\\??\\C:\\z", ""]);
+        let v = crate::testing::reg_multi_sz(&["\\??\\C:\\z", ""]);
         let body = format!(
             "[Select]\n\"Current\"=dword:00000002\n\n[ControlSet001\\Control\\Session Manager]\n\"PendingFileRenameOperations\"={v}\n\n[ControlSet002\\Control\\Session Manager]\n\"X\"=dword:00000000\n"
         );
@@ -244,7 +234,7 @@ mod tests {
         );
         let mut h = hive(&system(&format!(
             "\"PendingFileRenameOperations\"={}\n",
-            multi_sz(&["a", ""])
+            crate::testing::reg_multi_sz(&["a", ""])
         )));
         break_value(&mut h, "PendingFileRenameOperations");
         let mut fs = MemFs::new();
