@@ -172,13 +172,9 @@ fn read(ctx_view: &vhdlint_guest::view::GuestView, rel: &str) -> Read {
 }
 
 pub fn run(ctx: &Context) -> Outcome {
-    let g = match ctx.windows_guest() {
-        Ok(g) => g,
+    let (g, hive) = match ctx.windows_software() {
+        Ok(x) => x,
         Err(o) => return o,
-    };
-    let hive = match g.software() {
-        Ok(h) => h,
-        Err(e) => return Outcome::error(format!("SOFTWARE hive: {e}")),
     };
     let value = |name: &str| reg_value(hive, CURRENT_VERSION, name).ok().flatten();
     let text = |name: &str| value(name).and_then(|v| v.as_string().ok());

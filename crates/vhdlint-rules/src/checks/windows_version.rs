@@ -15,13 +15,9 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 pub fn run(ctx: &Context) -> Outcome {
-    let g = match ctx.windows_guest() {
-        Ok(g) => g,
+    let (_, hive) = match ctx.windows_software() {
+        Ok(x) => x,
         Err(o) => return o,
-    };
-    let hive = match g.software() {
-        Ok(h) => h,
-        Err(e) => return Outcome::error(format!("SOFTWARE hive: {e}")),
     };
     let key = "Microsoft\\Windows NT\\CurrentVersion";
     let get = |name: &str| {
