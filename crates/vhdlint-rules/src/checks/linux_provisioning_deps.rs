@@ -17,6 +17,11 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(
+    "no block is generated for this check yet: the remedy says what to change",
+);
+
 /// The filesystems: module name, Kconfig symbol, directory under kernel/.
 const FILESYSTEMS: [(&str, &str, &str); 2] = [
     ("udf", "CONFIG_UDF_FS", "fs/udf"),
