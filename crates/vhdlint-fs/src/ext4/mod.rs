@@ -30,11 +30,13 @@ pub mod raw;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
+use crate::cache::{Listing, LookupCache};
+
 use vhdlint_disk::SharedSource;
 
 use crate::limits::{
-    MAX_DIR_ENTRIES, MAX_EXT4_DIR_BYTES, MAX_EXT4_EXTENTS, MAX_EXT4_EXTENT_DEPTH,
-    MAX_EXT4_JOURNAL_BLOCKS, MAX_EXT4_MAP_BLOCKS, MAX_EXT4_SYMLINK_LEN,
+    MAX_DIR_ENTRIES, MAX_EXT4_CACHED_GROUPS, MAX_EXT4_DIR_BYTES, MAX_EXT4_EXTENTS,
+    MAX_EXT4_EXTENT_DEPTH, MAX_EXT4_JOURNAL_BLOCKS, MAX_EXT4_MAP_BLOCKS, MAX_EXT4_SYMLINK_LEN,
 };
 use crate::{DirEntry, FileKind, FsError, Metadata};
 
@@ -49,20 +51,11 @@ pub struct Ext4Fs {
     /// fs block → its replayed copy in the journal.
     overlay: HashMap<u64, Replayed>,
     replay: Option<String>,
-    /// The directories read last (most recent first), so that looking up every entry of a
-    /// large directory in turn reads it once.
-    dirs: Mutex<Vec<(u32, Arc<Listing>)>>,
+    /// Paths resolved, inodes and directory listings read, kept for the run.
+    cache: LookupCache<Inode>,
+    /// Block group → the first block of its inode table.
+    tables: Mutex<HashMap<u64, u64>>,
 }
-
-/// The entries of one directory, and where each name is.
-struct Listing {
-    /// `(name, inode, file_type)`, `.` and `..` left out.
-    entries: Vec<(Vec<u8>, u32, u8)>,
-    by_name: HashMap<Vec<u8>, usize>,
-}
-
-/// Directories [`Ext4Fs`] keeps listed.
-const LISTINGS_KEPT: usize = 8;
 
 impl std::fmt::Debug for Ext4Fs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -72,6 +65,11 @@ impl std::fmt::Debug for Ext4Fs {
             .field("replayed_blocks", &self.overlay.len())
             .finish()
     }
+}
+
+/// An inode number of the cache, which holds ext4's 32-bit numbers only.
+fn ino32(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(0)
 }
 
 fn corrupt_ino(ino: u32, why: impl std::fmt::Display) -> FsError {
@@ -141,7 +139,8 @@ impl Ext4Fs {
             sb,
             overlay: HashMap::new(),
             replay: None,
-            dirs: Mutex::new(Vec::new()),
+            cache: LookupCache::default(),
+            tables: Mutex::new(HashMap::new()),
         };
         if fs.sb.has_incompat(raw::INCOMPAT_RECOVER) && fs.sb.compat & raw::COMPAT_HAS_JOURNAL != 0
         {
@@ -181,7 +180,7 @@ impl Ext4Fs {
                 "ext4 superblock: the journal needs recovery but no journal inode is named".into(),
             ));
         }
-        let ji = self.inode(sb.journal_inum)?;
+        let ji = self.read_inode(sb.journal_inum)?;
         let bs = sb.block_size;
         let len = ji.size / bs;
         if len > MAX_EXT4_JOURNAL_BLOCKS {
@@ -228,6 +227,9 @@ impl Ext4Fs {
             }
             self.sb = new;
         }
+        // Nothing read before the replay is kept.
+        self.cache = LookupCache::default();
+        self.tables = Mutex::new(HashMap::new());
         Ok(())
     }
 
@@ -291,6 +293,21 @@ impl Ext4Fs {
 
     /// The first block of group `g`'s inode table.
     fn inode_table(&self, g: u64) -> Result<u64, FsError> {
+        let lock = || self.tables.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(&t) = lock().get(&g) {
+            return Ok(t);
+        }
+        let t = self.read_inode_table(g)?;
+        let mut tables = lock();
+        if tables.len() >= MAX_EXT4_CACHED_GROUPS {
+            tables.clear();
+        }
+        tables.insert(g, t);
+        Ok(t)
+    }
+
+    /// Reads group `g`'s descriptor for the first block of its inode table.
+    fn read_inode_table(&self, g: u64) -> Result<u64, FsError> {
         let sb = &self.sb;
         let per_block = sb.block_size / sb.desc_size;
         let dblk = sb.desc_block(g / per_block);
@@ -315,8 +332,14 @@ impl Ext4Fs {
         Ok(t)
     }
 
-    /// Reads inode `ino`.
+    /// Inode `ino`, read once.
     fn inode(&self, ino: u32) -> Result<Inode, FsError> {
+        self.cache
+            .inode(u64::from(ino), || self.read_inode(ino), |i| i.xattrs.len())
+    }
+
+    /// Reads inode `ino`.
+    fn read_inode(&self, ino: u32) -> Result<Inode, FsError> {
         let sb = &self.sb;
         if ino == 0 || ino > sb.inodes_count {
             return Err(corrupt_ino(
@@ -623,49 +646,29 @@ impl Ext4Fs {
         Ok(())
     }
 
-    /// The listing of directory `dir`, read once and kept among the last few.
+    /// The listing of directory `dir`, read once and kept (see [`crate::cache`]).
     fn listing(&self, dir: &Inode) -> Result<Arc<Listing>, FsError> {
-        let cached = {
-            let mut kept = self.dirs.lock().unwrap_or_else(|p| p.into_inner());
-            kept.iter().position(|(ino, _)| *ino == dir.ino).map(|i| {
-                let e = kept.remove(i);
-                let l = e.1.clone();
-                kept.insert(0, e);
-                l
-            })
-        };
-        if let Some(l) = cached {
+        if let Some(l) = self.cache.listing(u64::from(dir.ino)) {
             return Ok(l);
         }
         let mut entries = Vec::new();
         self.for_each_entry(dir, &mut |name, ino, ft| {
-            entries.push((name.to_vec(), ino, ft));
+            entries.push((name.into(), u64::from(ino), ft));
             true
         })?;
-        let mut by_name = HashMap::with_capacity(entries.len());
-        for (i, (name, _, _)) in entries.iter().enumerate() {
-            by_name.entry(name.clone()).or_insert(i);
-        }
-        let l = Arc::new(Listing { entries, by_name });
-        let mut kept = self.dirs.lock().unwrap_or_else(|p| p.into_inner());
-        kept.insert(0, (dir.ino, l.clone()));
-        kept.truncate(LISTINGS_KEPT);
+        let l = Arc::new(Listing::new(entries));
+        self.cache.keep_listing(u64::from(dir.ino), l.clone());
         Ok(l)
     }
 
     /// The inode at `path` (absolute, normalised), not following a final symlink.
     fn resolve(&self, path: &str) -> Result<Inode, FsError> {
-        crate::unix::resolve(
+        self.cache.resolve(
             path,
-            self.inode(raw::ROOT_INO)?,
+            u64::from(raw::ROOT_INO),
+            |n| self.inode(ino32(n)),
             |i| i.file_type() == raw::S_IFDIR,
-            |dir, name| {
-                let l = self.listing(dir)?;
-                match l.by_name.get(name.as_bytes()) {
-                    Some(&i) => self.inode(l.entries[i].1).map(Some),
-                    None => Ok(None),
-                }
-            },
+            |dir, name| Ok(self.listing(dir)?.get(name.as_bytes()).map(|(n, _)| n)),
         )
     }
 
@@ -738,15 +741,15 @@ impl crate::Filesystem for Ext4Fs {
         let typed = self.sb.has_incompat(raw::INCOMPAT_FILETYPE);
         Ok(l.entries
             .iter()
-            .map(|&(ref name, ino, ft)| {
-                let kind = match ft {
+            .map(|(name, ino, ft)| {
+                let kind = match *ft {
                     1 if typed => FileKind::File,
                     2 if typed => FileKind::Dir,
                     3..=6 if typed => FileKind::Other,
                     7 if typed => FileKind::Symlink,
                     // No (valid) file type in the entry: ask the inode.
                     _ => self
-                        .inode(ino)
+                        .inode(ino32(*ino))
                         .map_or(FileKind::Other, |i| kind_of_mode(i.mode)),
                 };
                 DirEntry {
