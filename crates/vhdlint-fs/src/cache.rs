@@ -61,6 +61,31 @@ impl Listing {
     }
 }
 
+/// Collects a directory's entries into a [`Listing`] while it fits the budget of the cache.
+#[derive(Default)]
+pub struct ListingBuilder {
+    entries: Vec<(Box<[u8]>, u64, u8)>,
+    cost: usize,
+}
+
+impl ListingBuilder {
+    /// Adds an entry; `false` once the directory is too large to keep (then stop).
+    pub fn push(&mut self, name: &[u8], ino: u64, file_type: u8) -> bool {
+        self.cost += name.len() + ENTRY_OVERHEAD;
+        if self.cost > MAX_CACHED_DIR_BYTES {
+            self.entries = Vec::new();
+            return false;
+        }
+        self.entries.push((name.into(), ino, file_type));
+        true
+    }
+
+    /// The listing, `None` if the directory was too large to keep.
+    pub fn finish(self) -> Option<Listing> {
+        (self.cost <= MAX_CACHED_DIR_BYTES).then(|| Listing::new(self.entries))
+    }
+}
+
 struct Inodes<I> {
     map: HashMap<u64, I>,
     bytes: usize,
@@ -149,11 +174,12 @@ impl<I: Clone> LookupCache<I> {
         }
     }
 
-    /// Walks normalised `path` from the root directory `root` as [`crate::unix::resolve`]
-    /// does, starting from the deepest of its directories already resolved: `inode(n)` reads
+    /// Walks normalised `path` one directory at a time from the root directory `root`,
+    /// starting from the deepest of its directories already resolved: `inode(n)` reads
     /// inode `n` (through [`LookupCache::inode`]), `is_dir` tells a directory, `lookup(dir,
-    /// name)` finds the inode number of `name` in `dir` (`None`: not there). The errors are
-    /// those of a walk from the root.
+    /// name)` finds the inode number of `name` in `dir` (`None`: not there). `.` is skipped;
+    /// `..` is refused (the callers normalise paths, so one here would be a path that
+    /// escapes). The errors are those of a walk from the root.
     pub fn resolve(
         &self,
         path: &str,
@@ -295,6 +321,10 @@ mod tests {
         let huge = vec![b'x'; MAX_CACHED_DIR_BYTES];
         c.keep_listing(9, Arc::new(Listing::new(vec![(huge.into(), 1, 1)])));
         assert!(c.listing(9).is_none());
+        let mut b = ListingBuilder::default();
+        let n = MAX_CACHED_DIR_BYTES / (ENTRY_OVERHEAD + 8);
+        assert!((0..n).all(|i| b.push(format!("{i:08}").as_bytes(), 1, 1)));
+        assert!(!b.push(b"one-more", 1, 1) && b.finish().is_none());
         for ino in 0..(MAX_CACHED_INODE_BYTES / INODE_OVERHEAD * 2) as u64 {
             assert_eq!(c.inode(ino, || Ok(ino), |_| 0), Ok(ino));
             assert!(lock(&c.inodes).bytes <= MAX_CACHED_INODE_BYTES);

@@ -30,7 +30,7 @@ pub mod raw;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use crate::cache::{Listing, LookupCache};
+use crate::cache::{Listing, ListingBuilder, LookupCache};
 
 use vhdlint_disk::SharedSource;
 
@@ -646,19 +646,50 @@ impl Ext4Fs {
         Ok(())
     }
 
-    /// The listing of directory `dir`, read once and kept (see [`crate::cache`]).
+    /// The listing of directory `dir`: the one kept, else read whole and kept if it fits
+    /// (see [`crate::cache`]).
     fn listing(&self, dir: &Inode) -> Result<Arc<Listing>, FsError> {
         if let Some(l) = self.cache.listing(u64::from(dir.ino)) {
             return Ok(l);
         }
-        let mut entries = Vec::new();
+        let mut all = Vec::new();
         self.for_each_entry(dir, &mut |name, ino, ft| {
-            entries.push((name.into(), u64::from(ino), ft));
+            all.push((name.into(), u64::from(ino), ft));
             true
         })?;
-        let l = Arc::new(Listing::new(entries));
+        let l = Arc::new(Listing::new(all));
         self.cache.keep_listing(u64::from(dir.ino), l.clone());
         Ok(l)
+    }
+
+    /// The inode number of `name` in directory `dir`, if it is there: from the listing kept,
+    /// else from one pass over the directory that keeps its listing if it fits, or stops at
+    /// the name once it does not. A name found before damage further on is found, as a scan
+    /// that stops at it finds it.
+    fn lookup(&self, dir: &Inode, name: &str) -> Result<Option<u32>, FsError> {
+        if let Some(l) = self.cache.listing(u64::from(dir.ino)) {
+            return Ok(l.get(name.as_bytes()).map(|(n, _)| ino32(n)));
+        }
+        let mut b = ListingBuilder::default();
+        let mut keeping = true;
+        let mut found = None;
+        let walked = self.for_each_entry(dir, &mut |n, ino, ft| {
+            if found.is_none() && n == name.as_bytes() {
+                found = Some(ino);
+            }
+            keeping = keeping && b.push(n, u64::from(ino), ft);
+            keeping || found.is_none()
+        });
+        match walked {
+            Err(e) if found.is_none() => return Err(e),
+            Err(_) => {}
+            Ok(()) => {
+                if let Some(l) = b.finish().filter(|_| keeping) {
+                    self.cache.keep_listing(u64::from(dir.ino), Arc::new(l));
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// The inode at `path` (absolute, normalised), not following a final symlink.
@@ -668,7 +699,7 @@ impl Ext4Fs {
             u64::from(raw::ROOT_INO),
             |n| self.inode(ino32(n)),
             |i| i.file_type() == raw::S_IFDIR,
-            |dir, name| Ok(self.listing(dir)?.get(name.as_bytes()).map(|(n, _)| n)),
+            |dir, name| Ok(self.lookup(dir, name)?.map(u64::from)),
         )
     }
 
