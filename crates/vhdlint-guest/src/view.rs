@@ -2,15 +2,16 @@
 //! every path resolved inside the image. Absolute symlinks resolve against the image's root,
 //! `..` never climbs above it, and at most [`MAX_SYMLINK_HOPS`] symlinks are followed per path.
 
-use std::collections::VecDeque;
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
 use crate::config::glob_match;
 use crate::fs::{DirEntry, FileKind, Filesystem, FsError, Metadata};
 use crate::limits::{
-    MAX_CONFIG_BYTES, MAX_GLOB_PATHS, MAX_PATH_LEN, MAX_RESOLVE_STEPS, MAX_SYMLINK_HOPS,
+    MAX_CACHED_CONFIG_BYTES, MAX_CONFIG_BYTES, MAX_GLOB_PATHS, MAX_PATH_LEN, MAX_RESOLVE_STEPS,
+    MAX_SYMLINK_HOPS,
 };
 use crate::note::Note;
 
@@ -43,6 +44,19 @@ pub struct MountInfo {
 #[derive(Clone, Default)]
 pub struct GuestView {
     mounts: Vec<Mount>,
+    /// Configuration files read, kept for the run: several checks read the same ones
+    /// (`/boot/config-VERSION`, `modules.dep`). Shared by the clones of a view.
+    configs: Arc<Mutex<Configs>>,
+}
+
+/// Texts of [`GuestView::read_config`] by the path asked for, at most
+/// [`MAX_CACHED_CONFIG_BYTES`] of them (when full it starts again empty). The image is
+/// read-only and the mounts do not change once the checks run ([`GuestView::mount`] starts
+/// a new cache), so a text kept is never stale.
+#[derive(Default)]
+struct Configs {
+    texts: HashMap<String, Arc<str>>,
+    bytes: usize,
 }
 
 /// Splits an absolute or relative path into its components, dropping empty ones and `.`.
@@ -66,6 +80,7 @@ impl GuestView {
                 point: "/".into(),
                 ..root
             }],
+            configs: Arc::default(),
         }
     }
 
@@ -82,6 +97,7 @@ impl GuestView {
 
     /// Mounts another filesystem (replacing one at the same point).
     pub fn mount(&mut self, m: Mount) {
+        self.configs = Arc::default();
         self.mounts.retain(|x| x.point != m.point);
         self.mounts.push(m);
         self.mounts
@@ -237,7 +253,12 @@ impl GuestView {
 
     /// A configuration file as text (lossy UTF-8), at most [`MAX_CONFIG_BYTES`]; a larger
     /// file is an error rather than silently cut.
+    /// A file read once is kept for the run (see [`Configs`]).
     pub fn read_config(&self, path: &str) -> Result<String, FsError> {
+        let lock = || self.configs.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = lock().texts.get(path) {
+            return Ok(t.to_string());
+        }
         let b = self.read_upto(path, MAX_CONFIG_BYTES + 1)?;
         if b.len() as u64 > MAX_CONFIG_BYTES {
             return Err(FsError::limit(
@@ -245,7 +266,19 @@ impl GuestView {
                 format!("{path} is larger than {MAX_CONFIG_BYTES} bytes"),
             ));
         }
-        Ok(String::from_utf8_lossy(&b).into_owned())
+        let text = String::from_utf8_lossy(&b).into_owned();
+        let mut c = lock();
+        if c.bytes + text.len() > MAX_CACHED_CONFIG_BYTES {
+            c.texts.clear();
+            c.bytes = 0;
+        }
+        if c.texts
+            .insert(path.to_string(), text.as_str().into())
+            .is_none()
+        {
+            c.bytes += text.len();
+        }
+        Ok(text)
     }
 
     /// Paths matching a glob pattern (`*`, `?`, `[…]` in any component), in lexical order.
