@@ -795,3 +795,59 @@ fn ext4_bounds_are_reported_by_name_and_damage_is_never_followed() {
         },
     );
 }
+
+/// Lookups in a large indexed directory by a reader that has listed nothing yet (each name
+/// looked up as the checks look names up, the directory's listing kept after the first) give
+/// what `debugfs -R 'ls -l'` lists for every entry, twice (the second time from what the
+/// reader kept); names that are not there are not found, before and after.
+#[test]
+fn ext4_lookups_in_a_large_directory_match_debugfs() {
+    if !have_tools("ext4_lookups_in_a_large_directory_match_debugfs") {
+        return;
+    }
+    let dir = scratch("lookups");
+    for (name, args) in [
+        ("4k", &["-t", "ext4"][..]),
+        ("1k", &["-t", "ext4", "-b", "1024"][..]),
+    ] {
+        let img = make(&dir, name, args);
+        // inode, mode (octal), (type), uid, gid, size, date, time, name.
+        let listed: Vec<(String, u32, u32, u32, u64)> = debugfs(&img, "ls -l /many")
+            .lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                let n = f.get(8)?.to_string();
+                (n != "." && n != "..").then(|| {
+                    let num = |i: usize| f[i].parse::<u64>().unwrap();
+                    let mode = u32::from_str_radix(f[1], 8).unwrap();
+                    (n, mode, num(3) as u32, num(4) as u32, num(5))
+                })
+            })
+            .collect();
+        assert_eq!(
+            listed.len(),
+            MANY,
+            "{name}: debugfs listed {}",
+            listed.len()
+        );
+        let fs = open(&img);
+        for round in 0..2 {
+            for miss in ["/many/entry-99999-", "/many/entry-00001-x/sub", "/many/zz"] {
+                assert!(fs.symlink_metadata(miss).is_err(), "{name}: {miss} found");
+            }
+            // Backwards, so that the first lookups are of names late in the directory.
+            for (n, mode, uid, gid, size) in listed.iter().rev() {
+                let p = format!("/many/{n}");
+                let m = fs
+                    .symlink_metadata(&p)
+                    .unwrap_or_else(|e| panic!("{name} round {round}: {p}: {e}"));
+                assert_eq!(
+                    (m.kind, m.mode, m.uid, m.gid, m.len),
+                    (FileKind::File, mode & 0o7777, *uid, *gid, *size),
+                    "{name} round {round}: {p}"
+                );
+            }
+        }
+        let _ = std::fs::remove_file(&img);
+    }
+}
