@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::config::glob_match;
 use crate::fs::{DirEntry, FileKind, Filesystem, FsError, Metadata};
 use crate::limits::{
-    MAX_CACHED_CONFIG_BYTES, MAX_CONFIG_BYTES, MAX_GLOB_PATHS, MAX_PATH_LEN, MAX_RESOLVE_STEPS,
+    MAX_CACHED_FILE_BYTES, MAX_CONFIG_BYTES, MAX_GLOB_PATHS, MAX_PATH_LEN, MAX_RESOLVE_STEPS,
     MAX_SYMLINK_HOPS,
 };
 use crate::note::Note;
@@ -44,18 +44,18 @@ pub struct MountInfo {
 #[derive(Clone, Default)]
 pub struct GuestView {
     mounts: Vec<Mount>,
-    /// Configuration files read, kept for the run: several checks read the same ones
+    /// Files read whole, kept for the run: several checks read the same ones
     /// (`/boot/config-VERSION`, `modules.dep`). Shared by the clones of a view.
-    configs: Arc<Mutex<Configs>>,
+    files: Arc<Mutex<Files>>,
 }
 
-/// Texts of [`GuestView::read_config`] by the path asked for, at most
-/// [`MAX_CACHED_CONFIG_BYTES`] of them (when full it starts again empty). The image is
+/// The bytes of files [`GuestView::read_upto`] read whole, by the path asked for, at most
+/// [`MAX_CACHED_FILE_BYTES`] of them (when full it starts again empty). The image is
 /// read-only and the mounts do not change once the checks run ([`GuestView::mount`] starts
-/// a new cache), so a text kept is never stale.
+/// a new cache), so what is kept is never stale.
 #[derive(Default)]
-struct Configs {
-    texts: HashMap<String, Arc<str>>,
+struct Files {
+    whole: HashMap<String, Arc<[u8]>>,
     bytes: usize,
 }
 
@@ -80,7 +80,7 @@ impl GuestView {
                 point: "/".into(),
                 ..root
             }],
-            configs: Arc::default(),
+            files: Arc::default(),
         }
     }
 
@@ -97,7 +97,7 @@ impl GuestView {
 
     /// Mounts another filesystem (replacing one at the same point).
     pub fn mount(&mut self, m: Mount) {
-        self.configs = Arc::default();
+        self.files = Arc::default();
         self.mounts.retain(|x| x.point != m.point);
         self.mounts.push(m);
         self.mounts
@@ -244,21 +244,35 @@ impl GuestView {
         Ok(v)
     }
 
-    /// At most `max` bytes of file `path`.
+    /// At most `max` bytes of file `path`. A file read whole (fewer than `max` bytes) is
+    /// kept for the run (see [`Files`]).
     pub fn read_upto(&self, path: &str, max: u64) -> Result<Vec<u8>, FsError> {
+        let lock = || self.files.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(b) = lock().whole.get(path) {
+            return Ok(b[..b.len().min(usize::try_from(max).unwrap_or(usize::MAX))].to_vec());
+        }
         let p = self.resolve(path, true)?;
         let (m, inner) = self.locate(&p);
-        m.fs.read(&inner, max)
+        let b = m.fs.read(&inner, max)?;
+        if (b.len() as u64) < max && b.len() <= MAX_CACHED_FILE_BYTES {
+            let mut c = lock();
+            if c.bytes + b.len() > MAX_CACHED_FILE_BYTES {
+                c.whole.clear();
+                c.bytes = 0;
+            }
+            if c.whole
+                .insert(path.to_string(), b.as_slice().into())
+                .is_none()
+            {
+                c.bytes += b.len();
+            }
+        }
+        Ok(b)
     }
 
     /// A configuration file as text (lossy UTF-8), at most [`MAX_CONFIG_BYTES`]; a larger
     /// file is an error rather than silently cut.
-    /// A file read once is kept for the run (see [`Configs`]).
     pub fn read_config(&self, path: &str) -> Result<String, FsError> {
-        let lock = || self.configs.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(t) = lock().texts.get(path) {
-            return Ok(t.to_string());
-        }
         let b = self.read_upto(path, MAX_CONFIG_BYTES + 1)?;
         if b.len() as u64 > MAX_CONFIG_BYTES {
             return Err(FsError::limit(
@@ -266,19 +280,7 @@ impl GuestView {
                 format!("{path} is larger than {MAX_CONFIG_BYTES} bytes"),
             ));
         }
-        let text = String::from_utf8_lossy(&b).into_owned();
-        let mut c = lock();
-        if c.bytes + text.len() > MAX_CACHED_CONFIG_BYTES {
-            c.texts.clear();
-            c.bytes = 0;
-        }
-        if c.texts
-            .insert(path.to_string(), text.as_str().into())
-            .is_none()
-        {
-            c.bytes += text.len();
-        }
-        Ok(text)
+        Ok(String::from_utf8_lossy(&b).into_owned())
     }
 
     /// Paths matching a glob pattern (`*`, `?`, `[…]` in any component), in lexical order.
