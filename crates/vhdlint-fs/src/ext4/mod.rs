@@ -7,7 +7,8 @@
 //!
 //! Supported: every revision and inode size (128 bytes and up), with or without the `filetype`
 //! feature (without it the kind comes from the inode); linear and hashed (htree) directories,
-//! the latter read as the linear leaf blocks they also are; extent trees of any depth up to
+//! the latter listed as the linear leaf blocks they also are and, when large, searched through
+//! their index ([`htree`]); extent trees of any depth up to
 //! [`MAX_EXT4_EXTENT_DEPTH`] and direct, indirect, double and triple indirect block maps; holes
 //! and uninitialized extents read as zeros; inline data (files, directories and symlinks in the
 //! inode and its `system.data` attribute); fast and slow symlinks; group descriptors of 32 or 64
