@@ -19,6 +19,7 @@
 use std::fmt;
 
 pub mod btrfs;
+mod cache;
 pub mod ext4;
 pub mod fat;
 pub mod limits;

@@ -10,6 +10,17 @@ pub const MAX_DIR_ENTRIES: usize = 1_000_000;
 /// Bytes of a path during resolution (as Linux's `PATH_MAX`: 4096).
 pub const MAX_PATH_LEN: usize = 4096;
 
+// ---- Caches of one open filesystem (ext4, XFS), kept for the run: see `cache.rs`
+
+/// Resolved paths kept (path → inode number); when full it starts again empty. A lint resolves
+/// a few thousand.
+pub const MAX_CACHED_PATHS: usize = 16_384;
+/// Bytes of inodes kept (about 100 to 600 bytes each); when full it starts again empty.
+pub const MAX_CACHED_INODE_BYTES: usize = 2 << 20;
+/// Bytes of directory listings kept (a name's bytes and 32 per entry: some 50,000 entries of
+/// usual names), the least recently used dropped first; a larger directory is not kept.
+pub const MAX_CACHED_DIR_BYTES: usize = 4 << 20;
+
 // ---- FAT
 
 /// Bytes of boot sector, FAT and directory entries one FAT operation may read (read by the
@@ -70,6 +81,9 @@ pub const MAX_EXT4_EXTENTS: usize = 1 << 21;
 /// [`MAX_EXT4_EXTENTS`] extents needs about 6,000 leaf blocks at 4 KiB, a fully mapped 64 GiB
 /// file of 1 KiB blocks some 260,000 indirect blocks.
 pub const MAX_EXT4_MAP_BLOCKS: usize = 1 << 19;
+/// Block groups whose inode-table location one ext4 filesystem keeps (16 bytes each); when
+/// full it starts again empty.
+pub const MAX_EXT4_CACHED_GROUPS: usize = 65_536;
 /// Bytes of one ext4 directory (1,000,000 entries with long names take well under 1 GiB).
 pub const MAX_EXT4_DIR_BYTES: u64 = 1 << 30;
 /// Bytes of an ext4 symlink target (Linux's `PATH_MAX`: 4096 with its NUL).

@@ -795,3 +795,202 @@ fn ext4_bounds_are_reported_by_name_and_damage_is_never_followed() {
         },
     );
 }
+
+/// Lookups in a large indexed directory by a reader that has listed nothing yet (each name
+/// looked up as the checks look names up, the directory's listing kept after the first) give
+/// what `debugfs -R 'ls -l'` lists for every entry, twice (the second time from what the
+/// reader kept); names that are not there are not found, before and after.
+#[test]
+fn ext4_lookups_in_a_large_directory_match_debugfs() {
+    if !have_tools("ext4_lookups_in_a_large_directory_match_debugfs") {
+        return;
+    }
+    let dir = scratch("lookups");
+    for (name, args) in [
+        ("4k", &["-t", "ext4"][..]),
+        ("1k", &["-t", "ext4", "-b", "1024"][..]),
+    ] {
+        let img = make(&dir, name, args);
+        // inode, mode (octal), (type), uid, gid, size, date, time, name.
+        let listed: Vec<(String, u32, u32, u32, u64)> = debugfs(&img, "ls -l /many")
+            .lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                let n = f.get(8)?.to_string();
+                (n != "." && n != "..").then(|| {
+                    let num = |i: usize| f[i].parse::<u64>().unwrap();
+                    let mode = u32::from_str_radix(f[1], 8).unwrap();
+                    (n, mode, num(3) as u32, num(4) as u32, num(5))
+                })
+            })
+            .collect();
+        assert_eq!(
+            listed.len(),
+            MANY,
+            "{name}: debugfs listed {}",
+            listed.len()
+        );
+        let fs = open(&img);
+        for round in 0..2 {
+            for miss in ["/many/entry-99999-", "/many/entry-00001-x/sub", "/many/zz"] {
+                assert!(fs.symlink_metadata(miss).is_err(), "{name}: {miss} found");
+            }
+            // Backwards, so that the first lookups are of names late in the directory.
+            for (n, mode, uid, gid, size) in listed.iter().rev() {
+                let p = format!("/many/{n}");
+                let m = fs
+                    .symlink_metadata(&p)
+                    .unwrap_or_else(|e| panic!("{name} round {round}: {p}: {e}"));
+                assert_eq!(
+                    (m.kind, m.mode, m.uid, m.gid, m.len),
+                    (FileKind::File, mode & 0o7777, *uid, *gid, *size),
+                    "{name} round {round}: {p}"
+                );
+            }
+        }
+        let _ = std::fs::remove_file(&img);
+    }
+}
+
+/// The seed of the index hashes of the images made by `ext4_htree_lookups_match_debugfs`.
+const SEED: &str = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+
+fn seed_words() -> [u32; 4] {
+    let hex: String = SEED.chars().filter(|c| *c != '-').collect();
+    let b: Vec<u8> = (0..16)
+        .map(|i| u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).unwrap())
+        .collect();
+    std::array::from_fn(|i| u32::from_le_bytes(b[i * 4..i * 4 + 4].try_into().unwrap()))
+}
+
+/// Every hash of the index (legacy, half-MD4, TEA; signed and unsigned chars) gives what
+/// `debugfs -R 'dx_hash'` gives, for names of every length class and with high-bit bytes;
+/// and lookups through the index of large directories (1 KiB blocks: two levels of index
+/// nodes; names that share a hash) find what `debugfs -R 'ls -l'` lists, and nothing for
+/// names that are not there.
+#[test]
+fn ext4_htree_lookups_match_debugfs() {
+    use vhdlint_fs::ext4::htree::{name_hash, Hash};
+    if !have_tools("ext4_htree_lookups_match_debugfs") {
+        return;
+    }
+    let names = [
+        "a".to_string(),
+        "hello".into(),
+        "libc.so.6".into(),
+        "x".repeat(15),
+        "y".repeat(16),
+        "z".repeat(17),
+        "w".repeat(31),
+        "v".repeat(32),
+        "u".repeat(33),
+        "n".repeat(255),
+        "h\u{e9}llo-\u{fc}\u{df}".into(),
+    ];
+    // debugfs takes the hash by number (0–2 signed, 3–5 unsigned: its names of the
+    // unsigned ones are not recognised).
+    for (alg, version, unsigned) in [
+        ("0", 0, false),
+        ("1", 1, false),
+        ("2", 2, false),
+        ("3", 0, true),
+        ("4", 1, true),
+        ("5", 2, true),
+    ] {
+        let h = Hash::of(version, unsigned).unwrap();
+        for n in &names {
+            let out = run(Command::new(find_tool("debugfs").unwrap())
+                .args(["-R", &format!("dx_hash -h {alg} -s {SEED} {n}")]));
+            let want = out
+                .split("is 0x")
+                .nth(1)
+                .and_then(|r| {
+                    let end = r.find(|c: char| !c.is_ascii_hexdigit()).unwrap_or(r.len());
+                    u32::from_str_radix(&r[..end], 16).ok()
+                })
+                .unwrap_or_else(|| panic!("debugfs dx_hash: {out}"));
+            assert_eq!(name_hash(h, seed_words(), n.as_bytes()), want, "{alg} {n}");
+        }
+    }
+
+    // Names that share a half-MD4 hash under the seed, found among many.
+    let h = Hash::of(1, false).unwrap();
+    let mut by_hash = std::collections::HashMap::new();
+    let mut shared = Vec::new();
+    for i in 0..400_000u32 {
+        let n = format!("c{i:x}");
+        if let Some(other) = by_hash.insert(name_hash(h, seed_words(), n.as_bytes()), n.clone()) {
+            shared.push(other);
+            shared.push(n);
+        }
+    }
+    assert!(shared.len() >= 4, "{} names share a hash", shared.len());
+    let root = scratch("htree").join("root");
+    let dir = root.join("big");
+    std::fs::create_dir_all(&dir).unwrap();
+    for i in 0..6000 {
+        std::fs::write(dir.join(format!("file-{i:05}-{}", "q".repeat(i % 60))), []).unwrap();
+    }
+    for n in &shared {
+        std::fs::write(dir.join(n), []).unwrap();
+    }
+    let img = root.parent().unwrap().join("htree.img");
+    let f = std::fs::File::create(&img).unwrap();
+    f.set_len(64 << 20).unwrap();
+    drop(f);
+    run(Command::new(find_tool("mke2fs").unwrap())
+        .env("MKE2FS_CONFIG", "/etc/mke2fs.conf")
+        .args(["-F", "-q", "-t", "ext4", "-b", "1024", "-E"])
+        .arg(format!("hash_seed={SEED}"))
+        .arg("-d")
+        .arg(&root)
+        .arg(&img));
+    let _ = Command::new(find_tool("e2fsck").unwrap())
+        .args(["-fyD"])
+        .arg(&img)
+        .output();
+    run(Command::new(find_tool("e2fsck").unwrap())
+        .args(["-fn"])
+        .arg(&img));
+    let htree = debugfs(&img, "htree /big");
+    assert!(
+        htree.contains("Indirect levels: 1") || htree.contains("Indirect levels: 2"),
+        "not a multi-level index: {}",
+        &htree[..htree.len().min(400)]
+    );
+    let listed: Vec<(String, u32)> = debugfs(&img, "ls -l /big")
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let n = f.get(8)?.to_string();
+            (n != "." && n != "..").then(|| (n, f[0].parse().unwrap()))
+        })
+        .collect();
+    assert_eq!(listed.len(), 6000 + shared.len());
+    let fs = open(&img);
+    let mut by_index = 0;
+    for (n, ino) in &listed {
+        match fs.lookup_by_index("/big", n).unwrap() {
+            Some(found) => {
+                assert_eq!(found, Some(*ino), "{n}");
+                by_index += 1;
+            }
+            // Only a name whose hash goes on past its block is left to a scan.
+            None => assert!(shared.contains(n), "{n}: the index could not answer"),
+        }
+        assert_eq!(
+            fs.symlink_metadata(&format!("/big/{n}")).unwrap().kind,
+            FileKind::File
+        );
+    }
+    assert!(by_index >= 6000, "{by_index} found through the index");
+    for n in ["file-99999-", "c", "zzz", &"n".repeat(255)] {
+        assert_ne!(fs.lookup_by_index("/big", n).unwrap(), Some(Some(0)));
+        assert!(
+            !matches!(fs.lookup_by_index("/big", n).unwrap(), Some(Some(_))),
+            "{n}"
+        );
+        assert!(fs.symlink_metadata(&format!("/big/{n}")).is_err(), "{n}");
+    }
+    let _ = std::fs::remove_file(&img);
+}

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use vhdlint_disk::{Container, Layout, MemSource, PartitionTable, SharedSource};
-use vhdlint_fs::{FileKind, Filesystem};
+use vhdlint_fs::{FileKind, Filesystem, FsError};
 use vhdlint_guest::config;
 use vhdlint_guest::view::{GuestView, Mount};
 
@@ -163,7 +163,10 @@ fn listing_hash(entries: &[vhdlint_fs::DirEntry]) -> u64 {
 /// whose cluster is the root's) is listed but not walked again: each level deeper would
 /// only repeat the same reads through a longer path, and a path's lookup costs a directory
 /// scan per component, so eight levels of a loop made single inputs take seconds.
-fn walk_fs(fs: Arc<dyn Filesystem>) {
+///
+/// Returns the first paths looked up, with what the lookup gave.
+fn walk_fs(fs: Arc<dyn Filesystem>) -> Vec<(String, Result<vhdlint_fs::Metadata, FsError>)> {
+    let mut seen = Vec::new();
     let mut budget = 512usize;
     let mut stack = vec![("/".to_string(), 0usize, Vec::<u64>::new())];
     while let Some((dir, depth, mut ancestors)) = stack.pop() {
@@ -188,7 +191,11 @@ fn walk_fs(fs: Arc<dyn Filesystem>) {
             } else {
                 format!("{dir}/{}", e.name)
             };
-            match fs.symlink_metadata(&path).map(|m| m.kind) {
+            let md = fs.symlink_metadata(&path);
+            if seen.len() < 64 {
+                seen.push((path.clone(), md.clone()));
+            }
+            match md.map(|m| m.kind) {
                 Ok(FileKind::Dir) if depth < 8 => stack.push((path, depth + 1, ancestors.clone())),
                 Ok(FileKind::File) => sink(&fs.read(&path, 64 << 10).map(|b| b.len())),
                 Ok(FileKind::Symlink) => sink(&fs.read_link(&path)),
@@ -212,17 +219,42 @@ fn walk_fs(fs: Arc<dyn Filesystem>) {
         sink(&view.read_config(p).map(|t| t.len()));
     }
     sink(&view.read_dir("/etc").map(|v| v.len()));
+    seen
+}
+
+/// Looks up in `cold`, a second instance of a filesystem opened on the same bytes that has
+/// read nothing yet, the paths `seen` in the first after it had listed their directories:
+/// a lookup that scans a directory for one name (or walks an index) and one answered by the
+/// listing kept must agree. Looked up twice: the second answer comes from `cold`'s caches.
+/// The one difference allowed: a damaged ext4 hashed index may send a lookup to a block
+/// without the name (not found), as it would the kernel.
+fn lookups_agree(cold: &dyn Filesystem, seen: &[(String, Result<vhdlint_fs::Metadata, FsError>)]) {
+    for _ in 0..2 {
+        for (p, md) in seen.iter().rev() {
+            let got = cold.symlink_metadata(p);
+            if cold.kind().starts_with("ext") && matches!(got, Err(FsError::NotFound(_))) {
+                continue;
+            }
+            assert_eq!(&got, md, "{p}");
+        }
+    }
 }
 
 pub fn fs_ext4(data: &[u8]) {
     if let Ok(fs) = vhdlint_fs::ext4::Ext4Fs::open(source(data), "ext4") {
-        walk_fs(Arc::new(fs));
+        let seen = walk_fs(Arc::new(fs));
+        if let Ok(cold) = vhdlint_fs::ext4::Ext4Fs::open(source(data), "ext4") {
+            lookups_agree(&cold, &seen);
+        }
     }
 }
 
 pub fn fs_xfs(data: &[u8]) {
     if let Ok(fs) = vhdlint_fs::xfs::XfsFs::open(source(data)) {
-        walk_fs(Arc::new(fs));
+        let seen = walk_fs(Arc::new(fs));
+        if let Ok(cold) = vhdlint_fs::xfs::XfsFs::open(source(data)) {
+            lookups_agree(&cold, &seen);
+        }
     }
 }
 

@@ -22,6 +22,10 @@ pub const MAX_RESOLVE_STEPS: usize = 8192;
 pub const MAX_GLOB_PATHS: usize = 10_000;
 /// Bytes read from one configuration file (the largest real ones are a few hundred KiB).
 pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+/// Bytes of files read whole that one guest view keeps (several checks read the same
+/// configuration files, `modules.dep`); when full it starts again empty. A larger file is
+/// not kept.
+pub const MAX_CACHED_FILE_BYTES: usize = 8 << 20;
 /// Bytes read from `/var/lib/dpkg/status` (a full Debian desktop's is about 10 MiB).
 pub const MAX_DPKG_STATUS_BYTES: u64 = 64 << 20;
 /// Bytes read from rpm's database (`rpmdb.sqlite`, `Packages.db` or `Packages`; a large RHEL

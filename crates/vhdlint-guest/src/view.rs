@@ -2,15 +2,16 @@
 //! every path resolved inside the image. Absolute symlinks resolve against the image's root,
 //! `..` never climbs above it, and at most [`MAX_SYMLINK_HOPS`] symlinks are followed per path.
 
-use std::collections::VecDeque;
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
 use crate::config::glob_match;
 use crate::fs::{DirEntry, FileKind, Filesystem, FsError, Metadata};
 use crate::limits::{
-    MAX_CONFIG_BYTES, MAX_GLOB_PATHS, MAX_PATH_LEN, MAX_RESOLVE_STEPS, MAX_SYMLINK_HOPS,
+    MAX_CACHED_FILE_BYTES, MAX_CONFIG_BYTES, MAX_GLOB_PATHS, MAX_PATH_LEN, MAX_RESOLVE_STEPS,
+    MAX_SYMLINK_HOPS,
 };
 use crate::note::Note;
 
@@ -43,6 +44,19 @@ pub struct MountInfo {
 #[derive(Clone, Default)]
 pub struct GuestView {
     mounts: Vec<Mount>,
+    /// Files read whole, kept for the run: several checks read the same ones
+    /// (`/boot/config-VERSION`, `modules.dep`). Shared by the clones of a view.
+    files: Arc<Mutex<Files>>,
+}
+
+/// The bytes of files [`GuestView::read_upto`] read whole, by the path asked for, at most
+/// [`MAX_CACHED_FILE_BYTES`] of them (when full it starts again empty). The image is
+/// read-only and the mounts do not change once the checks run ([`GuestView::mount`] starts
+/// a new cache), so what is kept is never stale.
+#[derive(Default)]
+struct Files {
+    whole: HashMap<String, Arc<[u8]>>,
+    bytes: usize,
 }
 
 /// Splits an absolute or relative path into its components, dropping empty ones and `.`.
@@ -66,6 +80,7 @@ impl GuestView {
                 point: "/".into(),
                 ..root
             }],
+            files: Arc::default(),
         }
     }
 
@@ -82,6 +97,7 @@ impl GuestView {
 
     /// Mounts another filesystem (replacing one at the same point).
     pub fn mount(&mut self, m: Mount) {
+        self.files = Arc::default();
         self.mounts.retain(|x| x.point != m.point);
         self.mounts.push(m);
         self.mounts
@@ -228,11 +244,30 @@ impl GuestView {
         Ok(v)
     }
 
-    /// At most `max` bytes of file `path`.
+    /// At most `max` bytes of file `path`. A file read whole (fewer than `max` bytes) is
+    /// kept for the run (see [`Files`]).
     pub fn read_upto(&self, path: &str, max: u64) -> Result<Vec<u8>, FsError> {
+        let lock = || self.files.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(b) = lock().whole.get(path) {
+            return Ok(b[..b.len().min(usize::try_from(max).unwrap_or(usize::MAX))].to_vec());
+        }
         let p = self.resolve(path, true)?;
         let (m, inner) = self.locate(&p);
-        m.fs.read(&inner, max)
+        let b = m.fs.read(&inner, max)?;
+        if (b.len() as u64) < max && b.len() <= MAX_CACHED_FILE_BYTES {
+            let mut c = lock();
+            if c.bytes + b.len() > MAX_CACHED_FILE_BYTES {
+                c.whole.clear();
+                c.bytes = 0;
+            }
+            if c.whole
+                .insert(path.to_string(), b.as_slice().into())
+                .is_none()
+            {
+                c.bytes += b.len();
+            }
+        }
+        Ok(b)
     }
 
     /// A configuration file as text (lossy UTF-8), at most [`MAX_CONFIG_BYTES`]; a larger

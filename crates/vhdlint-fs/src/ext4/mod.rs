@@ -7,7 +7,8 @@
 //!
 //! Supported: every revision and inode size (128 bytes and up), with or without the `filetype`
 //! feature (without it the kind comes from the inode); linear and hashed (htree) directories,
-//! the latter read as the linear leaf blocks they also are; extent trees of any depth up to
+//! the latter listed as the linear leaf blocks they also are and, when large, searched through
+//! their index ([`htree`]); extent trees of any depth up to
 //! [`MAX_EXT4_EXTENT_DEPTH`] and direct, indirect, double and triple indirect block maps; holes
 //! and uninitialized extents read as zeros; inline data (files, directories and symlinks in the
 //! inode and its `system.data` attribute); fast and slow symlinks; group descriptors of 32 or 64
@@ -24,17 +25,20 @@
 //! descriptors included. [`Ext4Fs::replay_note`] says so. A journal on an external device
 //! that needs recovery cannot be replayed and is refused.
 
+pub mod htree;
 pub mod journal;
 pub mod raw;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
+use crate::cache::{Listing, ListingBuilder, LookupCache};
+
 use vhdlint_disk::SharedSource;
 
 use crate::limits::{
-    MAX_DIR_ENTRIES, MAX_EXT4_DIR_BYTES, MAX_EXT4_EXTENTS, MAX_EXT4_EXTENT_DEPTH,
-    MAX_EXT4_JOURNAL_BLOCKS, MAX_EXT4_MAP_BLOCKS, MAX_EXT4_SYMLINK_LEN,
+    MAX_DIR_ENTRIES, MAX_EXT4_CACHED_GROUPS, MAX_EXT4_DIR_BYTES, MAX_EXT4_EXTENTS,
+    MAX_EXT4_EXTENT_DEPTH, MAX_EXT4_JOURNAL_BLOCKS, MAX_EXT4_MAP_BLOCKS, MAX_EXT4_SYMLINK_LEN,
 };
 use crate::{DirEntry, FileKind, FsError, Metadata};
 
@@ -49,20 +53,11 @@ pub struct Ext4Fs {
     /// fs block → its replayed copy in the journal.
     overlay: HashMap<u64, Replayed>,
     replay: Option<String>,
-    /// The directories read last (most recent first), so that looking up every entry of a
-    /// large directory in turn reads it once.
-    dirs: Mutex<Vec<(u32, Arc<Listing>)>>,
+    /// Paths resolved, inodes and directory listings read, kept for the run.
+    cache: LookupCache<Inode>,
+    /// Block group → the first block of its inode table.
+    tables: Mutex<HashMap<u64, u64>>,
 }
-
-/// The entries of one directory, and where each name is.
-struct Listing {
-    /// `(name, inode, file_type)`, `.` and `..` left out.
-    entries: Vec<(Vec<u8>, u32, u8)>,
-    by_name: HashMap<Vec<u8>, usize>,
-}
-
-/// Directories [`Ext4Fs`] keeps listed.
-const LISTINGS_KEPT: usize = 8;
 
 impl std::fmt::Debug for Ext4Fs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -72,6 +67,16 @@ impl std::fmt::Debug for Ext4Fs {
             .field("replayed_blocks", &self.overlay.len())
             .finish()
     }
+}
+
+/// Directories of at least this many blocks are searched through their hashed index, if they
+/// have one, when their listing is not kept: a smaller one is cheaper to read whole once and
+/// keep for the lookups that follow.
+const HTREE_MIN_BLOCKS: u64 = 16;
+
+/// An inode number of the cache, which holds ext4's 32-bit numbers only.
+fn ino32(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(0)
 }
 
 fn corrupt_ino(ino: u32, why: impl std::fmt::Display) -> FsError {
@@ -141,7 +146,8 @@ impl Ext4Fs {
             sb,
             overlay: HashMap::new(),
             replay: None,
-            dirs: Mutex::new(Vec::new()),
+            cache: LookupCache::default(),
+            tables: Mutex::new(HashMap::new()),
         };
         if fs.sb.has_incompat(raw::INCOMPAT_RECOVER) && fs.sb.compat & raw::COMPAT_HAS_JOURNAL != 0
         {
@@ -181,7 +187,7 @@ impl Ext4Fs {
                 "ext4 superblock: the journal needs recovery but no journal inode is named".into(),
             ));
         }
-        let ji = self.inode(sb.journal_inum)?;
+        let ji = self.read_inode(sb.journal_inum)?;
         let bs = sb.block_size;
         let len = ji.size / bs;
         if len > MAX_EXT4_JOURNAL_BLOCKS {
@@ -228,6 +234,9 @@ impl Ext4Fs {
             }
             self.sb = new;
         }
+        // Nothing read before the replay is kept.
+        self.cache = LookupCache::default();
+        self.tables = Mutex::new(HashMap::new());
         Ok(())
     }
 
@@ -291,6 +300,21 @@ impl Ext4Fs {
 
     /// The first block of group `g`'s inode table.
     fn inode_table(&self, g: u64) -> Result<u64, FsError> {
+        let lock = || self.tables.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(&t) = lock().get(&g) {
+            return Ok(t);
+        }
+        let t = self.read_inode_table(g)?;
+        let mut tables = lock();
+        if tables.len() >= MAX_EXT4_CACHED_GROUPS {
+            tables.clear();
+        }
+        tables.insert(g, t);
+        Ok(t)
+    }
+
+    /// Reads group `g`'s descriptor for the first block of its inode table.
+    fn read_inode_table(&self, g: u64) -> Result<u64, FsError> {
         let sb = &self.sb;
         let per_block = sb.block_size / sb.desc_size;
         let dblk = sb.desc_block(g / per_block);
@@ -315,8 +339,14 @@ impl Ext4Fs {
         Ok(t)
     }
 
-    /// Reads inode `ino`.
+    /// Inode `ino`, read once.
     fn inode(&self, ino: u32) -> Result<Inode, FsError> {
+        self.cache
+            .inode(u64::from(ino), || self.read_inode(ino), |i| i.xattrs.len())
+    }
+
+    /// Reads inode `ino`.
+    fn read_inode(&self, ino: u32) -> Result<Inode, FsError> {
         let sb = &self.sb;
         if ino == 0 || ino > sb.inodes_count {
             return Err(corrupt_ino(
@@ -623,49 +653,139 @@ impl Ext4Fs {
         Ok(())
     }
 
-    /// The listing of directory `dir`, read once and kept among the last few.
+    /// The listing of directory `dir`: the one kept, else read whole and kept if it fits
+    /// (see [`crate::cache`]).
     fn listing(&self, dir: &Inode) -> Result<Arc<Listing>, FsError> {
-        let cached = {
-            let mut kept = self.dirs.lock().unwrap_or_else(|p| p.into_inner());
-            kept.iter().position(|(ino, _)| *ino == dir.ino).map(|i| {
-                let e = kept.remove(i);
-                let l = e.1.clone();
-                kept.insert(0, e);
-                l
-            })
-        };
-        if let Some(l) = cached {
+        if let Some(l) = self.cache.listing(u64::from(dir.ino)) {
             return Ok(l);
         }
-        let mut entries = Vec::new();
+        let mut all = Vec::new();
         self.for_each_entry(dir, &mut |name, ino, ft| {
-            entries.push((name.to_vec(), ino, ft));
+            all.push((name.into(), u64::from(ino), ft));
             true
         })?;
-        let mut by_name = HashMap::with_capacity(entries.len());
-        for (i, (name, _, _)) in entries.iter().enumerate() {
-            by_name.entry(name.clone()).or_insert(i);
-        }
-        let l = Arc::new(Listing { entries, by_name });
-        let mut kept = self.dirs.lock().unwrap_or_else(|p| p.into_inner());
-        kept.insert(0, (dir.ino, l.clone()));
-        kept.truncate(LISTINGS_KEPT);
+        let l = Arc::new(Listing::new(all));
+        self.cache.keep_listing(u64::from(dir.ino), l.clone());
         Ok(l)
+    }
+
+    /// The inode number of `name` in directory `dir`, if it is there: from the listing kept,
+    /// else from one pass over the directory that keeps its listing if it fits, or stops at
+    /// the name once it does not. A name found before damage further on is found, as a scan
+    /// that stops at it finds it.
+    fn lookup(&self, dir: &Inode, name: &str) -> Result<Option<u32>, FsError> {
+        if let Some(l) = self.cache.listing(u64::from(dir.ino)) {
+            return Ok(l.get(name.as_bytes()).map(|(n, _)| ino32(n)));
+        }
+        if dir.size / self.sb.block_size >= HTREE_MIN_BLOCKS {
+            if let Some(found) = self.indexed_lookup(dir, name.as_bytes()) {
+                return Ok(found);
+            }
+        }
+        let mut b = ListingBuilder::default();
+        let mut keeping = true;
+        let mut found = None;
+        let walked = self.for_each_entry(dir, &mut |n, ino, ft| {
+            if found.is_none() && n == name.as_bytes() {
+                found = Some(ino);
+            }
+            keeping = keeping && b.push(n, u64::from(ino), ft);
+            keeping || found.is_none()
+        });
+        match walked {
+            Err(e) if found.is_none() => return Err(e),
+            Err(_) => {}
+            Ok(()) => {
+                if let Some(l) = b.finish().filter(|_| keeping) {
+                    self.cache.keep_listing(u64::from(dir.ino), Arc::new(l));
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Looks `name` up in directory `dir` through its hashed index: the index blocks from the
+    /// root to the leaf block whose hash range holds the name's hash, then that block.
+    /// `None` when the index cannot answer: `dir` has none (or its filesystem no `dir_index`),
+    /// a hash it does not know, index blocks that do not decode, or a name whose hash may go
+    /// on in the next leaf block (a hash shared by names across blocks); the caller then scans.
+    fn indexed_lookup(&self, dir: &Inode, name: &[u8]) -> Option<Option<u32>> {
+        let sb = &self.sb;
+        if dir.flags & raw::FL_INDEX == 0
+            || dir.flags & (raw::FL_INLINE_DATA | raw::FL_ENCRYPT | raw::FL_CASEFOLD) != 0
+            || sb.compat & raw::COMPAT_DIR_INDEX == 0
+        {
+            return None;
+        }
+        let bs = sb.block_size;
+        let nblocks = dir.size / bs;
+        let runs = self.runs(dir, nblocks).ok()?;
+        let mut buf = vec![0u8; bs as usize];
+        let read = |lblk: u64, buf: &mut [u8]| -> Option<()> {
+            if lblk >= nblocks {
+                return None;
+            }
+            let i = runs.partition_point(|r| r.lblk + r.len <= lblk);
+            let r = runs.get(i).filter(|r| r.lblk <= lblk && !r.uninit)?;
+            self.read_blocks(dir.ino, r.pblk + (lblk - r.lblk), buf, "directory")
+                .ok()
+        };
+        read(0, &mut buf)?;
+        let max_levels = if sb.has_incompat(raw::INCOMPAT_LARGEDIR) {
+            3
+        } else {
+            2
+        };
+        let root = htree::parse_root(&buf, max_levels).ok()?;
+        let hash = htree::name_hash(
+            htree::Hash::of(root.hash_version, sb.unsigned_hash)?,
+            sb.hash_seed,
+            name,
+        );
+        let (mut blk, mut next) = htree::pick(&root.entries, hash);
+        for _ in 0..root.levels {
+            read(u64::from(blk), &mut buf)?;
+            let node = htree::parse_node(&buf).ok()?;
+            let (b, n) = htree::pick(&node, hash);
+            blk = b;
+            next = n.or(next);
+        }
+        if blk == 0 {
+            return None;
+        }
+        read(u64::from(blk), &mut buf)?;
+        let mut found = None;
+        raw::dir_entries(&buf, sb.has_incompat(raw::INCOMPAT_FILETYPE), &mut |e| {
+            if e.name == name {
+                found = Some(e.inode);
+            }
+            found.is_none()
+        })
+        .ok()?;
+        // Names of this hash may go on in the next block (its range starts at the same hash,
+        // marked by its low bit): not followed, the directory is scanned instead.
+        if found.is_none() && next.is_some_and(|n| n & !1 == hash) {
+            return None;
+        }
+        Some(found)
+    }
+
+    /// The inode number of `name` in directory `dir` as its hashed index alone finds it:
+    /// `None` when the index cannot answer. For tests, which compare it with a scan.
+    #[doc(hidden)]
+    pub fn lookup_by_index(&self, dir: &str, name: &str) -> Result<Option<Option<u32>>, FsError> {
+        let d = self.resolve(dir)?;
+        Ok(self.indexed_lookup(&d, name.as_bytes()))
     }
 
     /// The inode at `path` (absolute, normalised), not following a final symlink.
     fn resolve(&self, path: &str) -> Result<Inode, FsError> {
-        crate::unix::resolve(
+        self.cache.resolve(
             path,
-            self.inode(raw::ROOT_INO)?,
+            u64::from(raw::ROOT_INO),
+            |n| self.inode(ino32(n)),
             |i| i.file_type() == raw::S_IFDIR,
-            |dir, name| {
-                let l = self.listing(dir)?;
-                match l.by_name.get(name.as_bytes()) {
-                    Some(&i) => self.inode(l.entries[i].1).map(Some),
-                    None => Ok(None),
-                }
-            },
+            |dir, name| Ok(self.lookup(dir, name)?.map(u64::from)),
         )
     }
 
@@ -738,15 +858,15 @@ impl crate::Filesystem for Ext4Fs {
         let typed = self.sb.has_incompat(raw::INCOMPAT_FILETYPE);
         Ok(l.entries
             .iter()
-            .map(|&(ref name, ino, ft)| {
-                let kind = match ft {
+            .map(|(name, ino, ft)| {
+                let kind = match *ft {
                     1 if typed => FileKind::File,
                     2 if typed => FileKind::Dir,
                     3..=6 if typed => FileKind::Other,
                     7 if typed => FileKind::Symlink,
                     // No (valid) file type in the entry: ask the inode.
                     _ => self
-                        .inode(ino)
+                        .inode(ino32(*ino))
                         .map_or(FileKind::Other, |i| kind_of_mode(i.mode)),
                 };
                 DirEntry {

@@ -23,6 +23,7 @@ pub use crate::unix::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 
 // s_feature_compat
 pub const COMPAT_HAS_JOURNAL: u32 = 0x4;
+pub const COMPAT_DIR_INDEX: u32 = 0x20;
 pub const COMPAT_SPARSE_SUPER2: u32 = 0x200;
 // s_feature_ro_compat
 pub const RO_COMPAT_SPARSE_SUPER: u32 = 0x1;
@@ -74,6 +75,10 @@ pub fn incompat_name(bit: u32) -> String {
 
 // i_flags
 pub const FL_ENCRYPT: u32 = 0x800;
+/// A directory with a hashed index (htree).
+pub const FL_INDEX: u32 = 0x1000;
+/// A directory whose names are looked up case-insensitively (hashed by siphash).
+pub const FL_CASEFOLD: u32 = 0x4000_0000;
 pub const FL_HUGE_FILE: u32 = 0x40000;
 pub const FL_EXTENTS: u32 = 0x80000;
 pub const FL_INLINE_DATA: u32 = 0x1000_0000;
@@ -113,6 +118,10 @@ pub struct Superblock {
     pub journal_uuid: [u8; 16],
     pub backup_bgs: [u32; 2],
     pub cluster_size: u64,
+    /// `s_hash_seed`, the seed of the directory index hashes.
+    pub hash_seed: [u32; 4],
+    /// `s_flags & EXT2_FLAGS_UNSIGNED_HASH`: the index hashes read chars as unsigned.
+    pub unsigned_hash: bool,
 }
 
 impl Superblock {
@@ -297,6 +306,13 @@ pub fn parse_superblock(b: &[u8]) -> Result<Superblock, FsError> {
         journal_uuid,
         backup_bgs: [u32_at(b, 0x24c), u32_at(b, 0x250)],
         cluster_size,
+        hash_seed: [
+            u32_at(b, 0xec),
+            u32_at(b, 0xf0),
+            u32_at(b, 0xf4),
+            u32_at(b, 0xf8),
+        ],
+        unsigned_hash: u32_at(b, 0x160) & 0x2 != 0,
     })
 }
 

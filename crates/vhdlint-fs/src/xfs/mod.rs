@@ -19,6 +19,7 @@ pub mod raw;
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
 use vhdlint_disk::SharedSource;
 
@@ -28,6 +29,7 @@ use crate::limits::{
 };
 use crate::{DirEntry, FileKind, Filesystem, FsError, Metadata};
 
+use crate::cache::{Listing, ListingBuilder, LookupCache};
 use raw::{Extent, Inode, DIR_LEAF_OFFSET};
 
 /// The state of one block-map btree walk: the blocks visited, the extents found, and a
@@ -42,6 +44,8 @@ struct Walk {
 pub struct XfsFs {
     src: SharedSource,
     sb: raw::Superblock,
+    /// Paths resolved, inodes and directory listings read, kept for the run.
+    cache: LookupCache<Inode>,
 }
 
 fn corrupt_ino(ino: u64, why: impl std::fmt::Display) -> FsError {
@@ -62,7 +66,11 @@ impl XfsFs {
             .read_at(0, &mut b)
             .map_err(|e| FsError::Io(format!("XFS superblock: {e}")))?;
         let sb = raw::parse_superblock(&b)?;
-        let fs = XfsFs { src: source, sb };
+        let fs = XfsFs {
+            src: source,
+            sb,
+            cache: LookupCache::default(),
+        };
         let root = fs.inode(fs.sb.rootino)?;
         if root.file_type() != raw::S_IFDIR {
             return Err(corrupt_ino(root.ino, "the root inode is not a directory"));
@@ -125,8 +133,14 @@ impl XfsFs {
         Ok(off)
     }
 
-    /// Reads inode `ino`, located from its number (AG, block in AG, slot in block).
+    /// Inode `ino`, read once.
     fn inode(&self, ino: u64) -> Result<Inode, FsError> {
+        self.cache
+            .inode(ino, || self.read_inode(ino), |i| i.fork.len())
+    }
+
+    /// Reads inode `ino`, located from its number (AG, block in AG, slot in block).
+    fn read_inode(&self, ino: u64) -> Result<Inode, FsError> {
         let sb = &self.sb;
         let agino_bits = u32::from(sb.agblklog) + u32::from(sb.inopblog);
         let agno = ino >> agino_bits;
@@ -353,24 +367,64 @@ impl XfsFs {
         Ok(())
     }
 
+    /// The listing of directory `dir`: the one kept, else read whole and kept if it fits
+    /// (see [`crate::cache`]).
+    fn listing(&self, dir: &Inode) -> Result<Arc<Listing>, FsError> {
+        if let Some(l) = self.cache.listing(dir.ino) {
+            return Ok(l);
+        }
+        let mut all = Vec::new();
+        self.for_each_entry(dir, &mut |name, ino, ft| {
+            all.push((name.into(), ino, ft));
+            ControlFlow::Continue(())
+        })?;
+        let l = Arc::new(Listing::new(all));
+        self.cache.keep_listing(dir.ino, l.clone());
+        Ok(l)
+    }
+
+    /// The inode number of `comp` in directory `dir`, if it is there: from the listing kept,
+    /// else from one pass over the directory that keeps its listing if it fits, or stops at
+    /// the name once it does not. A name found before damage further on is found, as a scan
+    /// that stops at it finds it.
+    fn lookup(&self, dir: &Inode, comp: &str) -> Result<Option<u64>, FsError> {
+        if let Some(l) = self.cache.listing(dir.ino) {
+            return Ok(l.get(comp.as_bytes()).map(|(n, _)| n));
+        }
+        let mut b = ListingBuilder::default();
+        let mut keeping = true;
+        let mut found = None;
+        let walked = self.for_each_entry(dir, &mut |name, child, ft| {
+            if found.is_none() && name == comp.as_bytes() {
+                found = Some(child);
+            }
+            keeping = keeping && b.push(name, child, ft);
+            if !keeping && found.is_some() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        match walked {
+            Err(e) if found.is_none() => return Err(e),
+            Err(_) => {}
+            Ok(()) => {
+                if let Some(l) = b.finish().filter(|_| keeping) {
+                    self.cache.keep_listing(dir.ino, Arc::new(l));
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// The inode at `path` (absolute, normalised), not following a final symlink.
     fn resolve(&self, path: &str) -> Result<Inode, FsError> {
-        crate::unix::resolve(
+        self.cache.resolve(
             path,
-            self.inode(self.sb.rootino)?,
+            self.sb.rootino,
+            |n| self.inode(n),
             |i| i.file_type() == raw::S_IFDIR,
-            |dir, comp| {
-                let mut found = None;
-                self.for_each_entry(dir, &mut |name, child, _| {
-                    if name == comp.as_bytes() {
-                        found = Some(child);
-                        ControlFlow::Break(())
-                    } else {
-                        ControlFlow::Continue(())
-                    }
-                })?;
-                found.map(|child| self.inode(child)).transpose()
-            },
+            |dir, comp| self.lookup(dir, comp),
         )
     }
 
@@ -493,14 +547,10 @@ impl Filesystem for XfsFs {
         if dir.file_type() != raw::S_IFDIR {
             return Err(FsError::NotADirectory(path.to_string()));
         }
-        let mut raw_entries = Vec::new();
-        self.for_each_entry(&dir, &mut |name, ino, ft| {
-            raw_entries.push((name.to_vec(), ino, ft));
-            ControlFlow::Continue(())
-        })?;
-        Ok(raw_entries
-            .into_iter()
-            .map(|(name, ino, ft)| {
+        let l = self.listing(&dir)?;
+        Ok(l.entries
+            .iter()
+            .map(|&(ref name, ino, ft)| {
                 let kind = match ft {
                     1 => FileKind::File,
                     2 => FileKind::Dir,
@@ -512,7 +562,7 @@ impl Filesystem for XfsFs {
                         .map_or(FileKind::Other, |i| kind_of_mode(i.mode)),
                 };
                 DirEntry {
-                    name: String::from_utf8_lossy(&name).into_owned(),
+                    name: String::from_utf8_lossy(name).into_owned(),
                     kind,
                 }
             })

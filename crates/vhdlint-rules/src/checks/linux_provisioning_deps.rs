@@ -1,3 +1,5 @@
+use std::cell::OnceCell;
+
 use vhdlint_guest::config::modprobe::{install_disables, Kind};
 use vhdlint_guest::kmod::{read_modprobe, Modprobe};
 use vhdlint_guest::view::GuestView;
@@ -78,27 +80,31 @@ enum Has {
 }
 
 /// How `name` is in kernel `version`'s modules directory `dir`.
+/// Where `fs` is in kernel `version` (modules in `dir`); `parsed` keeps the kernel
+/// configuration once parsed, for the next filesystem.
 fn find(
     v: &GuestView,
     version: &str,
     dir: &str,
     fs: (&str, &str, &str),
+    parsed: &OnceCell<vhdlint_guest::config::kconfig::KernelConfig>,
     notes: &mut Vec<Note>,
 ) -> Has {
     let (name, sym, sub) = fs;
     let builtin = format!("{dir}/modules.builtin");
     if let Some(t) = v.read_noted(&builtin, notes) {
+        let ko = format!("/{name}.ko");
         if let Some((i, l)) = t
             .lines()
             .enumerate()
-            .find(|(_, l)| l.trim_end().ends_with(&format!("/{name}.ko")))
+            .find(|(_, l)| l.trim_end().ends_with(&ko))
         {
             return Has::BuiltIn(Evidence::path(builtin, Some(i + 1), l.to_string()));
         }
     }
     let config = format!("/boot/config-{version}");
     if let Some(t) = v.read_noted(&config, notes) {
-        let c = vhdlint_guest::config::kconfig::parse(&t);
+        let c = parsed.get_or_init(|| vhdlint_guest::config::kconfig::parse(&t));
         if let Some(s) = c
             .get(sym)
             .filter(|s| s.value == vhdlint_guest::config::kconfig::Value::Yes)
@@ -108,10 +114,12 @@ fn find(
     }
     let dep = format!("{dir}/modules.dep");
     if let Some(t) = v.read_noted(&dep, notes) {
+        let files = EXTS.map(|e| format!("/{name}{e}"));
         if let Some((i, key)) = t.lines().enumerate().find_map(|(i, l)| {
             let key = l.split(':').next().unwrap_or("");
-            EXTS.iter()
-                .any(|e| key.ends_with(&format!("/{name}{e}")))
+            files
+                .iter()
+                .any(|f| key.ends_with(f.as_str()))
                 .then_some((i, key))
         }) {
             return Has::Module(Evidence::path(dep, Some(i + 1), key.to_string()));
@@ -191,9 +199,10 @@ pub fn run(ctx: &Context) -> Outcome {
     let mut ev = Vec::new();
     let mut problems = Vec::new();
     let mut states = Vec::new();
+    let parsed = OnceCell::new();
     for fs in FILESYSTEMS {
         let name = fs.0;
-        match find(v, &version, &dir, fs, &mut hidden) {
+        match find(v, &version, &dir, fs, &parsed, &mut hidden) {
             Has::BuiltIn(e) => {
                 ev.push(e);
                 states.push(format!("{name} built in"));
