@@ -26,6 +26,7 @@ fn fast() -> RemoteOptions {
         request_timeout: Duration::from_secs(20),
         retry_base_delay: Duration::from_millis(5),
         retry_max_delay: Duration::from_millis(200),
+        block_size: BLOCK,
         ..Default::default()
     }
 }
