@@ -440,7 +440,9 @@ fn the_fetch_budget_is_enforced() {
     let e = src.read_vec(4 * BLOCK, 2 * BLOCK as usize).unwrap_err();
     let text = all_text(&e);
     assert!(
-        text.contains("max_fetch_bytes") && text.contains("limit"),
+        text.contains("max_fetch_bytes")
+            && text.contains("--max-fetch")
+            && text.contains(&format!("fetch budget of {} bytes", 3 * BLOCK)),
         "{text}"
     );
     assert_no_secret(&e);
