@@ -45,7 +45,10 @@ fn args() -> Args {
         match x.as_str() {
             "--runs" => a.runs = it.next().and_then(|v| v.parse().ok()).expect("--runs N"),
             "--delay-ms" => {
-                a.delay_ms = it.next().and_then(|v| v.parse().ok()).expect("--delay-ms MS")
+                a.delay_ms = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .expect("--delay-ms MS")
             }
             "--image" => a.image = it.next().map(PathBuf::from),
             "--bin" => a.bin = it.next().map(PathBuf::from),
@@ -211,7 +214,10 @@ fn main() -> ExitCode {
 
     let mut ok = true;
     let mut target = |what: &str, met: bool, got: String| {
-        println!("target {what:<28} {got:>14}  {}", if met { "met" } else { "MISSED" });
+        println!(
+            "target {what:<28} {got:>14}  {}",
+            if met { "met" } else { "MISSED" }
+        );
         ok &= met;
     };
     target(

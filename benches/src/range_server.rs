@@ -218,7 +218,10 @@ fn respond(
         );
     }
     if method != "GET" {
-        return write!(out, "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n");
+        return write!(
+            out,
+            "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n"
+        );
     }
     // The benchmark only asks for ranges; a whole-body GET is refused rather than sending GiBs.
     let Some((start, end)) = range else {

@@ -59,6 +59,8 @@ fn main() -> ExitCode {
 }
 
 fn usage(why: &str) -> ExitCode {
-    eprintln!("range-server: {why}\nusage: range-server FILE [--port PORT] [--delay-ms MS] [--log]");
+    eprintln!(
+        "range-server: {why}\nusage: range-server FILE [--port PORT] [--delay-ms MS] [--log]"
+    );
     ExitCode::from(2)
 }

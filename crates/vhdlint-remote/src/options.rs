@@ -40,7 +40,7 @@ pub struct RemoteOptions {
     /// blocks, 8, 16…), up to this many bytes. 0 turns read-ahead off. Default 2 MiB.
     pub readahead_bytes: u64,
     /// Most requests one read sends at a time: a long read is fetched in that many pieces of at
-    /// least 1 MiB in parallel. Default 4.
+    /// least 2 MiB in parallel. Default 4.
     pub parallel_requests: usize,
     /// Most bytes fetched over the network in all; reaching it is an error. Default 1 GiB.
     pub max_fetch_bytes: u64,

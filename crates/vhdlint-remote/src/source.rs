@@ -19,8 +19,9 @@ use crate::{redact, RemoteError, RemoteOptions};
 const RUNS: usize = 8;
 /// A read of at least this many blocks is long: its blocks leave the cache first.
 const COLD_READ_BLOCKS: u64 = 8;
-/// The smallest piece a long read is cut into to be fetched in parallel.
-const PARALLEL_PIECE: u64 = 1 << 20;
+/// The smallest piece a long read is cut into to be fetched in parallel (as large as the
+/// read-ahead's window, so that a window is one request).
+const PARALLEL_PIECE: u64 = 2 << 20;
 
 /// A run of sequential reads: where the next read would start, and its read-ahead in blocks.
 struct Run {
