@@ -106,6 +106,10 @@ pub const MAX_MODULES_DEP_BYTES: u64 = 16 << 20;
 /// 50–300 MiB).
 pub const MAX_INITRAMFS_DECOMPRESSED: u64 = 1 << 30;
 /// cpio members of one initramfs (real ones hold a few thousand).
+/// Decoder memory of one xz or lzma stream (its dictionary and state) and the largest zstd
+/// window of an initramfs: 64 MiB, enough for `xz -9` and `zstd -19`/`--ultra -22` without
+/// `--long`; a stream asking for more is an error, not an allocation.
+pub const MAX_INITRAMFS_DECODER_MEMORY: u64 = 64 << 20;
 pub const MAX_INITRAMFS_MEMBERS: usize = 200_000;
 /// Bytes of one cpio member name (as Linux's `PATH_MAX`: 4096).
 pub const MAX_INITRAMFS_NAME_LEN: usize = 4096;

@@ -128,6 +128,8 @@ pub struct CheckMeta {
 pub struct Check {
     pub meta: &'static CheckMeta,
     pub run: fn(&Context) -> Outcome,
+    /// How `vhdlint fix` remedies it ([`crate::fix`]).
+    pub fix: crate::fix::Fix,
 }
 
 /// What a check's logic answers; the runner turns it into a [`CheckResult`].

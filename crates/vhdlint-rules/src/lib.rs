@@ -8,6 +8,7 @@ pub mod check;
 pub mod checks;
 pub mod config;
 pub mod context;
+pub mod fix;
 pub mod image;
 pub mod policy;
 pub mod profile;

@@ -86,6 +86,11 @@ enum Command {
         #[command(flatten)]
         remote: RemoteArgs,
     },
+    /// Print the remediation script for what `check` finds: one commented, idempotent block per
+    /// failure or warning with a mechanical fix, for the build VM (or a chroot of its root)
+    /// before capture; what has no such fix is listed at the top with its remedy. The image is
+    /// only read. Exit 0 when the script was written, 2 when the image could not be read.
+    Fix(FixArgs),
     /// Lint a SAS URI given for a VHD (publish/sas-uri). The signature is never printed.
     #[command(after_help = EXIT_CODES)]
     Sas {
@@ -115,6 +120,53 @@ struct CheckArgs {
     profile: Option<ProfileChoice>,
     #[command(flatten)]
     common: CommonArgs,
+}
+
+#[derive(clap::Args)]
+struct FixArgs {
+    /// The image: a file, or an http(s) URL.
+    image: std::ffi::OsString,
+    /// What the disk is: auto (default), linux-os, windows-os or data-disk.
+    #[arg(long)]
+    profile: Option<ProfileChoice>,
+    /// Thresholds: guide (default), current, or a TOML file (as for check).
+    #[arg(long)]
+    policy: Option<String>,
+    /// Configuration file (default: vhdlint.toml in the current directory, if present).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Waivers file: a waived result is not fixed.
+    #[arg(long)]
+    waivers: Option<PathBuf>,
+    /// The script's language: sh (POSIX sh, run as root in the guest).
+    #[arg(long, value_enum, default_value_t = FixFormat::Sh)]
+    format: FixFormat,
+    /// Write the script to FILE instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Fix only these checks: an ID or PREFIX/* (repeat or separate with commas).
+    #[arg(long, value_delimiter = ',')]
+    select: Vec<String>,
+    /// Leave out these checks: an ID or PREFIX/* (repeat or separate with commas).
+    #[arg(long, value_delimiter = ',')]
+    ignore: Vec<String>,
+    /// Worker threads (default: one per core).
+    #[arg(long, short)]
+    jobs: Option<usize>,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+    /// The VM generation the image is published for: 1, 2 or auto (as for check).
+    #[arg(long, default_value = "auto")]
+    generation: vhdlint_rules::Generation,
+    #[command(flatten)]
+    remote: RemoteArgs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FixFormat {
+    /// POSIX sh, run as root inside the build VM or a chroot of its root.
+    Sh,
 }
 
 /// Options shared by the commands that write a report.
@@ -254,6 +306,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
         Command::Check(a) => a.common.remote.apply(),
+        Command::Fix(a) => a.remote.apply(),
         Command::Sas { common, .. } | Command::Sku { common, .. } => common.remote.apply(),
         Command::Inspect { remote, .. }
         | Command::Cat { remote, .. }
@@ -262,6 +315,7 @@ fn main() -> ExitCode {
     }
     let r = match cli.command {
         Command::Check(a) => check(a),
+        Command::Fix(a) => fix(a),
         Command::Sas { uri, common } => sas(&uri, common),
         Command::Sku { manifest, common } => sku(&manifest, common),
         Command::Inspect { image, format, .. } => {
@@ -609,6 +663,72 @@ fn check(a: CheckArgs) -> Result<u8> {
         }
     }
     s.finish(reports, unreadable)
+}
+
+fn fix(a: FixArgs) -> Result<u8> {
+    let FixFormat::Sh = a.format;
+    let s = session(CommonArgs {
+        policy: a.policy,
+        config: a.config,
+        waivers: a.waivers,
+        questionnaire: None,
+        format: CheckFormat::Table,
+        output: None,
+        select: a.select,
+        ignore: a.ignore,
+        deny_warnings: false,
+        jobs: a.jobs,
+        quiet: a.quiet,
+        generation: a.generation,
+        timings: false,
+        remote: a.remote,
+    })?;
+    let profile = match (a.profile, &s.cfg.profile) {
+        (Some(p), _) => p,
+        (None, Some(p)) => p
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("profile: {e}"))?,
+        (None, None) => ProfileChoice::Auto,
+    };
+    let img = match open_image(&a.image) {
+        Ok(img) => img,
+        Err(e) => {
+            eprintln!("vhdlint: {e}");
+            return Ok(2);
+        }
+    };
+    let mut r = s.run(&img, &s.options(profile));
+    r.path = redact(&r.path);
+    if let Some(why) = &r.void {
+        eprintln!("vhdlint: {}: {}", r.path, redact(why));
+        return Ok(2);
+    }
+    for e in
+        vhdlint_rules::config::settle(&mut r, &s.selection, &s.cfg.severity, &s.waivers, &s.today)
+    {
+        eprintln!(
+            "vhdlint: the waiver of {} for {} expired on {}; ignored",
+            e.waiver.check,
+            e.image,
+            e.waiver.expires.as_deref().unwrap_or("?")
+        );
+    }
+    let script = vhdlint_rules::fix::sh_script(
+        &r,
+        &vhdlint_rules::fix::ScriptFor {
+            version: env!("CARGO_PKG_VERSION"),
+            policy: &s.policy.name,
+        },
+    );
+    match &a.output {
+        Some(p) => std::fs::write(p, script).with_context(|| format!("writing {}", p.display()))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(script.as_bytes());
+            let _ = out.flush();
+        }
+    }
+    Ok(0)
 }
 
 fn sas(uri: &str, common: CommonArgs) -> Result<u8> {

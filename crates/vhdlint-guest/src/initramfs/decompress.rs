@@ -145,10 +145,8 @@ pub(super) fn decode_segment(
 ) -> Result<u64, InitramfsError> {
     let offset = ctx.out.segments[seg].offset;
     let taken = |rest: usize| (input.len() - rest.min(input.len())) as u64;
-    // Dictionary memory of xz and lzma, bounded like the output.
-    let mem_limit_kb = u32::try_from(ctx.limits.max_decompressed.div_ceil(1024))
-        .unwrap_or(u32::MAX - 1)
-        .min(u32::MAX - 1);
+    // Decoder memory of xz, lzma and zstd, bounded whatever the stream asks for.
+    let memlimit = crate::limits::MAX_INITRAMFS_DECODER_MEMORY;
     match compression {
         Compression::None => Ok(0),
         Compression::Gzip => {
@@ -159,34 +157,32 @@ pub(super) fn decode_segment(
             let dec = run(bzip2::bufread::BzDecoder::new(input), ctx, seg)?;
             Ok(taken(dec.into_inner().len()))
         }
-        Compression::Xz => {
-            let dec = lzma_rust2::XzReader::new_mem_limit(input, false, mem_limit_kb);
-            let dec = run(dec, ctx, seg)?;
+        Compression::Xz | Compression::Lzma => {
+            // One stream (not the concatenated ones `xz -d` would also read: what follows it
+            // is the next segment); the check it names (CRC32, CRC64, SHA-256) is verified.
+            let stream = if compression == Compression::Xz {
+                liblzma::stream::Stream::new_stream_decoder(memlimit, 0)
+            } else {
+                liblzma::stream::Stream::new_lzma_decoder(memlimit)
+            }
+            .map_err(|e| corrupt(offset, compression, e))?;
+            let dec = run(
+                liblzma::bufread::XzDecoder::new_stream(input, stream),
+                ctx,
+                seg,
+            )?;
             Ok(taken(dec.into_inner().len()))
         }
-        Compression::Lzma => {
-            let dec = lzma_rust2::LzmaReader::new_mem_limit(input, mem_limit_kb, None)
-                .map_err(|e| corrupt(offset, compression, e))?;
-            let dec = run(dec, ctx, seg)?;
-            let (rest, unread) = dec.into_parts();
-            Ok(taken(rest.len() + unread.len()))
-        }
         Compression::Zstd => {
-            let dec = ruzstd::StreamingDecoder::new(input)
+            // One frame (skippable frames before it are read past); its content checksum, when
+            // the frame has one, is verified by the decoder at the frame's end.
+            let mut dec = zstd::stream::read::Decoder::with_buffer(input)
+                .map_err(|e| corrupt(offset, compression, e))?
+                .single_frame();
+            dec.window_log_max(memlimit.ilog2())
                 .map_err(|e| corrupt(offset, compression, e))?;
             let dec = run(dec, ctx, seg)?;
-            let (rest, frame) = dec.into_parts();
-            // A stream left before its end has no checksum to compare yet.
-            if let (false, Some(stored), Some(computed)) = (
-                ctx.out.stopped,
-                frame.get_checksum_from_data(),
-                frame.get_calculated_checksum(),
-            ) {
-                if stored != computed {
-                    return Err(corrupt(offset, compression, "content checksum mismatch"));
-                }
-            }
-            Ok(taken(rest.len()))
+            Ok(taken(dec.finish().len()))
         }
         Compression::Lz4Legacy => {
             let dec = run(Lz4Legacy::new(input), ctx, seg)?;

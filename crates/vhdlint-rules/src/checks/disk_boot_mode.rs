@@ -27,6 +27,9 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("installing a boot loader writes the disk's boot sectors or its EFI system partition (grub-install on the device, a new partition): done where the disk is attached, as the remedy says");
+
 /// Bytes of the MBR boot code.
 const BOOT_CODE: usize = 440;
 /// Where GRUB's boot.img keeps the sector of the core image's first sector.

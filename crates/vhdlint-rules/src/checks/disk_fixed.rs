@@ -15,6 +15,9 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(crate::fix::OUTSIDE_THE_GUEST);
+
 pub fn run(ctx: &Context) -> Outcome {
     let f = match ctx.footer() {
         Ok(f) => f,

@@ -18,6 +18,9 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(crate::fix::OUTSIDE_THE_GUEST);
+
 pub fn run(ctx: &Context) -> Outcome {
     let c = &ctx.image.container;
     let required = "a VHD (conectix footer)";

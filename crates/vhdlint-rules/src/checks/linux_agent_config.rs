@@ -13,6 +13,26 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check: in /etc/waagent.conf, the two provisioning keys are
+/// set to y, ResourceDisk.EnableSwap to n when it is neither y nor n, and
+/// Provisioning.Agent=cloud-init without cloud-init becomes auto (the agent then provisions
+/// itself). A missing waagent.conf is left to the package that writes it.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Script(fix);
+
+fn fix(r: &crate::check::CheckResult) -> Option<crate::fix::Block> {
+    if r.actual == "no /etc/waagent.conf" {
+        return None;
+    }
+    let mut sh = String::from("f=/etc/waagent.conf\nset_key() {\n    k=$(printf '%s' \"$1\" | sed 's/\\./\\\\./g')\n    if grep -q \"^[[:space:]]*$k=\" \"$f\"; then\n        if ! grep -q \"^[[:space:]]*$k=$2[[:space:]]*\\$\" \"$f\"; then sed -i \"s/^[[:space:]]*$k=.*/$1=$2/\" \"$f\"; say \"set $1=$2 in $f\"; fi\n    else\n        echo \"$1=$2\" >>\"$f\"; say \"added $1=$2 to $f\"\n    fi\n}\nset_key Provisioning.RegenerateSshHostKeyPair y\nset_key Provisioning.DeleteRootPassword y\ngrep -Eq '^[[:space:]]*ResourceDisk\\.EnableSwap=(y|n)[[:space:]]*$' \"$f\" || set_key ResourceDisk.EnableSwap n\n");
+    if r.actual.contains("cloud-init is not installed") {
+        sh.push_str("if ! command -v cloud-init >/dev/null 2>&1 && grep -q '^[[:space:]]*Provisioning\\.Agent=cloud-init' \"$f\"; then set_key Provisioning.Agent auto; fi\n");
+    }
+    Some(crate::fix::Block {
+        changes: "sets Provisioning.RegenerateSshHostKeyPair=y and Provisioning.DeleteRootPassword=y in /etc/waagent.conf, ResourceDisk.EnableSwap=n when it is not y or n, and Provisioning.Agent=auto when it names a cloud-init that is not installed".into(),
+        sh,
+    })
+}
+
 /// The thresholds of this check: the `["linux/agent-config"]` section of a policy.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]

@@ -14,6 +14,34 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check: what the agent and cloud-init left of a provisioned
+/// VM goes (`cloud-init clean --logs` where cloud-init is installed), and the machine-id is
+/// emptied (systemd makes a new one on first boot).
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Script(fix);
+
+fn fix(r: &crate::check::CheckResult) -> Option<crate::fix::Block> {
+    let mut sh = String::new();
+    let paths = crate::fix::evidence_paths(r);
+    let agent: Vec<String> = paths
+        .iter()
+        .filter(|p| p.starts_with("/var/lib/waagent/") || *p == "/var/log/waagent.log")
+        .cloned()
+        .collect();
+    if let Some(b) = crate::fix::delete_files(&agent, "") {
+        sh.push_str(&b.sh);
+    }
+    if paths.iter().any(|p| p == "/var/lib/cloud/instances") {
+        sh.push_str("if command -v cloud-init >/dev/null 2>&1; then\n    if [ -n \"$(ls -A /var/lib/cloud/instances 2>/dev/null)\" ]; then cloud-init clean --logs; say 'ran cloud-init clean --logs'; fi\nelif [ -d /var/lib/cloud/instances ] && [ -n \"$(ls -A /var/lib/cloud/instances)\" ]; then\n    rm -rf /var/lib/cloud/instances/* /var/lib/cloud/instance; say 'deleted the cloud-init instance state'\nfi\n");
+    }
+    if paths.iter().any(|p| p == "/etc/machine-id") {
+        sh.push_str("if [ -s /etc/machine-id ] && [ \"$(cat /etc/machine-id)\" != uninitialized ]; then\n    : >/etc/machine-id; say 'emptied /etc/machine-id'\nfi\nif [ -f /var/lib/dbus/machine-id ] && [ ! -L /var/lib/dbus/machine-id ]; then\n    rm -f /var/lib/dbus/machine-id; say 'deleted /var/lib/dbus/machine-id'\nfi\n");
+    }
+    (!sh.is_empty()).then(|| crate::fix::Block {
+        changes: "deletes the provisioning state found (agent goal state and log, cloud-init instances) and empties the machine-id".into(),
+        sh,
+    })
+}
+
 fn is_goal_state(name: &str) -> bool {
     name == "ovf-env.xml"
         || name == "provisioned"

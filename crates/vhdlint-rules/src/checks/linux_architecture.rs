@@ -13,6 +13,11 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(
+    "the architecture is the image's: build the image for x86-64 (or publish it as Arm64)",
+);
+
 fn machine(m: u16) -> &'static str {
     match m {
         0x03 => "i386",

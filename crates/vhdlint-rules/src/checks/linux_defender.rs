@@ -12,6 +12,11 @@ pub static META: CheckMeta = CheckMeta {
     policies: &[crate::policy::CURRENT],
 };
 
+/// How `vhdlint fix` remedies this check.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(
+    "Defender for Endpoint is installed and onboarded by its own package and script",
+);
+
 /// The name the MDE extension's folders start with (a version follows).
 const MDE_EXTENSION: &str = "Microsoft.Azure.AzureDefenderForServers.MDE.Linux";
 

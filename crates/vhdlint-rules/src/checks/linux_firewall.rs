@@ -15,6 +15,11 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(
+    "no block is generated for this check yet: the remedy says what to change",
+);
+
 /// The first rules of `path`; a file a bound kept from being read is noted in `notes`.
 fn rule_lines(
     view: &GuestView,

@@ -14,6 +14,17 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check: /etc/hostname is emptied (each VM gets its name from
+/// Azure when it is provisioned).
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Script(fix);
+
+fn fix(_: &crate::check::CheckResult) -> Option<crate::fix::Block> {
+    Some(crate::fix::Block {
+        changes: "empties /etc/hostname (the agent or cloud-init sets each VM's name)".into(),
+        sh: "if [ -s /etc/hostname ] && grep -qv -e '^[[:space:]]*$' -e '^[[:space:]]*#' -e '^localhost$' -e '^localhost.localdomain$' /etc/hostname; then\n    : >/etc/hostname; say 'emptied /etc/hostname'\nfi\n".into(),
+    })
+}
+
 pub fn run(ctx: &Context) -> Outcome {
     let g = match ctx.linux_guest() {
         Ok(g) => g,

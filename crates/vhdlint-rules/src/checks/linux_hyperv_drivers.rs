@@ -18,6 +18,9 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("the kernel and its drivers come from the distribution: install its Azure/cloud kernel in the build; the remedy names the initramfs steps");
+
 /// The thresholds of this check: the `["linux/hyperv-drivers"]` section of a policy.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]

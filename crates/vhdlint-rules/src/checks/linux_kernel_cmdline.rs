@@ -15,6 +15,61 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check: the serial console arguments the result lacks are
+/// added to GRUB_CMDLINE_LINUX in /etc/default/grub, and the boot entries regenerated the way
+/// the distribution does (grubby on BLS systems, update-grub, grub2-mkconfig or grub-mkconfig
+/// into the grub.cfg the check read); a root without any of those tools has the `linux` lines
+/// of that grub.cfg edited in place. libata.atapi_enabled=0 and reserve= are left to the remedy.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Script(fix);
+
+fn fix(r: &crate::check::CheckResult) -> Option<crate::fix::Block> {
+    use crate::fix::sh_quote;
+    let tokens: Vec<&str> = r.actual.split_whitespace().collect();
+    let has = |prefix: &str| tokens.iter().any(|t| t.starts_with(prefix));
+    let mut args: Vec<(&str, &str)> = Vec::new();
+    if !has("console=ttyS0") && !has("console=ttyAMA0") {
+        args.push(("console=ttyS0", "console=ttyS0,115200n8"));
+    }
+    if r.required.contains("earlyprintk") && !has("earlyprintk=") {
+        args.push(("earlyprintk=", "earlyprintk=ttyS0,115200"));
+    }
+    if args.is_empty() {
+        return None;
+    }
+    let cfg = r
+        .evidence
+        .iter()
+        .filter_map(|e| e.path.as_deref())
+        .find(|p| p.starts_with('/') && p.ends_with("/grub.cfg"))
+        .map(sh_quote)
+        .unwrap_or_else(|| "\"$(if [ -f /boot/grub2/grub.cfg ]; then echo /boot/grub2/grub.cfg; else echo /boot/grub/grub.cfg; fi)\"".into());
+    let mut sh = format!("cfg={cfg}\nf=/etc/default/grub\nregen=0\n");
+    for (key, arg) in &args {
+        sh.push_str(&format!(
+            "if [ -f \"$f\" ]; then\n    grep -q '^GRUB_CMDLINE_LINUX=' \"$f\" || echo 'GRUB_CMDLINE_LINUX=\"\"' >>\"$f\"\n    if ! grep -E '^GRUB_CMDLINE_LINUX(_DEFAULT)?=' \"$f\" | grep -q '{key}'; then\n        sed -i 's/^\\(GRUB_CMDLINE_LINUX=\"[^\"]*\\)\"/\\1 {arg}\"/; s/^GRUB_CMDLINE_LINUX=\" /GRUB_CMDLINE_LINUX=\"/' \"$f\"\n        say \"added {arg} to GRUB_CMDLINE_LINUX in $f\"\n    fi\nfi\nif [ -f \"$cfg\" ] && grep -E '^[[:space:]]*linux(efi|16)?[[:space:]]' \"$cfg\" | grep -vq '{key}'; then regen=1; fi\nif [ -d /boot/loader/entries ] && grep -l '^options' /boot/loader/entries/*.conf 2>/dev/null | xargs -r grep -L '{key}' | grep -q .; then regen=1; fi\n"
+        ));
+    }
+    let mut direct = String::new();
+    let mut grubby = String::new();
+    for (key, arg) in &args {
+        direct.push_str(&format!(
+            "        sed -i '/^[[:space:]]*linux\\(efi\\|16\\)\\{{0,1\\}}[[:space:]]/{{/{key}/!s/$/ {arg}/}}' \"$cfg\"\n"
+        ));
+        grubby.push_str(&format!(" {arg}"));
+    }
+    sh.push_str(&format!(
+        "if [ \"$regen\" = 1 ]; then\n    if command -v grubby >/dev/null 2>&1 && [ -d /boot/loader/entries ]; then\n        grubby --update-kernel=ALL --args='{}'; say 'updated every boot entry with grubby'\n    elif command -v update-grub >/dev/null 2>&1; then\n        update-grub; say 'ran update-grub'\n    elif command -v grub2-mkconfig >/dev/null 2>&1; then\n        grub2-mkconfig -o \"$cfg\"; say \"ran grub2-mkconfig -o $cfg\"\n    elif command -v grub-mkconfig >/dev/null 2>&1; then\n        grub-mkconfig -o \"$cfg\"; say \"ran grub-mkconfig -o $cfg\"\n    elif [ -f \"$cfg\" ]; then\n{direct}        say \"no grub-mkconfig in this root: added the arguments to the linux lines of $cfg\"\n    fi\nfi\n",
+        grubby.trim()
+    ));
+    Some(crate::fix::Block {
+        changes: format!(
+            "adds {} to the kernel command line (/etc/default/grub) and regenerates the boot entries",
+            args.iter().map(|(_, a)| *a).collect::<Vec<_>>().join(" ")
+        ),
+        sh,
+    })
+}
+
 /// The thresholds of this check: the `["linux/kernel-cmdline"]` section of a policy.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]

@@ -17,6 +17,11 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(
+    "the kernel configuration is built into the kernel package: install a kernel built with it",
+);
+
 /// The thresholds of this check: the `["linux/kernel-config"]` section of a policy.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]

@@ -14,6 +14,35 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check: the swap lines of /etc/fstab are commented out (not
+/// `noauto` ones) and the swap files they named deleted; swap units in /etc/systemd/system are
+/// masked. cloud-init's `swap:` settings are left to the remedy (YAML is not edited by sed).
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Script(fix);
+
+fn fix(r: &crate::check::CheckResult) -> Option<crate::fix::Block> {
+    use crate::fix::sh_quote;
+    let mut sh = String::new();
+    if r.evidence
+        .iter()
+        .any(|e| e.path.as_deref() == Some("/etc/fstab"))
+    {
+        sh.push_str("f=/etc/fstab\nfor s in $(awk '$1 !~ /^#/ && $3 == \"swap\" && $4 !~ /(^|,)noauto(,|$)/ { print $1 }' \"$f\"); do\n    case $s in /*) if [ -f \"$s\" ] && [ ! -L \"$s\" ]; then rm -f -- \"$s\"; say \"deleted the swap file $s\"; fi ;; esac\ndone\nif awk '$1 !~ /^#/ && $3 == \"swap\" && $4 !~ /(^|,)noauto(,|$)/ { found = 1 } END { exit !found }' \"$f\"; then\n    awk '$1 !~ /^#/ && $3 == \"swap\" && $4 !~ /(^|,)noauto(,|$)/ { print \"# \" $0; next } { print }' \"$f\" >\"$f.vhdlint\" && cat \"$f.vhdlint\" >\"$f\" && rm -f \"$f.vhdlint\"\n    say \"commented out the swap lines of $f\"\nfi\n");
+    }
+    for p in crate::fix::evidence_paths(r)
+        .into_iter()
+        .filter(|p| p.starts_with("/etc/systemd/system/") && p.ends_with(".swap"))
+    {
+        sh.push_str(&format!(
+            "u={}\nif [ \"$(readlink \"$u\" 2>/dev/null)\" != /dev/null ]; then rm -f -- \"$u\"; ln -s /dev/null \"$u\"; say \"masked $u\"; fi\n",
+            sh_quote(&p)
+        ));
+    }
+    (!sh.is_empty()).then(|| crate::fix::Block {
+        changes: "comments out the swap lines of /etc/fstab, deletes the swap files they named and masks swap units (the agent or cloud-init puts swap on the resource disk)".into(),
+        sh,
+    })
+}
+
 pub fn run(ctx: &Context) -> Outcome {
     let g = match ctx.linux_guest() {
         Ok(g) => g,

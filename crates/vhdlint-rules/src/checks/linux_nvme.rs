@@ -20,6 +20,11 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(
+    "no block is generated for this check yet: the remedy says what to change",
+);
+
 /// The drivers: module name, the kernel config symbol that builds it in.
 const DRIVERS: &[(&str, &str)] = &[
     ("nvme_core", "CONFIG_NVME_CORE"),

@@ -18,6 +18,11 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(
+    "OMI is a package: upgrade or remove it with the distribution's package manager in the build",
+);
+
 /// The thresholds of this check: the `["linux/omi"]` section of a policy.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]

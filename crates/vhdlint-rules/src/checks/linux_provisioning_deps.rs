@@ -17,6 +17,38 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check: the modprobe.d lines that disable udf or vfat (the
+/// ones the check cited) are deleted. Missing tools are left to the remedy: installing them
+/// needs the distribution's repositories, in the build.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Script(fix);
+
+fn fix(r: &crate::check::CheckResult) -> Option<crate::fix::Block> {
+    use crate::fix::sh_quote;
+    let mut cited: Vec<(&str, u32)> = r
+        .evidence
+        .iter()
+        .filter_map(|e| Some((e.path.as_deref()?, e.line?)))
+        .filter(|(p, _)| p.contains("/modprobe.d/") && p.starts_with('/'))
+        .collect();
+    // Last lines first, so that deleting one does not move the others of the same file.
+    cited.sort_by(|a, b| a.0.cmp(b.0).then(b.1.cmp(&a.1)));
+    cited.dedup();
+    if cited.is_empty() {
+        return None;
+    }
+    let mut sh = String::new();
+    for (path, line) in cited {
+        sh.push_str(&format!(
+            "f={}\nif [ -f \"$f\" ] && sed -n '{line}p' \"$f\" | grep -Eq '^[[:space:]]*(install|blacklist)[[:space:]]+(udf|vfat)([[:space:]]|$)'; then\n    sed -i '{line}d' \"$f\"; say \"deleted line {line} of $f (it disabled udf or vfat)\"\nfi\n",
+            sh_quote(path)
+        ));
+    }
+    Some(crate::fix::Block {
+        changes: "deletes the modprobe.d lines that keep the udf or vfat module from loading (provisioning mounts the udf DVD and a vfat disk)".into(),
+        sh,
+    })
+}
+
 /// The filesystems: module name, Kconfig symbol, directory under kernel/.
 const FILESYSTEMS: [(&str, &str, &str); 2] = [
     ("udf", "CONFIG_UDF_FS", "fs/udf"),

@@ -14,6 +14,18 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check: the nameserver lines of the build environment are
+/// removed from a regular /etc/resolv.conf (a symbolic link, as systemd-resolved makes it, is
+/// left alone).
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Script(fix);
+
+fn fix(_: &crate::check::CheckResult) -> Option<crate::fix::Block> {
+    Some(crate::fix::Block {
+        changes: "removes the nameserver lines of the build environment from /etc/resolv.conf (DHCP writes Azure's on each VM)".into(),
+        sh: "f=/etc/resolv.conf\nif [ -f \"$f\" ] && [ ! -L \"$f\" ] && grep -q '^[[:space:]]*nameserver[[:space:]]' \"$f\"; then\n    sed -i '/^[[:space:]]*nameserver[[:space:]]/d' \"$f\"; say \"removed the nameserver lines of $f\"\nfi\n".into(),
+    })
+}
+
 pub fn run(ctx: &Context) -> Outcome {
     let g = match ctx.linux_guest() {
         Ok(g) => g,

@@ -22,6 +22,9 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("naming the root device another way changes fstab and the boot line together: the remedy says how");
+
 /// fstab types whose source is not a device of this disk.
 const NOT_A_DEVICE: &[&str] = &[
     "none",

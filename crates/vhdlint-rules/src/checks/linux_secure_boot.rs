@@ -24,6 +24,9 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("the boot chain (shim, GRUB, kernel, their signatures) comes from signed packages: install the distribution's signed ones");
+
 /// EFI loaders judged on one disk (an ESP holds a handful: the fallback loader, shim, its
 /// MOK manager and fallback, GRUB); past it the check says it stopped.
 const MAX_LOADERS: usize = 64;

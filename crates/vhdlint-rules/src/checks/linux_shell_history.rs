@@ -16,6 +16,16 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check: the history files found are deleted.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Script(fix);
+
+fn fix(r: &crate::check::CheckResult) -> Option<crate::fix::Block> {
+    crate::fix::delete_files(
+        &crate::fix::evidence_paths(r),
+        "deletes the shell history files found (every account's)",
+    )
+}
+
 /// The thresholds of this check: the `["linux/shell-history"]` section of a policy.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]

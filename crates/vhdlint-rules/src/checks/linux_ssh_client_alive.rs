@@ -51,6 +51,36 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check: a ClientAliveInterval line the check found is set to
+/// 180 in the file that holds it, and /etc/ssh/sshd_config gets `ClientAliveInterval 180` as
+/// its first line unless its first setting before any Match block already is that (sshd keeps
+/// the first value it reads, so a line above the Include of the drop-ins wins; the drop-in
+/// that set another value was changed to agree, not fought).
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Script(fix);
+
+fn fix(r: &crate::check::CheckResult) -> Option<crate::fix::Block> {
+    use crate::fix::sh_quote;
+    let mut sh = String::new();
+    for e in &r.evidence {
+        let (Some(path), Some(line)) = (e.path.as_deref(), e.line) else {
+            continue;
+        };
+        let word = e.text.split_whitespace().next().unwrap_or("");
+        if !path.starts_with('/') || !word.eq_ignore_ascii_case("ClientAliveInterval") {
+            continue;
+        }
+        sh.push_str(&format!(
+            "f={}\nif [ -f \"$f\" ] && sed -n '{line}p' \"$f\" | grep -qi '^[[:space:]]*ClientAliveInterval[[:space:]]' && ! sed -n '{line}p' \"$f\" | grep -qx '[[:space:]]*ClientAliveInterval 180'; then\n    sed -i '{line}s/.*/ClientAliveInterval 180/' \"$f\"; say \"set ClientAliveInterval 180 at $f:{line}\"\nfi\n",
+            sh_quote(path)
+        ));
+    }
+    sh.push_str("f=/etc/ssh/sshd_config\nif ! awk 'BEGIN { r = 1 } tolower($1) == \"match\" { exit } tolower($1) == \"clientaliveinterval\" { r = ($2 == \"180\") ? 0 : 1; exit } END { exit r }' \"$f\" 2>/dev/null; then\n    if [ -s \"$f\" ]; then sed -i '1i ClientAliveInterval 180' \"$f\"; else echo 'ClientAliveInterval 180' >>\"$f\"; fi\n    say \"added ClientAliveInterval 180 as the first line of $f\"\nfi\n");
+    Some(crate::fix::Block {
+        changes: "sets ClientAliveInterval 180 (within 30-235 seconds, the value of Microsoft's guide) where it was found and as the first setting of /etc/ssh/sshd_config".into(),
+        sh,
+    })
+}
+
 /// The thresholds of this check: the `["linux/ssh-client-alive"]` section of a policy.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]

@@ -12,6 +12,22 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check: the host keys found, and their public halves, are
+/// deleted (the agent or cloud-init makes new ones on the first boot of each VM).
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Script(fix);
+
+fn fix(r: &crate::check::CheckResult) -> Option<crate::fix::Block> {
+    let mut paths = Vec::new();
+    for p in crate::fix::evidence_paths(r) {
+        paths.push(format!("{p}.pub"));
+        paths.push(p);
+    }
+    crate::fix::delete_files(
+        &paths,
+        "deletes the SSH host keys found and their .pub files; the Azure agent or cloud-init creates new ones on each VM's first boot",
+    )
+}
+
 pub fn run(ctx: &Context) -> Outcome {
     let g = match ctx.linux_guest() {
         Ok(g) => g,

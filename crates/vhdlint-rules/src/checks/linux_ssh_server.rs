@@ -14,6 +14,11 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(
+    "no block is generated for this check yet: the remedy says what to change",
+);
+
 pub fn run(ctx: &Context) -> Outcome {
     let g = match ctx.linux_guest() {
         Ok(g) => g,

@@ -82,7 +82,7 @@ pub mod windows_version;
 macro_rules! catalogue {
     (image: $($m:ident),* $(,)?; publish: $($p:ident),* $(,)?;) => {
         /// The checks of an image's bytes, in catalogue order.
-        pub static CHECKS: &[Check] = &[$(Check { meta: &$m::META, run: $m::run }),*];
+        pub static CHECKS: &[Check] = &[$(Check { meta: &$m::META, run: $m::run, fix: $m::FIX }),*];
         /// The checks of what is submitted with the disks (SAS URIs, the SKU manifest), in
         /// catalogue order.
         pub static PUBLISH_CHECKS: &[PublishCheck] =

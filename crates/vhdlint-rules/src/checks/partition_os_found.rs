@@ -16,6 +16,9 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("nothing to change inside a guest that was not found: the disk must hold the OS (or be linted as a data disk)");
+
 pub fn run(ctx: &Context) -> Outcome {
     let layout = match ctx.layout_or_outcome() {
         Ok(l) => l,

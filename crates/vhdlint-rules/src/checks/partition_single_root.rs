@@ -20,6 +20,9 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(crate::fix::OUTSIDE_THE_GUEST);
+
 fn is_boot(layout: &Layout, v: &Volume) -> bool {
     let named_boot =
         |s: &Option<String>| s.as_deref().is_some_and(|n| n.eq_ignore_ascii_case("boot"));

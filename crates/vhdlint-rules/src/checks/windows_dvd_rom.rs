@@ -18,6 +18,9 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("Windows fixes come with `vhdlint fix --format powershell`, not written yet: the remedy says what to change before sysprep");
+
 /// The device setup class of CD and DVD drives, as removable-storage policies name it.
 pub const CDROM_CLASS: &str = "{53f56308-b6bf-11d0-94f2-00a0c91efb8b}";
 const POLICIES: &str = "Policies\\Microsoft\\Windows\\RemovableStorageDevices";

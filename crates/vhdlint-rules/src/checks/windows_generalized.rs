@@ -14,6 +14,9 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("Windows fixes come with `vhdlint fix --format powershell`, not written yet: the remedy says what to change before sysprep");
+
 const GENERALIZED: &str = "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE";
 
 pub fn run(ctx: &Context) -> Outcome {

@@ -19,6 +19,9 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("Windows fixes come with `vhdlint fix --format powershell`, not written yet: the remedy says what to change before sysprep");
+
 /// The agent's services.
 pub const SERVICES: &[&str] = &["WindowsAzureGuestAgent", "RdAgent"];
 const NDP4: &str = "Microsoft\\NET Framework Setup\\NDP\\v4\\Full";

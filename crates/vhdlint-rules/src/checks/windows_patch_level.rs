@@ -18,6 +18,9 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("Windows fixes come with `vhdlint fix --format powershell`, not written yet: the remedy says what to change before sysprep");
+
 const CURRENT_VERSION: &str = "Microsoft\\Windows NT\\CurrentVersion";
 
 /// The builds with a column in the preparation table, in its order.

@@ -18,6 +18,9 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("Windows fixes come with `vhdlint fix --format powershell`, not written yet: the remedy says what to change before sysprep");
+
 const CBS: &str = "Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending";
 const WU: &str = "Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired";
 /// Queued entries shown in evidence, per value.

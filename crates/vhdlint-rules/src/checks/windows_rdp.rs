@@ -15,6 +15,9 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("Windows fixes come with `vhdlint fix --format powershell`, not written yet: the remedy says what to change before sysprep");
+
 /// Where Group Policy's "Allow users to connect remotely by using Remote Desktop Services"
 /// writes its value.
 pub const POLICY: &str = "Policies\\Microsoft\\Windows NT\\Terminal Services";

@@ -16,6 +16,9 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("Windows fixes come with `vhdlint fix --format powershell`, not written yet: the remedy says what to change before sysprep");
+
 const INSTANCES: &[&str] = &[
     "Microsoft\\Microsoft SQL Server\\Instance Names\\SQL",
     "WOW6432Node\\Microsoft\\Microsoft SQL Server\\Instance Names\\SQL",

@@ -14,6 +14,9 @@ pub static META: CheckMeta = CheckMeta {
     policies: crate::policy::ALL,
 };
 
+/// How `vhdlint fix` remedies this check.
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("Windows fixes come with `vhdlint fix --format powershell`, not written yet: the remedy says what to change before sysprep");
+
 pub fn run(ctx: &Context) -> Outcome {
     let (_, hive) = match ctx.windows_software() {
         Ok(x) => x,

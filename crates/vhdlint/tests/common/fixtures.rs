@@ -213,3 +213,22 @@ fn build_debian12(name: &str, variant: &str) -> Built {
     done.lock().unwrap().insert(name.to_string(), built.clone());
     built
 }
+
+/// Runs `fixtures/debian12.sh ARGS` (for the commands that work on a root directory:
+/// `plain-root`, `image-of-root`): the path it printed, or `None` after [`skip`] when the
+/// machine lacks a prerequisite (not root, no Debian mirror). The Debian root is the cached
+/// one of [`debian12_or_skip`].
+pub fn debian12_script_or_skip(what: &str, args: &[&OsStr]) -> Option<PathBuf> {
+    match run(what, "debian12.sh", args) {
+        Ok(p) => Some(p),
+        Err(why) => {
+            skip(what, &why);
+            None
+        }
+    }
+}
+
+/// Where the cached Debian 12 root lives ([`debian12_or_skip`]'s cache).
+pub fn debian12_cache_dir() -> PathBuf {
+    debian12_cache()
+}

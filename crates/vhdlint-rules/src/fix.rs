@@ -1,0 +1,221 @@
+//! `vhdlint fix`: the remediation script for what `check` found. vhdlint never writes an
+//! image; it writes a script for the place where the image is built (the VM before capture,
+//! or a chroot of its root), one commented block per result with a mechanical fix.
+//!
+//! Each check says in its own file how it is fixed (`pub const FIX`): a function that turns
+//! its non-pass result into a [`Block`] of POSIX sh, or why it has no mechanical fix. Every
+//! block is idempotent (it looks before it changes, and says what it changed), so a second run
+//! of the script changes nothing. Text that comes from the image (paths, values) reaches the
+//! script only quoted ([`sh_quote`]) or, in comments, with control characters replaced
+//! ([`comment`]).
+
+use std::fmt::Write as _;
+
+use crate::check::{CheckResult, Status};
+use crate::runner::ImageReport;
+use crate::CHECKS;
+
+/// How a check's results are fixed.
+#[derive(Debug, Clone, Copy)]
+pub enum Fix {
+    /// A mechanical fix: the block for a non-pass result (`None` when that result has nothing
+    /// this function can change; the result is then listed with its remedy).
+    Script(fn(&CheckResult) -> Option<Block>),
+    /// No mechanical fix, and why (the remedy says what to do instead).
+    Manual(&'static str),
+}
+
+/// Why the checks of the disk's container, size and partitioning have no fix in the script.
+pub const OUTSIDE_THE_GUEST: &str =
+    "outside the guest: the container, its size and the partitioning are changed on the host (qemu-img convert/resize, the partitioning tool), not by a script inside the VM";
+
+/// One check's part of the script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// What the block changes, one sentence (a comment above it).
+    pub changes: String,
+    /// POSIX sh run as root with the image's root as `/`; `say MESSAGE` reports a change.
+    pub sh: String,
+}
+
+/// The fix of a check, by ID (`None` for an ID that is not an image check).
+pub fn fix_of(id: &str) -> Option<Fix> {
+    CHECKS.iter().find(|c| c.meta.id == id).map(|c| c.fix)
+}
+
+/// `s` as one sh word: in single quotes, a quote inside written `'\''`.
+pub fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// `s` fit for a `#` comment: control characters (a newline among them) shown as `?`, at most
+/// 200 characters.
+pub fn comment(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .take(200)
+        .collect();
+    if s.chars().count() > 200 {
+        out.push('…');
+    }
+    out
+}
+
+/// What the script is for: shown in its header.
+pub struct ScriptFor<'a> {
+    pub version: &'a str,
+    pub policy: &'a str,
+}
+
+/// The sh script for `report`: the results without a mechanical fix (and the waived ones)
+/// listed at the top with their remedy, then one block per fixable failure or warning.
+pub fn sh_script(report: &ImageReport, about: &ScriptFor) -> String {
+    let mut manual = Vec::new();
+    let mut blocks = Vec::new();
+    for r in &report.checks {
+        if !matches!(r.status, Status::Fail | Status::Warning | Status::Error) {
+            continue;
+        }
+        if let Some(w) = &r.waived {
+            manual.push(format!(
+                "{} ({}, waived: {})",
+                r.id,
+                r.status.as_str(),
+                comment(w)
+            ));
+            continue;
+        }
+        let block = match (r.status, fix_of(r.id)) {
+            (Status::Error, _) => Err("could not be evaluated: nothing to fix until it can be"),
+            (_, Some(Fix::Script(f))) => f(r).ok_or("nothing mechanical to change for this result"),
+            (_, Some(Fix::Manual(why))) => Err(why),
+            (_, None) => Err("not a check of the image"),
+        };
+        match block {
+            Ok(b) => blocks.push((r, b)),
+            Err(why) => manual.push(format!(
+                "{} ({}): {}\n#     why not here: {}\n#     remedy: {}",
+                r.id,
+                r.status.as_str(),
+                comment(&r.actual),
+                why,
+                comment(r.remedy.as_deref().unwrap_or(""))
+            )),
+        }
+    }
+    let mut s = String::new();
+    let _ = writeln!(s, "#!/bin/sh");
+    let _ = writeln!(
+        s,
+        "# Written by vhdlint {} (`vhdlint fix`) for {}: profile {}, policy {}.",
+        about.version,
+        comment(&report.path),
+        report.profile,
+        about.policy
+    );
+    s.push_str(
+        "# Run it as root inside the build VM (or in a chroot of its root, with /proc mounted) just\n\
+         # before capture. Each block below changes only what its check found and says what it\n\
+         # changed; the script stops at the first error, and a second run changes nothing.\n",
+    );
+    if !manual.is_empty() {
+        s.push_str("#\n# Not fixed by this script:\n");
+        for m in &manual {
+            let _ = writeln!(s, "#   {m}");
+        }
+    }
+    s.push_str("\nset -eu\nsay() { printf 'vhdlint fix: %s\\n' \"$*\"; }\n");
+    if blocks.is_empty() {
+        s.push_str("say 'nothing to fix'\n");
+    }
+    for (r, b) in blocks {
+        let _ = writeln!(
+            s,
+            "\n# ---- {} ({}): {}",
+            r.id,
+            r.status.as_str(),
+            comment(&r.actual)
+        );
+        for e in r.evidence.iter().take(20) {
+            let at = match (&e.path, e.line) {
+                (Some(p), Some(l)) => format!("{}:{l}: ", comment(p)),
+                (Some(p), None) => format!("{}: ", comment(p)),
+                _ => String::new(),
+            };
+            let _ = writeln!(s, "# found: {at}{}", comment(&e.text));
+        }
+        let _ = writeln!(s, "# changes: {}", comment(&b.changes));
+        s.push_str(b.sh.trim_end());
+        s.push('\n');
+    }
+    s
+}
+
+/// The block deleting `paths` (and nothing else), each when it is still there.
+pub fn delete_files(paths: &[String], changes: impl Into<String>) -> Option<Block> {
+    if paths.is_empty() {
+        return None;
+    }
+    let words: Vec<String> = paths.iter().map(|p| sh_quote(p)).collect();
+    Some(Block {
+        changes: changes.into(),
+        sh: format!(
+            "for f in {}; do\n    if [ -e \"$f\" ] || [ -L \"$f\" ]; then rm -f -- \"$f\"; say \"deleted $f\"; fi\ndone\n",
+            words.join(" ")
+        ),
+    })
+}
+
+/// The absolute paths among a result's evidence, in order, without repeats.
+pub fn evidence_paths(r: &CheckResult) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for p in r.evidence.iter().filter_map(|e| e.path.as_deref()) {
+        if p.starts_with('/') && !out.iter().any(|o| o == p) {
+            out.push(p.to_string());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_keeps_every_byte_one_word() {
+        for s in [
+            "plain",
+            "it's",
+            "a b",
+            "$(reboot)",
+            "`id`",
+            "'",
+            "",
+            "\\n\n",
+        ] {
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("printf %s {}", sh_quote(s)))
+                .output()
+                .expect("sh runs");
+            assert_eq!(String::from_utf8_lossy(&out.stdout), s);
+        }
+    }
+
+    #[test]
+    fn comments_never_break_the_line() {
+        let c = comment("a\nrm -rf /\r\u{1b}[2J");
+        assert!(!c.contains('\n') && !c.contains('\r') && !c.contains('\u{1b}'));
+        assert_eq!(comment(&"x".repeat(300)).chars().count(), 201);
+    }
+
+    #[test]
+    fn every_check_says_how_it_is_fixed() {
+        for c in CHECKS {
+            if let Fix::Manual(why) = c.fix {
+                assert!(why.len() > 20, "{}: a reason, not a placeholder", c.meta.id);
+            }
+        }
+    }
+}
