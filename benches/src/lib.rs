@@ -1,5 +1,8 @@
 //! Shared set-up of the benchmarks: fixture images built with the real tools, the release
-//! binary, and the statistics the figures are given in.
+//! binary, the statistics the figures are given in, and the loopback range server of the
+//! remote benchmark.
+
+pub mod range_server;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -119,6 +122,6 @@ pub fn peak_rss_kib(program: &Path, args: &[&str]) -> Option<u64> {
     stderr
         .lines()
         .filter_map(|l| l.strip_prefix("peak-rss-kib "))
-        .last()
+        .next_back()
         .and_then(|v| v.trim().parse().ok())
 }

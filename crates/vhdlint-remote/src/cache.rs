@@ -15,12 +15,20 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A least-recently-used map of blocks with a total byte cap.
+/// Use ticks of hot blocks start here; cold blocks take the ticks below, so every cold block is
+/// evicted before any hot one.
+const HOT: u64 = 1 << 62;
+
+/// A least-recently-used map of blocks with a total byte cap. A block is hot (read by a short,
+/// random read: metadata, likely read again) or cold (brought by a long or sequential read, or
+/// read ahead: most likely read once); cold blocks go first, oldest first, and stay cold when
+/// read.
 pub(crate) struct Lru {
     blocks: HashMap<u64, (Block, u64)>,
-    /// Use tick → block number, oldest first.
+    /// Use tick → block number, oldest first (all cold blocks before all hot ones).
     order: BTreeMap<u64, u64>,
-    tick: u64,
+    hot_tick: u64,
+    cold_tick: u64,
     bytes: u64,
     cap: u64,
 }
@@ -30,30 +38,47 @@ impl Lru {
         Self {
             blocks: HashMap::new(),
             order: BTreeMap::new(),
-            tick: 0,
+            hot_tick: HOT,
+            cold_tick: 0,
             bytes: 0,
             cap,
         }
     }
 
+    fn next_tick(&mut self, cold: bool) -> u64 {
+        if cold {
+            // Cold ticks stay below HOT: the counter would need 2^62 insertions to reach it.
+            self.cold_tick = (self.cold_tick + 1).min(HOT - 1);
+            self.cold_tick
+        } else {
+            self.hot_tick = self.hot_tick.saturating_add(1);
+            self.hot_tick
+        }
+    }
+
     pub(crate) fn get(&mut self, n: u64) -> Option<Block> {
-        let (data, used) = self.blocks.get_mut(&n)?;
-        self.order.remove(used);
-        self.tick += 1;
-        *used = self.tick;
-        self.order.insert(self.tick, n);
+        let used = self.blocks.get(&n)?.1;
+        self.order.remove(&used);
+        let tick = self.next_tick(used < HOT);
+        self.order.insert(tick, n);
+        let (data, u) = self.blocks.get_mut(&n)?;
+        *u = tick;
         Some(data.clone())
     }
 
-    pub(crate) fn insert(&mut self, n: u64, data: Block) {
+    pub(crate) fn contains(&self, n: u64) -> bool {
+        self.blocks.contains_key(&n)
+    }
+
+    pub(crate) fn insert(&mut self, n: u64, data: Block, cold: bool) {
         if let Some((old, used)) = self.blocks.remove(&n) {
             self.order.remove(&used);
             self.bytes -= old.len() as u64;
         }
-        self.tick += 1;
+        let tick = self.next_tick(cold);
         self.bytes += data.len() as u64;
-        self.blocks.insert(n, (data, self.tick));
-        self.order.insert(self.tick, n);
+        self.blocks.insert(n, (data, tick));
+        self.order.insert(tick, n);
         while self.bytes > self.cap {
             let Some((_, victim)) = self.order.pop_first() else {
                 break;
@@ -122,19 +147,37 @@ mod tests {
     #[test]
     fn evicts_least_recently_used() {
         let mut c = Lru::new(30);
-        c.insert(1, blk(10));
-        c.insert(2, blk(10));
-        c.insert(3, blk(10));
+        c.insert(1, blk(10), false);
+        c.insert(2, blk(10), false);
+        c.insert(3, blk(10), false);
         assert!(c.get(1).is_some()); // 2 is now the oldest
-        c.insert(4, blk(10));
+        c.insert(4, blk(10), false);
         assert!(c.get(2).is_none());
         assert!(c.get(1).is_some() && c.get(3).is_some() && c.get(4).is_some());
         assert_eq!(c.bytes(), 30);
-        c.insert(4, blk(5));
+        c.insert(4, blk(5), false);
         assert_eq!(c.bytes(), 25);
         // A block larger than the cap does not stay.
-        c.insert(9, blk(100));
+        c.insert(9, blk(100), false);
         assert_eq!(c.bytes(), 0);
+    }
+
+    #[test]
+    fn cold_blocks_go_first() {
+        let mut c = Lru::new(30);
+        c.insert(1, blk(10), false);
+        c.insert(2, blk(10), true);
+        c.insert(3, blk(10), true);
+        // Read again, a cold block stays cold; the hot block 1, older, outlives both.
+        assert!(c.get(2).is_some());
+        c.insert(4, blk(10), true);
+        assert!(!c.contains(3), "the oldest cold block goes first");
+        c.insert(5, blk(10), true);
+        assert!(!c.contains(2));
+        assert!(c.contains(1) && c.contains(4) && c.contains(5));
+        c.insert(6, blk(10), false);
+        assert!(!c.contains(4));
+        assert!(c.contains(1) && c.contains(5) && c.contains(6));
     }
 
     #[test]

@@ -44,8 +44,9 @@ pub enum RemoteError {
     Protocol { url: String, detail: String },
     /// Fetching more would exceed [`RemoteOptions::max_fetch_bytes`](crate::RemoteOptions).
     #[error(
-        "{url}: fetching {wanted} more bytes would exceed the limit of {limit} bytes fetched \
-         over the network ({fetched} fetched so far); raise max_fetch_bytes to lint this image"
+        "{url}: fetching {wanted} more bytes would exceed the fetch budget of {limit} bytes \
+         ({fetched} fetched so far over the network); raise the budget (--max-fetch, \
+         max_fetch_bytes) to lint this image"
     )]
     FetchLimit {
         url: String,

@@ -8,10 +8,13 @@
 //!   A server that answers `200` where `206 Partial Content` was asked is refused
 //!   ([`RemoteError::RangeIgnored`]): it would send the whole image for every read.
 //! - Reads go through a cache of aligned blocks ([`RemoteOptions::block_size`], bounded in total
-//!   by [`RemoteOptions::cache_bytes`], least recently used first out). A read spanning several
-//!   missing blocks costs one ranged request. Reads from different threads proceed in parallel:
-//!   no lock is held across a network request, and a block another thread is already fetching
-//!   is waited for rather than fetched twice.
+//!   by [`RemoteOptions::cache_bytes`], least recently used first out, blocks of long or
+//!   sequential reads before the others). A read spanning several missing blocks costs one
+//!   ranged request; a long one is fetched in up to [`RemoteOptions::parallel_requests`] pieces
+//!   at once. A read that continues the previous one and misses reads ahead, more each time the
+//!   run goes on ([`RemoteOptions::readahead_bytes`]). Reads from different threads proceed in
+//!   parallel: no lock is held across a network request, and a block another thread is
+//!   already fetching is waited for rather than fetched twice. Connections are kept alive.
 //! - Transient failures (connection errors, timeouts, 429, 500, 502, 503, 504) are retried with
 //!   exponential backoff that honours `Retry-After` up to a cap.
 //! - The ETag and Last-Modified seen when opening are checked on every response (and a strong

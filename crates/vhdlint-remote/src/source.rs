@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,6 +14,29 @@ use vhdlint_disk::{Error, ReadAt};
 use crate::cache::{lock, Block, Lru, Pending, State};
 use crate::redact::scrub;
 use crate::{redact, RemoteError, RemoteOptions};
+
+/// Sequential runs remembered at once (reads from several threads interleave).
+const RUNS: usize = 8;
+/// A read of at least this many blocks is long: its blocks leave the cache first.
+const COLD_READ_BLOCKS: u64 = 8;
+/// The smallest piece a long read is cut into to be fetched in parallel (as large as the
+/// read-ahead's window, so that a window is one request).
+const PARALLEL_PIECE: u64 = 2 << 20;
+
+/// A run of sequential reads: where the next read would start, and its read-ahead in blocks.
+struct Run {
+    id: u64,
+    next: u64,
+    window: u64,
+    used: u64,
+}
+
+/// The recent sequential runs, least recently used replaced first.
+#[derive(Default)]
+struct Runs {
+    list: Vec<Run>,
+    tick: u64,
+}
 
 /// A remote image read with HTTP Range requests. See the [crate] documentation.
 ///
@@ -30,6 +53,8 @@ pub struct HttpSource {
     etag: Option<String>,
     last_modified: Option<String>,
     state: Mutex<State>,
+    /// Recent sequential runs of reads, for read-ahead.
+    runs: Mutex<Runs>,
     /// Body bytes received over the network.
     fetched: AtomicU64,
     /// Bytes asked for by ranged requests that succeeded or are under way (the fetch budget).
@@ -111,6 +136,7 @@ impl HttpSource {
                 cache: Lru::new(opts.cache_bytes),
                 in_flight: HashMap::new(),
             }),
+            runs: Mutex::new(Runs::default()),
             opts,
             size: 0,
             etag: None,
@@ -483,6 +509,52 @@ impl HttpSource {
         Ok(r.body)
     }
 
+    /// Notes the read `[offset, end)` in the table of sequential runs. Returns the run's number
+    /// when the read continues one (it starts where a recent read ended, or within a block
+    /// before, and goes further).
+    fn note_run(&self, offset: u64, end: u64) -> Option<u64> {
+        let bs = self.opts.block_size;
+        let mut runs = lock(&self.runs);
+        runs.tick += 1;
+        let tick = runs.tick;
+        if let Some(r) = runs
+            .list
+            .iter_mut()
+            .find(|r| offset <= r.next && offset.saturating_add(bs) >= r.next && end > r.next)
+        {
+            r.next = end;
+            r.used = tick;
+            return Some(r.id);
+        }
+        let id = tick;
+        let run = Run {
+            id,
+            next: end,
+            window: 0,
+            used: tick,
+        };
+        if runs.list.len() < RUNS {
+            runs.list.push(run);
+        } else if let Some(oldest) = runs.list.iter_mut().min_by_key(|r| r.used) {
+            *oldest = run;
+        }
+        None
+    }
+
+    /// The read-ahead, in blocks, of sequential run `id` that missed the cache: 4 blocks the
+    /// first time, twice as many each further time, up to [`RemoteOptions::readahead_bytes`].
+    fn grow_window(&self, id: u64) -> u64 {
+        let max = self.opts.readahead_bytes / self.opts.block_size;
+        let mut runs = lock(&self.runs);
+        match runs.list.iter_mut().find(|r| r.id == id) {
+            Some(r) => {
+                r.window = if r.window == 0 { 4 } else { r.window * 2 }.min(max);
+                r.window
+            }
+            None => 0,
+        }
+    }
+
     /// Fills `buf` from `offset` (in bounds, not empty) through the block cache.
     fn read_blocks(&self, offset: u64, buf: &mut [u8]) -> Result<(), RemoteError> {
         enum Slot {
@@ -494,6 +566,9 @@ impl HttpSource {
         let end = offset + buf.len() as u64;
         let first = offset / bs;
         let last = (end - 1) / bs;
+        let run = self.note_run(offset, end);
+        // Blocks of a long or sequential read are likely read once: they leave the cache first.
+        let cold = run.is_some() || last - first + 1 >= COLD_READ_BLOCKS;
 
         // One pass under the lock: take cached blocks, note those in flight, claim the rest.
         let mut slots = Vec::with_capacity((last - first + 1) as usize);
@@ -515,52 +590,197 @@ impl HttpSource {
                     slots.push(Slot::Mine);
                 }
             }
+            // A sequential run that missed: read ahead the blocks after this read, up to the
+            // first one cached or in flight, the end of the image, and what the budget leaves.
+            if let Some(id) = run.filter(|_| !claims.items.is_empty()) {
+                let window = self.grow_window(id);
+                let needed = claims.items.len() as u64 * bs;
+                let left = self
+                    .opts
+                    .max_fetch_bytes
+                    .saturating_sub(self.reserved.load(Ordering::Relaxed))
+                    .saturating_sub(needed)
+                    / bs;
+                let last_block = (self.size - 1) / bs;
+                let limit = last.saturating_add(window.min(left)).min(last_block);
+                for n in last + 1..=limit {
+                    if st.cache.contains(n) || st.in_flight.contains_key(&n) {
+                        break;
+                    }
+                    let p = Pending::new();
+                    st.in_flight.insert(n, p.clone());
+                    claims.items.insert(n, p);
+                }
+            }
         }
 
-        // Fetch the claimed blocks, one request per run of consecutive ones, before waiting for
-        // any other reader's: so every claim is settled without waiting, and none deadlock.
-        let mine: Vec<u64> = claims.items.keys().copied().collect();
-        let max_blocks = (self.opts.max_request_bytes / bs).max(1);
-        let mut own = HashMap::new();
-        let mut i = 0;
-        while i < mine.len() {
-            let mut j = i + 1;
-            while j < mine.len() && mine[j] == mine[j - 1] + 1 && ((j - i) as u64) < max_blocks {
-                j += 1;
+        // Fetch the claimed blocks, one request per run of consecutive ones (a long one in
+        // pieces, in parallel), before waiting for any other reader's: so every claim is
+        // settled without waiting, and none deadlock. Each piece's blocks are copied into
+        // `buf` as it arrives.
+        let pieces = self.pieces(&claims.items.keys().copied().collect::<Vec<_>>());
+        let mut copied = 0u64;
+        let mut outcome: Result<(), RemoteError> = Ok(());
+        self.fetch_pieces(&pieces, |piece, data| {
+            if outcome.is_err() {
+                return;
             }
-            let data = match self.fetch_blocks(mine[i], (j - i) as u64) {
-                Ok(d) => d,
+            match data {
                 Err(e) => {
                     claims.fail(&e);
-                    return Err(e);
+                    outcome = Err(e);
                 }
-            };
-            let blocks: Vec<(u64, Block)> = data
-                .chunks(bs as usize)
-                .zip(mine[i]..)
-                .map(|(c, n)| (n, Block::from(c)))
-                .collect();
-            claims.complete(&blocks);
-            own.extend(blocks);
-            i = j;
-        }
+                Ok(data) => {
+                    let blocks: Vec<(u64, Block)> = data
+                        .chunks(bs as usize)
+                        .zip(piece.0..)
+                        .map(|(c, n)| (n, Block::from(c)))
+                        .collect();
+                    drop(data);
+                    let ahead = blocks.iter().any(|(n, _)| *n > last);
+                    claims.complete(&blocks, cold || ahead);
+                    for (n, block) in blocks.iter().filter(|(n, _)| (first..=last).contains(n)) {
+                        if let Err(e) = self.copy_block(*n, block, offset, buf) {
+                            outcome = Err(e);
+                            return;
+                        }
+                        copied += 1;
+                    }
+                }
+            }
+        });
+        outcome?;
 
+        let mut mine = 0u64;
         for (n, slot) in (first..).zip(slots) {
             let block = match slot {
                 Slot::Ready(b) => b,
                 Slot::Wait(p) => p.wait()?,
-                Slot::Mine => own.remove(&n).ok_or_else(|| self.short_block(n))?,
+                Slot::Mine => {
+                    mine += 1;
+                    continue;
+                }
             };
-            let b_start = n * bs;
-            if block.len() as u64 != bs.min(self.size - b_start) {
-                return Err(self.short_block(n));
-            }
-            let lo = offset.max(b_start);
-            let hi = end.min(b_start + block.len() as u64);
+            self.copy_block(n, &block, offset, buf)?;
+        }
+        if mine != copied {
+            return Err(RemoteError::Protocol {
+                url: self.shown.clone(),
+                detail: format!(
+                    "{} of the {mine} blocks fetched for the read at {offset} came back",
+                    copied
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Copies the part of block `n` that falls in `[offset, offset + buf.len())` into `buf`,
+    /// after checking the block's length.
+    fn copy_block(
+        &self,
+        n: u64,
+        block: &[u8],
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<(), RemoteError> {
+        let bs = self.opts.block_size;
+        let end = offset + buf.len() as u64;
+        let b_start = n * bs;
+        if block.len() as u64 != bs.min(self.size - b_start) {
+            return Err(self.short_block(n));
+        }
+        let lo = offset.max(b_start);
+        let hi = end.min(b_start + block.len() as u64);
+        if lo < hi {
             buf[(lo - offset) as usize..(hi - offset) as usize]
                 .copy_from_slice(&block[(lo - b_start) as usize..(hi - b_start) as usize]);
         }
         Ok(())
+    }
+
+    /// The requests that fetch the sorted block numbers `blocks`: (first block, count), one
+    /// per run of consecutive blocks, a run longer than [`RemoteOptions::max_request_bytes`]
+    /// split, and one of several MiB cut in up to [`RemoteOptions::parallel_requests`] pieces
+    /// of at least [`PARALLEL_PIECE`] bytes.
+    fn pieces(&self, blocks: &[u64]) -> Vec<(u64, u64)> {
+        let bs = self.opts.block_size;
+        let max_blocks = (self.opts.max_request_bytes / bs).max(1);
+        let min_piece = (PARALLEL_PIECE / bs).max(1);
+        let parallel = self.opts.parallel_requests.max(1) as u64;
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < blocks.len() {
+            let mut j = i + 1;
+            while j < blocks.len() && blocks[j] == blocks[j - 1] + 1 {
+                j += 1;
+            }
+            let count = (j - i) as u64;
+            let ways = (count / min_piece).clamp(1, parallel);
+            let per = count.div_ceil(ways).clamp(1, max_blocks);
+            let mut at = blocks[i];
+            let stop = blocks[i] + count;
+            while at < stop {
+                let k = per.min(stop - at);
+                out.push((at, k));
+                at += k;
+            }
+            i = j;
+        }
+        out
+    }
+
+    /// Fetches `pieces`, up to [`RemoteOptions::parallel_requests`] at a time, and hands each
+    /// outcome to `done` on this thread as it arrives (in any order). After a failure the
+    /// pieces not yet started are not fetched; they are reported failed with the same error.
+    fn fetch_pieces(
+        &self,
+        pieces: &[(u64, u64)],
+        mut done: impl FnMut((u64, u64), Result<Vec<u8>, RemoteError>),
+    ) {
+        let parallel = self.opts.parallel_requests.clamp(1, pieces.len().max(1));
+        if parallel <= 1 {
+            let mut failed: Option<RemoteError> = None;
+            for &p in pieces {
+                let r = match &failed {
+                    Some(e) => Err(e.clone()),
+                    None => self.fetch_blocks(p.0, p.1),
+                };
+                if let Err(e) = &r {
+                    failed.get_or_insert_with(|| e.clone());
+                }
+                done(p, r);
+            }
+            return;
+        }
+        let next = AtomicUsize::new(0);
+        let failed = Mutex::new(None::<RemoteError>);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::scope(|scope| {
+            for _ in 0..parallel {
+                let tx = tx.clone();
+                let (next, failed) = (&next, &failed);
+                scope.spawn(move || loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&p) = pieces.get(i) else { break };
+                    let stop = lock(failed).clone();
+                    let r = match stop {
+                        Some(e) => Err(e),
+                        None => self.fetch_blocks(p.0, p.1),
+                    };
+                    if let Err(e) = &r {
+                        lock(failed).get_or_insert_with(|| e.clone());
+                    }
+                    if tx.send((p, r)).is_err() {
+                        break;
+                    }
+                });
+            }
+            drop(tx);
+            for (p, r) in rx {
+                done(p, r);
+            }
+        });
     }
 
     fn short_block(&self, n: u64) -> RemoteError {
@@ -580,12 +800,12 @@ struct Claims<'a> {
 
 impl Claims<'_> {
     /// Caches fetched blocks and hands them to their waiters.
-    fn complete(&mut self, blocks: &[(u64, Block)]) {
+    fn complete(&mut self, blocks: &[(u64, Block)], cold: bool) {
         let mut settled = Vec::with_capacity(blocks.len());
         {
             let mut st = lock(&self.src.state);
             for (n, b) in blocks {
-                st.cache.insert(*n, b.clone());
+                st.cache.insert(*n, b.clone(), cold);
                 st.in_flight.remove(n);
                 if let Some(p) = self.items.remove(n) {
                     settled.push((p, b.clone()));

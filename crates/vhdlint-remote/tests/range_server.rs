@@ -26,6 +26,7 @@ fn fast() -> RemoteOptions {
         request_timeout: Duration::from_secs(20),
         retry_base_delay: Duration::from_millis(5),
         retry_max_delay: Duration::from_millis(200),
+        block_size: BLOCK,
         ..Default::default()
     }
 }
@@ -439,7 +440,9 @@ fn the_fetch_budget_is_enforced() {
     let e = src.read_vec(4 * BLOCK, 2 * BLOCK as usize).unwrap_err();
     let text = all_text(&e);
     assert!(
-        text.contains("max_fetch_bytes") && text.contains("limit"),
+        text.contains("max_fetch_bytes")
+            && text.contains("--max-fetch")
+            && text.contains(&format!("fetch budget of {} bytes", 3 * BLOCK)),
         "{text}"
     );
     assert_no_secret(&e);
@@ -537,4 +540,116 @@ fn the_secret_never_shows() {
     );
     assert!(e.to_string().contains(&redact(&srv.url(PATH))), "{e}");
     assert_no_secret(&e);
+}
+
+/// Eight MiB of test data, for the read-ahead and parallel fetches.
+fn serve_big() -> (RangeServer, Vec<u8>) {
+    let d = Rng::new(99).bytes(8 << 20);
+    (RangeServer::start(d.clone(), Behaviour::default()), d)
+}
+
+/// Reads `[0, len)` in `chunk`-byte reads, one after the other, checking every byte.
+fn read_sequentially(src: &HttpSource, d: &[u8], len: usize, chunk: usize) {
+    let mut at = 0;
+    while at < len {
+        let n = chunk.min(len - at);
+        assert!(
+            src.read_vec(at as u64, n).unwrap() == d[at..at + n],
+            "bytes differ at {at}"
+        );
+        at += n;
+    }
+}
+
+#[test]
+fn a_sequential_read_takes_few_requests() {
+    let (srv, d) = serve_big();
+    let src = HttpSource::open(&srv.url(PATH), fast()).unwrap();
+    // 4 MiB in 32 KiB reads, as a streaming reader (an initramfs, a package database) does:
+    // 128 blocks of 64 KiB, fetched 1, then 4, 8, 16, 32 (the 2 MiB read-ahead) at a time.
+    read_sequentially(&src, &d, 4 << 20, 32 << 10);
+    let requests = src.requests() - 1;
+    assert!(requests <= 8, "{requests} requests");
+    // The read-ahead fetches at most its window past the end of the run.
+    assert!(src.fetched() <= (4 << 20) + (2 << 20), "{}", src.fetched());
+    // Connections are kept alive: no more than the pieces fetched at once.
+    assert!(srv.connections() <= 4, "{}", srv.connections());
+
+    // Without read-ahead, one request per block.
+    let (srv, d) = serve_big();
+    let opts = RemoteOptions {
+        readahead_bytes: 0,
+        ..fast()
+    };
+    let src = HttpSource::open(&srv.url(PATH), opts).unwrap();
+    read_sequentially(&src, &d, 1 << 20, 32 << 10);
+    assert_eq!(src.requests(), 1 + 16);
+    assert_eq!(src.fetched(), 1 << 20);
+}
+
+#[test]
+fn random_reads_do_not_read_ahead() {
+    let (srv, d) = serve_big();
+    let src = HttpSource::open(&srv.url(PATH), fast()).unwrap();
+    let mut rng = Rng::new(3);
+    let mut blocks = std::collections::BTreeSet::new();
+    for _ in 0..40 {
+        // Far apart: never where a previous read ended.
+        let off = rng.below(d.len() as u64 / BLOCK) * BLOCK + 1000;
+        assert_eq!(src.read_vec(off, 100).unwrap(), d[off as usize..][..100]);
+        blocks.insert(off / BLOCK);
+    }
+    assert_eq!(src.fetched(), blocks.len() as u64 * BLOCK);
+    assert_eq!(src.requests(), 1 + blocks.len() as u64);
+    // One thread, one request at a time: one connection, kept alive.
+    assert_eq!(srv.connections(), 1);
+}
+
+#[test]
+fn a_long_read_is_fetched_in_parallel_pieces() {
+    let (srv, d) = serve_big();
+    let src = HttpSource::open(&srv.url(PATH), fast()).unwrap();
+    // 8 MiB at once: four pieces of 2 MiB, at the same time.
+    let off = 1000u64;
+    let len = (8 << 20) - 1000;
+    assert!(src.read_vec(off, len).unwrap() == d[off as usize..][..len]);
+    assert_eq!(src.requests(), 1 + 4);
+    let mut ranges: Vec<String> = srv
+        .seen()
+        .iter()
+        .filter_map(|s| s.header("range").map(str::to_owned))
+        .collect();
+    ranges.sort();
+    assert_eq!(ranges.len(), 4, "{ranges:?}");
+    // The pieces are contiguous and cover the blocks of the read exactly.
+    let mut bounds: Vec<(u64, u64)> = ranges
+        .iter()
+        .map(|r| {
+            let (a, b) = r.strip_prefix("bytes=").unwrap().split_once('-').unwrap();
+            (a.parse().unwrap(), b.parse().unwrap())
+        })
+        .collect();
+    bounds.sort();
+    assert_eq!(bounds[0].0, 0);
+    for w in bounds.windows(2) {
+        assert_eq!(w[0].1 + 1, w[1].0);
+    }
+    assert_eq!(bounds[3].1 + 1, (off + len as u64).div_ceil(BLOCK) * BLOCK);
+    // Several connections for the pieces, no more than the pieces.
+    assert!(srv.connections() <= 4, "{}", srv.connections());
+}
+
+#[test]
+fn read_ahead_stays_within_the_budget() {
+    let (srv, d) = serve_big();
+    let opts = RemoteOptions {
+        max_fetch_bytes: 10 * BLOCK,
+        ..fast()
+    };
+    let src = HttpSource::open(&srv.url(PATH), opts).unwrap();
+    // A run of ten blocks fits the budget, whatever the read-ahead would have liked.
+    read_sequentially(&src, &d, 10 * BLOCK as usize, 16 << 10);
+    assert_eq!(src.fetched(), 10 * BLOCK);
+    let e = src.read_vec(10 * BLOCK, 10).unwrap_err();
+    assert!(all_text(&e).contains("fetch budget"), "{e}");
 }

@@ -59,7 +59,16 @@ pub fn run(image: &std::ffi::OsStr, json: bool) -> Result<()> {
     } else {
         out!("{}", text(&i));
     }
-    Ok(())
+    intact(&img.source)
+}
+
+/// An error (exit 2) when reading `src` failed for good or it changed while it was read (a blob
+/// replaced, the fetch budget reached): what was shown from it is then incomplete or wrong.
+fn intact(src: &vhdlint_disk::SharedSource) -> Result<()> {
+    match src.changed() {
+        Some(why) => anyhow::bail!("{why}: what was shown of the image is incomplete"),
+        None => Ok(()),
+    }
 }
 
 fn text(i: &Inspection) -> String {
@@ -322,10 +331,10 @@ fn text(i: &Inspection) -> String {
     o
 }
 
-/// Opens the image and reads its guest.
-fn guest(image: &std::ffi::OsStr) -> Result<Guest> {
+/// Opens the image and reads its guest; also returns the image's bytes, for [`intact`].
+fn guest(image: &std::ffi::OsStr) -> Result<(Guest, vhdlint_disk::SharedSource)> {
     let img = crate::open_image(image)?;
-    Ok(Guest::read(img.container.virtual_disk()?))
+    Ok((Guest::read(img.container.virtual_disk()?), img.source))
 }
 
 /// The Linux root of `g`, or why there is none.
@@ -345,10 +354,15 @@ fn linux_root(g: &Guest) -> Result<&LinuxGuest> {
 /// `vhdlint cat IMAGE PATH`: exit 1 when the path cannot be read.
 pub fn cat(image: &std::ffi::OsStr, path: &str) -> Result<u8> {
     use std::io::Write;
-    let g = guest(image)?;
-    let g = linux_root(&g)?;
+    let (g, src) = guest(image)?;
+    // A root not found because reading failed is that failure (exit 2), not "no root".
+    let g = match (linux_root(&g), intact(&src)) {
+        (_, Err(e)) | (Err(e), _) => return Err(e),
+        (Ok(g), Ok(())) => g,
+    };
     match g.view.read_upto(path, u64::MAX) {
         Ok(b) => {
+            intact(&src)?;
             let _ = std::io::stdout().lock().write_all(&b);
             Ok(0)
         }
@@ -362,10 +376,14 @@ pub fn cat(image: &std::ffi::OsStr, path: &str) -> Result<u8> {
 /// `vhdlint ls IMAGE PATH`: one entry a line, `KIND NAME`; exit 1 when it cannot be listed.
 pub fn ls(image: &std::ffi::OsStr, path: &str) -> Result<u8> {
     use vhdlint_guest::fs::FileKind;
-    let g = guest(image)?;
-    let g = linux_root(&g)?;
+    let (g, src) = guest(image)?;
+    let g = match (linux_root(&g), intact(&src)) {
+        (_, Err(e)) | (Err(e), _) => return Err(e),
+        (Ok(g), Ok(())) => g,
+    };
     match g.view.read_dir(path) {
         Ok(entries) => {
+            intact(&src)?;
             for e in entries {
                 let kind = match e.kind {
                     FileKind::File => "file",

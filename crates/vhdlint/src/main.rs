@@ -62,6 +62,8 @@ enum Command {
         image: std::ffi::OsString,
         #[arg(long, value_enum, default_value_t = InspectFormat::Text)]
         format: InspectFormat,
+        #[command(flatten)]
+        remote: RemoteArgs,
     },
     /// List every check: id, title, profiles.
     Rules {
@@ -74,11 +76,15 @@ enum Command {
     Cat {
         image: std::ffi::OsString,
         path: String,
+        #[command(flatten)]
+        remote: RemoteArgs,
     },
     /// List a directory of the guest's tree (Linux root with its fstab mounts), read offline.
     Ls {
         image: std::ffi::OsString,
         path: String,
+        #[command(flatten)]
+        remote: RemoteArgs,
     },
     /// Print the remediation script for what `check` finds: one commented, idempotent block per
     /// failure or warning with a mechanical fix, for the build VM (or a chroot of its root)
@@ -153,6 +159,8 @@ struct FixArgs {
     /// The VM generation the image is published for: 1, 2 or auto (as for check).
     #[arg(long, default_value = "auto")]
     generation: vhdlint_rules::Generation,
+    #[command(flatten)]
+    remote: RemoteArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -206,6 +214,64 @@ struct CommonArgs {
     /// shared fact, slowest first (the checks then run one at a time).
     #[arg(long)]
     timings: bool,
+    #[command(flatten)]
+    remote: RemoteArgs,
+}
+
+/// How images given as URLs are read.
+#[derive(clap::Args, Clone, Copy)]
+struct RemoteArgs {
+    /// The most bytes fetched over the network for an image given as a URL, e.g. 512M, 8MiB,
+    /// 1G (K, M, G, T: powers of 1024; plain digits: bytes). Reaching it stops reading that
+    /// image: its results are void and the run exits 2. Default 1G.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_fetch: Option<u64>,
+}
+
+/// The fetch budget of every remote image of this run (`--max-fetch`).
+static MAX_FETCH: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+impl RemoteArgs {
+    fn apply(self) {
+        if let Some(n) = self.max_fetch {
+            let _ = MAX_FETCH.set(n);
+        }
+    }
+}
+
+/// A size: digits, then optionally K, M, G or T (powers of 1024), optionally followed by `iB`
+/// or `B` (`8M`, `8MiB`, `8MB` are all 8 × 2^20 bytes), any case.
+fn parse_size(text: &str) -> std::result::Result<u64, String> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(digits);
+    let bad = || {
+        format!(
+            "`{text}` is not a size: digits then an optional unit K, M, G or T (powers of \
+             1024), e.g. 512M, 8MiB, 1G"
+        )
+    };
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let unit = unit.trim().to_ascii_lowercase();
+    let unit = unit
+        .strip_suffix("ib")
+        .or_else(|| unit.strip_suffix('b'))
+        .unwrap_or(&unit);
+    let shift = match unit {
+        "" => 0,
+        "k" => 10,
+        "m" => 20,
+        "g" => 30,
+        "t" => 40,
+        _ => return Err(bad()),
+    };
+    let n = n
+        .checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("`{text}` is too large"))?;
+    if n == 0 {
+        return Err(format!("`{text}`: the budget must be at least one byte"));
+    }
+    Ok(n)
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -238,12 +304,21 @@ enum RulesFormat {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    match &cli.command {
+        Command::Check(a) => a.common.remote.apply(),
+        Command::Fix(a) => a.remote.apply(),
+        Command::Sas { common, .. } | Command::Sku { common, .. } => common.remote.apply(),
+        Command::Inspect { remote, .. }
+        | Command::Cat { remote, .. }
+        | Command::Ls { remote, .. } => remote.apply(),
+        Command::Rules { .. } | Command::Explain { .. } => {}
+    }
     let r = match cli.command {
         Command::Check(a) => check(a),
         Command::Fix(a) => fix(a),
         Command::Sas { uri, common } => sas(&uri, common),
         Command::Sku { manifest, common } => sku(&manifest, common),
-        Command::Inspect { image, format } => {
+        Command::Inspect { image, format, .. } => {
             inspect::run(&image, matches!(format, InspectFormat::Json)).map(|()| 0)
         }
         Command::Rules {
@@ -254,8 +329,8 @@ fn main() -> ExitCode {
         }
         Command::Rules { format } => rules(matches!(format, RulesFormat::Json)).map(|()| 0),
         Command::Explain { id } => explain(&id).map(|()| 0),
-        Command::Cat { image, path } => inspect::cat(&image, &path),
-        Command::Ls { image, path } => inspect::ls(&image, &path),
+        Command::Cat { image, path, .. } => inspect::cat(&image, &path),
+        Command::Ls { image, path, .. } => inspect::ls(&image, &path),
     };
     match r {
         Ok(code) => ExitCode::from(code),
@@ -535,7 +610,11 @@ fn open_image(image: &std::ffi::OsStr) -> Result<Image> {
     match image.to_str() {
         Some(url) if is_url(url) => {
             let shown = redact(url.trim());
-            let src = vhdlint_remote::HttpSource::open(url.trim(), Default::default())
+            let mut opts = vhdlint_remote::RemoteOptions::default();
+            if let Some(n) = MAX_FETCH.get() {
+                opts.max_fetch_bytes = *n;
+            }
+            let src = vhdlint_remote::HttpSource::open(url.trim(), opts)
                 .map_err(|e| anyhow::anyhow!("{}", redact(&e.to_string())))?;
             Ok(Image::from_source(shown, Arc::new(src)))
         }
@@ -602,6 +681,7 @@ fn fix(a: FixArgs) -> Result<u8> {
         quiet: a.quiet,
         generation: a.generation,
         timings: false,
+        remote: a.remote,
     })?;
     let profile = match (a.profile, &s.cfg.profile) {
         (Some(p), _) => p,
@@ -818,4 +898,24 @@ fn explain(id: &str) -> Result<()> {
         outln!("- {s}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("8MiB"), Ok(8 << 20));
+        assert_eq!(parse_size("8mb"), Ok(8 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("2t"), Ok(2 << 40));
+        assert_eq!(parse_size("64k"), Ok(64 << 10));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("100B"), Ok(100));
+        for bad in ["", "M", "1.5G", "-1", "1X", "0", "1 GiBs", "99999999999T"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -280,3 +280,54 @@ fn a_blob_that_cannot_be_read_faithfully_voids_the_run() {
         assert!(v["images"][0]["void"].is_string(), "{}", v["images"][0]);
     }
 }
+
+/// `--max-fetch` bounds what is fetched: reaching it voids the image's results with a message
+/// naming the budget, and the run exits 2; a budget the lint fits in changes nothing.
+#[test]
+fn the_fetch_budget_is_settable() {
+    use remote_support::{Behaviour, RangeServer};
+    let img = fixture("small-fixed");
+    let bytes = std::fs::read(&img).unwrap();
+    let server = RangeServer::start(bytes, Behaviour::default());
+    let url = server.url("/vhds/os.vhd?sv=1&sp=rl&sig=c2VjcmV0");
+    for cmd in [
+        vec!["check", "--format", "json", "--quiet", "--max-fetch", "64K"],
+        vec!["inspect", "--max-fetch", "64k"],
+        vec!["ls", "--max-fetch", "64k", "URL", "/etc"],
+    ] {
+        let mut args: Vec<&str> = cmd
+            .iter()
+            .map(|a| if *a == "URL" { url.as_str() } else { a })
+            .collect();
+        if !cmd.contains(&"URL") {
+            args.push(&url);
+        }
+        let out = common::vhdlint(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{cmd:?}: {err}");
+        assert!(
+            err.contains("fetch budget of 65536 bytes") && err.contains("--max-fetch"),
+            "{cmd:?}: {err}"
+        );
+        assert!(!err.contains("c2VjcmV0"), "{err}");
+        if cmd[0] == "check" {
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            let void = v["images"][0]["void"].as_str().unwrap();
+            assert!(void.contains("fetch budget"), "{void}");
+        }
+    }
+    // Enough budget: the verdicts of the local file.
+    let (local_code, local) = check_json(&img, &["--ignore", "disk/sparse"]);
+    // (Without a SAS, so that publish/sas-uri does not join the results.)
+    let (remote_code, remote) = check_json(
+        Path::new(&server.url("/vhds/os.vhd")),
+        &["--ignore", "disk/sparse", "--max-fetch", "8MiB"],
+    );
+    assert!(remote.get("void").is_none(), "{remote}");
+    assert_eq!(verdicts(&local), verdicts(&remote));
+    assert_eq!(local_code, remote_code);
+    // A size that is not one is a usage error.
+    let out = common::vhdlint(&["check", "--max-fetch", "1.5G", &url]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a size"));
+}

@@ -78,6 +78,7 @@ struct Shared {
     data: Vec<u8>,
     behaviour: Behaviour,
     count: AtomicUsize,
+    connections: AtomicUsize,
     seen: Mutex<Vec<Seen>>,
     stop: AtomicBool,
 }
@@ -98,6 +99,7 @@ impl RangeServer {
             data,
             behaviour,
             count: AtomicUsize::new(0),
+            connections: AtomicUsize::new(0),
             seen: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
         });
@@ -108,6 +110,7 @@ impl RangeServer {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
+                s.connections.fetch_add(1, Ordering::SeqCst);
                 let s = s.clone();
                 std::thread::spawn(move || {
                     let _ = serve(conn, &s);
@@ -133,6 +136,11 @@ impl RangeServer {
     /// Requests received so far.
     pub fn requests(&self) -> usize {
         self.shared.count.load(Ordering::SeqCst)
+    }
+
+    /// TCP connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::SeqCst)
     }
 
     pub fn seen(&self) -> Vec<Seen> {
