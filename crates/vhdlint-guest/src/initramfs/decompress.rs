@@ -8,6 +8,7 @@ use std::io::{self, BufReader, Read};
 use serde::Serialize;
 
 use super::cpio::{parse_stream, Tracked};
+use super::input::Input;
 use super::lz4::{Lz4Frame, Lz4Legacy};
 use super::{Ctx, Fail, InitramfsError, Where};
 
@@ -136,46 +137,62 @@ fn corrupt(offset: u64, compression: Compression, e: impl fmt::Display) -> Initr
     }
 }
 
-/// Decodes one compressed stream at the start of `input`; returns the input bytes it took.
+/// Decodes one compressed stream at the start of `input`, leaving `input` where the stream
+/// ends (or where listing stopped).
 pub(super) fn decode_segment(
     compression: Compression,
-    input: &[u8],
+    input: &mut Input<'_>,
     ctx: &mut Ctx,
     seg: usize,
-) -> Result<u64, InitramfsError> {
+) -> Result<(), InitramfsError> {
+    let res = decode(compression, input, ctx, seg);
+    // A failure to read the image is not the stream's: the caller reports it.
+    if input.failed() {
+        return Ok(());
+    }
+    res
+}
+
+fn decode(
+    compression: Compression,
+    input: &mut Input<'_>,
+    ctx: &mut Ctx,
+    seg: usize,
+) -> Result<(), InitramfsError> {
     let offset = ctx.out.segments[seg].offset;
-    let taken = |rest: usize| (input.len() - rest.min(input.len())) as u64;
     // Dictionary memory of xz and lzma, bounded like the output.
     let mem_limit_kb = u32::try_from(ctx.limits.max_decompressed.div_ceil(1024))
         .unwrap_or(u32::MAX - 1)
         .min(u32::MAX - 1);
     match compression {
-        Compression::None => Ok(0),
+        Compression::None => Ok(()),
         Compression::Gzip => {
-            let dec = run(flate2::bufread::GzDecoder::new(input), ctx, seg)?;
-            Ok(taken(dec.into_inner().len()))
+            run(flate2::bufread::GzDecoder::new(input), ctx, seg)?;
+            Ok(())
         }
         Compression::Bzip2 => {
-            let dec = run(bzip2::bufread::BzDecoder::new(input), ctx, seg)?;
-            Ok(taken(dec.into_inner().len()))
+            run(bzip2::bufread::BzDecoder::new(input), ctx, seg)?;
+            Ok(())
         }
         Compression::Xz => {
             let dec = lzma_rust2::XzReader::new_mem_limit(input, false, mem_limit_kb);
-            let dec = run(dec, ctx, seg)?;
-            Ok(taken(dec.into_inner().len()))
+            run(dec, ctx, seg)?;
+            Ok(())
         }
         Compression::Lzma => {
-            let dec = lzma_rust2::LzmaReader::new_mem_limit(input, mem_limit_kb, None)
+            let dec = lzma_rust2::LzmaReader::new_mem_limit(&mut *input, mem_limit_kb, None)
                 .map_err(|e| corrupt(offset, compression, e))?;
             let dec = run(dec, ctx, seg)?;
-            let (rest, unread) = dec.into_parts();
-            Ok(taken(rest.len() + unread.len()))
+            // Input the decoder took past its stream's end goes back.
+            let (_, unread) = dec.into_parts();
+            input.unconsume(&unread);
+            Ok(())
         }
         Compression::Zstd => {
             let dec = ruzstd::StreamingDecoder::new(input)
                 .map_err(|e| corrupt(offset, compression, e))?;
             let dec = run(dec, ctx, seg)?;
-            let (rest, frame) = dec.into_parts();
+            let (_, frame) = dec.into_parts();
             // A stream left before its end has no checksum to compare yet.
             if let (false, Some(stored), Some(computed)) = (
                 ctx.out.stopped,
@@ -186,16 +203,16 @@ pub(super) fn decode_segment(
                     return Err(corrupt(offset, compression, "content checksum mismatch"));
                 }
             }
-            Ok(taken(rest.len()))
+            Ok(())
         }
         Compression::Lz4Legacy => {
-            let dec = run(Lz4Legacy::new(input), ctx, seg)?;
-            Ok(taken(dec.rest.len()))
+            run(Lz4Legacy::new(input), ctx, seg)?;
+            Ok(())
         }
         Compression::Lz4Frame => {
             let dec = Lz4Frame::new(input).map_err(|e| corrupt(offset, compression, e))?;
-            let dec = run(dec, ctx, seg)?;
-            Ok(taken(dec.rest.len()))
+            run(dec, ctx, seg)?;
+            Ok(())
         }
         Compression::Lzo => Err(InitramfsError::Unsupported {
             offset,
