@@ -7,7 +7,7 @@ use std::io::{self, BufRead, Read};
 /// [`LAST_PULL`].
 pub const FIRST_PULL: usize = 256 << 10;
 /// The largest piece pulled at once (a peek may still need more: a legacy lz4 block).
-pub const LAST_PULL: usize = 4 << 20;
+pub const LAST_PULL: usize = 2 << 20;
 
 /// A buffered reader over the image: bytes `start..end` of `buf` are the image from offset
 /// `pos` on. Reads no more than `total` bytes. A failure of the reader is kept (see
