@@ -416,9 +416,8 @@ fn list_input(input: &mut Input<'_>, limits: Limits) -> Result<Initramfs, Initra
     };
     loop {
         let offset = input.pos();
-        match input.skip_zeros().map_err(|e| io_err(offset, e))? {
-            None => break,
-            Some(_) => {}
+        if input.skip_zeros().map_err(|e| io_err(offset, e))?.is_none() {
+            break;
         }
         let offset = input.pos();
         let seg = ctx.out.segments.len();
