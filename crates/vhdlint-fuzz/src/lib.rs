@@ -540,7 +540,7 @@ pub fn initramfs(data: &[u8]) {
         sink(&i.read_member("etc/modprobe.d/hv.conf"));
     }
     // Pulled from a reader in small pieces (sizes drawn from the input), the listing is the
-    // same.
+    // same, or both fail.
     let first = 1 + usize::from(data.first().copied().unwrap_or(0)) * 7;
     let last = first * (1 + usize::from(data.get(1).copied().unwrap_or(0) % 8));
     let pulled = vhdlint_guest::initramfs::list_reader_with(
@@ -555,7 +555,9 @@ pub fn initramfs(data: &[u8]) {
             assert!(f.members() == p.members(), "pulled listing differs");
             assert_eq!(f.segments(), p.segments());
         }
-        (Err(f), Err(p)) => assert_eq!(f.to_string(), p.to_string()),
+        // Which defect of a damaged image is met first depends on how far the decompressor
+        // got (see `list_reader`).
+        (Err(_), Err(_)) => {}
         (f, p) => panic!(
             "pulled listing differs: {:?} vs {:?}",
             f.as_ref().err(),

@@ -343,18 +343,23 @@ fn member_module(m: &Member) -> Option<&str> {
     module_stem(m.name.rsplit('/').next().unwrap_or(&m.name))
 }
 
-/// Lists every member of every archive in an initramfs image held in memory.
+/// Lists every member of every archive in an initramfs image held in memory: what
+/// [`list_reader`] lists reading it.
 pub fn list(bytes: &[u8], limits: Limits) -> Result<Initramfs, InitramfsError> {
     let mut reader = bytes;
-    let len = bytes.len();
-    list_pulled(&mut reader, len as u64, len, len, limits)
+    list_reader(&mut reader, bytes.len() as u64, limits)
 }
 
-/// Lists an initramfs image of `len` bytes read from `reader` from its start: as [`list`]
-/// does, but the image is pulled as the listing goes, in pieces from [`FIRST_PULL`] bytes
-/// doubling up to [`LAST_PULL`], so that a listing that stops early (see
-/// [`Limits::until_modules`]) reads the file only a little past where it stopped. A failure
-/// of `reader` is an [`InitramfsError::Read`] holding its error.
+/// Lists an initramfs image of `len` bytes read from `reader` from its start, pulling it as
+/// the listing goes, in pieces from [`FIRST_PULL`] bytes doubling up to [`LAST_PULL`], so
+/// that a listing that stops early (see [`Limits::until_modules`]) reads the file only a
+/// little past where it stopped. A failure of `reader` is an [`InitramfsError::Read`]
+/// holding its error.
+///
+/// How the image is pulled changes no listing, only which of two defects of a damaged image
+/// is met first: a decompressor given more input may run into a corrupt stream before the
+/// archive walker reaches the bytes it did decode, so the error may differ, and a listing
+/// that stops early may stop before a defect that one pulled otherwise reports.
 pub fn list_reader(
     reader: &mut dyn Read,
     len: u64,
