@@ -118,6 +118,24 @@ pub trait Filesystem: Send + Sync {
     fn read_link(&self, path: &str) -> Result<String, FsError>;
     /// At most `max` bytes from the start of regular file `path`.
     fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, FsError>;
+    /// Up to `buf.len()` bytes of regular file `path` from byte `offset` into `buf`; returns
+    /// how many: `buf.len()`, or fewer where the file ends (0 at or past its end). The bytes
+    /// are those [`Filesystem::read`] gives at that place (holes read as zeros), and the
+    /// errors those it gives for the file.
+    ///
+    /// The default reads the file from its start up to the end of the range with
+    /// [`Filesystem::read`] (correct for every filesystem, bounded by the range's end, but
+    /// reading more than the range); ext4, XFS and btrfs read only the extents covering it.
+    fn read_range(&self, path: &str, offset: u64, buf: &mut [u8]) -> Result<usize, FsError> {
+        let end = offset.saturating_add(buf.len() as u64);
+        let data = self.read(path, end)?;
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(data.len());
+        let n = (data.len() - start).min(buf.len());
+        buf[..n].copy_from_slice(&data[start..start + n]);
+        Ok(n)
+    }
     /// What the reader did to the filesystem as it stands on disk that a reader of its
     /// contents should know (an ext4 journal replayed in memory); none by default.
     fn notes(&self) -> Vec<String> {

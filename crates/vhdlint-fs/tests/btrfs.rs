@@ -357,6 +357,22 @@ fn check_walks(compress: &'static str) {
             b"only at the top level\n"
         );
     }
+    // Ranges of files of every shape (inline, one block, compressed, a hole) read what the
+    // whole read gives, which the walk compared with the kernel's.
+    for (i, p) in [
+        "/small",
+        "/four-k",
+        "/text-1m",
+        "/noise-1m",
+        "/sparse",
+        "/empty",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let whole = fs.read(p, u64::MAX).unwrap_or_else(|e| panic!("{p}: {e}"));
+        check_ranges(&fs, p, &whole, i as u64 + 17);
+    }
     // Reads stop at max.
     assert_eq!(fs.read("/text-1m", 10).unwrap(), b"the quick ");
     assert_eq!(fs.read("/sparse", 0).unwrap(), b"");

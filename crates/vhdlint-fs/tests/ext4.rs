@@ -430,6 +430,64 @@ fn ext4_block_maps() {
     );
 }
 
+/// `read_range` of every file under /sizes (extents, block maps, inline data, clusters,
+/// holes) against the bytes `debugfs -R 'cat …'` gives, over ranges at the edges and at
+/// random.
+#[test]
+fn ext4_read_range_reads_what_debugfs_cats() {
+    if !have_tools("ext4_read_range_reads_what_debugfs_cats") {
+        return;
+    }
+    let dir = scratch("read-range");
+    let images: [(&str, &[&str]); 5] = [
+        ("ext4", &["-t", "ext4"]),
+        (
+            "no-extent-1k",
+            &["-t", "ext4", "-b", "1024", "-O", "^extent,^64bit"],
+        ),
+        ("inline", &["-t", "ext4", "-O", "inline_data"]),
+        ("bigalloc", &["-t", "ext4", "-O", "bigalloc", "-C", "16384"]),
+        ("ext2", &["-t", "ext2"]),
+    ];
+    for (i, (name, args)) in images.into_iter().enumerate() {
+        let img = make(&dir, name, args);
+        let fs = open(&img);
+        let mut files = 0;
+        for e in std::fs::read_dir(tree().join("sizes")).unwrap() {
+            let p = format!("/sizes/{}", e.unwrap().file_name().to_string_lossy());
+            let out = Command::new(find_tool("debugfs").unwrap())
+                .args(["-R", &format!("cat {p}")])
+                .arg(&img)
+                .output()
+                .expect("run debugfs");
+            assert!(out.status.success(), "{name}: debugfs cat {p}");
+            let mut want = out.stdout;
+            // debugfs cats an inline file's whole 60-byte i_block, past its size.
+            let size = fs.symlink_metadata(&p).unwrap().len;
+            assert!(
+                want.len() as u64 == size || (name == "inline" && want.len() as u64 > size),
+                "{name}: {p}: debugfs cat gives {} bytes, the size is {size}",
+                want.len()
+            );
+            want.truncate(size as usize);
+            check_ranges(&fs, &p, &want, i as u64 * 1000 + want.len() as u64);
+            files += 1;
+        }
+        assert!(files >= 12, "{name}: {files} files");
+        // Not a regular file: the errors `read` gives.
+        let mut b = [0u8; 4];
+        assert!(matches!(
+            fs.read_range("/sizes", 0, &mut b),
+            Err(vhdlint_fs::FsError::IsADirectory(_))
+        ));
+        assert!(matches!(
+            fs.read_range("/sizes/none", 0, &mut b),
+            Err(vhdlint_fs::FsError::NotFound(_))
+        ));
+        let _ = std::fs::remove_file(&img);
+    }
+}
+
 /// An fs block of file `path` (its first), from debugfs's `bmap`.
 fn bmap(img: &Path, path: &str, lblk: u64) -> u64 {
     let out = debugfs(img, &format!("bmap {path} {lblk}"));

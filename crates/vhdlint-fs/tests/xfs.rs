@@ -573,6 +573,26 @@ fn xfs_file_contents_match_host_files() {
     assert_eq!(f["core.nextents"], "1");
 }
 
+/// `read_range` against the files the image was made from (for /files/frag, as its five
+/// extents out of order, hole, unwritten extent and unmapped tail map them, which xfs_db
+/// confirmed), over ranges at the edges and at random.
+#[test]
+fn xfs_read_range_matches_host_files() {
+    let Some((fix, fs)) = fs() else { return };
+    for (i, (path, want)) in fix.files.iter().enumerate() {
+        check_ranges(fs, path, want, i as u64 + 1);
+    }
+    let mut b = [0u8; 4];
+    assert!(matches!(
+        fs.read_range("/files", 0, &mut b),
+        Err(vhdlint_fs::FsError::IsADirectory(_))
+    ));
+    assert!(matches!(
+        fs.read_range("/files/none", 0, &mut b),
+        Err(vhdlint_fs::FsError::NotFound(_))
+    ));
+}
+
 #[test]
 fn xfs_symlinks_inline_and_remote() {
     let Some((fix, fs)) = fs() else { return };

@@ -197,7 +197,7 @@ fn walk_fs(fs: Arc<dyn Filesystem>) -> Vec<(String, Result<vhdlint_fs::Metadata,
             }
             match md.map(|m| m.kind) {
                 Ok(FileKind::Dir) if depth < 8 => stack.push((path, depth + 1, ancestors.clone())),
-                Ok(FileKind::File) => sink(&fs.read(&path, 64 << 10).map(|b| b.len())),
+                Ok(FileKind::File) => read_file(fs.as_ref(), &path),
                 Ok(FileKind::Symlink) => sink(&fs.read_link(&path)),
                 other => sink(&other),
             }
@@ -236,6 +236,42 @@ fn lookups_agree(cold: &dyn Filesystem, seen: &[(String, Result<vhdlint_fs::Meta
                 continue;
             }
             assert_eq!(&got, md, "{p}");
+        }
+    }
+}
+
+/// Reads a file whole (up to 64 KiB) and in ranges (`read_range`): the ranges that both
+/// read must hold the bytes of the whole read.
+fn read_file(fs: &dyn Filesystem, path: &str) {
+    let whole = fs.read(path, 64 << 10);
+    sink(&whole.as_ref().map(Vec::len));
+    let Ok(whole) = whole else {
+        return;
+    };
+    let len = whole.len() as u64;
+    for (off, n) in [
+        (0, 64usize << 10),
+        (1, 100),
+        (len / 2, 5000),
+        (len.saturating_sub(3), 10),
+        (len, 1),
+    ] {
+        let mut buf = vec![0u8; n];
+        if let Ok(got) = fs.read_range(path, off, &mut buf) {
+            assert!(got <= n, "{path}: read_range gave more than asked");
+            // The part the whole read covers (it stops at 64 KiB).
+            let end = off.saturating_add(got as u64).min(len);
+            if off < end {
+                let (a, b) = (off as usize, end as usize);
+                assert!(
+                    buf[..b - a] == whole[a..b],
+                    "{path}: read_range({off}, {n}) differs from read"
+                );
+            }
+            if len < 64 << 10 {
+                // The whole file was read: the range ends where the file does.
+                assert_eq!(got as u64, len.saturating_sub(off).min(n as u64), "{path}");
+            }
         }
     }
 }
@@ -534,6 +570,31 @@ pub fn initramfs(data: &[u8]) {
     if let Ok(i) = &full {
         sink(&i.members().len());
         sink(&i.read_member("etc/modprobe.d/hv.conf"));
+    }
+    // Pulled from a reader in small pieces (sizes drawn from the input), the listing is the
+    // same, or both fail.
+    let first = 1 + usize::from(data.first().copied().unwrap_or(0)) * 7;
+    let last = first * (1 + usize::from(data.get(1).copied().unwrap_or(0) % 8));
+    let pulled = vhdlint_guest::initramfs::list_reader_with(
+        &mut &data[..],
+        data.len() as u64,
+        first,
+        last,
+        limits.clone(),
+    );
+    match (&full, &pulled) {
+        (Ok(f), Ok(p)) => {
+            assert!(f.members() == p.members(), "pulled listing differs");
+            assert_eq!(f.segments(), p.segments());
+        }
+        // Which defect of a damaged image is met first depends on how far the decompressor
+        // got (see `list_reader`).
+        (Err(_), Err(_)) => {}
+        (f, p) => panic!(
+            "pulled listing differs: {:?} vs {:?}",
+            f.as_ref().err(),
+            p.as_ref().err()
+        ),
     }
     // Stopping once the drivers are found lists a prefix of what a full read lists.
     let wanted = ["hv_vmbus", "hv_storvsc", "hv_netvsc"];

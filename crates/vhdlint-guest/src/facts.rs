@@ -20,7 +20,7 @@ use crate::limits::{
     MAX_RPMDB_BYTES,
 };
 use crate::note::{Note, Unreadable};
-use crate::view::GuestView;
+use crate::view::{GuestFile, GuestView};
 
 pub const WAAGENT_CONF: &str = "/etc/waagent.conf";
 pub const PASSWD: &str = "/etc/passwd";
@@ -283,8 +283,9 @@ impl Facts {
             .get_or_init(|| fact("linux kernel and boot entry", || read_kernel(view)))
     }
 
-    /// The initramfs image at `path`, read (up to [`MAX_INITRAMFS_FILE_BYTES`]) and listed once
-    /// for every check that looks into it, far enough to tell whether each of the kernel
+    /// The initramfs image at `path` (at most [`MAX_INITRAMFS_FILE_BYTES`]), read as far as its
+    /// listing goes (see [`crate::initramfs::list_reader`]) and listed once for every check
+    /// that looks into it, far enough to tell whether each of the kernel
     /// `modules` is in it: listing stops once all of them are found (see
     /// [`crate::initramfs::Limits::until_modules`]; with none, the whole image is listed).
     /// A later call naming a module an earlier, stopped listing does not answer (see
@@ -312,12 +313,19 @@ impl Facts {
             wanted.extend(asked.iter().cloned());
         }
         let read = std::sync::Arc::new(fact(&format!("initramfs {path}"), || {
-            match view.read_upto(path, MAX_INITRAMFS_FILE_BYTES + 1) {
-                Ok(b) if b.len() as u64 > MAX_INITRAMFS_FILE_BYTES => InitramfsRead::TooLarge,
-                Ok(b) => {
+            match view.open(path) {
+                Ok(f) if f.len() > MAX_INITRAMFS_FILE_BYTES => InitramfsRead::TooLarge,
+                Ok(mut f) => {
                     let limits = crate::initramfs::Limits::default().until_modules(wanted.clone());
-                    match crate::initramfs::list(&b, limits) {
+                    let len = f.len();
+                    match crate::initramfs::list_reader(&mut f, len, limits) {
                         Ok(l) => InitramfsRead::Listed(l),
+                        Err(crate::initramfs::InitramfsError::Read { source, .. }) => {
+                            InitramfsRead::Unreadable(match GuestFile::fs_error(&source) {
+                                Some(e) => e.clone(),
+                                None => FsError::Io(source.to_string()),
+                            })
+                        }
                         Err(e) => InitramfsRead::NotInitramfs(e),
                     }
                 }

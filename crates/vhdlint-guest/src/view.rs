@@ -270,6 +270,38 @@ impl GuestView {
         Ok(b)
     }
 
+    /// Up to `buf.len()` bytes of file `path` from byte `offset` (see
+    /// [`Filesystem::read_range`]); symlinks are resolved as [`GuestView::read_upto`] resolves
+    /// them, inside the image.
+    pub fn read_range(&self, path: &str, offset: u64, buf: &mut [u8]) -> Result<usize, FsError> {
+        let p = self.resolve(path, true)?;
+        let (m, inner) = self.locate(&p);
+        m.fs.read_range(&inner, offset, buf)
+    }
+
+    /// Regular file `path` (symlinks resolved inside the image), to be read piece by piece
+    /// with [`GuestFile::read_at`] or as an [`std::io::Read`].
+    pub fn open(&self, path: &str) -> Result<GuestFile, FsError> {
+        let p = self.resolve(path, true)?;
+        let (m, inner) = self.locate(&p);
+        let md = m.fs.symlink_metadata(&inner)?;
+        match md.kind {
+            FileKind::File => {}
+            FileKind::Dir => return Err(FsError::IsADirectory(path.to_string())),
+            _ => {
+                return Err(FsError::Unsupported(format!(
+                    "{path}: is a device, FIFO or socket, not a regular file"
+                )))
+            }
+        }
+        Ok(GuestFile {
+            fs: m.fs.clone(),
+            path: inner,
+            len: md.len,
+            pos: 0,
+        })
+    }
+
     /// A configuration file as text (lossy UTF-8), at most [`MAX_CONFIG_BYTES`]; a larger
     /// file is an error rather than silently cut.
     pub fn read_config(&self, path: &str) -> Result<String, FsError> {
@@ -399,6 +431,51 @@ impl GuestView {
         });
         found.sort();
         (found, cut, unread)
+    }
+}
+
+/// A regular file of the guest, opened by [`GuestView::open`]: its path resolved once, read
+/// in ranges ([`Filesystem::read_range`]). As an [`std::io::Read`] it reads from its start
+/// up to the size it had when opened; a filesystem error is an [`std::io::Error`] holding the
+/// [`FsError`] (see [`GuestFile::fs_error`]).
+pub struct GuestFile {
+    fs: Arc<dyn Filesystem>,
+    path: String,
+    len: u64,
+    pos: u64,
+}
+
+impl GuestFile {
+    /// Its size in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Up to `buf.len()` bytes from byte `offset`; fewer at the end of the file.
+    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, FsError> {
+        let n = usize::try_from(self.len.saturating_sub(offset))
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        self.fs.read_range(&self.path, offset, &mut buf[..n])
+    }
+
+    /// The filesystem error an [`std::io::Error`] of [`std::io::Read::read`] holds, if it
+    /// holds one.
+    pub fn fs_error(e: &std::io::Error) -> Option<&FsError> {
+        e.get_ref()
+            .and_then(|inner| inner.downcast_ref::<FsError>())
+    }
+}
+
+impl std::io::Read for GuestFile {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.read_at(self.pos, buf).map_err(std::io::Error::other)?;
+        self.pos += n as u64;
+        Ok(n)
     }
 }
 

@@ -434,20 +434,7 @@ impl Filesystem for BtrfsFs {
     fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, FsError> {
         let mut fs = lock(&self.fs);
         let (i, m) = self.resolve(&mut fs, path)?;
-        match kind_of_mode(m.mode) {
-            FileKind::File => {}
-            FileKind::Dir => return Err(FsError::IsADirectory(path.to_string())),
-            FileKind::Symlink => {
-                return Err(FsError::Unsupported(format!(
-                    "{path}: is a symlink, not a regular file"
-                )))
-            }
-            FileKind::Other => {
-                return Err(FsError::Unsupported(format!(
-                    "{path}: is a device, FIFO or socket, not a regular file"
-                )))
-            }
-        }
+        regular_file(path, m.mode)?;
         let want = usize::try_from(m.size.min(max))
             .map_err(|_| FsError::limit("max", format!("btrfs file {path}: {} bytes", m.size)))?;
         let mut out = vec![0u8; want];
@@ -465,6 +452,48 @@ impl Filesystem for BtrfsFs {
         }
         Ok(out)
     }
+
+    fn read_range(&self, path: &str, offset: u64, buf: &mut [u8]) -> Result<usize, FsError> {
+        let mut fs = lock(&self.fs);
+        let (i, m) = self.resolve(&mut fs, path)?;
+        regular_file(path, m.mode)?;
+        let n = usize::try_from(m.size.saturating_sub(offset))
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        let out = &mut buf[..n];
+        out.fill(0);
+        let mut done = 0;
+        while done < n {
+            let got = fs
+                .read_file_at(&i, offset + done as u64, &mut out[done..])
+                .map_err(|e| self.err(e, path))?;
+            if got == 0 {
+                // Past what the extents hold: zeros, as `read` gives.
+                break;
+            }
+            done += got;
+        }
+        Ok(n)
+    }
+}
+
+/// The error reading gives for a path of `mode` that is no regular file.
+fn regular_file(path: &str, mode: u32) -> Result<(), FsError> {
+    match kind_of_mode(mode) {
+        FileKind::File => {}
+        FileKind::Dir => return Err(FsError::IsADirectory(path.to_string())),
+        FileKind::Symlink => {
+            return Err(FsError::Unsupported(format!(
+                "{path}: is a symlink, not a regular file"
+            )))
+        }
+        FileKind::Other => {
+            return Err(FsError::Unsupported(format!(
+                "{path}: is a device, FIFO or socket, not a regular file"
+            )))
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -580,6 +580,73 @@ impl Ext4Fs {
         Ok(out)
     }
 
+    /// Bytes of `inode`'s data from byte `offset` into `buf`, up to its size: the bytes
+    /// [`Ext4Fs::read_data`] gives there, reading only the blocks that hold them.
+    fn read_data_range(
+        &self,
+        inode: &Inode,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<usize, FsError> {
+        let ino = inode.ino;
+        if inode.flags & raw::FL_ENCRYPT != 0 {
+            return Err(FsError::Unsupported(format!(
+                "ext4 inode {ino} is encrypted"
+            )));
+        }
+        let n = usize::try_from(inode.size.saturating_sub(offset))
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        if n == 0 {
+            return Ok(0);
+        }
+        let end = offset + n as u64;
+        let out = &mut buf[..n];
+        if inode.flags & raw::FL_INLINE_DATA != 0 {
+            let d = self.inline_data(inode)?;
+            if (d.len() as u64) < end {
+                return Err(corrupt_ino(
+                    ino,
+                    format!(
+                        "inline data of {} bytes for a size of {}",
+                        d.len(),
+                        inode.size
+                    ),
+                ));
+            }
+            out.copy_from_slice(&d[offset as usize..end as usize]);
+            return Ok(n);
+        }
+        out.fill(0);
+        let bs = self.sb.block_size;
+        for r in self.runs(inode, end.div_ceil(bs))? {
+            if r.uninit {
+                continue;
+            }
+            let lo = r.lblk.saturating_mul(bs).max(offset);
+            let hi = (r.lblk + r.len).saturating_mul(bs).min(end);
+            if lo >= hi {
+                continue;
+            }
+            // The run's block holding `lo`, and where in it `lo` is.
+            let blk = r.pblk + (lo / bs - r.lblk);
+            let skip = lo % bs;
+            let piece = &mut out[(lo - offset) as usize..(hi - offset) as usize];
+            let blocks = (skip + piece.len() as u64).div_ceil(bs);
+            if blk.checked_add(blocks).is_none_or(|e| e > self.sb.blocks) {
+                return Err(corrupt_blk(
+                    ino,
+                    blk,
+                    "file block lies outside the filesystem",
+                ));
+            }
+            self.read_bytes(blk * bs + skip, piece, || {
+                format!("ext4 inode {ino}, file block {blk}")
+            })?;
+        }
+        Ok(n)
+    }
+
     /// Calls `f(name, inode, file_type)` for each entry of directory `dir` but `.` and `..`;
     /// `f` returns `false` to stop.
     fn for_each_entry(
@@ -889,5 +956,11 @@ impl crate::Filesystem for Ext4Fs {
         let i = self.resolve(path)?;
         crate::unix::readable_as_file(path, i.file_type())?;
         self.read_data(&i, max)
+    }
+
+    fn read_range(&self, path: &str, offset: u64, buf: &mut [u8]) -> Result<usize, FsError> {
+        let i = self.resolve(path)?;
+        crate::unix::readable_as_file(path, i.file_type())?;
+        self.read_data_range(&i, offset, buf)
     }
 }

@@ -471,6 +471,52 @@ impl XfsFs {
         Ok(out)
     }
 
+    /// Bytes of regular file `inode` from byte `offset` into `buf`, up to its size: the bytes
+    /// [`XfsFs::read_file`] gives there, reading only the extents that hold them.
+    fn read_file_range(
+        &self,
+        inode: &Inode,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<usize, FsError> {
+        let ino = inode.ino;
+        if inode.flags & raw::DIFLAG_REALTIME != 0 {
+            return Err(FsError::Unsupported(format!(
+                "XFS inode {ino}: file on the realtime device"
+            )));
+        }
+        let n = usize::try_from(inode.size.saturating_sub(offset))
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        if n == 0 {
+            return Ok(0);
+        }
+        let end = offset + n as u64;
+        let out = &mut buf[..n];
+        out.fill(0);
+        let bs = u64::from(self.sb.blocksize);
+        for e in self.extents(inode, end.div_ceil(bs))? {
+            if e.unwritten {
+                continue;
+            }
+            let start = e.startoff.saturating_mul(bs);
+            let lo = start.max(offset);
+            let hi = (e.startoff + e.blockcount).saturating_mul(bs).min(end);
+            if lo >= hi {
+                continue;
+            }
+            let base = self.fsb_offset(e.startblock, e.blockcount).ok_or_else(|| {
+                corrupt_blk(ino, e.startblock, "file extent lies outside the filesystem")
+            })?;
+            self.read_bytes(
+                base + (lo - start),
+                &mut out[(lo - offset) as usize..(hi - offset) as usize],
+                || format!("XFS inode {ino}, file block {}", lo / bs),
+            )?;
+        }
+        Ok(n)
+    }
+
     /// The target of symlink `inode`.
     fn symlink_target(&self, inode: &Inode) -> Result<Vec<u8>, FsError> {
         let ino = inode.ino;
@@ -581,6 +627,12 @@ impl Filesystem for XfsFs {
         let i = self.resolve(path)?;
         crate::unix::readable_as_file(path, i.file_type())?;
         self.read_file(&i, max)
+    }
+
+    fn read_range(&self, path: &str, offset: u64, buf: &mut [u8]) -> Result<usize, FsError> {
+        let i = self.resolve(path)?;
+        crate::unix::readable_as_file(path, i.file_type())?;
+        self.read_file_range(&i, offset, buf)
     }
 }
 

@@ -8,6 +8,7 @@ use std::io::{self, BufReader, Read};
 use serde::Serialize;
 
 use super::cpio::{parse_stream, Tracked};
+use super::input::Input;
 use super::lz4::{Lz4Frame, Lz4Legacy};
 use super::{Ctx, Fail, InitramfsError, Where};
 
@@ -136,62 +137,77 @@ fn corrupt(offset: u64, compression: Compression, e: impl fmt::Display) -> Initr
     }
 }
 
-/// Decodes one compressed stream at the start of `input`; returns the input bytes it took.
+/// Decodes one compressed stream at the start of `input`, leaving `input` where the stream
+/// ends (or where listing stopped).
 pub(super) fn decode_segment(
     compression: Compression,
-    input: &[u8],
+    input: &mut Input<'_>,
     ctx: &mut Ctx,
     seg: usize,
-) -> Result<u64, InitramfsError> {
+) -> Result<(), InitramfsError> {
+    let res = decode(compression, input, ctx, seg);
+    // A failure to read the image is not the stream's: the caller reports it.
+    if input.failed() {
+        return Ok(());
+    }
+    res
+}
+
+fn decode(
+    compression: Compression,
+    input: &mut Input<'_>,
+    ctx: &mut Ctx,
+    seg: usize,
+) -> Result<(), InitramfsError> {
     let offset = ctx.out.segments[seg].offset;
-    let taken = |rest: usize| (input.len() - rest.min(input.len())) as u64;
     // Decoder memory of xz, lzma and zstd, bounded whatever the stream asks for.
     let memlimit = crate::limits::MAX_INITRAMFS_DECODER_MEMORY;
     match compression {
-        Compression::None => Ok(0),
+        Compression::None => Ok(()),
         Compression::Gzip => {
-            let dec = run(flate2::bufread::GzDecoder::new(input), ctx, seg)?;
-            Ok(taken(dec.into_inner().len()))
+            run(flate2::bufread::GzDecoder::new(input), ctx, seg)?;
+            Ok(())
         }
         Compression::Bzip2 => {
-            let dec = run(bzip2::bufread::BzDecoder::new(input), ctx, seg)?;
-            Ok(taken(dec.into_inner().len()))
+            run(bzip2::bufread::BzDecoder::new(input), ctx, seg)?;
+            Ok(())
         }
         Compression::Xz | Compression::Lzma => {
             // One stream (not the concatenated ones `xz -d` would also read: what follows it
             // is the next segment); the check it names (CRC32, CRC64, SHA-256) is verified.
+            // The decoder takes from the input only what the stream holds.
             let stream = if compression == Compression::Xz {
                 liblzma::stream::Stream::new_stream_decoder(memlimit, 0)
             } else {
                 liblzma::stream::Stream::new_lzma_decoder(memlimit)
             }
             .map_err(|e| corrupt(offset, compression, e))?;
-            let dec = run(
-                liblzma::bufread::XzDecoder::new_stream(input, stream),
+            run(
+                liblzma::bufread::XzDecoder::new_stream(&mut *input, stream),
                 ctx,
                 seg,
             )?;
-            Ok(taken(dec.into_inner().len()))
+            Ok(())
         }
         Compression::Zstd => {
             // One frame (skippable frames before it are read past); its content checksum, when
             // the frame has one, is verified by the decoder at the frame's end.
-            let mut dec = zstd::stream::read::Decoder::with_buffer(input)
+            let mut dec = zstd::stream::read::Decoder::with_buffer(&mut *input)
                 .map_err(|e| corrupt(offset, compression, e))?
                 .single_frame();
             dec.window_log_max(memlimit.ilog2())
                 .map_err(|e| corrupt(offset, compression, e))?;
-            let dec = run(dec, ctx, seg)?;
-            Ok(taken(dec.finish().len()))
+            run(dec, ctx, seg)?;
+            Ok(())
         }
         Compression::Lz4Legacy => {
-            let dec = run(Lz4Legacy::new(input), ctx, seg)?;
-            Ok(taken(dec.rest.len()))
+            run(Lz4Legacy::new(input), ctx, seg)?;
+            Ok(())
         }
         Compression::Lz4Frame => {
             let dec = Lz4Frame::new(input).map_err(|e| corrupt(offset, compression, e))?;
-            let dec = run(dec, ctx, seg)?;
-            Ok(taken(dec.rest.len()))
+            run(dec, ctx, seg)?;
+            Ok(())
         }
         Compression::Lzo => Err(InitramfsError::Unsupported {
             offset,

@@ -2,7 +2,9 @@
 //! frame format.
 
 use std::fmt;
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
+
+use super::input::Input;
 
 pub(super) const LZ4_LEGACY_MAGIC: u32 = 0x184C_2102;
 /// Uncompressed size of a legacy lz4 block (as written by the kernel's tools and `lz4 -l`).
@@ -49,18 +51,19 @@ impl BlockBuf {
 
 /// The legacy lz4 format: a magic, then blocks of a 4-byte little-endian compressed length
 /// and data decoding to at most 8 MiB; the magic may repeat. Nothing marks the end, so it ends
-/// where the input does or, after a first block, at anything that cannot be a block.
-pub(super) struct Lz4Legacy<'a> {
-    pub(super) rest: &'a [u8],
+/// where the input does or, after a first block, at anything that cannot be a block (which is
+/// left unread).
+pub(super) struct Lz4Legacy<'a, 'b> {
+    input: &'a mut Input<'b>,
     out: BlockBuf,
     blocks: u64,
     done: bool,
 }
 
-impl<'a> Lz4Legacy<'a> {
-    pub(super) fn new(input: &'a [u8]) -> Self {
+impl<'a, 'b> Lz4Legacy<'a, 'b> {
+    pub(super) fn new(input: &'a mut Input<'b>) -> Self {
         Lz4Legacy {
-            rest: input,
+            input,
             out: BlockBuf::default(),
             blocks: 0,
             done: false,
@@ -69,16 +72,18 @@ impl<'a> Lz4Legacy<'a> {
 
     fn next_block(&mut self) -> io::Result<bool> {
         loop {
-            let Some((len, body)) = self.rest.split_first_chunk::<4>() else {
+            let head = self.input.peek(4)?;
+            let Some(len) = head.first_chunk::<4>() else {
                 return Ok(false);
             };
             let n = u32::from_le_bytes(*len);
             if n == LZ4_LEGACY_MAGIC {
-                self.rest = body;
+                self.input.consume(4);
                 continue;
             }
             let n = n as usize;
-            let plausible = n != 0 && n <= LZ4_LEGACY_BOUND && n <= body.len();
+            let plausible =
+                n != 0 && n <= LZ4_LEGACY_BOUND && self.input.peek(4 + n)?.len() >= 4 + n;
             if !plausible {
                 return if self.blocks == 0 {
                     Err(invalid("lz4 block length out of range"))
@@ -86,10 +91,11 @@ impl<'a> Lz4Legacy<'a> {
                     Ok(false)
                 };
             }
-            match lz4_flex::block::decompress_into(&body[..n], self.out.target(LZ4_LEGACY_BLOCK)) {
+            let body = &self.input.peek(4 + n)?[4..4 + n];
+            match lz4_flex::block::decompress_into(body, self.out.target(LZ4_LEGACY_BLOCK)) {
                 Ok(m) => {
                     self.out.end = m;
-                    self.rest = &body[n..];
+                    self.input.consume(4 + n);
                     self.blocks += 1;
                     return Ok(true);
                 }
@@ -100,7 +106,7 @@ impl<'a> Lz4Legacy<'a> {
     }
 }
 
-impl Read for Lz4Legacy<'_> {
+impl Read for Lz4Legacy<'_, '_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.out.empty() {
             if self.done || !self.next_block()? {
@@ -113,8 +119,8 @@ impl Read for Lz4Legacy<'_> {
 }
 
 /// One lz4 frame (checksums are skipped, not verified).
-pub(super) struct Lz4Frame<'a> {
-    pub(super) rest: &'a [u8],
+pub(super) struct Lz4Frame<'a, 'b> {
+    input: &'a mut Input<'b>,
     out: BlockBuf,
     block_max: usize,
     linked: bool,
@@ -125,14 +131,16 @@ pub(super) struct Lz4Frame<'a> {
     done: bool,
 }
 
-impl<'a> Lz4Frame<'a> {
-    pub(super) fn new(input: &'a [u8]) -> io::Result<Self> {
+impl<'a, 'b> Lz4Frame<'a, 'b> {
+    pub(super) fn new(input: &'a mut Input<'b>) -> io::Result<Self> {
         let short = || invalid("truncated lz4 frame header");
-        let (magic, rest) = input.split_first_chunk::<4>().ok_or_else(short)?;
+        // Magic, flags, block descriptor, content size, header checksum.
+        let head = input.peek(4 + 2 + 9)?;
+        let (magic, rest) = head.split_first_chunk::<4>().ok_or_else(short)?;
         if u32::from_le_bytes(*magic) != LZ4_FRAME_MAGIC {
             return Err(invalid("no lz4 frame magic"));
         }
-        let (flags, mut rest) = rest.split_first_chunk::<2>().ok_or_else(short)?;
+        let (flags, rest) = rest.split_first_chunk::<2>().ok_or_else(short)?;
         let [flg, bd] = *flags;
         if flg >> 6 != 1 {
             return Err(invalid("unknown lz4 frame version"));
@@ -149,9 +157,12 @@ impl<'a> Lz4Frame<'a> {
         };
         // Content size, then the header checksum.
         let extra = if flg & 0x08 != 0 { 9 } else { 1 };
-        rest = rest.get(extra..).ok_or_else(short)?;
+        if rest.len() < extra {
+            return Err(short());
+        }
+        input.consume(4 + 2 + extra);
         Ok(Lz4Frame {
-            rest,
+            input,
             out: BlockBuf::default(),
             block_max,
             linked: flg & 0x20 == 0,
@@ -162,21 +173,23 @@ impl<'a> Lz4Frame<'a> {
         })
     }
 
-    fn take(&mut self, n: usize) -> io::Result<&'a [u8]> {
-        if self.rest.len() < n {
+    /// The next `n` bytes, not consumed; an error when the input ends sooner.
+    fn peek(&mut self, n: usize) -> io::Result<&[u8]> {
+        let b = self.input.peek(n)?;
+        if b.len() < n {
             return Err(invalid("truncated lz4 frame"));
         }
-        let (head, tail) = self.rest.split_at(n);
-        self.rest = tail;
-        Ok(head)
+        Ok(&b[..n])
     }
 
     fn next_block(&mut self) -> io::Result<bool> {
-        let word = self.take(4)?;
+        let word = self.peek(4)?;
         let n = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
+        self.input.consume(4);
         if n == 0 {
             if self.content_checksum {
-                self.take(4)?;
+                self.peek(4)?;
+                self.input.consume(4);
             }
             return Ok(false);
         }
@@ -185,10 +198,12 @@ impl<'a> Lz4Frame<'a> {
         if len > self.block_max {
             return Err(invalid("lz4 block larger than the frame's block size"));
         }
-        let data = self.take(len)?;
-        if self.block_checksum {
-            self.take(4)?;
+        let whole = len + if self.block_checksum { 4 } else { 0 };
+        let b = self.input.peek(whole)?;
+        if b.len() < whole {
+            return Err(invalid("truncated lz4 frame"));
         }
+        let data = &b[..len];
         let target = self.out.target(self.block_max);
         let m = if stored {
             target[..len].copy_from_slice(data);
@@ -199,6 +214,7 @@ impl<'a> Lz4Frame<'a> {
         } else {
             lz4_flex::block::decompress_into(data, target).map_err(invalid)?
         };
+        self.input.consume(whole);
         self.out.end = m;
         if self.linked {
             self.window.extend_from_slice(&self.out.data[..m]);
@@ -209,7 +225,7 @@ impl<'a> Lz4Frame<'a> {
     }
 }
 
-impl Read for Lz4Frame<'_> {
+impl Read for Lz4Frame<'_, '_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.out.empty() {
             if self.done || !self.next_block()? {

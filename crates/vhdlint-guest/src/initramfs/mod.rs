@@ -19,6 +19,7 @@
 
 mod cpio;
 mod decompress;
+mod input;
 mod lz4;
 mod modules;
 #[cfg(test)]
@@ -30,7 +31,7 @@ mod tests;
 
 use std::collections::HashMap;
 use std::fmt;
-use std::io;
+use std::io::{self, BufRead, Read};
 
 use serde::Serialize;
 
@@ -41,6 +42,8 @@ use crate::limits::{
 use cpio::{parse_archive, Tracked};
 use decompress::decode_segment;
 pub use decompress::Compression;
+use input::Input;
+pub use input::{FIRST_PULL, LAST_PULL};
 pub use modules::MODULE_INDEXES;
 use modules::{module_stem, normalize, path_matches, same_module_name};
 
@@ -161,7 +164,8 @@ impl Member {
 pub struct Segment {
     /// Image offset of its first byte.
     pub offset: u64,
-    /// Image bytes it spans.
+    /// Image bytes it spans (in the segment where a listing stopped early, the bytes its
+    /// decoder took before it stopped, which depends on how the image was pulled).
     pub len: u64,
     pub compression: Compression,
     /// Bytes of cpio data (for a plain archive, equal to `len`).
@@ -245,6 +249,13 @@ pub enum InitramfsError {
     UnknownFormat { offset: u64 },
     #[error("data that is no cpio archive at {at}")]
     Junk { at: Location },
+    /// The image could not be read (from [`list_reader`]'s reader), at about this offset.
+    #[error("reading the image at offset {offset}: {source}")]
+    Read {
+        offset: u64,
+        #[source]
+        source: io::Error,
+    },
 }
 
 /// Everything [`list`] found.
@@ -332,8 +343,62 @@ fn member_module(m: &Member) -> Option<&str> {
     module_stem(m.name.rsplit('/').next().unwrap_or(&m.name))
 }
 
-/// Lists every member of every archive in an initramfs image.
+/// Lists every member of every archive in an initramfs image held in memory: what
+/// [`list_reader`] lists reading it.
 pub fn list(bytes: &[u8], limits: Limits) -> Result<Initramfs, InitramfsError> {
+    let mut reader = bytes;
+    list_reader(&mut reader, bytes.len() as u64, limits)
+}
+
+/// Lists an initramfs image of `len` bytes read from `reader` from its start, pulling it as
+/// the listing goes, in pieces from [`FIRST_PULL`] bytes doubling up to [`LAST_PULL`], so
+/// that a listing that stops early (see [`Limits::until_modules`]) reads the file only a
+/// little past where it stopped. A failure of `reader` is an [`InitramfsError::Read`]
+/// holding its error.
+///
+/// How the image is pulled changes no listing, only which of two defects of a damaged image
+/// is met first: a decompressor given more input may run into a corrupt stream before the
+/// archive walker reaches the bytes it did decode, so the error may differ, and a listing
+/// that stops early may stop before a defect that one pulled otherwise reports.
+pub fn list_reader(
+    reader: &mut dyn Read,
+    len: u64,
+    limits: Limits,
+) -> Result<Initramfs, InitramfsError> {
+    list_pulled(reader, len, FIRST_PULL, LAST_PULL, limits)
+}
+
+/// [`list_reader`] pulling `first` bytes first, then twice as many each time up to `last`
+/// (a peek past them may pull more, e.g. a whole legacy lz4 block).
+pub fn list_reader_with(
+    reader: &mut dyn Read,
+    len: u64,
+    first: usize,
+    last: usize,
+    limits: Limits,
+) -> Result<Initramfs, InitramfsError> {
+    list_pulled(reader, len, first, last, limits)
+}
+
+fn list_pulled(
+    reader: &mut dyn Read,
+    len: u64,
+    first: usize,
+    last: usize,
+    limits: Limits,
+) -> Result<Initramfs, InitramfsError> {
+    let mut input = Input::new(reader, len, first, last);
+    let res = list_input(&mut input, limits);
+    match input.take_failure() {
+        Some(source) => Err(InitramfsError::Read {
+            offset: input.pos(),
+            source,
+        }),
+        None => res,
+    }
+}
+
+fn list_input(input: &mut Input<'_>, limits: Limits) -> Result<Initramfs, InitramfsError> {
     // Modules still to be found before reading may stop; an empty name is never found, so a
     // set holding one reads to the end.
     let pending: Option<Vec<String>> = limits
@@ -349,15 +414,20 @@ pub fn list(bytes: &[u8], limits: Limits) -> Result<Initramfs, InitramfsError> {
         limits,
         pending,
     };
-    let mut pos = 0usize;
-    while let Some(rest) = bytes.get(pos..).filter(|r| !r.is_empty()) {
-        if rest[0] == 0 {
-            pos += rest.iter().position(|&b| b != 0).unwrap_or(rest.len());
-            continue;
+    let io_err = |offset: u64, e: io::Error| InitramfsError::Corrupt {
+        offset,
+        compression: Compression::None,
+        message: e.to_string(),
+    };
+    loop {
+        let offset = input.pos();
+        if input.skip_zeros().map_err(|e| io_err(offset, e))?.is_none() {
+            break;
         }
-        let offset = pos as u64;
+        let offset = input.pos();
         let seg = ctx.out.segments.len();
-        let consumed = if rest.starts_with(b"0707") {
+        let head = input.peek(8).map_err(|e| io_err(offset, e))?;
+        if head.starts_with(b"0707") {
             ctx.out.segments.push(Segment {
                 offset,
                 len: 0,
@@ -369,26 +439,19 @@ pub fn list(bytes: &[u8], limits: Limits) -> Result<Initramfs, InitramfsError> {
                 segment_offset: offset,
                 compression: Compression::None,
             };
-            let mut src = Tracked::new(rest, Some(rest.len() as u64));
+            let remaining = input.remaining();
+            let mut src = Tracked::new(&mut *input, Some(remaining));
             match parse_archive(&mut src, &mut ctx, seg, wh) {
                 Ok(()) => {}
                 Err(Fail::Cpio(e)) => return Err(e),
-                // Reading a slice cannot fail.
-                Err(Fail::Io(e)) => {
-                    return Err(InitramfsError::Corrupt {
-                        offset,
-                        compression: Compression::None,
-                        message: e.to_string(),
-                    })
-                }
+                Err(Fail::Io(e)) => return Err(io_err(offset, e)),
             }
             let s = &mut ctx.out.segments[seg];
             s.decompressed_len = src.pos;
             s.archives = 1;
-            src.pos
         } else {
             let compression =
-                Compression::detect(rest).ok_or(InitramfsError::UnknownFormat { offset })?;
+                Compression::detect(head).ok_or(InitramfsError::UnknownFormat { offset })?;
             ctx.out.segments.push(Segment {
                 offset,
                 len: 0,
@@ -396,14 +459,13 @@ pub fn list(bytes: &[u8], limits: Limits) -> Result<Initramfs, InitramfsError> {
                 decompressed_len: 0,
                 archives: 0,
             });
-            decode_segment(compression, rest, &mut ctx, seg)?
-        };
+            decode_segment(compression, input, &mut ctx, seg)?;
+        }
         // Every segment starts with a non-zero byte that it consumes; this guards the promise.
-        let consumed = usize::try_from(consumed)
-            .unwrap_or(usize::MAX)
-            .clamp(1, rest.len());
-        ctx.out.segments[seg].len = consumed as u64;
-        pos += consumed;
+        if input.pos() == offset {
+            input.consume(1);
+        }
+        ctx.out.segments[seg].len = input.pos() - offset;
         if ctx.out.stopped {
             break;
         }

@@ -1080,3 +1080,216 @@ fn initramfs_early_exit_skips_the_rest_and_stays_bounded() {
         Err(InitramfsError::TooManyMembers { limit: 100 })
     ));
 }
+
+// ---- the image pulled in pieces ---------------------------------------------------------
+
+/// A reader handing `bytes` out in pieces of the sizes `steps` cycle through (each at least
+/// one byte), counting what it handed out; it fails once `fail_at` bytes are out, if given.
+struct Trickle<'a> {
+    bytes: &'a [u8],
+    steps: Vec<usize>,
+    i: usize,
+    out: usize,
+    fail_at: Option<usize>,
+}
+
+impl<'a> Trickle<'a> {
+    fn new(bytes: &'a [u8], steps: Vec<usize>) -> Self {
+        Trickle {
+            bytes,
+            steps,
+            i: 0,
+            out: 0,
+            fail_at: None,
+        }
+    }
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.fail_at.is_some_and(|f| self.out >= f) {
+            return Err(std::io::Error::other("the disk went away"));
+        }
+        let step = self
+            .steps
+            .get(self.i % self.steps.len().max(1))
+            .copied()
+            .unwrap_or(1)
+            .max(1);
+        self.i += 1;
+        let n = step.min(buf.len()).min(self.bytes.len() - self.out);
+        buf[..n].copy_from_slice(&self.bytes[self.out..self.out + n]);
+        self.out += n;
+        Ok(n)
+    }
+}
+
+/// Whether two listings are the same: every member, segment and kept content, or the same
+/// error.
+fn same_listing(
+    a: &Result<Initramfs, InitramfsError>,
+    b: &Result<Initramfs, InitramfsError>,
+) -> Result<(), String> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => {
+            // Where a listing that stopped early stopped reading its last segment depends
+            // on how much its decoder had been given.
+            let segments = |l: &Initramfs| {
+                let mut s = l.segments.clone();
+                if let (true, Some(last)) = (l.stopped, s.last_mut()) {
+                    last.len = 0;
+                    last.decompressed_len = 0;
+                }
+                s
+            };
+            let same = a.members == b.members
+                && segments(a) == segments(b)
+                && a.kept == b.kept
+                && a.not_kept == b.not_kept
+                && a.stopped == b.stopped;
+            if same {
+                Ok(())
+            } else {
+                Err(format!(
+                    "listings differ: {:?} / {:?}\nvs {:?} / {:?}",
+                    a.segments,
+                    a.members.len(),
+                    b.segments,
+                    b.members.len()
+                ))
+            }
+        }
+        // Which defect is met first depends on how far the decompressor got.
+        (Err(_), Err(_)) => Ok(()),
+        // One stopped early, before the defect of a damaged stream that the other's
+        // decompressor, given more input, ran into.
+        (
+            Ok(l),
+            Err(InitramfsError::Corrupt { .. } | InitramfsError::DecompressedTooLarge { .. }),
+        )
+        | (
+            Err(InitramfsError::Corrupt { .. } | InitramfsError::DecompressedTooLarge { .. }),
+            Ok(l),
+        ) if l.stopped => Ok(()),
+        (a, b) => Err(format!("{:?} vs {:?}", a.as_ref().err(), b.as_ref().err())),
+    }
+}
+
+/// Images of every compression the listing reads: the mutation bases (built with each
+/// compressor's tool, besides gzip and lz4 built in Rust) and generated layouts.
+#[test]
+fn initramfs_pulled_in_pieces_lists_as_the_whole_image() {
+    have_all(&["cpio", "find", "sort", "gzip", "xz", "zstd", "lz4", "bzip2"]);
+    initramfs_pulled_in_pieces_cases();
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(384))]
+    /// The cases of `initramfs_pulled_in_pieces_lists_as_the_whole_image`: the listing of an
+    /// image pulled in small pieces, read back in short reads, is the listing of the whole
+    /// image in memory, mutated or not, stopping early or not.
+    fn initramfs_pulled_in_pieces_cases(
+        base in 0usize..64,
+        generated in proptest::option::of((
+            proptest::collection::vec((0u8..5, 0usize..6, 0u8..8), 0..24),
+            proptest::collection::vec(0usize..32, 0..3),
+            proptest::collection::vec(0u8..4, 3),
+        )),
+        flips in proptest::collection::vec((0usize..1 << 20, proptest::num::u8::ANY), 0..3),
+        cut in proptest::option::of(0usize..1 << 20),
+        first in 1usize..20_000,
+        growth in 1usize..8,
+        steps in proptest::collection::vec(1usize..9000, 1..6),
+        wanted in proptest::collection::vec(0usize..6, 0..3),
+    ) {
+        let mut image = match generated {
+            Some((spec, cuts, how)) => {
+                let entries: Vec<_> = spec
+                    .iter()
+                    .enumerate()
+                    .map(|(n, &(kind, module, spelling))| generated_member(kind, module, spelling, n))
+                    .collect();
+                generated_image(&entries, &cuts, &how)
+            }
+            None => {
+                let bases = mutation_bases();
+                bases[base % bases.len()].clone()
+            }
+        };
+        for (at, byte) in flips {
+            if !image.is_empty() {
+                let i = at % image.len();
+                image[i] = byte;
+            }
+        }
+        if let Some(cut) = cut {
+            image.truncate(cut % (image.len() + 1));
+        }
+        let limits = Limits {
+            max_decompressed: 8 << 20,
+            ..Limits::default()
+        }
+        .keeping("etc/modprobe.d/hv.conf")
+        .until_modules(wanted.iter().map(|&m| POOL[m]));
+        let whole = list(&image, limits.clone());
+        let mut reader = Trickle::new(&image, steps);
+        let pulled = list_pulled(
+            &mut reader,
+            image.len() as u64,
+            first,
+            first * growth,
+            limits,
+        );
+        if let Err(e) = same_listing(&whole, &pulled) {
+            return Err(proptest::test_runner::TestCaseError::fail(e));
+        }
+    }
+}
+
+#[test]
+fn initramfs_pulled_stops_reading_at_the_wanted_modules() {
+    // The drivers first, then 16 MiB of data that does not compress: the file is read only
+    // as far as the drivers and the first pieces.
+    let m = format!("lib/modules/{KVER}/kernel/drivers");
+    let filler = lcg_bytes(16 << 20, 5);
+    let archive = newc(&[
+        (&format!("{m}/hv/hv_vmbus.ko"), 0o100_644, b"x"),
+        (&format!("{m}/scsi/hv_storvsc.ko"), 0o100_644, b"x"),
+        ("usr/lib/big", 0o100_644, &filler),
+    ]);
+    for image in [gz(&archive), archive.clone()] {
+        let mut reader = Trickle::new(&image, vec![1 << 20]);
+        let l = list_reader(
+            &mut reader,
+            image.len() as u64,
+            Limits::default().until_modules(["hv_vmbus", "hv_storvsc"]),
+        )
+        .unwrap();
+        assert!(!l.complete());
+        assert!(l.has_module("hv_storvsc"));
+        assert_eq!(reader.out, FIRST_PULL, "{} bytes", image.len());
+        // Without the set, all of it.
+        let mut reader = Trickle::new(&image, vec![1 << 20]);
+        let l = list_reader(&mut reader, image.len() as u64, Limits::default()).unwrap();
+        assert!(l.complete());
+        assert_eq!(reader.out, image.len());
+    }
+}
+
+#[test]
+fn initramfs_pulled_reports_a_failing_reader() {
+    let image = gz(&sample_newc());
+    let mut extra = early_newc();
+    extra.extend_from_slice(&image);
+    for (image, at) in [(&image, 100), (&extra, 10), (&extra, 0)] {
+        let mut reader = Trickle::new(image, vec![64]);
+        reader.fail_at = Some(at);
+        let e = list_pulled(&mut reader, image.len() as u64, 64, 64, Limits::default())
+            .err()
+            .unwrap();
+        let InitramfsError::Read { source, .. } = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(source.to_string(), "the disk went away");
+    }
+}
