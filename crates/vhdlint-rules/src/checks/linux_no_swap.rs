@@ -26,7 +26,7 @@ fn fix(r: &crate::check::CheckResult) -> Option<crate::fix::Block> {
         .iter()
         .any(|e| e.path.as_deref() == Some("/etc/fstab"))
     {
-        sh.push_str("f=/etc/fstab\nfor s in $(awk '$1 !~ /^#/ && $3 == \"swap\" && $4 !~ /(^|,)noauto(,|$)/ { print $1 }' \"$f\"); do\n    case $s in /*) if [ -f \"$s\" ] && [ ! -L \"$s\" ]; then rm -f -- \"$s\"; say \"deleted the swap file $s\"; fi ;; esac\ndone\nif awk '$1 !~ /^#/ && $3 == \"swap\" && $4 !~ /(^|,)noauto(,|$)/ { found = 1 } END { exit !found }' \"$f\"; then\n    awk '$1 !~ /^#/ && $3 == \"swap\" && $4 !~ /(^|,)noauto(,|$)/ { print \"# \" $0; next } { print }' \"$f\" >\"$f.vhdlint\" && cat \"$f.vhdlint\" >\"$f\" && rm -f \"$f.vhdlint\"\n    say \"commented out the swap lines of $f\"\nfi\n");
+        sh.push_str("f=/etc/fstab\nawk '$1 !~ /^#/ && $3 == \"swap\" && $4 !~ /(^|,)noauto(,|$)/ { print $1 }' \"$f\" | while IFS= read -r s; do\n    case $s in /*) if [ -f \"$s\" ] && [ ! -L \"$s\" ]; then rm -f -- \"$s\"; say \"deleted the swap file $s\"; fi ;; esac\ndone\nif awk '$1 !~ /^#/ && $3 == \"swap\" && $4 !~ /(^|,)noauto(,|$)/ { found = 1 } END { exit !found }' \"$f\"; then\n    awk '$1 !~ /^#/ && $3 == \"swap\" && $4 !~ /(^|,)noauto(,|$)/ { print \"# \" $0; next } { print }' \"$f\" >\"$f.vhdlint\" && cat \"$f.vhdlint\" >\"$f\" && rm -f \"$f.vhdlint\"\n    say \"commented out the swap lines of $f\"\nfi\n");
     }
     for p in crate::fix::evidence_paths(r)
         .into_iter()
