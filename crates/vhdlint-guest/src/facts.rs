@@ -43,6 +43,9 @@ pub struct Facts {
     /// With each, the modules its listing was asked to find (see [`Facts::initramfs`]).
     #[allow(clippy::type_complexity)]
     initramfs: std::sync::Mutex<BTreeMap<String, (Vec<String>, std::sync::Arc<InitramfsRead>)>>,
+    /// Kernel configurations (/boot/config-VERSION) parsed so far, by path.
+    kernel_configs:
+        std::sync::Mutex<BTreeMap<String, std::sync::Arc<crate::config::kconfig::KernelConfig>>>,
 }
 
 /// An initramfs image, as far as it could be read (see [`Facts::initramfs`]).
@@ -334,6 +337,26 @@ impl Facts {
         }));
         seen.insert(path.to_string(), (wanted, read.clone()));
         read
+    }
+
+    /// The kernel configuration at `path` (`/boot/config-VERSION`), whose text the caller
+    /// read: parsed once per run for every check that asks.
+    pub fn kernel_config(
+        &self,
+        path: &str,
+        text: &str,
+    ) -> std::sync::Arc<crate::config::kconfig::KernelConfig> {
+        let mut seen = self
+            .kernel_configs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        seen.entry(path.to_string())
+            .or_insert_with(|| {
+                std::sync::Arc::new(fact(&format!("kernel configuration {path}"), || {
+                    crate::config::kconfig::parse(text)
+                }))
+            })
+            .clone()
     }
 }
 

@@ -1,4 +1,4 @@
-use vhdlint_guest::config::kconfig::{self, Value};
+use vhdlint_guest::config::kconfig::Value;
 use vhdlint_guest::view::GuestView;
 
 use super::linux_hyperv_drivers::modules_dir;
@@ -76,17 +76,23 @@ pub fn run(ctx: &Context) -> Outcome {
         return Outcome::error("no default kernel found (no boot entry, no /lib/modules/VERSION)")
             .noted(lookup);
     };
-    judge(&g.view, &version, found.map(|f| f.1), level)
+    judge(&g.view, &g.facts, &version, found.map(|f| f.1), level)
         .noted(k.notes.clone())
         .noted(lookup)
 }
 
-fn judge(v: &GuestView, version: &str, dir: Option<String>, level: Level) -> Outcome {
+fn judge(
+    v: &GuestView,
+    facts: &vhdlint_guest::facts::Facts,
+    version: &str,
+    dir: Option<String>,
+    level: Level,
+) -> Outcome {
     let path = format!("/boot/config-{version}");
     let mut notes = Vec::new();
     match v.read_config(&path) {
         Ok(text) => {
-            let cfg = kconfig::parse(&text);
+            let cfg = facts.kernel_config(&path, &text);
             let mut ev = Vec::new();
             let mut missing = Vec::new();
             for o in OPTIONS {

@@ -1,5 +1,3 @@
-use std::cell::OnceCell;
-
 use vhdlint_guest::config::modprobe::{install_disables, Kind};
 use vhdlint_guest::kmod::{read_modprobe, Modprobe};
 use vhdlint_guest::view::GuestView;
@@ -80,14 +78,14 @@ enum Has {
 }
 
 /// How `name` is in kernel `version`'s modules directory `dir`.
-/// Where `fs` is in kernel `version` (modules in `dir`); `parsed` keeps the kernel
-/// configuration once parsed, for the next filesystem.
+/// Where `fs` is in kernel `version` (modules in `dir`); the kernel configuration is parsed
+/// once per run ([`vhdlint_guest::facts::Facts::kernel_config`]).
 fn find(
     v: &GuestView,
     version: &str,
     dir: &str,
     fs: (&str, &str, &str),
-    parsed: &OnceCell<vhdlint_guest::config::kconfig::KernelConfig>,
+    facts: &vhdlint_guest::facts::Facts,
     notes: &mut Vec<Note>,
 ) -> Has {
     let (name, sym, sub) = fs;
@@ -104,7 +102,7 @@ fn find(
     }
     let config = format!("/boot/config-{version}");
     if let Some(t) = v.read_noted(&config, notes) {
-        let c = parsed.get_or_init(|| vhdlint_guest::config::kconfig::parse(&t));
+        let c = facts.kernel_config(&config, &t);
         if let Some(s) = c
             .get(sym)
             .filter(|s| s.value == vhdlint_guest::config::kconfig::Value::Yes)
@@ -199,10 +197,9 @@ pub fn run(ctx: &Context) -> Outcome {
     let mut ev = Vec::new();
     let mut problems = Vec::new();
     let mut states = Vec::new();
-    let parsed = OnceCell::new();
     for fs in FILESYSTEMS {
         let name = fs.0;
-        match find(v, &version, &dir, fs, &parsed, &mut hidden) {
+        match find(v, &version, &dir, fs, &g.facts, &mut hidden) {
             Has::BuiltIn(e) => {
                 ev.push(e);
                 states.push(format!("{name} built in"));
