@@ -143,6 +143,14 @@ pub trait Filesystem: Send + Sync {
     }
 }
 
+/// How many of `buf_len` bytes from `offset` a file of `size` bytes holds (0 at or past its
+/// end): what a ranged read of it can give.
+pub fn range_len(size: u64, offset: u64, buf_len: usize) -> usize {
+    usize::try_from(size.saturating_sub(offset))
+        .unwrap_or(usize::MAX)
+        .min(buf_len)
+}
+
 impl fmt::Debug for dyn Filesystem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Filesystem({})", self.kind())

@@ -226,9 +226,7 @@ impl Filesystem for MemFs {
             // Not a regular file: the error `read` gives.
             _ => return self.read(path, 0).map(|_| 0),
         };
-        let n = usize::try_from(len.saturating_sub(offset))
-            .unwrap_or(usize::MAX)
-            .min(buf.len());
+        let n = crate::range_len(len, offset, buf.len());
         match self.get(path)? {
             Node::File(c) => {
                 let at = offset as usize;

@@ -457,9 +457,7 @@ impl GuestFile {
 
     /// Up to `buf.len()` bytes from byte `offset`; fewer at the end of the file.
     pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, FsError> {
-        let n = usize::try_from(self.len.saturating_sub(offset))
-            .unwrap_or(usize::MAX)
-            .min(buf.len());
+        let n = vhdlint_fs::range_len(self.len, offset, buf.len());
         self.fs.read_range(&self.path, offset, &mut buf[..n])
     }
 

@@ -154,17 +154,22 @@ pub fn sh_script(report: &ImageReport, about: &ScriptFor) -> String {
 
 /// The block deleting `paths` (and nothing else), each when it is still there.
 pub fn delete_files(paths: &[String], changes: impl Into<String>) -> Option<Block> {
+    (!paths.is_empty()).then(|| Block {
+        changes: changes.into(),
+        sh: delete_files_sh(paths),
+    })
+}
+
+/// The sh deleting `paths`, each when it is still there (nothing for none).
+pub fn delete_files_sh(paths: &[String]) -> String {
     if paths.is_empty() {
-        return None;
+        return String::new();
     }
     let words: Vec<String> = paths.iter().map(|p| sh_quote(p)).collect();
-    Some(Block {
-        changes: changes.into(),
-        sh: format!(
-            "for f in {}; do\n    if [ -e \"$f\" ] || [ -L \"$f\" ]; then rm -f -- \"$f\"; say \"deleted $f\"; fi\ndone\n",
-            words.join(" ")
-        ),
-    })
+    format!(
+        "for f in {}; do\n    if [ -e \"$f\" ] || [ -L \"$f\" ]; then rm -f -- \"$f\"; say \"deleted $f\"; fi\ndone\n",
+        words.join(" ")
+    )
 }
 
 /// The absolute paths among a result's evidence, in order, without repeats.

@@ -457,9 +457,7 @@ impl Filesystem for BtrfsFs {
         let mut fs = lock(&self.fs);
         let (i, m) = self.resolve(&mut fs, path)?;
         regular_file(path, m.mode)?;
-        let n = usize::try_from(m.size.saturating_sub(offset))
-            .unwrap_or(usize::MAX)
-            .min(buf.len());
+        let n = crate::range_len(m.size, offset, buf.len());
         let out = &mut buf[..n];
         out.fill(0);
         let mut done = 0;

@@ -537,17 +537,7 @@ impl Ext4Fs {
         }
         let want = inode.size.min(max);
         if inode.flags & raw::FL_INLINE_DATA != 0 {
-            let mut d = self.inline_data(inode)?;
-            if (d.len() as u64) < want {
-                return Err(corrupt_ino(
-                    ino,
-                    format!(
-                        "inline data of {} bytes for a size of {}",
-                        d.len(),
-                        inode.size
-                    ),
-                ));
-            }
+            let mut d = self.inline_data_upto(inode, want)?;
             d.truncate(want as usize);
             return Ok(d);
         }
@@ -580,6 +570,22 @@ impl Ext4Fs {
         Ok(out)
     }
 
+    /// An inline-data inode's bytes, which must reach `need` (a size the inode claims).
+    fn inline_data_upto(&self, inode: &Inode, need: u64) -> Result<Vec<u8>, FsError> {
+        let d = self.inline_data(inode)?;
+        if (d.len() as u64) < need {
+            return Err(corrupt_ino(
+                inode.ino,
+                format!(
+                    "inline data of {} bytes for a size of {}",
+                    d.len(),
+                    inode.size
+                ),
+            ));
+        }
+        Ok(d)
+    }
+
     /// Bytes of `inode`'s data from byte `offset` into `buf`, up to its size: the bytes
     /// [`Ext4Fs::read_data`] gives there, reading only the blocks that hold them.
     fn read_data_range(
@@ -594,26 +600,14 @@ impl Ext4Fs {
                 "ext4 inode {ino} is encrypted"
             )));
         }
-        let n = usize::try_from(inode.size.saturating_sub(offset))
-            .unwrap_or(usize::MAX)
-            .min(buf.len());
+        let n = crate::range_len(inode.size, offset, buf.len());
         if n == 0 {
             return Ok(0);
         }
         let end = offset + n as u64;
         let out = &mut buf[..n];
         if inode.flags & raw::FL_INLINE_DATA != 0 {
-            let d = self.inline_data(inode)?;
-            if (d.len() as u64) < end {
-                return Err(corrupt_ino(
-                    ino,
-                    format!(
-                        "inline data of {} bytes for a size of {}",
-                        d.len(),
-                        inode.size
-                    ),
-                ));
-            }
+            let d = self.inline_data_upto(inode, end)?;
             out.copy_from_slice(&d[offset as usize..end as usize]);
             return Ok(n);
         }

@@ -485,9 +485,7 @@ impl XfsFs {
                 "XFS inode {ino}: file on the realtime device"
             )));
         }
-        let n = usize::try_from(inode.size.saturating_sub(offset))
-            .unwrap_or(usize::MAX)
-            .min(buf.len());
+        let n = crate::range_len(inode.size, offset, buf.len());
         if n == 0 {
             return Ok(0);
         }

@@ -365,22 +365,12 @@ pub fn list_reader(
     len: u64,
     limits: Limits,
 ) -> Result<Initramfs, InitramfsError> {
-    list_pulled(reader, len, FIRST_PULL, LAST_PULL, limits)
+    list_reader_with(reader, len, FIRST_PULL, LAST_PULL, limits)
 }
 
 /// [`list_reader`] pulling `first` bytes first, then twice as many each time up to `last`
 /// (a peek past them may pull more, e.g. a whole legacy lz4 block).
 pub fn list_reader_with(
-    reader: &mut dyn Read,
-    len: u64,
-    first: usize,
-    last: usize,
-    limits: Limits,
-) -> Result<Initramfs, InitramfsError> {
-    list_pulled(reader, len, first, last, limits)
-}
-
-fn list_pulled(
     reader: &mut dyn Read,
     len: u64,
     first: usize,

@@ -1233,7 +1233,7 @@ proptest::proptest! {
         .until_modules(wanted.iter().map(|&m| POOL[m]));
         let whole = list(&image, limits.clone());
         let mut reader = Trickle::new(&image, steps);
-        let pulled = list_pulled(
+        let pulled = list_reader_with(
             &mut reader,
             image.len() as u64,
             first,
@@ -1284,7 +1284,7 @@ fn initramfs_pulled_reports_a_failing_reader() {
     for (image, at) in [(&image, 100), (&extra, 10), (&extra, 0)] {
         let mut reader = Trickle::new(image, vec![64]);
         reader.fail_at = Some(at);
-        let e = list_pulled(&mut reader, image.len() as u64, 64, 64, Limits::default())
+        let e = list_reader_with(&mut reader, image.len() as u64, 64, 64, Limits::default())
             .err()
             .unwrap();
         let InitramfsError::Read { source, .. } = e else {

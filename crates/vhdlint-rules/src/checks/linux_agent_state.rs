@@ -20,16 +20,13 @@ pub static META: CheckMeta = CheckMeta {
 pub const FIX: crate::fix::Fix = crate::fix::Fix::Script(fix);
 
 fn fix(r: &crate::check::CheckResult) -> Option<crate::fix::Block> {
-    let mut sh = String::new();
     let paths = crate::fix::evidence_paths(r);
     let agent: Vec<String> = paths
         .iter()
         .filter(|p| p.starts_with("/var/lib/waagent/") || *p == "/var/log/waagent.log")
         .cloned()
         .collect();
-    if let Some(b) = crate::fix::delete_files(&agent, "") {
-        sh.push_str(&b.sh);
-    }
+    let mut sh = crate::fix::delete_files_sh(&agent);
     if paths.iter().any(|p| p == "/var/lib/cloud/instances") {
         sh.push_str("if command -v cloud-init >/dev/null 2>&1; then\n    if [ -n \"$(ls -A /var/lib/cloud/instances 2>/dev/null)\" ]; then cloud-init clean --logs; say 'ran cloud-init clean --logs'; fi\nelif [ -d /var/lib/cloud/instances ] && [ -n \"$(ls -A /var/lib/cloud/instances)\" ]; then\n    rm -rf /var/lib/cloud/instances/* /var/lib/cloud/instance; say 'deleted the cloud-init instance state'\nfi\n");
     }
