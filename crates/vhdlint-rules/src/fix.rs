@@ -15,12 +15,17 @@ use crate::check::{CheckResult, Status};
 use crate::runner::ImageReport;
 use crate::CHECKS;
 
+pub mod powershell;
+
 /// How a check's results are fixed.
 #[derive(Debug, Clone, Copy)]
 pub enum Fix {
     /// A mechanical fix: the block for a non-pass result (`None` when that result has nothing
     /// this function can change; the result is then listed with its remedy).
     Script(fn(&CheckResult) -> Option<Block>),
+    /// A Windows fix: the PowerShell block for a non-pass result, run in the VM before sysprep
+    /// ([`powershell`]; `None` as for `Script`).
+    PowerShell(fn(&CheckResult) -> Option<powershell::PsBlock>),
     /// No mechanical fix, and why (the remedy says what to do instead).
     Manual(&'static str),
 }
@@ -68,9 +73,21 @@ pub struct ScriptFor<'a> {
     pub policy: &'a str,
 }
 
-/// The sh script for `report`: the results without a mechanical fix (and the waived ones)
-/// listed at the top with their remedy, then one block per fixable failure or warning.
-pub fn sh_script(report: &ImageReport, about: &ScriptFor) -> String {
+/// The results of `report` a script acts on, sorted: `manual` lists (as comment lines) those
+/// without a mechanical fix in this script's language, waived ones and errors, with their
+/// remedy and why; `blocks` pairs each fixable failure or warning with what `pick` made of its
+/// check's fix.
+pub struct Triage<'a, B> {
+    pub manual: Vec<String>,
+    pub blocks: Vec<(&'a CheckResult, B)>,
+}
+
+/// Sorts the non-pass results of `report` for a script: `pick` turns a check's [`Fix`] and
+/// its result into a block of the script's language, or says why there is none.
+pub fn triage<'a, B>(
+    report: &'a ImageReport,
+    pick: impl Fn(Fix, &CheckResult) -> Result<B, &'static str>,
+) -> Triage<'a, B> {
     let mut manual = Vec::new();
     let mut blocks = Vec::new();
     for r in &report.checks {
@@ -88,8 +105,8 @@ pub fn sh_script(report: &ImageReport, about: &ScriptFor) -> String {
         }
         let block = match (r.status, fix_of(r.id)) {
             (Status::Error, _) => Err("could not be evaluated: nothing to fix until it can be"),
-            (_, Some(Fix::Script(f))) => f(r).ok_or("nothing mechanical to change for this result"),
             (_, Some(Fix::Manual(why))) => Err(why),
+            (_, Some(fix)) => pick(fix, r),
             (_, None) => Err("not a check of the image"),
         };
         match block {
@@ -104,6 +121,39 @@ pub fn sh_script(report: &ImageReport, about: &ScriptFor) -> String {
             )),
         }
     }
+    Triage { manual, blocks }
+}
+
+/// The comment lines above a block: the check, what it found (evidence with path and line),
+/// what the block changes. `#` starts a comment in sh, PowerShell and virt-customize files.
+pub fn block_header(r: &CheckResult, changes: &str) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# ---- {} ({}): {}",
+        r.id,
+        r.status.as_str(),
+        comment(&r.actual)
+    );
+    for e in r.evidence.iter().take(20) {
+        let at = match (&e.path, e.line) {
+            (Some(p), Some(l)) => format!("{}:{l}: ", comment(p)),
+            (Some(p), None) => format!("{}: ", comment(p)),
+            _ => String::new(),
+        };
+        let _ = writeln!(s, "# found: {at}{}", comment(&e.text));
+    }
+    let _ = writeln!(s, "# changes: {}", comment(changes));
+    s
+}
+
+/// The sh script for `report`: the results without a mechanical fix (and the waived ones)
+/// listed at the top with their remedy, then one block per fixable failure or warning.
+pub fn sh_script(report: &ImageReport, about: &ScriptFor) -> String {
+    let Triage { manual, blocks } = triage(report, |fix, r| match fix {
+        Fix::Script(f) => f(r).ok_or("nothing mechanical to change for this result"),
+        _ => Err("its fix is for Windows: vhdlint fix --format powershell"),
+    });
     let mut s = String::new();
     let _ = writeln!(s, "#!/bin/sh");
     let _ = writeln!(
@@ -130,22 +180,8 @@ pub fn sh_script(report: &ImageReport, about: &ScriptFor) -> String {
         s.push_str("say 'nothing to fix'\n");
     }
     for (r, b) in blocks {
-        let _ = writeln!(
-            s,
-            "\n# ---- {} ({}): {}",
-            r.id,
-            r.status.as_str(),
-            comment(&r.actual)
-        );
-        for e in r.evidence.iter().take(20) {
-            let at = match (&e.path, e.line) {
-                (Some(p), Some(l)) => format!("{}:{l}: ", comment(p)),
-                (Some(p), None) => format!("{}: ", comment(p)),
-                _ => String::new(),
-            };
-            let _ = writeln!(s, "# found: {at}{}", comment(&e.text));
-        }
-        let _ = writeln!(s, "# changes: {}", comment(&b.changes));
+        s.push('\n');
+        s.push_str(&block_header(r, &b.changes));
         s.push_str(b.sh.trim_end());
         s.push('\n');
     }

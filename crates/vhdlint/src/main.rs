@@ -138,9 +138,10 @@ struct FixArgs {
     /// Waivers file: a waived result is not fixed.
     #[arg(long)]
     waivers: Option<PathBuf>,
-    /// The script's language: sh (POSIX sh, run as root in the guest).
-    #[arg(long, value_enum, default_value_t = FixFormat::Sh)]
-    format: FixFormat,
+    /// The script's language: sh (POSIX sh, run as root in the guest; the default for a Linux
+    /// disk) or powershell (run in the Windows VM before sysprep; the default for Windows).
+    #[arg(long, value_enum)]
+    format: Option<FixFormat>,
     /// Write the script to FILE instead of standard output.
     #[arg(long, short)]
     output: Option<PathBuf>,
@@ -167,6 +168,9 @@ struct FixArgs {
 enum FixFormat {
     /// POSIX sh, run as root inside the build VM or a chroot of its root.
     Sh,
+    /// PowerShell, run elevated in the Windows VM before sysprep (sysprep is its last step,
+    /// with -Generalize).
+    Powershell,
 }
 
 /// Options shared by the commands that write a report.
@@ -666,7 +670,6 @@ fn check(a: CheckArgs) -> Result<u8> {
 }
 
 fn fix(a: FixArgs) -> Result<u8> {
-    let FixFormat::Sh = a.format;
     let s = session(CommonArgs {
         policy: a.policy,
         config: a.config,
@@ -713,13 +716,18 @@ fn fix(a: FixArgs) -> Result<u8> {
             e.waiver.expires.as_deref().unwrap_or("?")
         );
     }
-    let script = vhdlint_rules::fix::sh_script(
-        &r,
-        &vhdlint_rules::fix::ScriptFor {
-            version: env!("CARGO_PKG_VERSION"),
-            policy: &s.policy.name,
-        },
-    );
+    let about = vhdlint_rules::fix::ScriptFor {
+        version: env!("CARGO_PKG_VERSION"),
+        policy: &s.policy.name,
+    };
+    let format = a.format.unwrap_or(match r.profile {
+        vhdlint_rules::Profile::WindowsOs => FixFormat::Powershell,
+        _ => FixFormat::Sh,
+    });
+    let script = match format {
+        FixFormat::Sh => vhdlint_rules::fix::sh_script(&r, &about),
+        FixFormat::Powershell => vhdlint_rules::fix::powershell::ps_script(&r, &about),
+    };
     match &a.output {
         Some(p) => std::fs::write(p, script).with_context(|| format!("writing {}", p.display()))?,
         None => {

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{check_json, debian12_cache_dir, debian12_script_or_skip, status, vhdlint};
+use serde_json::Value;
 
 /// /proc mounted in a root for as long as it lives.
 struct ProcMount(PathBuf);
@@ -252,4 +253,249 @@ printf 'lease {\n  interface "eth0";\n  fixed-address 10.0.0.4;\n}\n' >/var/lib/
     // The missing sfdisk/parted and sudo stay: installing packages is left to the build.
     assert_eq!(status(&report, "linux/provisioning-deps"), "warning");
     assert_eq!(code, 0, "check after the fix: {report:#}");
+}
+
+/// The Windows fixtures (NTFS written by mkntfs, hives by fixtures/mkhive.py), each with its
+/// defect: the generalized server and one disk per failing windows/ check.
+const WINDOWS_FIXTURES: &[&str] = &[
+    "win-generalized-gpt",
+    "win-complete",
+    "win-rdp-off",
+    "win-rdp-policy",
+    "win-unattend",
+    "win-panther",
+    "win-pagefile-e",
+    "win-cdrom-off",
+    "win-cdrom-policy",
+    "win-roles",
+    "win-autologon",
+    "win-no-agent",
+    "win-pending-reboot",
+    "win-sql",
+];
+
+/// The automatic logon password fixtures/reg/win-software-autologon.reg stores.
+const AUTOLOGON_PASSWORD: &str = "Vhdl1nt-AutoLogon-7Qx9Kd2Wm";
+
+/// What a PowerShell tokenizer needs to say about a script: every string closed, every
+/// bracket matched (outside strings and comments, and inside `$( )` of expandable strings),
+/// and the statements outside comments (their first words), in order. A model of the
+/// language specification's lexical rules (single-quoted strings with doubled quotes of any of
+/// the five quote characters, expandable strings with backtick escapes and subexpressions, line
+/// and block comments), for the parts the script uses.
+fn ps_structure(script: &str) -> Result<Vec<String>, String> {
+    fn sq(c: char) -> bool {
+        matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}')
+    }
+    fn dq(c: char) -> bool {
+        matches!(c, '"' | '\u{201C}' | '\u{201D}' | '\u{201E}')
+    }
+    let chars: Vec<char> = script.chars().collect();
+    let mut i = 0;
+    // The bracket stack; `$"` marks a subexpression of an expandable string.
+    let mut stack: Vec<char> = Vec::new();
+    let mut in_dq = false;
+    let mut statements = Vec::new();
+    let mut line = String::new();
+    let mut lineno = 1;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\n' {
+            lineno += 1;
+        }
+        if in_dq {
+            match c {
+                '`' => i += 1,
+                '$' if chars.get(i + 1) == Some(&'(') => {
+                    stack.push('$');
+                    in_dq = false;
+                    i += 1;
+                }
+                c if dq(c) => {
+                    if chars.get(i + 1).is_some_and(|&n| dq(n)) {
+                        i += 1;
+                    } else {
+                        in_dq = false;
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            '#' => {
+                while i < chars.len() && chars[i] != '\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            '<' if chars.get(i + 1) == Some(&'#') => {
+                let end = (i + 2..chars.len().saturating_sub(1))
+                    .find(|&j| chars[j] == '#' && chars[j + 1] == '>')
+                    .ok_or(format!("line {lineno}: block comment not closed"))?;
+                i = end + 2;
+                continue;
+            }
+            c if sq(c) => {
+                let mut j = i + 1;
+                loop {
+                    match chars.get(j) {
+                        None => return Err(format!("line {lineno}: string not closed")),
+                        Some(&q) if sq(q) => {
+                            if chars.get(j + 1).is_some_and(|&n| sq(n)) {
+                                j += 2;
+                                continue;
+                            }
+                            break;
+                        }
+                        Some(_) => j += 1,
+                    }
+                }
+                line.push_str("''");
+                i = j + 1;
+                continue;
+            }
+            c if dq(c) => {
+                in_dq = true;
+                line.push_str("\"\"");
+            }
+            '(' | '{' | '[' => stack.push(c),
+            ')' | '}' | ']' => {
+                let open = stack
+                    .pop()
+                    .ok_or(format!("line {lineno}: {c} without an opening"))?;
+                let want = match c {
+                    ')' => "($",
+                    '}' => "{",
+                    _ => "[",
+                };
+                if !want.contains(open) {
+                    return Err(format!("line {lineno}: {open} closed by {c}"));
+                }
+                if open == '$' {
+                    in_dq = true;
+                }
+            }
+            '\n' => {
+                let t = line.trim();
+                if !t.is_empty() && stack.is_empty() {
+                    statements.push(t.split_whitespace().next().unwrap_or("").to_string());
+                }
+                if stack.is_empty() {
+                    line.clear();
+                }
+            }
+            _ => {}
+        }
+        if c != '\n' {
+            line.push(c);
+        }
+        i += 1;
+    }
+    if in_dq {
+        return Err("an expandable string is not closed".into());
+    }
+    if let Some(open) = stack.last() {
+        return Err(format!("{open} not closed"));
+    }
+    Ok(statements)
+}
+
+#[test]
+fn the_structure_check_catches_broken_powershell() {
+    assert!(ps_structure("Say 'ok'\nif ($a) { Say \"$($b -join '; ')\" }\n").is_ok());
+    for broken in [
+        "Say 'it's'\n",
+        "if ($a) { Say 'x'\n",
+        "Say \"$($b -join ')\"\n",
+        "Say \u{2019}x\n",
+        "<# open\n",
+        "$a = @(1, 2]\n",
+    ] {
+        assert!(ps_structure(broken).is_err(), "{broken:?}");
+    }
+}
+
+/// `vhdlint fix` on each Windows fixture writes PowerShell by default (a Windows profile): a
+/// script that tokenizes (strings closed, brackets matched), starts with #Requires and its
+/// param block, has one block per failing or warning check with a PowerShell fix and lists the
+/// rest with their remedy, ends with sysprep behind -Generalize, and never holds the automatic
+/// logon password that win-autologon stores.
+#[test]
+fn the_powershell_form_for_every_windows_fixture() {
+    for name in WINDOWS_FIXTURES {
+        let img = fixture_or_skip!(*name);
+        let (_, report) = check_json(&img, &[]);
+        let out = vhdlint(&["fix", img.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {out:?}");
+        let script = String::from_utf8(out.stdout).expect("UTF-8");
+        assert!(
+            script.starts_with("#Requires -RunAsAdministrator\n"),
+            "{name}:\n{script}"
+        );
+        assert!(
+            !script.contains(AUTOLOGON_PASSWORD),
+            "{name}: the password is in the script"
+        );
+        let statements = ps_structure(&script).unwrap_or_else(|e| panic!("{name}: {e}\n{script}"));
+        assert!(
+            statements[0].starts_with("param("),
+            "{name}: {statements:?}"
+        );
+        // sysprep is the last step, behind -Generalize.
+        let last = script.rfind("==== LAST STEP").expect("the sysprep step");
+        assert!(script[last..].contains("if ($Generalize)"), "{name}");
+        assert!(script[last..].contains("sysprep.exe"), "{name}");
+        assert!(
+            !script[last..].contains("# ---- "),
+            "{name}: a block after sysprep"
+        );
+        let (top, body) = script.split_once("\nparam(").unwrap();
+        for c in report["checks"].as_array().unwrap() {
+            let id = c["id"].as_str().unwrap();
+            let st = c["status"].as_str().unwrap();
+            let header = format!("# ---- {id} ({st})");
+            let fixable = id.starts_with("windows/")
+                && matches!(st, "fail" | "warning")
+                && c.get("waived").is_none_or(Value::is_null)
+                && !matches!(
+                    id,
+                    "windows/architecture"
+                        | "windows/ntfs"
+                        | "windows/version"
+                        | "windows/patch-level"
+                        | "windows/sql-server"
+                        | "windows/guest-agent"
+                );
+            match st {
+                "fail" | "warning" | "error" if fixable => {
+                    assert!(
+                        body.contains(&header),
+                        "{name}: no block for {id}\n{script}"
+                    )
+                }
+                "fail" | "warning" | "error" => {
+                    assert!(
+                        top.contains(&format!("#   {id} ({st})")),
+                        "{name}: {id} not listed\n{script}"
+                    );
+                    assert!(!body.contains(&header), "{name}: {id}");
+                }
+                _ => assert!(
+                    !script.contains(&format!("# ---- {id} ")),
+                    "{name}: {id} passes"
+                ),
+            }
+        }
+    }
+    // The forms can be asked for: sh on a Windows disk fixes nothing and says why.
+    let img = fixture_or_skip!("win-rdp-off");
+    let out = vhdlint(&["fix", "--format", "sh", img.to_str().unwrap()]);
+    let sh = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        sh.contains("windows/rdp (fail)") && sh.contains("--format powershell"),
+        "{sh}"
+    );
+    assert!(sh.contains("say 'nothing to fix'"), "{sh}");
 }
