@@ -185,8 +185,26 @@ pub fn sh_script(report: &ImageReport, about: &ScriptFor) -> String {
         s.push_str(b.sh.trim_end());
         s.push('\n');
     }
+    if report.profile == crate::Profile::LinuxOs {
+        s.push_str(DEPROVISION);
+    }
     s
 }
+
+/// The last, optional block of the sh script: the Azure agent's own deprovisioning.
+pub const DEPROVISION: &str = r#"
+# ==== LAST STEP (optional): the Azure Linux agent's own deprovisioning ==========================
+# `waagent -deprovision+user -force` deletes the last provisioned user and its home, the SSH host
+# keys, DHCP leases, the root password and the agent's state, and cannot be undone: it runs only
+# when asked for, VHDLINT_DEPROVISION=1 sh THIS_SCRIPT, as the last command before capture.
+if [ "${VHDLINT_DEPROVISION:-0}" = 1 ]; then
+    if ! command -v waagent >/dev/null 2>&1; then
+        echo "vhdlint fix: VHDLINT_DEPROVISION=1 but waagent is not installed" >&2; exit 1
+    fi
+    waagent -deprovision+user -force
+    say 'deprovisioned: waagent -deprovision+user -force (capture the VM now)'
+fi
+"#;
 
 /// The block deleting `paths` (and nothing else), each when it is still there.
 pub fn delete_files(paths: &[String], changes: impl Into<String>) -> Option<Block> {
@@ -205,6 +223,16 @@ pub fn delete_files_sh(paths: &[String]) -> String {
     format!(
         "for f in {}; do\n    if [ -e \"$f\" ] || [ -L \"$f\" ]; then rm -f -- \"$f\"; say \"deleted $f\"; fi\ndone\n",
         words.join(" ")
+    )
+}
+
+/// The sh locking account `name`'s password in /etc/shadow when it is usable or empty (a `!`
+/// put in front, as `usermod -L` does: the hash is kept, no password opens the account), with
+/// usermod where the root has it.
+pub fn lock_password_sh(name: &str) -> String {
+    format!(
+        "n={}\nif awk -F: -v n=\"$n\" '$1 == n && $2 !~ /^[!*]/ {{ f = 1 }} END {{ exit !f }}' /etc/shadow; then\n    if command -v usermod >/dev/null 2>&1; then usermod -L \"$n\"; else\n        awk -F: -v OFS=: -v n=\"$n\" '$1 == n && $2 !~ /^[!*]/ {{ $2 = \"!\" $2 }} {{ print }}' /etc/shadow >/etc/shadow.vhdlint && cat /etc/shadow.vhdlint >/etc/shadow && rm -f /etc/shadow.vhdlint\n    fi\n    say \"locked the password of $n\"\nfi\n",
+        sh_quote(name)
     )
 }
 

@@ -1,9 +1,11 @@
-//! `vhdlint fix` end to end on a root written by the real tools: the Debian 12 root of
+//! `vhdlint fix` end to end on roots written by the real tools: the Debian 12 root of
 //! `fixtures/debian12.sh` as plain-ext4 has it (debootstrap's host keys, no ClientAliveInterval,
-//! no serial console, the build host's resolv.conf and hostname, a machine-id). The script is
+//! no serial console, the build host's resolv.conf and hostname, a machine-id), and the same
+//! root after `apt-get install cloud-init netplan.io` and cloud-init's first boot. The script is
 //! run as root in a chroot of that root with /proc mounted, the image is rebuilt from the
 //! changed root, and `vhdlint check` must then exit 0; a second run of the script must change
 //! nothing; sshd itself (`sshd -T` in the chroot) must read the interval the script set.
+//! The PowerShell form is checked on every Windows fixture (structure, no password).
 
 mod common;
 
@@ -76,12 +78,57 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, (u64, u32, i64, Option<PathBuf>)> 
     out
 }
 
+/// The root filesystem's UUID and partition 1's PARTUUID in `debian12.sh image-of-root`'s
+/// images (D12_ROOT_UUID, label-id 0xd1200001).
+const ROOT_UUID: &str = "d12a0b1c-2d3e-4f50-8a61-72839405a6b1";
+const ROOT_PARTUUID: &str = "d1200001-01";
+
+/// While it lives, the disk the root will be on, as grub-mkconfig asks about it: the fixtures'
+/// grub-probe stand-in (fixtures/grub-probe-standin.sh, answering from GRUB_PROBE_UUID and
+/// GRUB_PROBE_PARTUUID) over the root's grub-probe, and /dev/sda1 with its by-uuid link. The
+/// real update-grub and /etc/grub.d scripts then run in the chroot as in the build VM.
+struct AttachedDisk(PathBuf);
+
+impl AttachedDisk {
+    fn new(root: &Path) -> Option<Self> {
+        let probe = root.join("usr/sbin/grub-probe");
+        if !probe.exists() {
+            return None;
+        }
+        std::fs::rename(&probe, root.join("usr/sbin/grub-probe.real")).unwrap();
+        let standin =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/grub-probe-standin.sh");
+        std::fs::copy(standin, &probe).unwrap();
+        std::fs::set_permissions(&probe, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        std::fs::create_dir_all(root.join("dev/disk/by-uuid")).unwrap();
+        std::fs::write(root.join("dev/sda1"), b"").unwrap();
+        std::os::unix::fs::symlink("../../sda1", root.join("dev/disk/by-uuid").join(ROOT_UUID))
+            .unwrap();
+        Some(AttachedDisk(root.to_path_buf()))
+    }
+}
+
+impl Drop for AttachedDisk {
+    fn drop(&mut self) {
+        let r = &self.0;
+        let _ = std::fs::rename(
+            r.join("usr/sbin/grub-probe.real"),
+            r.join("usr/sbin/grub-probe"),
+        );
+        let _ = std::fs::remove_dir_all(r.join("dev/disk"));
+        let _ = std::fs::remove_file(r.join("dev/sda1"));
+    }
+}
+
 /// Runs the script in a chroot of `root`: its standard output.
 fn run_in_chroot(root: &Path, script: &str) -> String {
     std::fs::write(root.join("tmp/vhdlint-fix.sh"), script).unwrap();
     let out = Command::new("chroot")
         .arg(root)
         .args(["/bin/sh", "/tmp/vhdlint-fix.sh"])
+        .env("GRUB_PROBE_UUID", ROOT_UUID)
+        .env("GRUB_PROBE_PARTUUID", ROOT_PARTUUID)
         .output()
         .expect("chroot runs");
     std::fs::remove_file(root.join("tmp/vhdlint-fix.sh")).unwrap();
@@ -95,7 +142,37 @@ fn run_in_chroot(root: &Path, script: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// What fails on that root before the script, and passes after it.
+/// A round trip: a Debian 12 root from `fixtures/debian12.sh` (`plain-root` or `cloud-root`),
+/// more of what a build leaves written in a chroot by the root's own tools (`defects`), and
+/// `boot` run on the host (cloud-init's first boot); then image → `vhdlint fix` → the script in
+/// a chroot with /proc → image → `vhdlint check` exits 0.
+struct RoundTrip<'a> {
+    root: &'a str,
+    defects: &'a str,
+    boot: Option<fn(&Path)>,
+    /// Fail before, pass after.
+    failing: &'a [&'a str],
+    /// Warn before, pass after.
+    warning: &'a [&'a str],
+    /// What the script must say it changed.
+    says: &'a [&'a str],
+}
+
+/// More of what a build leaves, written in a chroot by the root's own tools: bash's history
+/// (an interactive bash writing its history on exit), a swap file made by mkswap and listed in
+/// fstab, a CIS hardening line that disables udf, and a lease as dhclient writes it.
+const BUILD_LEFTOVERS: &str = r#"set -e
+i=0; while [ $i -lt 60 ]; do i=$((i + 1)); echo "echo building step $i of the image >/dev/null"; done | HOME=/root HISTFILE=/root/.bash_history bash -i >/dev/null 2>&1
+test -s /root/.bash_history
+dd if=/dev/zero of=/swapfile bs=1M count=1 2>/dev/null && chmod 600 /swapfile && mkswap /swapfile >/dev/null
+echo '/swapfile none swap sw 0 0' >>/etc/fstab
+printf '%s\n' '# CIS Debian Linux 12 Benchmark' 'install udf /bin/true' >/etc/modprobe.d/CIS.conf
+mkdir -p /var/lib/dhcp
+printf 'lease {\n  interface "eth0";\n  fixed-address 10.0.0.4;\n}\n' >/var/lib/dhcp/dhclient.eth0.leases
+"#;
+
+/// What fails on the plain root before the script, and passes after it (with
+/// [`BUILD_LEFTOVERS`]; linux/provisioning-deps keeps a warning for the packages it lacks).
 const FAILING: [&str; 7] = [
     "linux/ssh-host-keys",
     "linux/ssh-client-alive",
@@ -106,36 +183,122 @@ const FAILING: [&str; 7] = [
     "linux/dhcp-leases",
 ];
 
+const PLAIN_SAYS: &[&str] = &[
+    "deleted /etc/ssh/ssh_host_rsa_key",
+    "added ClientAliveInterval 180 as the first line of /etc/ssh/sshd_config",
+    "added console=ttyS0,115200n8 to GRUB_CMDLINE_LINUX in /etc/default/grub",
+    "deleted the swap file /swapfile",
+    "deleted line 2 of /etc/modprobe.d/CIS.conf (it disabled udf or vfat)",
+    "deleted /root/.bash_history",
+];
+
 #[test]
 fn the_script_makes_the_debootstrapped_debian_image_pass() {
+    let mut says = PLAIN_SAYS.to_vec();
+    says.push("set Provisioning.Agent=auto in /etc/waagent.conf");
+    round_trip(RoundTrip {
+        root: "plain-root",
+        defects: BUILD_LEFTOVERS,
+        boot: None,
+        failing: &FAILING,
+        warning: &["linux/agent-config", "linux/hostname", "linux/resolv-conf"],
+        says: &says,
+    });
+}
+
+/// cloud-init's first boot of the build VM, as the root's own cloud-init (22.4) runs it: its
+/// init-local stage in a network namespace of its own with a veth whose MAC the NoCloud seed's
+/// network-config names (match: macaddress, set-name), /proc and /sys mounted there. It renders
+/// eth0 for ifupdown, writes a udev rule pinning eth0 to that MAC, sets the hostname and
+/// keeps its instance state — what a capture of that VM carries.
+fn cloud_init_first_boot(root: &Path) {
+    let seed = root.join("var/lib/cloud/seed/nocloud");
+    std::fs::create_dir_all(&seed).unwrap();
+    std::fs::write(
+        seed.join("meta-data"),
+        "instance-id: iid-build-vm-01\nlocal-hostname: build-vm-01\n",
+    )
+    .unwrap();
+    std::fs::write(seed.join("user-data"), "#cloud-config\n{}\n").unwrap();
+    std::fs::write(
+        seed.join("network-config"),
+        "version: 2\nethernets:\n  eth0:\n    match:\n      macaddress: \"00:15:5d:01:02:03\"\n    set-name: eth0\n    dhcp4: true\n",
+    )
+    .unwrap();
+    let r = root.to_str().unwrap();
+    let out = Command::new("unshare")
+        .args(["--net", "--mount", "sh", "-ec"])
+        .arg(format!(
+            "ip link add eth0 address 00:15:5d:01:02:03 type veth peer name peer0\n\
+             mount -t proc proc '{r}/proc'\nmount -t sysfs sysfs '{r}/sys'\n\
+             timeout 300 chroot '{r}' cloud-init init --local"
+        ))
+        .output()
+        .expect("unshare runs");
+    assert!(
+        out.status.success(),
+        "cloud-init init --local: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&seed).unwrap();
+    assert!(root
+        .join("etc/udev/rules.d/70-persistent-net.rules")
+        .exists());
+    assert!(root
+        .join("var/lib/cloud/instances/iid-build-vm-01")
+        .exists());
+}
+
+/// The Debian image after `apt-get install cloud-init netplan.io` in the chroot (debian12.sh
+/// cloud-root), the build's leftovers, a netplan definition pinned to a MAC by `netplan set`,
+/// and cloud-init's first boot.
+#[test]
+fn the_script_makes_the_debian_image_with_cloud_init_pass() {
+    let defects = format!(
+        "{BUILD_LEFTOVERS}netplan set \"ethernets.eth1={{dhcp4: true, match: {{macaddress: '00:15:5d:0a:0b:0c'}}, set-name: eth1}}\"\n"
+    );
+    let mut says = PLAIN_SAYS.to_vec();
+    says.extend([
+        "netplan: eth1 no longer matches a MAC address (netplan set)",
+        "deleted /etc/udev/rules.d/70-persistent-net.rules",
+        "emptied /etc/hostname",
+    ]);
+    round_trip(RoundTrip {
+        root: "cloud-root",
+        defects: &defects,
+        boot: Some(cloud_init_first_boot),
+        failing: &FAILING,
+        warning: &[
+            "linux/network",
+            "linux/agent-state",
+            "linux/hostname",
+            "linux/resolv-conf",
+        ],
+        says: &says,
+    });
+}
+
+fn round_trip(t: RoundTrip) {
     let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let dir = tempfile::tempdir_in(&base).unwrap();
     let root = dir.path().join("root");
     let cache = debian12_cache_dir();
     let Some(_) = debian12_script_or_skip(
-        "the Debian 12 root (debian12.sh plain-root)",
-        &["plain-root".as_ref(), cache.as_os_str(), root.as_os_str()],
+        &format!("the Debian 12 root (debian12.sh {})", t.root),
+        &[t.root.as_ref(), cache.as_os_str(), root.as_os_str()],
     ) else {
         return;
     };
-    // More of what a build leaves, written in a chroot by the root's own tools: bash's history
-    // (an interactive bash writing its history on exit), a swap file made by mkswap and listed in fstab, a CIS hardening line that
-    // disables udf, and a lease as dhclient writes it.
-    let defects = r#"set -e
-i=0; while [ $i -lt 60 ]; do i=$((i + 1)); echo "echo building step $i of the image >/dev/null"; done | HOME=/root HISTFILE=/root/.bash_history bash -i >/dev/null 2>&1
-test -s /root/.bash_history
-dd if=/dev/zero of=/swapfile bs=1M count=1 2>/dev/null && chmod 600 /swapfile && mkswap /swapfile >/dev/null
-echo '/swapfile none swap sw 0 0' >>/etc/fstab
-printf '%s\n' '# CIS Debian Linux 12 Benchmark' 'install udf /bin/true' >/etc/modprobe.d/CIS.conf
-mkdir -p /var/lib/dhcp
-printf 'lease {\n  interface "eth0";\n  fixed-address 10.0.0.4;\n}\n' >/var/lib/dhcp/dhclient.eth0.leases
-"#;
     let made = Command::new("chroot")
         .arg(&root)
-        .args(["/bin/sh", "-c", defects])
+        .args(["/bin/sh", "-c", t.defects])
         .status()
         .unwrap();
     assert!(made.success(), "writing the defects in the chroot");
+    if let Some(boot) = t.boot {
+        boot(&root);
+    }
     let image_of = |name: &str| -> PathBuf {
         let out = dir.path().join(name);
         debian12_script_or_skip(
@@ -150,9 +313,12 @@ printf 'lease {\n  interface "eth0";\n  fixed-address 10.0.0.4;\n}\n' >/var/lib/
     };
     let before = image_of("before.vhd");
     let (code, report) = check_json(&before, &[]);
-    assert_eq!(code, 1, "the plain image fails");
-    for id in FAILING {
+    assert_eq!(code, 1, "the image fails before the fix");
+    for id in t.failing {
         assert_eq!(status(&report, id), "fail", "{id} before the fix");
+    }
+    for id in t.warning {
+        assert_eq!(status(&report, id), "warning", "{id} before the fix");
     }
 
     let out = vhdlint(&["fix", before.to_str().unwrap()]);
@@ -169,7 +335,7 @@ printf 'lease {\n  interface "eth0";\n  fixed-address 10.0.0.4;\n}\n' >/var/lib/
         .status()
         .unwrap();
     assert!(parses.success(), "sh -n rejects the script:\n{script}");
-    for id in FAILING {
+    for id in t.failing {
         assert!(
             script.contains(&format!("# ---- {id} (fail)")),
             "a block for {id}:\n{script}"
@@ -177,82 +343,87 @@ printf 'lease {\n  interface "eth0";\n  fixed-address 10.0.0.4;\n}\n' >/var/lib/
     }
     // What has no mechanical fix is listed with its remedy, not silently dropped.
     assert!(script.contains("#   linux/python (warning)"), "{script}");
+    // The agent's deprovisioning is the last block, and only on request.
+    let last = script.rfind("# ---- ").unwrap();
+    let deprovision = script
+        .find("==== LAST STEP (optional)")
+        .expect("the deprovision step");
+    assert!(deprovision > last, "{script}");
+    assert!(script[deprovision..].contains("if [ \"${VHDLINT_DEPROVISION:-0}\" = 1 ]; then"));
 
     let said = {
         let _proc = ProcMount::new(&root);
+        let _disk = AttachedDisk::new(&root);
         let said = run_in_chroot(&root, &script);
         let first = snapshot(&root);
         let again = run_in_chroot(&root, &script);
         assert_eq!(again, "", "a second run says it changed something");
         assert!(first == snapshot(&root), "a second run changed the tree");
-
-        // sshd's own reading of its configuration, with a throw-away host key (the script
-        // deleted the image's).
-        let keygen = Command::new("chroot")
-            .arg(&root)
-            .args([
-                "ssh-keygen",
-                "-q",
-                "-t",
-                "ed25519",
-                "-N",
-                "",
-                "-f",
-                "/tmp/hostkey",
-            ])
-            .status()
-            .unwrap();
-        assert!(keygen.success());
-        // sshd -T wants its privilege separation directory (made at boot by systemd).
-        let run_sshd = root.join("run/sshd");
-        let made = !run_sshd.exists();
-        std::fs::create_dir_all(&run_sshd).unwrap();
-        let t = Command::new("chroot")
-            .arg(&root)
-            .args(["/usr/sbin/sshd", "-T", "-h", "/tmp/hostkey"])
-            .output()
-            .unwrap();
-        if made {
-            std::fs::remove_dir(&run_sshd).unwrap();
-        }
-        let _ = std::fs::remove_file(root.join("tmp/hostkey"));
-        let _ = std::fs::remove_file(root.join("tmp/hostkey.pub"));
-        let t = format!(
-            "{}{}",
-            String::from_utf8_lossy(&t.stdout),
-            String::from_utf8_lossy(&t.stderr)
-        );
         assert!(
-            t.lines().any(|l| l == "clientaliveinterval 180"),
-            "sshd -T:\n{t}"
+            sshd_reads(&root)
+                .lines()
+                .any(|l| l == "clientaliveinterval 180"),
+            "sshd -T"
         );
         said
     };
-    for change in [
-        "deleted /etc/ssh/ssh_host_rsa_key",
-        "added ClientAliveInterval 180 as the first line of /etc/ssh/sshd_config",
-        "added console=ttyS0,115200n8 to GRUB_CMDLINE_LINUX in /etc/default/grub",
-        "deleted the swap file /swapfile",
-        "deleted line 2 of /etc/modprobe.d/CIS.conf (it disabled udf or vfat)",
-        "deleted /root/.bash_history",
-        "set Provisioning.Agent=auto in /etc/waagent.conf",
-    ] {
+    for change in t.says {
         assert!(said.contains(change), "the script says {change:?}:\n{said}");
     }
     assert!(!root.join("etc/ssh/ssh_host_rsa_key").exists());
 
     let after = image_of("after.vhd");
     let (code, report) = check_json(&after, &[]);
-    for id in FAILING
+    for id in t
+        .failing
         .iter()
+        .chain(t.warning)
         .filter(|id| **id != "linux/provisioning-deps")
-        .chain(&["linux/agent-config", "linux/hostname", "linux/resolv-conf"])
     {
         assert_eq!(status(&report, id), "pass", "{id} after the fix");
     }
     // The missing sfdisk/parted and sudo stay: installing packages is left to the build.
     assert_eq!(status(&report, "linux/provisioning-deps"), "warning");
     assert_eq!(code, 0, "check after the fix: {report:#}");
+}
+
+/// sshd's own reading of its configuration in the chroot (`sshd -T`), with a throw-away host
+/// key (the script deleted the image's).
+fn sshd_reads(root: &Path) -> String {
+    let keygen = Command::new("chroot")
+        .arg(root)
+        .args([
+            "ssh-keygen",
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-f",
+            "/tmp/hostkey",
+        ])
+        .status()
+        .unwrap();
+    assert!(keygen.success());
+    // sshd -T wants its privilege separation directory (made at boot by systemd).
+    let run_sshd = root.join("run/sshd");
+    let made = !run_sshd.exists();
+    std::fs::create_dir_all(&run_sshd).unwrap();
+    let t = Command::new("chroot")
+        .arg(root)
+        .args(["/usr/sbin/sshd", "-T", "-h", "/tmp/hostkey"])
+        .output()
+        .unwrap();
+    if made {
+        std::fs::remove_dir(&run_sshd).unwrap();
+    }
+    let _ = std::fs::remove_file(root.join("tmp/hostkey"));
+    let _ = std::fs::remove_file(root.join("tmp/hostkey.pub"));
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&t.stdout),
+        String::from_utf8_lossy(&t.stderr)
+    )
 }
 
 /// The Windows fixtures (NTFS written by mkntfs, hives by fixtures/mkhive.py), each with its

@@ -16,7 +16,7 @@ pub static META: CheckMeta = CheckMeta {
 
 /// How `vhdlint fix` remedies this check.
 pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(
-    "no block is generated for this check yet: the remedy says what to change",
+    "disabling NetworkManager leaves the VM without network unless another configuration (ifupdown, netplan with networkd, ifcfg with network-scripts) brings eth0 up on DHCP: choose and install that first, then systemctl disable NetworkManager",
 );
 
 pub fn run(ctx: &Context) -> Outcome {
