@@ -42,7 +42,7 @@ impl Drop for ProcMount {
 }
 
 /// Every entry of the tree but /proc and /tmp: path → (size, mode, mtime in ns, link target).
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, (u64, u32, i64, Option<PathBuf>)> {
+fn snapshot(root: &Path) -> Snapshot {
     fn walk(
         root: &Path,
         dir: &Path,
@@ -119,6 +119,22 @@ impl Drop for AttachedDisk {
         let _ = std::fs::remove_dir_all(r.join("dev/disk"));
         let _ = std::fs::remove_file(r.join("dev/sda1"));
     }
+}
+
+type Snapshot = BTreeMap<PathBuf, (u64, u32, i64, Option<PathBuf>)>;
+
+/// The two snapshots are the same: a second run of the script changed nothing.
+fn same_tree(once: &Snapshot, twice: &Snapshot, what: &str) {
+    let changed: Vec<_> = twice
+        .iter()
+        .filter(|(p, v)| once.get(*p) != Some(*v))
+        .map(|(p, _)| p)
+        .chain(once.keys().filter(|p| !twice.contains_key(*p)))
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "{what}: a second run changed {changed:?}"
+    );
 }
 
 /// Runs the script in a chroot of `root`: its standard output.
@@ -358,7 +374,7 @@ fn round_trip(t: RoundTrip) {
         let first = snapshot(&root);
         let again = run_in_chroot(&root, &script);
         assert_eq!(again, "", "a second run says it changed something");
-        assert!(first == snapshot(&root), "a second run changed the tree");
+        same_tree(&first, &snapshot(&root), t.root);
         assert!(
             sshd_reads(&root)
                 .lines()
@@ -669,4 +685,243 @@ fn the_powershell_form_for_every_windows_fixture() {
         "{sh}"
     );
     assert!(sh.contains("say 'nothing to fix'"), "{sh}");
+}
+
+/// What an installation and a build VM leave on any of the distribution-shaped trees, written
+/// with the host's own tools into the tree `$T`: SSH host keys (ssh-keygen), root's history, a
+/// swap file (mkswap) in fstab, the build's hostname, resolv.conf and machine-id, a password for
+/// root (crypt(3) SHA-512).
+const SHAPED_COMMON: &str = r#"set -e
+cd "$T"
+for t in rsa ecdsa ed25519; do ssh-keygen -q -t $t -N '' -C root@build-vm -f etc/ssh/ssh_host_${t}_key; done
+printf '%s\n' 'sudo -i' 'vi /etc/ssh/sshd_config' 'systemctl restart sshd' >root/.bash_history
+chmod 600 root/.bash_history
+dd if=/dev/zero of=swapfile bs=1M count=1 2>/dev/null
+chmod 600 swapfile
+mkswap swapfile >/dev/null
+printf '/swapfile none swap defaults 0 0\n' >>etc/fstab
+echo build-vm-07.corp.example.com >etc/hostname
+rm -f etc/resolv.conf
+printf 'search corp.example.com\nnameserver 10.1.0.53\n' >etc/resolv.conf
+echo 3d5a70e5ca0948d5ab2842460091a2b2 >etc/machine-id
+hash=$(python3 -W ignore -c 'import crypt; print(crypt.crypt("build", "$6$vhdlintbuild"))')
+sed -i "s|^root:[^:]*:|root:$hash:|" etc/shadow
+"#;
+
+/// A RHEL 9 installation: ClientAliveInterval left at sshd's default, no serial console on the
+/// kernel line (/etc/default/grub, /etc/kernel/cmdline and kernelopts in grubenv, which stays a
+/// 1024-byte block as grub2-editenv keeps it), a NetworkManager lease, firewalld enabled, the
+/// NIC's MAC in ifcfg-eth0.
+const RHEL_DEFECTS: &str = r##"sed -i 's/^ClientAliveInterval 3m$/#ClientAliveInterval 0/' etc/ssh/sshd_config
+sed -i 's/ console=ttyS0 earlyprintk=ttyS0//' etc/default/grub etc/kernel/cmdline
+python3 - boot/grub2/grubenv <<'PY'
+import sys
+p = sys.argv[1]
+b = open(p, "rb").read()
+t = b.rstrip(b"#").replace(b" console=ttyS0 earlyprintk=ttyS0", b"")
+open(p, "wb").write(t + b"#" * (len(b) - len(t)))
+PY
+mkdir -p var/lib/NetworkManager
+printf '# This is private data. Do not parse.\nADDRESS=10.0.0.4\nNETMASK=255.255.255.0\nROUTER=10.0.0.1\n' >var/lib/NetworkManager/internal-4a0f5c3e-2b1d-4f6e-9a8b-7c6d5e4f3a2b-eth0.lease
+mkdir -p etc/systemd/system/multi-user.target.wants
+ln -s /usr/lib/systemd/system/firewalld.service etc/systemd/system/multi-user.target.wants/firewalld.service
+echo 'HWADDR=00:15:5d:01:02:03' >>etc/sysconfig/network-scripts/ifcfg-eth0
+"##;
+
+/// SLES 15: no ClientAliveInterval, no serial console (/etc/default/grub and grub.cfg), the
+/// `Defaults targetpw` and `ALL ALL=(ALL) ALL` SUSE's sudoers ships, firewalld enabled.
+const SUSE_DEFECTS: &str = r#"sed -i '/^ClientAliveInterval 180$/d' etc/ssh/sshd_config
+sed -i 's/ earlyprintk=ttyS0 console=ttyS0//' etc/default/grub boot/grub2/grub.cfg
+sed -i '/^Defaults env_reset$/a Defaults targetpw   # ask for the password of the target user i.e. root' etc/sudoers
+sed -i "/^root ALL=(ALL) ALL\$/a ALL   ALL=(ALL) ALL   # WARNING! Only use this together with 'Defaults targetpw'!" etc/sudoers
+mkdir -p etc/systemd/system/multi-user.target.wants
+ln -s /usr/lib/systemd/system/firewalld.service etc/systemd/system/multi-user.target.wants/firewalld.service
+"#;
+
+/// Ubuntu 22.04 from its installer rather than Azure's image: no 50-azure.conf (so no
+/// ClientAliveInterval), no serial console, ufw enabled, udev's persistent-net rule pinning eth0
+/// to a MAC, a dhclient lease.
+const UBUNTU_DEFECTS: &str = r#"rm etc/ssh/sshd_config.d/50-azure.conf
+sed -i 's/ console=ttyS0 earlyprintk=ttyS0//' etc/default/grub boot/grub/grub.cfg
+sed -i 's/^ENABLED=no$/ENABLED=yes/' etc/ufw/ufw.conf
+mkdir -p etc/udev/rules.d var/lib/dhcp
+printf 'SUBSYSTEM=="net", ACTION=="add", DRIVERS=="?*", ATTR{address}=="00:15:5d:01:02:03", NAME="eth0"\n' >etc/udev/rules.d/70-persistent-net.rules
+printf 'lease {\n  interface "eth0";\n  fixed-address 10.0.0.4;\n}\n' >var/lib/dhcp/dhclient.eth0.leases
+"#;
+
+/// Checks that every shaped tree fails before the script and passes after it.
+const SHAPED_FAILING: &[&str] = &[
+    "linux/ssh-host-keys",
+    "linux/ssh-client-alive",
+    "linux/kernel-cmdline",
+    "linux/no-swap",
+    "linux/root-password",
+    "linux/default-accounts",
+];
+const SHAPED_WARNING: &[&str] = &[
+    "linux/shell-history",
+    "linux/hostname",
+    "linux/resolv-conf",
+    "linux/agent-state",
+    "linux/firewall",
+];
+
+/// Runs the script in a chroot of a tree that has no shell of its own: busybox (the host's
+/// static build, its applets linked in /tmp/bb) is the only PATH, so the script sees none of
+/// the tree's stand-in binaries and takes its fallbacks (no grubby, systemctl or usermod).
+fn run_with_busybox(root: &Path, script: &str) -> String {
+    let bb = root.join("tmp/bb");
+    if !bb.exists() {
+        // The VM has /dev/null; the tree has an empty /dev (removed again with /tmp/bb).
+        let made = Command::new("mknod")
+            .arg(root.join("dev/null"))
+            .args(["c", "1", "3"])
+            .status()
+            .unwrap();
+        assert!(made.success(), "mknod dev/null");
+        std::fs::create_dir_all(&bb).unwrap();
+        let host = ["/bin/busybox", "/usr/bin/busybox"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .expect("busybox (Debian's busybox-static; scripts/setup-system installs it)");
+        std::fs::copy(host, bb.join("busybox")).unwrap();
+        let list = Command::new(host).arg("--list").output().unwrap();
+        for applet in String::from_utf8_lossy(&list.stdout).lines() {
+            let link = bb.join(applet);
+            if !link.exists() {
+                std::os::unix::fs::symlink("busybox", link).unwrap();
+            }
+        }
+    }
+    std::fs::write(root.join("tmp/vhdlint-fix.sh"), script).unwrap();
+    // chroot itself is found on the host's PATH; the script sees only busybox's.
+    let out = Command::new("chroot")
+        .arg(root)
+        .args([
+            "/tmp/bb/env",
+            "-i",
+            "PATH=/tmp/bb",
+            "/tmp/bb/sh",
+            "/tmp/vhdlint-fix.sh",
+        ])
+        .output()
+        .expect("chroot runs");
+    std::fs::remove_file(root.join("tmp/vhdlint-fix.sh")).unwrap();
+    assert!(
+        out.status.success(),
+        "the script failed ({}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The round trip on a distribution-shaped tree of fixtures/build.sh (trees/linux/NAME): the
+/// clean fixture's tree, what an installation leaves, an image with that fixture's own layout
+/// (LVM and XFS for RHEL, XFS for SUSE, ext4 for Ubuntu) on a 30 GiB sparse disk, the script
+/// in a chroot with /proc, the image again, `vhdlint check` exits 0.
+fn shaped_round_trip(name: &str, defects: &str, failing: &[&str], warning: &[&str]) {
+    let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let dir = tempfile::tempdir_in(&base).unwrap();
+    let tree = dir.path().join("tree");
+    let first = dir.path().join("first");
+    std::fs::create_dir_all(&first).unwrap();
+    let Some(_) = common::build_sh_or_skip(
+        &format!("the {name} tree"),
+        name,
+        &first,
+        &[("LX_TREE_OUT", tree.as_os_str())],
+    ) else {
+        return;
+    };
+    std::fs::remove_dir_all(&first).unwrap();
+    let made = Command::new("bash")
+        .args(["-c", &format!("{SHAPED_COMMON}{defects}")])
+        .env("T", &tree)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{name}: writing the defects: {}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let image_of = |what: &str| -> PathBuf {
+        let out = dir.path().join(what);
+        std::fs::create_dir_all(&out).unwrap();
+        common::build_sh_or_skip(
+            &format!("an image of the {name} tree"),
+            name,
+            &out,
+            &[
+                ("LX_TREE_IN", tree.as_os_str()),
+                ("LX_DISK_GIB", OsStr::new("30")),
+            ],
+        )
+        .expect("the tree was built, so its image can be")
+    };
+    let before = image_of("before");
+    let (code, report) = check_json(&before, &[]);
+    assert_eq!(code, 1, "{name}: the image fails before the fix");
+    for id in failing {
+        assert_eq!(status(&report, id), "fail", "{name}: {id} before the fix");
+    }
+    for id in warning {
+        assert_eq!(
+            status(&report, id),
+            "warning",
+            "{name}: {id} before the fix"
+        );
+    }
+    let out = vhdlint(&["fix", before.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{name}");
+    let script = String::from_utf8(out.stdout).unwrap();
+    for id in failing.iter().chain(warning) {
+        assert!(
+            script.contains(&format!("# ---- {id} (")),
+            "{name}: a block for {id}:\n{script}"
+        );
+    }
+    {
+        let _proc = ProcMount::new(&tree);
+        let said = run_with_busybox(&tree, &script);
+        assert!(said.contains("vhdlint fix: "), "{name}: {said}");
+        let once = snapshot(&tree);
+        let again = run_with_busybox(&tree, &script);
+        assert_eq!(again, "", "{name}: a second run says it changed something");
+        same_tree(&once, &snapshot(&tree), name);
+    }
+    std::fs::remove_dir_all(tree.join("tmp/bb")).unwrap();
+    std::fs::remove_file(tree.join("dev/null")).unwrap();
+    let after = image_of("after");
+    let (code, report) = check_json(&after, &[]);
+    for id in failing.iter().chain(warning) {
+        assert_eq!(status(&report, id), "pass", "{name}: {id} after the fix");
+    }
+    assert_eq!(code, 0, "{name}: check after the fix: {report:#}");
+}
+
+#[test]
+fn the_script_makes_the_rhel_shaped_image_pass() {
+    let mut warning = SHAPED_WARNING.to_vec();
+    warning.push("linux/network");
+    let mut failing = SHAPED_FAILING.to_vec();
+    failing.push("linux/dhcp-leases");
+    shaped_round_trip("linux-rhel-clean", RHEL_DEFECTS, &failing, &warning);
+}
+
+#[test]
+fn the_script_makes_the_suse_shaped_image_pass() {
+    let mut failing = SHAPED_FAILING.to_vec();
+    failing.push("linux/sudoers");
+    shaped_round_trip("linux-suse-clean", SUSE_DEFECTS, &failing, SHAPED_WARNING);
+}
+
+#[test]
+fn the_script_makes_the_ubuntu_shaped_image_pass() {
+    let mut warning = SHAPED_WARNING.to_vec();
+    warning.push("linux/network");
+    let mut failing = SHAPED_FAILING.to_vec();
+    failing.push("linux/dhcp-leases");
+    shaped_round_trip("linux-ubuntu-clean", UBUNTU_DEFECTS, &failing, &warning);
 }
