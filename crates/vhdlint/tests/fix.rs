@@ -271,11 +271,19 @@ fn cloud_init_first_boot(root: &Path) {
 /// and cloud-init's first boot.
 #[test]
 fn the_script_makes_the_debian_image_with_cloud_init_pass() {
+    // And a file of /etc/default/grub.d that sets GRUB_CMDLINE_LINUX after /etc/default/grub
+    // (as Ubuntu's cloud images ship one): an argument added to /etc/default/grub would be lost.
     let defects = format!(
-        "{BUILD_LEFTOVERS}netplan set \"ethernets.eth1={{dhcp4: true, match: {{macaddress: '00:15:5d:0a:0b:0c'}}, set-name: eth1}}\"\n"
+        "{BUILD_LEFTOVERS}netplan set \"ethernets.eth1={{dhcp4: true, match: {{macaddress: '00:15:5d:0a:0b:0c'}}, set-name: eth1}}\"\nmkdir -p /etc/default/grub.d\nprintf 'GRUB_CMDLINE_LINUX=\"net.ifnames=0\"\\n' >/etc/default/grub.d/50-cloudimg-settings.cfg\n"
     );
-    let mut says = PLAIN_SAYS.to_vec();
+    let mut says: Vec<&str> = PLAIN_SAYS
+        .iter()
+        .copied()
+        .filter(|s| !s.contains("/etc/default/grub"))
+        .collect();
     says.extend([
+        "added console=ttyS0,115200n8 to GRUB_CMDLINE_LINUX in /etc/default/grub.d/99-vhdlint-kernel-cmdline.cfg",
+        "ran update-grub",
         "netplan: eth1 no longer matches a MAC address (netplan set)",
         "deleted /etc/udev/rules.d/70-persistent-net.rules",
         "emptied /etc/hostname",
