@@ -137,12 +137,19 @@ fn same_tree(once: &Snapshot, twice: &Snapshot, what: &str) {
     );
 }
 
-/// Runs the script in a chroot of `root`: its standard output.
+/// Runs the script in a chroot of `root` with `/bin/sh`: its standard output.
 fn run_in_chroot(root: &Path, script: &str) -> String {
+    run_script(root, script, &["/bin/sh"])
+}
+
+/// Runs the script in a chroot of `root` through `shell` (the command and its first arguments):
+/// its standard output, or a failed test with what it printed.
+fn run_script(root: &Path, script: &str, shell: &[&str]) -> String {
     std::fs::write(root.join("tmp/vhdlint-fix.sh"), script).unwrap();
     let out = Command::new("chroot")
         .arg(root)
-        .args(["/bin/sh", "/tmp/vhdlint-fix.sh"])
+        .args(shell)
+        .arg("/tmp/vhdlint-fix.sh")
         .env("GRUB_PROBE_UUID", ROOT_UUID)
         .env("GRUB_PROBE_PARTUUID", ROOT_PARTUUID)
         .output()
@@ -802,28 +809,12 @@ fn run_with_busybox(root: &Path, script: &str) -> String {
             }
         }
     }
-    std::fs::write(root.join("tmp/vhdlint-fix.sh"), script).unwrap();
     // chroot itself is found on the host's PATH; the script sees only busybox's.
-    let out = Command::new("chroot")
-        .arg(root)
-        .args([
-            "/tmp/bb/env",
-            "-i",
-            "PATH=/tmp/bb",
-            "/tmp/bb/sh",
-            "/tmp/vhdlint-fix.sh",
-        ])
-        .output()
-        .expect("chroot runs");
-    std::fs::remove_file(root.join("tmp/vhdlint-fix.sh")).unwrap();
-    assert!(
-        out.status.success(),
-        "the script failed ({}):\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    run_script(
+        root,
+        script,
+        &["/tmp/bb/env", "-i", "PATH=/tmp/bb", "/tmp/bb/sh"],
+    )
 }
 
 /// The round trip on a distribution-shaped tree of fixtures/build.sh (trees/linux/NAME): the
