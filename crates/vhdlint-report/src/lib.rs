@@ -28,6 +28,18 @@ pub struct Report {
     /// Waivers that matched a result but had expired, and so were ignored.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub expired_waivers: Vec<vhdlint_rules::config::ExpiredWaiver>,
+    /// The part of a longer image list this run linted (`check --shard`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+}
+
+/// One of N contiguous slices of an image list (`check --shard K/N`): `index` is 0-based,
+/// `list` the number of images in the whole list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+    pub list: usize,
 }
 
 impl Report {
@@ -40,6 +52,7 @@ impl Report {
             policy: policy.to_string(),
             images,
             expired_waivers: Vec::new(),
+            shard: None,
         }
     }
 

@@ -19,6 +19,7 @@ macro_rules! outln {
     }};
 }
 
+mod fleet;
 mod inspect;
 
 use std::io::{IsTerminal, Write};
@@ -119,8 +120,20 @@ enum Command {
 #[derive(clap::Args)]
 struct CheckArgs {
     /// Images to lint: files, or http(s) URLs read in place with range requests.
-    #[arg(required = true)]
     images: Vec<std::ffi::OsString>,
+    /// More images: one path or URL per line of FILE (`-`: stdin); blank lines and `#` comments
+    /// are skipped.
+    #[arg(long, value_name = "FILE")]
+    from: Option<PathBuf>,
+    /// Lint only shard K of N (0-based) of the image list: the K-th of N contiguous,
+    /// near-equal slices in list order, so N machines split a fleet. With --shard-from-env,
+    /// only N.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
+    /// Take the shard index K from this environment variable (0-based), e.g.
+    /// JOB_COMPLETION_INDEX of a Kubernetes Indexed Job; --shard N gives the count.
+    #[arg(long, value_name = "VAR")]
+    shard_from_env: Option<String>,
     /// What the disk is: auto (default), linux-os, windows-os or data-disk. auto never takes a
     /// disk with a volume it cannot read and signs of an OS for a data disk: its OS checks then
     /// report error.
@@ -394,6 +407,8 @@ struct Session {
     output: Option<PathBuf>,
     generation: vhdlint_rules::Generation,
     timings: bool,
+    /// The shard of the image list this run lints (`check --shard`).
+    shard: Option<vhdlint_report::Shard>,
 }
 
 fn session(a: CommonArgs) -> Result<Session> {
@@ -490,6 +505,7 @@ fn session(a: CommonArgs) -> Result<Session> {
         output: a.output,
         generation: a.generation,
         timings: a.timings,
+        shard: None,
     })
 }
 
@@ -536,6 +552,7 @@ impl Session {
             bail!("--select/--ignore leave no check to run here (see `vhdlint rules`)");
         }
         let mut report = Report::new(&self.policy.name, reports);
+        report.shard = self.shard;
         for e in &expired {
             eprintln!(
                 "vhdlint: the waiver of {} for {} expired on {}; ignored",
@@ -660,10 +677,28 @@ fn check(a: CheckArgs) -> Result<u8> {
         })?,
         (None, None) => ProfileChoice::Auto,
     };
+    let mut list = fleet::image_list(&a.images, a.from.as_deref())?;
+    let shard = fleet::shard(a.shard.as_deref(), a.shard_from_env.as_deref())?;
+    let mut s = s;
+    if let Some(shard) = shard {
+        s.shard = Some(vhdlint_report::Shard {
+            index: shard.index,
+            count: shard.count,
+            list: list.len(),
+        });
+        let whole = list.len();
+        list = fleet::slice(list, shard);
+        if list.is_empty() {
+            eprintln!(
+                "vhdlint: shard {}/{} has no image ({whole} in the list)",
+                shard.index, shard.count
+            );
+        }
+    }
     let opts = s.options(profile);
     let mut reports = Vec::new();
     let mut unreadable = false;
-    for image in &a.images {
+    for image in &list {
         let text = image.to_string_lossy();
         match open_image(image) {
             Ok(img) => {

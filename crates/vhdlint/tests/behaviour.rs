@@ -549,3 +549,123 @@ fn the_man_page_renders() {
         assert!(page.contains(s), "the rendered page has {s:?}:\n{page}");
     }
 }
+
+/// The verdicts of a report: per image, its path and each check's ID and status.
+fn verdicts(report: &serde_json::Value) -> Vec<(String, Vec<(String, String)>)> {
+    report["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["path"].as_str().unwrap().to_string(),
+                i["checks"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| {
+                        (
+                            c["id"].as_str().unwrap().to_string(),
+                            c["status"].as_str().unwrap().to_string(),
+                        )
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// A fleet split in 3 shards (`--from` a list with comments, `--shard K/3`, and K from an index
+/// variable as a Kubernetes Indexed Job sets it) gives, shard after shard, the images of one run
+/// over the whole list in list order, with the same verdicts; each report says its shard.
+#[test]
+fn shards_of_a_list_give_the_verdicts_of_one_run() {
+    let names = [
+        "win-rdp-off",
+        "win-autologon",
+        "ext4-30g-fixed",
+        "ext4-30g-noforce",
+        "linux-ubuntu-dirty",
+        "data-empty",
+        "win-roles",
+    ];
+    let mut paths = Vec::new();
+    for n in names {
+        paths.push(fixture_or_skip!(n));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("fleet.txt");
+    let mut text = String::from("# the catalogue\n\n");
+    for p in &paths {
+        text.push_str(&format!("  {}\n", p.display()));
+    }
+    std::fs::write(&list, text).unwrap();
+    let run = |extra: &[&str], env: Option<(&str, &str)>| -> (i32, serde_json::Value) {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_vhdlint"));
+        cmd.args(["check", "-q", "--format", "json", "--from"])
+            .arg(&list)
+            .args(extra);
+        if let Some((k, v)) = env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let code = out.status.code().unwrap();
+        (
+            code,
+            serde_json::from_slice(&out.stdout)
+                .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr))),
+        )
+    };
+    let (code, whole) = run(&[], None);
+    assert_eq!(code, 1);
+    assert!(whole.get("shard").is_none());
+    let one = verdicts(&whole);
+    assert_eq!(one.len(), names.len());
+    for (i, p) in paths.iter().enumerate() {
+        assert_eq!(one[i].0, p.display().to_string(), "list order");
+    }
+    for env in [false, true] {
+        let mut joined = Vec::new();
+        for k in 0..3 {
+            let (_, r) = if env {
+                run(
+                    &["--shard", "3", "--shard-from-env", "JOB_COMPLETION_INDEX"],
+                    Some(("JOB_COMPLETION_INDEX", &k.to_string())),
+                )
+            } else {
+                run(&["--shard", &format!("{k}/3")], None)
+            };
+            assert_eq!(
+                r["shard"],
+                serde_json::json!({"index": k, "count": 3, "list": names.len()})
+            );
+            joined.extend(verdicts(&r));
+        }
+        assert_eq!(
+            joined, one,
+            "3 shards, one after the other, are the one run"
+        );
+    }
+    // Misuse is a usage error.
+    assert_eq!(
+        run_code(&["check", "--from", list.to_str().unwrap(), "--shard", "3/3"]),
+        2
+    );
+    assert_eq!(run_code(&["check", "--shard", "0/3"]), 2);
+    assert_eq!(
+        run_code(&[
+            "check",
+            "--from",
+            list.to_str().unwrap(),
+            "--shard-from-env",
+            "NO_SUCH_VAR_HERE",
+            "--shard",
+            "3"
+        ]),
+        2
+    );
+}
+
+fn run_code(args: &[&str]) -> i32 {
+    vhdlint(args).status.code().unwrap()
+}
