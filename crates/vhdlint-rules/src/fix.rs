@@ -183,6 +183,202 @@ pub fn evidence_paths(r: &CheckResult) -> Vec<String> {
     out
 }
 
+/// What the script does for a report: the results listed at the top (each a comment text,
+/// lines after the first starting with `#     `) and one block per fixable failure or
+/// warning, in report order. The same choice as [`sh_script`] makes.
+pub struct Plan<'a> {
+    pub manual: Vec<String>,
+    pub blocks: Vec<(&'a CheckResult, Block)>,
+}
+
+/// The [`Plan`] for `report`: waived results, errors and results without a mechanical fix go
+/// to `manual` with their remedy; the others get their check's block.
+pub fn plan(report: &ImageReport) -> Plan<'_> {
+    let mut manual = Vec::new();
+    let mut blocks = Vec::new();
+    for r in &report.checks {
+        if !matches!(r.status, Status::Fail | Status::Warning | Status::Error) {
+            continue;
+        }
+        if let Some(w) = &r.waived {
+            manual.push(format!(
+                "{} ({}, waived: {})",
+                r.id,
+                r.status.as_str(),
+                comment(w)
+            ));
+            continue;
+        }
+        let block = match (r.status, fix_of(r.id)) {
+            (Status::Error, _) => Err("could not be evaluated: nothing to fix until it can be"),
+            (_, Some(Fix::Script(f))) => f(r).ok_or("nothing mechanical to change for this result"),
+            (_, Some(Fix::Manual(why))) => Err(why),
+            (_, None) => Err("not a check of the image"),
+        };
+        match block {
+            Ok(b) => blocks.push((r, b)),
+            Err(why) => manual.push(format!(
+                "{} ({}): {}\n#     why not here: {}\n#     remedy: {}",
+                r.id,
+                r.status.as_str(),
+                comment(&r.actual),
+                why,
+                comment(r.remedy.as_deref().unwrap_or(""))
+            )),
+        }
+    }
+    Plan { manual, blocks }
+}
+
+/// The paths of a block's sh that begins with [`delete_files_sh`], and the sh after it: the
+/// deletes the virt-customize form writes as its own `delete` commands. Only a prefix that
+/// [`delete_files_sh`] writes again byte for byte from the paths read counts.
+pub fn deleted_files(sh: &str) -> Option<(Vec<String>, &str)> {
+    let words = sh.strip_prefix("for f in ")?.split_once("; do\n")?.0;
+    // sh_quote words separated by one space: '…' pieces, a quote inside written '\'' .
+    let mut paths = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    let mut chars = words.chars();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '\'') => quoted = false,
+            (true, c) => word.push(c),
+            (false, '\'') => quoted = true,
+            (false, '\\') => word.push(chars.next()?),
+            (false, ' ') => paths.push(std::mem::take(&mut word)),
+            (false, _) => return None,
+        }
+    }
+    if quoted {
+        return None;
+    }
+    paths.push(word);
+    let prefix = delete_files_sh(&paths);
+    sh.strip_prefix(prefix.as_str()).map(|rest| (paths, rest))
+}
+
+/// What every run-command of the virt-customize form starts with: the sh form's own prologue
+/// (stop at the first error, `say` reports a change).
+pub const SH_PROLOGUE: &str = "set -eu\nsay() { printf 'vhdlint fix: %s\\n' \"$*\"; }\n";
+
+/// `s` as the argument of a command in a `virt-customize --commands-from-file` file: its lines
+/// joined by a backslash at the end of each but the last, which virt-customize reads back as
+/// the newline (a `\` ending a line of `s` stays: only the one added is taken away). A last
+/// line ending in `\` would join the next command to it, so such an `s` is given a newline
+/// at its end.
+pub fn vc_arg(s: &str) -> String {
+    let s = if s.ends_with('\\') {
+        format!("{s}\n")
+    } else {
+        s.to_string()
+    };
+    s.split('\n').collect::<Vec<_>>().join("\\\n")
+}
+
+/// A `#` line of the virt-customize form: [`comment`]'s text, and never a `\` at its end (a
+/// comment ending in `\` would swallow the next line, a command among them).
+fn vc_comment_line(line: &str) -> String {
+    let mut line = comment(line);
+    if line.ends_with('\\') {
+        line.push('?');
+    }
+    line
+}
+
+/// Whether virt-customize's `delete` takes `path` as the one file it names: absolute, one
+/// line, no control character, no glob or escape character (`delete` expands `* ? [ ] { }`
+/// and `\`), not ending in white space.
+pub fn vc_plain_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.ends_with(char::is_whitespace)
+        && !path
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | '\\'))
+}
+
+/// The `virt-customize --commands-from-file` file for `report`: the same blocks as
+/// [`sh_script`], for a copy of the image. The deletes a block begins with
+/// ([`deleted_files`]) become `delete` commands (a path `delete` would read otherwise stays
+/// in sh, quoted); the rest of its sh becomes one `run-command` (with [`SH_PROLOGUE`]) that
+/// virt-customize runs in the guest's root. Everything from the image reaches the file quoted
+/// by [`sh_quote`] inside a `run-command`, as a plain path after `delete`, or as a comment.
+pub fn virt_customize_script(report: &ImageReport, about: &ScriptFor) -> String {
+    let plan = plan(report);
+    let mut s = String::new();
+    let note = |s: &mut String, text: &str| {
+        let _ = writeln!(s, "{}", vc_comment_line(text).trim_end());
+    };
+    note(
+        &mut s,
+        &format!(
+            "# virt-customize commands written by vhdlint {} (`vhdlint fix --format virt-customize`) for {}: profile {}, policy {}.",
+            about.version,
+            comment(&report.path),
+            report.profile,
+            about.policy
+        ),
+    );
+    s.push_str(
+        "# Apply them to a copy of the image (vhdlint never writes one); a fixed VHD is raw data\n\
+         # followed by its 512-byte footer, which no command here touches:\n\
+         #   virt-customize --format raw -a COPY.vhd --commands-from-file THIS-FILE\n\
+         # Each block below changes only what its check found; virt-customize stops at the first\n\
+         # command that fails, and a second run changes nothing.\n",
+    );
+    if !plan.manual.is_empty() {
+        s.push_str("#\n# Not fixed by these commands:\n");
+        for m in &plan.manual {
+            for (i, line) in m.split('\n').enumerate() {
+                if i == 0 {
+                    note(&mut s, &format!("#   {line}"));
+                } else {
+                    note(&mut s, line);
+                }
+            }
+        }
+    }
+    s.push_str(
+        "\n# The commands' output is not left in the image (/tmp/builder.log).\nno-logfile\n",
+    );
+    if plan.blocks.is_empty() {
+        s.push_str("# nothing to fix\n");
+    }
+    for (r, b) in &plan.blocks {
+        s.push('\n');
+        note(
+            &mut s,
+            &format!(
+                "# ---- {} ({}): {}",
+                r.id,
+                r.status.as_str(),
+                comment(&r.actual)
+            ),
+        );
+        for e in r.evidence.iter().take(20) {
+            let at = match (&e.path, e.line) {
+                (Some(p), Some(l)) => format!("{}:{l}: ", comment(p)),
+                (Some(p), None) => format!("{}: ", comment(p)),
+                _ => String::new(),
+            };
+            note(&mut s, &format!("# found: {at}{}", comment(&e.text)));
+        }
+        note(&mut s, &format!("# changes: {}", comment(&b.changes)));
+        let (deleted, rest) = deleted_files(&b.sh).unwrap_or((Vec::new(), b.sh.as_str()));
+        let (plain, quoted): (Vec<String>, Vec<String>) =
+            deleted.into_iter().partition(|p| vc_plain_path(p));
+        for p in &plain {
+            let _ = writeln!(s, "delete {p}");
+        }
+        let sh = format!("{}{}", delete_files_sh(&quoted), rest);
+        if !sh.trim().is_empty() {
+            let body = format!("{SH_PROLOGUE}{}\n", sh.trim_end());
+            let _ = writeln!(s, "run-command {}", vc_arg(&body));
+        }
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -138,7 +138,8 @@ struct FixArgs {
     /// Waivers file: a waived result is not fixed.
     #[arg(long)]
     waivers: Option<PathBuf>,
-    /// The script's language: sh (POSIX sh, run as root in the guest).
+    /// The script's language: sh (POSIX sh, run as root in the guest) or virt-customize (a
+    /// --commands-from-file file for a copy of the image).
     #[arg(long, value_enum, default_value_t = FixFormat::Sh)]
     format: FixFormat,
     /// Write the script to FILE instead of standard output.
@@ -167,6 +168,8 @@ struct FixArgs {
 enum FixFormat {
     /// POSIX sh, run as root inside the build VM or a chroot of its root.
     Sh,
+    /// A `virt-customize --commands-from-file` file, for a copy of the image.
+    VirtCustomize,
 }
 
 /// Options shared by the commands that write a report.
@@ -666,7 +669,6 @@ fn check(a: CheckArgs) -> Result<u8> {
 }
 
 fn fix(a: FixArgs) -> Result<u8> {
-    let FixFormat::Sh = a.format;
     let s = session(CommonArgs {
         policy: a.policy,
         config: a.config,
@@ -713,13 +715,14 @@ fn fix(a: FixArgs) -> Result<u8> {
             e.waiver.expires.as_deref().unwrap_or("?")
         );
     }
-    let script = vhdlint_rules::fix::sh_script(
-        &r,
-        &vhdlint_rules::fix::ScriptFor {
-            version: env!("CARGO_PKG_VERSION"),
-            policy: &s.policy.name,
-        },
-    );
+    let about = vhdlint_rules::fix::ScriptFor {
+        version: env!("CARGO_PKG_VERSION"),
+        policy: &s.policy.name,
+    };
+    let script = match a.format {
+        FixFormat::Sh => vhdlint_rules::fix::sh_script(&r, &about),
+        FixFormat::VirtCustomize => vhdlint_rules::fix::virt_customize_script(&r, &about),
+    };
     match &a.output {
         Some(p) => std::fs::write(p, script).with_context(|| format!("writing {}", p.display()))?,
         None => {
