@@ -419,4 +419,194 @@ mod tests {
             }
         }
     }
+
+    /// The commands of a `--commands-from-file` file read the way virt-customize reads them
+    /// (its documentation and its reader): a `\` ending a line joins the next one to it with
+    /// a newline; each joined line is trimmed at the left; empty lines and lines starting with
+    /// `#` are left out; the command is the text before the first space, its argument the rest.
+    fn read_commands(file: &str) -> Vec<(String, String)> {
+        let mut lines = Vec::new();
+        let mut cur = String::new();
+        for piece in file.split('\n') {
+            match piece.strip_suffix('\\') {
+                Some(joined) => {
+                    cur.push_str(joined);
+                    cur.push('\n');
+                }
+                None => {
+                    cur.push_str(piece);
+                    lines.push(std::mem::take(&mut cur));
+                }
+            }
+        }
+        if !cur.is_empty() {
+            lines.push(cur);
+        }
+        lines
+            .into_iter()
+            .map(|l| l.trim_start().to_string())
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| match l.split_once(' ') {
+                Some((c, a)) => (c.to_string(), a.to_string()),
+                None => (l, String::new()),
+            })
+            .collect()
+    }
+
+    fn result(
+        id: &'static str,
+        status: Status,
+        actual: &str,
+        evidence: &[(&str, &str)],
+    ) -> CheckResult {
+        CheckResult {
+            id,
+            title: "",
+            status,
+            actual: actual.into(),
+            required: String::new(),
+            message: String::new(),
+            evidence: evidence
+                .iter()
+                .map(|(p, t)| crate::check::Evidence {
+                    path: Some(p.to_string()),
+                    line: None,
+                    offset: None,
+                    text: t.to_string(),
+                })
+                .collect(),
+            remedy: Some("do it \\".into()),
+            waived: None,
+            elapsed_us: 0,
+        }
+    }
+
+    /// Paths a hostile image can hold: quotes, command substitution, a newline followed by a
+    /// command of the file, glob characters, a backslash at the end, white space at the end.
+    const HOSTILE: [&str; 7] = [
+        "/var/lib/dhcp/a'$(touch /PWNED)'",
+        "/var/lib/dhcp/x\nrun-command touch /PWNED",
+        "/var/lib/dhcp/x\n# a comment\\",
+        "/var/lib/dhcp/b*",
+        "/var/lib/dhcp/{c,d}",
+        "/var/lib/dhcp/e\\",
+        "/var/lib/dhcp/f ",
+    ];
+
+    #[test]
+    fn deletes_read_back_only_from_what_delete_files_sh_writes() {
+        let mut paths: Vec<String> = HOSTILE.iter().map(|p| p.to_string()).collect();
+        paths.push("/var/lib/dhcp/it's".into());
+        let sh = format!("{}echo more\n", delete_files_sh(&paths));
+        assert_eq!(deleted_files(&sh), Some((paths.clone(), "echo more\n")));
+        assert_eq!(deleted_files("f=/etc/hostname\n"), None);
+        // A loop of another shape is not taken for deletes.
+        let other = delete_files_sh(&paths).replace("rm -f", "shred -u");
+        assert_eq!(deleted_files(&other), None);
+    }
+
+    #[test]
+    fn an_argument_reads_back_as_written() {
+        for s in [
+            "one line",
+            "a\nb\n",
+            "ends with \\",
+            "a \\\nb",
+            "\\\n\\",
+            "\n\n",
+        ] {
+            let file = format!("run-command {}\nno-logfile\n", vc_arg(s));
+            let cmds = read_commands(&file);
+            let want = if s.ends_with('\\') {
+                format!("{s}\n")
+            } else {
+                s.to_string()
+            };
+            assert_eq!(cmds[0], ("run-command".to_string(), want), "{s:?}");
+            assert_eq!(
+                cmds[1].0, "no-logfile",
+                "{s:?}: the next command is its own"
+            );
+        }
+    }
+
+    #[test]
+    fn the_virt_customize_form_is_the_sh_blocks_and_nothing_more() {
+        let mut evidence: Vec<(&str, &str)> =
+            vec![("/var/lib/dhcp/dhclient.eth0.leases", "90 bytes")];
+        evidence.extend(HOSTILE.iter().map(|p| (*p, "ends \\")));
+        let checks = vec![
+            result(
+                "disk/fixed",
+                Status::Fail,
+                "dynamic\nrun-command touch /PWNED \\",
+                &[],
+            ),
+            result(
+                "linux/dhcp-leases",
+                Status::Fail,
+                "8 lease file(s) \\",
+                &evidence,
+            ),
+            result(
+                "linux/hostname",
+                Status::Warning,
+                "vm",
+                &[("/etc/hostname", "vm")],
+            ),
+            result(
+                "linux/ssh-host-keys",
+                Status::Fail,
+                "1 host key(s)",
+                &[("/etc/ssh/ssh_host_rsa_key", "host private key")],
+            ),
+        ];
+        let report = ImageReport {
+            path: "x.vhd\nrun-command touch /PWNED \\".into(),
+            void: None,
+            profile: crate::Profile::LinuxOs,
+            profile_reason: String::new(),
+            generation: None,
+            facts: Default::default(),
+            summary: Default::default(),
+            checks,
+            timings: None,
+        };
+        let about = ScriptFor {
+            version: "0",
+            policy: "guide",
+        };
+        let file = virt_customize_script(&report, &about);
+        let cmds = read_commands(&file);
+        let plan = plan(&report);
+        let blocks: Vec<&Block> = plan.blocks.iter().map(|(_, b)| b).collect();
+        assert_eq!(blocks.len(), 3, "{file}");
+        let leases: Vec<String> = evidence.iter().map(|(p, _)| p.to_string()).collect();
+        // A quote or `$(` means nothing to `delete` (no shell reads its argument); the other
+        // hostile paths stay in sh, quoted as the sh form quotes them.
+        let quoted: Vec<String> = HOSTILE[1..].iter().map(|p| p.to_string()).collect();
+        let body = |sh: &str| format!("{SH_PROLOGUE}{}\n", sh.trim_end());
+        let want = vec![
+            ("no-logfile".to_string(), String::new()),
+            ("delete".into(), leases[0].clone()),
+            ("delete".into(), leases[1].clone()),
+            ("run-command".into(), body(&delete_files_sh(&quoted))),
+            ("run-command".into(), body(&blocks[1].sh)),
+            ("delete".into(), "/etc/ssh/ssh_host_rsa_key.pub".into()),
+            ("delete".into(), "/etc/ssh/ssh_host_rsa_key".into()),
+        ];
+        assert_eq!(cmds, want, "{file}");
+        // The leases block of the sh form is those deletes and nothing else.
+        assert_eq!(blocks[0].sh, delete_files_sh(&leases));
+        for (c, a) in &cmds {
+            if c == "run-command" {
+                let ok = std::process::Command::new("sh")
+                    .args(["-n", "-c", a])
+                    .status()
+                    .expect("sh runs")
+                    .success();
+                assert!(ok, "sh -n rejects {a}");
+            }
+        }
+    }
 }
