@@ -262,6 +262,10 @@ pub fn deleted_files(sh: &str) -> Option<(Vec<String>, &str)> {
 /// (stop at the first error, `say` reports a change).
 pub const SH_PROLOGUE: &str = "set -eu\nsay() { printf 'vhdlint fix: %s\\n' \"$*\"; }\n";
 
+/// The first command of the virt-customize form: it stops virt-customize unless it runs with
+/// `--no-network` (the appliance's kernel command line says `guestfs_network=1` otherwise).
+pub const VC_NEEDS_NO_NETWORK: &str = "if grep -qw guestfs_network=1 /proc/cmdline; then\n    echo 'vhdlint fix: run virt-customize with --no-network (with the network on, libguestfs swaps /etc/resolv.conf while a command runs)' >&2\n    exit 1\nfi\n";
+
 /// `s` as the argument of a command in a `virt-customize --commands-from-file` file: its lines
 /// joined by a backslash at the end of each but the last, which virt-customize reads back as
 /// the newline (a `\` ending a line of `s` stays: only the one added is taken away). A last
@@ -322,7 +326,7 @@ pub fn virt_customize_script(report: &ImageReport, about: &ScriptFor) -> String 
     s.push_str(
         "# Apply them to a copy of the image (vhdlint never writes one); a fixed VHD is raw data\n\
          # followed by its 512-byte footer, which no command here touches:\n\
-         #   virt-customize --format raw -a COPY.vhd --commands-from-file THIS-FILE\n\
+         #   virt-customize --no-network --format raw -a COPY.vhd --commands-from-file THIS-FILE\n\
          # Each block below changes only what its check found; virt-customize stops at the first\n\
          # command that fails, and a second run changes nothing.\n",
     );
@@ -343,6 +347,12 @@ pub fn virt_customize_script(report: &ImageReport, about: &ScriptFor) -> String 
     );
     if plan.blocks.is_empty() {
         s.push_str("# nothing to fix\n");
+    } else {
+        s.push_str(
+            "# With the network on, libguestfs puts its own /etc/resolv.conf in the guest while a\n\
+             # command runs and puts the guest's back after it: a change to it would be lost.\n",
+        );
+        let _ = writeln!(s, "run-command {}", vc_arg(VC_NEEDS_NO_NETWORK));
     }
     for (r, b) in &plan.blocks {
         s.push('\n');
@@ -588,6 +598,7 @@ mod tests {
         let body = |sh: &str| format!("{SH_PROLOGUE}{}\n", sh.trim_end());
         let want = vec![
             ("no-logfile".to_string(), String::new()),
+            ("run-command".into(), VC_NEEDS_NO_NETWORK.into()),
             ("delete".into(), leases[0].clone()),
             ("delete".into(), leases[1].clone()),
             ("run-command".into(), body(&delete_files_sh(&quoted))),
