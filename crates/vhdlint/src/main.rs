@@ -168,7 +168,8 @@ struct FixArgs {
 enum FixFormat {
     /// POSIX sh, run as root inside the build VM or a chroot of its root.
     Sh,
-    /// A `virt-customize --commands-from-file` file, for a copy of the image.
+    /// A `virt-customize --commands-from-file` file, for a copy of the image (virt-customize
+    /// --no-network --format raw -a COPY.vhd --commands-from-file FILE).
     VirtCustomize,
 }
 
