@@ -280,10 +280,17 @@ pub fn vc_arg(s: &str) -> String {
     s.split('\n').collect::<Vec<_>>().join("\\\n")
 }
 
-/// A `#` line of the virt-customize form: [`comment`]'s text, and never a `\` at its end (a
-/// comment ending in `\` would swallow the next line, a command among them).
+/// A `#` line of the virt-customize form from text whose parts from the image went through
+/// [`comment`] already: any control character shown as `?` all the same, white space at the end
+/// dropped, and never a `\` at its end (a comment ending in `\` would swallow the next line, a
+/// command among them).
 fn vc_comment_line(line: &str) -> String {
-    let mut line = comment(line);
+    let mut line: String = line
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect::<String>()
+        .trim_end()
+        .to_string();
     if line.ends_with('\\') {
         line.push('?');
     }
@@ -311,7 +318,7 @@ pub fn virt_customize_script(report: &ImageReport, about: &ScriptFor) -> String 
     let plan = plan(report);
     let mut s = String::new();
     let note = |s: &mut String, text: &str| {
-        let _ = writeln!(s, "{}", vc_comment_line(text).trim_end());
+        let _ = writeln!(s, "{}", vc_comment_line(text));
     };
     note(
         &mut s,
@@ -544,7 +551,7 @@ mod tests {
     fn the_virt_customize_form_is_the_sh_blocks_and_nothing_more() {
         let mut evidence: Vec<(&str, &str)> =
             vec![("/var/lib/dhcp/dhclient.eth0.leases", "90 bytes")];
-        evidence.extend(HOSTILE.iter().map(|p| (*p, "ends \\")));
+        evidence.extend(HOSTILE.iter().map(|p| (*p, "ends \\  ")));
         let checks = vec![
             result(
                 "disk/fixed",
@@ -588,6 +595,17 @@ mod tests {
         };
         let file = virt_customize_script(&report, &about);
         let cmds = read_commands(&file);
+        // Each comment (a line that begins a command line and starts with #) ends cleanly.
+        let mut continued = false;
+        for line in file.lines() {
+            if !continued && line.starts_with('#') {
+                assert!(
+                    !line.ends_with('\\') && !line.ends_with(char::is_whitespace),
+                    "{line:?}"
+                );
+            }
+            continued = line.ends_with('\\');
+        }
         let plan = plan(&report);
         let blocks: Vec<&Block> = plan.blocks.iter().map(|(_, b)| b).collect();
         assert_eq!(blocks.len(), 3, "{file}");
