@@ -15,12 +15,17 @@ use crate::check::{CheckResult, Status};
 use crate::runner::ImageReport;
 use crate::CHECKS;
 
+pub mod powershell;
+
 /// How a check's results are fixed.
 #[derive(Debug, Clone, Copy)]
 pub enum Fix {
     /// A mechanical fix: the block for a non-pass result (`None` when that result has nothing
     /// this function can change; the result is then listed with its remedy).
     Script(fn(&CheckResult) -> Option<Block>),
+    /// A Windows fix: the PowerShell block for a non-pass result, run in the VM before sysprep
+    /// ([`powershell`]; `None` as for `Script`).
+    PowerShell(fn(&CheckResult) -> Option<powershell::PsBlock>),
     /// No mechanical fix, and why (the remedy says what to do instead).
     Manual(&'static str),
 }
@@ -68,9 +73,21 @@ pub struct ScriptFor<'a> {
     pub policy: &'a str,
 }
 
-/// The sh script for `report`: the results without a mechanical fix (and the waived ones)
-/// listed at the top with their remedy, then one block per fixable failure or warning.
-pub fn sh_script(report: &ImageReport, about: &ScriptFor) -> String {
+/// The results of `report` a script acts on, sorted: `manual` lists (as comment lines) those
+/// without a mechanical fix in this script's language, waived ones and errors, with their
+/// remedy and why; `blocks` pairs each fixable failure or warning with what `pick` made of its
+/// check's fix.
+pub struct Triage<'a, B> {
+    pub manual: Vec<String>,
+    pub blocks: Vec<(&'a CheckResult, B)>,
+}
+
+/// Sorts the non-pass results of `report` for a script: `pick` turns a check's [`Fix`] and
+/// its result into a block of the script's language, or says why there is none.
+pub fn triage<'a, B>(
+    report: &'a ImageReport,
+    pick: impl Fn(Fix, &CheckResult) -> Result<B, &'static str>,
+) -> Triage<'a, B> {
     let mut manual = Vec::new();
     let mut blocks = Vec::new();
     for r in &report.checks {
@@ -88,8 +105,8 @@ pub fn sh_script(report: &ImageReport, about: &ScriptFor) -> String {
         }
         let block = match (r.status, fix_of(r.id)) {
             (Status::Error, _) => Err("could not be evaluated: nothing to fix until it can be"),
-            (_, Some(Fix::Script(f))) => f(r).ok_or("nothing mechanical to change for this result"),
             (_, Some(Fix::Manual(why))) => Err(why),
+            (_, Some(fix)) => pick(fix, r),
             (_, None) => Err("not a check of the image"),
         };
         match block {
@@ -104,6 +121,39 @@ pub fn sh_script(report: &ImageReport, about: &ScriptFor) -> String {
             )),
         }
     }
+    Triage { manual, blocks }
+}
+
+/// The comment lines above a block: the check, what it found (evidence with path and line),
+/// what the block changes. `#` starts a comment in sh, PowerShell and virt-customize files.
+pub fn block_header(r: &CheckResult, changes: &str) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# ---- {} ({}): {}",
+        r.id,
+        r.status.as_str(),
+        comment(&r.actual)
+    );
+    for e in r.evidence.iter().take(20) {
+        let at = match (&e.path, e.line) {
+            (Some(p), Some(l)) => format!("{}:{l}: ", comment(p)),
+            (Some(p), None) => format!("{}: ", comment(p)),
+            _ => String::new(),
+        };
+        let _ = writeln!(s, "# found: {at}{}", comment(&e.text));
+    }
+    let _ = writeln!(s, "# changes: {}", comment(changes));
+    s
+}
+
+/// The sh script for `report`: the results without a mechanical fix (and the waived ones)
+/// listed at the top with their remedy, then one block per fixable failure or warning.
+pub fn sh_script(report: &ImageReport, about: &ScriptFor) -> String {
+    let Triage { manual, blocks } = triage(report, |fix, r| match fix {
+        Fix::Script(f) => f(r).ok_or("nothing mechanical to change for this result"),
+        _ => Err("its fix is for Windows: vhdlint fix --format powershell"),
+    });
     let mut s = String::new();
     let _ = writeln!(s, "#!/bin/sh");
     let _ = writeln!(
@@ -130,27 +180,31 @@ pub fn sh_script(report: &ImageReport, about: &ScriptFor) -> String {
         s.push_str("say 'nothing to fix'\n");
     }
     for (r, b) in blocks {
-        let _ = writeln!(
-            s,
-            "\n# ---- {} ({}): {}",
-            r.id,
-            r.status.as_str(),
-            comment(&r.actual)
-        );
-        for e in r.evidence.iter().take(20) {
-            let at = match (&e.path, e.line) {
-                (Some(p), Some(l)) => format!("{}:{l}: ", comment(p)),
-                (Some(p), None) => format!("{}: ", comment(p)),
-                _ => String::new(),
-            };
-            let _ = writeln!(s, "# found: {at}{}", comment(&e.text));
-        }
-        let _ = writeln!(s, "# changes: {}", comment(&b.changes));
+        s.push('\n');
+        s.push_str(&block_header(r, &b.changes));
         s.push_str(b.sh.trim_end());
         s.push('\n');
     }
+    if report.profile == crate::Profile::LinuxOs {
+        s.push_str(DEPROVISION);
+    }
     s
 }
+
+/// The last, optional block of the sh script: the Azure agent's own deprovisioning.
+pub const DEPROVISION: &str = r#"
+# ==== LAST STEP (optional): the Azure Linux agent's own deprovisioning ==========================
+# `waagent -deprovision+user -force` deletes the last provisioned user and its home, the SSH host
+# keys, DHCP leases, the root password and the agent's state, and cannot be undone: it runs only
+# when asked for, VHDLINT_DEPROVISION=1 sh THIS_SCRIPT, as the last command before capture.
+if [ "${VHDLINT_DEPROVISION:-0}" = 1 ]; then
+    if ! command -v waagent >/dev/null 2>&1; then
+        echo "vhdlint fix: VHDLINT_DEPROVISION=1 but waagent is not installed" >&2; exit 1
+    fi
+    waagent -deprovision+user -force
+    say 'deprovisioned: waagent -deprovision+user -force (capture the VM now)'
+fi
+"#;
 
 /// The block deleting `paths` (and nothing else), each when it is still there.
 pub fn delete_files(paths: &[String], changes: impl Into<String>) -> Option<Block> {
@@ -172,6 +226,16 @@ pub fn delete_files_sh(paths: &[String]) -> String {
     )
 }
 
+/// The sh locking account `name`'s password in /etc/shadow when it is usable or empty (a `!`
+/// put in front, as `usermod -L` does: the hash is kept, no password opens the account), with
+/// usermod where the root has it.
+pub fn lock_password_sh(name: &str) -> String {
+    format!(
+        "n={}\nif awk -F: -v n=\"$n\" '$1 == n && $2 !~ /^[!*]/ {{ f = 1 }} END {{ exit !f }}' /etc/shadow; then\n    if command -v usermod >/dev/null 2>&1; then usermod -L \"$n\"; else\n        awk -F: -v OFS=: -v n=\"$n\" '$1 == n && $2 !~ /^[!*]/ {{ $2 = \"!\" $2 }} {{ print }}' /etc/shadow >/etc/shadow.vhdlint && cat /etc/shadow.vhdlint >/etc/shadow && rm -f /etc/shadow.vhdlint\n    fi\n    say \"locked the password of $n\"\nfi\n",
+        sh_quote(name)
+    )
+}
+
 /// The absolute paths among a result's evidence, in order, without repeats.
 pub fn evidence_paths(r: &CheckResult) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -181,53 +245,6 @@ pub fn evidence_paths(r: &CheckResult) -> Vec<String> {
         }
     }
     out
-}
-
-/// What the script does for a report: the results listed at the top (each a comment text,
-/// lines after the first starting with `#     `) and one block per fixable failure or
-/// warning, in report order. The same choice as [`sh_script`] makes.
-pub struct Plan<'a> {
-    pub manual: Vec<String>,
-    pub blocks: Vec<(&'a CheckResult, Block)>,
-}
-
-/// The [`Plan`] for `report`: waived results, errors and results without a mechanical fix go
-/// to `manual` with their remedy; the others get their check's block.
-pub fn plan(report: &ImageReport) -> Plan<'_> {
-    let mut manual = Vec::new();
-    let mut blocks = Vec::new();
-    for r in &report.checks {
-        if !matches!(r.status, Status::Fail | Status::Warning | Status::Error) {
-            continue;
-        }
-        if let Some(w) = &r.waived {
-            manual.push(format!(
-                "{} ({}, waived: {})",
-                r.id,
-                r.status.as_str(),
-                comment(w)
-            ));
-            continue;
-        }
-        let block = match (r.status, fix_of(r.id)) {
-            (Status::Error, _) => Err("could not be evaluated: nothing to fix until it can be"),
-            (_, Some(Fix::Script(f))) => f(r).ok_or("nothing mechanical to change for this result"),
-            (_, Some(Fix::Manual(why))) => Err(why),
-            (_, None) => Err("not a check of the image"),
-        };
-        match block {
-            Ok(b) => blocks.push((r, b)),
-            Err(why) => manual.push(format!(
-                "{} ({}): {}\n#     why not here: {}\n#     remedy: {}",
-                r.id,
-                r.status.as_str(),
-                comment(&r.actual),
-                why,
-                comment(r.remedy.as_deref().unwrap_or(""))
-            )),
-        }
-    }
-    Plan { manual, blocks }
 }
 
 /// The paths of a block's sh that begins with [`delete_files_sh`], and the sh after it: the
@@ -261,6 +278,23 @@ pub fn deleted_files(sh: &str) -> Option<(Vec<String>, &str)> {
 /// What every run-command of the virt-customize form starts with: the sh form's own prologue
 /// (stop at the first error, `say` reports a change).
 pub const SH_PROLOGUE: &str = "set -eu\nsay() { printf 'vhdlint fix: %s\\n' \"$*\"; }\n";
+
+/// The results the virt-customize form acts on: those with an sh block ([`Fix::Script`]); a
+/// Windows fix is left to the PowerShell form (virt-customize runs no command in a Windows
+/// guest).
+fn vc_triage(report: &ImageReport) -> Triage<'_, Block> {
+    triage(report, |fix, r| match fix {
+        Fix::Script(f) => f(r).ok_or("nothing mechanical to change for this result"),
+        _ => Err("its fix is for Windows: vhdlint fix --format powershell"),
+    })
+}
+
+/// The end of the virt-customize form of a Linux OS disk: the sh form's optional last step,
+/// which has no place on a copy of the image.
+pub const VC_DEPROVISION: &str = "
+# ---- Not here: the Azure Linux agent's own deprovisioning (`waagent -deprovision+user -force`),
+# the sh form's optional last step: run it in the VM as the last command before capture.
+";
 
 /// The first command of the virt-customize form: it stops virt-customize unless it runs with
 /// `--no-network` (the appliance's kernel command line says `guestfs_network=1` otherwise).
@@ -315,7 +349,7 @@ pub fn vc_plain_path(path: &str) -> bool {
 /// virt-customize runs in the guest's root. Everything from the image reaches the file quoted
 /// by [`sh_quote`] inside a `run-command`, as a plain path after `delete`, or as a comment.
 pub fn virt_customize_script(report: &ImageReport, about: &ScriptFor) -> String {
-    let plan = plan(report);
+    let plan = vc_triage(report);
     let mut s = String::new();
     let note = |s: &mut String, text: &str| {
         let _ = writeln!(s, "{}", vc_comment_line(text));
@@ -363,24 +397,9 @@ pub fn virt_customize_script(report: &ImageReport, about: &ScriptFor) -> String 
     }
     for (r, b) in &plan.blocks {
         s.push('\n');
-        note(
-            &mut s,
-            &format!(
-                "# ---- {} ({}): {}",
-                r.id,
-                r.status.as_str(),
-                comment(&r.actual)
-            ),
-        );
-        for e in r.evidence.iter().take(20) {
-            let at = match (&e.path, e.line) {
-                (Some(p), Some(l)) => format!("{}:{l}: ", comment(p)),
-                (Some(p), None) => format!("{}: ", comment(p)),
-                _ => String::new(),
-            };
-            note(&mut s, &format!("# found: {at}{}", comment(&e.text)));
+        for line in block_header(r, &b.changes).lines() {
+            note(&mut s, line);
         }
-        note(&mut s, &format!("# changes: {}", comment(&b.changes)));
         let (deleted, rest) = deleted_files(&b.sh).unwrap_or((Vec::new(), b.sh.as_str()));
         let (plain, quoted): (Vec<String>, Vec<String>) =
             deleted.into_iter().partition(|p| vc_plain_path(p));
@@ -392,6 +411,9 @@ pub fn virt_customize_script(report: &ImageReport, about: &ScriptFor) -> String 
             let body = format!("{SH_PROLOGUE}{}\n", sh.trim_end());
             let _ = writeln!(s, "run-command {}", vc_arg(&body));
         }
+    }
+    if report.profile == crate::Profile::LinuxOs {
+        s.push_str(VC_DEPROVISION);
     }
     s
 }
@@ -606,7 +628,7 @@ mod tests {
             }
             continued = line.ends_with('\\');
         }
-        let plan = plan(&report);
+        let plan = vc_triage(&report);
         let blocks: Vec<&Block> = plan.blocks.iter().map(|(_, b)| b).collect();
         assert_eq!(blocks.len(), 3, "{file}");
         let leases: Vec<String> = evidence.iter().map(|(p, _)| p.to_string()).collect();

@@ -27,7 +27,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Context as _, Result};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use vhdlint_report::Report;
 use vhdlint_rules::publish::sas::redact;
 use vhdlint_rules::publish::{has_sas, sas_entry, sas_result};
@@ -106,6 +106,14 @@ enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Print shell completions for SHELL on stdout, e.g. `vhdlint completions bash >
+    /// /etc/bash_completion.d/vhdlint`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout, e.g. `vhdlint man | man -l -`.
+    Man,
 }
 
 #[derive(clap::Args)]
@@ -138,10 +146,11 @@ struct FixArgs {
     /// Waivers file: a waived result is not fixed.
     #[arg(long)]
     waivers: Option<PathBuf>,
-    /// The script's language: sh (POSIX sh, run as root in the guest) or virt-customize (a
-    /// --commands-from-file file for a copy of the image).
-    #[arg(long, value_enum, default_value_t = FixFormat::Sh)]
-    format: FixFormat,
+    /// The script's language: sh (POSIX sh, run as root in the guest; the default for a Linux
+    /// disk), virt-customize (a --commands-from-file file of the same changes, for a copy of a
+    /// Linux image) or powershell (run in the Windows VM before sysprep; the default for Windows).
+    #[arg(long, value_enum)]
+    format: Option<FixFormat>,
     /// Write the script to FILE instead of standard output.
     #[arg(long, short)]
     output: Option<PathBuf>,
@@ -171,6 +180,9 @@ enum FixFormat {
     /// A `virt-customize --commands-from-file` file, for a copy of the image (virt-customize
     /// --no-network --format raw -a COPY.vhd --commands-from-file FILE).
     VirtCustomize,
+    /// PowerShell, run elevated in the Windows VM before sysprep (sysprep is its last step,
+    /// with -Generalize).
+    Powershell,
 }
 
 /// Options shared by the commands that write a report.
@@ -315,9 +327,18 @@ fn main() -> ExitCode {
         Command::Inspect { remote, .. }
         | Command::Cat { remote, .. }
         | Command::Ls { remote, .. } => remote.apply(),
-        Command::Rules { .. } | Command::Explain { .. } => {}
+        Command::Rules { .. }
+        | Command::Explain { .. }
+        | Command::Completions { .. }
+        | Command::Man => {}
     }
     let r = match cli.command {
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "vhdlint", &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Man => man(),
         Command::Check(a) => check(a),
         Command::Fix(a) => fix(a),
         Command::Sas { uri, common } => sas(&uri, common),
@@ -669,6 +690,62 @@ fn check(a: CheckArgs) -> Result<u8> {
     s.finish(reports, unreadable)
 }
 
+/// The sections of the man page that are not a command's help.
+const MAN_TAIL: &str = r#".SH "EXIT STATUS"
+For check, sas and sku:
+.TP
+\fB0\fR
+no check failed or ended in error (warnings allowed)
+.TP
+\fB1\fR
+a check failed, or ended in error (it could not look: unknown is never a pass), or a warning
+with \fB--deny-warnings\fR; waived results do not count
+.TP
+\fB2\fR
+usage error, or an image that could not be opened or read at all
+.PP
+fix exits 0 when the script was written and 2 when the image could not be read.
+.SH FILES
+.TP
+\fBvhdlint.toml\fR
+the configuration read from the current directory when \fB--config\fR is not given: profile,
+policy, waivers, selected and ignored checks.
+.SH "SEE ALSO"
+\fBvhdlint explain\fR \fIID\fR for what a check looks at, why it matters and how to fix it;
+\fBvhdlint rules\fR for every check.
+"#;
+
+/// The man page: vhdlint(1) with a section per command (clap_mangen renders the same help
+/// text `--help` shows), the exit codes and the report contract's pointers.
+fn man() -> Result<u8> {
+    let cmd = Cli::command().about("lint VHD disk images for the Azure Marketplace, offline");
+    let mut out = Vec::new();
+    let page = clap_mangen::Man::new(cmd.clone());
+    page.render_title(&mut out)?;
+    page.render_name_section(&mut out)?;
+    page.render_synopsis_section(&mut out)?;
+    page.render_description_section(&mut out)?;
+    page.render_subcommands_section(&mut out)?;
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = sub.get_name();
+        let sub = sub
+            .clone()
+            .display_name(format!("vhdlint-{name}"))
+            .bin_name(format!("vhdlint {name}"));
+        let m = clap_mangen::Man::new(sub);
+        out.extend_from_slice(format!(".SH \"VHDLINT {}\"\n", name.to_uppercase()).as_bytes());
+        m.render_synopsis_section(&mut out)?;
+        m.render_description_section(&mut out)?;
+        m.render_options_section(&mut out)?;
+    }
+    out.extend_from_slice(MAN_TAIL.as_bytes());
+    page.render_version_section(&mut out)?;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(&out);
+    let _ = stdout.flush();
+    Ok(0)
+}
+
 fn fix(a: FixArgs) -> Result<u8> {
     let s = session(CommonArgs {
         policy: a.policy,
@@ -720,9 +797,14 @@ fn fix(a: FixArgs) -> Result<u8> {
         version: env!("CARGO_PKG_VERSION"),
         policy: &s.policy.name,
     };
-    let script = match a.format {
+    let format = a.format.unwrap_or(match r.profile {
+        vhdlint_rules::Profile::WindowsOs => FixFormat::Powershell,
+        _ => FixFormat::Sh,
+    });
+    let script = match format {
         FixFormat::Sh => vhdlint_rules::fix::sh_script(&r, &about),
         FixFormat::VirtCustomize => vhdlint_rules::fix::virt_customize_script(&r, &about),
+        FixFormat::Powershell => vhdlint_rules::fix::powershell::ps_script(&r, &about),
     };
     match &a.output {
         Some(p) => std::fs::write(p, script).with_context(|| format!("writing {}", p.display()))?,

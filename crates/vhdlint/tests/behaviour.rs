@@ -462,3 +462,90 @@ fn btrfs_is_recognised() {
     assert_eq!(r["facts"]["volumes"][0]["filesystem"], "btrfs");
     assert_eq!(r["facts"]["volumes"][0]["label"], "data");
 }
+
+/// `vhdlint completions SHELL` for every shell clap_complete knows; bash's parses with `bash -n`
+/// (and zsh's with `zsh -n` where zsh is installed), and they name the commands.
+#[test]
+fn completions_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = vhdlint(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}: {out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        for word in ["check", "fix", "explain", "max-fetch"] {
+            assert!(text.contains(word), "{shell} completion names {word}");
+        }
+        let checker = match shell {
+            "bash" => "bash",
+            "zsh" => "zsh",
+            _ => continue,
+        };
+        if checker == "zsh"
+            && std::process::Command::new("zsh")
+                .arg("--version")
+                .output()
+                .is_err()
+        {
+            continue;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("completion");
+        std::fs::write(&f, &text).unwrap();
+        let ok = std::process::Command::new(checker)
+            .arg("-n")
+            .arg(&f)
+            .status()
+            .unwrap();
+        assert!(ok.success(), "{checker} -n rejects the {shell} completion");
+    }
+    assert_eq!(vhdlint(&["completions", "tcsh"]).status.code(), Some(2));
+}
+
+/// `vhdlint man` is roff that groff reads without a warning and `man -l -` renders: every
+/// command with its options, and the exit status.
+#[test]
+fn the_man_page_renders() {
+    let out = vhdlint(&["man"]);
+    assert_eq!(out.status.code(), Some(0));
+    let roff = out.stdout;
+    let run = |cmd: &str, args: &[&str]| -> Option<std::process::Output> {
+        let mut child = match std::process::Command::new(cmd)
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .env("MANWIDTH", "100")
+            .spawn()
+        {
+            Ok(c) => c,
+            Err(e) => {
+                common::skip(&format!("{cmd} (man-db, groff)"), &e.to_string());
+                return None;
+            }
+        };
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(&roff).unwrap();
+        Some(child.wait_with_output().unwrap())
+    };
+    let Some(groff) = run("groff", &["-man", "-Tutf8", "-ww", "-z"]) else {
+        return;
+    };
+    assert!(groff.status.success());
+    assert_eq!(String::from_utf8_lossy(&groff.stderr), "", "groff warns");
+    let Some(man) = run("man", &["-l", "-"]) else {
+        return;
+    };
+    assert!(man.status.success(), "{man:?}");
+    let page = String::from_utf8_lossy(&man.stdout);
+    for s in [
+        "NAME",
+        "vhdlint - lint VHD disk images",
+        "VHDLINT CHECK",
+        "VHDLINT FIX",
+        "--max-fetch",
+        "EXIT STATUS",
+        "unknown is never a pass",
+        "VHDLINT COMPLETIONS",
+    ] {
+        assert!(page.contains(s), "the rendered page has {s:?}:\n{page}");
+    }
+}

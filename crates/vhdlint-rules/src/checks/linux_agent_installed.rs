@@ -19,7 +19,7 @@ pub static META: CheckMeta = CheckMeta {
 
 /// How `vhdlint fix` remedies this check.
 pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(
-    "no block is generated for this check yet: the remedy says what to change",
+    "installing or upgrading the agent is a package from the distribution's repositories: the build's package manager does it (apt-get, dnf, zypper), as the remedy says",
 );
 
 /// The thresholds of this check: the `["linux/agent-installed"]` section of a policy.

@@ -15,9 +15,36 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 /// How `vhdlint fix` remedies this check.
-pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(
-    "no block is generated for this check yet: the remedy says what to change",
-);
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Script(fix);
+
+/// Each account with a password hash locked, each authorized_keys file found deleted. The
+/// accounts themselves stay (deleting a build user is `waagent -deprovision+user`'s, the
+/// script's optional last block).
+fn fix(r: &crate::check::CheckResult) -> Option<crate::fix::Block> {
+    let mut sh = String::new();
+    let mut keys = Vec::new();
+    for e in &r.evidence {
+        match e.path.as_deref() {
+            Some("/etc/shadow") => {
+                if let Some(name) = e.text.strip_suffix(": password hash") {
+                    sh.push_str(&crate::fix::lock_password_sh(name));
+                }
+            }
+            Some(p)
+                if (p.ends_with("/authorized_keys") || p.ends_with("/authorized_keys2"))
+                    && !keys.iter().any(|k| k == p) =>
+            {
+                keys.push(p.to_string());
+            }
+            _ => {}
+        }
+    }
+    sh.push_str(&crate::fix::delete_files_sh(&keys));
+    (!sh.is_empty()).then(|| crate::fix::Block {
+        changes: "locks the passwords found in /etc/shadow (usermod -L) and deletes the authorized_keys files found (the agent or cloud-init installs each VM's key)".into(),
+        sh,
+    })
+}
 
 pub fn run(ctx: &Context) -> Outcome {
     let g = match ctx.linux_guest() {

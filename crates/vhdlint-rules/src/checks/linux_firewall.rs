@@ -16,9 +16,46 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 /// How `vhdlint fix` remedies this check.
-pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(
-    "no block is generated for this check yet: the remedy says what to change",
-);
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Script(fix);
+
+/// The rules that load at boot turned off where they were found: firewalld and nftables
+/// disabled (systemctl where the root has it, else the links that enable them deleted), ufw's
+/// ENABLED set to no, the iptables rule files emptied (a comment kept). A missing iptables is a
+/// package to install, left to the remedy.
+fn fix(r: &crate::check::CheckResult) -> Option<crate::fix::Block> {
+    use crate::fix::sh_quote;
+    let mut sh = String::new();
+    let mut emptied: Vec<&str> = Vec::new();
+    for e in &r.evidence {
+        let Some(path) = e.path.as_deref() else {
+            continue;
+        };
+        if let Some(unit) = e.text.strip_suffix(" enabled") {
+            if unit != "firewalld.service" && unit != "nftables.service" {
+                continue;
+            }
+            sh.push_str(&format!(
+                "u={}; l={}\nif [ -L \"$l\" ] || [ -e \"$l\" ]; then\n    if command -v systemctl >/dev/null 2>&1; then systemctl disable \"$u\" 2>/dev/null || true; fi\n    rm -f -- \"$l\"\n    say \"disabled $u\"\nfi\n",
+                sh_quote(unit),
+                sh_quote(path)
+            ));
+        } else if path == "/etc/ufw/ufw.conf" {
+            sh.push_str("f=/etc/ufw/ufw.conf\nif grep -Eq '^[[:space:]]*ENABLED[[:space:]]*=[[:space:]]*[\"'\\'']?yes' \"$f\"; then\n    sed -i -E 's/^([[:space:]]*)ENABLED[[:space:]]*=.*/\\1ENABLED=no/' \"$f\"; say \"set ENABLED=no in $f (ufw stays installed, off at boot)\"\nfi\n");
+        } else if (path.starts_with("/etc/iptables/") || path.starts_with("/etc/sysconfig/ip"))
+            && !emptied.contains(&path)
+        {
+            emptied.push(path);
+            sh.push_str(&format!(
+                "f={}\nif grep -Eq '^[[:space:]]*-[AI] ' \"$f\"; then\n    printf '# rules removed before capture (vhdlint fix)\\n' >\"$f\"; say \"emptied $f\"\nfi\n",
+                sh_quote(path)
+            ));
+        }
+    }
+    (!sh.is_empty()).then(|| crate::fix::Block {
+        changes: "turns off the firewall rules that load at boot: disables firewalld/nftables, ufw ENABLED=no, empties the iptables rule files".into(),
+        sh,
+    })
+}
 
 /// The first rules of `path`; a file a bound kept from being read is noted in `notes`.
 fn rule_lines(

@@ -14,7 +14,7 @@ pub static META: CheckMeta = CheckMeta {
 
 /// How `vhdlint fix` remedies this check.
 pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(
-    "no block is generated for this check yet: the remedy says what to change",
+    "a static IPv6 address is network design: removing it may need another configuration in its place, which only the publisher knows",
 );
 
 pub fn run(ctx: &Context) -> Outcome {

@@ -50,15 +50,23 @@ fn fix(r: &crate::check::CheckResult) -> Option<crate::fix::Block> {
         ));
     }
     let mut direct = String::new();
+    let mut bls = String::new();
+    let mut kernel_cmdline = String::new();
     let mut grubby = String::new();
     for (key, arg) in &args {
         direct.push_str(&format!(
-            "        sed -i '/^[[:space:]]*linux\\(efi\\|16\\)\\{{0,1\\}}[[:space:]]/{{/{key}/!s/$/ {arg}/}}' \"$cfg\"\n"
+            "            sed -i '/^[[:space:]]*linux\\(efi\\|16\\)\\{{0,1\\}}[[:space:]]/{{/{key}/!s/$/ {arg}/}}' \"$cfg\"\n"
+        ));
+        bls.push_str(&format!(
+            "                sed -i '/^options[[:space:]]/{{/{key}/!s/$/ {arg}/}}' \"$e\"\n"
+        ));
+        kernel_cmdline.push_str(&format!(
+            "            sed -i '/{key}/!s/$/ {arg}/' /etc/kernel/cmdline\n"
         ));
         grubby.push_str(&format!(" {arg}"));
     }
     sh.push_str(&format!(
-        "if [ \"$regen\" = 1 ]; then\n    if command -v grubby >/dev/null 2>&1 && [ -d /boot/loader/entries ]; then\n        grubby --update-kernel=ALL --args='{}'; say 'updated every boot entry with grubby'\n    elif command -v update-grub >/dev/null 2>&1; then\n        update-grub; say 'ran update-grub'\n    elif command -v grub2-mkconfig >/dev/null 2>&1; then\n        grub2-mkconfig -o \"$cfg\"; say \"ran grub2-mkconfig -o $cfg\"\n    elif command -v grub-mkconfig >/dev/null 2>&1; then\n        grub-mkconfig -o \"$cfg\"; say \"ran grub-mkconfig -o $cfg\"\n    elif [ -f \"$cfg\" ]; then\n{direct}        say \"no grub-mkconfig in this root: added the arguments to the linux lines of $cfg\"\n    fi\nfi\n",
+        "if [ \"$regen\" = 1 ]; then\n    if command -v grubby >/dev/null 2>&1 && [ -d /boot/loader/entries ]; then\n        grubby --update-kernel=ALL --args='{}'; say 'updated every boot entry with grubby'\n    elif command -v update-grub >/dev/null 2>&1; then\n        update-grub; say 'ran update-grub'\n    elif command -v grub2-mkconfig >/dev/null 2>&1; then\n        grub2-mkconfig -o \"$cfg\"; say \"ran grub2-mkconfig -o $cfg\"\n    elif command -v grub-mkconfig >/dev/null 2>&1; then\n        grub-mkconfig -o \"$cfg\"; say \"ran grub-mkconfig -o $cfg\"\n    else\n        if [ -f \"$cfg\" ]; then\n{direct}        fi\n        if [ -d /boot/loader/entries ]; then\n            for e in /boot/loader/entries/*.conf; do\n                [ -f \"$e\" ] || continue\n{bls}            done\n        fi\n        if [ -f /etc/kernel/cmdline ]; then\n{kernel_cmdline}        fi\n        say \"no grubby or grub-mkconfig in this root: added the arguments to the boot entries themselves ($cfg linux lines, /boot/loader/entries options, /etc/kernel/cmdline)\"\n    fi\nfi\n",
         grubby.trim()
     ));
     Some(crate::fix::Block {

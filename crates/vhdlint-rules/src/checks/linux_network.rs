@@ -13,9 +13,76 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 /// How `vhdlint fix` remedies this check.
-pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(
-    "no block is generated for this check yet: the remedy says what to change",
-);
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Script(fix);
+
+/// The MAC pinning the check found, undone where it was found: netplan's `match: macaddress:`
+/// (and a `set-name:` that needs it) removed with `netplan set`, ifcfg HWADDR=/MACADDR= and
+/// keyfile mac-address= lines deleted, udev's persistent-net rules deleted and its generator
+/// masked. A static address or a missing DHCP configuration is a choice of network design,
+/// left to the remedy; so is a systemd-networkd `[Match] MACAddress=` (deleting the line would
+/// make the file match every interface).
+fn fix(r: &crate::check::CheckResult) -> Option<crate::fix::Block> {
+    use crate::fix::sh_quote;
+    let mut sh = String::new();
+    let mut seen: Vec<String> = Vec::new();
+    for e in &r.evidence {
+        let Some(path) = e.path.as_deref() else {
+            continue;
+        };
+        let once = |what: &str, seen: &mut Vec<String>| {
+            let key = format!("{what} {path}");
+            let first = !seen.contains(&key);
+            seen.push(key);
+            first
+        };
+        if path.contains("/netplan/") {
+            let Some((id, _)) = e.text.split_once(": match: macaddress:") else {
+                continue;
+            };
+            if !once(id, &mut seen) {
+                continue;
+            }
+            sh.push_str(&format!(
+                r#"id={}
+if ! command -v netplan >/dev/null 2>&1; then
+    echo "vhdlint fix: netplan is not installed here: delete the match: macaddress: (and set-name:) of $id in {} by hand" >&2; exit 1
+fi
+if netplan get "ethernets.$id.match" | grep -q '^macaddress:'; then
+    if netplan get "ethernets.$id.match" | grep -v '^macaddress:' | grep -q .; then
+        netplan set "ethernets.$id.match.macaddress=null"
+    else
+        if [ "$(netplan get "ethernets.$id.set-name")" != null ]; then netplan set "ethernets.$id.set-name=null"; fi
+        netplan set "ethernets.$id.match=null"
+    fi
+    say "netplan: $id no longer matches a MAC address (netplan set)"
+fi
+"#,
+                sh_quote(id),
+                crate::fix::comment(path).replace(['"', '$', '`', '\\'], "?"),
+            ));
+        } else if path.contains("/ifcfg-") && once("ifcfg", &mut seen) {
+            sh.push_str(&format!(
+                "f={}\nif [ -f \"$f\" ] && grep -Eq '^[[:space:]]*(HWADDR|MACADDR)=' \"$f\"; then\n    sed -i -E '/^[[:space:]]*(HWADDR|MACADDR)=/d' \"$f\"; say \"deleted the HWADDR/MACADDR lines of $f\"\nfi\n",
+                sh_quote(path)
+            ));
+        } else if path.ends_with(".nmconnection") && once("keyfile", &mut seen) {
+            sh.push_str(&format!(
+                "f={}\nif [ -f \"$f\" ] && grep -Eq '^[[:space:]]*mac-address[[:space:]]*=' \"$f\"; then\n    sed -i -E '/^[[:space:]]*mac-address[[:space:]]*=/d' \"$f\"; say \"deleted the mac-address= lines of $f\"\nfi\n",
+                sh_quote(path)
+            ));
+        } else if path.ends_with("/75-persistent-net-generator.rules")
+            && once("generator", &mut seen)
+        {
+            sh.push_str("u=/etc/udev/rules.d/75-persistent-net-generator.rules\nif [ \"$(readlink \"$u\" 2>/dev/null)\" != /dev/null ]; then mkdir -p /etc/udev/rules.d; rm -f -- \"$u\"; ln -s /dev/null \"$u\"; say \"masked udev's persistent-net generator ($u)\"; fi\n");
+        } else if path.ends_with("/70-persistent-net.rules") && once("rules", &mut seen) {
+            sh.push_str(&crate::fix::delete_files_sh(&[path.to_string()]));
+        }
+    }
+    (!sh.is_empty()).then(|| crate::fix::Block {
+        changes: "removes the MAC pinning found: netplan match: macaddress: (netplan set), HWADDR/MACADDR and mac-address= lines, udev persistent-net rules and generator".into(),
+        sh,
+    })
+}
 
 /// The thresholds of this check: the `["linux/network"]` section of a policy.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

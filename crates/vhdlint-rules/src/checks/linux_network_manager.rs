@@ -15,9 +15,49 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 /// How `vhdlint fix` remedies this check.
-pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(
-    "no block is generated for this check yet: the remedy says what to change",
-);
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Script(fix);
+
+/// NetworkManager disabled, but only where something else brings eth0 up on DHCP at boot:
+/// ifupdown (`iface eth0 inet dhcp` and ifup installed) or systemd-networkd (enabled, with a
+/// .network file that turns DHCP on, or netplan files with DHCP and no NetworkManager
+/// renderer, which netplan renders for networkd at boot). Anywhere else
+/// disabling it would leave the VM without network: the block says so and changes nothing.
+fn fix(r: &crate::check::CheckResult) -> Option<crate::fix::Block> {
+    let link = r
+        .evidence
+        .iter()
+        .filter_map(|e| e.path.as_deref())
+        .find(|p| p.ends_with("/NetworkManager.service"))?;
+    Some(crate::fix::Block {
+        changes: "disables NetworkManager where ifupdown or systemd-networkd already brings eth0 up on DHCP (otherwise leaves it, saying why)".into(),
+        sh: format!(
+            r#"link={}
+if [ -L "$link" ] || [ -e "$link" ]; then
+    other=
+    if command -v ifup >/dev/null 2>&1 && cat /etc/network/interfaces /etc/network/interfaces.d/* 2>/dev/null | grep -Eq '^[[:space:]]*iface[[:space:]]+eth0[[:space:]]+inet[[:space:]]+dhcp'; then
+        other=ifupdown
+    elif ls /etc/systemd/system/*.wants/systemd-networkd.service >/dev/null 2>&1; then
+        if cat /etc/systemd/network/*.network 2>/dev/null | grep -Eqi '^[[:space:]]*DHCP[[:space:]]*=[[:space:]]*(yes|true|ipv4|1)'; then
+            other=systemd-networkd
+        elif ls /etc/netplan/*.yaml >/dev/null 2>&1 && ! cat /etc/netplan/*.yaml | grep -Eq 'renderer:[[:space:]]*NetworkManager' && cat /etc/netplan/*.yaml | grep -Eq 'dhcp4:[[:space:]]*(true|yes|on)'; then
+            other="netplan with systemd-networkd"
+        fi
+    fi
+    if [ -n "$other" ]; then
+        if command -v systemctl >/dev/null 2>&1; then
+            systemctl disable NetworkManager.service NetworkManager-wait-online.service NetworkManager-dispatcher.service >/dev/null 2>&1 || true
+        fi
+        rm -f -- "$link" /etc/systemd/system/*.wants/NetworkManager-wait-online.service /etc/systemd/system/dbus-org.freedesktop.nm-dispatcher.service
+        say "disabled NetworkManager ($other brings eth0 up on DHCP)"
+    else
+        echo "vhdlint fix: NetworkManager left enabled: nothing else here brings eth0 up on DHCP (configure ifupdown or systemd-networkd first)" >&2
+    fi
+fi
+"#,
+            crate::fix::sh_quote(link)
+        ),
+    })
+}
 
 pub fn run(ctx: &Context) -> Outcome {
     let g = match ctx.linux_guest() {

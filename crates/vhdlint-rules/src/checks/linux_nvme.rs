@@ -22,7 +22,7 @@ pub static META: CheckMeta = CheckMeta {
 
 /// How `vhdlint fix` remedies this check.
 pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(
-    "no block is generated for this check yet: the remedy says what to change",
+    "the drivers go into the initramfs through the distribution's generator (initramfs-tools or dracut) run for the kernel that boots, and /dev/sdX names in fstab become UUIDs read from the attached disk: run the remedy's commands in the build VM",
 );
 
 /// The drivers: module name, the kernel config symbol that builds it in.

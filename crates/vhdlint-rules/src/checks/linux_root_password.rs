@@ -15,9 +15,15 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 /// How `vhdlint fix` remedies this check.
-pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(
-    "no block is generated for this check yet: the remedy says what to change",
-);
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Script(fix);
+
+/// root's password locked (usermod -L, or the same `!` written into /etc/shadow).
+fn fix(_: &crate::check::CheckResult) -> Option<crate::fix::Block> {
+    Some(crate::fix::Block {
+        changes: "locks root's password (usermod -L root): the hash stays, no password opens root; the agent's Provisioning.DeleteRootPassword=y is linux/agent-config's".into(),
+        sh: crate::fix::lock_password_sh("root"),
+    })
+}
 
 pub fn run(ctx: &Context) -> Outcome {
     let g = match ctx.linux_guest() {

@@ -15,9 +15,39 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 /// How `vhdlint fix` remedies this check.
-pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(
-    "no block is generated for this check yet: the remedy says what to change",
-);
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Script(fix);
+
+/// A masked sshd unit unmasked, an installed sshd enabled, with systemctl (which works offline
+/// in a chroot) on the unit file the root ships. Not installed is a package to install, left to
+/// the remedy.
+fn fix(r: &crate::check::CheckResult) -> Option<crate::fix::Block> {
+    if r.actual == "not installed" {
+        return None;
+    }
+    Some(crate::fix::Block {
+        changes: "unmasks and enables the SSH server's unit (systemctl enable ssh or sshd)".into(),
+        sh: r#"if ! command -v systemctl >/dev/null 2>&1; then
+    echo "vhdlint fix: no systemctl here: enable the SSH server with the init system's own tool" >&2; exit 1
+fi
+for u in ssh.service sshd.service ssh.socket sshd.socket; do
+    if [ "$(readlink "/etc/systemd/system/$u" 2>/dev/null)" = /dev/null ]; then systemctl unmask "$u" >/dev/null 2>&1; say "unmasked $u"; fi
+done
+enabled=
+for u in ssh.service sshd.service; do
+    for d in /etc/systemd/system /lib/systemd/system /usr/lib/systemd/system; do
+        if [ -z "$enabled" ] && [ -f "$d/$u" ]; then
+            if ! systemctl is-enabled -q "$u" 2>/dev/null; then systemctl enable "$u" >/dev/null 2>&1; say "enabled $u"; fi
+            enabled=$u
+        fi
+    done
+done
+if [ -z "$enabled" ]; then
+    echo "vhdlint fix: no ssh.service or sshd.service unit file: reinstall the SSH server package" >&2; exit 1
+fi
+"#
+        .into(),
+    })
+}
 
 pub fn run(ctx: &Context) -> Outcome {
     let g = match ctx.linux_guest() {

@@ -17,9 +17,43 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 /// How `vhdlint fix` remedies this check.
-pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(
-    "no block is generated for this check yet: the remedy says what to change",
-);
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Script(fix);
+
+/// The targetpw lines commented out in each file found, and with them the `ALL ALL=(ALL) ALL`
+/// that SUSE's sudoers pairs with targetpw (without targetpw it would let every user run
+/// anything as root with their own password). visudo checks the result where the root has it;
+/// a file it rejects is put back and the script stops.
+fn fix(r: &crate::check::CheckResult) -> Option<crate::fix::Block> {
+    let mut files: Vec<&str> = Vec::new();
+    for p in r.evidence.iter().filter_map(|e| e.path.as_deref()) {
+        if p.starts_with('/') && !files.contains(&p) {
+            files.push(p);
+        }
+    }
+    let mut sh = String::new();
+    for f in files {
+        sh.push_str(&format!(
+            r#"f={}
+if grep -Eq '^[[:space:]]*Defaults[^#]*targetpw' "$f"; then
+    cp -p "$f" "$f.vhdlint"
+    sed -i -E '/^[[:space:]]*Defaults[^#]*targetpw/s/^/# /; s/^([[:space:]]*ALL[[:space:]]+ALL[[:space:]]*=[[:space:]]*\(ALL(:ALL)?\)[[:space:]]+ALL([[:space:]]|#|$))/# \1/' "$f"
+    if command -v visudo >/dev/null 2>&1 && ! visudo -cq -f /etc/sudoers >/dev/null 2>&1; then
+        cat "$f.vhdlint" >"$f"; rm -f "$f.vhdlint"
+        echo "vhdlint fix: visudo rejects $f without targetpw: left as it was" >&2; exit 1
+    fi
+    rm -f "$f.vhdlint"
+    say "commented out Defaults targetpw (and ALL ALL=(ALL) ALL) in $f"
+fi
+"#,
+            crate::fix::sh_quote(f)
+        ));
+    }
+    (!sh.is_empty()).then(|| crate::fix::Block {
+        changes: "comments out Defaults targetpw and the ALL ALL=(ALL) ALL that goes with it"
+            .into(),
+        sh,
+    })
+}
 
 /// What [`collect`] gathers.
 #[derive(Default)]

@@ -14,7 +14,9 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 /// How `vhdlint fix` remedies this check.
-pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("Windows fixes come with `vhdlint fix --format powershell`, not written yet: the remedy says what to change before sysprep");
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(
+    "the architecture is the installation's: rebuild the image from 64-bit Windows Server media; no setting changes it",
+);
 
 pub fn run(ctx: &Context) -> Outcome {
     let g = match ctx.windows_guest() {

@@ -20,7 +20,24 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 /// How `vhdlint fix` remedies this check.
-pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("Windows fixes come with `vhdlint fix --format powershell`, not written yet: the remedy says what to change before sysprep");
+pub const FIX: crate::fix::Fix = crate::fix::Fix::PowerShell(fix);
+
+/// Automatic logon turned off and the stored password removed. The block never reads the
+/// password: it asks only whether a value of that name exists.
+fn fix(_: &crate::check::CheckResult) -> Option<crate::fix::powershell::PsBlock> {
+    Some(crate::fix::powershell::PsBlock {
+        changes: "sets Winlogon AutoAdminLogon to 0 and removes Winlogon DefaultPassword (never read or shown)".into(),
+        ps: r#"$key = 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon'
+if ("$(Get-Value $key 'AutoAdminLogon')".Trim() -eq '1') {
+    Set-ItemProperty -LiteralPath $key -Name 'AutoAdminLogon' -Value '0' -Type String
+    Say "set $key AutoAdminLogon = 0"
+}
+if ((Get-Item -LiteralPath $key).GetValueNames() -contains 'DefaultPassword') {
+    Remove-ItemProperty -LiteralPath $key -Name 'DefaultPassword'
+    Say "removed $key DefaultPassword (not shown); change that account's password too"
+}"#.into(),
+    })
+}
 
 const WINLOGON: &str = "Microsoft\\Windows NT\\CurrentVersion\\Winlogon";
 

@@ -15,7 +15,21 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 /// How `vhdlint fix` remedies this check.
-pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("Windows fixes come with `vhdlint fix --format powershell`, not written yet: the remedy says what to change before sysprep");
+pub const FIX: crate::fix::Fix = crate::fix::Fix::PowerShell(fix);
+
+/// PagingFiles set to D:\pagefile.sys (the temporary disk, as Azure's guide sets it) when an
+/// entry names a drive other than C:, D: or ?:.
+fn fix(_: &crate::check::CheckResult) -> Option<crate::fix::powershell::PsBlock> {
+    Some(crate::fix::powershell::PsBlock {
+        changes: "sets Memory Management PagingFiles to D:\\pagefile.sys when a page file is on another drive".into(),
+        ps: r#"$key = 'HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager\Memory Management'
+$other = @(Get-Value $key 'PagingFiles' | Where-Object { $_ -match '^\s*([A-Za-z]):' -and $Matches[1] -notmatch '^[CcDd]$' })
+if ($other.Count -gt 0) {
+    Set-ItemProperty -LiteralPath $key -Name 'PagingFiles' -Value @('D:\pagefile.sys') -Type MultiString
+    Say "set $key PagingFiles = D:\pagefile.sys (was $($other -join ', '); takes effect at the next start)"
+}"#.into(),
+    })
+}
 
 pub fn run(ctx: &Context) -> Outcome {
     let (_, hive, cs) = match ctx.windows_control_set() {

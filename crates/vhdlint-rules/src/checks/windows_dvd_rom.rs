@@ -19,7 +19,32 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 /// How `vhdlint fix` remedies this check.
-pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("Windows fixes come with `vhdlint fix --format powershell`, not written yet: the remedy says what to change before sysprep");
+pub const FIX: crate::fix::Fix = crate::fix::Fix::PowerShell(fix);
+
+/// The cdrom driver's start type set to 1 where it is disabled or unset, the removable-storage
+/// policy values that deny CD/DVD reads removed.
+fn fix(_: &crate::check::CheckResult) -> Option<crate::fix::powershell::PsBlock> {
+    Some(crate::fix::powershell::PsBlock {
+        changes: "sets Services\\cdrom Start to 1 where it is 4 or unset, removes the Deny_Read (CD and DVD) and Deny_All removable-storage policy values".into(),
+        ps: r#"$key = 'HKLM:\SYSTEM\CurrentControlSet\Services\cdrom'
+if (Test-Path -LiteralPath $key) {
+    $start = Get-Value $key 'Start'
+    if ($null -eq $start -or $start -gt 3) {
+        Set-ItemProperty -LiteralPath $key -Name 'Start' -Value 1 -Type DWord
+        Say "set $key Start = 1 (the DVD-ROM driver loads)"
+    }
+} else {
+    Write-Warning "$key does not exist: reinstall the CD-ROM driver (pnputil /scan-devices) before sysprep"
+}
+$policies = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\RemovableStorageDevices'
+foreach ($deny in @(@("$policies\{53f56308-b6bf-11d0-94f2-00a0c91efb8b}", 'Deny_Read'), @($policies, 'Deny_All'))) {
+    if ((Get-Value $deny[0] $deny[1]) -eq 1) {
+        Remove-ItemProperty -LiteralPath $deny[0] -Name $deny[1]
+        Say "removed the policy $($deny[0]) $($deny[1]) (a domain Group Policy that sets it brings it back)"
+    }
+}"#.into(),
+    })
+}
 
 /// The device setup class of CD and DVD drives, as removable-storage policies name it.
 pub const CDROM_CLASS: &str = "{53f56308-b6bf-11d0-94f2-00a0c91efb8b}";

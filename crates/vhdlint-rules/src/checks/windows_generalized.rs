@@ -15,7 +15,17 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 /// How `vhdlint fix` remedies this check.
-pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("Windows fixes come with `vhdlint fix --format powershell`, not written yet: the remedy says what to change before sysprep");
+pub const FIX: crate::fix::Fix = crate::fix::Fix::PowerShell(fix);
+
+/// Nothing here: generalizing is the script's last step (sysprep), run with -Generalize.
+fn fix(_: &crate::check::CheckResult) -> Option<crate::fix::powershell::PsBlock> {
+    Some(crate::fix::powershell::PsBlock {
+        changes: "nothing here: the last step of this script generalizes the VM (sysprep /generalize /oobe /shutdown) when started with -Generalize".into(),
+        ps: r#"if (-not $Generalize) {
+    Say 'the image was captured without being generalized: run this script with -Generalize (its last step runs sysprep)'
+}"#.into(),
+    })
+}
 
 const GENERALIZED: &str = "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE";
 

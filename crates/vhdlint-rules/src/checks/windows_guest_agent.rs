@@ -20,7 +20,9 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 /// How `vhdlint fix` remedies this check.
-pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("Windows fixes come with `vhdlint fix --format powershell`, not written yet: the remedy says what to change before sysprep");
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(
+    "installing the Azure VM agent needs its MSI, which the script does not download: install it (and .NET Framework 4.x) as the remedy says",
+);
 
 /// The agent's services.
 pub const SERVICES: &[&str] = &["WindowsAzureGuestAgent", "RdAgent"];

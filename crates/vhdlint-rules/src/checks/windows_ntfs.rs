@@ -13,7 +13,9 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 /// How `vhdlint fix` remedies this check.
-pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("Windows fixes come with `vhdlint fix --format powershell`, not written yet: the remedy says what to change before sysprep");
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(
+    "the volume's file system and its encryption are the disk's, not a setting: decrypt with manage-bde -off C: and wait for it to finish (hours on a large volume), or rebuild on NTFS",
+);
 
 pub fn run(ctx: &Context) -> Outcome {
     let w = match ctx.windows() {

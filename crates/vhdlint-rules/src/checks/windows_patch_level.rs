@@ -19,7 +19,9 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 /// How `vhdlint fix` remedies this check.
-pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("Windows fixes come with `vhdlint fix --format powershell`, not written yet: the remedy says what to change before sysprep");
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(
+    "updates come from Windows Update or the update's own package, downloaded and installed with restarts; a script run before sysprep cannot bring them",
+);
 
 const CURRENT_VERSION: &str = "Microsoft\\Windows NT\\CurrentVersion";
 

@@ -19,7 +19,27 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 /// How `vhdlint fix` remedies this check.
-pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("Windows fixes come with `vhdlint fix --format powershell`, not written yet: the remedy says what to change before sysprep");
+pub const FIX: crate::fix::Fix = crate::fix::Fix::PowerShell(fix);
+
+/// Nothing is changed: the block looks for the same signs in the running VM and, while a restart
+/// is pending, says so and keeps the sysprep step from running.
+fn fix(_: &crate::check::CheckResult) -> Option<crate::fix::powershell::PsBlock> {
+    Some(crate::fix::powershell::PsBlock {
+        changes: "nothing: warns while a restart is pending in this VM and keeps the last step (sysprep) from running until after a restart".into(),
+        ps: r#"$pending = @()
+foreach ($key in @('HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending', 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired')) {
+    if (Test-Path -LiteralPath $key) { $pending += $key }
+}
+$sm = 'HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager'
+foreach ($name in @('PendingFileRenameOperations', 'PendingFileRenameOperations2')) {
+    if (@(Get-Value $sm $name | Where-Object { $_ }).Count -gt 0) { $pending += "$sm $name" }
+}
+if ($pending.Count -gt 0) {
+    $script:RestartPending = $true
+    Write-Warning "a restart is pending ($($pending -join '; ')): restart the VM, let servicing finish, and run this script again before sysprep"
+}"#.into(),
+    })
+}
 
 const CBS: &str = "Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending";
 const WU: &str = "Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired";

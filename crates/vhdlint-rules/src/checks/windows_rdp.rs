@@ -16,7 +16,31 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 /// How `vhdlint fix` remedies this check.
-pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("Windows fixes come with `vhdlint fix --format powershell`, not written yet: the remedy says what to change before sysprep");
+pub const FIX: crate::fix::Fix = crate::fix::Fix::PowerShell(fix);
+
+/// The setting to 0, a denying policy value removed, the Remote Desktop firewall rules (their
+/// group named by its resource, so in any display language) enabled.
+fn fix(_: &crate::check::CheckResult) -> Option<crate::fix::powershell::PsBlock> {
+    Some(crate::fix::powershell::PsBlock {
+        changes: "sets Terminal Server fDenyTSConnections to 0, removes a policy fDenyTSConnections that denies, enables the Remote Desktop firewall rules".into(),
+        ps: r#"$key = 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server'
+if ((Get-Value $key 'fDenyTSConnections') -ne 0) {
+    Set-ItemProperty -LiteralPath $key -Name 'fDenyTSConnections' -Value 0 -Type DWord
+    Say "set $key fDenyTSConnections = 0"
+}
+$policy = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services'
+$denied = Get-Value $policy 'fDenyTSConnections'
+if ($null -ne $denied -and $denied -ne 0) {
+    Remove-ItemProperty -LiteralPath $policy -Name 'fDenyTSConnections'
+    Say "removed the policy $policy fDenyTSConnections (a domain Group Policy that sets it brings it back)"
+}
+$rules = @(Get-NetFirewallRule -Group '@FirewallAPI.dll,-28752' -ErrorAction SilentlyContinue | Where-Object { $_.Enabled -ne 'True' })
+if ($rules.Count -gt 0) {
+    $rules | Enable-NetFirewallRule
+    Say "enabled $($rules.Count) Remote Desktop firewall rule(s)"
+}"#.into(),
+    })
+}
 
 /// Where Group Policy's "Allow users to connect remotely by using Remote Desktop Services"
 /// writes its value.

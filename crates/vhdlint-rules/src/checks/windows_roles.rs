@@ -21,7 +21,37 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 /// How `vhdlint fix` remedies this check.
-pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("Windows fixes come with `vhdlint fix --format powershell`, not written yet: the remedy says what to change before sysprep");
+pub const FIX: crate::fix::Fix = crate::fix::Fix::PowerShell(fix);
+
+/// Each tested role or feature the result names as installed, removed with
+/// Uninstall-WindowsFeature. The names written are this check's own (`TESTED`), matched
+/// without regard to case against the result; a restart is needed afterwards, so the block
+/// keeps the sysprep step from running.
+fn fix(r: &crate::check::CheckResult) -> Option<crate::fix::powershell::PsBlock> {
+    let named: Vec<&str> = r.actual.split(", ").collect();
+    let roles: Vec<String> = TESTED
+        .iter()
+        .filter(|t| named.iter().any(|n| names_equal(n, t)))
+        .map(|t| crate::fix::powershell::ps_quote(t))
+        .collect();
+    if roles.is_empty() {
+        return None;
+    }
+    Some(crate::fix::powershell::PsBlock {
+        changes: "removes the installed roles and features the Certification Tool tested for (Uninstall-WindowsFeature); a restart is needed before sysprep".into(),
+        ps: format!(
+            r#"foreach ($name in @({})) {{
+    $feature = Get-WindowsFeature -Name $name -ErrorAction SilentlyContinue
+    if ($null -ne $feature -and $feature.Installed) {{
+        Uninstall-WindowsFeature -Name $name | Out-Null
+        $script:RestartPending = $true
+        Say "removed the role or feature $name (restart, then run this script again before sysprep)"
+    }}
+}}"#,
+            roles.join(", ")
+        ),
+    })
+}
 
 /// The thresholds of this check: the `["windows/roles"]` section of a policy.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

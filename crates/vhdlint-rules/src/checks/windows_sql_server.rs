@@ -17,7 +17,9 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 /// How `vhdlint fix` remedies this check.
-pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("Windows fixes come with `vhdlint fix --format powershell`, not written yet: the remedy says what to change before sysprep");
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(
+    "whether to keep SQL Server is the publisher's choice (an approved SQL Server base, or uninstalling it with its own setup media)",
+);
 
 const INSTANCES: &[&str] = &[
     "Microsoft\\Microsoft SQL Server\\Instance Names\\SQL",

@@ -13,7 +13,26 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 /// How `vhdlint fix` remedies this check.
-pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("Windows fixes come with `vhdlint fix --format powershell`, not written yet: the remedy says what to change before sysprep");
+pub const FIX: crate::fix::Fix = crate::fix::Fix::PowerShell(fix);
+
+/// The two unattend.xml files and the \Windows\Panther folder deleted, as the generalize
+/// instructions do before sysprep.
+fn fix(_: &crate::check::CheckResult) -> Option<crate::fix::powershell::PsBlock> {
+    Some(crate::fix::powershell::PsBlock {
+        changes: "deletes \\Windows\\Panther\\unattend.xml, \\Windows\\System32\\Sysprep\\unattend.xml and the \\Windows\\Panther folder".into(),
+        ps: r#"$panther = Join-Path $env:SystemRoot 'Panther'
+foreach ($file in @((Join-Path $panther 'unattend.xml'), (Join-Path $env:SystemRoot 'System32\Sysprep\unattend.xml'))) {
+    if (Test-Path -LiteralPath $file) {
+        Remove-Item -LiteralPath $file -Force
+        Say "deleted $file"
+    }
+}
+if (Test-Path -LiteralPath $panther) {
+    Remove-Item -LiteralPath $panther -Recurse -Force
+    Say "deleted $panther"
+}"#.into(),
+    })
+}
 
 /// The folder Windows Setup logs to and reads unattend answers from; the generalize
 /// instructions delete it before sysprep runs.

@@ -15,7 +15,9 @@ pub static META: CheckMeta = CheckMeta {
 };
 
 /// How `vhdlint fix` remedies this check.
-pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual("Windows fixes come with `vhdlint fix --format powershell`, not written yet: the remedy says what to change before sysprep");
+pub const FIX: crate::fix::Fix = crate::fix::Fix::Manual(
+    "the Windows version and edition are the installation's: rebuild the image from an approved Windows Server base",
+);
 
 pub fn run(ctx: &Context) -> Outcome {
     let (_, hive) = match ctx.windows_software() {

@@ -64,9 +64,19 @@ fn cache_dir() -> PathBuf {
 /// it succeeds, `Err` with its message when the machine lacks a prerequisite (exit 77); any
 /// other exit fails the test.
 fn run(what: &str, script: &str, args: &[&OsStr]) -> Result<PathBuf, String> {
+    run_env(what, script, args, &[])
+}
+
+fn run_env(
+    what: &str,
+    script: &str,
+    args: &[&OsStr],
+    env: &[(&str, &OsStr)],
+) -> Result<PathBuf, String> {
     let out = Command::new("bash")
         .arg(repo_root().join("fixtures").join(script))
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .expect("bash runs");
     match out.status.code() {
@@ -220,6 +230,24 @@ fn build_debian12(name: &str, variant: &str) -> Built {
 /// one of [`debian12_or_skip`].
 pub fn debian12_script_or_skip(what: &str, args: &[&OsStr]) -> Option<PathBuf> {
     match run(what, "debian12.sh", args) {
+        Ok(p) => Some(p),
+        Err(why) => {
+            skip(what, &why);
+            None
+        }
+    }
+}
+
+/// `bash fixtures/build.sh NAME OUTDIR` with `env` set (LX_TREE_OUT, LX_TREE_IN, LX_DISK_GIB
+/// of the linux-* trees): the image's path, or `None` after [`skip`] when the machine cannot
+/// build it.
+pub fn build_sh_or_skip(
+    what: &str,
+    name: &str,
+    outdir: &Path,
+    env: &[(&str, &OsStr)],
+) -> Option<PathBuf> {
+    match run_env(what, "build.sh", &[name.as_ref(), outdir.as_os_str()], env) {
         Ok(p) => Some(p),
         Err(why) => {
             skip(what, &why);
