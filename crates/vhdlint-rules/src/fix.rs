@@ -593,6 +593,7 @@ mod tests {
                 "vm",
                 &[("/etc/hostname", "vm")],
             ),
+            result("windows/rdp", Status::Fail, "fDenyTSConnections 1", &[]),
             result(
                 "linux/ssh-host-keys",
                 Status::Fail,
@@ -647,6 +648,11 @@ mod tests {
             ("delete".into(), "/etc/ssh/ssh_host_rsa_key".into()),
         ];
         assert_eq!(cmds, want, "{file}");
+        // A Windows fix is the PowerShell form's: listed, not run.
+        assert!(
+            file.contains("#   windows/rdp (fail): fDenyTSConnections 1\n#     why not here: its fix is for Windows"),
+            "{file}"
+        );
         // The leases block of the sh form is those deletes and nothing else.
         assert_eq!(blocks[0].sh, delete_files_sh(&leases));
         for (c, a) in &cmds {
