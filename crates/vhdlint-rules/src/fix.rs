@@ -147,6 +147,18 @@ pub fn block_header(r: &CheckResult, changes: &str) -> String {
     s
 }
 
+/// The comment lines listing what the script does not fix (nothing when there is none).
+pub fn not_fixed(manual: &[String]) -> String {
+    let mut s = String::new();
+    if !manual.is_empty() {
+        s.push_str("#\n# Not fixed by this script:\n");
+        for m in manual {
+            let _ = writeln!(s, "#   {m}");
+        }
+    }
+    s
+}
+
 /// The sh script for `report`: the results without a mechanical fix (and the waived ones)
 /// listed at the top with their remedy, then one block per fixable failure or warning.
 pub fn sh_script(report: &ImageReport, about: &ScriptFor) -> String {
@@ -169,12 +181,7 @@ pub fn sh_script(report: &ImageReport, about: &ScriptFor) -> String {
          # before capture. Each block below changes only what its check found and says what it\n\
          # changed; the script stops at the first error, and a second run changes nothing.\n",
     );
-    if !manual.is_empty() {
-        s.push_str("#\n# Not fixed by this script:\n");
-        for m in &manual {
-            let _ = writeln!(s, "#   {m}");
-        }
-    }
+    s.push_str(&not_fixed(&manual));
     s.push_str("\nset -eu\nsay() { printf 'vhdlint fix: %s\\n' \"$*\"; }\n");
     if blocks.is_empty() {
         s.push_str("say 'nothing to fix'\n");
@@ -371,17 +378,8 @@ pub fn virt_customize_script(report: &ImageReport, about: &ScriptFor) -> String 
          # Each block below changes only what its check found; virt-customize stops at the first\n\
          # command that fails, and a second run changes nothing.\n",
     );
-    if !plan.manual.is_empty() {
-        s.push_str("#\n# Not fixed by these commands:\n");
-        for m in &plan.manual {
-            for (i, line) in m.split('\n').enumerate() {
-                if i == 0 {
-                    note(&mut s, &format!("#   {line}"));
-                } else {
-                    note(&mut s, line);
-                }
-            }
-        }
+    for line in not_fixed(&plan.manual).lines() {
+        note(&mut s, line);
     }
     s.push_str(
         "\n# The commands' output is not left in the image (/tmp/builder.log).\nno-logfile\n",

@@ -43,10 +43,13 @@ fn fix(r: &crate::check::CheckResult) -> Option<crate::fix::Block> {
         .find(|p| p.starts_with('/') && p.ends_with("/grub.cfg"))
         .map(sh_quote)
         .unwrap_or_else(|| "\"$(if [ -f /boot/grub2/grub.cfg ]; then echo /boot/grub2/grub.cfg; else echo /boot/grub/grub.cfg; fi)\"".into());
-    let mut sh = format!("cfg={cfg}\nf=/etc/default/grub\nregen=0\n");
+    // A file of /etc/default/grub.d that sets GRUB_CMDLINE_LINUX (Ubuntu's cloud images ship
+    // one) is read after /etc/default/grub and would drop what is added there: then the
+    // arguments go into a drop-in read last.
+    let mut sh = format!("cfg={cfg}\nf=/etc/default/grub\nregen=0\ndropin=/etc/default/grub.d/99-vhdlint-kernel-cmdline.cfg\noverridden=0\nif ls /etc/default/grub.d/*.cfg 2>/dev/null | grep -v \"$dropin\" | xargs -r grep -lE '^[[:space:]]*(export[[:space:]]+)?GRUB_CMDLINE_LINUX=' | grep -q .; then overridden=1; fi\n");
     for (key, arg) in &args {
         sh.push_str(&format!(
-            "if [ -f \"$f\" ]; then\n    grep -q '^GRUB_CMDLINE_LINUX=' \"$f\" || echo 'GRUB_CMDLINE_LINUX=\"\"' >>\"$f\"\n    if ! grep -E '^GRUB_CMDLINE_LINUX(_DEFAULT)?=' \"$f\" | grep -q '{key}'; then\n        sed -i 's/^\\(GRUB_CMDLINE_LINUX=\"[^\"]*\\)\"/\\1 {arg}\"/; s/^GRUB_CMDLINE_LINUX=\" /GRUB_CMDLINE_LINUX=\"/' \"$f\"\n        say \"added {arg} to GRUB_CMDLINE_LINUX in $f\"\n    fi\nfi\nif [ -f \"$cfg\" ] && grep -E '^[[:space:]]*linux(efi|16)?[[:space:]]' \"$cfg\" | grep -vq '{key}'; then regen=1; fi\nif [ -d /boot/loader/entries ] && grep -l '^options' /boot/loader/entries/*.conf 2>/dev/null | xargs -r grep -L '{key}' | grep -q .; then regen=1; fi\n"
+            "if [ \"$overridden\" = 1 ]; then\n    if ! grep -qs '{key}' \"$dropin\"; then\n        printf '%s\\n' 'GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX {arg}\"' >>\"$dropin\"\n        say \"added {arg} to GRUB_CMDLINE_LINUX in $dropin (a file of /etc/default/grub.d sets it after /etc/default/grub)\"\n    fi\nelif [ -f \"$f\" ]; then\n    grep -q '^GRUB_CMDLINE_LINUX=' \"$f\" || echo 'GRUB_CMDLINE_LINUX=\"\"' >>\"$f\"\n    if ! grep -E '^GRUB_CMDLINE_LINUX(_DEFAULT)?=' \"$f\" | grep -q '{key}'; then\n        sed -i 's/^\\(GRUB_CMDLINE_LINUX=\"[^\"]*\\)\"/\\1 {arg}\"/; s/^GRUB_CMDLINE_LINUX=\" /GRUB_CMDLINE_LINUX=\"/' \"$f\"\n        say \"added {arg} to GRUB_CMDLINE_LINUX in $f\"\n    fi\nfi\nif [ -f \"$cfg\" ] && grep -E '^[[:space:]]*linux(efi|16)?[[:space:]]' \"$cfg\" | grep -vq '{key}'; then regen=1; fi\nif [ -d /boot/loader/entries ] && grep -l '^options' /boot/loader/entries/*.conf 2>/dev/null | xargs -r grep -L '{key}' | grep -q .; then regen=1; fi\n"
         ));
     }
     let mut direct = String::new();

@@ -110,12 +110,7 @@ pub fn ps_script(report: &ImageReport, about: &ScriptFor) -> String {
              # -Generalize, e.g. powershell -ExecutionPolicy Bypass -File .\\fix.ps1 -Generalize\n",
         );
     }
-    if !manual.is_empty() {
-        s.push_str("#\n# Not fixed by this script:\n");
-        for m in &manual {
-            let _ = writeln!(s, "#   {m}");
-        }
-    }
+    s.push_str(&super::not_fixed(&manual));
     s.push_str("\nparam([switch]$Generalize)\n\n");
     s.push_str(PRELUDE);
     if blocks.is_empty() {
