@@ -160,7 +160,8 @@ struct FixArgs {
     #[arg(long)]
     waivers: Option<PathBuf>,
     /// The script's language: sh (POSIX sh, run as root in the guest; the default for a Linux
-    /// disk) or powershell (run in the Windows VM before sysprep; the default for Windows).
+    /// disk), virt-customize (a --commands-from-file file of the same changes, for a copy of a
+    /// Linux image) or powershell (run in the Windows VM before sysprep; the default for Windows).
     #[arg(long, value_enum)]
     format: Option<FixFormat>,
     /// Write the script to FILE instead of standard output.
@@ -189,6 +190,9 @@ struct FixArgs {
 enum FixFormat {
     /// POSIX sh, run as root inside the build VM or a chroot of its root.
     Sh,
+    /// A `virt-customize --commands-from-file` file, for a copy of the image (virt-customize
+    /// --no-network --format raw -a COPY.vhd --commands-from-file FILE).
+    VirtCustomize,
     /// PowerShell, run elevated in the Windows VM before sysprep (sysprep is its last step,
     /// with -Generalize).
     Powershell,
@@ -834,6 +838,7 @@ fn fix(a: FixArgs) -> Result<u8> {
     });
     let script = match format {
         FixFormat::Sh => vhdlint_rules::fix::sh_script(&r, &about),
+        FixFormat::VirtCustomize => vhdlint_rules::fix::virt_customize_script(&r, &about),
         FixFormat::Powershell => vhdlint_rules::fix::powershell::ps_script(&r, &about),
     };
     match &a.output {
