@@ -990,6 +990,9 @@ fn rules_markdown() -> String {
             "### What it checks\n\n{}\n\n### Why it matters\n\n{}\n\n### How to fix\n\n{}\n\n",
             m.what, m.why, m.remedy
         ));
+        if let Some(f) = fix_text(m.id) {
+            o.push_str(&format!("### vhdlint fix\n\n{f}\n\n"));
+        }
         if let Some(t) = thresholds_text(m.id) {
             o.push_str(&format!("### Thresholds\n\n{t}\n"));
         }
@@ -1001,6 +1004,16 @@ fn rules_markdown() -> String {
     o
 }
 
+/// What `vhdlint fix` does for a check (`None` for what is not a check of the image).
+fn fix_text(id: &str) -> Option<String> {
+    use vhdlint_rules::fix::Fix;
+    Some(match vhdlint_rules::fix::fix_of(id)? {
+        Fix::Script(_) => "`vhdlint fix` writes a block for its failures and warnings (`--format sh`, and as `--format virt-customize`).".to_string(),
+        Fix::PowerShell(_) => "`vhdlint fix` writes a block for its failures and warnings (`--format powershell`, run before sysprep).".to_string(),
+        Fix::Manual(why) => format!("Not in `vhdlint fix`'s script: {why}. The remedy above says what to do."),
+    })
+}
+
 fn explain(id: &str) -> Result<()> {
     let Some(m) = vhdlint_rules::find(id) else {
         bail!("no check has the ID '{id}' (see `vhdlint rules`)");
@@ -1010,6 +1023,9 @@ fn explain(id: &str) -> Result<()> {
     outln!("## What it checks\n{}\n", m.what);
     outln!("## Why it matters\n{}\n", m.why);
     outln!("## How to fix\n{}\n", m.remedy);
+    if let Some(f) = fix_text(m.id) {
+        outln!("## vhdlint fix\n{f}\n");
+    }
     if let Some(t) = thresholds_text(m.id) {
         outln!("## Thresholds\n{t}");
     }
