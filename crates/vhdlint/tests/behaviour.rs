@@ -673,3 +673,96 @@ fn shards_of_a_list_give_the_verdicts_of_one_run() {
 fn run_code(args: &[&str]) -> i32 {
     vhdlint(args).status.code().unwrap()
 }
+
+/// The images of `scripts/demo` build with nothing but Debian's essential packages, python3 and
+/// the three packages the demo installs (qemu-utils, fdisk, e2fsprogs): the fixture scripts run
+/// with a PATH from which every program of any other Debian package is hidden (cpio,
+/// ssh-keygen, sgdisk, mkfs.vfat…).
+#[test]
+fn the_demo_images_need_only_three_packages() {
+    let allowed = ["qemu-utils", "fdisk", "e2fsprogs"];
+    let Ok(q) = std::process::Command::new("dpkg-query")
+        .args(["-W", "-f", "${Package} ${Essential}\n"])
+        .output()
+    else {
+        common::skip("dpkg-query", "not a Debian machine");
+        return;
+    };
+    let mut hidden = std::collections::BTreeSet::new();
+    for line in String::from_utf8_lossy(&q.stdout).lines() {
+        let (pkg, essential) = line.split_once(' ').unwrap_or((line, ""));
+        let pkg = pkg.split(':').next().unwrap();
+        if essential == "yes"
+            || allowed.contains(&pkg)
+            || pkg.starts_with("python3")
+            || pkg.starts_with("libpython3")
+        {
+            continue;
+        }
+        let files = std::process::Command::new("dpkg")
+            .args(["-L", pkg])
+            .output()
+            .unwrap();
+        for f in String::from_utf8_lossy(&files.stdout).lines() {
+            let p = std::path::Path::new(f);
+            if matches!(
+                p.parent().and_then(|d| d.to_str()),
+                Some("/usr/bin" | "/bin" | "/usr/sbin" | "/sbin")
+            ) {
+                hidden.insert(p.file_name().unwrap().to_os_string());
+            }
+        }
+    }
+    assert!(
+        hidden.contains(std::ffi::OsStr::new("cpio"))
+            || !std::path::Path::new("/usr/bin/cpio").exists()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    for d in ["/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"] {
+        for e in std::fs::read_dir(d).unwrap().flatten() {
+            let name = e.file_name();
+            let link = bin.join(&name);
+            if !hidden.contains(&name)
+                && !link.exists()
+                && std::fs::symlink_metadata(&link).is_err()
+            {
+                std::os::unix::fs::symlink(e.path(), link).unwrap();
+            }
+        }
+    }
+    // python3 where the machine has it outside Debian's packages (e.g. a pyenv shim).
+    if let Ok(p) = which("python3") {
+        let _ = std::fs::remove_file(bin.join("python3"));
+        std::os::unix::fs::symlink(p, bin.join("python3")).unwrap();
+    }
+    let out = dir.path().join("out");
+    for name in ["ext4-30g-fixed", "ext4-30g-noforce", "linux-debian-dirty"] {
+        let r = std::process::Command::new(bin.join("bash"))
+            .arg(common::repo_root().join("fixtures/build.sh"))
+            .arg(name)
+            .arg(&out)
+            .env("PATH", &bin)
+            .output()
+            .unwrap();
+        assert!(
+            r.status.success(),
+            "{name} with only the demo's packages: {}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+        let img = out.join(format!("{name}.vhd"));
+        let (code, _) = check_json(&img, &["--select", "disk/format"]);
+        assert_eq!(code, 0, "{name}");
+    }
+}
+
+/// The absolute path of `cmd` on this process's PATH.
+fn which(cmd: &str) -> Result<std::path::PathBuf, ()> {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|d| d.join(cmd))
+        .find(|p| p.is_file())
+        .ok_or(())
+}
