@@ -73,6 +73,11 @@ impl fmt::Display for Compression {
     }
 }
 
+/// Bytes a decompressor writes per call: large enough that the copy into its history window
+/// (the last 32 KiB of each call's output, for inflate) is a small part of the output, small
+/// enough that a listing that stops early decodes little past the member it stopped at.
+const DECODED_BUF: usize = 256 << 10;
+
 /// Counts decompressed bytes and fails once they pass the budget.
 struct Budget<R> {
     inner: R,
@@ -112,7 +117,7 @@ fn run<R: Read>(dec: R, ctx: &mut Ctx, seg: usize) -> Result<R, InitramfsError> 
         produced: 0,
         exceeded: false,
     };
-    let mut src = Tracked::new(BufReader::with_capacity(64 << 10, budget), None);
+    let mut src = Tracked::new(BufReader::with_capacity(DECODED_BUF, budget), None);
     let res = parse_stream(&mut src, ctx, seg, wh);
     let budget = src.inner.into_inner();
     ctx.decompressed_left = ctx.decompressed_left.saturating_sub(budget.produced);

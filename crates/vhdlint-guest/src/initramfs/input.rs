@@ -88,12 +88,14 @@ impl<'a> Input<'a> {
             .unwrap_or(usize::MAX)
             .min(self.next_pull.max(min));
         self.next_pull = self.next_pull.saturating_mul(2).min(self.last_pull);
-        // Drop what was consumed, then room for the piece.
+        // Drop what was consumed, then room for the piece: the buffer keeps its length
+        // between pulls, so its bytes are zeroed only when it grows.
         self.buf.copy_within(self.start..self.end, 0);
         self.end -= self.start;
         self.start = 0;
-        self.buf.truncate(self.end);
-        self.buf.resize(self.end + want, 0);
+        if self.buf.len() < self.end + want {
+            self.buf.resize(self.end + want, 0);
+        }
         let mut got = 0;
         while got < want {
             match self
@@ -115,13 +117,11 @@ impl<'a> Input<'a> {
                         ),
                     );
                     self.failure = Some(e);
-                    self.buf.truncate(self.end);
                     return Err(seen);
                 }
             }
         }
         self.end += got;
-        self.buf.truncate(self.end);
         self.unpulled -= got as u64;
         Ok(got > 0)
     }

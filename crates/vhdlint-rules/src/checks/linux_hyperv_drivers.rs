@@ -258,17 +258,15 @@ fn judge(
     let mut ev = Vec::new();
     for d in drivers {
         let (name, file) = (d.name, d.file);
-        let in_builtin = builtin
-            .lines()
-            .any(|l| l.trim_end().ends_with(&format!("/{file}.ko")));
-        let in_config = config
-            .lines()
-            .any(|l| l.trim() == format!("{}=y", d.config));
+        // The names looked for, made once (not once per line: the files have thousands).
+        let builtin_ko = format!("/{file}.ko");
+        let config_y = format!("{}=y", d.config);
+        let dep_keys = [".ko", ".ko.xz", ".ko.zst", ".ko.gz"].map(|ext| format!("/{file}{ext}"));
+        let in_builtin = builtin.lines().any(|l| l.trim_end().ends_with(&builtin_ko));
+        let in_config = config.lines().any(|l| l.trim() == config_y);
         let module_line = dep.lines().enumerate().find(|(_, l)| {
             let key = l.split(':').next().unwrap_or("");
-            [".ko", ".ko.xz", ".ko.zst", ".ko.gz"]
-                .iter()
-                .any(|ext| key.ends_with(&format!("/{file}{ext}")))
+            dep_keys.iter().any(|k| key.ends_with(k.as_str()))
         });
         let mut hidden = Vec::new();
         let mut module_file = || {

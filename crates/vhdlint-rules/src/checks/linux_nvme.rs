@@ -59,6 +59,7 @@ fn drivers(
     let mut modules = Vec::new();
     let mut found = Vec::new();
     for (name, sym) in DRIVERS {
+        let sym_y = format!("{sym}=y");
         if let Some((i, l)) = builtin
             .lines()
             .enumerate()
@@ -70,11 +71,7 @@ fn drivers(
                 l.trim().to_string(),
             ));
             found.push(format!("{name} built in"));
-        } else if let Some((i, l)) = config
-            .lines()
-            .enumerate()
-            .find(|(_, l)| l.trim() == format!("{sym}=y"))
-        {
+        } else if let Some((i, l)) = config.lines().enumerate().find(|(_, l)| l.trim() == sym_y) {
             ev.push(Evidence::path(
                 config_path.clone(),
                 Some(i + 1),
