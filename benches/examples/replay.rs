@@ -158,11 +158,8 @@ fn main() -> std::process::ExitCode {
             println!("bound: {r} requests need at least {:.2} MiB", mib(*b));
         }
     }
-    for (r, b) in &bound {
-        if mib(*b) <= 8.0 {
-            println!("bound: 8 MiB allow no fewer than {r} requests");
-            break;
-        }
+    if let Some((r, _)) = bound.iter().rev().find(|(_, b)| mib(*b) <= 8.0) {
+        println!("bound: within 8 MiB, no fewer than {r} requests");
     }
 
     let al = |k: u64| Win::Aligned(k * K);
