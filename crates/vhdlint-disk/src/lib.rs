@@ -8,6 +8,7 @@
 //! Every parser here reports *every* defect it sees as a [`Finding`] instead of stopping at the
 //! first, bounds what it reads by the limits in [`limits`], and never panics on hostile bytes.
 
+pub mod access;
 pub mod bytes;
 pub mod container;
 pub mod disklabel;

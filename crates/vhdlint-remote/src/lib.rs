@@ -32,6 +32,6 @@ mod redact;
 mod source;
 
 pub use error::RemoteError;
-pub use options::RemoteOptions;
+pub use options::{FetchPolicy, RemoteOptions, Window};
 pub use redact::redact;
 pub use source::HttpSource;

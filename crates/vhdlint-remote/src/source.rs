@@ -11,14 +11,18 @@ use ureq::{Agent, Body};
 use vhdlint_disk::source::check_bounds;
 use vhdlint_disk::{Error, ReadAt};
 
+use vhdlint_disk::access::Access;
+
 use crate::cache::{lock, Block, Lru, Pending, State};
 use crate::redact::scrub;
 use crate::{redact, RemoteError, RemoteOptions};
 
 /// Sequential runs remembered at once (reads from several threads interleave).
 const RUNS: usize = 8;
-/// A read of at least this many blocks is long: its blocks leave the cache first.
-const COLD_READ_BLOCKS: u64 = 8;
+/// A read of at least this many bytes is long: its blocks leave the cache first.
+const COLD_READ_BYTES: u64 = 1 << 20;
+/// A sequential read shorter than this reads ahead; this is also the first read-ahead.
+const READAHEAD_FIRST: u64 = 512 << 10;
 /// The smallest piece a long read is cut into to be fetched in parallel (as large as the
 /// read-ahead's window, so that a window is one request).
 const PARALLEL_PIECE: u64 = 2 << 20;
@@ -541,14 +545,21 @@ impl HttpSource {
         None
     }
 
-    /// The read-ahead, in blocks, of sequential run `id` that missed the cache: 4 blocks the
-    /// first time, twice as many each further time, up to [`RemoteOptions::readahead_bytes`].
+    /// The read-ahead, in blocks, of sequential run `id` that missed the cache:
+    /// [`READAHEAD_FIRST`] bytes the first time, twice as many each further time, up to
+    /// [`RemoteOptions::readahead_bytes`].
     fn grow_window(&self, id: u64) -> u64 {
-        let max = self.opts.readahead_bytes / self.opts.block_size;
+        let bs = self.opts.block_size;
+        let max = self.opts.readahead_bytes / bs;
         let mut runs = lock(&self.runs);
         match runs.list.iter_mut().find(|r| r.id == id) {
             Some(r) => {
-                r.window = if r.window == 0 { 4 } else { r.window * 2 }.min(max);
+                r.window = if r.window == 0 {
+                    (READAHEAD_FIRST / bs).max(1)
+                } else {
+                    r.window * 2
+                }
+                .min(max);
                 r.window
             }
             None => 0,
@@ -566,9 +577,25 @@ impl HttpSource {
         let end = offset + buf.len() as u64;
         let first = offset / bs;
         let last = (end - 1) / bs;
+        let access = vhdlint_disk::access::current();
         let run = self.note_run(offset, end);
         // Blocks of a long or sequential read are likely read once: they leave the cache first.
-        let cold = run.is_some() || last - first + 1 >= COLD_READ_BLOCKS;
+        let cold = run.is_some() || end - offset >= COLD_READ_BYTES;
+        // Only file data (or reads nobody described) is read ahead, and only for a reader that
+        // reads in small pieces: one that asks for large pieces is given what it asks for.
+        let run = run.filter(|_| {
+            matches!(access, Access::File | Access::Unknown) && end - offset < READAHEAD_FIRST
+        });
+        let last_block = (self.size - 1) / bs;
+        // The fetch window around the read, in blocks.
+        let w = self.opts.fetch.window(access);
+        let align = (w.align / bs).max(1);
+        let win_first = first / align * align;
+        let win_last = (last + 1 + w.after.div_ceil(bs))
+            .div_ceil(align)
+            .saturating_mul(align)
+            .saturating_sub(1)
+            .clamp(last, last_block.max(last));
 
         // One pass under the lock: take cached blocks, note those in flight, claim the rest.
         let mut slots = Vec::with_capacity((last - first + 1) as usize);
@@ -590,26 +617,41 @@ impl HttpSource {
                     slots.push(Slot::Mine);
                 }
             }
-            // A sequential run that missed: read ahead the blocks after this read, up to the
-            // first one cached or in flight, the end of the image, and what the budget leaves.
-            if let Some(id) = run.filter(|_| !claims.items.is_empty()) {
-                let window = self.grow_window(id);
+            // A miss also fetches the blocks of its window around the read (and a sequential
+            // run's read-ahead after it), each way up to the first block cached or in flight,
+            // so that they join a request this read makes anyway; within the image and what
+            // the budget leaves.
+            if !claims.items.is_empty() {
+                let ahead = match run {
+                    Some(id) => last.saturating_add(self.grow_window(id)).min(last_block),
+                    None => last,
+                };
                 let needed = claims.items.len() as u64 * bs;
-                let left = self
+                let mut left = self
                     .opts
                     .max_fetch_bytes
                     .saturating_sub(self.reserved.load(Ordering::Relaxed))
                     .saturating_sub(needed)
                     / bs;
-                let last_block = (self.size - 1) / bs;
-                let limit = last.saturating_add(window.min(left)).min(last_block);
-                for n in last + 1..=limit {
-                    if st.cache.contains(n) || st.in_flight.contains_key(&n) {
-                        break;
-                    }
+                let free =
+                    |st: &State, n: u64| !st.cache.contains(n) && !st.in_flight.contains_key(&n);
+                let mut claim = |st: &mut State, n: u64| {
                     let p = Pending::new();
                     st.in_flight.insert(n, p.clone());
                     claims.items.insert(n, p);
+                };
+                // After the read first: the window and the read-ahead.
+                let mut n = last + 1;
+                while n <= win_last.max(ahead) && left > 0 && free(&st, n) {
+                    claim(&mut st, n);
+                    left -= 1;
+                    n += 1;
+                }
+                let mut n = first;
+                while n > win_first && left > 0 && free(&st, n - 1) {
+                    claim(&mut st, n - 1);
+                    left -= 1;
+                    n -= 1;
                 }
             }
         }
@@ -637,7 +679,7 @@ impl HttpSource {
                         .map(|(c, n)| (n, Block::from(c)))
                         .collect();
                     drop(data);
-                    let ahead = blocks.iter().any(|(n, _)| *n > last);
+                    let ahead = blocks.iter().any(|(n, _)| *n > last) && run.is_some();
                     claims.complete(&blocks, cold || ahead);
                     for (n, block) in blocks.iter().filter(|(n, _)| (first..=last).contains(n)) {
                         if let Err(e) = self.copy_block(*n, block, offset, buf) {

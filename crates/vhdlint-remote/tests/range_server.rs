@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{Behaviour, RangeServer, Rng};
+use vhdlint_disk::access::{self, Access};
 use vhdlint_disk::{Error, ReadAt};
-use vhdlint_remote::{redact, HttpSource, RemoteError, RemoteOptions};
+use vhdlint_remote::{redact, FetchPolicy, HttpSource, RemoteError, RemoteOptions, Window};
 
 const BLOCK: u64 = 64 << 10;
 /// Sixteen whole blocks and a partial one.
@@ -27,6 +28,10 @@ fn fast() -> RemoteOptions {
         retry_base_delay: Duration::from_millis(5),
         retry_max_delay: Duration::from_millis(200),
         block_size: BLOCK,
+        fetch: FetchPolicy::uniform(Window {
+            align: BLOCK,
+            after: 0,
+        }),
         ..Default::default()
     }
 }
@@ -652,4 +657,92 @@ fn read_ahead_stays_within_the_budget() {
     assert_eq!(src.fetched(), 10 * BLOCK);
     let e = src.read_vec(10 * BLOCK, 10).unwrap_err();
     assert!(all_text(&e).contains("fetch budget"), "{e}");
+}
+
+/// The ranges the server was asked for, in order.
+fn ranges(srv: &RangeServer) -> Vec<(u64, u64)> {
+    srv.seen()
+        .iter()
+        .filter_map(|s| s.header("range").map(str::to_owned))
+        .filter_map(|r| {
+            let (a, b) = r.strip_prefix("bytes=")?.split_once('-')?;
+            Some((a.parse().ok()?, b.parse::<u64>().ok()? + 1))
+        })
+        .collect()
+}
+
+#[test]
+fn the_kind_of_a_read_chooses_its_window() {
+    const PAGE: u64 = 4 << 10;
+    let (srv, d) = serve_big();
+    let opts = RemoteOptions {
+        block_size: PAGE,
+        fetch: FetchPolicy {
+            unknown: Window {
+                align: 64 << 10,
+                after: 0,
+            },
+            inode: Window {
+                align: 32 << 10,
+                after: 0,
+            },
+            directory: Window {
+                align: PAGE,
+                after: 16 << 10,
+            },
+            file: Window {
+                align: PAGE,
+                after: 0,
+            },
+        },
+        ..fast()
+    };
+    let src = HttpSource::open(&srv.url(PATH), opts).unwrap();
+    let read = |kind, off: u64, len: usize| {
+        let got = access::with(kind, || src.read_vec(off, len)).unwrap();
+        assert!(got == d[off as usize..][..len], "bytes differ at {off}");
+    };
+    // An inode: its aligned 32 KiB.
+    read(Access::Inode, 40_000, 256);
+    // A directory block: the block and the 16 KiB after it, stopped short at the pages the
+    // inode's window brought (from 32 KiB on): one request, never two.
+    read(Access::Directory, 5 * PAGE, 4096);
+    // File data: the pages asked for.
+    read(Access::File, 400_000, 5000);
+    // No hint: the aligned 64 KiB.
+    read(Access::Unknown, 1 << 20, 10);
+    assert_eq!(
+        ranges(&srv),
+        vec![
+            (32 << 10, 64 << 10),
+            (5 * PAGE, 8 * PAGE),
+            (97 * PAGE, 99 * PAGE),
+            (1 << 20, (1 << 20) + (64 << 10)),
+        ]
+    );
+    // Everything fetched is cached: the same reads again cost nothing.
+    read(Access::Inode, 40_000, 256);
+    read(Access::Directory, 6 * PAGE, 4096);
+    assert_eq!(src.requests(), 1 + 4);
+}
+
+#[test]
+fn large_pieces_and_metadata_are_not_read_ahead() {
+    let (srv, d) = serve_big();
+    let src = HttpSource::open(&srv.url(PATH), fast()).unwrap();
+    // A reader that pulls 512 KiB at a time gets what it asks for, nothing more.
+    access::with(Access::File, || {
+        read_sequentially(&src, &d, 2 << 20, 512 << 10)
+    });
+    assert_eq!(src.fetched(), 2 << 20);
+    assert_eq!(src.requests(), 1 + 4);
+    // Directory blocks one after the other are not a stream either.
+    let (srv, d) = serve_big();
+    let src = HttpSource::open(&srv.url(PATH), fast()).unwrap();
+    access::with(Access::Directory, || {
+        read_sequentially(&src, &d, 4 * BLOCK as usize, 4096)
+    });
+    assert_eq!(src.fetched(), 4 * BLOCK);
+    assert_eq!(src.requests(), 1 + 4);
+    drop(srv);
 }

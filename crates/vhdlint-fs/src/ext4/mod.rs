@@ -34,6 +34,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::cache::{Listing, ListingBuilder, LookupCache};
 
+use vhdlint_disk::access::{self, Access};
 use vhdlint_disk::SharedSource;
 
 use crate::limits::{
@@ -293,8 +294,15 @@ impl Ext4Fs {
                 format!("{what} block lies outside the filesystem"),
             ));
         }
-        self.read_bytes(blk * bs, buf, || {
-            format!("ext4 inode {ino}, {what} block {blk}")
+        let kind = if what == "file" {
+            Access::File
+        } else {
+            Access::Directory
+        };
+        access::with(kind, || {
+            self.read_bytes(blk * bs, buf, || {
+                format!("ext4 inode {ino}, {what} block {blk}")
+            })
         })
     }
 
@@ -359,7 +367,9 @@ impl Ext4Fs {
         let table = self.inode_table(g)?;
         let off = table * sb.block_size + idx * u64::from(sb.inode_size);
         let mut b = vec![0u8; usize::from(sb.inode_size)];
-        self.read_bytes(off, &mut b, || format!("ext4 inode {ino}"))?;
+        access::with(Access::Inode, || {
+            self.read_bytes(off, &mut b, || format!("ext4 inode {ino}"))
+        })?;
         raw::parse_inode(&b, ino).map_err(|why| corrupt_ino(ino, why))
     }
 
@@ -634,8 +644,10 @@ impl Ext4Fs {
                     "file block lies outside the filesystem",
                 ));
             }
-            self.read_bytes(blk * bs + skip, piece, || {
-                format!("ext4 inode {ino}, file block {blk}")
+            access::with(Access::File, || {
+                self.read_bytes(blk * bs + skip, piece, || {
+                    format!("ext4 inode {ino}, file block {blk}")
+                })
             })?;
         }
         Ok(n)
