@@ -560,22 +560,7 @@ fn verdicts(report: &serde_json::Value) -> Vec<(String, Vec<(String, String)>)> 
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| {
-            (
-                i["path"].as_str().unwrap().to_string(),
-                i["checks"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|c| {
-                        (
-                            c["id"].as_str().unwrap().to_string(),
-                            c["status"].as_str().unwrap().to_string(),
-                        )
-                    })
-                    .collect(),
-            )
-        })
+        .map(|i| (i["path"].as_str().unwrap().to_string(), common::statuses(i)))
         .collect()
 }
 

@@ -13,17 +13,7 @@ use common::{check_json, result};
 use serde_json::Value;
 
 fn checks(r: &Value) -> Vec<(String, String)> {
-    r["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["id"].as_str().unwrap().to_string(),
-                c["status"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    common::statuses(r)
 }
 
 fn suse_btrfs_is_read_as_xfs_is(name: &str, mounts_say: &[&str]) {

@@ -15,7 +15,9 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{check_json, debian12_cache_dir, debian12_script_or_skip, status, vhdlint};
+use common::{
+    check_json, debian12_cache_dir, debian12_script_or_skip, status, vhdlint, BUILD_LEFTOVERS,
+};
 use serde_json::Value;
 
 /// /proc mounted in a root for as long as it lives.
@@ -180,19 +182,6 @@ struct RoundTrip<'a> {
     /// What the script must say it changed.
     says: &'a [&'a str],
 }
-
-/// More of what a build leaves, written in a chroot by the root's own tools: bash's history
-/// (an interactive bash writing its history on exit), a swap file made by mkswap and listed in
-/// fstab, a CIS hardening line that disables udf, and a lease as dhclient writes it.
-const BUILD_LEFTOVERS: &str = r#"set -e
-i=0; while [ $i -lt 60 ]; do i=$((i + 1)); echo "echo building step $i of the image >/dev/null"; done | HOME=/root HISTFILE=/root/.bash_history bash -i >/dev/null 2>&1
-test -s /root/.bash_history
-dd if=/dev/zero of=/swapfile bs=1M count=1 2>/dev/null && chmod 600 /swapfile && mkswap /swapfile >/dev/null
-echo '/swapfile none swap sw 0 0' >>/etc/fstab
-printf '%s\n' '# CIS Debian Linux 12 Benchmark' 'install udf /bin/true' >/etc/modprobe.d/CIS.conf
-mkdir -p /var/lib/dhcp
-printf 'lease {\n  interface "eth0";\n  fixed-address 10.0.0.4;\n}\n' >/var/lib/dhcp/dhclient.eth0.leases
-"#;
 
 /// What fails on the plain root before the script, and passes after it (with
 /// [`BUILD_LEFTOVERS`]; linux/provisioning-deps keeps a warning for the packages it lacks).

@@ -33,17 +33,6 @@ const FIXED: [&str; 6] = [
     "linux/dhcp-leases",
 ];
 
-/// The defects of `tests/fix.rs`, written in a chroot by the root's own tools.
-const DEFECTS: &str = r#"set -e
-i=0; while [ $i -lt 60 ]; do i=$((i + 1)); echo "echo building step $i of the image >/dev/null"; done | HOME=/root HISTFILE=/root/.bash_history bash -i >/dev/null 2>&1
-test -s /root/.bash_history
-dd if=/dev/zero of=/swapfile bs=1M count=1 2>/dev/null && chmod 600 /swapfile && mkswap /swapfile >/dev/null
-echo '/swapfile none swap sw 0 0' >>/etc/fstab
-printf '%s\n' '# CIS Debian Linux 12 Benchmark' 'install udf /bin/true' >/etc/modprobe.d/CIS.conf
-mkdir -p /var/lib/dhcp
-printf 'lease {\n  interface "eth0";\n  fixed-address 10.0.0.4;\n}\n' >/var/lib/dhcp/dhclient.eth0.leases
-"#;
-
 /// Lease files (non-empty: the check lists them, the fix deletes them) with hostile names. A
 /// name holds no `/`: the commands spell it `\057` for printf.
 const HOSTILE_LEASES: [&[u8]; 6] = [
@@ -82,17 +71,7 @@ fn exists_in_image(image: &Path, path: &str) -> bool {
 }
 
 fn statuses(report: &serde_json::Value) -> BTreeMap<String, String> {
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["id"].as_str().unwrap().to_string(),
-                c["status"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    common::statuses(report).into_iter().collect()
 }
 
 fn on_path(tool: &str) -> bool {
@@ -126,7 +105,7 @@ fn virt_customize_applies_the_same_fix_as_the_sh_form() {
     };
     let made = Command::new("chroot")
         .arg(&root)
-        .args(["/bin/sh", "-c", DEFECTS])
+        .args(["/bin/sh", "-c", common::BUILD_LEFTOVERS])
         .status()
         .unwrap();
     assert!(made.success(), "writing the defects in the chroot");

@@ -71,3 +71,32 @@ macro_rules! fixture_or_skip {
         }
     };
 }
+
+/// (ID, status) of every check of one image's report, in report order.
+pub fn statuses(image: &Value) -> Vec<(String, String)> {
+    image["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// What a build leaves on the Debian root, written in a chroot of it by its own tools (for
+/// `vhdlint fix`'s round trips): bash's history (an interactive bash writing its history on
+/// exit), a swap file made by mkswap and listed in fstab, a CIS hardening line that disables
+/// udf, and a lease as dhclient writes it.
+pub const BUILD_LEFTOVERS: &str = r#"set -e
+i=0; while [ $i -lt 60 ]; do i=$((i + 1)); echo "echo building step $i of the image >/dev/null"; done | HOME=/root HISTFILE=/root/.bash_history bash -i >/dev/null 2>&1
+test -s /root/.bash_history
+dd if=/dev/zero of=/swapfile bs=1M count=1 2>/dev/null && chmod 600 /swapfile && mkswap /swapfile >/dev/null
+echo '/swapfile none swap sw 0 0' >>/etc/fstab
+printf '%s\n' '# CIS Debian Linux 12 Benchmark' 'install udf /bin/true' >/etc/modprobe.d/CIS.conf
+mkdir -p /var/lib/dhcp
+printf 'lease {\n  interface "eth0";\n  fixed-address 10.0.0.4;\n}\n' >/var/lib/dhcp/dhclient.eth0.leases
+"#;
