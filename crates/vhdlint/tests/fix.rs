@@ -319,18 +319,7 @@ fn round_trip(t: RoundTrip) {
     if let Some(boot) = t.boot {
         boot(&root);
     }
-    let image_of = |name: &str| -> PathBuf {
-        let out = dir.path().join(name);
-        debian12_script_or_skip(
-            "an image of the root (debian12.sh image-of-root)",
-            &[
-                OsStr::new("image-of-root"),
-                root.as_os_str(),
-                out.as_os_str(),
-            ],
-        )
-        .expect("the root was built, so its image can be")
-    };
+    let image_of = |name: &str| common::debian12_image_of_root(&root, &dir.path().join(name));
     let before = image_of("before.vhd");
     let (code, report) = check_json(&before, &[]);
     assert_eq!(code, 1, "the image fails before the fix");

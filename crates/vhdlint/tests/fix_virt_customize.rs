@@ -114,18 +114,7 @@ fn virt_customize_applies_the_same_fix_as_the_sh_form() {
         std::fs::write(dhcp.join(OsStr::from_bytes(name)), "lease {}\n").unwrap();
     }
     std::fs::write(root.join(KEEP), "").unwrap();
-    let image_of = |name: &str| -> PathBuf {
-        let out = dir.path().join(name);
-        debian12_script_or_skip(
-            "an image of the root (debian12.sh image-of-root)",
-            &[
-                OsStr::new("image-of-root"),
-                root.as_os_str(),
-                out.as_os_str(),
-            ],
-        )
-        .expect("the root was built, so its image can be")
-    };
+    let image_of = |name: &str| common::debian12_image_of_root(&root, &dir.path().join(name));
     let before = image_of("before.vhd");
     let (code, report) = check_json(&before, &[]);
     assert_eq!(code, 1, "the image fails before the fix");

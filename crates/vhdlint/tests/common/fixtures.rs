@@ -256,6 +256,20 @@ pub fn build_sh_or_skip(
     }
 }
 
+/// The 30 GiB image of a Debian 12 root as it is (`debian12.sh image-of-root ROOT OUT`), for a
+/// root this run already built (so the image can be built too).
+pub fn debian12_image_of_root(root: &Path, out: &Path) -> PathBuf {
+    debian12_script_or_skip(
+        "an image of the root (debian12.sh image-of-root)",
+        &[
+            OsStr::new("image-of-root"),
+            root.as_os_str(),
+            out.as_os_str(),
+        ],
+    )
+    .expect("the root was built, so its image can be")
+}
+
 /// Where the cached Debian 12 root lives ([`debian12_or_skip`]'s cache).
 pub fn debian12_cache_dir() -> PathBuf {
     debian12_cache()
