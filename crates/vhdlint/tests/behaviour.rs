@@ -751,3 +751,107 @@ fn which(cmd: &str) -> Result<std::path::PathBuf, ()> {
         .find(|p| p.is_file())
         .ok_or(())
 }
+
+/// The one script behind action.yml and the Azure Pipelines template
+/// (integrations/vhdlint-ci.sh), run as the two CIs run it: the exit code is vhdlint's (1 for
+/// a failing image, 0 for a passing one, 2 for one that cannot be read), the SARIF log is valid
+/// against the SARIF 2.1.0 schema and holds the failure, the JUnit file is written, and the
+/// run is annotated in each CI's syntax.
+#[test]
+fn the_ci_script_writes_sarif_annotates_and_passes_the_exit_code_on() {
+    let bad = fixture_or_skip!("ext4-30g-noforce");
+    let good = fixture_or_skip!("ext4-30g-fixed");
+    let root = common::repo_root();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |images: &str, annotate: &str| -> (i32, String, String, String) {
+        let sarif = dir.path().join("out.sarif");
+        let junit = dir.path().join("out.xml");
+        let _ = std::fs::remove_file(&sarif);
+        let out = std::process::Command::new("bash")
+            .arg(root.join("integrations/vhdlint-ci.sh"))
+            .env("VHDLINT", env!("CARGO_BIN_EXE_vhdlint"))
+            .env("VHDLINT_IMAGES", images)
+            .env("VHDLINT_ARGS", "--select disk/*,partition/*")
+            .env("VHDLINT_SARIF", &sarif)
+            .env("VHDLINT_JUNIT", &junit)
+            .env("VHDLINT_ANNOTATE", annotate)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            std::fs::read_to_string(&sarif).unwrap_or_default(),
+            std::fs::read_to_string(&junit).unwrap_or_default(),
+        )
+    };
+    let (code, stdout, sarif, junit) = run(&format!("\n{}\n", bad.display()), "github");
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("::error"), "{stdout}");
+    assert!(sarif.contains("disk/size-alignment"), "{sarif}");
+    assert!(junit.contains("<testsuites"), "{junit}");
+    let schema = root.join("crates/vhdlint-report/tests/data/sarif-schema-2.1.0.json");
+    let mut py = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(format!(
+            "import json, sys, jsonschema\n\
+             schema = json.load(open({:?}))\n\
+             v = jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)\n\
+             errs = list(v.iter_errors(json.load(sys.stdin)))\n\
+             [print(e.json_path, e.message) for e in errs]\n\
+             sys.exit(1 if errs else 0)\n",
+            schema.to_str().unwrap()
+        ))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        py.stdin
+            .take()
+            .unwrap()
+            .write_all(sarif.as_bytes())
+            .unwrap();
+    }
+    let checked = py.wait_with_output().unwrap();
+    assert!(
+        checked.status.success(),
+        "the SARIF is not valid: {}",
+        String::from_utf8_lossy(&checked.stdout)
+    );
+
+    let (code, stdout, _, _) = run(&good.display().to_string(), "azure");
+    assert_eq!(code, 0, "{stdout}");
+    assert!(!stdout.contains("::error"), "{stdout}");
+    let (code, stdout, _, _) = run(&bad.display().to_string(), "azure");
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("##vso[task.logissue type=error"),
+        "{stdout}"
+    );
+    let (code, _, _, _) = run(
+        &dir.path().join("missing.vhd").display().to_string(),
+        "none",
+    );
+    assert_eq!(code, 2);
+    let (code, _, _, _) = run("", "none");
+    assert_eq!(code, 2, "no image is a usage error");
+
+    // Both integrations run that script, with their own annotations, and fail on its code.
+    let action = std::fs::read_to_string(root.join("action.yml")).unwrap();
+    let azure =
+        std::fs::read_to_string(root.join("integrations/azure-pipelines/vhdlint.yml")).unwrap();
+    for (name, text, annotate) in [
+        ("action.yml", &action, "github"),
+        ("vhdlint.yml", &azure, "azure"),
+    ] {
+        assert!(text.contains("integrations/vhdlint-ci.sh"), "{name}");
+        assert!(
+            text.contains(&format!("VHDLINT_ANNOTATE: {annotate}")),
+            "{name}"
+        );
+    }
+    assert!(action.contains("github/codeql-action/upload-sarif"));
+    assert!(action.contains("run: exit \"${CODE:-2}\""));
+    assert!(azure.contains("PublishTestResults@2") && azure.contains("testResultsFormat: JUnit"));
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The one script behind the GitHub Action (action.yml) and the Azure Pipelines template
+# (integrations/azure-pipelines/vhdlint.yml): lints the images, writes SARIF (and JUnit when
+# asked), annotates the run in the CI's own syntax, and exits with vhdlint check's exit code
+# (0: no check failed; 1: a check failed or could not look; 2: an image could not be read).
+#
+# Inputs, from the environment:
+#   VHDLINT_IMAGES    the images, one per line: paths or https URLs (blank lines skipped)
+#   VHDLINT_FROM      a file listing more images (check --from)
+#   VHDLINT_ARGS      more options for `vhdlint check`, split on white space
+#                     (e.g. "--policy current --deny-warnings --waivers waivers.toml")
+#   VHDLINT_SARIF     where the SARIF log goes (default vhdlint.sarif; empty: none)
+#   VHDLINT_JUNIT     where the JUnit XML goes (default: none)
+#   VHDLINT_ANNOTATE  github | azure | none (default: github under GitHub Actions, azure under
+#                     Azure Pipelines, else none): annotations on stdout
+#   VHDLINT           the vhdlint binary (default: vhdlint on PATH)
+set -uo pipefail
+bin=${VHDLINT:-vhdlint}
+if [ -z "${VHDLINT_ANNOTATE:-}" ]; then
+    if [ "${GITHUB_ACTIONS:-}" = true ]; then VHDLINT_ANNOTATE=github
+    elif [ -n "${TF_BUILD:-}" ]; then VHDLINT_ANNOTATE=azure
+    else VHDLINT_ANNOTATE=none; fi
+fi
+case $VHDLINT_ANNOTATE in
+    github | azure | none) ;;
+    *) echo "vhdlint-ci: VHDLINT_ANNOTATE must be github, azure or none, not '$VHDLINT_ANNOTATE'" >&2; exit 2 ;;
+esac
+images=()
+while IFS= read -r line; do
+    line=${line#"${line%%[![:space:]]*}"}
+    line=${line%"${line##*[![:space:]]}"}
+    [ -n "$line" ] && images+=("$line")
+done <<<"${VHDLINT_IMAGES:-}"
+if [ -n "${VHDLINT_FROM:-}" ]; then
+    images+=(--from "$VHDLINT_FROM")
+fi
+if [ ${#images[@]} -eq 0 ]; then
+    echo "vhdlint-ci: no image: set VHDLINT_IMAGES (one per line) or VHDLINT_FROM" >&2
+    exit 2
+fi
+read -ra args <<<"${VHDLINT_ARGS:-}"
+sarif=${VHDLINT_SARIF-vhdlint.sarif}
+junit=${VHDLINT_JUNIT:-}
+
+# The verdict, and the SARIF log for code scanning.
+if [ -n "$sarif" ]; then
+    "$bin" check -q "${args[@]}" --format sarif -o "$sarif" "${images[@]}"
+else
+    "$bin" check -q "${args[@]}" --format json -o /dev/null "${images[@]}"
+fi
+code=$?
+# The same run's other forms: the test results and the annotations.
+if [ -n "$junit" ]; then
+    "$bin" check -q "${args[@]}" --format junit -o "$junit" "${images[@]}" >/dev/null
+fi
+if [ "$VHDLINT_ANNOTATE" != none ]; then
+    "$bin" check -q "${args[@]}" --format "$VHDLINT_ANNOTATE" "${images[@]}"
+fi
+exit "$code"
