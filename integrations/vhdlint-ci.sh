@@ -11,6 +11,7 @@
 #                     (e.g. "--policy current --deny-warnings --waivers waivers.toml")
 #   VHDLINT_SARIF     where the SARIF log goes (default vhdlint.sarif; empty: none)
 #   VHDLINT_JUNIT     where the JUnit XML goes (default: none)
+#   VHDLINT_JSON      where the JSON report goes (default: a temporary file, removed)
 #   VHDLINT_ANNOTATE  github | azure | none (default: github under GitHub Actions, azure under
 #                     Azure Pipelines, else none): annotations on stdout
 #   VHDLINT           the vhdlint binary (default: vhdlint on PATH)
@@ -42,18 +43,41 @@ read -ra args <<<"${VHDLINT_ARGS:-}"
 sarif=${VHDLINT_SARIF-vhdlint.sarif}
 junit=${VHDLINT_JUNIT:-}
 
-# The verdict, and the SARIF log for code scanning.
-if [ -n "$sarif" ]; then
-    "$bin" check -q "${args[@]}" --format sarif -o "$sarif" "${images[@]}"
-else
-    "$bin" check -q "${args[@]}" --format json -o /dev/null "${images[@]}"
+# One lint, to JSON: the verdict. Every other form is rendered from it by `vhdlint merge`.
+json=${VHDLINT_JSON:-}
+if [ -z "$json" ]; then
+    json=$(mktemp "${TMPDIR:-/tmp}/vhdlint-report.XXXXXX.json") || exit 2
+    trap 'rm -f "$json" "$json.err"' EXIT
 fi
+"$bin" check -q "${args[@]}" --format json -o "$json" "${images[@]}"
 code=$?
-# The same run's other forms: the test results and the annotations.
+if [ ! -s "$json" ]; then
+    # A usage error (or a report that could not be written): nothing to render.
+    exit "$code"
+fi
+render() { # FORMAT [-o FILE]
+    # merge repeats what check said on stderr (images not read): shown only if it fails.
+    "$bin" merge --format "$@" "$json" 2>"$json.err"
+    local rc=$?
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne "$code" ]; then
+        cat "$json.err" >&2
+        echo "vhdlint-ci: rendering the report as $1 failed (exit $rc)" >&2
+        rm -f "$json.err"
+        return 1
+    fi
+    rm -f "$json.err"
+}
+failed=0
+if [ -n "$sarif" ]; then
+    render sarif -o "$sarif" || failed=1
+fi
 if [ -n "$junit" ]; then
-    "$bin" check -q "${args[@]}" --format junit -o "$junit" "${images[@]}" >/dev/null
+    render junit -o "$junit" || failed=1
 fi
 if [ "$VHDLINT_ANNOTATE" != none ]; then
-    "$bin" check -q "${args[@]}" --format "$VHDLINT_ANNOTATE" "${images[@]}"
+    render "$VHDLINT_ANNOTATE" || failed=1
+fi
+if [ "$failed" -ne 0 ] && [ "$code" -eq 0 ]; then
+    exit 2
 fi
 exit "$code"

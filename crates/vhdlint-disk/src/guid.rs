@@ -93,6 +93,13 @@ impl serde::Serialize for Guid {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Guid {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s: std::borrow::Cow<'de, str> = serde::Deserialize::deserialize(d)?;
+        Guid::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("\"{s}\" is not a GUID")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

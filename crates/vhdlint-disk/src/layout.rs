@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::finding::Finding;
 use crate::gpt::{self, Gpt};
@@ -50,7 +50,7 @@ const GPT_NAMES: &[(Guid, &str)] = &[
 const EXFAT_BOOT_REGION: usize = 12 * 4096;
 
 /// The partitioning scheme of the disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scheme {
     /// No partition table (empty disk, or a filesystem on the whole disk).
@@ -66,7 +66,7 @@ pub enum Scheme {
 }
 
 /// A partition's type code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PartType {
     Mbr(u8),
@@ -157,7 +157,7 @@ impl PartType {
 }
 
 /// One partition (primary, logical or GPT entry).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Partition {
     /// 1..=4 primary, 5.. logical (as Linux numbers them), or the GPT entry number.
     pub number: u32,

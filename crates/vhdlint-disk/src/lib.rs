@@ -25,6 +25,7 @@ pub mod probe;
 pub mod sas;
 pub mod scan;
 pub mod source;
+pub mod static_str;
 pub mod timing;
 pub mod vhd;
 pub mod virtual_disk;

@@ -93,7 +93,7 @@ pub struct Probe {
 }
 
 /// State and features from an ext2/3/4 superblock.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ExtState {
     /// `s_state` has the "cleanly unmounted" bit.
     pub clean: bool,
@@ -105,7 +105,8 @@ pub struct ExtState {
     /// Seconds since the Unix epoch of the last mount (0: never mounted).
     pub last_mount_time: u32,
     /// Feature names, as `dumpe2fs` prints them.
-    pub features: Vec<&'static str>,
+    #[serde(deserialize_with = "crate::static_str::deserialize_vec")]
+    pub features: Vec<crate::static_str::Interned>,
 }
 
 const EXT_FEATURES: &[(u8, u32, &str)] = &[

@@ -92,7 +92,7 @@ pub struct Candidate {
 }
 
 /// The distribution, from /etc/os-release or the older release files.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct OsRelease {
     pub id: Option<String>,
     pub version_id: Option<String>,
@@ -103,7 +103,7 @@ pub struct OsRelease {
 }
 
 /// An fstab entry that was not mounted, and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct MountNote {
     pub line: usize,
     pub spec: String,

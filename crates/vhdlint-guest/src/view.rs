@@ -28,15 +28,16 @@ pub struct Mount {
 }
 
 /// What a mount looks like in reports.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct MountInfo {
     pub point: String,
     pub volume: String,
-    pub filesystem: &'static str,
+    #[serde(deserialize_with = "vhdlint_disk::static_str::deserialize")]
+    pub filesystem: vhdlint_disk::static_str::Interned,
     pub reason: String,
     /// What the filesystem's reader did that a reader of its contents should know (an ext4
     /// journal replayed in memory).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
 

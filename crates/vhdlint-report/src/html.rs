@@ -205,12 +205,20 @@ pub(crate) fn evidence_shown(c: &CheckResult) -> Vec<&Evidence> {
         .collect()
 }
 
-/// The overall verdict over not-waived results.
+/// The overall verdict over not-waived results: an image that could not be read (or whose
+/// results are void) makes it incomplete at best.
 pub(crate) fn verdict(report: &Report) -> Status {
-    for st in [Status::Fail, Status::Error, Status::Warning] {
-        if report.any(st) {
-            return st;
-        }
+    if report.any(Status::Fail) {
+        return Status::Fail;
+    }
+    if report.any(Status::Error)
+        || !report.unreadable.is_empty()
+        || report.images.iter().any(|i| i.void.is_some())
+    {
+        return Status::Error;
+    }
+    if report.any(Status::Warning) {
+        return Status::Warning;
     }
     Status::Pass
 }
@@ -273,6 +281,24 @@ fn header(
         let _ = writeln!(o, "<div><dt>Generated</dt><dd>{}</dd></div>", esc(d));
     }
     o.push_str("</dl>\n");
+    if !report.unreadable.is_empty() {
+        let _ = writeln!(
+            o,
+            "<section class=\"unreadable\" id=\"unreadable\" data-count=\"{}\">\
+             <h2>Not linted</h2>\n<p>These images could not be opened or read: they have no \
+             verdicts, and the run is incomplete.</p>\n<ul>",
+            report.unreadable.len()
+        );
+        for u in &report.unreadable {
+            let _ = writeln!(
+                o,
+                "<li><code>{}</code>: {}</li>",
+                esc(&u.path),
+                esc(&u.error)
+            );
+        }
+        o.push_str("</ul></section>\n");
+    }
     if report.images.len() > 1 || questionnaire.is_some() {
         o.push_str("<nav class=\"toc\"><h2>Contents</h2><ol>\n");
         for (i, img) in report.images.iter().enumerate() {

@@ -190,7 +190,10 @@ fn testcase(out: &mut String, img: &ImageReport, c: &CheckResult) {
 /// The report as JUnit XML.
 pub fn render(report: &Report) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let all = Counts::of(report.images.iter().flat_map(|i| &i.checks));
+    let mut all = Counts::of(report.images.iter().flat_map(|i| &i.checks));
+    // An image that could not be read: a suite of one errored case, so the gate sees it.
+    all.tests += report.unreadable.len();
+    all.errors += report.unreadable.len();
     let _ = writeln!(
         out,
         "<testsuites name=\"{}\" {}>",
@@ -226,6 +229,16 @@ pub fn render(report: &Report) -> String {
             testcase(&mut out, img, c);
         }
         out.push_str("  </testsuite>\n");
+    }
+    for u in &report.unreadable {
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{path}\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">\n    \
+             <testcase classname=\"{path}\" name=\"open\">\n      <error message=\"not linted: the image \
+             could not be opened or read\" type=\"open\">{}</error>\n    </testcase>\n  </testsuite>",
+            text(&u.error),
+            path = attr(&u.path),
+        );
     }
     out.push_str("</testsuites>\n");
     out

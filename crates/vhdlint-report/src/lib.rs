@@ -2,7 +2,7 @@
 //! (the public report contract), HTML, Markdown, JUnit XML, SARIF, and CI annotations (GitHub
 //! Actions, Azure Pipelines).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use vhdlint_rules::{ImageReport, Status, Summary};
 
 pub mod annotations;
@@ -13,20 +13,26 @@ pub mod sarif;
 pub mod table;
 
 /// The tool that made the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tool {
-    pub name: &'static str,
-    pub version: &'static str,
+    #[serde(deserialize_with = "vhdlint_disk::static_str::deserialize")]
+    pub name: vhdlint_disk::static_str::Interned,
+    #[serde(deserialize_with = "vhdlint_disk::static_str::deserialize")]
+    pub version: vhdlint_disk::static_str::Interned,
 }
 
 /// A whole run: one entry per image. Field names are a public interface.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub tool: Tool,
     pub policy: String,
     pub images: Vec<ImageReport>,
+    /// Images of the list that could not be opened or read at all (the run exits 2): they
+    /// have no verdicts. Absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<Unreadable>,
     /// Waivers that matched a result but had expired, and so were ignored.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expired_waivers: Vec<vhdlint_rules::config::ExpiredWaiver>,
     /// The part of a longer image list this run linted (`check --shard`); absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -35,11 +41,18 @@ pub struct Report {
 
 /// One of N contiguous slices of an image list (`check --shard K/N`): `index` is 0-based,
 /// `list` the number of images in the whole list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shard {
     pub index: usize,
     pub count: usize,
     pub list: usize,
+}
+
+/// An image of the list that could not be opened or read at all, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unreadable {
+    pub path: String,
+    pub error: String,
 }
 
 impl Report {
@@ -51,6 +64,7 @@ impl Report {
             },
             policy: policy.to_string(),
             images,
+            unreadable: Vec::new(),
             expired_waivers: Vec::new(),
             shard: None,
         }

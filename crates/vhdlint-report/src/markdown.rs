@@ -30,6 +30,13 @@ pub fn render(report: &Report, questionnaire: Option<&[(String, String)]>) -> St
         code_inline(&report.policy),
         report.images.len()
     );
+    if !report.unreadable.is_empty() {
+        o.push_str("## Not linted\n\nThese images could not be opened or read: they have no verdicts, and the run is incomplete.\n\n");
+        for u in &report.unreadable {
+            let _ = writeln!(o, "- {}: {}", code_inline(&u.path), text(&u.error));
+        }
+        o.push('\n');
+    }
     for (i, img) in report.images.iter().enumerate() {
         image(&mut o, i, img);
     }

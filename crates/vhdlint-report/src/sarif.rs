@@ -104,6 +104,15 @@ impl Message {
 #[serde(rename_all = "camelCase")]
 struct Invocation {
     execution_successful: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_execution_notifications: Vec<Notification>,
+}
+
+/// An image that could not be read (`invocation.toolExecutionNotifications`).
+#[derive(Serialize)]
+struct Notification {
+    level: &'static str,
+    message: Message,
 }
 
 #[derive(Serialize)]
@@ -410,7 +419,18 @@ pub fn render(report: &Report) -> String {
                 },
             },
             invocations: vec![Invocation {
-                execution_successful: true,
+                execution_successful: report.unreadable.is_empty(),
+                tool_execution_notifications: report
+                    .unreadable
+                    .iter()
+                    .map(|u| Notification {
+                        level: "error",
+                        message: Message {
+                            text: format!("{}: not linted: {}", u.path, u.error),
+                            markdown: None,
+                        },
+                    })
+                    .collect(),
             }],
             artifacts,
             results,

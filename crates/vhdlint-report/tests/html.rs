@@ -11,7 +11,6 @@
 //! html` rewrites them.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 use vhdlint_report::{html, markdown, Report};
@@ -21,10 +20,13 @@ use vhdlint_rules::{
 
 // ----------------------------------------------------------------------------- fixtures
 
+#[path = "../../vhdlint/tests/common/chromium.rs"]
+mod chromium;
 #[path = "../../vhdlint/tests/common/fixtures.rs"]
 mod fixtures;
 #[path = "../../vhdlint/tests/common/prereq.rs"]
 mod prereq;
+use chromium::{chromium, dom_summary, run_chromium};
 use fixtures::fixture_or_skip;
 
 fn lint(path: &Path) -> ImageReport {
@@ -79,76 +81,6 @@ fn out_dir() -> PathBuf {
     let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("html-report");
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-// ----------------------------------------------------------------------------- Chromium
-
-fn chromium() -> Option<&'static str> {
-    ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|b| {
-            Command::new(b)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-}
-
-/// Runs headless Chromium on `html` with the network cut off (every host resolves to
-/// nothing, every proxy is a closed port) and returns its stdout.
-fn run_chromium(bin: &str, html: &Path, profile: &Path, extra: &[String]) -> String {
-    let out = Command::new(bin)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-extensions",
-            "--disable-dev-shm-usage",
-            "--hide-scrollbars",
-            "--host-resolver-rules=MAP * ~NOTFOUND",
-            "--proxy-server=127.0.0.1:9",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(extra)
-        .arg(format!("file://{}", html.display()))
-        .output()
-        .expect("chromium runs");
-    assert!(
-        out.status.success(),
-        "chromium failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// The counts in `<div ... id="summary-N">`: `<span class="count" data-status="S">N</span>`.
-fn dom_summary(dom: &str, image: usize) -> Vec<(String, usize)> {
-    let start = dom
-        .find(&format!("id=\"summary-{image}\""))
-        .unwrap_or_else(|| panic!("no summary-{image} in the DOM"));
-    let rest = &dom[start..];
-    let end = rest.find("</h3>").unwrap_or(rest.len());
-    let block = &rest[..end];
-    let mut out = Vec::new();
-    let key = "<span class=\"count\" data-status=\"";
-    let mut at = 0;
-    while let Some(i) = block[at..].find(key) {
-        let s = at + i + key.len();
-        let q = s + block[s..].find('"').unwrap();
-        let gt = q + block[q..].find('>').unwrap();
-        let lt = gt + block[gt..].find('<').unwrap();
-        out.push((
-            block[s..q].to_string(),
-            block[gt + 1..lt].trim().parse().expect("a count"),
-        ));
-        at = lt;
-    }
-    out
 }
 
 /// Every `src=`, `href=`, `url(` or `@import` whose target has a URL scheme.

@@ -1,6 +1,6 @@
 //! What a check is (its metadata and its function) and what it answers.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
 use crate::profile::Profile;
@@ -8,7 +8,7 @@ use crate::profile::Profile;
 pub use vhdlint_guest::note::{Note, NoteKind, Unreadable};
 
 /// The final status of a check, as the Certification Tool words it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pass,
@@ -41,7 +41,7 @@ impl Status {
 }
 
 /// A piece of evidence: a byte offset in the image, or a path (and line) inside it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
@@ -254,10 +254,12 @@ pub(crate) fn sentence<'a>(notes: impl IntoIterator<Item = &'a Note>) -> String 
 }
 
 /// One check's result in a report. Field names are a public interface.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CheckResult {
-    pub id: &'static str,
-    pub title: &'static str,
+    #[serde(deserialize_with = "vhdlint_disk::static_str::deserialize")]
+    pub id: vhdlint_disk::static_str::Interned,
+    #[serde(deserialize_with = "vhdlint_disk::static_str::deserialize")]
+    pub title: vhdlint_disk::static_str::Interned,
     pub status: Status,
     pub actual: String,
     pub required: String,

@@ -205,12 +205,48 @@ pub fn today() -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-/// A waiver that had expired and was ignored.
-#[derive(Debug, Clone, Serialize)]
+/// A waiver that had expired and was ignored. In JSON: the waiver's `check`, `justification`
+/// and `expires`, and the `image` it matched (which a waiver's own `image`, when it has one,
+/// names too).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(into = "ExpiredWaiverJson", from = "ExpiredWaiverJson")]
 pub struct ExpiredWaiver {
-    #[serde(flatten)]
     pub waiver: Waiver,
     pub image: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ExpiredWaiverJson {
+    check: String,
+    image: String,
+    justification: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires: Option<String>,
+}
+
+impl From<ExpiredWaiver> for ExpiredWaiverJson {
+    fn from(e: ExpiredWaiver) -> Self {
+        ExpiredWaiverJson {
+            check: e.waiver.check,
+            image: e.image,
+            justification: e.waiver.justification,
+            expires: e.waiver.expires,
+        }
+    }
+}
+
+impl From<ExpiredWaiverJson> for ExpiredWaiver {
+    fn from(j: ExpiredWaiverJson) -> Self {
+        ExpiredWaiver {
+            waiver: Waiver {
+                check: j.check,
+                image: Some(j.image.clone()),
+                justification: j.justification,
+                expires: j.expires,
+            },
+            image: j.image,
+        }
+    }
 }
 
 /// Marks the results the waivers accept (failures, warnings and errors: not passes or skips)

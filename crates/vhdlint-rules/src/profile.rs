@@ -1,9 +1,9 @@
 //! Profiles: what the disk is, which decides the checks that apply.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What the disk is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Profile {
     #[serde(rename = "linux-os")]
     LinuxOs,
@@ -104,6 +104,13 @@ impl std::fmt::Display for Generation {
 impl Serialize for Generation {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Generation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s: std::borrow::Cow<'de, str> = Deserialize::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
     }
 }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use vhdlint_disk::layout::{Partition, Scheme};
 use vhdlint_disk::timing::{self, Timing};
 use vhdlint_disk::vhd::Geometry;
@@ -63,7 +63,7 @@ pub struct RunOptions {
 }
 
 /// Per-status counts. Field names are a public interface.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub pass: usize,
     pub fail: usize,
@@ -89,9 +89,10 @@ impl Summary {
 }
 
 /// Decoded facts about an image, reported beside the verdicts.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Facts {
-    pub format: &'static str,
+    #[serde(deserialize_with = "vhdlint_disk::static_str::deserialize")]
+    pub format: vhdlint_disk::static_str::Interned,
     pub file_size: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disk_type: Option<String>,
@@ -117,7 +118,7 @@ pub struct Facts {
 }
 
 /// What was learnt about a Linux guest.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LinuxFacts {
     pub root_volume: String,
     pub os: vhdlint_guest::linux::OsRelease,
@@ -128,11 +129,12 @@ pub struct LinuxFacts {
 }
 
 /// A volume in the facts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VolumeFact {
     pub id: String,
     pub size: u64,
-    pub filesystem: &'static str,
+    #[serde(deserialize_with = "vhdlint_disk::static_str::deserialize")]
+    pub filesystem: vhdlint_disk::static_str::Interned,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -143,7 +145,7 @@ pub struct VolumeFact {
 }
 
 /// One image's report. Field names are a public interface.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImageReport {
     pub path: String,
     /// Why every result of this report is void (the image changed or could not be read while

@@ -21,6 +21,7 @@ macro_rules! outln {
 
 mod fleet;
 mod inspect;
+mod merge;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -107,6 +108,12 @@ enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// One report from the JSON reports of several runs (`check --format json`), as if one
+    /// run had linted every image: shards in index order (every shard of the split exactly
+    /// once), others in the order given; summaries recomputed, waivers kept. Nothing is linted
+    /// again. Exits as check would on the merged report.
+    #[command(after_help = EXIT_CODES)]
+    Merge(MergeArgs),
     /// Print shell completions for SHELL on stdout, e.g. `vhdlint completions bash >
     /// /etc/bash_completion.d/vhdlint`.
     Completions {
@@ -141,6 +148,24 @@ struct CheckArgs {
     profile: Option<ProfileChoice>,
     #[command(flatten)]
     common: CommonArgs,
+}
+
+#[derive(clap::Args)]
+struct MergeArgs {
+    /// JSON reports written by `check --format json` (`-`: standard input).
+    #[arg(required = true, value_name = "REPORT.json")]
+    reports: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+    format: CheckFormat,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Exit 1 on warnings too (failures and errors always do).
+    #[arg(long)]
+    deny_warnings: bool,
+    /// The publisher's answers to the Certification Tool's questions, shown in html and markdown.
+    #[arg(long)]
+    questionnaire: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -342,6 +367,7 @@ fn main() -> ExitCode {
         | Command::Ls { remote, .. } => remote.apply(),
         Command::Rules { .. }
         | Command::Explain { .. }
+        | Command::Merge(_)
         | Command::Completions { .. }
         | Command::Man => {}
     }
@@ -354,6 +380,7 @@ fn main() -> ExitCode {
         Command::Man => man(),
         Command::Check(a) => check(a),
         Command::Fix(a) => fix(a),
+        Command::Merge(a) => merge(a),
         Command::Sas { uri, common } => sas(&uri, common),
         Command::Sku { manifest, common } => sku(&manifest, common),
         Command::Inspect { image, format, .. } => {
@@ -534,15 +561,17 @@ impl Session {
     }
 
     /// Applies severity overrides and waivers, renders the report, and gives the exit code.
-    fn finish(&self, mut reports: Vec<vhdlint_rules::ImageReport>, unreadable: bool) -> Result<u8> {
+    fn finish(
+        &self,
+        mut reports: Vec<vhdlint_rules::ImageReport>,
+        unreadable: Vec<vhdlint_report::Unreadable>,
+    ) -> Result<u8> {
         use vhdlint_rules::config;
         let mut expired = Vec::new();
-        let mut void = false;
         for r in &mut reports {
             r.path = redact(&r.path);
             if let Some(why) = &r.void {
                 eprintln!("vhdlint: {}: {}", r.path, redact(why));
-                void = true;
             }
             expired.extend(config::settle(
                 r,
@@ -557,6 +586,13 @@ impl Session {
         }
         let mut report = Report::new(&self.policy.name, reports);
         report.shard = self.shard;
+        report.unreadable = unreadable
+            .into_iter()
+            .map(|u| vhdlint_report::Unreadable {
+                path: redact(&u.path),
+                error: redact(&u.error),
+            })
+            .collect();
         for e in &expired {
             eprintln!(
                 "vhdlint: the waiver of {} for {} expired on {}; ignored",
@@ -566,51 +602,109 @@ impl Session {
             );
         }
         report.expired_waivers = expired;
-        let to_terminal = self.output.is_none() && std::io::stdout().is_terminal();
-        let answers = self.questionnaire.as_deref();
-        let today = &self.today;
-        let text = match self.format {
-            CheckFormat::Json => report.to_json() + "\n",
-            CheckFormat::Junit => vhdlint_report::junit::render(&report),
-            CheckFormat::Sarif => vhdlint_report::sarif::render(&report),
-            CheckFormat::Html => {
-                vhdlint_report::html::render_with_date(&report, answers, Some(today))
-            }
-            CheckFormat::Markdown => vhdlint_report::markdown::render(&report, answers),
-            CheckFormat::Github => vhdlint_report::annotations::github(&report),
-            CheckFormat::Azure => vhdlint_report::annotations::azure(&report),
-            CheckFormat::Table => {
-                let width = terminal_width().filter(|_| to_terminal);
-                vhdlint_report::table::render(
-                    &report,
-                    to_terminal && std::env::var_os("NO_COLOR").is_none(),
-                    width,
-                )
-            }
-        };
-        match &self.output {
-            Some(p) => {
-                std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?
-            }
-            None => {
-                let mut out = std::io::stdout().lock();
-                let _ = out.write_all(text.as_bytes());
-                let _ = out.flush();
-            }
-        }
+        let text = render(
+            &report,
+            self.format,
+            self.output.is_none(),
+            self.questionnaire.as_deref(),
+            &self.today,
+        );
+        write_report(self.output.as_deref(), &text)?;
         if self.timings {
             eprint!("{}", timings_text(&report.images));
         }
-        Ok(if unreadable || void {
-            2
-        } else if report.any(Status::Fail)
-            || report.any(Status::Error)
-            || (self.deny_warnings && report.any(Status::Warning))
-        {
-            1
-        } else {
-            0
-        })
+        Ok(exit_code(&report, self.deny_warnings))
+    }
+}
+
+fn merge(a: MergeArgs) -> Result<u8> {
+    let answers = match &a.questionnaire {
+        Some(p) => Some(vhdlint_rules::config::load_questionnaire(p)?),
+        None => None,
+    };
+    let inputs = a
+        .reports
+        .iter()
+        .map(|p| Ok((p.clone(), merge::load(p)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let report = merge::merge(inputs)?;
+    for u in &report.unreadable {
+        eprintln!("vhdlint: {}: not linted: {}", u.path, u.error);
+    }
+    for i in report.images.iter().filter(|i| i.void.is_some()) {
+        eprintln!(
+            "vhdlint: {}: {}",
+            i.path,
+            i.void.as_deref().unwrap_or_default()
+        );
+    }
+    let today = vhdlint_rules::config::today();
+    let text = render(
+        &report,
+        a.format,
+        a.output.is_none(),
+        answers.as_deref(),
+        &today,
+    );
+    write_report(a.output.as_deref(), &text)?;
+    Ok(exit_code(&report, a.deny_warnings))
+}
+
+/// The report in `format`; `to_stdout`: written to standard output (the table is coloured
+/// and fitted to the terminal when that is one).
+fn render(
+    report: &Report,
+    format: CheckFormat,
+    to_stdout: bool,
+    answers: Option<&[(String, String)]>,
+    today: &str,
+) -> String {
+    match format {
+        CheckFormat::Json => report.to_json() + "\n",
+        CheckFormat::Junit => vhdlint_report::junit::render(report),
+        CheckFormat::Sarif => vhdlint_report::sarif::render(report),
+        CheckFormat::Html => vhdlint_report::html::render_with_date(report, answers, Some(today)),
+        CheckFormat::Markdown => vhdlint_report::markdown::render(report, answers),
+        CheckFormat::Github => vhdlint_report::annotations::github(report),
+        CheckFormat::Azure => vhdlint_report::annotations::azure(report),
+        CheckFormat::Table => {
+            let to_terminal = to_stdout && std::io::stdout().is_terminal();
+            let width = terminal_width().filter(|_| to_terminal);
+            vhdlint_report::table::render(
+                report,
+                to_terminal && std::env::var_os("NO_COLOR").is_none(),
+                width,
+            )
+        }
+    }
+}
+
+/// Writes the report to `output`, or to standard output.
+fn write_report(output: Option<&std::path::Path>, text: &str) -> Result<()> {
+    match output {
+        Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display())),
+        None => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+            Ok(())
+        }
+    }
+}
+
+/// The exit code of a report (see EXIT_CODES): 2 when an image could not be read or its
+/// results are void, 1 on a failure or error not waived (or a warning, with
+/// `--deny-warnings`), else 0.
+fn exit_code(report: &Report, deny_warnings: bool) -> u8 {
+    if !report.unreadable.is_empty() || report.images.iter().any(|i| i.void.is_some()) {
+        2
+    } else if report.any(Status::Fail)
+        || report.any(Status::Error)
+        || (deny_warnings && report.any(Status::Warning))
+    {
+        1
+    } else {
+        0
     }
 }
 
@@ -701,7 +795,7 @@ fn check(a: CheckArgs) -> Result<u8> {
     }
     let opts = s.options(profile);
     let mut reports = Vec::new();
-    let mut unreadable = false;
+    let mut unreadable = Vec::new();
     for image in &list {
         let text = image.to_string_lossy();
         match open_image(image) {
@@ -714,7 +808,10 @@ fn check(a: CheckArgs) -> Result<u8> {
             }
             Err(e) => {
                 eprintln!("vhdlint: {e}");
-                unreadable = true;
+                unreadable.push(vhdlint_report::Unreadable {
+                    path: text.to_string(),
+                    error: format!("{e:#}"),
+                });
                 // A blob that cannot be read because of its SAS token: say what is wrong with it.
                 if has_sas(&text) {
                     reports.push(sas_entry(&text, &s.policy));
@@ -727,7 +824,7 @@ fn check(a: CheckArgs) -> Result<u8> {
 
 /// The sections of the man page that are not a command's help.
 const MAN_TAIL: &str = r#".SH "EXIT STATUS"
-For check, sas and sku:
+For check, sas, sku and merge:
 .TP
 \fB0\fR
 no check failed or ended in error (warnings allowed)
@@ -855,7 +952,7 @@ fn fix(a: FixArgs) -> Result<u8> {
 fn sas(uri: &str, common: CommonArgs) -> Result<u8> {
     let s = session(common)?;
     let entry = sas_entry(uri, &s.policy);
-    s.finish(vec![entry], false)
+    s.finish(vec![entry], Vec::new())
 }
 
 fn sku(manifest_path: &std::path::Path, common: CommonArgs) -> Result<u8> {
@@ -866,7 +963,7 @@ fn sku(manifest_path: &std::path::Path, common: CommonArgs) -> Result<u8> {
         vhdlint_rules::publish::manifest_entry(&m, &manifest_path.display().to_string(), &s.policy);
     let disks = vhdlint_rules::publish::sku_disks(&m);
     let mut reports = vec![publish];
-    let mut unreadable = false;
+    let mut unreadable = Vec::new();
     for (image, profile) in disks {
         let (img, url) = match Manifest::locate(&image, manifest_path) {
             Location::File(p) => (open_image(p.as_os_str()), None),
@@ -886,7 +983,10 @@ fn sku(manifest_path: &std::path::Path, common: CommonArgs) -> Result<u8> {
             }
             Err(e) => {
                 eprintln!("vhdlint: {e}");
-                unreadable = true;
+                unreadable.push(vhdlint_report::Unreadable {
+                    path: image.clone(),
+                    error: format!("{e:#}"),
+                });
                 if let Some(u) = url {
                     reports.push(sas_entry(&u, &s.policy));
                 }

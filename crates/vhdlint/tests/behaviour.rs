@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::path::{Path, PathBuf};
+
 use common::{check_json, result, status, vhdlint};
 
 #[test]
@@ -567,6 +569,9 @@ fn verdicts(report: &serde_json::Value) -> Vec<(String, Vec<(String, String)>)> 
 /// A fleet split in 3 shards (`--from` a list with comments, `--shard K/3`, and K from an index
 /// variable as a Kubernetes Indexed Job sets it) gives, shard after shard, the images of one run
 /// over the whole list in list order, with the same verdicts; each report says its shard.
+/// `merge` of the 3 shard reports, given in any order, is the one run's report (timings aside)
+/// and exit code, in JSON and SARIF; its HTML, rendered by headless Chromium, shows each
+/// image's counts of the one run; a missing shard is refused.
 #[test]
 fn shards_of_a_list_give_the_verdicts_of_one_run() {
     let names = [
@@ -613,6 +618,7 @@ fn shards_of_a_list_give_the_verdicts_of_one_run() {
     for (i, p) in paths.iter().enumerate() {
         assert_eq!(one[i].0, p.display().to_string(), "list order");
     }
+    let mut shard_files = Vec::new();
     for env in [false, true] {
         let mut joined = Vec::new();
         for k in 0..3 {
@@ -629,12 +635,18 @@ fn shards_of_a_list_give_the_verdicts_of_one_run() {
                 serde_json::json!({"index": k, "count": 3, "list": names.len()})
             );
             joined.extend(verdicts(&r));
+            if !env {
+                let f = dir.path().join(format!("shard-{k}.json"));
+                std::fs::write(&f, serde_json::to_vec(&r).unwrap()).unwrap();
+                shard_files.push(f);
+            }
         }
         assert_eq!(
             joined, one,
             "3 shards, one after the other, are the one run"
         );
     }
+    merged_shards_are_the_one_run(&list, &shard_files, &whole, dir.path());
     // Misuse is a usage error.
     assert_eq!(
         run_code(&["check", "--from", list.to_str().unwrap(), "--shard", "3/3"]),
@@ -652,6 +664,109 @@ fn shards_of_a_list_give_the_verdicts_of_one_run() {
             "3"
         ]),
         2
+    );
+}
+
+/// The report less what changes from run to run (each check's `elapsed_us`, bytes read).
+fn without_timings(mut report: serde_json::Value) -> serde_json::Value {
+    for img in report["images"].as_array_mut().unwrap() {
+        img["facts"].as_object_mut().unwrap().remove("bytes_read");
+        for c in img["checks"].as_array_mut().unwrap() {
+            c.as_object_mut().unwrap().remove("elapsed_us");
+        }
+    }
+    report
+}
+
+fn merged_shards_are_the_one_run(
+    list: &Path,
+    shards: &[PathBuf],
+    whole: &serde_json::Value,
+    dir: &Path,
+) {
+    let s = |p: &PathBuf| p.to_str().unwrap().to_string();
+    let shuffled = [s(&shards[2]), s(&shards[0]), s(&shards[1])];
+    let merge = |format: &str, files: &[String]| {
+        let mut args = vec!["merge", "--format", format];
+        args.extend(files.iter().map(String::as_str));
+        vhdlint(&args)
+    };
+    let out = merge("json", &shuffled);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let merged: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(merged.get("shard").is_none(), "a merge is not a shard");
+    assert_eq!(
+        without_timings(merged),
+        without_timings(whole.clone()),
+        "merged shards = one run"
+    );
+    // SARIF, which carries no timings: the same text.
+    let sarif = merge("sarif", &shuffled);
+    let one = vhdlint(&[
+        "check",
+        "-q",
+        "--format",
+        "sarif",
+        "--from",
+        list.to_str().unwrap(),
+    ]);
+    assert_eq!(sarif.status.code(), one.status.code());
+    assert_eq!(
+        String::from_utf8_lossy(&sarif.stdout),
+        String::from_utf8_lossy(&one.stdout)
+    );
+    // The merged HTML in a browser: every image's counts are the one run's.
+    let html = dir.join("merged.html");
+    let out = vhdlint(&[
+        "merge",
+        "--format",
+        "html",
+        "-o",
+        html.to_str().unwrap(),
+        &shuffled[0],
+        &shuffled[1],
+        &shuffled[2],
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    if let Some(bin) = common::chromium::chromium() {
+        let profile = tempfile::tempdir().unwrap();
+        let dom =
+            common::chromium::run_chromium(bin, &html, profile.path(), &["--dump-dom".into()]);
+        let images = whole["images"].as_array().unwrap();
+        for (i, img) in images.iter().enumerate() {
+            let counts = common::chromium::dom_summary(&dom, i);
+            assert_eq!(counts.len(), 5, "image {i}: {counts:?}");
+            for (status, n) in counts {
+                assert_eq!(
+                    img["summary"][&status].as_u64(),
+                    Some(n as u64),
+                    "image {i} {status}"
+                );
+            }
+            assert!(
+                dom.contains(&format!("id=\"image-{i}\"")),
+                "image {i} on the page"
+            );
+        }
+        assert!(!dom.contains(&format!("id=\"image-{}\"", images.len())));
+    } else {
+        common::skip(
+            "the merged HTML in headless Chromium",
+            "no chromium (apt-get install chromium)",
+        );
+    }
+    // A shard missing is refused, not merged as if its images had passed.
+    let out = merge("json", &[s(&shards[0]), s(&shards[2])]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("shard 1 of 3 missing"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
 
@@ -763,13 +878,32 @@ fn the_ci_script_writes_sarif_annotates_and_passes_the_exit_code_on() {
     let good = fixture_or_skip!("ext4-30g-fixed");
     let root = common::repo_root();
     let dir = tempfile::tempdir().unwrap();
+    // vhdlint behind a wrapper that logs each command it is given: the images are linted once.
+    let calls = dir.path().join("calls.log");
+    let wrapper = dir.path().join("vhdlint");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho \"$1\" >> '{}'\nexec '{}' \"$@\"\n",
+            calls.display(),
+            env!("CARGO_BIN_EXE_vhdlint")
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     let run = |images: &str, annotate: &str| -> (i32, String, String, String) {
         let sarif = dir.path().join("out.sarif");
         let junit = dir.path().join("out.xml");
         let _ = std::fs::remove_file(&sarif);
+        let _ = std::fs::remove_file(&junit);
+        let _ = std::fs::remove_file(&calls);
         let out = std::process::Command::new("bash")
             .arg(root.join("integrations/vhdlint-ci.sh"))
-            .env("VHDLINT", env!("CARGO_BIN_EXE_vhdlint"))
+            .env("VHDLINT", &wrapper)
             .env("VHDLINT_IMAGES", images)
             .env("VHDLINT_ARGS", "--select disk/*,partition/*")
             .env("VHDLINT_SARIF", &sarif)
@@ -789,6 +923,52 @@ fn the_ci_script_writes_sarif_annotates_and_passes_the_exit_code_on() {
     assert!(stdout.contains("::error"), "{stdout}");
     assert!(sarif.contains("disk/size-alignment"), "{sarif}");
     assert!(junit.contains("<testsuites"), "{junit}");
+    assert_eq!(
+        std::fs::read_to_string(&calls).unwrap(),
+        "check\nmerge\nmerge\nmerge\n",
+        "one lint; SARIF, JUnit and annotations rendered from its report"
+    );
+    sarif_is_valid(&root, &sarif);
+
+    let (code, stdout, _, _) = run(&good.display().to_string(), "azure");
+    assert_eq!(code, 0, "{stdout}");
+    assert!(!stdout.contains("::error"), "{stdout}");
+    let (code, stdout, _, _) = run(&bad.display().to_string(), "azure");
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("##vso[task.logissue type=error"),
+        "{stdout}"
+    );
+    // An image that cannot be read: exit 2, and the SARIF and JUnit say it was not linted.
+    let missing = dir.path().join("missing.vhd");
+    let (code, _, sarif, junit) = run(
+        &format!("{}\n{}", good.display(), missing.display()),
+        "none",
+    );
+    assert_eq!(code, 2);
+    assert!(
+        sarif.contains("\"executionSuccessful\": false")
+            && sarif.contains("missing.vhd: not linted"),
+        "{sarif}"
+    );
+    sarif_is_valid(&root, &sarif);
+    assert!(
+        junit.contains("errors=\"1\"") && junit.contains("missing.vhd"),
+        "{junit}"
+    );
+    let (code, _, _, _) = run("", "none");
+    assert_eq!(code, 2, "no image is a usage error");
+    assert!(!calls.exists() || std::fs::read_to_string(&calls).unwrap() == "");
+
+    // Both integrations run that script, with their own annotations, and fail on its code.
+    let action = std::fs::read_to_string(root.join("action.yml")).unwrap();
+    let azure =
+        std::fs::read_to_string(root.join("integrations/azure-pipelines/vhdlint.yml")).unwrap();
+    integrations_call_the_script(&action, &azure);
+}
+
+/// The SARIF log is valid against the SARIF 2.1.0 schema (python jsonschema).
+fn sarif_is_valid(root: &Path, sarif: &str) {
     let schema = root.join("crates/vhdlint-report/tests/data/sarif-schema-2.1.0.json");
     let mut py = std::process::Command::new("python3")
         .arg("-c")
@@ -819,28 +999,9 @@ fn the_ci_script_writes_sarif_annotates_and_passes_the_exit_code_on() {
         "the SARIF is not valid: {}",
         String::from_utf8_lossy(&checked.stdout)
     );
+}
 
-    let (code, stdout, _, _) = run(&good.display().to_string(), "azure");
-    assert_eq!(code, 0, "{stdout}");
-    assert!(!stdout.contains("::error"), "{stdout}");
-    let (code, stdout, _, _) = run(&bad.display().to_string(), "azure");
-    assert_eq!(code, 1);
-    assert!(
-        stdout.contains("##vso[task.logissue type=error"),
-        "{stdout}"
-    );
-    let (code, _, _, _) = run(
-        &dir.path().join("missing.vhd").display().to_string(),
-        "none",
-    );
-    assert_eq!(code, 2);
-    let (code, _, _, _) = run("", "none");
-    assert_eq!(code, 2, "no image is a usage error");
-
-    // Both integrations run that script, with their own annotations, and fail on its code.
-    let action = std::fs::read_to_string(root.join("action.yml")).unwrap();
-    let azure =
-        std::fs::read_to_string(root.join("integrations/azure-pipelines/vhdlint.yml")).unwrap();
+fn integrations_call_the_script(action: &str, azure: &str) {
     for (name, text, annotate) in [
         ("action.yml", &action, "github"),
         ("vhdlint.yml", &azure, "azure"),

@@ -1,9 +1,9 @@
 //! CHS geometry of a VHD footer and the specification's algorithm that derives it from a size.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Cylinders, heads, sectors per track.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Geometry {
     pub cylinders: u16,
     pub heads: u8,

@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+pub mod chromium;
 mod fixtures;
 mod prereq;
 #[allow(unused_imports)] // not every test binary builds fixtures
