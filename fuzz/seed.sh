@@ -14,7 +14,7 @@ rm -rf "$OUT"
 for t in vhd_footer vhd_dynamic mbr gpt lvm_metadata lvm_pv layout fs_ext4 fs_xfs fs_fat fs_ntfs fs_btrfs \
     config_sshd config_keyvalue config_grub config_fstab config_passwd config_dpkg \
     config_network config_sudoers rpmdb rpmdb_bdb rpmdb_ndb initramfs registry state_ini exe_headers exe_authenticode exe_version toml_config \
-    sas_uri sku_manifest lint; do
+    sas_uri sku_manifest lint report_json; do
     mkdir -p "$OUT/$t"
 done
 K=1024
@@ -428,6 +428,16 @@ C
 
 # ---- whole images for the pipeline ---------------------------------------------------------
 cp "$W/mbr.raw" "$OUT/lint/mbr-ebr"
+
+# ---- JSON reports (vhdlint merge reads them back): vhdlint's own, on the images above ---------
+VHDLINT=${VHDLINT:-$(cd "$ROOT" && cargo build -q -p vhdlint && echo "$ROOT/target/debug/vhdlint")}
+(
+    cd "$OUT/lint"
+    "$VHDLINT" check -q --format json fixed-mbr-ext4 dynamic-mbr-ext4 fixed-gpt mbr-ebr no-such.vhd \
+        >"$OUT/report_json/four-and-unreadable.json" || true
+    "$VHDLINT" check -q --format json --shard 1/2 --policy current fixed-mbr-ext4 mbr-ebr \
+        >"$OUT/report_json/shard.json" || true
+)
 
 find "$OUT" -type d -empty -print | sed 's/^/no seed for /' >&2
 du -sh "$OUT" >&2

@@ -53,6 +53,7 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("sas_uri", sas_uri),
     ("sku_manifest", sku_manifest),
     ("lint", lint),
+    ("report_json", report_json),
 ];
 
 /// Looks a harness up by name.
@@ -773,4 +774,28 @@ pub fn sku_manifest(data: &[u8]) {
         ));
     }
     sink(&publish_version::parse(&t));
+}
+
+/// A JSON report read back (`vhdlint merge`), then rendered in every format, with an oracle:
+/// a report that reads back writes the JSON it was read from, once normalised (read and
+/// written again, it does not change).
+pub fn report_json(data: &[u8]) {
+    use vhdlint_report::{annotations, html, junit, markdown, sarif, table, Report};
+    let Ok(report) = serde_json::from_slice::<Report>(data) else {
+        return;
+    };
+    let json = report.to_json();
+    let again: Report = serde_json::from_str(&json).expect("a report written reads back");
+    assert_eq!(
+        again.to_json(),
+        json,
+        "read and written again, the report changed"
+    );
+    sink(&html::render_with_date(&report, None, Some("2026-01-01")));
+    sink(&markdown::render(&report, None));
+    sink(&junit::render(&report));
+    sink(&sarif::render(&report));
+    sink(&table::render(&report, false, Some(100)));
+    sink(&annotations::github(&report));
+    sink(&annotations::azure(&report));
 }

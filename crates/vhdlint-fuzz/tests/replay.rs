@@ -122,6 +122,11 @@ fn seeds_reach_their_parsers() {
             .ends_with("-unsigned");
         assert_eq!(a.signatures.is_empty(), unsigned, "{}", p.display());
     }
+    for p in inputs("seeds", "report_json") {
+        let r: vhdlint_report::Report = serde_json::from_slice(&std::fs::read(&p).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        assert!(!r.images.is_empty(), "{}", p.display());
+    }
     for p in inputs("seeds", "exe_version") {
         let v = vhdlint_guest::pe_version::version_info(&std::fs::read(&p).unwrap())
             .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
