@@ -766,6 +766,10 @@ pub struct Network {
     pub pinned: Vec<Pinned>,
     /// cloud-init is installed and its network configuration is not disabled.
     pub cloud_init: Option<String>,
+    /// netplan files that are not valid YAML: netplan refuses them and writes no configuration
+    /// at all, so no netplan definition is in `configs`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub netplan_invalid: Vec<Pinned>,
     /// Bounds reached while reading the configuration (a file's YAML nested too deep, too
     /// many ifupdown `source` files).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -847,7 +851,18 @@ pub fn read_network(view: &GuestView) -> Network {
         let plan = n::parse_netplan(&t);
         net.notes
             .extend(plan.notes.iter().map(|n| n.clone().at(path.clone())));
+        if let Some(e) = &plan.invalid {
+            net.netplan_invalid.push(Pinned {
+                path: path.clone(),
+                line: e.line,
+                text: format!("not valid YAML: {}", e.message),
+            });
+        }
         plans.push((path, plan));
+    }
+    // One file netplan cannot parse and it generates nothing, from any file.
+    if !net.netplan_invalid.is_empty() {
+        plans.clear();
     }
     let defs = n::merge_netplan(plans.iter().map(|(p, plan)| (p.as_str(), plan)));
     // A member or parent id names another definition: its kernel interface name.
@@ -1098,8 +1113,24 @@ pub fn read_network(view: &GuestView) -> Network {
             let Some(t) = view.read_noted(f, &mut net.notes) else {
                 continue;
             };
-            let (y, notes) = crate::config::yaml::parse_with_warnings(&t);
-            net.notes.extend(notes.into_iter().map(|n| n.at(f.clone())));
+            let doc = crate::config::yaml::read(&t);
+            net.notes
+                .extend(doc.bounds.into_iter().map(|n| n.at(f.clone())));
+            // cloud-init reads a file that is not valid YAML as empty (and logs it).
+            let y = match doc.error {
+                Some(e) => {
+                    net.notes.push(
+                        Note::syntax(format!(
+                            "line {}: not valid YAML ({}); cloud-init ignores this file",
+                            e.line, e.message
+                        ))
+                        .at(f.clone())
+                        .line(e.line),
+                    );
+                    crate::config::yaml::Yaml::Null
+                }
+                None => doc.root,
+            };
             if y.path(&["network", "config"])
                 .and_then(|(v, _)| v.as_str())
                 .is_some_and(|v| v == "disabled")

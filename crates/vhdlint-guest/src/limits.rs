@@ -68,8 +68,11 @@ pub const MAX_KEYVALUE_EXPANSION_BYTES: usize = 1 << 20;
 /// `${saved_entry}`: real lines expand a few hundred); past it, references are left as written.
 pub const MAX_GRUB_EXPANSION_BYTES: usize = 1 << 20;
 /// Nesting of YAML block and flow collections (netplan and cloud-init nest under 10 deep);
-/// deeper nodes are read as null, which also bounds the parser's recursion.
+/// deeper nodes are read as null.
 pub const MAX_YAML_DEPTH: usize = 200;
+/// Nodes that YAML aliases copy, in all, in one file (a real configuration has a few anchors,
+/// if any; a "billion laughs" file would copy without end): past it, aliases are read as null.
+pub const MAX_YAML_ALIAS_NODES: usize = 100_000;
 /// `Include` depth of sshd_config (sshd's own `SERVCONF_MAX_DEPTH`: 16).
 pub const MAX_SSHD_INCLUDE_DEPTH: usize = 16;
 /// Files included into sshd_config in all (a guard against includes that fan out: real

@@ -339,8 +339,9 @@ fn yaml_nested_past_max_yaml_depth_is_a_warning() {
             ],
         );
     }
-    let (_, warnings) = yaml::parse_with_warnings(&format!("a: {}\n", "[".repeat(20)));
-    assert!(warnings.is_empty());
+    let (_, warnings) =
+        yaml::parse_with_warnings(&format!("a: {}{}\n", "[".repeat(20), "]".repeat(20)));
+    assert!(warnings.is_empty(), "{warnings:?}");
 }
 
 #[test]

@@ -309,3 +309,97 @@ fn merged_netplan_trees_read_as_netplan_get_reads_them() {
         "{with_shadowing} trees with a shadowed file"
     );
 }
+
+/// A netplan file that is not valid YAML, beside one that configures eth0 by DHCP: netplan
+/// itself (`netplan generate --root-dir`) refuses the whole configuration and writes nothing,
+/// and the reader says the file is invalid at the line netplan names; valid variants of the
+/// same files are read without complaint and generate eth0's configuration.
+#[test]
+fn netplan_refuses_what_the_reader_calls_invalid_at_the_same_line() {
+    let have = Command::new("netplan")
+        .arg("--help")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        prereq::skip(
+            "netplan generate on invalid YAML",
+            "netplan not installed (Debian package `netplan.io`)",
+        );
+        return;
+    }
+    let cases: &[(&str, bool)] = &[
+        (
+            "network:\n  ethernets:\n    eth1:\n      dhcp4: true\n     mtu: 1500\n",
+            false,
+        ),
+        ("network:\n  ethernets: {eth1: {dhcp4: true}\n", false),
+        (
+            "network:\n  ethernets:\n    eth1:\n      dhcp4: 'yes\n",
+            false,
+        ),
+        ("network:\n  ethernets:\n    eth1: [\n", false),
+        ("network:\n  ethernets:\n\teth1: {}\n", false),
+        ("network:\n  ethernets:\n    eth1: {dhcp4: true}\n", true),
+        (
+            "network:\n  ethernets:\n    eth1:\n      dhcp4: |-\n        true\n",
+            true,
+        ),
+        (
+            "network:\n  ethernets:\n    eth1: &e {dhcp4: true}\n    eth2: *e\n",
+            true,
+        ),
+        ("# only a comment\n", true),
+    ];
+    for (text, valid) in cases {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let etc = dir.path().join("etc/netplan");
+        std::fs::create_dir_all(&etc).expect("mkdir");
+        for (name, body) in [
+            (
+                "01-dhcp.yaml",
+                "network:\n  version: 2\n  ethernets:\n    eth0:\n      dhcp4: true\n",
+            ),
+            ("90-other.yaml", text),
+        ] {
+            std::fs::write(etc.join(name), body).expect("write");
+            std::fs::set_permissions(etc.join(name), std::fs::Permissions::from_mode(0o600))
+                .expect("chmod");
+        }
+        let out = Command::new("netplan")
+            .args(["generate", "--root-dir"])
+            .arg(dir.path())
+            .output()
+            .expect("netplan runs");
+        let generated = dir
+            .path()
+            .join("run/systemd/network/10-netplan-eth0.network")
+            .exists();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let ours = parse_netplan(text);
+        if *valid {
+            assert!(out.status.success() && generated, "{text:?}: {stderr}");
+            assert_eq!(ours.invalid, None, "{text:?}");
+            continue;
+        }
+        assert!(!out.status.success(), "netplan accepted {text:?}");
+        assert!(
+            !generated,
+            "netplan wrote eth0's configuration over {text:?}"
+        );
+        let e = ours
+            .invalid
+            .unwrap_or_else(|| panic!("netplan refuses {text:?} ({stderr}), the reader does not"));
+        // netplan: "PATH:LINE:COLUMN: Invalid YAML: …"
+        let line: usize = stderr
+            .split("90-other.yaml:")
+            .nth(1)
+            .and_then(|r| r.split(':').next())
+            .and_then(|l| l.parse().ok())
+            .unwrap_or_else(|| panic!("no line in netplan's words: {stderr}"));
+        assert!(
+            e.line <= line,
+            "{text:?}: line {} here, {line} for netplan ({stderr})",
+            e.line
+        );
+    }
+}

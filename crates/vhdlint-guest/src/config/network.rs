@@ -219,8 +219,11 @@ pub struct Netplan {
     pub interfaces: Vec<NetplanIface>,
     /// True when the file has no `network:` mapping.
     pub no_network_key: bool,
-    /// Bounds the YAML reader reached (see [`yaml::parse_with_warnings`]), without a path.
+    /// Bounds the YAML reader reached (see [`yaml::read`]), without a path.
     pub notes: Vec<crate::note::Note>,
+    /// Where the file stops being valid YAML: netplan refuses it, and with it the whole
+    /// configuration (`netplan generate` writes nothing).
+    pub invalid: Option<yaml::SyntaxError>,
 }
 
 fn located_str(node: Option<(&Yaml, usize)>) -> Option<Located<String>> {
@@ -248,11 +251,13 @@ fn located_bool(node: Option<(&Yaml, usize)>) -> Option<Located<Result<bool, Str
 
 /// Parses a netplan YAML file.
 pub fn parse_netplan(text: &str) -> Netplan {
-    let (doc, notes) = yaml::parse_with_warnings(text);
+    let doc = yaml::read(text);
     let mut out = Netplan {
-        notes,
+        notes: doc.bounds,
+        invalid: doc.error,
         ..Netplan::default()
     };
+    let doc = doc.root;
     let Some((net, _)) = doc.get("network") else {
         out.no_network_key = true;
         return out;

@@ -1,15 +1,23 @@
-//! A small YAML reader, enough for netplan and cloud-init configuration: block mappings and
-//! sequences by indentation, flow collections (`{a: 1, b: [x, y]}`), single- and double-quoted
-//! and plain scalars, `#` comments, block scalars (`|`, `>`), `---` document markers (only the
-//! first document is read). Every mapping key and sequence item keeps its line number (inside
-//! a flow collection: the line the collection starts on).
+//! YAML for netplan and cloud-init configuration, read with `saphyr-parser` (a YAML 1.2 parser
+//! that passes the YAML test suite) into a small tree whose every mapping key and sequence item
+//! keeps its line number, for the evidence.
 //!
-//! Not handled: anchors and aliases (`&a`, `*a`, `<<`: kept as plain text), tags (`!!str`:
-//! dropped), multi-line plain or quoted scalars, complex keys (`? `), multiple documents.
-//! Where the text is not valid YAML the reader keeps what it can and never fails.
+//! Only the first document is read (netplan and cloud-init read one). Scalars are text: plain
+//! `~`, `null`, `Null`, `NULL` and the empty plain scalar are [`Yaml::Null`]; booleans are read
+//! by [`Yaml::as_bool`] the YAML 1.1 way, as netplan (libyaml) and cloud-init (PyYAML) do. Tags
+//! are dropped. Aliases stand for a copy of their anchor's node. The merge key `<<` is an
+//! ordinary key. An alias's lines are its anchor's. A key that is a collection (`? [a, b]`) is dropped with its value.
+//!
+//! Bounded: nodes nested deeper than [`MAX_YAML_DEPTH`] are read as null, and aliases copy at
+//! most [`MAX_YAML_ALIAS_NODES`] nodes in all (a "billion laughs" file is not expanded); both
+//! are said as notes. Text that is not valid YAML is read up to the error, which
+//! [`read`] reports: netplan rejects such a file, cloud-init ignores it.
 
-use super::numbered_lines;
-use crate::limits::MAX_YAML_DEPTH;
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle};
+
+use crate::limits::{MAX_YAML_ALIAS_NODES, MAX_YAML_DEPTH};
 use crate::note::Note;
 
 /// A YAML node.
@@ -79,483 +87,311 @@ impl Yaml {
     }
 }
 
-#[derive(Debug, Clone)]
-struct Line {
-    indent: usize,
-    no: usize,
-    text: String,
+/// Where the text stops being valid YAML.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// 1-based.
+    pub line: usize,
+    /// The parser's words.
+    pub message: String,
+}
+
+/// The first document of a YAML text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    /// What was read (up to the syntax error, if any).
+    pub root: Yaml,
+    /// Bounds reached (at their line, without a path).
+    pub bounds: Vec<Note>,
+    /// The first syntax error, if the text is not valid YAML.
+    pub error: Option<SyntaxError>,
 }
 
 /// Reads the first document of `text`. Text that is not a mapping or sequence at the top gives
-/// a scalar or [`Yaml::Null`]. Nodes nested deeper than [`MAX_YAML_DEPTH`] are read as null;
-/// [`parse_with_warnings`] says when that happened.
+/// a scalar or [`Yaml::Null`].
 pub fn parse(text: &str) -> Yaml {
-    parse_with_warnings(text).0
+    read(text).root
 }
 
-/// Like [`parse`], with the bounds reached while reading (notes at their line, without a path).
+/// Like [`parse`], with the bounds reached and the syntax error, if any, as notes at their line
+/// (without a path).
 pub fn parse_with_warnings(text: &str) -> (Yaml, Vec<Note>) {
-    let mut deep = None;
-    let doc = parse_document(text, &mut deep);
-    let notes = deep
-        .map(|line| {
+    let doc = read(text);
+    let mut notes = doc.bounds;
+    if let Some(e) = doc.error {
+        notes.push(
+            Note::syntax(format!(
+                "line {}: not valid YAML ({}); read up to there",
+                e.line, e.message
+            ))
+            .line(e.line),
+        );
+    }
+    (doc.root, notes)
+}
+
+/// A collection being read.
+enum Frame {
+    Map {
+        entries: Vec<(String, usize, Yaml)>,
+        /// The key read, waiting for its value; `None` in the key's place for a key that is a
+        /// collection (dropped with its value).
+        key: Option<Option<(String, usize)>>,
+        anchor: usize,
+        line: usize,
+        nodes: usize,
+    },
+    Seq {
+        items: Vec<(usize, Yaml)>,
+        anchor: usize,
+        line: usize,
+        nodes: usize,
+    },
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Frame>,
+    root: Option<Yaml>,
+    /// Anchored nodes by anchor id, with their node counts and lines.
+    anchors: HashMap<usize, (Yaml, usize, usize)>,
+    alias_nodes: usize,
+    deep: Option<usize>,
+    aliases_cut: Option<usize>,
+}
+
+impl Builder {
+    /// Puts a finished node (of `nodes` nodes, starting on `line`) where it belongs.
+    fn put(&mut self, node: Yaml, nodes: usize, line: usize, anchor: usize) {
+        if anchor > 0 {
+            self.anchors.insert(anchor, (node.clone(), nodes, line));
+        }
+        match self.stack.last_mut() {
+            None => {
+                if self.root.is_none() {
+                    self.root = Some(node);
+                }
+            }
+            Some(Frame::Seq {
+                items, nodes: n, ..
+            }) => {
+                items.push((line, node));
+                *n += nodes;
+            }
+            Some(Frame::Map {
+                entries,
+                key,
+                nodes: n,
+                ..
+            }) => match key.take() {
+                None => {
+                    *key = Some(match node {
+                        Yaml::Scalar(s) => Some((s, line)),
+                        Yaml::Null => Some((String::new(), line)),
+                        Yaml::Map(_) | Yaml::Seq(_) => None,
+                    });
+                }
+                Some(Some((k, l))) => {
+                    entries.push((k, l, node));
+                    *n += nodes;
+                }
+                Some(None) => {}
+            },
+        }
+    }
+
+    /// Closes the innermost collection.
+    fn close(&mut self) {
+        match self.stack.pop() {
+            Some(Frame::Map {
+                entries,
+                anchor,
+                line,
+                nodes,
+                ..
+            }) => self.put(Yaml::Map(entries), nodes, line, anchor),
+            Some(Frame::Seq {
+                items,
+                anchor,
+                line,
+                nodes,
+            }) => self.put(Yaml::Seq(items), nodes, line, anchor),
+            None => {}
+        }
+    }
+
+    /// An alias: a copy of its anchor's node, at the anchor's line (where the value is
+    /// written, as PyYAML's node graph has it).
+    fn alias(&mut self, id: usize, line: usize) {
+        let (node, nodes, at) = match self.anchors.get(&id) {
+            Some((node, nodes, at)) if self.alias_nodes + nodes <= MAX_YAML_ALIAS_NODES => {
+                (node.clone(), *nodes, *at)
+            }
+            Some(_) => {
+                self.aliases_cut.get_or_insert(line);
+                (Yaml::Null, 1, line)
+            }
+            None => (Yaml::Null, 1, line),
+        };
+        self.alias_nodes += nodes;
+        self.put(node, nodes, at, 0);
+    }
+}
+
+/// The line of a block scalar's header (`|`, `>-`, `|2+` …) whose content the parser places at
+/// `content_line`: the nearest line above it, past blank and comment lines, that ends with one.
+fn block_header_line(lines: &[&str], content_line: usize) -> usize {
+    for l in (1..content_line.min(lines.len() + 1)).rev() {
+        let text = lines[l - 1];
+        let text = match text.find(" #") {
+            Some(i) => &text[..i],
+            None if text.trim_start().starts_with('#') => "",
+            None => text,
+        };
+        let t = text.trim_end();
+        if t.trim().is_empty() {
+            continue;
+        }
+        let header = t.trim_end_matches(|c: char| c == '-' || c == '+' || c.is_ascii_digit());
+        if header.ends_with('|') || header.ends_with('>') {
+            return l;
+        }
+        break;
+    }
+    content_line
+}
+
+/// Reads the first document of `text`, with its bounds and syntax error.
+pub fn read(text: &str) -> Document {
+    let mut b = Builder::default();
+    let mut error = None;
+    // Collections opened past the depth bound, skipped whole: how many are open.
+    let mut skipping = 0usize;
+    let mut documents = 0;
+    let mut flow_too_deep = None;
+    let mut all_lines: Option<Vec<&str>> = None;
+    for event in Parser::new_from_str(text) {
+        let (event, span) = match event {
+            Ok(e) => e,
+            // The scanner's own bound: flow collections nested 255 deep (it counts them in a
+            // byte). Not a syntax error: the depth bound, reached before the builder's.
+            Err(e) if e.info() == "recursion limit exceeded" => {
+                flow_too_deep = Some(e.marker().line());
+                break;
+            }
+            Err(e) => {
+                error = Some(SyntaxError {
+                    line: e.marker().line(),
+                    message: e.info().to_string(),
+                });
+                break;
+            }
+        };
+        let line = span.start.line();
+        if skipping > 0 {
+            match event {
+                Event::MappingStart(..) | Event::SequenceStart(..) => skipping += 1,
+                Event::MappingEnd | Event::SequenceEnd => {
+                    skipping -= 1;
+                    if skipping == 0 {
+                        b.put(Yaml::Null, 1, line, 0);
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
+        match event {
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents > 1 {
+                    break;
+                }
+            }
+            Event::DocumentEnd | Event::StreamEnd => break,
+            Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _)
+                if b.stack.len() >= MAX_YAML_DEPTH =>
+            {
+                let _ = anchor;
+                b.deep.get_or_insert(line);
+                skipping = 1;
+            }
+            Event::MappingStart(anchor, _) => b.stack.push(Frame::Map {
+                entries: Vec::new(),
+                key: None,
+                anchor,
+                line,
+                nodes: 1,
+            }),
+            Event::SequenceStart(anchor, _) => b.stack.push(Frame::Seq {
+                items: Vec::new(),
+                anchor,
+                line,
+                nodes: 1,
+            }),
+            Event::MappingEnd | Event::SequenceEnd => b.close(),
+            Event::Scalar(value, style, anchor, _) => {
+                let null = style == ScalarStyle::Plain
+                    && matches!(value.as_ref(), "" | "~" | "null" | "Null" | "NULL");
+                let node = if null {
+                    Yaml::Null
+                } else {
+                    Yaml::Scalar(value.into_owned())
+                };
+                let line = if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+                    let lines = all_lines.get_or_insert_with(|| text.lines().collect());
+                    block_header_line(lines, line)
+                } else {
+                    line
+                };
+                b.put(node, 1, line, anchor);
+            }
+            Event::Alias(id) => b.alias(id, line),
+            Event::Nothing | Event::StreamStart => {}
+        }
+    }
+    // Read up to an error: what was opened is closed as it stands.
+    while !b.stack.is_empty() {
+        b.close();
+    }
+    let mut bounds = Vec::new();
+    if let Some(line) = b.deep {
+        bounds.push(
             Note::bound(
                 "MAX_YAML_DEPTH",
                 format!(
                     "line {line}: nested deeper than {MAX_YAML_DEPTH} levels, the limit: the deeper nodes are read as null"
                 ),
             )
-            .line(line)
-        })
-        .into_iter()
-        .collect();
-    (doc, notes)
-}
-
-/// `deep` gets the first line whose nodes lie deeper than [`MAX_YAML_DEPTH`].
-fn parse_document(text: &str, deep: &mut Option<usize>) -> Yaml {
-    let mut lines = Vec::new();
-    let mut started = false;
-    let mut raw: Vec<(usize, &str)> = numbered_lines(text).collect();
-    // Block scalars need the raw lines: mark them while collecting.
-    let mut i = 0;
-    while i < raw.len() {
-        let (no, l) = raw[i];
-        i += 1;
-        let body = strip_comment(l);
-        let trimmed = body.trim_end();
-        if trimmed.trim().is_empty() {
-            continue;
-        }
-        if trimmed.starts_with("---") && trimmed[3..].trim().is_empty() {
-            if started {
-                break;
-            }
-            started = true;
-            continue;
-        }
-        if trimmed == "..." {
-            break;
-        }
-        started = true;
-        let indent = trimmed.len() - trimmed.trim_start().len();
-        let mut text = trimmed.trim_start().to_string();
-        // A block scalar: gather the more-indented lines that follow into one line.
-        if let Some(style) = block_scalar_style(&text) {
-            let mut parts = Vec::new();
-            while i < raw.len() {
-                let (_, nl) = raw[i];
-                let ni = nl.len() - nl.trim_start().len();
-                if !nl.trim().is_empty() && ni <= indent {
-                    break;
-                }
-                parts.push(nl.trim().to_string());
-                i += 1;
-            }
-            while parts.last().is_some_and(|p| p.is_empty()) {
-                parts.pop();
-            }
-            let joined = parts.join(if style == '|' { "\n" } else { " " });
-            let cut = text.len() - text.rsplit_once(' ').map_or(text.len(), |(_, b)| b.len());
-            text.truncate(cut);
-            text.push_str(&quote_double(&joined));
-        }
-        // A flow collection left open continues on the next lines.
-        let mut depth = flow_depth(&text);
-        while depth > 0 && i < raw.len() {
-            let piece = strip_comment(raw[i].1).trim();
-            text.push(' ');
-            text.push_str(piece);
-            depth += bracket_delta(piece);
-            i += 1;
-        }
-        lines.push(Line { indent, no, text });
+            .line(line),
+        );
     }
-    raw.clear();
-    if lines.is_empty() {
-        return Yaml::Null;
+    if let Some(line) = flow_too_deep {
+        bounds.push(
+            Note::bound(
+                "MAX_YAML_DEPTH",
+                format!(
+                    "line {line}: flow collections nested deeper than {MAX_YAML_DEPTH} levels, the limit (the parser stops at 255): read up to there"
+                ),
+            )
+            .line(line),
+        );
     }
-    let mut pos = 0;
-    let min = lines[0].indent;
-    block(&mut lines, &mut pos, min, 0, deep)
-}
-
-fn block_scalar_style(text: &str) -> Option<char> {
-    let last = text.rsplit(' ').next()?;
-    let c = last.chars().next()?;
-    let valid = (c == '|' || c == '>')
-        && last[1..]
-            .chars()
-            .all(|ch| ch == '-' || ch == '+' || ch.is_ascii_digit());
-    let is_value =
-        text.len() == last.len() || text.ends_with(&format!(": {last}")) || text.starts_with('-');
-    (valid && is_value).then_some(c)
-}
-
-fn quote_double(s: &str) -> String {
-    let mut out = String::from("\"");
-    for ch in s.chars() {
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
+    if let Some(line) = b.aliases_cut {
+        bounds.push(
+            Note::bound(
+                "MAX_YAML_ALIAS_NODES",
+                format!(
+                    "line {line}: aliases copy more than {MAX_YAML_ALIAS_NODES} nodes in all, the limit: the aliases past it are read as null"
+                ),
+            )
+            .line(line),
+        );
     }
-    out.push('"');
-    out
-}
-
-/// Net count of open `[`/`{` outside quotes in a line's flow value (0 when balanced or
-/// over-closed).
-fn flow_depth(s: &str) -> i64 {
-    let t = s.trim_start_matches("- ");
-    let v = match find_map_colon(t) {
-        Some(p) => t[p + 1..].trim_start(),
-        None => t,
-    };
-    if !(v.starts_with('[') || v.starts_with('{')) {
-        return 0;
-    }
-    let mut depth: i64 = 0;
-    let mut q: Option<char> = None;
-    for ch in v.chars() {
-        match q {
-            Some(c) if ch == c => q = None,
-            Some(_) => {}
-            None => match ch {
-                '"' | '\'' => q = Some(ch),
-                '[' | '{' => depth += 1,
-                ']' | '}' => depth -= 1,
-                _ => {}
-            },
-        }
-    }
-    depth.max(0)
-}
-
-/// Net `[`/`{` opened minus closed in `piece`, outside quotes (quotes do not span lines here).
-fn bracket_delta(piece: &str) -> i64 {
-    let mut depth = 0;
-    let mut q: Option<char> = None;
-    for ch in piece.chars() {
-        match q {
-            Some(c) if ch == c => q = None,
-            Some(_) => {}
-            None => match ch {
-                '"' | '\'' => q = Some(ch),
-                '[' | '{' => depth += 1,
-                ']' | '}' => depth -= 1,
-                _ => {}
-            },
-        }
-    }
-    depth
-}
-
-/// Cuts a comment: `#` at the start or after whitespace, outside quotes.
-fn strip_comment(l: &str) -> &str {
-    let mut q: Option<char> = None;
-    let mut prev = ' ';
-    for (i, ch) in l.char_indices() {
-        match q {
-            Some(c) if ch == c => q = None,
-            Some(_) => {}
-            None => match ch {
-                '"' | '\''
-                    if prev == ' '
-                        || prev == '\t'
-                        || prev == ':'
-                        || prev == '-'
-                        || prev == '['
-                        || prev == '{'
-                        || prev == ',' =>
-                {
-                    q = Some(ch)
-                }
-                '#' if prev == ' ' || prev == '\t' => return &l[..i],
-                _ => {}
-            },
-        }
-        prev = ch;
-    }
-    l
-}
-
-/// The byte position of the `:` ending a mapping key (`key:` at the end or `key: `), outside
-/// quotes and flow brackets.
-fn find_map_colon(t: &str) -> Option<usize> {
-    let b = t.as_bytes();
-    let mut q: Option<u8> = None;
-    let mut depth = 0i32;
-    for (i, &c) in b.iter().enumerate() {
-        match q {
-            Some(x) if c == x => q = None,
-            Some(_) => {}
-            None => match c {
-                b'"' | b'\'' if i == 0 => q = Some(c),
-                b'[' | b'{' if i == 0 => return None,
-                b'[' | b'{' => depth += 1,
-                b']' | b'}' => depth -= 1,
-                b':' if depth <= 0
-                    && (i + 1 == b.len() || b[i + 1] == b' ' || b[i + 1] == b'\t') =>
-                {
-                    return Some(i)
-                }
-                _ => {}
-            },
-        }
-    }
-    None
-}
-
-fn block(
-    lines: &mut [Line],
-    pos: &mut usize,
-    min_indent: usize,
-    depth: usize,
-    deep: &mut Option<usize>,
-) -> Yaml {
-    let Some(first) = lines.get(*pos) else {
-        return Yaml::Null;
-    };
-    if first.indent < min_indent {
-        return Yaml::Null;
-    }
-    if depth > MAX_YAML_DEPTH {
-        deep.get_or_insert(first.no);
-        return Yaml::Null;
-    }
-    let indent = first.indent;
-    if is_seq_item(&first.text) {
-        let mut items = Vec::new();
-        while let Some(l) = lines.get(*pos) {
-            if l.indent != indent || !is_seq_item(&l.text) {
-                break;
-            }
-            let no = l.no;
-            let rest = l.text[1..].trim_start().to_string();
-            if rest.is_empty() {
-                *pos += 1;
-                items.push((no, block(lines, pos, indent + 1, depth + 1, deep)));
-            } else {
-                // The item's content starts a node at the column after `- `.
-                let col = indent + (l.text.len() - rest.len());
-                lines[*pos] = Line {
-                    indent: col,
-                    no,
-                    text: rest,
-                };
-                items.push((no, block(lines, pos, col, depth + 1, deep)));
-            }
-        }
-        return Yaml::Seq(items);
-    }
-    if find_map_colon(&first.text).is_some() {
-        let mut map = Vec::new();
-        while let Some(l) = lines.get(*pos) {
-            if l.indent != indent {
-                break;
-            }
-            let Some(c) = find_map_colon(&l.text) else {
-                break;
-            };
-            let key = unquote(l.text[..c].trim());
-            let value = l.text[c + 1..].trim().to_string();
-            let no = l.no;
-            *pos += 1;
-            let v = if value.is_empty() || value.starts_with('&') && !value.contains(' ') {
-                match lines.get(*pos) {
-                    Some(n) if n.indent > indent => block(lines, pos, indent + 1, depth + 1, deep),
-                    // `key:` followed by a sequence at the same indentation.
-                    Some(n) if n.indent == indent && is_seq_item(&n.text) => {
-                        block(lines, pos, indent, depth + 1, deep)
-                    }
-                    _ => Yaml::Null,
-                }
-            } else {
-                inline(&value, depth, no, deep)
-            };
-            map.push((key, no, v));
-        }
-        return Yaml::Map(map);
-    }
-    // A bare scalar (or flow collection) line.
-    *pos += 1;
-    let text = first.text.clone();
-    let no = first.no;
-    // Lines indented under a scalar are not valid YAML: skip them.
-    while lines.get(*pos).is_some_and(|l| l.indent > indent) {
-        *pos += 1;
-    }
-    inline(&text, depth, no, deep)
-}
-
-fn is_seq_item(t: &str) -> bool {
-    t == "-" || t.starts_with("- ") || t.starts_with("-\t")
-}
-
-fn unquote(s: &str) -> String {
-    if s.len() >= 2 && s.starts_with('\'') && s.ends_with('\'') {
-        s[1..s.len() - 1].replace("''", "'")
-    } else if s.len() >= 2 && s.starts_with('"') && s.ends_with('"') {
-        let mut out = String::new();
-        let mut it = s[1..s.len() - 1].chars();
-        while let Some(c) = it.next() {
-            if c == '\\' {
-                match it.next() {
-                    Some('n') => out.push('\n'),
-                    Some('t') => out.push('\t'),
-                    Some(o) => out.push(o),
-                    None => {}
-                }
-            } else {
-                out.push(c);
-            }
-        }
-        out
-    } else {
-        s.to_string()
-    }
-}
-
-/// A value on one line: a flow collection or a scalar.
-fn inline(s: &str, depth: usize, line: usize, deep: &mut Option<usize>) -> Yaml {
-    let s = s.trim();
-    // Drop a tag.
-    let s = if s.starts_with('!') {
-        s.split_once(' ').map_or("", |(_, r)| r.trim())
-    } else {
-        s
-    };
-    if s.starts_with('[') || s.starts_with('{') {
-        let c: Vec<char> = s.chars().collect();
-        let mut i = 0;
-        return flow(&c, &mut i, depth, line, deep);
-    }
-    scalar(s)
-}
-
-fn scalar(s: &str) -> Yaml {
-    let s = s.trim();
-    if s.is_empty() || s == "~" || s.eq_ignore_ascii_case("null") {
-        Yaml::Null
-    } else {
-        Yaml::Scalar(unquote(s))
-    }
-}
-
-fn flow(c: &[char], i: &mut usize, depth: usize, line: usize, deep: &mut Option<usize>) -> Yaml {
-    let skip_ws = |i: &mut usize| {
-        while *i < c.len() && c[*i].is_whitespace() {
-            *i += 1;
-        }
-    };
-    skip_ws(i);
-    if depth > MAX_YAML_DEPTH {
-        deep.get_or_insert(line);
-        *i = c.len();
-        return Yaml::Null;
-    }
-    match c.get(*i) {
-        Some('[') => {
-            *i += 1;
-            let mut items = Vec::new();
-            loop {
-                skip_ws(i);
-                match c.get(*i) {
-                    None => break,
-                    Some(']') => {
-                        *i += 1;
-                        break;
-                    }
-                    Some(',') => *i += 1,
-                    _ => {
-                        let before = *i;
-                        let v = flow(c, i, depth + 1, line, deep);
-                        items.push((line, v));
-                        if *i == before {
-                            *i += 1;
-                        }
-                    }
-                }
-            }
-            Yaml::Seq(items)
-        }
-        Some('{') => {
-            *i += 1;
-            let mut map = Vec::new();
-            loop {
-                skip_ws(i);
-                match c.get(*i) {
-                    None => break,
-                    Some('}') => {
-                        *i += 1;
-                        break;
-                    }
-                    Some(',') => *i += 1,
-                    _ => {
-                        let before = *i;
-                        let k = flow_scalar(c, i, true);
-                        skip_ws(i);
-                        let v = if c.get(*i) == Some(&':') {
-                            *i += 1;
-                            skip_ws(i);
-                            if matches!(c.get(*i), Some(',') | Some('}') | None) {
-                                Yaml::Null
-                            } else {
-                                flow(c, i, depth + 1, line, deep)
-                            }
-                        } else {
-                            Yaml::Null
-                        };
-                        map.push((k, line, v));
-                        if *i == before {
-                            *i += 1;
-                        }
-                    }
-                }
-            }
-            Yaml::Map(map)
-        }
-        _ => scalar(&flow_scalar(c, i, false)),
-    }
-}
-
-/// A scalar inside a flow collection (quoted, or plain up to `,`, `]`, `}`, or `: ` for keys).
-fn flow_scalar(c: &[char], i: &mut usize, key: bool) -> String {
-    match c.get(*i) {
-        Some(&q) if q == '"' || q == '\'' => {
-            let start = *i;
-            *i += 1;
-            while *i < c.len() && c[*i] != q {
-                if q == '"' && c[*i] == '\\' {
-                    *i += 1;
-                }
-                *i += 1;
-            }
-            *i = (*i + 1).min(c.len());
-            let s: String = c[start..*i].iter().collect();
-            unquote(&s)
-        }
-        _ => {
-            let start = *i;
-            while *i < c.len() {
-                let ch = c[*i];
-                if ch == ',' || ch == ']' || ch == '}' {
-                    break;
-                }
-                if key
-                    && ch == ':'
-                    && c.get(*i + 1)
-                        .is_none_or(|n| n.is_whitespace() || *n == ',' || *n == '}')
-                {
-                    break;
-                }
-                *i += 1;
-            }
-            c[start..*i].iter().collect::<String>().trim().to_string()
-        }
+    Document {
+        root: b.root.unwrap_or(Yaml::Null),
+        bounds,
+        error,
     }
 }
 
@@ -622,7 +458,8 @@ mod tests {
         let wf = &y.get("write_files").unwrap().0.items()[0].1;
         assert_eq!(
             wf.get("content").unwrap().0.as_str(),
-            Some("line one\nline two")
+            Some("line one\nline two\n"),
+            "a literal block keeps its last line break (clip)"
         );
         assert_eq!(wf.get("owner").unwrap().0.as_str(), Some("root"));
         let mounts = y.get("mounts").unwrap().0.items();
@@ -638,6 +475,91 @@ mod tests {
         assert!(y.get("d").is_none());
         assert_eq!(parse(""), Yaml::Null);
         assert_eq!(parse("just text"), Yaml::Scalar("just text".into()));
+    }
+
+    #[test]
+    fn items_of_a_flow_collection_keep_their_own_lines() {
+        let y = parse("a: [x,\n  y,\n  {k: v}]\n");
+        let lines: Vec<usize> = y
+            .get("a")
+            .unwrap()
+            .0
+            .items()
+            .iter()
+            .map(|(l, _)| *l)
+            .collect();
+        assert_eq!(lines, vec![1, 2, 3]);
+        assert_eq!(
+            y.path(&["a"]).unwrap().0.items()[2].1.get("k").unwrap().1,
+            3
+        );
+    }
+
+    #[test]
+    fn aliases_copy_their_anchor_and_are_bounded() {
+        let y = parse("base: &b {dhcp4: true, mtu: 1500}\neth0: *b\nname: &n eth9\nalso: *n\n");
+        assert_eq!(y.path(&["eth0", "mtu"]).unwrap().0.as_str(), Some("1500"));
+        assert_eq!(y.get("also").unwrap().0.as_str(), Some("eth9"));
+        // A billion laughs: each level doubles ten times over; the copies stop at the bound.
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let doc = read(&text);
+        assert!(doc.error.is_none());
+        assert_eq!(doc.bounds.len(), 1, "{:?}", doc.bounds);
+        assert!(doc.bounds[0].is_bound());
+        fn count(y: &Yaml) -> usize {
+            1 + y.items().iter().map(|(_, i)| count(i)).sum::<usize>()
+                + y.entries().iter().map(|(_, _, v)| count(v)).sum::<usize>()
+        }
+        assert!(count(&doc.root) < 3 * MAX_YAML_ALIAS_NODES);
+    }
+
+    #[test]
+    fn invalid_yaml_is_read_up_to_the_error_and_said() {
+        let doc = read(
+            "network:\n  version: 2\n  ethernets:\n    eth0:\n      dhcp4: true\n     bad: [\n",
+        );
+        let e = doc.error.expect("a syntax error");
+        assert!(e.line >= 5, "{e:?}");
+        assert_eq!(
+            doc.root.path(&["network", "version"]).unwrap().0.as_str(),
+            Some("2")
+        );
+        let (_, notes) = parse_with_warnings("a: 'unterminated\n");
+        assert_eq!(notes.len(), 1);
+        assert!(
+            notes[0].to_string().contains("not valid YAML"),
+            "{}",
+            notes[0]
+        );
+    }
+
+    #[test]
+    fn nesting_past_the_bound_is_null_and_said() {
+        let text = format!(
+            "a: {}{}\n",
+            "[".repeat(MAX_YAML_DEPTH + 5),
+            "]".repeat(MAX_YAML_DEPTH + 5)
+        );
+        let doc = read(&text);
+        assert!(doc.error.is_none(), "{:?}", doc.error);
+        assert_eq!(doc.bounds.len(), 1);
+        let mut node = doc.root.get("a").unwrap().0;
+        let mut depth = 1;
+        while let Some((_, inner)) = node.items().first() {
+            node = inner;
+            depth += 1;
+        }
+        assert_eq!(node, &Yaml::Null);
+        assert_eq!(
+            depth, MAX_YAML_DEPTH,
+            "the mapping and 199 sequences, then null"
+        );
     }
 
     proptest::proptest! {

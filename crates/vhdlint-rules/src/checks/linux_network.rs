@@ -4,9 +4,9 @@ use crate::{Context, Profile};
 pub static META: CheckMeta = CheckMeta {
     id: "linux/network",
     title: "Networking on DHCP",
-    what: "Reads every network configuration system the image may use (ifupdown /etc/network/interfaces with its sources, netplan with its files of /lib, /etc and /run merged as netplan merges them, systemd-networkd, ifcfg files of RHEL and SUSE, NetworkManager keyfiles, cloud-init) and looks for the primary interface (eth0, or a pattern matching it, or a bridge, bond or VLAN over it) on DHCP, brought up at boot. Static addresses warn, and so does every configuration pinned to a MAC address: ifcfg HWADDR/MACADDR, netplan match: macaddress: (with or without set-name), NetworkManager keyfile mac-address=, systemd .network/.link [Match] MACAddress=, udev persistent-net rules and an enabled persistent-net generator. The current policy also reads the distribution's network files as LISA does (os-release decides the family): RHEL, CentOS, Oracle, Alma, Rocky and Fedora before 39 need /etc/sysconfig/network with NETWORKING=yes (any case) and /etc/sysconfig/network-scripts/ifcfg-eth0 containing DEVICE=eth0, BOOTPROTO=dhcp and ONBOOT=yes; Fedora 39 and later an eth0.nmconnection or cloud-init-eth0.nmconnection in /etc/NetworkManager/system-connections; SUSE /etc/sysconfig/network/dhcp with DHCLIENT_SET_HOSTNAME=\"no\"; Azure Linux / CBL-Mariner networkd.conf (/usr/lib/systemd from 4.0, else /etc/systemd) and `option host_name` in /etc/dhcpcd.conf (3.x and 4.x) or `host-name` in /etc/dhcp/dhclient.conf. A missing file or text fails, except an interface profile cloud-init writes at first boot when cloud-init configures the network.",
+    what: "Reads every network configuration system the image may use (ifupdown /etc/network/interfaces with its sources, netplan with its files of /lib, /etc and /run merged as netplan merges them, systemd-networkd, ifcfg files of RHEL and SUSE, NetworkManager keyfiles, cloud-init) and looks for the primary interface (eth0, or a pattern matching it, or a bridge, bond or VLAN over it) on DHCP, brought up at boot. A netplan file that is not valid YAML fails: netplan then writes no configuration at all (cloud-init, which reads a broken file of its own as empty, is followed). Static addresses warn, and so does every configuration pinned to a MAC address: ifcfg HWADDR/MACADDR, netplan match: macaddress: (with or without set-name), NetworkManager keyfile mac-address=, systemd .network/.link [Match] MACAddress=, udev persistent-net rules and an enabled persistent-net generator. The current policy also reads the distribution's network files as LISA does (os-release decides the family): RHEL, CentOS, Oracle, Alma, Rocky and Fedora before 39 need /etc/sysconfig/network with NETWORKING=yes (any case) and /etc/sysconfig/network-scripts/ifcfg-eth0 containing DEVICE=eth0, BOOTPROTO=dhcp and ONBOOT=yes; Fedora 39 and later an eth0.nmconnection or cloud-init-eth0.nmconnection in /etc/NetworkManager/system-connections; SUSE /etc/sysconfig/network/dhcp with DHCLIENT_SET_HOSTNAME=\"no\"; Azure Linux / CBL-Mariner networkd.conf (/usr/lib/systemd from 4.0, else /etc/systemd) and `option host_name` in /etc/dhcpcd.conf (3.x and 4.x) or `host-name` in /etc/dhcp/dhclient.conf. A missing file or text fails, except an interface profile cloud-init writes at first boot when cloud-init configures the network.",
     why: "Azure gives each VM its address by DHCP; a static address or a MAC-pinned interface name from the build machine leaves the new VM without network, unreachable for provisioning and SSH.",
-    remedy: "Configure eth0 for DHCP (`auto eth0` + `iface eth0 inet dhcp`, netplan `dhcp4: true`, ifcfg BOOTPROTO=dhcp ONBOOT=yes); delete HWADDR/MACADDR lines, netplan match: macaddress: (or the file cloud-init wrote, /etc/netplan/50-cloud-init.yaml), keyfile mac-address= lines, [Match] MACAddress= files and /etc/udev/rules.d/70-persistent-net.rules; mask the generator with `ln -s /dev/null /etc/udev/rules.d/75-persistent-net-generator.rules`. For the current policy, on RHEL-family images put NETWORKING=yes in /etc/sysconfig/network and DEVICE=eth0, BOOTPROTO=dhcp, ONBOOT=yes in /etc/sysconfig/network-scripts/ifcfg-eth0 (Fedora 39 and later: an eth0 or cloud-init-eth0 NetworkManager profile); on SUSE DHCLIENT_SET_HOSTNAME=\"no\" in /etc/sysconfig/network/dhcp; on Azure Linux / CBL-Mariner keep networkd.conf and the DHCP client's host-name option.",
+    remedy: "Configure eth0 for DHCP (`auto eth0` + `iface eth0 inet dhcp`, netplan `dhcp4: true`, ifcfg BOOTPROTO=dhcp ONBOOT=yes); delete HWADDR/MACADDR lines, netplan match: macaddress: (or the file cloud-init wrote, /etc/netplan/50-cloud-init.yaml), keyfile mac-address= lines, [Match] MACAddress= files and /etc/udev/rules.d/70-persistent-net.rules; mask the generator with `ln -s /dev/null /etc/udev/rules.d/75-persistent-net-generator.rules`; make every netplan file valid YAML (`netplan generate` names the line it cannot parse). For the current policy, on RHEL-family images put NETWORKING=yes in /etc/sysconfig/network and DEVICE=eth0, BOOTPROTO=dhcp, ONBOOT=yes in /etc/sysconfig/network-scripts/ifcfg-eth0 (Fedora 39 and later: an eth0 or cloud-init-eth0 NetworkManager profile); on SUSE DHCLIENT_SET_HOSTNAME=\"no\" in /etc/sysconfig/network/dhcp; on Azure Linux / CBL-Mariner keep networkd.conf and the DHCP client's host-name option.",
     sources: &["Azure Marketplace VM image guide: networking with DHCP, controllable by ifup/ifdown", "virt-sysprep operations net-hwaddr and udev-persistent-net", "LISA AzureImageStandard.verify_network_file_configuration", "LISA AzureImageStandard.verify_ifcfg_eth0", "LISA AzureImageStandard.verify_dhcp_file_configuration"],
     profiles: &[Profile::LinuxOs],
     policies: crate::policy::ALL,
@@ -403,6 +403,15 @@ pub fn run(ctx: &Context) -> Outcome {
             }
         }
     }
+    // netplan refuses the whole configuration over one file it cannot parse.
+    for f in &net.netplan_invalid {
+        status = Status::Fail;
+        problems.push(format!(
+            "netplan cannot parse {} (line {}), so it writes no network configuration at boot",
+            f.path, f.line
+        ));
+        ev.push(Evidence::path(f.path.clone(), Some(f.line), f.text.clone()));
+    }
     // Only configurations for the primary interface matter: systemd ships static ones for
     // container interfaces (ve-*, vz-*), for instance.
     for c in net.configs.iter().filter(|c| c.static_v4 && on_primary(c)) {
@@ -729,6 +738,57 @@ mod tests {
             s.contains("/etc/cloud/cloud.cfg cloud-init configures DHCP on the primary interface"),
             "{s}"
         );
+    }
+
+    /// cloud-init reads a configuration file that is not valid YAML as empty: its
+    /// `network: {config: disabled}` does not count, and the file is named.
+    #[test]
+    fn cloud_init_ignores_a_file_that_is_not_yaml() {
+        let mut fs = MemFs::new();
+        fs.file("/usr/bin/cloud-init", "")
+            .file("/etc/cloud/cloud.cfg", "users: [default]\n")
+            .file(
+                "/etc/cloud/cloud.cfg.d/99-off.cfg",
+                "network: {config: disabled\nother: [\n",
+            );
+        let o = run_linux(fs, run);
+        let s = said(&o);
+        assert_eq!(o.status, Status::Pass, "{s}");
+        assert_eq!(o.actual, "cloud-init networking (DHCP)");
+        assert!(
+            s.contains("99-off.cfg") && s.contains("cloud-init ignores this file"),
+            "{s}"
+        );
+    }
+
+    /// netplan refuses every file over one it cannot parse: the DHCP of the valid one does not
+    /// count, and the check fails at the broken line.
+    #[test]
+    fn fails_when_netplan_cannot_parse_a_file() {
+        let o = run_linux(
+            netplan(&[
+                (
+                    "/etc/netplan/01-dhcp.yaml",
+                    "network:\n  version: 2\n  ethernets:\n    eth0:\n      dhcp4: true\n",
+                ),
+                (
+                    "/etc/netplan/90-broken.yaml",
+                    "network:\n  ethernets:\n    eth1:\n      dhcp4: true\n     mtu: 1500\n",
+                ),
+            ]),
+            run,
+        );
+        let s = said(&o);
+        assert_eq!(o.status, Status::Fail, "{s}");
+        assert!(
+            s.contains("netplan cannot parse /etc/netplan/90-broken.yaml (line 5)"),
+            "{s}"
+        );
+        assert!(
+            s.contains("/etc/netplan/90-broken.yaml:5 not valid YAML"),
+            "{s}"
+        );
+        assert!(!s.contains("eth0 on DHCP"), "{s}");
     }
 
     #[test]
