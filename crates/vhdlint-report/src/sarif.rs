@@ -143,7 +143,8 @@ struct ArtifactLocation {
 #[serde(rename_all = "camelCase")]
 struct SarifResult {
     rule_id: &'static str,
-    rule_index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule_index: Option<usize>,
     level: &'static str,
     message: Message,
     locations: Vec<Location>,
@@ -309,10 +310,9 @@ fn evidence_location(
 }
 
 fn result(image: &ImageReport, index: usize, c: &CheckResult) -> SarifResult {
-    let rule_index = CATALOGUE
-        .iter()
-        .position(|k| k.id == c.id)
-        .expect("every result comes from a check of the catalogue");
+    // A report read back (`merge`) may name a check this build does not know: its result
+    // keeps its ruleId, without an index into this build's rules.
+    let rule_index = CATALOGUE.iter().position(|k| k.id == c.id);
     let located: Vec<&Evidence> = c
         .evidence
         .iter()

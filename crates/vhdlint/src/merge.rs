@@ -43,6 +43,21 @@ pub fn load(path: &Path) -> Result<Report> {
             report.tool.name
         );
     }
+    let known = |id: &str| vhdlint_rules::CATALOGUE.iter().any(|m| m.id == id);
+    if let Some(c) = report
+        .images
+        .iter()
+        .flat_map(|i| &i.checks)
+        .find(|c| !known(c.id))
+    {
+        bail!(
+            "{what}: check \"{}\" is not one this vhdlint ({}) knows: merge with the vhdlint \
+             that wrote the report ({})",
+            c.id,
+            env!("CARGO_PKG_VERSION"),
+            report.tool.version
+        );
+    }
     Ok(report)
 }
 
