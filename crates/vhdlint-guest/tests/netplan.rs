@@ -227,17 +227,21 @@ fn vhdlint_view(files: &[(String, String)]) -> BTreeMap<(String, String), Seen> 
         .collect()
 }
 
-#[test]
-fn merged_netplan_trees_read_as_netplan_get_reads_them() {
+/// Whether netplan is installed; when not, `what` is skipped (see `prereq::skip`).
+fn have_netplan(what: &str) -> bool {
     let have = Command::new("netplan")
         .arg("--help")
         .output()
         .is_ok_and(|o| o.status.success());
     if !have {
-        prereq::skip(
-            "the netplan differential test",
-            "netplan not installed (Debian package `netplan.io`)",
-        );
+        prereq::skip(what, "netplan not installed (Debian package `netplan.io`)");
+    }
+    have
+}
+
+#[test]
+fn merged_netplan_trees_read_as_netplan_get_reads_them() {
+    if !have_netplan("the netplan differential test") {
         return;
     }
     let mut r = Rng(0x0005_eed0_f2e7_91a7);
@@ -316,15 +320,7 @@ fn merged_netplan_trees_read_as_netplan_get_reads_them() {
 /// same files are read without complaint and generate eth0's configuration.
 #[test]
 fn netplan_refuses_what_the_reader_calls_invalid_at_the_same_line() {
-    let have = Command::new("netplan")
-        .arg("--help")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !have {
-        prereq::skip(
-            "netplan generate on invalid YAML",
-            "netplan not installed (Debian package `netplan.io`)",
-        );
+    if !have_netplan("netplan generate on invalid YAML") {
         return;
     }
     let cases: &[(&str, bool)] = &[
