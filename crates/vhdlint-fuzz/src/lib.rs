@@ -776,7 +776,8 @@ pub fn sku_manifest(data: &[u8]) {
     sink(&publish_version::parse(&t));
 }
 
-/// A JSON report read back (`vhdlint merge`), then rendered in every format, with an oracle:
+/// A JSON report read back (`vhdlint merge`), then rendered in every format and merged, with
+/// an oracle:
 /// a report that reads back writes the JSON it was read from, once normalised (read and
 /// written again, it does not change).
 pub fn report_json(data: &[u8]) {
@@ -798,4 +799,13 @@ pub fn report_json(data: &[u8]) {
     sink(&table::render(&report, false, Some(100)));
     sink(&annotations::github(&report));
     sink(&annotations::azure(&report));
+    // Merged alone, with itself, partially: an error or a report, never a panic or a loop.
+    let named = |r: &Report| ("fuzz.json".to_string(), r.clone());
+    for partial in [false, true] {
+        sink(&vhdlint_report::merge::merge(vec![named(&report)], partial).map(|m| m.images.len()));
+        sink(
+            &vhdlint_report::merge::merge(vec![named(&report), named(&report)], partial)
+                .map(|m| m.images.len()),
+        );
+    }
 }

@@ -70,9 +70,13 @@ pub const MAX_GRUB_EXPANSION_BYTES: usize = 1 << 20;
 /// Nesting of YAML block and flow collections (netplan and cloud-init nest under 10 deep);
 /// deeper nodes are read as null.
 pub const MAX_YAML_DEPTH: usize = 200;
-/// Nodes that YAML aliases copy, in all, in one file (a real configuration has a few anchors,
-/// if any; a "billion laughs" file would copy without end): past it, aliases are read as null.
+/// Nodes that YAML anchors and aliases copy, in all, in one file (a real configuration has a
+/// few anchors, if any; a "billion laughs" file would copy without end): past it, aliases are
+/// read as null.
 pub const MAX_YAML_ALIAS_NODES: usize = 100_000;
+/// Text (scalars and keys) that YAML anchors and aliases copy, in all, in one file: a small
+/// file can alias a long scalar many times over. Past it, aliases are read as null.
+pub const MAX_YAML_ALIAS_BYTES: usize = 4 << 20;
 /// `Include` depth of sshd_config (sshd's own `SERVCONF_MAX_DEPTH`: 16).
 pub const MAX_SSHD_INCLUDE_DEPTH: usize = 16;
 /// Files included into sshd_config in all (a guard against includes that fan out: real

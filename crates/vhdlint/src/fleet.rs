@@ -94,12 +94,10 @@ pub fn shard(spec: Option<&str>, from_env: Option<&str>) -> Result<Option<Shard>
     Ok(Some(Shard { index, count }))
 }
 
-/// The part of `list` that is `shard`'s: items `index·len/count` up to `(index+1)·len/count`.
+/// The part of `list` that is `shard`'s ([`vhdlint_report::Shard::range`]).
 pub fn slice<T>(list: Vec<T>, shard: Shard) -> Vec<T> {
-    let len = list.len();
-    let start = shard.index * len / shard.count;
-    let end = (shard.index + 1) * len / shard.count;
-    list.into_iter().skip(start).take(end - start).collect()
+    let r = vhdlint_report::Shard::range(shard.index, shard.count, list.len());
+    list.into_iter().skip(r.start).take(r.len()).collect()
 }
 
 #[cfg(test)]

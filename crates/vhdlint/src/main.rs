@@ -160,12 +160,17 @@ struct MergeArgs {
     /// Write the report to FILE instead of standard output.
     #[arg(long, short)]
     output: Option<PathBuf>,
-    /// Exit 1 on warnings too (failures and errors always do).
+    /// Exit 1 on warnings too (failures and errors always do); so does a report whose run had
+    /// it.
     #[arg(long)]
     deny_warnings: bool,
     /// The publisher's answers to the Certification Tool's questions, shown in html and markdown.
     #[arg(long)]
     questionnaire: Option<PathBuf>,
+    /// Render the shards given even when they are not all of their split (a worker's own
+    /// report); each must still hold its whole slice.
+    #[arg(long)]
+    partial: bool,
 }
 
 #[derive(clap::Args)]
@@ -585,7 +590,8 @@ impl Session {
             bail!("--select/--ignore leave no check to run here (see `vhdlint rules`)");
         }
         let mut report = Report::new(&self.policy.name, reports);
-        report.shard = self.shard;
+        report.shard = self.shard.clone();
+        report.deny_warnings = self.deny_warnings;
         report.unreadable = unreadable
             .into_iter()
             .map(|u| vhdlint_report::Unreadable {
@@ -622,12 +628,7 @@ fn merge(a: MergeArgs) -> Result<u8> {
         Some(p) => Some(vhdlint_rules::config::load_questionnaire(p)?),
         None => None,
     };
-    let inputs = a
-        .reports
-        .iter()
-        .map(|p| Ok((p.clone(), merge::load(p)?)))
-        .collect::<Result<Vec<_>>>()?;
-    let report = merge::merge(inputs)?;
+    let report = merge::merge(&a.reports, a.partial)?;
     for u in &report.unreadable {
         eprintln!("vhdlint: {}: not linted: {}", u.path, u.error);
     }
@@ -647,7 +648,7 @@ fn merge(a: MergeArgs) -> Result<u8> {
         &today,
     );
     write_report(a.output.as_deref(), &text)?;
-    Ok(exit_code(&report, a.deny_warnings))
+    Ok(exit_code(&report, a.deny_warnings || report.deny_warnings))
 }
 
 /// The report in `format`; `to_stdout`: written to standard output (the table is coloured
@@ -783,6 +784,9 @@ fn check(a: CheckArgs) -> Result<u8> {
             index: shard.index,
             count: shard.count,
             list: list.len(),
+            list_digest: Some(vhdlint_report::list_digest(
+                list.iter().map(|i| i.to_str().unwrap_or("\u{fffd}")),
+            )),
         });
         let whole = list.len();
         list = fleet::slice(list, shard);

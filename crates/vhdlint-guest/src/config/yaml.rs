@@ -8,16 +8,17 @@
 //! are dropped. Aliases stand for a copy of their anchor's node. The merge key `<<` is an
 //! ordinary key. An alias's lines are its anchor's. A key that is a collection (`? [a, b]`) is dropped with its value.
 //!
-//! Bounded: nodes nested deeper than [`MAX_YAML_DEPTH`] are read as null, and aliases copy at
-//! most [`MAX_YAML_ALIAS_NODES`] nodes in all (a "billion laughs" file is not expanded); both
-//! are said as notes. Text that is not valid YAML is read up to the error, which
+//! Bounded: nodes nested deeper than [`MAX_YAML_DEPTH`] are read as null (an alias too, when
+//! its copy would reach deeper), and anchors and aliases copy at most [`MAX_YAML_ALIAS_NODES`]
+//! nodes and [`MAX_YAML_ALIAS_BYTES`] bytes in all (a "billion laughs" file is not expanded);
+//! both are said as notes. Text that is not valid YAML is read up to the error, which
 //! [`read`] reports: netplan rejects such a file, cloud-init ignores it.
 
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle};
 
-use crate::limits::{MAX_YAML_ALIAS_NODES, MAX_YAML_DEPTH};
+use crate::limits::{MAX_YAML_ALIAS_BYTES, MAX_YAML_ALIAS_NODES, MAX_YAML_DEPTH};
 use crate::note::Note;
 
 /// A YAML node.
@@ -130,6 +131,32 @@ pub fn parse_with_warnings(text: &str) -> (Yaml, Vec<Note>) {
     (doc.root, notes)
 }
 
+/// What a node costs to copy, and how deep it reaches.
+#[derive(Clone, Copy, Default)]
+struct Size {
+    nodes: usize,
+    /// Text in its scalars and keys.
+    bytes: usize,
+    /// Levels of collections in it: 0 for a scalar.
+    height: usize,
+}
+
+impl Size {
+    fn scalar(text: &str) -> Size {
+        Size {
+            nodes: 1,
+            bytes: text.len(),
+            height: 0,
+        }
+    }
+    /// Adds a child (under `key`, for a mapping's value).
+    fn add(&mut self, child: Size, key: usize) {
+        self.nodes = self.nodes.saturating_add(child.nodes);
+        self.bytes = self.bytes.saturating_add(child.bytes).saturating_add(key);
+        self.height = self.height.max(child.height + 1);
+    }
+}
+
 /// A collection being read.
 enum Frame {
     Map {
@@ -139,32 +166,60 @@ enum Frame {
         key: Option<Option<(String, usize)>>,
         anchor: usize,
         line: usize,
-        nodes: usize,
+        size: Size,
     },
     Seq {
         items: Vec<(usize, Yaml)>,
         anchor: usize,
         line: usize,
-        nodes: usize,
+        size: Size,
     },
+}
+
+/// An anchored node, kept for its aliases; `None` once the copy budget was spent.
+struct Anchor {
+    node: Option<Yaml>,
+    size: Size,
+    line: usize,
 }
 
 #[derive(Default)]
 struct Builder {
     stack: Vec<Frame>,
     root: Option<Yaml>,
-    /// Anchored nodes by anchor id, with their node counts and lines.
-    anchors: HashMap<usize, (Yaml, usize, usize)>,
-    alias_nodes: usize,
+    anchors: HashMap<usize, Anchor>,
+    /// Nodes and bytes copied so far, for anchors and their aliases.
+    copied: Size,
     deep: Option<usize>,
-    aliases_cut: Option<usize>,
+    copies_cut: Option<usize>,
 }
 
 impl Builder {
-    /// Puts a finished node (of `nodes` nodes, starting on `line`) where it belongs.
-    fn put(&mut self, node: Yaml, nodes: usize, line: usize, anchor: usize) {
+    /// Whether `size` more may be copied (and counts it if so).
+    fn copy_allowed(&mut self, size: Size, line: usize) -> bool {
+        let nodes = self.copied.nodes.saturating_add(size.nodes);
+        let bytes = self.copied.bytes.saturating_add(size.bytes);
+        if nodes > MAX_YAML_ALIAS_NODES || bytes > MAX_YAML_ALIAS_BYTES {
+            self.copies_cut.get_or_insert(line);
+            return false;
+        }
+        self.copied.nodes = nodes;
+        self.copied.bytes = bytes;
+        true
+    }
+
+    /// Puts a finished node (of `size`, starting on `line`) where it belongs.
+    fn put(&mut self, node: Yaml, size: Size, line: usize, anchor: usize) {
         if anchor > 0 {
-            self.anchors.insert(anchor, (node.clone(), nodes, line));
+            let kept = self.copy_allowed(size, line).then(|| node.clone());
+            self.anchors.insert(
+                anchor,
+                Anchor {
+                    node: kept,
+                    size,
+                    line,
+                },
+            );
         }
         match self.stack.last_mut() {
             None => {
@@ -172,28 +227,26 @@ impl Builder {
                     self.root = Some(node);
                 }
             }
-            Some(Frame::Seq {
-                items, nodes: n, ..
-            }) => {
+            Some(Frame::Seq { items, size: s, .. }) => {
                 items.push((line, node));
-                *n += nodes;
+                s.add(size, 0);
             }
             Some(Frame::Map {
                 entries,
                 key,
-                nodes: n,
+                size: s,
                 ..
             }) => match key.take() {
                 None => {
                     *key = Some(match node {
-                        Yaml::Scalar(s) => Some((s, line)),
+                        Yaml::Scalar(k) => Some((k, line)),
                         Yaml::Null => Some((String::new(), line)),
                         Yaml::Map(_) | Yaml::Seq(_) => None,
                     });
                 }
                 Some(Some((k, l))) => {
+                    s.add(size, k.len());
                     entries.push((k, l, node));
-                    *n += nodes;
                 }
                 Some(None) => {}
             },
@@ -202,39 +255,55 @@ impl Builder {
 
     /// Closes the innermost collection.
     fn close(&mut self) {
+        let closed = |mut size: Size| {
+            size.nodes = size.nodes.saturating_add(1);
+            size
+        };
         match self.stack.pop() {
             Some(Frame::Map {
                 entries,
                 anchor,
                 line,
-                nodes,
+                size,
                 ..
-            }) => self.put(Yaml::Map(entries), nodes, line, anchor),
+            }) => self.put(Yaml::Map(entries), closed(size), line, anchor),
             Some(Frame::Seq {
                 items,
                 anchor,
                 line,
-                nodes,
-            }) => self.put(Yaml::Seq(items), nodes, line, anchor),
+                size,
+            }) => self.put(Yaml::Seq(items), closed(size), line, anchor),
             None => {}
         }
     }
 
     /// An alias: a copy of its anchor's node, at the anchor's line (where the value is
-    /// written, as PyYAML's node graph has it).
+    /// written, as PyYAML's node graph has it). Null when the copy would reach deeper than
+    /// [`MAX_YAML_DEPTH`] or past the copy budget.
     fn alias(&mut self, id: usize, line: usize) {
-        let (node, nodes, at) = match self.anchors.get(&id) {
-            Some((node, nodes, at)) if self.alias_nodes + nodes <= MAX_YAML_ALIAS_NODES => {
-                (node.clone(), *nodes, *at)
-            }
-            Some(_) => {
-                self.aliases_cut.get_or_insert(line);
-                (Yaml::Null, 1, line)
-            }
-            None => (Yaml::Null, 1, line),
+        let Some(a) = self.anchors.get(&id) else {
+            self.put(Yaml::Null, Size::scalar(""), line, 0);
+            return;
         };
-        self.alias_nodes += nodes;
-        self.put(node, nodes, at, 0);
+        let (size, at) = (a.size, a.line);
+        if self.stack.len() + size.height > MAX_YAML_DEPTH {
+            self.deep.get_or_insert(line);
+            self.put(Yaml::Null, Size::scalar(""), line, 0);
+            return;
+        }
+        let kept = self.anchors.get(&id).is_some_and(|a| a.node.is_some());
+        let node = if !kept {
+            self.copies_cut.get_or_insert(line);
+            None
+        } else if self.copy_allowed(size, line) {
+            self.anchors.get(&id).and_then(|a| a.node.clone())
+        } else {
+            None
+        };
+        match node {
+            Some(node) => self.put(node, size, at, 0),
+            None => self.put(Yaml::Null, Size::scalar(""), line, 0),
+        }
     }
 }
 
@@ -294,7 +363,7 @@ pub fn read(text: &str) -> Document {
                 Event::MappingEnd | Event::SequenceEnd => {
                     skipping -= 1;
                     if skipping == 0 {
-                        b.put(Yaml::Null, 1, line, 0);
+                        b.put(Yaml::Null, Size::scalar(""), line, 0);
                     }
                 }
                 _ => {}
@@ -321,18 +390,19 @@ pub fn read(text: &str) -> Document {
                 key: None,
                 anchor,
                 line,
-                nodes: 1,
+                size: Size::default(),
             }),
             Event::SequenceStart(anchor, _) => b.stack.push(Frame::Seq {
                 items: Vec::new(),
                 anchor,
                 line,
-                nodes: 1,
+                size: Size::default(),
             }),
             Event::MappingEnd | Event::SequenceEnd => b.close(),
             Event::Scalar(value, style, anchor, _) => {
                 let null = style == ScalarStyle::Plain
                     && matches!(value.as_ref(), "" | "~" | "null" | "Null" | "NULL");
+                let size = Size::scalar(&value);
                 let node = if null {
                     Yaml::Null
                 } else {
@@ -344,7 +414,7 @@ pub fn read(text: &str) -> Document {
                 } else {
                     line
                 };
-                b.put(node, 1, line, anchor);
+                b.put(node, size, line, anchor);
             }
             Event::Alias(id) => b.alias(id, line),
             Event::Nothing | Event::StreamStart => {}
@@ -377,12 +447,12 @@ pub fn read(text: &str) -> Document {
             .line(line),
         );
     }
-    if let Some(line) = b.aliases_cut {
+    if let Some(line) = b.copies_cut {
         bounds.push(
             Note::bound(
                 "MAX_YAML_ALIAS_NODES",
                 format!(
-                    "line {line}: aliases copy more than {MAX_YAML_ALIAS_NODES} nodes in all, the limit: the aliases past it are read as null"
+                    "line {line}: anchors and aliases copy more than {MAX_YAML_ALIAS_NODES} nodes or {MAX_YAML_ALIAS_BYTES} bytes in all, the limit: the aliases past it are read as null"
                 ),
             )
             .line(line),
@@ -517,6 +587,81 @@ mod tests {
                 + y.entries().iter().map(|(_, _, v)| count(v)).sum::<usize>()
         }
         assert!(count(&doc.root) < 3 * MAX_YAML_ALIAS_NODES);
+    }
+
+    fn height(y: &Yaml) -> usize {
+        match y {
+            Yaml::Map(m) => 1 + m.iter().map(|(_, _, v)| height(v)).max().unwrap_or(0),
+            Yaml::Seq(v) => 1 + v.iter().map(|(_, i)| height(i)).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    fn text_bytes(y: &Yaml) -> usize {
+        match y {
+            Yaml::Map(m) => m.iter().map(|(k, _, v)| k.len() + text_bytes(v)).sum(),
+            Yaml::Seq(v) => v.iter().map(|(_, i)| text_bytes(i)).sum(),
+            Yaml::Scalar(s) => s.len(),
+            Yaml::Null => 0,
+        }
+    }
+
+    /// A long scalar aliased many times: the copies stop at the byte bound.
+    #[test]
+    fn aliases_of_a_long_scalar_are_bounded_in_bytes() {
+        let text = format!(
+            "a: &a \"{}\"\nb: [{}]\n",
+            "x".repeat(100_000),
+            vec!["*a"; 200].join(", ")
+        );
+        let doc = read(&text);
+        assert_eq!(doc.bounds.len(), 1, "{:?}", doc.bounds);
+        assert!(text_bytes(&doc.root) <= MAX_YAML_ALIAS_BYTES + text.len());
+    }
+
+    /// Anchors nested in anchors: each keeps a copy of its subtree, and those copies count.
+    #[test]
+    fn nested_anchors_are_bounded() {
+        let levels = 150;
+        let mut text = String::from("a: ");
+        for i in 0..levels {
+            text.push_str(&format!("&a{i} ["));
+        }
+        text.push_str(&vec!["x"; 2000].join(", "));
+        text.push_str(&"]".repeat(levels));
+        text.push('\n');
+        let doc = read(&text);
+        assert!(doc.error.is_none(), "{:?}", doc.error);
+        assert_eq!(doc.bounds.len(), 1, "{:?}", doc.bounds);
+        assert!(doc.bounds[0].is_bound());
+    }
+
+    /// An alias whose copy would reach past the depth bound is null, so no tree is deeper.
+    #[test]
+    fn aliases_do_not_nest_past_the_depth_bound() {
+        let mut text = String::new();
+        for i in 0..40 {
+            let inner = if i == 0 {
+                "x".to_string()
+            } else {
+                format!("*a{}", i - 1)
+            };
+            text.push_str(&format!(
+                "a{i}: &a{i} {}{inner}{}\n",
+                "[".repeat(150),
+                "]".repeat(150)
+            ));
+        }
+        let doc = read(&text);
+        assert!(doc.error.is_none(), "{:?}", doc.error);
+        assert!(height(&doc.root) <= MAX_YAML_DEPTH, "{}", height(&doc.root));
+        assert!(
+            doc.bounds
+                .iter()
+                .any(|n| n.to_string().contains("nested deeper")),
+            "{:?}",
+            doc.bounds
+        );
     }
 
     #[test]
