@@ -43,39 +43,41 @@ read -ra args <<<"${VHDLINT_ARGS:-}"
 sarif=${VHDLINT_SARIF-vhdlint.sarif}
 junit=${VHDLINT_JUNIT:-}
 
-# One lint, to JSON: the verdict. Every other form is rendered from it by `vhdlint merge`.
-json=${VHDLINT_JSON:-}
-if [ -z "$json" ]; then
-    json=$(mktemp "${TMPDIR:-/tmp}/vhdlint-report.XXXXXX.json") || exit 2
-    trap 'rm -f "$json" "$json.err"' EXIT
-fi
+# One lint, to JSON: the verdict. Every other form is rendered from that report by
+# `vhdlint merge --partial` (a worker of a fleet, with --shard in VHDLINT_ARGS, renders its own).
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vhdlint-ci.XXXXXX") || exit 2
+trap 'rm -rf "$tmp"' EXIT
+json=${VHDLINT_JSON:-$tmp/report.json}
+rm -f "$json"
 "$bin" check -q "${args[@]}" --format json -o "$json" "${images[@]}"
 code=$?
 if [ ! -s "$json" ]; then
     # A usage error (or a report that could not be written): nothing to render.
     exit "$code"
 fi
-render() { # FORMAT [-o FILE]
-    # merge repeats what check said on stderr (images not read): shown only if it fails.
-    "$bin" merge --format "$@" "$json" 2>"$json.err"
+render() { # FORMAT FILE: merge exits with the report's verdict, so what tells is the file
+    rm -f "$2"
+    "$bin" merge --partial --format "$1" -o "$2" "$json" 2>"$tmp/merge.err"
     local rc=$?
-    if [ "$rc" -ne 0 ] && [ "$rc" -ne "$code" ]; then
-        cat "$json.err" >&2
+    if [ ! -e "$2" ]; then
+        cat "$tmp/merge.err" >&2
         echo "vhdlint-ci: rendering the report as $1 failed (exit $rc)" >&2
-        rm -f "$json.err"
         return 1
     fi
-    rm -f "$json.err"
 }
 failed=0
 if [ -n "$sarif" ]; then
-    render sarif -o "$sarif" || failed=1
+    render sarif "$sarif" || failed=1
 fi
 if [ -n "$junit" ]; then
-    render junit -o "$junit" || failed=1
+    render junit "$junit" || failed=1
 fi
 if [ "$VHDLINT_ANNOTATE" != none ]; then
-    render "$VHDLINT_ANNOTATE" || failed=1
+    if render "$VHDLINT_ANNOTATE" "$tmp/annotations"; then
+        cat "$tmp/annotations"
+    else
+        failed=1
+    fi
 fi
 if [ "$failed" -ne 0 ] && [ "$code" -eq 0 ]; then
     exit 2

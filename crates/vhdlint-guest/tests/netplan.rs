@@ -323,30 +323,32 @@ fn netplan_refuses_what_the_reader_calls_invalid_at_the_same_line() {
     if !have_netplan("netplan generate on invalid YAML") {
         return;
     }
-    let cases: &[(&str, bool)] = &[
+    // (text, None when valid, else the line the reader names: where the defect is; netplan
+    // names the same line, or a later one where it gave up, e.g. the end of an unclosed quote).
+    let cases: &[(&str, Option<usize>)] = &[
         (
             "network:\n  ethernets:\n    eth1:\n      dhcp4: true\n     mtu: 1500\n",
-            false,
+            Some(5),
         ),
-        ("network:\n  ethernets: {eth1: {dhcp4: true}\n", false),
+        ("network:\n  ethernets: {eth1: {dhcp4: true}\n", Some(3)),
         (
             "network:\n  ethernets:\n    eth1:\n      dhcp4: 'yes\n",
-            false,
+            Some(4),
         ),
-        ("network:\n  ethernets:\n    eth1: [\n", false),
-        ("network:\n  ethernets:\n\teth1: {}\n", false),
-        ("network:\n  ethernets:\n    eth1: {dhcp4: true}\n", true),
+        ("network:\n  ethernets:\n    eth1: [\n", Some(4)),
+        ("network:\n  ethernets:\n\teth1: {}\n", Some(3)),
+        ("network:\n  ethernets:\n    eth1: {dhcp4: true}\n", None),
         (
             "network:\n  ethernets:\n    eth1:\n      dhcp4: |-\n        true\n",
-            true,
+            None,
         ),
         (
             "network:\n  ethernets:\n    eth1: &e {dhcp4: true}\n    eth2: *e\n",
-            true,
+            None,
         ),
-        ("# only a comment\n", true),
+        ("# only a comment\n", None),
     ];
-    for (text, valid) in cases {
+    for (text, bad_line) in cases {
         let dir = tempfile::tempdir().expect("temp dir");
         let etc = dir.path().join("etc/netplan");
         std::fs::create_dir_all(&etc).expect("mkdir");
@@ -372,11 +374,11 @@ fn netplan_refuses_what_the_reader_calls_invalid_at_the_same_line() {
             .exists();
         let stderr = String::from_utf8_lossy(&out.stderr);
         let ours = parse_netplan(text);
-        if *valid {
+        let Some(bad_line) = *bad_line else {
             assert!(out.status.success() && generated, "{text:?}: {stderr}");
             assert_eq!(ours.invalid, None, "{text:?}");
             continue;
-        }
+        };
         assert!(!out.status.success(), "netplan accepted {text:?}");
         assert!(
             !generated,
@@ -392,10 +394,10 @@ fn netplan_refuses_what_the_reader_calls_invalid_at_the_same_line() {
             .and_then(|r| r.split(':').next())
             .and_then(|l| l.parse().ok())
             .unwrap_or_else(|| panic!("no line in netplan's words: {stderr}"));
+        assert_eq!(e.line, bad_line, "{text:?}: {e:?}");
         assert!(
-            e.line <= line,
-            "{text:?}: line {} here, {line} for netplan ({stderr})",
-            e.line
+            line >= bad_line,
+            "{text:?}: netplan names line {line}, before the defect ({stderr})"
         );
     }
 }

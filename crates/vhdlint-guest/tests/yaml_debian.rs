@@ -180,18 +180,22 @@ fn debian_netplan_and_cloud_init_yaml_read_as_pyyaml_reads_it() {
 /// cloud-init would), and the reader stops no later than PyYAML does.
 #[test]
 fn invalid_yaml_stops_where_pyyaml_stops() {
+    // (text, the line the reader names: where the defect is).
     let cases = [
-        "network:\n  version: 2\n  ethernets:\n    eth0:\n      dhcp4: true\n     bad: 1\n",
-        "network:\n  ethernets: {eth0: {dhcp4: true}\n",
-        "a: 'unterminated\nb: c\n",
-        "- a\nb: c\n",
-        "a: b: c\n",
-        "key: [1, 2\nother: 3\n",
-        "a:\n\t- tab\n",
+        (
+            "network:\n  version: 2\n  ethernets:\n    eth0:\n      dhcp4: true\n     bad: 1\n",
+            6,
+        ),
+        ("network:\n  ethernets: {eth0: {dhcp4: true}\n", 3),
+        ("a: 'unterminated\nb: c\n", 1),
+        ("- a\nb: c\n", 2),
+        ("a: b: c\n", 1),
+        ("key: [1, 2\nother: 3\n", 2),
+        ("a:\n\t- tab\n", 2),
     ];
     let dir = tempfile::tempdir().unwrap();
     let mut paths = Vec::new();
-    for (i, c) in cases.iter().enumerate() {
+    for (i, (c, _)) in cases.iter().enumerate() {
         let p = dir.path().join(format!("{i}.yaml"));
         std::fs::write(&p, c).unwrap();
         paths.push(p);
@@ -213,19 +217,16 @@ fn invalid_yaml_stops_where_pyyaml_stops() {
         .lines()
         .map(String::from)
         .collect();
-    for (c, py) in cases.iter().zip(&lines) {
+    for ((c, bad_line), py) in cases.iter().zip(&lines) {
         let doc = yaml::read(c);
         assert_ne!(py, "ok", "PyYAML accepts {c:?}");
         let e = doc
             .error
             .unwrap_or_else(|| panic!("no error on {c:?} (PyYAML: line {py})"));
-        // Nothing past the point PyYAML gives up at is read (an unterminated quote is found
-        // where it opens here, at the end of the text by PyYAML).
+        // The defect's line here; PyYAML names it too, or a later one where it gave up (the
+        // end of the text, for an unterminated quote).
+        assert_eq!(e.line, *bad_line, "{c:?}: {e:?}");
         let py_line: usize = py.parse().unwrap();
-        assert!(
-            e.line <= py_line,
-            "{c:?}: line {} here, {py_line} for PyYAML",
-            e.line
-        );
+        assert!(py_line >= *bad_line, "{c:?}: PyYAML names line {py_line}");
     }
 }
