@@ -330,14 +330,7 @@ fn round_trip(t: RoundTrip) {
         assert_eq!(status(&report, id), "warning", "{id} before the fix");
     }
 
-    let out = vhdlint(&["fix", before.to_str().unwrap()]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let script = String::from_utf8(out.stdout).unwrap();
+    let script = common::fix_script(&[before.to_str().unwrap()]);
     assert!(script.starts_with("#!/bin/sh\n"), "{script}");
     let parses = Command::new("sh")
         .args(["-n", "-c", &script])
@@ -607,9 +600,7 @@ fn the_powershell_form_for_every_windows_fixture() {
     for name in WINDOWS_FIXTURES {
         let img = fixture_or_skip!(*name);
         let (_, report) = check_json(&img, &[]);
-        let out = vhdlint(&["fix", img.to_str().unwrap()]);
-        assert_eq!(out.status.code(), Some(0), "{name}: {out:?}");
-        let script = String::from_utf8(out.stdout).expect("UTF-8");
+        let script = common::fix_script(&[img.to_str().unwrap()]);
         assert!(
             script.starts_with("#Requires -RunAsAdministrator\n"),
             "{name}:\n{script}"
@@ -851,9 +842,7 @@ fn shaped_round_trip(name: &str, defects: &str, failing: &[&str], warning: &[&st
             "{name}: {id} before the fix"
         );
     }
-    let out = vhdlint(&["fix", before.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{name}");
-    let script = String::from_utf8(out.stdout).unwrap();
+    let script = common::fix_script(&[before.to_str().unwrap()]);
     for id in failing.iter().chain(warning) {
         assert!(
             script.contains(&format!("# ---- {id} (")),

@@ -73,6 +73,21 @@ macro_rules! fixture_or_skip {
     };
 }
 
+/// The script `vhdlint fix ARGS` writes; it must exit 0.
+pub fn fix_script(args: &[&str]) -> String {
+    let mut all = vec!["fix"];
+    all.extend_from_slice(args);
+    let out = vhdlint(&all);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "vhdlint {}: {}",
+        all.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("the script is UTF-8")
+}
+
 /// (ID, status) of every check of one image's report, in report order.
 pub fn statuses(image: &Value) -> Vec<(String, String)> {
     image["checks"]
